@@ -1,0 +1,74 @@
+@sockets @tcp @rfc9293 @course-K-09
+Feature: TCP upper-casing server (TCPServer.py)
+
+  The course's TCP server (course notes §8, K-09 and K-10): a welcoming socket
+  on port 12000; for each client, accept, read one message with recv(1024),
+  send it back upper-cased, close the connection socket (not the welcoming
+  one), and accept the next client. Python's bytes.upper() changes only the
+  ASCII letters a-z.
+
+  Background:
+    Given a TCP connection to "${sockets.tcp}"
+
+  @course-K-10 @MUST @points(2)
+  Scenario: A lowercase sentence comes back upper-cased
+    When the client sends the bytes "hello world"
+    Then the client receives exactly "HELLO WORLD"
+
+  @course-K-10 @MUST @points(1)
+  Scenario: Only the letters a-z change; digits, punctuation and their ASCII neighbours stay
+    # ` and { sit right next to a and z in ASCII, @ and [ next to A and Z:
+    # an upper-casing done by arithmetic on byte ranges gets them wrong.
+    When the client sends the bytes "`az{ @AZ[ 0123456789 !?.,;:-_~ Mixed\tTabs\\slash"
+    Then the client receives exactly "`AZ{ @AZ[ 0123456789 !?.,;:-_~ MIXED\tTABS\\SLASH"
+
+  @course-K-10 @MUST @points(1)
+  Scenario: Bytes above 0x7F come back unchanged
+    # UTF-8 "café" and "naïve", plus bytes that are not UTF-8 at all.
+    When the client sends the bytes "caf\xc3\xa9 na\xc3\xafve \xff\x80\xe9"
+    Then the client receives exactly "CAF\xc3\xa9 NA\xc3\xafVE \xff\x80\xe9"
+
+  @course-K-10 @MUST @points(1)
+  Scenario: A line that ends in a newline keeps its newline
+    When the client sends the bytes "line one\r\n"
+    Then the client receives exactly "LINE ONE\r\n"
+
+  @course-K-10 @MUST @points(2)
+  Scenario: The server closes the connection after its reply
+    When the client sends the bytes "close me"
+    Then the client receives exactly "CLOSE ME"
+    And the server closes the client's connection
+
+  @course-K-08 @MUST @points(1)
+  Scenario: A message of 1024 bytes, the course's receive buffer, comes back whole
+    When the client sends 1024 bytes of "the quick brown fox jumps over the lazy dog. "
+    Then the client receives the sent bytes upper-cased
+    And the server closes the client's connection
+
+  @course-K-10 @MUST @points(2)
+  Scenario: The next client is served after the first one's connection is closed
+    When the client sends the bytes "first client"
+    Then the client receives exactly "FIRST CLIENT"
+    And the server closes the client's connection
+    Given a new TCP connection to "${sockets.tcp}"
+    When the client sends the bytes "second client"
+    Then the client receives exactly "SECOND CLIENT"
+    And the server closes the client's connection
+
+  @course-K-10 @MUST @points(2)
+  Scenario: A client that connects while another is connected is served in turn
+    # The course server is iterative (listen(1)): the second connection waits
+    # in the backlog until the first is done, then gets its own reply.
+    Given TCP client B connected to "${sockets.tcp}"
+    When the client sends the bytes "from a"
+    Then the client receives exactly "FROM A"
+    And the server closes the client's connection
+    When client B sends the bytes "from b"
+    Then client B receives exactly "FROM B"
+    And the server closes client B's connection
+
+  @course-K-03 @MUST @points(1)
+  Scenario: A message sent in one piece gets one reply with nothing after it
+    When the client sends the bytes "just this"
+    Then the client receives exactly "JUST THIS"
+    And the server closes the client's connection

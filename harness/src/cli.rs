@@ -1,0 +1,261 @@
+//! The `conform` command line (DESIGN.md "The command line" is the contract).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::protocol::Protocol;
+use crate::report;
+use crate::runner::{self, RunOptions, SetupError};
+use crate::suite::{self, Selection};
+use crate::target::{bundled, Profile};
+
+#[derive(Parser)]
+#[command(
+    name = "conform",
+    version,
+    about = "Conformance tests and protocol fuzzing for HTTP, FTP, SMTP, POP3, IMAP, DNS and course socket servers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the suites against the bundled reference servers, or a target profile.
+    Run(RunArgs),
+    /// Run the bundled reference servers standalone.
+    Serve(ServeArgs),
+    /// Write the content the suites expect a target to hold, and a template profile.
+    Fixtures {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List the scenarios a run would select.
+    List(ListArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Protocols to test (http ftp smtp pop3 imap dns sockets); none means all.
+    #[arg(value_parser = parse_protocol)]
+    protocols: Vec<Protocol>,
+    /// Target profile (TOML). Without it, the bundled reference servers are started.
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Cucumber tag expression, e.g. "@MUST and not @slow".
+    #[arg(long)]
+    tags: Option<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Count @SHOULD failures as failures, not warnings.
+    #[arg(long)]
+    strict: bool,
+    /// How many scenarios run at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Bound on every network wait in a step (a scenario's @timeout(…) tag overrides it).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    step_timeout: Duration,
+    /// Folder of feature files (default: ./features, else the suites conform was built with).
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// Print only the summary, not a line per scenario.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(value_parser = parse_protocol)]
+    protocols: Vec<Protocol>,
+    /// Write a target profile describing the running servers.
+    #[arg(long)]
+    profile_out: Option<PathBuf>,
+    /// Address to listen on: an IP (ephemeral ports), or IP:PORT for a single protocol.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[arg(value_parser = parse_protocol)]
+    protocols: Vec<Protocol>,
+    #[arg(long)]
+    tags: Option<String>,
+    #[arg(long)]
+    features: Option<PathBuf>,
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    Protocol::parse(s).ok_or_else(|| {
+        format!(
+            "unknown protocol `{s}` (one of: {})",
+            Protocol::ALL.map(|p| p.name()).join(" ")
+        )
+    })
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("conform: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Run(a) => run(a).await,
+            Command::Serve(a) => serve(a).await,
+            Command::Fixtures { out } => {
+                crate::fixtures::write(&out).map(|()| 0).map_err(SetupError)
+            }
+            Command::List(a) => list(a),
+        }
+    });
+    // Servers started in-process must not keep the process alive.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("conform: {e}");
+            2
+        }
+    }
+}
+
+async fn run(a: RunArgs) -> Result<i32, SetupError> {
+    let opts = RunOptions {
+        protocols: a.protocols,
+        target: a.target,
+        tags: a.tags,
+        strict: a.strict,
+        concurrency: a.concurrency,
+        step_timeout: a.step_timeout,
+        features: a.features.unwrap_or_else(suite::default_features_dir),
+        progress: !a.quiet,
+    };
+    let report = runner::run(&opts).await?;
+    if let Some(path) = &a.junit {
+        write_file(path, &report::junit::render(&report))?;
+    }
+    if let Some(path) = &a.json {
+        write_file(path, &report::json::render(&report))?;
+    }
+    report::console::print(&report);
+    Ok(report.exit_code())
+}
+
+fn write_file(path: &std::path::Path, content: &str) -> Result<(), SetupError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| SetupError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(path, content)
+        .map_err(|e| SetupError(format!("cannot write {}: {e}", path.display())))
+}
+
+async fn serve(a: ServeArgs) -> Result<i32, SetupError> {
+    let protocols = if a.protocols.is_empty() {
+        bundled::available()
+    } else {
+        a.protocols
+    };
+    let bind: SocketAddr = match a.bind.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, 0),
+        Err(_) => a
+            .bind
+            .parse()
+            .map_err(|_| SetupError(format!("--bind {}: not an IP or IP:PORT", a.bind)))?,
+    };
+    if bind.port() != 0 && protocols.len() != 1 {
+        return Err(SetupError(
+            "--bind with a port serves exactly one protocol".into(),
+        ));
+    }
+    let running = bundled::start_at(&protocols, bind)
+        .await
+        .map_err(|e| SetupError(format!("cannot start: {e}")))?;
+    for line in bundled::describe(&running.profile) {
+        println!("{line}");
+    }
+    if let Some(path) = &a.profile_out {
+        let mut text = String::from(
+            "# Target profile for the conform reference servers started by `conform serve`.\n\n",
+        );
+        text.push_str(&running.profile.to_toml());
+        write_file(path, &text)?;
+        eprintln!("profile written to {}", path.display());
+    }
+    eprintln!("serving; stop with Ctrl-C or SIGTERM");
+    wait_for_signal().await;
+    Ok(0)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn list(a: ListArgs) -> Result<i32, SetupError> {
+    let root = a.features.unwrap_or_else(suite::default_features_dir);
+    let suites = suite::load(&root).map_err(SetupError)?;
+    let tags = runner::parse_tags(a.tags.as_deref())?;
+    // Listing does not need a target: every optional part counts as present.
+    let mut profile = Profile::new("list");
+    for p in Protocol::ALL {
+        for part in p.optional_parts() {
+            profile.set(p.name(), part, "-");
+        }
+    }
+    let protocols = if a.protocols.is_empty() {
+        Protocol::ALL.to_vec()
+    } else {
+        a.protocols
+    };
+    let selected = suites.select(&Selection {
+        protocols,
+        tags,
+        profile,
+    });
+    for (f, r, s) in &selected {
+        let meta = suite::ScenarioMeta::of(&root, f, *r, s);
+        let level = if meta.level.is_empty() {
+            "MUST"
+        } else {
+            meta.level.as_str()
+        };
+        let rfc = meta
+            .rfc
+            .iter()
+            .map(|r| format!("RFC{r}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        println!("{}:{}\t{level}\t{rfc}\t{}", meta.file, meta.line, meta.name);
+    }
+    eprintln!("{} scenario(s)", selected.len());
+    Ok(if selected.is_empty() { 2 } else { 0 })
+}

@@ -1,0 +1,19 @@
+//! `conform`: a conformance test harness and protocol fuzzer for the
+//! application-layer protocols of a networking course.
+//!
+//! - [`cli`]: the command line.
+//! - [`suite`] and [`runner`]: feature files, selection, and the cucumber run.
+//! - [`target`]: profiles and the bundled reference servers.
+//! - [`wire`]: bounded client-side connections and reply readers.
+//! - [`steps`]: Gherkin step definitions, generic and per protocol.
+//! - [`report`]: transcripts, console, JUnit and JSON.
+
+pub mod cli;
+pub mod fixtures;
+pub mod protocol;
+pub mod report;
+pub mod runner;
+pub mod steps;
+pub mod suite;
+pub mod target;
+pub mod wire;

@@ -1,0 +1,223 @@
+//! JUnit XML: one `testsuite` per feature file, one `testcase` per scenario
+//! and per Examples row. Each testcase carries its tags, RFC, section, level
+//! and target as `properties`; `failure` for non-conformance, `error` for a
+//! harness or connectivity problem, `skipped` for a scenario that does not
+//! apply; the transcript in `system-out`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{Outcome, RunReport, ScenarioResult};
+
+pub fn render(report: &RunReport) -> String {
+    let mut by_file: BTreeMap<&str, Vec<&ScenarioResult>> = BTreeMap::new();
+    for s in &report.scenarios {
+        by_file.entry(s.file.as_str()).or_default().push(s);
+    }
+    let failures = report.count(Outcome::Failed);
+    let errors = report.count(Outcome::Error);
+    let skipped = report.count(Outcome::Skipped);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"conform\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{:.3}\">",
+        report.scenarios.len(),
+        report.seconds
+    );
+    for (file, cases) in by_file {
+        let count = |o: Outcome| cases.iter().filter(|c| c.outcome == o).count();
+        let time: f64 = cases.iter().map(|c| c.seconds).sum();
+        let feature = cases
+            .first()
+            .map(|c| c.feature.as_str())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\" file=\"{}\">",
+            attr(&format!("{file}: {feature}")),
+            cases.len(),
+            count(Outcome::Failed),
+            count(Outcome::Error),
+            count(Outcome::Skipped),
+            attr(&format!("features/{file}"))
+        );
+        let _ = writeln!(out, "    <properties>");
+        property(&mut out, 6, "target", &report.target);
+        property(
+            &mut out,
+            6,
+            "strict",
+            if report.strict { "true" } else { "false" },
+        );
+        let _ = writeln!(out, "    </properties>");
+        for case in unique_names(&cases) {
+            testcase(&mut out, report, case.0, &case.1);
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Names must be unique within a suite: a repeated name gets its line.
+fn unique_names<'a>(cases: &[&'a ScenarioResult]) -> Vec<(&'a ScenarioResult, String)> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in cases {
+        *seen.entry(c.name.as_str()).or_default() += 1;
+    }
+    cases
+        .iter()
+        .map(|c| {
+            let name = if seen[c.name.as_str()] > 1 {
+                format!("{} (line {})", c.name, c.line)
+            } else {
+                c.name.clone()
+            };
+            (*c, name)
+        })
+        .collect()
+}
+
+fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str) {
+    let classname = format!(
+        "conform.{}.{}",
+        c.protocol,
+        c.file.trim_end_matches(".feature").replace(['/', '.'], "_")
+    );
+    let _ = writeln!(
+        out,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\" file=\"{}\" line=\"{}\">",
+        attr(name),
+        attr(&classname),
+        c.seconds,
+        attr(&format!("features/{}", c.file)),
+        c.line
+    );
+    let _ = writeln!(out, "      <properties>");
+    property(out, 8, "id", &c.id);
+    property(out, 8, "target", &report.target);
+    property(out, 8, "protocol", &c.protocol);
+    property(
+        out,
+        8,
+        "verdict",
+        &format!("{:?}", c.outcome).to_lowercase(),
+    );
+    property(
+        out,
+        8,
+        "level",
+        if c.level.is_empty() { "MUST" } else { &c.level },
+    );
+    for r in &c.rfc {
+        property(out, 8, "rfc", &format!("RFC {r}"));
+    }
+    for s in &c.section {
+        property(out, 8, "section", s);
+    }
+    property(
+        out,
+        8,
+        "tags",
+        &c.tags
+            .iter()
+            .map(|t| format!("@{t}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    if let Some(p) = c.points {
+        property(out, 8, "points", &p.to_string());
+    }
+    let _ = writeln!(out, "      </properties>");
+    if let Some(f) = &c.failure {
+        let message = f.message.lines().next().unwrap_or_default();
+        let body = super::console::failure_block(c);
+        let tag = match c.outcome {
+            Outcome::Failed => Some(("failure", "conformance")),
+            Outcome::Error => Some(("error", "harness")),
+            Outcome::Skipped => Some(("skipped", "not-applicable")),
+            _ => None,
+        };
+        if let Some((tag, kind)) = tag {
+            let _ = writeln!(
+                out,
+                "      <{tag} message=\"{}\" type=\"{kind}\">{}</{tag}>",
+                attr(message),
+                text(&body)
+            );
+        }
+    }
+    let mut so = String::new();
+    if matches!(c.outcome, Outcome::Warning | Outcome::Info) {
+        let _ = writeln!(
+            so,
+            "{}: {}\n",
+            c.outcome.label(),
+            super::console::failure_block(c)
+        );
+    }
+    so.push_str(&c.transcript_text);
+    if !so.is_empty() {
+        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&so));
+    }
+    let _ = writeln!(out, "    </testcase>");
+}
+
+fn property(out: &mut String, indent: usize, name: &str, value: &str) {
+    let _ = writeln!(
+        out,
+        "{:indent$}<property name=\"{}\" value=\"{}\"/>",
+        "",
+        attr(name),
+        attr(value)
+    );
+}
+
+/// Escapes for an attribute value; characters XML 1.0 forbids become `?`.
+fn attr(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\n' => o.push_str("&#10;"),
+            '\r' => o.push_str("&#13;"),
+            '\t' => o.push_str("&#9;"),
+            c if is_xml_char(c) => o.push(c),
+            _ => o.push('?'),
+        }
+    }
+    o
+}
+
+/// Escapes element text.
+fn text(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '\n' | '\t' => o.push(ch),
+            '\r' => o.push_str("&#13;"),
+            c if is_xml_char(c) => o.push(c),
+            _ => o.push('?'),
+        }
+    }
+    o
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_and_drops_forbidden_characters() {
+        assert_eq!(super::attr("a<b>&\"\u{1}\n"), "a&lt;b&gt;&amp;&quot;?&#10;");
+        assert_eq!(super::text("x\u{0}<"), "x?&lt;");
+    }
+}

@@ -1,0 +1,116 @@
+//! The result of one scenario and of a whole run, from which every report
+//! (console, JUnit, JSON, grading) is made.
+
+use serde::Serialize;
+
+use crate::report::transcript::Entry;
+use crate::steps::{Failure, FailureKind};
+
+/// The verdict of one scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    /// A `@MUST` requirement (or `@SHOULD` with `--strict`) does not hold.
+    Failed,
+    /// A `@SHOULD` requirement does not hold; does not fail the run.
+    Warning,
+    /// A `@MAY` behaviour is absent; informational.
+    Info,
+    /// The harness could not judge: target unreachable, broken profile, a
+    /// step without a definition, a bug.
+    Error,
+    /// Not applicable to this target (e.g. the extension is not announced).
+    Skipped,
+}
+
+impl Outcome {
+    /// Whether this outcome makes the run exit 1.
+    pub fn fails_run(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Error)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Passed => "PASS",
+            Outcome::Failed => "FAIL",
+            Outcome::Warning => "WARN",
+            Outcome::Info => "INFO",
+            Outcome::Error => "ERROR",
+            Outcome::Skipped => "SKIP",
+        }
+    }
+
+    /// Maps a step failure to a verdict, by the scenario's requirement level.
+    pub fn judge(failure: Option<&Failure>, level: &str, strict: bool) -> Outcome {
+        let Some(f) = failure else {
+            return Outcome::Passed;
+        };
+        match f.kind {
+            FailureKind::Skip => Outcome::Skipped,
+            FailureKind::Harness => Outcome::Error,
+            FailureKind::Conformance => match level {
+                "SHOULD" if !strict => Outcome::Warning,
+                "MAY" => Outcome::Info,
+                _ => Outcome::Failed,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioResult {
+    /// Unique and stable across runs: `protocol/file.feature:line`.
+    pub id: String,
+    pub protocol: String,
+    pub feature: String,
+    /// The feature file, relative to the features folder.
+    pub file: String,
+    pub line: usize,
+    /// The scenario's name; for an Examples row, with the row's values.
+    pub name: String,
+    /// Feature, rule and scenario tags, without `@`.
+    pub tags: Vec<String>,
+    /// `5321` from `@rfc5321`.
+    pub rfc: Vec<String>,
+    /// `4.1.1.4` from `@sec-4.1.1.4`.
+    pub section: Vec<String>,
+    /// `MUST`, `SHOULD`, `MAY`, or empty (treated as MUST).
+    pub level: String,
+    /// `@points(N)`.
+    pub points: Option<f64>,
+    pub outcome: Outcome,
+    pub failure: Option<Failure>,
+    /// The step that failed, as written, with its line.
+    pub step: Option<String>,
+    pub seconds: f64,
+    pub transcript: Vec<Entry>,
+    #[serde(skip)]
+    pub transcript_text: String,
+}
+
+/// A whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub target: String,
+    pub protocols: Vec<String>,
+    pub strict: bool,
+    pub seconds: f64,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+impl RunReport {
+    pub fn count(&self, o: Outcome) -> usize {
+        self.scenarios.iter().filter(|s| s.outcome == o).count()
+    }
+
+    /// 0 when every selected scenario passed (warnings and skips allowed), 1
+    /// otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.scenarios.iter().any(|s| s.outcome.fails_run()) {
+            1
+        } else {
+            0
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! `conform run`: selects scenarios, starts or checks the target, runs the
+//! suites on cucumber, and turns what happened into a [`RunReport`].
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cucumber::event::{self, ScenarioFinished};
+use cucumber::gherkin::{self, tagexpr::TagOperation};
+use cucumber::World as _;
+use futures::FutureExt as _;
+
+use crate::protocol::Protocol;
+use crate::report::{Outcome, RunReport, ScenarioResult};
+use crate::steps::{Failure, RunContext, World};
+use crate::suite::{self, Selection};
+use crate::target::{bundled, Profile};
+
+pub struct RunOptions {
+    /// Protocols asked for on the command line; empty means all.
+    pub protocols: Vec<Protocol>,
+    pub target: Option<PathBuf>,
+    pub tags: Option<String>,
+    pub strict: bool,
+    pub concurrency: usize,
+    pub step_timeout: Duration,
+    pub features: PathBuf,
+    /// Print each scenario's verdict as it finishes.
+    pub progress: bool,
+}
+
+/// A problem that stops the run before any verdict: exit 2.
+#[derive(Debug)]
+pub struct SetupError(pub String);
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Runs the selected suites. Without a target profile, the bundled reference
+/// servers are started first and stopped afterwards.
+pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
+    let tags = parse_tags(opts.tags.as_deref())?;
+    let (profile, _bundled) = match &opts.target {
+        Some(path) => (Profile::load(path).map_err(|e| SetupError(e.0))?, None),
+        None => {
+            let protocols = if opts.protocols.is_empty() {
+                bundled::available()
+            } else {
+                opts.protocols.clone()
+            };
+            for p in &protocols {
+                if !bundled::available().contains(p) {
+                    return Err(SetupError(format!(
+                        "there is no bundled reference server for {p}; give an external one with --target FILE"
+                    )));
+                }
+            }
+            let b = bundled::start(&protocols, bundled::loopback())
+                .await
+                .map_err(|e| SetupError(format!("cannot start the bundled servers: {e}")))?;
+            (b.profile.clone(), Some(b))
+        }
+    };
+    let protocols = protocols_under_test(&profile, &opts.protocols)?;
+    let selection = Selection {
+        protocols: protocols.clone(),
+        tags,
+        profile: profile.clone(),
+    };
+    let suites = suite::load(&opts.features).map_err(SetupError)?;
+    let selected = suites.select(&selection);
+    if selected.is_empty() {
+        return Err(SetupError(format!(
+            "no scenario selected (protocols: {}; tags: {}; features: {})",
+            protocols
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(" "),
+            opts.tags.as_deref().unwrap_or("none"),
+            opts.features.display()
+        )));
+    }
+    preflight(&profile, &protocols, opts.step_timeout).await?;
+
+    let started = Instant::now();
+    let ctx = Arc::new(RunContext {
+        profile: profile.clone(),
+        step_timeout: opts.step_timeout,
+    });
+    let results = execute(opts, ctx, selection).await?;
+    let mut scenarios = results;
+    scenarios.sort_by(|a, b| {
+        (a.protocol.as_str(), a.file.as_str(), a.line).cmp(&(
+            b.protocol.as_str(),
+            b.file.as_str(),
+            b.line,
+        ))
+    });
+    if scenarios.len() != selected.len() {
+        return Err(SetupError(format!(
+            "{} scenarios were selected but {} ran; the feature files may not parse",
+            selected.len(),
+            scenarios.len()
+        )));
+    }
+    Ok(RunReport {
+        target: profile.source.clone(),
+        protocols: protocols.iter().map(|p| p.name().to_string()).collect(),
+        strict: opts.strict,
+        seconds: started.elapsed().as_secs_f64(),
+        scenarios,
+    })
+}
+
+pub fn parse_tags(expr: Option<&str>) -> Result<Option<TagOperation>, SetupError> {
+    expr.map(|e| {
+        e.parse::<TagOperation>()
+            .map_err(|err| SetupError(format!("--tags \"{e}\": {err}")))
+    })
+    .transpose()
+}
+
+/// The protocols to run: those asked for (all, if none), which the profile
+/// must describe.
+pub fn protocols_under_test(
+    profile: &Profile,
+    asked: &[Protocol],
+) -> Result<Vec<Protocol>, SetupError> {
+    if asked.is_empty() {
+        let all = profile.protocols();
+        if all.is_empty() {
+            return Err(SetupError(format!(
+                "target profile {} describes no protocol",
+                profile.source
+            )));
+        }
+        return Ok(all);
+    }
+    for p in asked {
+        if !profile.has(*p) {
+            return Err(SetupError(format!(
+                "target profile {} has no [{p}] section",
+                profile.source
+            )));
+        }
+    }
+    Ok(asked.to_vec())
+}
+
+/// Every TCP address of the protocols under test must accept a connection
+/// before anything runs: an unreachable target is a setup error, not a
+/// hundred failed scenarios.
+async fn preflight(
+    profile: &Profile,
+    protocols: &[Protocol],
+    timeout: Duration,
+) -> Result<(), SetupError> {
+    for p in protocols {
+        for key in p.tcp_address_keys() {
+            let path = format!("{p}.{key}");
+            if profile.get(&path).is_none() {
+                continue;
+            }
+            let addr = profile.addr(&path).map_err(|e| SetupError(e.0))?;
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return Err(SetupError(format!(
+                        "target unreachable: {path} = {addr}: {e}"
+                    )))
+                }
+                Err(_) => {
+                    return Err(SetupError(format!(
+                        "target unreachable: {path} = {addr}: no answer within {}",
+                        humantime::format_duration(timeout)
+                    )))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the writer saw of a scenario: the failing step, or an undefined one.
+#[derive(Default)]
+struct StepNotes {
+    failed_step: HashMap<(String, usize), String>,
+    undefined_step: HashMap<(String, usize), String>,
+}
+
+type Key = (String, usize);
+
+fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> Key {
+    (
+        feature
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        scenario.position.line,
+    )
+}
+
+async fn execute(
+    opts: &RunOptions,
+    ctx: Arc<RunContext>,
+    selection: Selection,
+) -> Result<Vec<ScenarioResult>, SetupError> {
+    crate::steps::install_panic_hook();
+    let notes = Rc::new(RefCell::new(StepNotes::default()));
+    let results: Rc<RefCell<Vec<(Key, ScenarioResult)>>> = Rc::default();
+    let features_root = opts.features.clone();
+    let strict = opts.strict;
+    let progress = opts.progress;
+    let default_timeout = opts.step_timeout;
+
+    let before_ctx = ctx.clone();
+    let after_results = results.clone();
+    let writer = Recorder {
+        notes: notes.clone(),
+        parse_errors: Vec::new(),
+    };
+    let filter = move |f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario| {
+        selection.accepts(f, r, s)
+    };
+
+    let recorder = World::cucumber()
+        .with_writer(writer)
+        .with_default_cli()
+        .max_concurrent_scenarios(opts.concurrency.max(1))
+        .which_scenario(|f, r, s| {
+            let serial = suite::all_tags(f, r, s).any(|t| t == "serial");
+            if serial {
+                cucumber::ScenarioType::Serial
+            } else {
+                cucumber::ScenarioType::Concurrent
+            }
+        })
+        .before(move |f, r, s, world| {
+            let ctx = before_ctx.clone();
+            async move {
+                world.ctx = ctx;
+                world.step_timeout = suite::timeout_tag(f, r, s).unwrap_or(default_timeout);
+                world.state::<Started>().0 = Some(Instant::now());
+            }
+            .boxed_local()
+        })
+        .after(move |f, r, s, finished, world| {
+            let results = after_results.clone();
+            let root = features_root.clone();
+            async move {
+                let result = build_result(&root, f, r, s, finished, world, strict);
+                if progress {
+                    crate::report::console::progress_line(&result);
+                }
+                results.borrow_mut().push((key(f, s), result));
+            }
+            .boxed_local()
+        })
+        .filter_run(opts.features.clone(), filter)
+        .await;
+
+    if !recorder.parse_errors.is_empty() {
+        return Err(SetupError(format!(
+            "the feature files do not parse:\n  {}",
+            recorder.parse_errors.join("\n  ")
+        )));
+    }
+    let notes = notes.borrow();
+    let mut out = Vec::new();
+    for (k, mut result) in results.borrow_mut().drain(..) {
+        if let Some(step) = notes.undefined_step.get(&k) {
+            result.failure = Some(Failure::harness(format!(
+                "no step definition matches \"{step}\"; check its wording against the step definitions (README, Steps)"
+            )));
+            result.outcome = Outcome::Error;
+            result.step = Some(step.clone());
+        } else if result.failure.is_some() {
+            result.step = notes.failed_step.get(&k).cloned();
+        }
+        out.push(result);
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+struct Started(Option<Instant>);
+
+fn build_result(
+    root: &Path,
+    f: &gherkin::Feature,
+    r: Option<&gherkin::Rule>,
+    s: &gherkin::Scenario,
+    finished: &ScenarioFinished,
+    world: Option<&mut World>,
+    strict: bool,
+) -> ScenarioResult {
+    let meta = suite::ScenarioMeta::of(root, f, r, s);
+    let (mut failure, transcript, seconds) = match world {
+        Some(w) => {
+            let secs = w
+                .state::<Started>()
+                .0
+                .map(|t| t.elapsed().as_secs_f64())
+                .unwrap_or_default();
+            (w.failure.clone(), w.transcript.clone(), secs)
+        }
+        None => (None, crate::report::Transcript::new(), 0.0),
+    };
+    // A panic that is not a step's reported failure is a harness bug; it must
+    // not pass silently.
+    if failure.is_none() {
+        match finished {
+            ScenarioFinished::StepFailed(_, _, err) => {
+                failure = Some(Failure::harness(format!(
+                    "the harness failed: {}",
+                    describe_step_error(err)
+                )));
+            }
+            ScenarioFinished::BeforeHookFailed(_) => {
+                failure = Some(Failure::harness(
+                    "the harness failed before the scenario started",
+                ));
+            }
+            ScenarioFinished::StepPassed | ScenarioFinished::StepSkipped => {}
+        }
+    }
+    let outcome = Outcome::judge(failure.as_ref(), &meta.level, strict);
+    ScenarioResult {
+        id: format!("{}:{}", meta.file, meta.line),
+        protocol: meta.protocol,
+        feature: f.name.clone(),
+        file: meta.file,
+        line: meta.line,
+        name: meta.name,
+        tags: meta.tags,
+        rfc: meta.rfc,
+        section: meta.section,
+        level: meta.level,
+        points: meta.points,
+        outcome,
+        failure,
+        step: None,
+        seconds,
+        transcript: transcript.entries(),
+        transcript_text: transcript.render(),
+    }
+}
+
+fn describe_step_error(err: &event::StepError) -> String {
+    match err {
+        event::StepError::Panic(info) => {
+            if let Some(s) = info.downcast_ref::<String>() {
+                s.clone()
+            } else if let Some(s) = info.downcast_ref::<&str>() {
+                (*s).to_string()
+            } else {
+                "a step panicked".into()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A cucumber writer that only notes which step failed or had no definition;
+/// everything else conform reports from the scenario results.
+struct Recorder {
+    notes: Rc<RefCell<StepNotes>>,
+    parse_errors: Vec<String>,
+}
+
+impl cucumber::Writer<World> for Recorder {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        ev: cucumber::parser::Result<cucumber::Event<event::Cucumber<World>>>,
+        _: &Self::Cli,
+    ) {
+        let ev = match ev {
+            Ok(ev) => ev.value,
+            Err(e) => {
+                self.parse_errors.push(e.to_string());
+                return;
+            }
+        };
+        let event::Cucumber::Feature(feature, fev) = ev else {
+            return;
+        };
+        let (scenario, sev) = match fev {
+            event::Feature::Scenario(s, ev) => (s, ev.event),
+            event::Feature::Rule(_, event::Rule::Scenario(s, ev)) => (s, ev.event),
+            _ => return,
+        };
+        let (step, stev) = match sev {
+            event::Scenario::Step(step, ev) | event::Scenario::Background(step, ev) => (step, ev),
+            _ => return,
+        };
+        let text = format!(
+            "{}{} (line {})",
+            step.keyword, step.value, step.position.line
+        );
+        let k = key(&feature, &scenario);
+        match stev {
+            event::Step::Failed(..) => {
+                self.notes.borrow_mut().failed_step.entry(k).or_insert(text);
+            }
+            event::Step::Skipped => {
+                self.notes
+                    .borrow_mut()
+                    .undefined_step
+                    .entry(k)
+                    .or_insert(text);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl cucumber::writer::Normalized for Recorder {}

@@ -1,0 +1,100 @@
+//! Why a step did not pass: a conformance failure (the target broke a rule),
+//! a harness error (could not reach the target, a broken profile, a bug), or a
+//! skip (the target does not announce the feature a scenario needs).
+
+use crate::target::ProfileError;
+use crate::wire::WireError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    Conformance,
+    Harness,
+    Skip,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+    pub expected: Option<String>,
+    pub got: Option<String>,
+}
+
+pub type StepResult = Result<(), Failure>;
+
+impl Failure {
+    pub fn conformance(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Conformance,
+            message: message.into(),
+            expected: None,
+            got: None,
+        }
+    }
+
+    pub fn harness(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Harness,
+            message: message.into(),
+            expected: None,
+            got: None,
+        }
+    }
+
+    pub fn skip(reason: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Skip,
+            message: reason.into(),
+            expected: None,
+            got: None,
+        }
+    }
+
+    pub fn expected(mut self, what: impl Into<String>) -> Self {
+        self.expected = Some(what.into());
+        self
+    }
+
+    pub fn got(mut self, what: impl Into<String>) -> Self {
+        self.got = Some(what.into());
+        self
+    }
+
+    /// A step that does not complete within the step timeout.
+    pub fn stalled(limit: std::time::Duration) -> Self {
+        Self::conformance(format!(
+            "the step did not complete within {} (the step timeout; raise it with --step-timeout or @timeout(…))",
+            humantime::format_duration(limit)
+        ))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(e) = &self.expected {
+            write!(f, "\n  expected: {e}")?;
+        }
+        if let Some(g) = &self.got {
+            write!(f, "\n  got:      {g}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<WireError> for Failure {
+    fn from(e: WireError) -> Self {
+        if e.is_connectivity() {
+            Failure::harness(format!("cannot reach the target: {e}"))
+        } else {
+            Failure::conformance(e.to_string())
+        }
+    }
+}
+
+impl From<ProfileError> for Failure {
+    fn from(e: ProfileError) -> Self {
+        Failure::harness(e.0)
+    }
+}

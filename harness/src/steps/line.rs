@@ -1,0 +1,198 @@
+//! Generic steps for line-based protocols (SMTP, FTP, POP3, IMAP…). A session
+//! is opened by a protocol's own Given step, which picks its [`ReplyReader`];
+//! these steps then send command lines and check the replies through it.
+//!
+//! [`ReplyReader`]: crate::wire::ReplyReader
+
+use cucumber::{then, when};
+
+use super::text::payload;
+use super::{client_name, describe_client, Failure, StepResult, World};
+use crate::report::transcript::escape_short;
+use crate::step;
+use crate::wire::Reply;
+
+/// Sends one framed command line and reads its reply.
+pub async fn command(w: &mut World, client: &str, line: &[u8]) -> Result<Reply, Failure> {
+    let s = w.session(client)?;
+    let framed = s.reader.frame(line);
+    s.conn.send(&framed).await?;
+    s.sent = line.to_vec();
+    let reply = s.reader.read(&mut s.conn).await.map_err(|e| {
+        Failure::from(e).expected(format!(
+            "a {} reply to \"{}\"",
+            s.reader.protocol(),
+            escape_short(line, 120)
+        ))
+    })?;
+    s.last_reply = Some(reply.clone());
+    Ok(reply)
+}
+
+/// Reads the next reply on a session (after pipelined commands, a greeting…).
+pub async fn next_reply(w: &mut World, client: &str) -> Result<Reply, Failure> {
+    let s = w.session(client)?;
+    let reply = s
+        .reader
+        .read(&mut s.conn)
+        .await
+        .map_err(|e| Failure::from(e).expected(format!("a {} reply", s.reader.protocol())))?;
+    s.last_reply = Some(reply.clone());
+    Ok(reply)
+}
+
+pub fn last_reply(w: &mut World, client: &str) -> Result<Reply, Failure> {
+    let s = w.session(client)?;
+    s.last_reply
+        .clone()
+        .ok_or_else(|| Failure::harness("the scenario checks a reply before any was read"))
+}
+
+/// Checks the status of `reply` against a set of acceptable statuses. An
+/// entry like `5xx` accepts a whole class.
+pub fn check_status(reply: &Reply, accepted: &[String], context: &str) -> StepResult {
+    let ok = accepted.iter().any(|a| {
+        if a.len() == 3 && a.ends_with("xx") {
+            reply.class() == a.chars().next()
+        } else {
+            reply.status.eq_ignore_ascii_case(a)
+        }
+    });
+    if ok {
+        return Ok(());
+    }
+    let want = if accepted.len() == 1 {
+        accepted[0].clone()
+    } else {
+        format!("one of {}", accepted.join(", "))
+    };
+    Err(
+        Failure::conformance(format!("unexpected reply status {}", context))
+            .expected(want)
+            .got(format!(
+                "\"{}\"",
+                escape_short(reply.text().as_bytes(), 300)
+            )),
+    )
+}
+
+fn statuses(list: &str) -> Vec<String> {
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "or")
+        .map(str::to_string)
+        .collect()
+}
+
+#[when(regex = r#"^(the client|client \w+) sends "(.*)"$"#)]
+async fn sends_command(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let line = payload(w, &text)?;
+        command(w, &client_name(&who), &line).await.map(|_| ())
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) sends "(.*)" without waiting for the reply$"#)]
+async fn sends_pipelined(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let line = payload(w, &text)?;
+        let s = w.session(&client_name(&who))?;
+        let framed = s.reader.frame(&line);
+        s.conn.send(&framed).await?;
+        s.sent = line;
+        Ok(())
+    })
+}
+
+#[then(regex = r"^the server replies with one of (.+)$")]
+async fn replies_one_of(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let sent = w.session("")?.sent.clone();
+        check_status(
+            &reply,
+            &statuses(&list),
+            &format!("to \"{}\"", escape_short(&sent, 120)),
+        )
+    })
+}
+
+#[then(regex = r"^the server replies (\S+)$")]
+async fn replies(w: &mut World, status: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let sent = w.session("")?.sent.clone();
+        check_status(
+            &reply,
+            &[status],
+            &format!("to \"{}\"", escape_short(&sent, 120)),
+        )
+    })
+}
+
+#[then(regex = r"^(the client|client \w+) gets the reply (\S+)$")]
+async fn client_gets_reply(w: &mut World, who: String, status: String) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let reply = last_reply(w, &client)?;
+        check_status(
+            &reply,
+            &[status],
+            &format!("for {}", describe_client(&client)),
+        )
+    })
+}
+
+#[then(regex = r"^the next reply is (?:one of )?(.+)$")]
+async fn next_reply_is(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let reply = next_reply(w, "").await?;
+        check_status(&reply, &statuses(&list), "for the next pipelined command")
+    })
+}
+
+#[then(regex = r#"^the reply text contains "(.*)"$"#)]
+async fn reply_contains(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let want = String::from_utf8_lossy(&payload(w, &text)?).into_owned();
+        let reply = last_reply(w, "")?;
+        let got = reply.text();
+        if got
+            .to_ascii_lowercase()
+            .contains(&want.to_ascii_lowercase())
+        {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("the reply text does not contain the expected words")
+                    .expected(format!("text containing \"{want}\" (case-insensitive)"))
+                    .got(format!("\"{}\"", escape_short(got.as_bytes(), 300))),
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Line, Terminator};
+
+    fn reply(status: &str) -> Reply {
+        Reply {
+            status: status.into(),
+            lines: vec![Line {
+                bytes: status.as_bytes().to_vec(),
+                end: Terminator::CrLf,
+            }],
+            body: vec![],
+        }
+    }
+
+    #[test]
+    fn status_sets_and_classes() {
+        assert!(check_status(&reply("501"), &statuses("500, 501"), "").is_ok());
+        assert!(check_status(&reply("250"), &statuses("500 or 501"), "").is_err());
+        assert!(check_status(&reply("554"), &statuses("5xx"), "").is_ok());
+        assert!(check_status(&reply("+OK"), &statuses("+ok"), "").is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! Gherkin step definitions. Generic steps for raw TCP/UDP and for line
+//! protocols live here once; each protocol adds its own module.
+//!
+//! Every step body runs through [`step!`], which bounds it by the step timeout
+//! and records its failure in the world for the report.
+
+mod failure;
+pub mod line;
+pub mod raw;
+pub mod sockets;
+pub mod text;
+mod world;
+
+use std::cell::Cell;
+
+pub use failure::{Failure, FailureKind, StepResult};
+pub use world::{client_name, describe_client, RunContext, Session, World};
+
+/// Runs a step body (an expression of type [`StepResult`] that may use `?`)
+/// under the step timeout, and records a failure in the world.
+#[macro_export]
+macro_rules! step {
+    ($w:ident, $body:expr) => {{
+        let limit = $w.step_timeout;
+        // Individual waits are bounded by the same timeout and report what they
+        // waited for; this outer bound only catches a step that makes progress
+        // too slowly to ever finish.
+        let outer = limit + std::time::Duration::from_millis(250);
+        let result = match tokio::time::timeout(outer, $crate::steps::typed(async { $body })).await
+        {
+            Ok(r) => r,
+            Err(_) => Err($crate::steps::Failure::stalled(limit)),
+        };
+        $w.settle(result)
+    }};
+}
+
+pub fn typed<F: std::future::Future<Output = StepResult>>(f: F) -> F {
+    f
+}
+
+thread_local! {
+    static EXPECTED_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// cucumber turns a step's `Err` into a panic. Such panics are expected and
+/// reported by conform itself; the panic hook stays quiet for them.
+pub(crate) fn expect_failure_panic() {
+    EXPECTED_PANIC.with(|c| c.set(true));
+}
+
+/// Installs a panic hook that silences step failures and keeps real panics
+/// (bugs) visible.
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if EXPECTED_PANIC.with(|c| c.replace(false)) {
+            return;
+        }
+        default(info);
+    }));
+}

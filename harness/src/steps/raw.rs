@@ -1,0 +1,436 @@
+//! Generic raw steps: TCP connections that carry bytes as they are, and UDP
+//! client sockets. The sockets suite is built from these; other suites use
+//! them for byte-exact framing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+
+use super::text::{payload, repeat_to};
+use super::{client_name, describe_client, Failure, Session, StepResult, World};
+use crate::report::transcript::escape_short;
+use crate::step;
+use crate::target::profile::resolve;
+use crate::wire::{Conn, LineReader, UdpClient};
+
+/// Most bytes a raw read keeps while waiting for the connection to close.
+const MAX_RAW: usize = 1024 * 1024;
+
+pub(crate) fn address(w: &World, raw: &str) -> Result<std::net::SocketAddr, Failure> {
+    let text = w.expand(raw)?;
+    resolve(&text).map_err(|e| Failure::harness(format!("\"{text}\": {e}")))
+}
+
+/// Opens a raw TCP connection for `client`, replacing any it had.
+pub(crate) async fn connect_raw(w: &mut World, client: &str, addr: &str) -> StepResult {
+    let addr = address(w, addr)?;
+    let label = if client.is_empty() {
+        "tcp".to_string()
+    } else {
+        format!("tcp {client}")
+    };
+    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
+    let reader = Arc::new(LineReader {
+        max_line: 64 * 1024,
+    });
+    w.tcp.insert(
+        client.to_string(),
+        Session {
+            conn,
+            reader,
+            last_reply: None,
+            sent: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+#[given(regex = r#"^(?:a|another|a new) TCP connection to "(.*)"$"#)]
+async fn tcp_connection(w: &mut World, addr: String) -> StepResult {
+    step!(w, connect_raw(w, "", &addr).await)
+}
+
+#[given(regex = r#"^TCP client (\w+) (?:is )?connected to "(.*)"$"#)]
+async fn tcp_client_connected(w: &mut World, client: String, addr: String) -> StepResult {
+    step!(w, connect_raw(w, &client, &addr).await)
+}
+
+async fn send_raw(w: &mut World, who: &str, bytes: Vec<u8>) -> StepResult {
+    let s = w.session(&client_name(who))?;
+    s.conn.send(&bytes).await?;
+    s.sent = bytes;
+    Ok(())
+}
+
+#[when(regex = r#"^(the client|client \w+) sends the bytes "(.*)"$"#)]
+async fn sends_bytes(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        send_raw(w, &who, bytes).await
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) sends (\d+) bytes of "(.*)"$"#)]
+async fn sends_n_bytes(w: &mut World, who: String, n: usize, pattern: String) -> StepResult {
+    step!(w, {
+        let bytes = repeat_to(&payload(w, &pattern)?, n)?;
+        send_raw(w, &who, bytes).await
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) closes its sending side$"#)]
+async fn closes_sending_side(w: &mut World, who: String) -> StepResult {
+    step!(
+        w,
+        Ok(w.session(&client_name(who.as_str()))?
+            .conn
+            .shutdown_write()
+            .await?)
+    )
+}
+
+/// Reads `expected.len()` bytes (or until close) and compares them exactly.
+/// Bytes that came beyond them are a failure too.
+pub(crate) async fn receive_exactly(w: &mut World, who: &str, expected: &[u8]) -> StepResult {
+    let client = client_name(who);
+    let s = w.session(&client)?;
+    let what = format!("the {}-byte reply", expected.len());
+    let got = match s.conn.read_up_to(expected.len(), &what).await {
+        Ok(got) => got,
+        Err(e) => {
+            return Err(Failure::from(e).expected(format!("\"{}\"", escape_short(expected, 300))));
+        }
+    };
+    if got != expected {
+        let why = if got.is_empty() && s.conn.at_eof() {
+            "the server closed the connection without replying".to_string()
+        } else if got.len() < expected.len() {
+            format!(
+                "the reply is {} bytes, {} fewer than expected, and differs",
+                got.len(),
+                expected.len() - got.len()
+            )
+        } else {
+            first_difference(expected, &got)
+        };
+        return Err(Failure::conformance(format!(
+            "{} did not receive the expected bytes: {why}",
+            describe_client(&client)
+        ))
+        .expected(format!(
+            "\"{}\" ({} bytes)",
+            escape_short(expected, 300),
+            expected.len()
+        ))
+        .got(format!(
+            "\"{}\" ({} bytes)",
+            escape_short(&got, 300),
+            got.len()
+        )));
+    }
+    let extra = s.conn.buffered().to_vec();
+    if !extra.is_empty() {
+        return Err(Failure::conformance(format!(
+            "{} received {} bytes more than expected right after the reply",
+            describe_client(&client),
+            extra.len()
+        ))
+        .expected(format!(
+            "\"{}\" and nothing more",
+            escape_short(expected, 300)
+        ))
+        .got(format!(
+            "\"{}\" followed by \"{}\"",
+            escape_short(&got, 300),
+            escape_short(&extra, 100)
+        )));
+    }
+    Ok(())
+}
+
+fn first_difference(expected: &[u8], got: &[u8]) -> String {
+    match expected.iter().zip(got).position(|(a, b)| a != b) {
+        Some(i) => format!(
+            "first difference at byte {i}: expected 0x{:02x} ({}), got 0x{:02x} ({})",
+            expected[i],
+            escape_short(&[expected[i]], 1),
+            got[i],
+            escape_short(&[got[i]], 1)
+        ),
+        None => format!("{} bytes expected, {} came", expected.len(), got.len()),
+    }
+}
+
+#[then(regex = r#"^(the client|client \w+) receives exactly "(.*)"$"#)]
+async fn receives_exactly(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let expected = payload(w, &text)?;
+        receive_exactly(w, &who, &expected).await
+    })
+}
+
+#[then(regex = r#"^the server closes (the client's|client \w+'s) connection$"#)]
+async fn server_closes(w: &mut World, whose: String) -> StepResult {
+    step!(w, {
+        let client = client_name(whose.trim_end_matches("'s"));
+        let s = w.session(&client)?;
+        let timeout = s.conn.timeout;
+        match s.conn.wait_for_close(MAX_RAW).await {
+            Ok(extra) if extra.is_empty() => Ok(()),
+            Ok(extra) => Err(Failure::conformance(
+                "the server sent more data before closing the connection",
+            )
+            .expected("the connection closed with no further data")
+            .got(format!("\"{}\" then close", escape_short(&extra, 200)))),
+            Err(crate::wire::WireError::Timeout { partial, .. }) => {
+                Err(Failure::conformance(format!(
+                    "the server did not close the connection within {}",
+                    humantime::format_duration(timeout)
+                ))
+                .expected("end of file (the server closes the connection socket after replying)")
+                .got(if partial.is_empty() {
+                    "the connection still open, nothing more received".to_string()
+                } else {
+                    format!(
+                        "the connection still open after \"{}\"",
+                        escape_short(&partial, 200)
+                    )
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+// ---- UDP ----------------------------------------------------------------
+
+async fn udp_socket(w: &mut World, client: &str, addr: &str) -> StepResult {
+    let target = address(w, addr)?;
+    let label = if client.is_empty() {
+        "udp".to_string()
+    } else {
+        format!("udp {client}")
+    };
+    let sock = UdpClient::bind(target, &label, &w.transcript, w.step_timeout).await?;
+    w.udp.insert(client.to_string(), (sock, Vec::new()));
+    Ok(())
+}
+
+#[given(regex = r#"^a (?:new )?UDP client socket for "(.*)"$"#)]
+async fn udp_client(w: &mut World, addr: String) -> StepResult {
+    step!(w, udp_socket(w, "", &addr).await)
+}
+
+#[given(regex = r#"^UDP client (\w+) for "(.*)"$"#)]
+async fn udp_named_client(w: &mut World, client: String, addr: String) -> StepResult {
+    step!(w, udp_socket(w, &client, &addr).await)
+}
+
+async fn send_datagram(w: &mut World, who: &str, bytes: Vec<u8>) -> StepResult {
+    let (sock, sent) = w.udp_client(&client_name(who))?;
+    sock.send(&bytes).await?;
+    *sent = bytes;
+    Ok(())
+}
+
+#[when(regex = r#"^(the client|client \w+) sends the datagram "(.*)"$"#)]
+async fn sends_datagram(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        send_datagram(w, &who, bytes).await
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) sends a datagram of (\d+) bytes of "(.*)"$"#)]
+async fn sends_n_datagram(w: &mut World, who: String, n: usize, pattern: String) -> StepResult {
+    step!(w, {
+        let bytes = repeat_to(&payload(w, &pattern)?, n)?;
+        send_datagram(w, &who, bytes).await
+    })
+}
+
+/// Waits for the next datagram and compares its payload exactly.
+pub(crate) async fn receive_datagram(w: &mut World, who: &str, expected: &[u8]) -> StepResult {
+    let client = client_name(who);
+    let (sock, _) = w.udp_client(&client)?;
+    let what = format!(
+        "a reply datagram at {} (the client's own address and port)",
+        sock.local
+    );
+    let dg = sock.recv(&what).await.map_err(|e| {
+        Failure::from(e).expected(format!(
+            "the datagram \"{}\" sent back to {}",
+            escape_short(expected, 300),
+            sock.local
+        ))
+    })?;
+    if dg.payload != expected {
+        return Err(Failure::conformance(format!(
+            "{} received a datagram with the wrong payload: {}",
+            describe_client(&client),
+            first_difference(expected, &dg.payload)
+        ))
+        .expected(format!(
+            "\"{}\" ({} bytes)",
+            escape_short(expected, 300),
+            expected.len()
+        ))
+        .got(format!(
+            "\"{}\" ({} bytes) from {}",
+            escape_short(&dg.payload, 300),
+            dg.payload.len(),
+            dg.from
+        )));
+    }
+    sock_last_from(w, &client, dg.from);
+    Ok(())
+}
+
+fn sock_last_from(w: &mut World, client: &str, from: std::net::SocketAddr) {
+    w.state::<LastSource>().0.insert(client.to_string(), from);
+}
+
+/// The source address of the last datagram each client received.
+#[derive(Default)]
+struct LastSource(std::collections::HashMap<String, std::net::SocketAddr>);
+
+#[then(regex = r#"^(the client|client \w+) receives the datagram "(.*)"$"#)]
+async fn receives_datagram(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let expected = payload(w, &text)?;
+        receive_datagram(w, &who, &expected).await
+    })
+}
+
+#[then(regex = r#"^(the client|client \w+) receives these datagrams in any order: (.*)$"#)]
+async fn receives_in_any_order(w: &mut World, who: String, list: String) -> StepResult {
+    step!(w, {
+        let mut wanted = Vec::new();
+        for item in quoted_list(&list).map_err(Failure::harness)? {
+            wanted.push(payload(w, &item)?);
+        }
+        let client = client_name(&who);
+        let (sock, _) = w.udp_client(&client)?;
+        let mut got = Vec::new();
+        while !wanted.is_empty() {
+            let dg = sock
+                .recv("the remaining reply datagrams")
+                .await
+                .map_err(|e| {
+                    Failure::from(e).expected(format!(
+                        "{} more datagram(s): {}",
+                        wanted.len(),
+                        wanted
+                            .iter()
+                            .map(|p| format!("\"{}\"", escape_short(p, 60)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+            match wanted.iter().position(|p| *p == dg.payload) {
+                Some(i) => {
+                    wanted.remove(i);
+                    got.push(dg.payload);
+                }
+                None => {
+                    return Err(Failure::conformance(
+                        "a reply datagram matches none of the expected ones",
+                    )
+                    .expected(
+                        wanted
+                            .iter()
+                            .map(|p| format!("\"{}\"", escape_short(p, 60)))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                    )
+                    .got(format!("\"{}\"", escape_short(&dg.payload, 200))));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[then(regex = r#"^the reply to (the client|client \w+) came from the server's address$"#)]
+async fn reply_source(w: &mut World, who: String) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let target = w.udp_client(&client)?.0.target;
+        let from = w.state::<LastSource>().0.get(&client).copied();
+        match from {
+            None => Err(Failure::harness("no datagram was received yet in this scenario")),
+            Some(from) if from == target => Ok(()),
+            Some(from) => Err(Failure::conformance(
+                "the reply came from another address than the one the client sent to; a client that \
+                 connects its UDP socket to the server would never receive it",
+            )
+            .expected(target.to_string())
+            .got(from.to_string())),
+        }
+    })
+}
+
+#[then(regex = r#"^no further datagram arrives at (the client|client \w+) within (\d+) ms$"#)]
+async fn no_further_datagram(w: &mut World, who: String, ms: u64) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let (sock, sent) = w.udp_client(&client)?;
+        let sent = sent.clone();
+        match sock.recv_within(Duration::from_millis(ms), "a further datagram").await {
+            Err(crate::wire::WireError::Timeout { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+            Ok(dg) => Err(Failure::conformance(format!(
+                "{} received a second datagram for one datagram sent (the server must reply exactly once)",
+                describe_client(&client)
+            ))
+            .expected(format!("one reply to \"{}\"", escape_short(&sent, 100)))
+            .got(format!("another datagram \"{}\" from {}", escape_short(&dg.payload, 200), dg.from))),
+        }
+    })
+}
+
+/// `"a", "b\"c", "d"` → `[a, b\"c, d]` (escapes are kept for [`payload`]).
+fn quoted_list(list: &str) -> Result<Vec<String>, String> {
+    let mut items = Vec::new();
+    let mut chars = list.trim().chars().peekable();
+    loop {
+        match chars.next() {
+            Some('"') => {}
+            None => break,
+            Some(c) => return Err(format!("expected a quoted item, found '{c}' in: {list}")),
+        }
+        let mut item = String::new();
+        loop {
+            match chars.next() {
+                Some('\\') => {
+                    item.push('\\');
+                    if let Some(c) = chars.next() {
+                        item.push(c);
+                    }
+                }
+                Some('"') => break,
+                Some(c) => item.push(c),
+                None => return Err(format!("unterminated quoted item in: {list}")),
+            }
+        }
+        items.push(item);
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_quoted_lists() {
+        assert_eq!(
+            super::quoted_list(r#""A", "B\"C",  "D""#).unwrap(),
+            vec!["A", r#"B\"C"#, "D"]
+        );
+        assert!(super::quoted_list(r#""A"#).is_err());
+        assert!(super::quoted_list("A").is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! The per-scenario state: the target profile, the scenario's connections and
+//! transcript, and typed slots that each protocol's steps keep their state in.
+
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Failure, StepResult};
+use crate::report::Transcript;
+use crate::target::Profile;
+use crate::wire::{Conn, Reply, ReplyReader, UdpClient};
+
+/// What every scenario of a run shares.
+#[derive(Debug)]
+pub struct RunContext {
+    pub profile: Profile,
+    pub step_timeout: Duration,
+}
+
+/// A TCP connection together with the reader that knows where its replies end.
+pub struct Session {
+    pub conn: Conn,
+    pub reader: Arc<dyn ReplyReader>,
+    pub last_reply: Option<Reply>,
+    /// The last payload the client sent on it.
+    pub sent: Vec<u8>,
+}
+
+#[derive(cucumber::World)]
+#[world(init = Self::empty)]
+pub struct World {
+    pub ctx: Arc<RunContext>,
+    /// Bound on every wait in a step; `--step-timeout`, or `@timeout(…)`.
+    pub step_timeout: Duration,
+    pub transcript: Transcript,
+    /// TCP sessions by client name; the unnamed client is `""`.
+    pub tcp: BTreeMap<String, Session>,
+    /// UDP client sockets by client name, with the last datagram each sent.
+    pub udp: BTreeMap<String, (UdpClient, Vec<u8>)>,
+    /// The first failure of the scenario, as the step reported it.
+    pub failure: Option<Failure>,
+    slots: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("tcp", &self.tcp.keys())
+            .field("udp", &self.udp.keys())
+            .finish()
+    }
+}
+
+impl World {
+    fn empty() -> Self {
+        World {
+            ctx: Arc::new(RunContext {
+                profile: Profile::default(),
+                step_timeout: Duration::from_secs(5),
+            }),
+            step_timeout: Duration::from_secs(5),
+            transcript: Transcript::new(),
+            tcp: BTreeMap::new(),
+            udp: BTreeMap::new(),
+            failure: None,
+            slots: HashMap::new(),
+        }
+    }
+
+    /// A protocol's own per-scenario state, created on first use.
+    pub fn state<T: Default + Any + Send + Sync>(&mut self) -> &mut T {
+        self.slots
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(T::default()))
+            .downcast_mut::<T>()
+            .expect("slot holds the type it is keyed by")
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.ctx.profile
+    }
+
+    /// Replaces `${section.key}` with profile values.
+    pub fn expand(&self, text: &str) -> Result<String, Failure> {
+        Ok(self.ctx.profile.expand(text)?)
+    }
+
+    /// The TCP session of a client (`""` is the unnamed one).
+    pub fn session(&mut self, client: &str) -> Result<&mut Session, Failure> {
+        self.tcp.get_mut(client).ok_or_else(|| {
+            Failure::harness(format!(
+                "the scenario uses {} before connecting it",
+                describe_client(client)
+            ))
+        })
+    }
+
+    pub fn udp_client(&mut self, client: &str) -> Result<&mut (UdpClient, Vec<u8>), Failure> {
+        self.udp.get_mut(client).ok_or_else(|| {
+            Failure::harness(format!(
+                "the scenario uses UDP {} before creating it",
+                describe_client(client)
+            ))
+        })
+    }
+
+    /// Records the step's outcome: the first failure is kept for the report.
+    pub fn settle(&mut self, result: StepResult) -> StepResult {
+        if let Err(f) = &result {
+            if self.failure.is_none() {
+                self.failure = Some(f.clone());
+            }
+            super::expect_failure_panic();
+        }
+        result
+    }
+}
+
+/// `"the client"` or `"client A"`.
+pub fn describe_client(name: &str) -> String {
+    if name.is_empty() {
+        "the client".into()
+    } else {
+        format!("client {name}")
+    }
+}
+
+/// Parses the `(the client|client X)` part of a step into a client name.
+pub fn client_name(phrase: &str) -> String {
+    phrase
+        .strip_prefix("client ")
+        .map(str::to_string)
+        .unwrap_or_default()
+}

@@ -1,0 +1,76 @@
+//! The embedded default: the bundled reference servers started in-process on
+//! ephemeral loopback ports, described by a profile like any external target.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use reference_servers::Running;
+
+use super::Profile;
+use crate::protocol::Protocol;
+
+/// Servers started for a run; dropping it stops them.
+pub struct Bundled {
+    pub profile: Profile,
+    _running: Vec<Running>,
+}
+
+/// Protocols that have a bundled reference server.
+pub fn available() -> Vec<Protocol> {
+    vec![Protocol::Sockets]
+}
+
+/// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
+pub async fn start(protocols: &[Protocol], ip: IpAddr) -> std::io::Result<Bundled> {
+    start_at(protocols, SocketAddr::new(ip, 0)).await
+}
+
+/// Starts the reference servers on `bind` (a port other than 0 only makes
+/// sense for a single protocol).
+pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Result<Bundled> {
+    let ip = bind.ip();
+    let mut profile = Profile::new("embedded");
+    let mut running = Vec::new();
+    for p in protocols {
+        match p {
+            Protocol::Sockets => {
+                let r = reference_servers::sockets::start(ip, bind.port()).await?;
+                for (name, addr) in &r.listeners {
+                    profile.set("sockets", name, &addr.to_string());
+                }
+                running.push(r);
+            }
+            other => {
+                return Err(std::io::Error::other(format!(
+                    "no bundled reference server for {other} yet"
+                )));
+            }
+        }
+    }
+    Ok(Bundled {
+        profile,
+        _running: running,
+    })
+}
+
+pub fn loopback() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
+
+/// `PROTOCOL ADDRESS` lines for `conform serve`.
+pub fn describe(profile: &Profile) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (section, keys) in profile.sections() {
+        if let Some(a) = keys.get("address") {
+            lines.push(format!("{section} {a}"));
+        }
+        // The course servers share one port number for TCP and UDP.
+        match (keys.get("tcp"), keys.get("udp")) {
+            (Some(t), Some(u)) if t == u => lines.push(format!("{section} {t}")),
+            (t, u) => {
+                lines.extend(t.map(|t| format!("{section} tcp {t}")));
+                lines.extend(u.map(|u| format!("{section} udp {u}")));
+            }
+        }
+    }
+    lines
+}

@@ -1,0 +1,7 @@
+//! What is under test: the target profile, and the bundled reference servers
+//! started in-process when no profile is given.
+
+pub mod bundled;
+pub mod profile;
+
+pub use profile::{Profile, ProfileError};

@@ -1,0 +1,15 @@
+//! Client-side wire access: bounded TCP connections and UDP sockets that
+//! record a transcript, and the per-protocol reply readers.
+//!
+//! Never trust the peer: every read here has a deadline and a size bound, and
+//! every failure is a value ([`WireError`]), never a panic.
+
+pub mod conn;
+pub mod error;
+pub mod reply;
+pub mod udp;
+
+pub use conn::{Conn, Line, Terminator};
+pub use error::WireError;
+pub use reply::{LineReader, Reply, ReplyReader};
+pub use udp::UdpClient;

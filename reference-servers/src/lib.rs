@@ -1,0 +1,11 @@
+//! Small, strict reference servers for the `conform` suites.
+//!
+//! One folder per protocol. Each server is bounded (line length, message size,
+//! connection count, idle time) and binds loopback unless told otherwise. The
+//! harness starts these in-process but talks to them only over sockets: no
+//! protocol code is shared between the two crates.
+
+pub mod running;
+pub mod sockets;
+
+pub use running::Running;

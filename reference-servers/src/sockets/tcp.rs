@@ -1,0 +1,44 @@
+//! `TCPServer.py`: accept, `recv(1024)` once, send the sentence upper-cased,
+//! close the connection socket (not the welcoming socket), accept the next.
+//!
+//! The course server is iterative; this one serves each connection in its own
+//! task so that a client that connects and says nothing cannot block the
+//! others, but each connection sees exactly the course's behaviour.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+/// `connectionSocket.recv(1024)`.
+pub const MAX_MESSAGE: usize = 1024;
+/// A client that connects and sends nothing is dropped after this long.
+const IDLE: Duration = Duration::from_secs(30);
+/// At most this many connections are served at once; others wait in the backlog.
+const MAX_CONNECTIONS: usize = 256;
+
+pub async fn serve(listener: TcpListener) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _ = tokio::time::timeout(IDLE, one_message(stream)).await;
+        });
+    }
+}
+
+async fn one_message(mut stream: TcpStream) -> std::io::Result<()> {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    let n = stream.read(&mut buf).await?;
+    stream.write_all(&super::upper(&buf[..n])).await?;
+    // Closing the connection socket: the client's next recv returns EOF.
+    stream.shutdown().await
+}
