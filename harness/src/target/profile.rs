@@ -60,6 +60,7 @@ impl Profile {
                     "target profile {source}: `{name}` must be a [section]"
                 )));
             };
+            profile.sections.entry(name.clone()).or_default();
             for (key, v) in t {
                 let v = match v {
                     toml::Value::String(s) => s,

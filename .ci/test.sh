@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's test command (README: "Run the tests"). On a fresh Debian
+# machine with Rust it installs what the tests need, then runs:
+#   1. the Rust tests (unit tests, suites against the bundled servers and
+#      against deliberately faulty servers, real-client tests);
+#   2. every interop script in .ci/interop/, each of which installs, starts and
+#      stops one real third-party server and runs its suite against it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+log "build"
+cargo build --locked --workspace --all-targets
+
+log "cargo test"
+cargo test --locked --workspace
+
+log "the full suite against the bundled reference servers"
+./target/debug/conform run --quiet --junit reports/bundled.xml
+
+shopt -s nullglob
+for script in .ci/interop/*.sh; do
+  log "interop: $script"
+  bash "$script"
+done
+log "all tests passed"
