@@ -36,6 +36,47 @@ enum Command {
     },
     /// List the scenarios a run would select.
     List(ListArgs),
+    /// Fuzz a protocol's server with mutated messages, or replay a case file.
+    Fuzz(FuzzArgs),
+}
+
+#[derive(Args)]
+struct FuzzArgs {
+    /// The protocol to fuzz.
+    #[arg(value_parser = parse_protocol, required_unless_present = "replay", conflicts_with = "replay")]
+    protocol: Option<Protocol>,
+    /// Target profile (TOML). Without it, the bundled reference server is started.
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Stop after this many cases (default 1000 unless --duration is given).
+    #[arg(long, conflicts_with = "duration")]
+    cases: Option<u64>,
+    /// Stop after this long, e.g. 10s or 2m.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+    /// Seed of the case generator: the same seed sends the same cases
+    /// (default: drawn from the clock and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write a JUnit XML report here (one testcase per oracle).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Send the session of a case file (e.g. a regression) once and judge it.
+    #[arg(long, value_name = "FILE")]
+    replay: Option<PathBuf>,
+    /// How long a reply may take.
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    reply_timeout: Duration,
+    /// Corpus folder: seeds from <corpus>/<protocol>/, findings written to
+    /// <corpus>/<protocol>/regressions/ (default ./corpus).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Do not write regression files for a finding.
+    #[arg(long)]
+    no_save: bool,
+    /// No progress line.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -124,6 +165,7 @@ pub fn main() -> i32 {
                 crate::fixtures::write(&out).map(|()| 0).map_err(SetupError)
             }
             Command::List(a) => list(a),
+            Command::Fuzz(a) => fuzz(a).await,
         }
     });
     // Servers started in-process must not keep the process alive.
@@ -218,6 +260,125 @@ async fn wait_for_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The profile to use: `--target`, or the bundled server of `protocol`
+/// (returned too, to keep it running).
+async fn target_for(
+    protocol: Protocol,
+    target: &Option<PathBuf>,
+) -> Result<(Profile, Option<bundled::Bundled>), SetupError> {
+    match target {
+        Some(path) => {
+            let p = Profile::load(path).map_err(|e| SetupError(e.0))?;
+            p.validate().map_err(|e| SetupError(e.0))?;
+            if !p.has(protocol) {
+                return Err(SetupError(format!(
+                    "target profile {} has no [{protocol}] section",
+                    p.source
+                )));
+            }
+            Ok((p, None))
+        }
+        None => {
+            if !bundled::available().contains(&protocol) {
+                return Err(SetupError(format!(
+                    "there is no bundled reference server for {protocol}; give an external one with --target FILE"
+                )));
+            }
+            let b = bundled::start(&[protocol], bundled::loopback())
+                .await
+                .map_err(|e| SetupError(format!("cannot start the bundled server: {e}")))?;
+            Ok((b.profile.clone(), Some(b)))
+        }
+    }
+}
+
+async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
+    use crate::fuzz;
+    if let Some(file) = &a.replay {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| SetupError(format!("cannot read {}: {e}", file.display())))?;
+        let case =
+            fuzz::Case::parse(&text).map_err(|e| SetupError(format!("{}: {e}", file.display())))?;
+        let protocol = Protocol::parse(&case.protocol).ok_or_else(|| {
+            SetupError(format!(
+                "{}: unknown protocol `{}`",
+                file.display(),
+                case.protocol
+            ))
+        })?;
+        let plugin = fuzz::plugin(protocol)
+            .ok_or_else(|| SetupError(format!("there is no fuzz module for {protocol} yet")))?;
+        let (profile, _bundled) = target_for(protocol, &a.target).await?;
+        let timeout = a.reply_timeout;
+        let replay = tokio::task::spawn_blocking(move || {
+            fuzz::engine::replay(plugin, &profile, case, timeout)
+        })
+        .await
+        .map_err(|e| SetupError(format!("the fuzzer failed: {e}")))?
+        .map_err(SetupError)?;
+        println!("replay {}:", file.display());
+        for line in replay.case.to_text(&[]).lines() {
+            println!("    {line}");
+        }
+        return Ok(match replay.violation {
+            None => {
+                println!("passed: every oracle held");
+                0
+            }
+            Some(v) => {
+                println!("FAILED (reproduced): {v}");
+                if !replay.transcript.is_empty() {
+                    println!("transcript:");
+                    for line in replay.transcript.lines() {
+                        println!("    {line}");
+                    }
+                }
+                1
+            }
+        });
+    }
+    let Some(protocol) = a.protocol else {
+        return Err(SetupError("give a PROTOCOL or --replay FILE".into()));
+    };
+    let plugin = fuzz::plugin(protocol).ok_or_else(|| {
+        SetupError(format!(
+            "there is no fuzz module for {protocol} yet (available: {})",
+            fuzz::available()
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
+    })?;
+    let (profile, _bundled) = target_for(protocol, &a.target).await?;
+    let seed = a.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default()
+    });
+    let opts = fuzz::FuzzOptions {
+        cases: a.cases,
+        duration: a.duration,
+        seed,
+        reply_timeout: a.reply_timeout,
+        progress: !a.quiet,
+        corpus: Some(a.corpus.clone().unwrap_or_else(fuzz::corpus::default_dir)),
+        features: Some(suite::default_features_dir()),
+        write_regressions: !a.no_save,
+        ..fuzz::FuzzOptions::default()
+    };
+    let report = tokio::task::spawn_blocking(move || fuzz::run(plugin, &profile, &opts))
+        .await
+        .map_err(|e| SetupError(format!("the fuzzer failed: {e}")))?
+        .map_err(SetupError)?;
+    if let Some(path) = &a.junit {
+        write_file(path, &fuzz::report::junit(&report))?;
+    }
+    print!("{}", fuzz::report::summary(&report));
+    Ok(if report.finding.is_some() { 1 } else { 0 })
 }
 
 fn list(a: ListArgs) -> Result<i32, SetupError> {

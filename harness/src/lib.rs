@@ -6,10 +6,12 @@
 //! - [`target`]: profiles and the bundled reference servers.
 //! - [`wire`]: bounded client-side connections and reply readers.
 //! - [`steps`]: Gherkin step definitions, generic and per protocol.
+//! - [`fuzz`]: proptest-driven message mutation, oracles, shrinking, corpus.
 //! - [`report`]: transcripts, console, JUnit and JSON.
 
 pub mod cli;
 pub mod fixtures;
+pub mod fuzz;
 pub mod protocol;
 pub mod report;
 pub mod runner;

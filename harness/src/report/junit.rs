@@ -174,7 +174,7 @@ fn property(out: &mut String, indent: usize, name: &str, value: &str) {
 }
 
 /// Escapes for an attribute value; characters XML 1.0 forbids become `?`.
-fn attr(s: &str) -> String {
+pub(crate) fn attr(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -193,7 +193,7 @@ fn attr(s: &str) -> String {
 }
 
 /// Escapes element text.
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

@@ -1,0 +1,481 @@
+//! The generic CRLF command/reply protocol: a client sends `VERB args<CRLF>`,
+//! the server answers each command with one reply. SMTP, FTP (numeric
+//! replies, RFC 5321 §4.2 and RFC 959 §4.2) and POP3 (`+OK`/`-ERR`, RFC 1939
+//! §3) modules configure a [`LineProtocol`]; so can a course's own text
+//! protocol.
+//!
+//! Oracles:
+//! - answers: each command gets its reply within the deadline; a command
+//!   whose line ending is not CRLF is sent last, after which the fuzzer
+//!   closes its side and the server must finish and close in time;
+//! - well-formed: replies follow the dialect (`ddd text<CRLF>`, multi-line
+//!   `ddd-` lines with the same code, or `+OK`/`-ERR`), CRLF-terminated;
+//! - acceptable class: a command whose verb is not one of the protocol's
+//!   gets an error reply (4xx/5xx, `-ERR`), never success;
+//! - stays alive: a fresh connection gets a greeting and the probe command
+//!   a success reply.
+
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use proptest::prelude::*;
+
+use super::link::{Link, ReadError, TcpLink};
+use super::mutate::{self, TextGrammar};
+use super::{Case, Channel, FuzzProtocol, Limits, Oracle, Step, Transport, Violation};
+use crate::report::transcript::escape_short;
+use crate::target::profile::resolve;
+use crate::target::Profile;
+
+/// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; real servers
+/// send longer help texts).
+const MAX_REPLY_LINE: usize = 4096;
+/// Most lines one reply may have.
+const MAX_REPLY_LINES: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// `250 text`, `250-more` … `250 last` (SMTP, FTP).
+    Numeric,
+    /// `+OK text` / `-ERR text` (POP3).
+    OkErr,
+}
+
+/// A reply as read: its lines without terminators, and whether it is an
+/// error (4xx/5xx, `-ERR`).
+#[derive(Clone, Debug)]
+pub struct LineReply {
+    pub lines: Vec<Vec<u8>>,
+    pub error: bool,
+    pub status: String,
+}
+
+pub struct LineProtocol {
+    pub name: &'static str,
+    /// Profile key of the address: `<name>.<key>`.
+    pub key: &'static str,
+    pub dialect: Dialect,
+    /// The server speaks first (SMTP 220, POP3 +OK, FTP 220).
+    pub greeting: bool,
+    /// Verbs (which are mutated into each other), argument samples, line limit.
+    pub grammar: TextGrammar,
+    /// Valid command lines (with CRLF) to mutate.
+    pub seeds: Vec<Vec<u8>>,
+    /// Valid session prefixes (`${section.key}` is filled from the profile),
+    /// so that mutations land in deeper states. The empty prefix is always one.
+    pub prefixes: Vec<Vec<Vec<u8>>>,
+    /// A command that must succeed on a fresh session (`NOOP`).
+    pub probe: Vec<u8>,
+    /// Most mutated commands in one session.
+    pub max_messages: usize,
+    profile: RwLock<Profile>,
+}
+
+impl LineProtocol {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: &'static str,
+        key: &'static str,
+        dialect: Dialect,
+        greeting: bool,
+        grammar: TextGrammar,
+        seeds: Vec<Vec<u8>>,
+        prefixes: Vec<Vec<Vec<u8>>>,
+        probe: Vec<u8>,
+    ) -> Self {
+        LineProtocol {
+            name,
+            key,
+            dialect,
+            greeting,
+            grammar,
+            seeds,
+            prefixes,
+            probe,
+            max_messages: 8,
+            profile: RwLock::new(Profile::default()),
+        }
+    }
+
+    fn expand(&self, msg: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(msg);
+        if !text.contains("${") {
+            return msg.to_vec();
+        }
+        match self.profile.read().map(|p| p.expand(&text)) {
+            Ok(Ok(t)) => t.into_bytes(),
+            _ => msg.to_vec(),
+        }
+    }
+
+    /// The verb: the bytes before the first space or tab, after any leading
+    /// whitespace, upper-cased.
+    fn verb_of(msg: &[u8]) -> Vec<u8> {
+        let start = msg
+            .iter()
+            .position(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(msg.len());
+        let rest = &msg[start..];
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            .unwrap_or(rest.len());
+        rest[..end].to_ascii_uppercase()
+    }
+
+    fn known_verb(&self, msg: &[u8]) -> bool {
+        let v = Self::verb_of(msg);
+        self.grammar
+            .verbs
+            .iter()
+            .chain(self.prefixes.iter().flatten())
+            .chain(self.seeds.iter())
+            .chain(std::iter::once(&self.probe))
+            .any(|k| Self::verb_of(k) == v)
+    }
+
+    /// Reads one reply of the dialect.
+    pub fn read_reply(
+        &self,
+        l: &mut TcpLink,
+        deadline: Instant,
+    ) -> Result<LineReply, Result<Violation, ReadError>> {
+        let mut lines = Vec::new();
+        loop {
+            let raw = l.read_line(MAX_REPLY_LINE, deadline).map_err(Err)?;
+            if !raw.ends_with(b"\r\n") {
+                return Err(Ok(Violation::new(
+                    Oracle::WellFormed,
+                    "a reply line ends in a bare LF, not CRLF",
+                )
+                .expected("CRLF at the end of every reply line")
+                .got(format!("\"{}\"", escape_short(&raw, 200)))));
+            }
+            let line = raw[..raw.len() - 2].to_vec();
+            let shown = escape_short(&line, 200);
+            let malformed = |why: &str| {
+                Ok(
+                    Violation::new(Oracle::WellFormed, format!("a malformed reply line: {why}"))
+                        .expected(match self.dialect {
+                            Dialect::Numeric => {
+                                "a 3-digit code 2xx-5xx, then a space, a hyphen or the line end"
+                            }
+                            Dialect::OkErr => "+OK or -ERR, then a space or the line end",
+                        })
+                        .got(format!("\"{shown}\"")),
+                )
+            };
+            match self.dialect {
+                Dialect::OkErr => {
+                    let error = line.starts_with(b"-ERR");
+                    let ok = line.starts_with(b"+OK");
+                    let after = if error { line.get(4) } else { line.get(3) };
+                    if !(ok || error) || !matches!(after, None | Some(b' ')) {
+                        return Err(malformed("not a status indicator"));
+                    }
+                    let status = if error { "-ERR" } else { "+OK" }.to_string();
+                    lines.push(line);
+                    return Ok(LineReply {
+                        lines,
+                        error,
+                        status,
+                    });
+                }
+                Dialect::Numeric => {
+                    let code_ok = line.len() >= 3
+                        && (b'2'..=b'5').contains(&line[0])
+                        && (b'0'..=b'5').contains(&line[1])
+                        && line[2].is_ascii_digit();
+                    if !code_ok {
+                        return Err(malformed("no reply code"));
+                    }
+                    let code = line[..3].to_vec();
+                    if let Some(first) = lines.first() {
+                        let first: &Vec<u8> = first;
+                        if first[..3] != code[..] {
+                            return Err(malformed("a continuation line with another code"));
+                        }
+                    }
+                    let more = match line.get(3) {
+                        None | Some(b' ') => false,
+                        Some(b'-') => true,
+                        Some(_) => {
+                            return Err(malformed(
+                                "the code is not followed by a space or a hyphen",
+                            ))
+                        }
+                    };
+                    lines.push(line);
+                    if !more {
+                        return Ok(LineReply {
+                            error: code[0] == b'4' || code[0] == b'5',
+                            status: String::from_utf8_lossy(&code).into_owned(),
+                            lines,
+                        });
+                    }
+                    if lines.len() >= MAX_REPLY_LINES {
+                        return Err(malformed("more continuation lines than any reply needs"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A message that ends in CRLF and has no other CR or LF: the server
+    /// sees exactly one command line.
+    pub fn cleanly_framed(msg: &[u8]) -> bool {
+        msg.ends_with(b"\r\n")
+            && !msg[..msg.len() - 2]
+                .iter()
+                .any(|b| *b == b'\r' || *b == b'\n')
+    }
+
+    /// Makes a message one clean command line (for messages that are not last).
+    fn clean(mut msg: Vec<u8>) -> Vec<u8> {
+        while msg.last().is_some_and(|b| *b == b'\r' || *b == b'\n') {
+            msg.pop();
+        }
+        for b in msg.iter_mut() {
+            if *b == b'\r' || *b == b'\n' {
+                *b = b' ';
+            }
+        }
+        msg.extend_from_slice(b"\r\n");
+        msg
+    }
+
+    fn success_of(&self, l: &mut TcpLink, deadline: Instant, what: &str) -> Result<(), String> {
+        match self.read_reply(l, deadline) {
+            Ok(r) if !r.error => Ok(()),
+            Ok(r) => Err(format!(
+                "{what}: an error reply \"{}\"",
+                escape_short(&r.lines.concat(), 120)
+            )),
+            Err(Ok(v)) => Err(format!("{what}: {}", v.message)),
+            Err(Err(e)) => Err(format!("{what}: {}", e.describe(std::time::Duration::ZERO))),
+        }
+    }
+}
+
+impl FuzzProtocol for LineProtocol {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn channels(&self, profile: &Profile) -> Result<Vec<Channel>, String> {
+        if let Ok(mut p) = self.profile.write() {
+            *p = profile.clone();
+        }
+        let path = format!("{}.{}", self.name, self.key);
+        let v = profile
+            .get(&path)
+            .ok_or_else(|| format!("the target profile has no `{path}`"))?;
+        Ok(vec![Channel {
+            name: self.key.into(),
+            transport: Transport::Tcp,
+            addr: resolve(v).map_err(|e| format!("{path} = \"{v}\": {e}"))?,
+        }])
+    }
+
+    fn builtin_seeds(&self) -> Vec<Vec<u8>> {
+        self.seeds.clone()
+    }
+
+    fn strategy(&self, channels: &[Channel], seeds: Arc<Vec<Vec<u8>>>) -> BoxedStrategy<Case> {
+        // Seeds are command lines: a suite's `sends "NOOP"` gets its CRLF.
+        let seeds: Vec<Vec<u8>> = seeds
+            .iter()
+            .map(|s| {
+                if s.ends_with(b"\n") {
+                    s.clone()
+                } else {
+                    [s.as_slice(), b"\r\n"].concat()
+                }
+            })
+            .collect();
+        let msg = mutate::message(Arc::new(seeds), Arc::new(self.grammar.clone()));
+        let mut prefixes = vec![Vec::new()];
+        prefixes.extend(self.prefixes.iter().cloned());
+        let channel = channels.first().map(|c| c.name.clone()).unwrap_or_default();
+        let name = self.name.to_string();
+        (
+            proptest::sample::select(prefixes),
+            proptest::collection::vec(msg, 1..=self.max_messages.max(1)),
+        )
+            .prop_map(move |(prefix, mut messages)| {
+                // Only the last command may be framed oddly: after it the
+                // fuzzer cannot tell how many commands the server saw.
+                let n = messages.len();
+                for m in messages.iter_mut().take(n - 1) {
+                    if !LineProtocol::cleanly_framed(m) {
+                        *m = LineProtocol::clean(std::mem::take(m));
+                    }
+                }
+                Case {
+                    protocol: name.clone(),
+                    channel: channel.clone(),
+                    prefix,
+                    messages,
+                }
+            })
+            .boxed()
+    }
+
+    fn oracles(&self) -> Vec<(Oracle, String)> {
+        vec![
+            (Oracle::Answers, "each command gets its reply in time; after an oddly framed last line and the client's close, the server closes in time".into()),
+            (Oracle::WellFormed, match self.dialect {
+                Dialect::Numeric => "replies are `ddd text` lines (multi-line `ddd-`), CRLF-terminated".into(),
+                Dialect::OkErr => "replies are `+OK`/`-ERR` lines, CRLF-terminated".into(),
+            }),
+            (Oracle::AcceptableClass, "an unknown command gets an error reply, never success".into()),
+            (Oracle::StaysAlive, format!("a fresh session gets a greeting and \"{}\" succeeds", escape_short(&self.probe, 60))),
+        ]
+    }
+
+    fn reusable(&self, _: &Channel) -> bool {
+        false
+    }
+
+    fn open(&self, channel: &Channel, limits: &Limits) -> Result<Link, String> {
+        let mut l = TcpLink::connect(channel.addr, limits.reply_timeout)?;
+        if self.greeting {
+            self.success_of(
+                &mut l,
+                Instant::now() + limits.reply_timeout,
+                "the greeting",
+            )?;
+        }
+        Ok(Link::Tcp(l))
+    }
+
+    fn exchange(
+        &self,
+        link: &mut Link,
+        msg: &[u8],
+        step: Step,
+        limits: &Limits,
+    ) -> Result<(), Violation> {
+        let Link::Tcp(l) = link else {
+            return Err(Violation::new(
+                Oracle::Answers,
+                "a line protocol runs over TCP",
+            ));
+        };
+        let msg = if step.prefix {
+            self.expand(msg)
+        } else {
+            msg.to_vec()
+        };
+        let deadline = Instant::now() + limits.reply_timeout;
+        l.send(&msg).map_err(|e| {
+            Violation::new(
+                Oracle::Answers,
+                format!("the server stopped taking data: {e}"),
+            )
+        })?;
+        if !Self::cleanly_framed(&msg) {
+            // How many commands the server saw depends on how it treats a
+            // bare CR or LF; after our close it must answer what it has and
+            // close, in time.
+            l.shutdown_write();
+            loop {
+                match self.read_reply(l, deadline) {
+                    Ok(_) => continue,
+                    Err(Err(ReadError::Closed { partial })) if partial.is_empty() => return Ok(()),
+                    Err(Ok(v)) => return Err(v),
+                    Err(Err(e)) => {
+                        return Err(Violation::new(
+                            Oracle::Answers,
+                            format!(
+                                "after an oddly framed last line and the client's close: {}",
+                                e.describe(limits.reply_timeout)
+                            ),
+                        )
+                        .expected("the replies it owes, then the connection closed"))
+                    }
+                }
+            }
+        }
+        let reply = match self.read_reply(l, deadline) {
+            Ok(r) => r,
+            Err(Ok(v)) => return Err(v),
+            Err(Err(e)) => {
+                return Err(
+                    Violation::new(Oracle::Answers, e.describe(limits.reply_timeout))
+                        .expected(format!("a reply to \"{}\"", escape_short(&msg, 120))),
+                )
+            }
+        };
+        if !step.prefix && !reply.error && !self.known_verb(&msg) {
+            return Err(Violation::new(
+                Oracle::AcceptableClass,
+                "an unknown command got a success reply",
+            )
+            .expected(match self.dialect {
+                Dialect::Numeric => "an error reply (500 command unrecognized, or another 4xx/5xx)",
+                Dialect::OkErr => "-ERR",
+            })
+            .got(format!(
+                "\"{}\" to \"{}\"",
+                escape_short(&reply.lines.join(&b"\\r\\n"[..]), 200),
+                escape_short(&msg, 120)
+            )));
+        }
+        if step.prefix && reply.error {
+            return Err(Violation::new(
+                Oracle::AcceptableClass,
+                "a command of the valid session prefix was refused",
+            )
+            .expected("success")
+            .got(format!("\"{}\"", escape_short(&reply.lines.concat(), 200))));
+        }
+        Ok(())
+    }
+
+    fn probe(&self, channels: &[Channel], limits: &Limits) -> Result<(), String> {
+        for c in channels {
+            let Link::Tcp(mut l) = self.open(c, limits)? else {
+                continue;
+            };
+            l.send(&self.probe)?;
+            self.success_of(&mut l, Instant::now() + limits.reply_timeout, "the probe")?;
+        }
+        Ok(())
+    }
+
+    fn scenario(&self, case: &Case, violation: &Violation) -> String {
+        let q = super::case::quote;
+        let mut s = format!("    Given a fuzz session with the {} server\n", self.name);
+        for p in &case.prefix {
+            s.push_str(&format!(
+                "    When the fuzz session sends the prefix \"{}\"\n",
+                q(p)
+            ));
+        }
+        for m in &case.messages {
+            s.push_str(&format!("    And the fuzz session sends \"{}\"\n", q(m)));
+        }
+        s.push_str("    Then every reply is well-formed\n");
+        s.push_str(&format!("    And the {} server still answers\n", self.name));
+        let _ = violation;
+        format!(
+            "@{}\nFeature: {{title}}\n\n  @MUST\n  Scenario: {{name}}\n{s}",
+            self.name
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_and_verbs() {
+        assert!(LineProtocol::cleanly_framed(b"NOOP\r\n"));
+        assert!(!LineProtocol::cleanly_framed(b"NOOP\n"));
+        assert!(!LineProtocol::cleanly_framed(b"NO\nOP\r\n"));
+        assert_eq!(LineProtocol::clean(b"A\nB\r".to_vec()), b"A B\r\n");
+        assert_eq!(LineProtocol::verb_of(b"  helo\tx\r\n"), b"HELO");
+    }
+}

@@ -1,0 +1,339 @@
+//! The fuzzer's own client sockets: blocking, bounded by deadline and size,
+//! and cheap, because the fuzzer makes thousands of exchanges a second. Each
+//! link keeps a small log of what crossed it, which becomes the transcript of
+//! a finding.
+//!
+//! Blocking sockets on the fuzzer's own thread: no scheduler hop per
+//! exchange, and every wait is a `set_read_timeout` away from its deadline.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use crate::report::transcript::escape_short;
+
+/// Largest reply the fuzzer keeps from one message.
+pub const MAX_REPLY: usize = 256 * 1024;
+/// How many bytes of traffic a link's log keeps.
+const MAX_LOG: usize = 16 * 1024;
+
+/// Why a read did not deliver what was asked for.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Nothing (more) came before the deadline; `partial` is what did.
+    Timeout {
+        partial: Vec<u8>,
+    },
+    /// The peer closed (or reset) first.
+    Closed {
+        partial: Vec<u8>,
+    },
+    /// The peer sent more than the bound.
+    TooLong,
+    Io(String),
+}
+
+impl ReadError {
+    pub fn describe(&self, waited: Duration) -> String {
+        match self {
+            ReadError::Timeout { partial } if partial.is_empty() => {
+                format!("no reply within {}", humantime::format_duration(waited))
+            }
+            ReadError::Timeout { partial } => format!(
+                "the reply stopped after \"{}\" (nothing more within {})",
+                escape_short(partial, 120),
+                humantime::format_duration(waited)
+            ),
+            ReadError::Closed { partial } if partial.is_empty() => {
+                "the server closed the connection without replying".into()
+            }
+            ReadError::Closed { partial } => format!(
+                "the server closed the connection in the middle of a reply, after \"{}\"",
+                escape_short(partial, 120)
+            ),
+            ReadError::TooLong => format!("the reply exceeded {MAX_REPLY} bytes"),
+            ReadError::Io(e) => e.clone(),
+        }
+    }
+}
+
+/// One line of a link's log.
+#[derive(Clone, Debug)]
+pub struct LogEntry {
+    /// `C:` sent by the fuzzer, `S:` received, `--` an event.
+    pub dir: &'static str,
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct Log {
+    pub entries: Vec<LogEntry>,
+    kept: usize,
+}
+
+impl Log {
+    fn bytes(&mut self, dir: &'static str, data: &[u8]) {
+        if self.kept > MAX_LOG {
+            return;
+        }
+        self.kept += data.len();
+        self.entries.push(LogEntry {
+            dir,
+            text: escape_short(data, 2048),
+        });
+    }
+
+    pub fn event(&mut self, text: impl Into<String>) {
+        self.entries.push(LogEntry {
+            dir: "--",
+            text: text.into(),
+        });
+    }
+
+    pub fn render(&self, conn: &str) -> String {
+        let mut out = String::new();
+        for e in &self.entries {
+            out.push_str(&format!("{conn} {} {}\n", e.dir, e.text));
+        }
+        out
+    }
+}
+
+/// A TCP connection with a receive buffer.
+pub struct TcpLink {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    eof: bool,
+    /// The connection ended with a reset rather than a clean close.
+    pub reset: bool,
+    pub log: Log,
+}
+
+impl TcpLink {
+    pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpLink, String> {
+        let stream = TcpStream::connect_timeout(&addr, timeout)
+            .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_write_timeout(Some(timeout));
+        let mut log = Log::default();
+        log.event(format!("connected to {addr}"));
+        Ok(TcpLink {
+            stream,
+            buf: Vec::with_capacity(4096),
+            eof: false,
+            reset: false,
+            log,
+        })
+    }
+
+    pub fn send(&mut self, data: &[u8]) -> Result<(), String> {
+        self.log.bytes("C:", data);
+        self.stream.write_all(data).map_err(|e| {
+            self.log.event(format!("send failed: {e}"));
+            format!("send failed: {e}")
+        })
+    }
+
+    /// Half-closes: the server reads end-of-file.
+    pub fn shutdown_write(&mut self) {
+        self.log.event("client closed its sending side");
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.buf.is_empty()
+    }
+
+    /// Reads more into the buffer; `Ok(0)` is end-of-file.
+    fn fill(&mut self, deadline: Instant) -> Result<usize, ReadError> {
+        if self.eof {
+            return Ok(0);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReadError::Timeout {
+                partial: self.buf.clone(),
+            });
+        }
+        let _ = self.stream.set_read_timeout(Some(left));
+        let mut chunk = [0u8; 16 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => {
+                self.eof = true;
+                self.log.event("connection closed by server");
+                Ok(0)
+            }
+            Ok(n) => {
+                self.log.bytes("S:", &chunk[..n]);
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(n)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                Err(ReadError::Timeout {
+                    partial: self.buf.clone(),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(self.fill(deadline)?),
+            Err(e) => {
+                // A reset counts as the server closing the connection.
+                self.eof = true;
+                self.reset = true;
+                self.log.event(format!("receive failed: {e}"));
+                Ok(0)
+            }
+        }
+    }
+
+    /// One line ending in LF (the terminator is kept), at most `max` bytes.
+    pub fn read_line(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, ReadError> {
+        let mut scanned = 0;
+        loop {
+            if let Some(pos) = self.buf[scanned..].iter().position(|b| *b == b'\n') {
+                let end = scanned + pos + 1;
+                if end > max {
+                    return Err(ReadError::TooLong);
+                }
+                return Ok(self.buf.drain(..end).collect());
+            }
+            scanned = self.buf.len();
+            if scanned >= max {
+                return Err(ReadError::TooLong);
+            }
+            if self.fill(deadline)? == 0 {
+                return Err(ReadError::Closed {
+                    partial: std::mem::take(&mut self.buf),
+                });
+            }
+        }
+    }
+
+    /// Everything until the server closes, at most `max` bytes.
+    pub fn read_to_close(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, ReadError> {
+        loop {
+            if self.buf.len() > max {
+                return Err(ReadError::TooLong);
+            }
+            if self.fill(deadline)? == 0 {
+                return Ok(std::mem::take(&mut self.buf));
+            }
+        }
+    }
+
+    /// Exactly `n` bytes.
+    pub fn read_exact(&mut self, n: usize, deadline: Instant) -> Result<Vec<u8>, ReadError> {
+        while self.buf.len() < n {
+            if self.fill(deadline)? == 0 {
+                return Err(ReadError::Closed {
+                    partial: std::mem::take(&mut self.buf),
+                });
+            }
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+}
+
+/// A UDP socket bound to an ephemeral loopback (or unspecified) port.
+pub struct UdpLink {
+    socket: UdpSocket,
+    pub target: SocketAddr,
+    pub log: Log,
+}
+
+impl UdpLink {
+    pub fn bind(target: SocketAddr) -> Result<UdpLink, String> {
+        let local: SocketAddr = match (target.is_ipv4(), target.ip().is_loopback()) {
+            (true, true) => "127.0.0.1:0",
+            (true, false) => "0.0.0.0:0",
+            (false, true) => "[::1]:0",
+            (false, false) => "[::]:0",
+        }
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+        let socket =
+            UdpSocket::bind(local).map_err(|e| format!("cannot bind a UDP socket: {e}"))?;
+        let mut log = Log::default();
+        log.event(format!(
+            "UDP socket {} for {target}",
+            socket
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        ));
+        Ok(UdpLink {
+            socket,
+            target,
+            log,
+        })
+    }
+
+    pub fn send(&mut self, data: &[u8]) -> Result<(), String> {
+        self.log.bytes("C:", data);
+        self.socket
+            .send_to(data, self.target)
+            .map(|_| ())
+            .map_err(|e| format!("send failed: {e}"))
+    }
+
+    /// The next datagram from the target before `deadline`.
+    pub fn recv(&mut self, deadline: Instant) -> Result<Vec<u8>, ReadError> {
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ReadError::Timeout { partial: vec![] });
+            }
+            let _ = self.socket.set_read_timeout(Some(left));
+            match self.socket.recv_from(&mut buf) {
+                Ok((n, from)) if from == self.target => {
+                    self.log.bytes("S:", &buf[..n]);
+                    return Ok(buf[..n].to_vec());
+                }
+                Ok((_, from)) => self.log.event(format!("ignored a datagram from {from}")),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(ReadError::Timeout { partial: vec![] })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    self.log.event("ICMP port unreachable");
+                    return Err(ReadError::Closed { partial: vec![] });
+                }
+                Err(e) => return Err(ReadError::Io(format!("receive failed: {e}"))),
+            }
+        }
+    }
+}
+
+/// A link of either transport.
+pub enum Link {
+    Tcp(TcpLink),
+    Udp(UdpLink),
+}
+
+impl Link {
+    pub fn log(&self) -> &Log {
+        match self {
+            Link::Tcp(l) => &l.log,
+            Link::Udp(l) => &l.log,
+        }
+    }
+
+    pub fn send(&mut self, data: &[u8]) -> Result<(), String> {
+        match self {
+            Link::Tcp(l) => l.send(data),
+            Link::Udp(l) => l.send(data),
+        }
+    }
+}
