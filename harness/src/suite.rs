@@ -122,10 +122,15 @@ impl Suites {
     }
 }
 
-/// The protocol is the folder under `features/` the file is in.
+/// The protocol is the folder under `features/` the file is in (or, for the
+/// fuzzer's `corpus/<protocol>/regressions/`, the folder above).
 pub fn protocol_of(f: &gherkin::Feature) -> Option<Protocol> {
     let path = f.path.as_ref()?;
-    let dir = path.parent()?.file_name()?.to_str()?;
+    let parent = path.parent()?;
+    let mut dir = parent.file_name()?.to_str()?;
+    if dir == "regressions" {
+        dir = parent.parent()?.file_name()?.to_str()?;
+    }
     Protocol::parse(dir)
 }
 

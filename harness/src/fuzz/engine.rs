@@ -119,6 +119,10 @@ pub struct Executor {
     pub channels: Vec<Channel>,
     pub limits: Limits,
     idle: HashMap<String, Link>,
+    /// The longest a passing case took: shrinking waits a small multiple of
+    /// it rather than the full reply timeout, so that a target that stops
+    /// answering does not cost the full timeout per candidate.
+    pub slowest_pass: Duration,
 }
 
 impl Executor {
@@ -128,6 +132,7 @@ impl Executor {
             channels,
             limits,
             idle: HashMap::new(),
+            slowest_pass: Duration::ZERO,
         }
     }
 
@@ -166,6 +171,7 @@ impl Executor {
             },
         };
         let total = case.prefix.len() + case.messages.len();
+        let started = Instant::now();
         let mut exchanges = 0;
         for (i, msg) in case.prefix.iter().chain(&case.messages).enumerate() {
             let step = Step {
@@ -184,6 +190,7 @@ impl Executor {
         if reusable {
             self.idle.insert(channel.name, link);
         }
+        self.slowest_pass = self.slowest_pass.max(started.elapsed());
         Execution::Passed { exchanges }
     }
 
@@ -482,6 +489,8 @@ fn shrink_finding(
 ) -> Finding {
     let oracle = first.oracle;
     let recover = opts.recover_time;
+    let full = exec.limits.reply_timeout;
+    exec.limits.reply_timeout = (exec.slowest_pass * 20).clamp(Duration::from_millis(100), full);
     let mut gave_up = false;
     let minimized;
     let runs;
@@ -511,7 +520,9 @@ fn shrink_finding(
         runs = s.runs;
         violation = s.violation.take().unwrap_or_else(|| first.clone());
     }
-    // The minimized case once more, for its transcript and final message.
+    // The minimized case once more with the full timeout, for its
+    // transcript and final message.
+    exec.limits.reply_timeout = full;
     let mut transcript = String::new();
     if !gave_up {
         if let Some((v, t)) = exec.check(&minimized, recover) {
