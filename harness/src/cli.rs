@@ -319,7 +319,7 @@ async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
         .map_err(|e| SetupError(format!("the fuzzer failed: {e}")))?
         .map_err(SetupError)?;
         println!("replay {}:", file.display());
-        for line in replay.case.to_text(&[]).lines() {
+        for line in replay.case.to_text_short(200).lines() {
             println!("    {line}");
         }
         return Ok(match replay.violation {

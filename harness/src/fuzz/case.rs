@@ -54,6 +54,31 @@ impl Case {
         out
     }
 
+    /// Like [`Case::to_text`] without notes, long messages cut for display.
+    pub fn to_text_short(&self, max: usize) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "protocol {}", self.protocol);
+        let _ = writeln!(out, "channel {}", self.channel);
+        for (key, m) in self
+            .prefix
+            .iter()
+            .map(|m| ("prefix", m))
+            .chain(self.messages.iter().map(|m| ("send", m)))
+        {
+            if m.len() <= max {
+                let _ = writeln!(out, "{key} \"{}\"", quote(m));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{key} \"{}\"… ({} bytes in all; the case file has them all)",
+                    quote(&m[..max]),
+                    m.len()
+                );
+            }
+        }
+        out
+    }
+
     /// Parses a case file (or a seed file: `protocol` and `channel` may be
     /// left out there).
     pub fn parse(text: &str) -> Result<Case, String> {

@@ -421,6 +421,23 @@ fn confirm_and_shrink(
 ) -> Option<Finding> {
     let original = tree.current();
     exec.limits.drain = Duration::from_millis(50);
+    if !exec.wait_alive(opts.recover_time) {
+        // It failed, and then the target stopped serving altogether.
+        let error = exec.probe().err().unwrap_or_default();
+        return Some(Finding {
+            violation: dead(&error),
+            original: original.clone(),
+            minimized: original,
+            transcript: String::new(),
+            shrink_runs: 0,
+            note: Some(format!(
+                "the case first failed with: {violation}\nthen the target stopped serving and did not come back within {}, \
+                 so the case could not be confirmed or minimized",
+                humantime::format_duration(opts.recover_time)
+            )),
+            files: vec![],
+        });
+    }
     let confirmed = exec
         .check(&original, opts.recover_time)
         .filter(|(v, _)| v.oracle == violation.oracle);
@@ -515,7 +532,12 @@ fn shrink_finding(
             runs: 0,
             violation: None,
         };
+        // proptest's pass gets a third of the time; the byte pass, which
+        // goes straight at lengths and bytes, the rest.
+        let all = s.deadline;
+        s.deadline = Instant::now() + opts.shrink_time / 3;
         let best = s.tree(tree);
+        s.deadline = all;
         minimized = s.bytes(best);
         runs = s.runs;
         violation = s.violation.take().unwrap_or_else(|| first.clone());

@@ -79,7 +79,7 @@ impl Log {
         self.kept += data.len();
         self.entries.push(LogEntry {
             dir,
-            text: escape_short(data, 2048),
+            text: escape_short(data, 300),
         });
     }
 

@@ -34,7 +34,12 @@ pub fn summary(r: &FuzzReport) -> String {
             let _ = writeln!(out, "no findings");
         }
         Some(f) => {
-            let _ = writeln!(out, "\nFINDING (confirmed by replay): {}", f.violation);
+            let how = if f.note.is_some() {
+                "not confirmed: the target did not come back"
+            } else {
+                "confirmed by replay"
+            };
+            let _ = writeln!(out, "\nFINDING ({how}): {}", f.violation);
             let _ = writeln!(
                 out,
                 "\nminimized reproducer ({} bytes, {} shrink runs; the drawn case had {} bytes):",
@@ -42,7 +47,7 @@ pub fn summary(r: &FuzzReport) -> String {
                 f.shrink_runs,
                 f.original.size()
             );
-            out.push_str(&indent(&f.minimized.to_text(&[])));
+            out.push_str(&indent(&f.minimized.to_text_short(200)));
             if let Some(n) = &f.note {
                 let _ = writeln!(out, "note: {n}");
             }
