@@ -348,3 +348,25 @@ async fn every_regression_in_the_corpus_passes_against_the_bundled_servers() {
     }
     eprintln!("{replayed} regression case(s) replayed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_robustness_scenario_fails_on_a_faulty_server_with_a_minimized_reproducer() {
+    let addr = closes_on_long_messages().await;
+    let (_dir, p) = profile(&format!("[sockets]\ntcp = \"{addr}\"\n"));
+    let run = conform(&["run", "sockets", "--target", p.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    let out = run.all();
+    let at = out
+        .find("robustness.feature")
+        .expect("the robustness scenario is reported");
+    let report = &out[at..];
+    assert!(
+        report.contains("[answers] the server closed the connection without replying"),
+        "{out}"
+    );
+    assert!(report.contains("minimized reproducer"), "{out}");
+    assert!(
+        report.contains(&format!("send \"{}\"", "a".repeat(101))),
+        "{out}"
+    );
+}
