@@ -170,6 +170,9 @@ impl Executor {
                 Err(e) => return Execution::Unreachable(e),
             },
         };
+        // The fast path keeps no transcript: a failure is replayed on a
+        // fresh link, which does.
+        link.set_logging(!reuse);
         let total = case.prefix.len() + case.messages.len();
         let started = Instant::now();
         let mut exchanges = 0;

@@ -65,15 +65,27 @@ pub struct LogEntry {
     pub text: String,
 }
 
-#[derive(Default)]
 pub struct Log {
     pub entries: Vec<LogEntry>,
     kept: usize,
+    /// Off while fuzzing at full speed: a failing case is replayed on a
+    /// fresh, logging link before it is reported.
+    pub enabled: bool,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            entries: Vec::new(),
+            kept: 0,
+            enabled: true,
+        }
+    }
 }
 
 impl Log {
     fn bytes(&mut self, dir: &'static str, data: &[u8]) {
-        if self.kept > MAX_LOG {
+        if !self.enabled || self.kept > MAX_LOG {
             return;
         }
         self.kept += data.len();
@@ -84,6 +96,9 @@ impl Log {
     }
 
     pub fn event(&mut self, text: impl Into<String>) {
+        if !self.enabled {
+            return;
+        }
         self.entries.push(LogEntry {
             dir: "--",
             text: text.into(),
@@ -246,6 +261,7 @@ pub struct UdpLink {
     socket: UdpSocket,
     pub target: SocketAddr,
     pub log: Log,
+    buf: Vec<u8>,
 }
 
 impl UdpLink {
@@ -272,6 +288,7 @@ impl UdpLink {
             socket,
             target,
             log,
+            buf: vec![0u8; 65_536],
         })
     }
 
@@ -285,14 +302,14 @@ impl UdpLink {
 
     /// The next datagram from the target before `deadline`.
     pub fn recv(&mut self, deadline: Instant) -> Result<Vec<u8>, ReadError> {
-        let mut buf = vec![0u8; 65_536];
+        let buf = &mut self.buf;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(ReadError::Timeout { partial: vec![] });
             }
             let _ = self.socket.set_read_timeout(Some(left));
-            match self.socket.recv_from(&mut buf) {
+            match self.socket.recv_from(buf) {
                 Ok((n, from)) if from == self.target => {
                     self.log.bytes("S:", &buf[..n]);
                     return Ok(buf[..n].to_vec());
@@ -334,6 +351,13 @@ impl Link {
         match self {
             Link::Tcp(l) => l.send(data),
             Link::Udp(l) => l.send(data),
+        }
+    }
+
+    pub fn set_logging(&mut self, on: bool) {
+        match self {
+            Link::Tcp(l) => l.log.enabled = on,
+            Link::Udp(l) => l.log.enabled = on,
         }
     }
 }
