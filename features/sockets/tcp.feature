@@ -72,3 +72,14 @@ Feature: TCP upper-casing server (TCPServer.py)
     When the client sends the bytes "just this"
     Then the client receives exactly "JUST THIS"
     And the server closes the client's connection
+
+  # Robustness, with the fuzzer's own strategies (as `conform fuzz sockets`):
+  # 200 mutated messages drawn from one sentence (its case, words, line
+  # endings, lengths around the 1024-byte receive buffer, control and
+  # non-ASCII bytes, bit flips, insertions, truncations), the same 200 on
+  # every run. Each must come back upper-cased, then a fresh client is served.
+  @course-K-10 @MUST @points(2) @timeout(60s)
+  Scenario: 200 mutated messages each come back upper-cased, and the server keeps serving
+    When 200 mutations of "hello world" are sent to the sockets server over tcp
+    Then every reply is well-formed
+    And the sockets server still answers

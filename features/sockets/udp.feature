@@ -81,3 +81,14 @@ Feature: UDP upper-casing server (UDPServer.py)
     Given a new UDP client socket for "${sockets.udp}"
     When the client sends the datagram "second"
     Then the client receives the datagram "SECOND"
+
+  # Robustness, with the fuzzer's own strategies (as `conform fuzz sockets`):
+  # 200 sessions of mutated datagrams drawn from one sentence (lengths around
+  # the 2048-byte receive buffer, control and non-ASCII bytes, bit flips…),
+  # the same on every run. Each datagram gets exactly its upper-cased reply,
+  # then a fresh client is served.
+  @course-K-10 @MUST @points(2) @timeout(60s)
+  Scenario: 200 sessions of mutated datagrams each come back upper-cased, and the server keeps serving
+    When 200 mutations of "caf\xc3\xa9 au lait" are sent to the sockets server over udp
+    Then every reply is well-formed
+    And the sockets server still answers

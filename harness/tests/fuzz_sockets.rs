@@ -333,6 +333,12 @@ async fn every_regression_in_the_corpus_passes_against_the_bundled_servers() {
             match path.extension().and_then(|e| e.to_str()) {
                 Some("case") => {
                     let r = conform(&["fuzz", "--replay", path.to_str().unwrap()]).await;
+                    if r.code == 2 && r.stderr.contains("no bundled reference server") {
+                        // Found against a real server; replayed once the
+                        // protocol's bundled server exists.
+                        eprintln!("{}: no bundled server yet", path.display());
+                        continue;
+                    }
                     assert_eq!(r.code, 0, "{}: {}", path.display(), r.all());
                     replayed += 1;
                 }
@@ -343,6 +349,9 @@ async fn every_regression_in_the_corpus_passes_against_the_bundled_servers() {
         if any_feature {
             let proto = entry.file_name().to_string_lossy().to_string();
             let r = conform(&["run", &proto, "--features", dir.to_str().unwrap()]).await;
+            if r.code == 2 && r.stderr.contains("no bundled reference server") {
+                continue;
+            }
             assert_eq!(r.code, 0, "{}: {}", dir.display(), r.all());
         }
     }
@@ -357,8 +366,10 @@ async fn the_robustness_scenario_fails_on_a_faulty_server_with_a_minimized_repro
     assert_eq!(run.code, 1, "{}", run.all());
     let out = run.all();
     let at = out
-        .find("robustness.feature")
-        .expect("the robustness scenario is reported");
+        .lines()
+        .find(|l| l.starts_with("FAIL") && l.contains("200 mutated messages"))
+        .and_then(|l| out.find(l))
+        .expect("the robustness scenario fails");
     let report = &out[at..];
     assert!(
         report.contains("[answers] the server closed the connection without replying"),

@@ -46,10 +46,10 @@ impl Case {
         let _ = writeln!(out, "protocol {}", self.protocol);
         let _ = writeln!(out, "channel {}", self.channel);
         for p in &self.prefix {
-            let _ = writeln!(out, "prefix \"{}\"", quote(p));
+            let _ = writeln!(out, "prefix \"{}\"", quote_plain(p));
         }
         for m in &self.messages {
-            let _ = writeln!(out, "send \"{}\"", quote(m));
+            let _ = writeln!(out, "send \"{}\"", quote_plain(m));
         }
         out
     }
@@ -66,12 +66,12 @@ impl Case {
             .chain(self.messages.iter().map(|m| ("send", m)))
         {
             if m.len() <= max {
-                let _ = writeln!(out, "{key} \"{}\"", quote(m));
+                let _ = writeln!(out, "{key} \"{}\"", quote_plain(m));
             } else {
                 let _ = writeln!(
                     out,
                     "{key} \"{}\"… ({} bytes in all; the case file has them all)",
-                    quote(&m[..max]),
+                    quote_plain(&m[..max]),
                     m.len()
                 );
             }
@@ -115,6 +115,12 @@ impl Case {
 /// and `$` (which would start a `${profile.key}`) are escaped too.
 pub fn quote(bytes: &[u8]) -> String {
     escape(bytes).replace('"', "\\\"").replace('$', "\\x24")
+}
+
+/// Escapes bytes for a case file: `${section.key}` stays readable (line
+/// protocols fill it from the profile when they send a message).
+pub fn quote_plain(bytes: &[u8]) -> String {
+    escape(bytes).replace('"', "\\\"")
 }
 
 fn unquote(s: &str) -> Result<Vec<u8>, String> {

@@ -12,7 +12,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use super::shrink::Shrinker;
-use super::{corpus, Case, Channel, FuzzProtocol, Limits, Link, Oracle, Step, Violation};
+use super::{corpus, Case, Channel, FuzzProtocol, Limits, Link, Next, Oracle, Step, Violation};
 use crate::target::Profile;
 
 #[derive(Clone, Debug)]
@@ -119,6 +119,8 @@ pub struct Executor {
     pub channels: Vec<Channel>,
     pub limits: Limits,
     idle: HashMap<String, Link>,
+    /// The transcript of the last case sent on a fresh (logging) link.
+    pub last_log: Option<String>,
     /// The longest a passing case took: shrinking waits a small multiple of
     /// it rather than the full reply timeout, so that a target that stops
     /// answering does not cost the full timeout per candidate.
@@ -133,6 +135,7 @@ impl Executor {
             limits,
             idle: HashMap::new(),
             slowest_pass: Duration::ZERO,
+            last_log: None,
         }
     }
 
@@ -182,13 +185,20 @@ impl Executor {
                 last: i + 1 == total,
             };
             exchanges += 1;
-            if let Err(violation) = self.plugin.exchange(&mut link, msg, step, &self.limits) {
-                return Execution::Failed {
-                    exchanges,
-                    violation,
-                    transcript: link.log().render(&channel.name),
-                };
+            match self.plugin.exchange(&mut link, msg, step, &self.limits) {
+                Ok(Next::Continue) => {}
+                Ok(Next::Ended) => return Execution::Passed { exchanges },
+                Err(violation) => {
+                    return Execution::Failed {
+                        exchanges,
+                        violation,
+                        transcript: link.log().render(&channel.name),
+                    }
+                }
             }
+        }
+        if !reuse {
+            self.last_log = Some(link.log().render(&channel.name));
         }
         if reusable {
             self.idle.insert(channel.name, link);
@@ -622,7 +632,7 @@ pub fn mutations(
     n: u64,
     seed: u64,
     reply_timeout: Duration,
-) -> (u64, Option<Finding>) {
+) -> (u64, Option<Finding>, String) {
     let limits = Limits {
         reply_timeout,
         drain: Duration::ZERO,
@@ -646,13 +656,19 @@ pub fn mutations(
         finding: None,
         unconfirmed: vec![],
     };
-    for _ in 0..n {
+    let mut sample = String::new();
+    for i in 0..n {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             break;
         };
         let case = tree.current();
         report.cases += 1;
-        match exec.execute(&case, true) {
+        // The first session goes over a logging link: a sample transcript.
+        let result = exec.execute(&case, i > 0);
+        if i == 0 {
+            sample = exec.last_log.take().unwrap_or_default();
+        }
+        match result {
             Execution::Passed { exchanges } => report.exchanges += exchanges,
             Execution::Failed {
                 exchanges,
@@ -662,7 +678,7 @@ pub fn mutations(
                 report.exchanges += exchanges;
                 if let Some(f) = confirm_and_shrink(&mut exec, tree, violation, &opts, &mut report)
                 {
-                    return (report.exchanges, Some(f));
+                    return (report.exchanges, Some(f), sample);
                 }
             }
             Execution::Unreachable(e) => {
@@ -676,9 +692,10 @@ pub fn mutations(
                         dead(&e),
                         &opts,
                     )),
+                    sample,
                 );
             }
         }
     }
-    (report.exchanges, None)
+    (report.exchanges, None, sample)
 }

@@ -22,7 +22,7 @@ use proptest::prelude::*;
 
 use super::link::{Link, ReadError, TcpLink};
 use super::mutate::{self, TextGrammar};
-use super::{Case, Channel, FuzzProtocol, Limits, Oracle, Step, Transport, Violation};
+use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
 use crate::target::profile::resolve;
 use crate::target::Profile;
@@ -35,8 +35,12 @@ const MAX_REPLY_LINES: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
-    /// `250 text`, `250-more` … `250 last` (SMTP, FTP).
+    /// `250-first` … `250 last`, every line with the code (SMTP, RFC 5321
+    /// §4.2.1).
     Numeric,
+    /// `211-first`, free text, … `211 last` (FTP, RFC 959 §4.2: only the
+    /// first and the last line of a multi-line reply carry the code).
+    NumericFreeText,
     /// `+OK text` / `-ERR text` (POP3).
     OkErr,
 }
@@ -68,6 +72,16 @@ pub struct LineProtocol {
     pub probe: Vec<u8>,
     /// Most mutated commands in one session.
     pub max_messages: usize,
+    /// The feature tag of the protocol's RFC (`@rfc5321`), for regression
+    /// scenarios.
+    pub rfc: &'static str,
+    /// Verbs never sent (a drawn command with one becomes the probe): those
+    /// that change the target (DELE, STOR), hold its resources (PASV), or
+    /// end the command/reply dialogue (QUIT, DATA, STARTTLS, AUTH).
+    pub forbidden: Vec<Vec<u8>>,
+    /// Whether a success reply to this verb (upper-cased; with or without
+    /// an argument) carries a dot-terminated body (POP3 LIST, CAPA, RETR).
+    pub multiline: fn(&[u8], bool) -> bool,
     profile: RwLock<Profile>,
 }
 
@@ -93,6 +107,9 @@ impl LineProtocol {
             prefixes,
             probe,
             max_messages: 8,
+            rfc: "",
+            forbidden: Vec::new(),
+            multiline: |_, _| false,
             profile: RwLock::new(Profile::default()),
         }
     }
@@ -121,6 +138,22 @@ impl LineProtocol {
             .position(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
             .unwrap_or(rest.len());
         rest[..end].to_ascii_uppercase()
+    }
+
+    /// Whether anything follows the verb on the line.
+    fn has_arg(msg: &[u8]) -> bool {
+        let body = msg
+            .strip_suffix(b"\r\n")
+            .or_else(|| msg.strip_suffix(b"\n"))
+            .unwrap_or(msg);
+        let verb = Self::verb_of(body).len();
+        let start = body
+            .iter()
+            .position(|b| *b != b' ' && *b != b'\t')
+            .unwrap_or(body.len());
+        body[(start + verb).min(body.len())..]
+            .iter()
+            .any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
     }
 
     fn known_verb(&self, msg: &[u8]) -> bool {
@@ -157,8 +190,8 @@ impl LineProtocol {
                 Ok(
                     Violation::new(Oracle::WellFormed, format!("a malformed reply line: {why}"))
                         .expected(match self.dialect {
-                            Dialect::Numeric => {
-                                "a 3-digit code 2xx-5xx, then a space, a hyphen or the line end"
+                            Dialect::Numeric | Dialect::NumericFreeText => {
+                                "a 3-digit code 1xx-5xx, then a space, a hyphen or the line end"
                             }
                             Dialect::OkErr => "+OK or -ERR, then a space or the line end",
                         })
@@ -181,9 +214,23 @@ impl LineProtocol {
                         status,
                     });
                 }
-                Dialect::Numeric => {
+                Dialect::NumericFreeText
+                    if lines.first().is_some_and(|f: &Vec<u8>| {
+                        !(line.len() >= 4 && line[..3] == f[..3] && line[3] == b' ')
+                    }) =>
+                {
+                    // Free text inside a multi-line FTP reply.
+                    lines.push(line);
+                    if lines.len() >= MAX_REPLY_LINES {
+                        return Err(Ok(Violation::new(
+                            Oracle::WellFormed,
+                            "a multi-line reply has no last line in sight",
+                        )));
+                    }
+                }
+                Dialect::Numeric | Dialect::NumericFreeText => {
                     let code_ok = line.len() >= 3
-                        && (b'2'..=b'5').contains(&line[0])
+                        && (b'1'..=b'5').contains(&line[0])
                         && (b'0'..=b'5').contains(&line[1])
                         && line[2].is_ascii_digit();
                     if !code_ok {
@@ -206,6 +253,12 @@ impl LineProtocol {
                         }
                     };
                     lines.push(line);
+                    if !more && code[0] == b'1' {
+                        // A positive preliminary reply (RFC 959 §4.2): the
+                        // final one follows.
+                        lines.clear();
+                        continue;
+                    }
                     if !more {
                         return Ok(LineReply {
                             error: code[0] == b'4' || code[0] == b'5',
@@ -230,6 +283,15 @@ impl LineProtocol {
                 .any(|b| *b == b'\r' || *b == b'\n')
     }
 
+    /// A cleanly framed line with something on it: exactly one reply is
+    /// owed. An empty or blank line may be answered (500) or ignored
+    /// (vsftpd ignores it), so it is treated like an oddly framed one.
+    pub fn one_reply_owed(msg: &[u8]) -> bool {
+        Self::cleanly_framed(msg)
+            && msg
+                .iter()
+                .any(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    }
     /// Makes a message one clean command line (for messages that are not last).
     fn clean(mut msg: Vec<u8>) -> Vec<u8> {
         while msg.last().is_some_and(|b| *b == b'\r' || *b == b'\n') {
@@ -242,6 +304,43 @@ impl LineProtocol {
         }
         msg.extend_from_slice(b"\r\n");
         msg
+    }
+
+    /// A dot-terminated body (RFC 1939 §3): CRLF lines up to a lone `.`.
+    fn read_body(
+        &self,
+        l: &mut TcpLink,
+        deadline: Instant,
+        limits: &Limits,
+    ) -> Result<(), Violation> {
+        for _ in 0..100_000 {
+            match l.read_line(MAX_REPLY_LINE, deadline) {
+                Ok(line) if line == b".\r\n" => return Ok(()),
+                Ok(line) if !line.ends_with(b"\r\n") => {
+                    return Err(Violation::new(
+                        Oracle::WellFormed,
+                        "a line of a multi-line reply ends in a bare LF",
+                    )
+                    .expected("CRLF line ends, and a lone \".\" at the end")
+                    .got(format!("\"{}\"", escape_short(&line, 200))))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(Violation::new(
+                        Oracle::Answers,
+                        format!(
+                            "a multi-line reply did not end: {}",
+                            e.describe(limits.reply_timeout)
+                        ),
+                    )
+                    .expected("a lone \".\" line at the end of the body"))
+                }
+            }
+        }
+        Err(Violation::new(
+            Oracle::WellFormed,
+            "a multi-line reply has no end in sight",
+        ))
     }
 
     fn success_of(&self, l: &mut TcpLink, deadline: Instant, what: &str) -> Result<(), String> {
@@ -298,6 +397,8 @@ impl FuzzProtocol for LineProtocol {
         prefixes.extend(self.prefixes.iter().cloned());
         let channel = channels.first().map(|c| c.name.clone()).unwrap_or_default();
         let name = self.name.to_string();
+        let forbidden = self.forbidden.clone();
+        let probe = self.probe.clone();
         (
             proptest::sample::select(prefixes),
             proptest::collection::vec(msg, 1..=self.max_messages.max(1)),
@@ -306,9 +407,15 @@ impl FuzzProtocol for LineProtocol {
                 // Only the last command may be framed oddly: after it the
                 // fuzzer cannot tell how many commands the server saw.
                 let n = messages.len();
-                for m in messages.iter_mut().take(n - 1) {
-                    if !LineProtocol::cleanly_framed(m) {
+                for (i, m) in messages.iter_mut().enumerate() {
+                    let v = LineProtocol::verb_of(m);
+                    if forbidden.iter().any(|f| f.eq_ignore_ascii_case(&v)) {
+                        *m = probe.clone();
+                    } else if i + 1 < n && !LineProtocol::one_reply_owed(m) {
                         *m = LineProtocol::clean(std::mem::take(m));
+                        if !LineProtocol::one_reply_owed(m) {
+                            *m = probe.clone();
+                        }
                     }
                 }
                 Case {
@@ -326,6 +433,7 @@ impl FuzzProtocol for LineProtocol {
             (Oracle::Answers, "each command gets its reply in time; after an oddly framed last line and the client's close, the server closes in time".into()),
             (Oracle::WellFormed, match self.dialect {
                 Dialect::Numeric => "replies are `ddd text` lines (multi-line `ddd-`), CRLF-terminated".into(),
+                Dialect::NumericFreeText => "replies are `ddd text` lines (multi-line: `ddd-` … `ddd `), CRLF-terminated".into(),
                 Dialect::OkErr => "replies are `+OK`/`-ERR` lines, CRLF-terminated".into(),
             }),
             (Oracle::AcceptableClass, "an unknown command gets an error reply, never success".into()),
@@ -355,51 +463,55 @@ impl FuzzProtocol for LineProtocol {
         msg: &[u8],
         step: Step,
         limits: &Limits,
-    ) -> Result<(), Violation> {
+    ) -> Result<Next, Violation> {
         let Link::Tcp(l) = link else {
             return Err(Violation::new(
                 Oracle::Answers,
                 "a line protocol runs over TCP",
             ));
         };
-        let msg = if step.prefix {
-            self.expand(msg)
-        } else {
-            msg.to_vec()
-        };
+        let msg = self.expand(msg);
         let deadline = Instant::now() + limits.reply_timeout;
-        l.send(&msg).map_err(|e| {
-            Violation::new(
+        // A server may drop a client after error replies (Dovecot POP3 after
+        // three bad commands: "-ERR Too many invalid bad commands."); a
+        // connection found closed right after an error reply ends the
+        // session. Closing without a word after a command it accepted, or
+        // after the first bad one, remains a finding.
+        let dropped_after_error = |l: &TcpLink| l.after_error && !step.prefix;
+        if let Err(e) = l.send(&msg) {
+            if dropped_after_error(l) {
+                return Ok(Next::Ended);
+            }
+            return Err(Violation::new(
                 Oracle::Answers,
                 format!("the server stopped taking data: {e}"),
-            )
-        })?;
-        if !Self::cleanly_framed(&msg) {
+            ));
+        }
+        if !Self::one_reply_owed(&msg) {
             // How many commands the server saw depends on how it treats a
-            // bare CR or LF; after our close it must answer what it has and
-            // close, in time.
+            // bare CR or LF; after the client's close it must answer what it
+            // owes and close, in time.
             l.shutdown_write();
-            loop {
-                match self.read_reply(l, deadline) {
-                    Ok(_) => continue,
-                    Err(Err(ReadError::Closed { partial })) if partial.is_empty() => return Ok(()),
-                    Err(Ok(v)) => return Err(v),
-                    Err(Err(e)) => {
-                        return Err(Violation::new(
-                            Oracle::Answers,
-                            format!(
-                                "after an oddly framed last line and the client's close: {}",
-                                e.describe(limits.reply_timeout)
-                            ),
-                        )
-                        .expected("the replies it owes, then the connection closed"))
-                    }
-                }
-            }
+            return match l.read_to_close(MAX_REPLY_LINE * MAX_REPLY_LINES, deadline) {
+                Ok(_) => Ok(Next::Ended),
+                Err(e) => Err(Violation::new(
+                    Oracle::Answers,
+                    format!(
+                        "after an oddly framed last line and the client's close: {}",
+                        e.describe(limits.reply_timeout)
+                    ),
+                )
+                .expected("the replies it owes, then the connection closed")),
+            };
         }
         let reply = match self.read_reply(l, deadline) {
             Ok(r) => r,
             Err(Ok(v)) => return Err(v),
+            Err(Err(ReadError::Closed { partial }))
+                if partial.is_empty() && dropped_after_error(l) =>
+            {
+                return Ok(Next::Ended)
+            }
             Err(Err(e)) => {
                 return Err(
                     Violation::new(Oracle::Answers, e.describe(limits.reply_timeout))
@@ -407,18 +519,35 @@ impl FuzzProtocol for LineProtocol {
                 )
             }
         };
+        // 421: the server closes the channel, which it may do at any time
+        // (RFC 5321 §3.8, RFC 959 §4.2).
+        // 221 and 421 close the channel; a server may close it at any time
+        // (RFC 5321 §3.8; Postfix answers a command line with control bytes
+        // "221 2.7.0 Error: I can break rules, too. Goodbye.").
+        if self.dialect != Dialect::OkErr && (reply.status == "421" || reply.status == "221") {
+            return Ok(Next::Ended);
+        }
+        l.after_error = reply.error;
+        if !reply.error
+            && self.dialect == Dialect::OkErr
+            && (self.multiline)(&Self::verb_of(&msg), Self::has_arg(&msg))
+        {
+            self.read_body(l, deadline, limits)?;
+        }
         if !step.prefix && !reply.error && !self.known_verb(&msg) {
             return Err(Violation::new(
                 Oracle::AcceptableClass,
                 "an unknown command got a success reply",
             )
             .expected(match self.dialect {
-                Dialect::Numeric => "an error reply (500 command unrecognized, or another 4xx/5xx)",
+                Dialect::Numeric | Dialect::NumericFreeText => {
+                    "an error reply (500 command unrecognized, or another 4xx/5xx)"
+                }
                 Dialect::OkErr => "-ERR",
             })
             .got(format!(
                 "\"{}\" to \"{}\"",
-                escape_short(&reply.lines.join(&b"\\r\\n"[..]), 200),
+                escape_short(&reply.lines.join(&b"\r\n"[..]), 200),
                 escape_short(&msg, 120)
             )));
         }
@@ -430,7 +559,7 @@ impl FuzzProtocol for LineProtocol {
             .expected("success")
             .got(format!("\"{}\"", escape_short(&reply.lines.concat(), 200))));
         }
-        Ok(())
+        Ok(Next::Continue)
     }
 
     fn probe(&self, channels: &[Channel], limits: &Limits) -> Result<(), String> {
@@ -438,30 +567,36 @@ impl FuzzProtocol for LineProtocol {
             let Link::Tcp(mut l) = self.open(c, limits)? else {
                 continue;
             };
-            l.send(&self.probe)?;
+            l.send(&self.expand(&self.probe))?;
             self.success_of(&mut l, Instant::now() + limits.reply_timeout, "the probe")?;
         }
         Ok(())
     }
 
     fn scenario(&self, case: &Case, violation: &Violation) -> String {
-        let q = super::case::quote;
+        let q = super::case::quote_plain;
         let mut s = format!("    Given a fuzz session with the {} server\n", self.name);
+        let mut keyword = "When";
         for p in &case.prefix {
             s.push_str(&format!(
-                "    When the fuzz session sends the prefix \"{}\"\n",
+                "    {keyword} the fuzz session sends the prefix \"{}\"\n",
                 q(p)
             ));
+            keyword = "And";
         }
         for m in &case.messages {
-            s.push_str(&format!("    And the fuzz session sends \"{}\"\n", q(m)));
+            s.push_str(&format!(
+                "    {keyword} the fuzz session sends \"{}\"\n",
+                q(m)
+            ));
+            keyword = "And";
         }
         s.push_str("    Then every reply is well-formed\n");
         s.push_str(&format!("    And the {} server still answers\n", self.name));
         let _ = violation;
         format!(
-            "@{}\nFeature: {{title}}\n\n  @MUST\n  Scenario: {{name}}\n{s}",
-            self.name
+            "@{} {}\nFeature: {{title}}\n\n  @MUST\n  Scenario: {{name}}\n{s}",
+            self.name, self.rfc
         )
     }
 }

@@ -121,6 +121,8 @@ pub struct TcpLink {
     eof: bool,
     /// The connection ended with a reset rather than a clean close.
     pub reset: bool,
+    /// The last reply on it was an error reply (kept by line protocols).
+    pub after_error: bool,
     pub log: Log,
 }
 
@@ -137,6 +139,7 @@ impl TcpLink {
             buf: Vec::with_capacity(4096),
             eof: false,
             reset: false,
+            after_error: false,
             log,
         })
     }

@@ -18,11 +18,14 @@
 pub mod case;
 pub mod corpus;
 pub mod engine;
+pub mod ftp;
 pub mod line;
 pub mod link;
 pub mod mutate;
+pub mod pop3;
 pub mod report;
 pub mod shrink;
+pub mod smtp;
 pub mod sockets;
 
 use std::net::SocketAddr;
@@ -140,6 +143,17 @@ pub struct Limits {
     pub drain: Duration,
 }
 
+/// What an exchange leaves behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// The session goes on.
+    Continue,
+    /// The server ended the session in a way the protocol allows (SMTP
+    /// 421, a server dropping a client after errors): the rest of the
+    /// case is not sent.
+    Ended,
+}
+
 /// Where a message sits in its session.
 #[derive(Clone, Copy, Debug)]
 pub struct Step {
@@ -189,7 +203,7 @@ pub trait FuzzProtocol: Send + Sync {
         message: &[u8],
         step: Step,
         limits: &Limits,
-    ) -> Result<(), Violation>;
+    ) -> Result<Next, Violation>;
 
     /// A valid exchange on a fresh link: is the target still serving?
     fn probe(&self, channels: &[Channel], limits: &Limits) -> Result<(), String>;
@@ -202,6 +216,9 @@ pub trait FuzzProtocol: Send + Sync {
 pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
     match p {
         Protocol::Sockets => Some(Arc::new(sockets::Sockets)),
+        Protocol::Smtp => Some(Arc::new(smtp::protocol())),
+        Protocol::Pop3 => Some(Arc::new(pop3::protocol())),
+        Protocol::Ftp => Some(Arc::new(ftp::protocol())),
         _ => None,
     }
 }

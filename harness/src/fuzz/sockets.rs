@@ -16,7 +16,7 @@ use proptest::prelude::*;
 
 use super::link::{Link, ReadError, MAX_REPLY};
 use super::mutate::{self, TextGrammar};
-use super::{Case, Channel, FuzzProtocol, Limits, Oracle, Step, Transport, Violation};
+use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
 use crate::target::profile::resolve;
 use crate::target::Profile;
@@ -183,86 +183,8 @@ impl FuzzProtocol for Sockets {
         msg: &[u8],
         step: Step,
         limits: &Limits,
-    ) -> Result<(), Violation> {
-        let deadline = Instant::now() + limits.reply_timeout;
-        match link {
-            Link::Tcp(l) => {
-                l.send(msg).map_err(|e| {
-                    Violation::new(
-                        Oracle::Answers,
-                        format!("the server stopped taking data: {e}"),
-                    )
-                })?;
-                match l.read_to_close(MAX_REPLY, deadline) {
-                    Ok(reply) if reply.is_empty() && !(msg.len() > TCP_BUFFER && l.reset) => {
-                        Err(Violation::new(
-                            Oracle::Answers,
-                            "the server closed the connection without replying",
-                        )
-                        .expected(format!(
-                            "\"{}\", then the close",
-                            escape_short(&upper(msg), 200)
-                        ))
-                        .got("the connection closed, no reply"))
-                    }
-                    Ok(reply) => judge(msg, &reply, TCP_BUFFER, l.reset),
-                    Err(ReadError::Timeout { partial }) if !partial.is_empty() => {
-                        judge(msg, &partial, TCP_BUFFER, false)?;
-                        Err(Violation::new(
-                            Oracle::Answers,
-                            "the server did not close the connection after its reply",
-                        )
-                        .expected(
-                            "the reply, then the connection closed (one message per connection)",
-                        )
-                        .got(format!(
-                            "the connection still open after {}",
-                            humantime::format_duration(limits.reply_timeout)
-                        )))
-                    }
-                    Err(e) => Err(Violation::new(
-                        Oracle::Answers,
-                        e.describe(limits.reply_timeout),
-                    )
-                    .expected(format!("\"{}\"", escape_short(&upper(msg), 200)))),
-                }
-            }
-            Link::Udp(l) => {
-                l.send(msg).map_err(|e| {
-                    Violation::new(Oracle::Answers, format!("cannot send the datagram: {e}"))
-                })?;
-                let reply = l.recv(deadline).map_err(|e| {
-                    Violation::new(
-                        Oracle::Answers,
-                        match e {
-                            ReadError::Closed { .. } => {
-                                "no reply: ICMP port unreachable (nothing listens any more)".into()
-                            }
-                            e => e.describe(limits.reply_timeout),
-                        },
-                    )
-                    .expected(format!(
-                        "the datagram \"{}\"",
-                        escape_short(&upper(msg), 200)
-                    ))
-                })?;
-                judge(msg, &reply, UDP_BUFFER, false)?;
-                if step.last {
-                    if let Ok(extra) = l.recv(Instant::now() + limits.drain) {
-                        return Err(Violation::new(
-                            Oracle::Answers,
-                            "a second datagram came for one datagram sent",
-                        )
-                        .expected("exactly one reply datagram per datagram")
-                        .got(format!(
-                            "another datagram \"{}\"",
-                            escape_short(&extra, 200)
-                        )));
-                    }
-                }
-                Ok(())
-            }
-        }
+    ) -> Result<Next, Violation> {
+        exchange_once(link, msg, step, limits).map(|()| Next::Continue)
     }
 
     fn probe(&self, channels: &[Channel], limits: &Limits) -> Result<(), String> {
@@ -276,7 +198,7 @@ impl FuzzProtocol for Sockets {
                 drain: Duration::ZERO,
                 ..*limits
             };
-            self.exchange(&mut link, b"ping", step, &quick)
+            exchange_once(&mut link, b"ping", step, &quick)
                 .map_err(|v| format!("{} probe \"ping\": {}", c.name, v.message))?;
         }
         Ok(())
@@ -323,6 +245,91 @@ impl FuzzProtocol for Sockets {
             "@sockets @tcp @rfc9293"
         };
         format!("{tags}\nFeature: {{title}}\n\n  @MUST\n  Scenario: {{name}}\n{s}")
+    }
+}
+
+/// Sends one message and judges the reply.
+fn exchange_once(
+    link: &mut Link,
+    msg: &[u8],
+    step: Step,
+    limits: &Limits,
+) -> Result<(), Violation> {
+    let deadline = Instant::now() + limits.reply_timeout;
+    match link {
+        Link::Tcp(l) => {
+            l.send(msg).map_err(|e| {
+                Violation::new(
+                    Oracle::Answers,
+                    format!("the server stopped taking data: {e}"),
+                )
+            })?;
+            match l.read_to_close(MAX_REPLY, deadline) {
+                Ok(reply) if reply.is_empty() && !(msg.len() > TCP_BUFFER && l.reset) => {
+                    Err(Violation::new(
+                        Oracle::Answers,
+                        "the server closed the connection without replying",
+                    )
+                    .expected(format!(
+                        "\"{}\", then the close",
+                        escape_short(&upper(msg), 200)
+                    ))
+                    .got("the connection closed, no reply"))
+                }
+                Ok(reply) => judge(msg, &reply, TCP_BUFFER, l.reset),
+                Err(ReadError::Timeout { partial }) if !partial.is_empty() => {
+                    judge(msg, &partial, TCP_BUFFER, false)?;
+                    Err(Violation::new(
+                        Oracle::Answers,
+                        "the server did not close the connection after its reply",
+                    )
+                    .expected("the reply, then the connection closed (one message per connection)")
+                    .got(format!(
+                        "the connection still open after {}",
+                        humantime::format_duration(limits.reply_timeout)
+                    )))
+                }
+                Err(e) => Err(
+                    Violation::new(Oracle::Answers, e.describe(limits.reply_timeout))
+                        .expected(format!("\"{}\"", escape_short(&upper(msg), 200))),
+                ),
+            }
+        }
+        Link::Udp(l) => {
+            l.send(msg).map_err(|e| {
+                Violation::new(Oracle::Answers, format!("cannot send the datagram: {e}"))
+            })?;
+            let reply = l.recv(deadline).map_err(|e| {
+                Violation::new(
+                    Oracle::Answers,
+                    match e {
+                        ReadError::Closed { .. } => {
+                            "no reply: ICMP port unreachable (nothing listens any more)".into()
+                        }
+                        e => e.describe(limits.reply_timeout),
+                    },
+                )
+                .expected(format!(
+                    "the datagram \"{}\"",
+                    escape_short(&upper(msg), 200)
+                ))
+            })?;
+            judge(msg, &reply, UDP_BUFFER, false)?;
+            if step.last {
+                if let Ok(extra) = l.recv(Instant::now() + limits.drain) {
+                    return Err(Violation::new(
+                        Oracle::Answers,
+                        "a second datagram came for one datagram sent",
+                    )
+                    .expected("exactly one reply datagram per datagram")
+                    .got(format!(
+                        "another datagram \"{}\"",
+                        escape_short(&extra, 200)
+                    )));
+                }
+            }
+            Ok(())
+        }
     }
 }
 

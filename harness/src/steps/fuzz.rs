@@ -88,11 +88,15 @@ async fn mutations(
         let chans = channels(w, p.as_ref(), &over)?;
         let seed = step_seed(&format!("{n} {seed_text} {proto} {over}"));
         let timeout = w.step_timeout.min(Duration::from_secs(2));
-        let (exchanges, finding) = tokio::task::spawn_blocking(move || {
+        let (exchanges, finding, sample) = tokio::task::spawn_blocking(move || {
             engine::mutations(p, chans, vec![seed_msg], n, seed, timeout)
         })
         .await
         .map_err(|e| Failure::harness(format!("the fuzzer failed: {e}")))?;
+        w.transcript.event("fuzz", "the first mutated session:");
+        for line in sample.lines() {
+            w.transcript.event("fuzz", line.to_string());
+        }
         w.transcript.event(
             "fuzz",
             format!("{n} mutated sessions sent to {proto}, {exchanges} exchanges (seed {seed})"),
