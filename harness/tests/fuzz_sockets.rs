@@ -381,3 +381,63 @@ async fn the_robustness_scenario_fails_on_a_faulty_server_with_a_minimized_repro
         "{out}"
     );
 }
+
+/// Never trust the peer: a server that floods, or stalls, yields a finding
+/// in bounded time and memory, not a hang.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flooding_server_and_a_stalling_server_are_findings_not_hangs() {
+    let flood = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let flood_addr = flood.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = flood.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                // Replies to "ping" (the probe), floods everything else.
+                if &buf[..n] == b"ping" {
+                    let _ = s.write_all(b"PING").await;
+                    return;
+                }
+                let chunk = vec![b'A'; 64 * 1024];
+                while s.write_all(&chunk).await.is_ok() {}
+            });
+        }
+    });
+    let stall = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stall_addr = stall.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = stall.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                if &buf[..n] == b"ping" {
+                    let _ = s.write_all(b"PING").await;
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            });
+        }
+    });
+    for (addr, what) in [(flood_addr, "exceeded"), (stall_addr, "no reply within")] {
+        let (dir, p) = profile(&format!("[sockets]\ntcp = \"{addr}\"\n"));
+        let started = Instant::now();
+        let run = conform(&[
+            "fuzz",
+            "sockets",
+            "--target",
+            p.to_str().unwrap(),
+            "--cases",
+            "50",
+            "--seed",
+            "1",
+            "--reply-timeout",
+            "300ms",
+            "--corpus",
+            dir.path().to_str().unwrap(),
+        ])
+        .await;
+        assert_eq!(run.code, 1, "{}", run.all());
+        assert!(run.stdout.contains(what), "{}", run.all());
+        assert!(started.elapsed() < Duration::from_secs(60), "{}", run.all());
+    }
+}
