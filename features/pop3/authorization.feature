@@ -16,7 +16,7 @@ Feature: POP3 greeting and the AUTHORIZATION state
     When the client sends "USER ${pop3.user}"
     Then the server replies +OK
 
-  @sec-7 @MUST @course-P-04 @points(2)
+  @sec-7 @MUST @course-P-04 @points(2) @serial
   Scenario: The course's login, in lower case, is accepted
     # The course transcript: "user bob" / "+OK" / "pass hungry" / "+OK user
     # successfully logged on". §3: keywords are case-insensitive.
@@ -85,7 +85,7 @@ Feature: POP3 greeting and the AUTHORIZATION state
     Then the server replies +OK
     And the reply text contains "USER"
 
-  @sec-4 @SHOULD
+  @sec-4 @SHOULD @serial
   Scenario: A second session is refused while the maildrop is locked
     # §4: on PASS the server "acquires an exclusive-access lock on the
     # maildrop, as necessary to prevent messages from being modified or

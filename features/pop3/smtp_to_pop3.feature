@@ -1,4 +1,4 @@
-@pop3 @rfc1939 @rfc5321 @needs-smtp
+@pop3 @rfc1939 @rfc5321 @needs-smtp @serial
 Feature: Mail delivered by SMTP is retrieved by POP3
 
   The course's Alice→Bob chain (S-05): Alice's message reaches Bob's

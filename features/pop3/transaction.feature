@@ -1,4 +1,4 @@
-@pop3 @rfc1939
+@pop3 @rfc1939 @serial
 Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
 
   Course notes §5 (P-05 to P-07): list, retr, dele and quit; DELE only
@@ -6,6 +6,8 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
   maildrop only when QUIT enters the UPDATE state. These scenarios need at
   least two messages in the maildrop (the fixture Maildir has two) and
   never delete one: every session that marks a message ends without QUIT.
+  The maildrop may be locked for a whole session (§4), so these scenarios
+  run one at a time (@serial).
 
   Background:
     Given a POP3 session logged in

@@ -17,9 +17,11 @@ Feature: SMTP syntax errors and line limits
     When the client sends "HELO"
     Then the server replies with one of 500, 501
 
-  @sec-4.1.2 @MUST
+  @sec-4.1.2 @SHOULD
   Scenario: MAIL without angle brackets around the path gets 501
-    # §4.1.2: Reverse-path = Path / "<>"; Path = "<" ... ">".
+    # §4.1.2: Reverse-path = Path / "<>"; Path = "<" ... ">". The RFC gives
+    # the grammar but no explicit duty to refuse; postfix accepts the bare
+    # address unless strict_rfc821_envelopes = yes, for old clients.
     Given an SMTP session after EHLO
     When the client sends "MAIL FROM:alice@crepes.fr"
     Then the server replies with one of 500, 501, 553
@@ -27,8 +29,10 @@ Feature: SMTP syntax errors and line limits
   @sec-4.1.2 @MUST
   Scenario: RCPT with a malformed address gets a 5xx reply
     Given an SMTP session with a mail transaction to "${smtp.recipient}"
+    # A syntax error (501, 553) or any other refusal: postfix reads the
+    # domain as "@${smtp.domain}" and refuses to relay (554 5.7.1).
     When the client sends "RCPT TO:<bob@@${smtp.domain}>"
-    Then the server replies with one of 500, 501, 553
+    Then the server replies 5xx
 
   @sec-4.1.1.4 @MUST
   Scenario: DATA with an argument gets 501

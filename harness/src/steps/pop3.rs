@@ -3,16 +3,14 @@
 //! the SMTP → POP3 chain (a message delivered by SMTP, found, compared byte
 //! for byte, and deleted again so the mailbox is left as it was found).
 //!
-//! A maildrop may be locked for a whole session (RFC 1939 §4), so the
-//! scenarios of one run that log in as the same user take turns: a login
-//! holds a harness-wide lock for that user until the scenario ends.
+//! A maildrop may be locked for a whole session (RFC 1939 §4), so scenarios
+//! that log in are tagged `@serial`: they need the maildrop to themselves.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cucumber::{given, then, when};
-use tokio::sync::OwnedMutexGuard;
 
 use super::line::{check_status, command, last_reply, next_reply};
 use super::raw::address;
@@ -25,8 +23,6 @@ use crate::wire::{Conn, Reply};
 
 #[derive(Default)]
 pub struct Pop3State {
-    /// This scenario's turn on the target's maildrop.
-    turn: Option<OwnedMutexGuard<()>>,
     /// Messages the client read, by number.
     remembered: BTreeMap<usize, Vec<u8>>,
     /// The message this scenario delivered by SMTP: its id header and the
@@ -34,34 +30,6 @@ pub struct Pop3State {
     delivered: Option<(String, Vec<u8>)>,
     /// Its number in the current POP3 session, once found.
     found: Option<usize>,
-}
-
-/// One async lock per `address/user`, shared by all scenarios of the run.
-fn turn_lock(key: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    let mut map = match LOCKS.get_or_init(Default::default).lock() {
-        Ok(m) => m,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    map.entry(key.to_string()).or_default().clone()
-}
-
-/// Waits for this scenario's turn on the profile's maildrop.
-async fn take_turn(w: &mut World) -> StepResult {
-    if w.state::<Pop3State>().turn.is_some() {
-        return Ok(());
-    }
-    let key = w.expand("${pop3.address}/${pop3.user}")?;
-    let lock = turn_lock(&key);
-    // Other scenarios hold it for a few steps each; allow for a queue.
-    let wait = w.step_timeout * 8;
-    let guard = tokio::time::timeout(wait, lock.lock_owned())
-        .await
-        .map_err(|_| {
-            Failure::harness("waited too long for other scenarios to leave the maildrop")
-        })?;
-    w.state::<Pop3State>().turn = Some(guard);
-    Ok(())
 }
 
 fn label(client: &str) -> String {
@@ -109,7 +77,6 @@ async fn user_pass(w: &mut World, client: &str) -> Result<Reply, Failure> {
 /// A logged-in session for `client`. A maildrop still locked by a session
 /// that just ended (`[IN-USE]`, RFC 2449 §8.1.1) is retried for a while.
 pub async fn login(w: &mut World, client: &str) -> StepResult {
-    take_turn(w).await?;
     let deadline = tokio::time::Instant::now() + w.step_timeout / 2;
     loop {
         open(w, client, true).await?;
@@ -150,18 +117,12 @@ async fn session(w: &mut World) -> StepResult {
 
 #[given(regex = r"^a POP3 session that has been greeted$")]
 async fn session_greeted(w: &mut World) -> StepResult {
-    step!(w, {
-        take_turn(w).await?;
-        open(w, "", true).await
-    })
+    step!(w, open(w, "", true).await)
 }
 
 #[given(regex = r"^client (\w+) has a POP3 session that has been greeted$")]
 async fn client_session_greeted(w: &mut World, client: String) -> StepResult {
-    step!(w, {
-        take_turn(w).await?;
-        open(w, &client, true).await
-    })
+    step!(w, open(w, &client, true).await)
 }
 
 #[given(regex = r"^(?:a|another) POP3 session logged in$")]
