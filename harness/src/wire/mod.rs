@@ -6,7 +6,9 @@
 
 pub mod conn;
 pub mod error;
+pub mod pop3;
 pub mod reply;
+pub mod smtp;
 pub mod udp;
 
 pub use conn::{Conn, Line, Terminator};
