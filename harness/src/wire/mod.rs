@@ -6,6 +6,8 @@
 
 pub mod conn;
 pub mod error;
+pub mod http;
+pub mod relay;
 pub mod reply;
 pub mod udp;
 
