@@ -95,3 +95,111 @@ async fn serve(listener: TcpListener, config: Arc<Config>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The server over real sockets, for what the suite cannot reach from
+    //! outside: symbolic links out of the root, 100-continue, size limits.
+
+    use std::net::Ipv4Addr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    async fn server(name: &str) -> (Running, PathBuf) {
+        let root = std::env::temp_dir().join(format!("conform-http-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("www")).unwrap();
+        std::fs::write(root.join("www/a.txt"), b"hello").unwrap();
+        std::fs::write(root.join("secret.txt"), b"secret").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join("secret.txt"), root.join("www/link.txt")).unwrap();
+        let mut config = Config::new(root.join("www"));
+        config.idle_timeout = Duration::from_millis(500);
+        let r = start(IpAddr::V4(Ipv4Addr::LOCALHOST), 0, config)
+            .await
+            .unwrap();
+        (r, root)
+    }
+
+    async fn exchange(r: &Running, request: &[u8]) -> String {
+        let mut s = TcpStream::connect(r.addr("http").unwrap()).await.unwrap();
+        s.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_symbolic_link_out_of_the_root_is_not_followed() {
+        let (r, root) = server("link").await;
+        let got = exchange(
+            &r,
+            b"GET /link.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(got.starts_with("HTTP/1.1 404 "), "{got}");
+        assert!(!got.contains("secret"), "{got}");
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[tokio::test]
+    async fn expect_100_continue_gets_an_interim_response_before_the_body() {
+        let (r, root) = server("expect").await;
+        let mut s = TcpStream::connect(r.addr("http").unwrap()).await.unwrap();
+        s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 25];
+        s.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"HTTP/1.1 100 Continue\r\n\r\n");
+        s.write_all(b"hello").await.unwrap();
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).await.unwrap();
+        let rest = String::from_utf8_lossy(&rest);
+        assert!(
+            rest.starts_with("HTTP/1.1 200 OK\r\n") && rest.ends_with("len=5\n"),
+            "{rest}"
+        );
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[tokio::test]
+    async fn limits_give_413_431_and_414() {
+        let (r, root) = server("limits").await;
+        let big = format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        );
+        assert!(exchange(&r, big.as_bytes())
+            .await
+            .starts_with("HTTP/1.1 413 "));
+        let mut many = b"GET /a.txt HTTP/1.1\r\nHost: x\r\n".to_vec();
+        for i in 0..=MAX_FIELDS {
+            many.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert!(exchange(&r, &many).await.starts_with("HTTP/1.1 431 "));
+        let long = format!(
+            "GET /{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(MAX_REQUEST_LINE)
+        );
+        assert!(exchange(&r, long.as_bytes())
+            .await
+            .starts_with("HTTP/1.1 414 "));
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[tokio::test]
+    async fn an_idle_or_slow_connection_is_closed() {
+        let (r, root) = server("idle").await;
+        let started = std::time::Instant::now();
+        // A head that never completes is cut off after the idle timeout.
+        let got = exchange(&r, b"GET /a.txt HTTP/1.1\r\nHost: x\r\n").await;
+        assert_eq!(got, "");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let _ = std::fs::remove_dir_all(root);
+    }
+}
