@@ -49,6 +49,14 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/index.html"
     Then the response header "Date" is an HTTP-date
 
+  @sec-6.6.1 @SHOULD @course-H-28
+  Scenario: Date is the time the response was sent, not when the object changed
+    # "The "Date" header field represents the date and time at which the
+    # message was originated". The notes: "not the time when the object was
+    # created or last modified". Allows a minute of clock difference.
+    When the client requests GET "/somedir/page.html"
+    Then the response header "Date" is within 60 seconds of the client's clock
+
   @sec-6.6.1 @MUST @course-H-29
   Scenario: A 404 response carries a Date too
     When the client requests GET "/no/such/object.html"
@@ -108,6 +116,20 @@ Feature: Methods, status codes and response header fields
     When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 0\r\n\r\n" and reads the response
     Then the server replies 405
     And the response header "Allow" lists "GET"
+
+  @sec-9.1 @SHOULD @course-H-24
+  Scenario Outline: <method> on a read-only fixture file is refused
+    # "An origin server that receives a request method that is recognized and
+    # implemented, but not allowed for the target resource, SHOULD respond
+    # with the 405 (Method Not Allowed) status code"; one that does not
+    # implement it answers 501. The fixture files are not to be changed.
+    When the client sends the request "<method> /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 4\r\n\r\nnope" and reads the response
+    Then the server replies with one of 405, 501
+
+    Examples:
+      | method |
+      | PUT    |
+      | DELETE |
 
   @sec-9.1 @SHOULD
   Scenario: An unknown method is answered with 501

@@ -61,6 +61,31 @@ pub fn http_date(r: &Response, name: &str) -> StepResult {
     )
 }
 
+/// The date in `name` differs from this machine's clock by at most `secs`.
+pub fn date_near(r: &Response, name: &str, secs: u64) -> StepResult {
+    http_date(r, name)?;
+    let got = r.field(name).unwrap_or_default();
+    let when = httpdate::parse_http_date(&got)
+        .map_err(|e| Failure::conformance(format!("{name} \"{got}\": {e}")))?;
+    let now = std::time::SystemTime::now();
+    let skew = now
+        .duration_since(when)
+        .or_else(|_| when.duration_since(now))
+        .unwrap_or_default();
+    if skew.as_secs() <= secs {
+        return Ok(());
+    }
+    Err(Failure::conformance(format!(
+        "{name} is {}s away from the client's clock",
+        skew.as_secs()
+    ))
+    .expected(format!(
+        "within {secs}s of {}",
+        httpdate::fmt_http_date(now)
+    ))
+    .got(format!("{name}: {got}")))
+}
+
 pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
     let want = fixtures::http::file(path)
         .ok_or_else(|| Failure::harness(format!("\"{path}\" is not a fixture file")))?;

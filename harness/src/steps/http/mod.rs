@@ -492,6 +492,11 @@ async fn header_date(w: &mut World, name: String) -> StepResult {
     step!(w, checks::http_date(&last_response(w, "")?, &name))
 }
 
+#[then(regex = r#"^the response header "([^"]+)" is within (\d+) seconds of the client's clock$"#)]
+async fn header_date_near(w: &mut World, name: String, secs: u64) -> StepResult {
+    step!(w, checks::date_near(&last_response(w, "")?, &name, secs))
+}
+
 #[then(regex = r#"^the response body is the fixture file "(.*)"$"#)]
 async fn body_fixture(w: &mut World, path: String) -> StepResult {
     step!(w, checks::body_is_fixture(&last_response(w, "")?, &path))
