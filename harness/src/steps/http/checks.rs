@@ -15,7 +15,7 @@ pub fn has_header(r: &Response, name: &str) -> StepResult {
     }
     Err(
         Failure::conformance(format!("the response has no {name} header"))
-            .expected(format!("a {name} header field"))
+            .expected(format!("the header field {name}"))
             .got(format!("\"{}\"", head_text(r))),
     )
 }

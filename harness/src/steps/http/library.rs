@@ -162,7 +162,7 @@ async fn fetches_with(w: &mut World, path: String, header: String, from: String)
             Failure::conformance(format!(
                 "the previous response has no {from} to revalidate with"
             ))
-            .expected(format!("a {from} header"))
+            .expected(format!("the header field {from}"))
             .got(format!(
                 "\"{}\"",
                 escape_short(r.to_reply().text().as_bytes(), 300)

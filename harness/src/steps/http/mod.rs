@@ -248,7 +248,7 @@ async fn requests_with_validator(
             Failure::conformance(format!(
                 "the previous response has no {from} header to revalidate with"
             ))
-            .expected(format!("a {from} header"))
+            .expected(format!("the header field {from}"))
             .got(format!(
                 "\"{}\"",
                 escape_short(last.to_reply().text().as_bytes(), 300)
@@ -558,6 +558,20 @@ async fn rejects_or_body(w: &mut World, text: String) -> StepResult {
                 "to the request",
             ),
         }
+    })
+}
+
+#[then(regex = r#"^if the response is 405, its header "Allow" lists "(.*)"$"#)]
+async fn allow_if_405(w: &mut World, method: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if r.status != 405 {
+            return Err(Failure::skip(format!(
+                "the target answered {} rather than 405, so there is no 405 response to check",
+                r.status
+            )));
+        }
+        checks::header_value(&r, "Allow", "lists", &method)
     })
 }
 
