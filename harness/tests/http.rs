@@ -95,7 +95,14 @@ async fn python_http_client_fetches_revalidates_and_posts() {
     // The same served target passes the suite through its written profile.
     let run = conform(&["run", "http", "--target", p.to_str().unwrap()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    serve.kill().await.unwrap();
+    // SIGTERM lets serve stop cleanly and remove its fixture folder.
+    if let Some(pid) = serve.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let stopped = tokio::time::timeout(Duration::from_secs(10), serve.wait()).await;
+    assert!(stopped.is_ok(), "conform serve stops on SIGTERM");
 }
 
 // ---- faulty servers --------------------------------------------------------
