@@ -181,6 +181,16 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies with one of 400, 501
     And the server closes the client's connection
 
+  @sec-6.1 @MUST
+  Scenario: Transfer-Encoding in an HTTP/1.0 request is faulty framing and ends the connection
+    # "A server or client that receives an HTTP/1.0 message containing a
+    # Transfer-Encoding header field MUST treat the message as if the framing
+    # is faulty, even if a Content-Length is present, and close the connection
+    # after processing the message." The client asks for keep-alive, so only
+    # this rule closes the connection.
+    When the client sends the request "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" and reads the response
+    Then the server closes the client's connection
+
   @sec-7.1 @MUST
   Scenario: A chunked request body is decoded
     # "A recipient MUST be able to parse the chunked transfer coding".

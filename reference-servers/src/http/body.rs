@@ -18,6 +18,11 @@ pub fn framing(req: &Request) -> Result<Framing, Reject> {
     let te = req.field("transfer-encoding");
     let has_cl = req.all("content-length").next().is_some();
     if let Some(te) = te {
+        // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message MUST be
+        // treated as faulty framing, and the connection closed.
+        if req.minor == 0 {
+            return Err(Reject(400));
+        }
         // RFC 9112 §6.1: a server MAY reject a request with both Content-Length
         // and Transfer-Encoding as 400, and MUST close the connection after
         // responding to it. This server rejects.
