@@ -106,6 +106,9 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
     let line = conn.read_line(MAX_LINE, "an HTTP status line").await?;
     let (version, status, reason) = status_line(&line.bytes)?;
     let mut problems = Vec::new();
+    if line.bytes.len() == 12 {
+        problems.push("the status line lacks the SP after the status code".to_string());
+    }
     if line.end == Terminator::Lf {
         problems.push("the status line ends in a bare LF instead of CRLF".to_string());
     }
