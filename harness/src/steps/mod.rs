@@ -5,6 +5,7 @@
 //! and records its failure in the world for the report.
 
 mod failure;
+pub mod http;
 pub mod line;
 pub mod pop3;
 pub mod raw;
