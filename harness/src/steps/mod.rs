@@ -4,6 +4,8 @@
 //! Every step body runs through [`step!`], which bounds it by the step timeout
 //! and records its failure in the world for the report.
 
+pub mod dns;
+mod dns_hickory;
 mod failure;
 pub mod line;
 pub mod raw;

@@ -16,7 +16,7 @@ pub struct Bundled {
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![Protocol::Sockets]
+    vec![Protocol::Dns, Protocol::Sockets]
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
@@ -37,6 +37,19 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
                 for (name, addr) in &r.listeners {
                     profile.set("sockets", name, &addr.to_string());
                 }
+                running.push(r);
+            }
+            Protocol::Dns => {
+                // The reference server loads the fixture zone like nginx
+                // would load its config: from files, here a temp folder.
+                let dir = tempfile::tempdir()?;
+                let zones =
+                    crate::fixtures::dns::write(dir.path()).map_err(std::io::Error::other)?;
+                let r = reference_servers::dns::start(ip, bind.port(), &zones).await?;
+                if let Some(addr) = r.addr("address") {
+                    profile.set("dns", "address", &addr.to_string());
+                }
+                profile.set("dns", "zone", crate::fixtures::dns::ZONE);
                 running.push(r);
             }
             other => {
