@@ -27,7 +27,7 @@ Feature: Queries as a resolver library sends them (hickory-client)
     And the answer section has 2 records
 
   @sec-4.3.2 @MUST @course-D-22
-  Scenario: hickory-client follows nothing itself: the server gives the CNAME chain
+  Scenario: hickory-client gets the CNAME chain and the canonical name's address from the server
     When a hickory client queries "ftp.${dns.zone}" for A over UDP
     Then the answer section contains:
       | name            | type  | data            |

@@ -20,7 +20,7 @@ use crate::wire::dns::{
     compression_pointers, question_bytes, rcode_from_name, rcode_name, rdata_text, read_tcp,
     send_tcp, type_from_name, EdnsSpec, QuerySpec, Response,
 };
-use crate::wire::{Conn, UdpClient};
+use crate::wire::{Conn, UdpClient, WireError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
@@ -84,14 +84,17 @@ fn fresh_id(w: &mut World) -> u16 {
         | 1
 }
 
+/// Binds the scenario's UDP socket; TCP connects on first use.
 #[given(regex = r"^a DNS client for the server under test$")]
 async fn dns_client(w: &mut World) -> StepResult {
-    step!(w, {
-        let addr = server(w)?;
-        let udp = UdpClient::bind(addr, "dns udp", &w.transcript, w.step_timeout).await?;
-        w.state::<DnsState>().udp = Some(udp);
-        Ok(())
-    })
+    step!(w, bind_udp(w).await)
+}
+
+async fn bind_udp(w: &mut World) -> StepResult {
+    let addr = server(w)?;
+    let udp = UdpClient::bind(addr, "dns udp", &w.transcript, w.step_timeout).await?;
+    w.state::<DnsState>().udp = Some(udp);
+    Ok(())
 }
 
 async fn tcp_conn(w: &mut World) -> Result<&mut Conn, Failure> {
@@ -128,7 +131,7 @@ async fn send(
     match transport {
         Transport::Udp => {
             if w.state::<DnsState>().udp.is_none() {
-                dns_client_inner(w).await?;
+                bind_udp(w).await?;
             }
             let st = w.state::<DnsState>();
             let udp = st
@@ -148,13 +151,6 @@ async fn send(
         bytes,
         transport,
     });
-    Ok(())
-}
-
-async fn dns_client_inner(w: &mut World) -> StepResult {
-    let addr = server(w)?;
-    let udp = UdpClient::bind(addr, "dns udp", &w.transcript, w.step_timeout).await?;
-    w.state::<DnsState>().udp = Some(udp);
     Ok(())
 }
 
@@ -178,8 +174,9 @@ fn describe_query(spec: Option<&QuerySpec>, bytes: &[u8]) -> String {
     }
 }
 
-/// Reads one message for the oldest pending query, without judging it.
-async fn receive_one(w: &mut World, sent: &Sent) -> Result<Response, Failure> {
+/// Reads one message for a query sent, without judging it. The outer error
+/// is the harness's (no socket); the inner one is what the wire did.
+async fn receive_one(w: &mut World, sent: &Sent) -> Result<Result<Response, WireError>, Failure> {
     let timeout = w.step_timeout;
     let raw = match sent.transport {
         Transport::Udp => {
@@ -188,16 +185,17 @@ async fn receive_one(w: &mut World, sent: &Sent) -> Result<Response, Failure> {
                 .udp
                 .as_ref()
                 .ok_or_else(|| Failure::harness("no UDP socket"))?;
-            udp.recv_within(timeout, "a DNS response").await?.payload
+            udp.recv_within(timeout, "a DNS response")
+                .await
+                .map(|d| d.payload)
         }
-        Transport::Tcp => {
-            let conn = tcp_conn(w).await?;
-            read_tcp(conn).await?
-        }
+        Transport::Tcp => read_tcp(tcp_conn(w).await?).await,
     };
-    let resp = Response::decode(raw, sent.transport.name());
-    log_response(w, &resp);
-    Ok(resp)
+    Ok(raw.map(|raw| {
+        let resp = Response::decode(raw, sent.transport.name());
+        log_response(w, &resp);
+        resp
+    }))
 }
 
 fn log_response(w: &World, resp: &Response) {
@@ -219,7 +217,7 @@ async fn response(w: &mut World) -> Result<Response, Failure> {
             });
         }
         let sent = st.pending.remove(0);
-        let resp = receive_one(w, &sent).await?;
+        let resp = receive_one(w, &sent).await??;
         check_id(&sent, &resp)?;
         let st = w.state::<DnsState>();
         st.last_query = Some(sent);
@@ -462,7 +460,7 @@ async fn each_answered(w: &mut World) -> StepResult {
         let mut unanswered: Vec<&Sent> = sent.iter().collect();
         // RFC 7766 §7: responses may come in any order; match them by ID.
         for _ in 0..sent.len() {
-            let resp = receive_one(w, &sent[0]).await?;
+            let resp = receive_one(w, &sent[0]).await??;
             let id = resp.header.map(|h| h.id);
             let Some(pos) = unanswered
                 .iter()
@@ -1116,26 +1114,21 @@ async fn answers_or_drops(w: &mut World, codes: String) -> StepResult {
         w.step_timeout = limit;
         let got = receive_one(w, &sent).await;
         w.step_timeout = saved;
-        let resp = match got {
-            Err(f)
-                if f.message.contains("timed out")
-                    || f.message.contains("no ")
-                    || f.message.contains("did not") =>
-            {
+        let resp = match got? {
+            Ok(r) => r,
+            Err(WireError::Timeout { .. }) => {
                 w.transcript
-                    .event("dns", "no response (the server dropped the message)");
+                    .event("dns", "no response: the server dropped the message");
                 return Ok(());
             }
-            Err(f) => {
-                // A TCP server may close the connection instead of answering.
-                if sent.transport == Transport::Tcp {
-                    w.transcript
-                        .event("dns", format!("no response: {}", f.message));
-                    return Ok(());
-                }
-                return Err(f);
+            // Over TCP, closing the connection is how a server declines.
+            Err(e @ (WireError::Closed { .. } | WireError::Io { .. }))
+                if sent.transport == Transport::Tcp =>
+            {
+                w.transcript.event("dns", format!("no response: {e}"));
+                return Ok(());
             }
-            Ok(r) => r,
+            Err(e) => return Err(e.into()),
         };
         let want: Vec<u16> = codes
             .split(',')
