@@ -381,7 +381,7 @@ fn spec_from_fields(w: &mut World, f: &BTreeMap<String, String>) -> Result<Query
 async fn sends_raw(w: &mut World, hex: String, transport: String) -> StepResult {
     step!(w, {
         let clean: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-        if clean.len() % 2 != 0 {
+        if !clean.len().is_multiple_of(2) {
             return Err(Failure::harness("odd number of hex digits"));
         }
         let bytes: Vec<u8> = (0..clean.len())
