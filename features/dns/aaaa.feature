@@ -26,7 +26,7 @@ Feature: IPv6 addresses (AAAA, RFC 3596)
       | mail.${dns.zone} | A    | 192.0.2.25    |
       | mail.${dns.zone} | AAAA | 2001:db8::25 |
 
-  @sec-2.2 @rfc1034 @MUST
+  @sec-2.2 @MUST
   Scenario: An A query for a name with only an IPv6 address gets no data, not NXDOMAIN
     When the client queries "v6only.${dns.zone}" for A
     Then the response has RCODE NOERROR

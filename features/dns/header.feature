@@ -35,10 +35,11 @@ Feature: DNS message header and question (RFC 1035 §4.1)
     When the client queries "www.${dns.zone}" for A
     Then the RD flag is clear
 
-  @sec-4.1.1 @rfc1034 @sec-4.3.1 @MUST @course-D-16 @course-D-26
+  @sec-4.1.1 @MUST @course-D-16 @course-D-26
   Scenario: An authoritative-only server leaves RA clear even when recursion is desired
-    # RFC 1034 §4.3.1: RA is set "if recursive service is available"; dig
-    # warns "recursion requested but not available" (D-16, D-26).
+    # RA "denotes whether recursive query support is available in the name
+    # server" (also RFC 1034 §4.3.1); dig warns "recursion requested but not
+    # available" (course notes D-16, D-26).
     When the client queries "www.${dns.zone}" for A with RD set
     Then the RA flag is clear
 

@@ -24,7 +24,7 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
       | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
       | child.${dns.zone} | NS   | ns2.child.${dns.zone} |
 
-  @sec-4.3.2 @rfc1035 @sec-6.1 @MUST @course-D-17 @course-D-27
+  @sec-4.3.2 @MUST @course-D-17 @course-D-27
   Scenario: The referral carries the glue addresses in the additional section
     # Glue is needed here: the servers' names are inside the child zone.
     When the client queries "www.child.${dns.zone}" for A

@@ -1,5 +1,5 @@
 @dns @rfc7766
-Feature: DNS over TCP, and truncation over UDP (RFC 7766, RFC 1035 §4.2)
+Feature: DNS over TCP (RFC 7766)
 
   Course notes D-02: "DNS can run over either UDP or TCP"; over TCP each
   message is preceded by a two-octet length (RFC 1035 §4.2.2). A UDP
@@ -9,7 +9,7 @@ Feature: DNS over TCP, and truncation over UDP (RFC 7766, RFC 1035 §4.2)
   Background:
     Given a DNS client for the server under test
 
-  @sec-5 @rfc1035 @sec-4.2.2 @MUST @course-D-02
+  @sec-5 @MUST @course-D-02
   Scenario: A query over TCP gets the same authoritative answer
     # RFC 7766 §5: "authoritative server implementations MUST support TCP".
     When the client queries "www.${dns.zone}" for A over TCP
@@ -18,17 +18,7 @@ Feature: DNS over TCP, and truncation over UDP (RFC 7766, RFC 1035 §4.2)
     And the answer section has 3 records
     And the question section is the query's, byte for byte
 
-  @rfc1035 @sec-4.2.1 @MUST @course-D-02
-  Scenario: A UDP response without EDNS(0) is at most 512 octets
-    When the client queries "big.${dns.zone}" for TXT
-    Then the response is at most 512 octets
-
-  @rfc1035 @sec-4.1.1 @rfc2181 @sec-9 @MUST
-  Scenario: An answer too large for UDP has TC set
-    When the client queries "big.${dns.zone}" for TXT
-    Then the TC flag is set
-
-  @sec-5 @rfc1035 @sec-4.2.2 @MUST @course-D-02
+  @sec-5 @MUST @course-D-02
   Scenario: The truncated answer comes whole over TCP
     When the client queries "big.${dns.zone}" for TXT
     And the client repeats the query over TCP
@@ -36,12 +26,7 @@ Feature: DNS over TCP, and truncation over UDP (RFC 7766, RFC 1035 §4.2)
     And the answer section has 40 records
     And the response is larger than 512 octets
 
-  @rfc2181 @sec-9 @MUST
-  Scenario: An answer that fits over UDP does not have TC set
-    When the client queries "${dns.zone}" for MX
-    Then the TC flag is clear
-
-  @sec-6.2.1 @rfc1035 @sec-4.2.2 @SHOULD
+  @sec-6.2.1 @SHOULD
   Scenario: Several queries go over one TCP connection, one after another
     # RFC 1035 §4.2.2: the server "should assume that the client will
     # initiate connection closing"; RFC 7766 §6.2.1 has clients reuse a

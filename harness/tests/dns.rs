@@ -272,7 +272,7 @@ async fn a_server_that_never_sets_tc_fails_with_the_decoded_message() {
     assert_output(
         &run,
         &[
-            "FAIL  dns/tcp.feature",
+            "FAIL  dns/truncation.feature",
             "step:        Then the TC flag is set",
             "problem:     the TC flag is clear",
             "decoded ;; QUESTION big.example.test. IN TXT",
