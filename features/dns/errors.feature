@@ -47,6 +47,15 @@ Feature: Malformed and unsupported queries (RFC 1035 §4.1.1)
     Then the server answers with RCODE FORMERR or not at all
 
   @sec-2.3.4 @MUST @course-D-08
+  Scenario: A name longer than 255 octets is not answered as a name
+    # "names - 255 octets or less": four labels of 63 octets under the zone
+    # make a name of more than 255 octets on the wire.
+    When the client sends this query:
+      | name | aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.${dns.zone} |
+      | type | A |
+    Then the server answers with RCODE FORMERR or not at all
+
+  @sec-2.3.4 @MUST @course-D-08
   Scenario: A label of 63 octets is a valid name
     When the client sends this query:
       | name | aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.${dns.zone} |

@@ -22,12 +22,11 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
   @sec-3.2.1 @MUST @course-D-19
   Scenario: Records carry class IN and the TTL the zone gives them
     When the client queries "www.${dns.zone}" for A
-    Then the answer section contains:
-      | name            | type | data       | ttl |
-      | www.${dns.zone} | A    | 192.0.2.10 | 300 |
-    And the answer section contains:
-      | name            | type | data       | ttl |
-      | www.${dns.zone} | A    | 192.0.2.11 | 300 |
+    Then the answer section is exactly:
+      | name            | class | type | data       | ttl |
+      | www.${dns.zone} | IN    | A    | 192.0.2.10 | 300 |
+      | www.${dns.zone} | IN    | A    | 192.0.2.11 | 300 |
+      | www.${dns.zone} | IN    | A    | 192.0.2.12 | 300 |
 
   @sec-3.2.1 @MUST @course-D-19
   Scenario: Records without their own TTL take the zone's default

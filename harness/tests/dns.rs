@@ -385,3 +385,64 @@ async fn a_tcp_server_that_never_answers_times_out() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("two-octet length"), "{}", run.all());
 }
+
+/// Sets RA: claims recursion that an authoritative-only server lacks.
+fn sets_ra(r: &mut Vec<u8>, _udp: bool) {
+    if r.len() > 3 {
+        r[3] |= 0x80;
+    }
+}
+
+/// Lower-cases the echoed question name (a server that normalises case).
+fn lowercases_question(r: &mut Vec<u8>, _udp: bool) {
+    let mut at = 12;
+    while at < r.len() && r[at] != 0 && r[at] & 0xc0 == 0 {
+        let end = (at + 1 + r[at] as usize).min(r.len());
+        r[at + 1..end].make_ascii_lowercase();
+        at = end;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_sets_ra_or_lowercases_the_question_fails() {
+    let (_up, up, _d) = upstream().await;
+    let (_p, p) = dns_profile(faulty_proxy(up, sets_ra).await);
+    let run = conform(&[
+        "run",
+        "dns",
+        "--target",
+        p.to_str().unwrap(),
+        "--tags",
+        "@rfc1035",
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_output(
+        &run,
+        &[
+            "step:        Then the RA flag is clear",
+            "problem:     the RA flag is set",
+            "flags [qr aa rd ra]",
+        ],
+    );
+
+    let (_p2, p2) = dns_profile(faulty_proxy(up, lowercases_question).await);
+    let run = conform(&[
+        "run",
+        "dns",
+        "--target",
+        p2.to_str().unwrap(),
+        "--tags",
+        "@rfc1035",
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_output(
+        &run,
+        &[
+            "step:        Then the question section is the query's, byte for byte",
+            "expected:    QDCOUNT 1 and the question \\x03wWw\\x07ExAmPlE",
+            "decoded ;; QUESTION www.example.example.test. IN A",
+        ],
+    );
+}

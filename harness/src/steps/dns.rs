@@ -765,6 +765,7 @@ struct Want {
     rtype: u16,
     data: Option<String>,
     ttl: Option<u32>,
+    class: Option<String>,
 }
 
 fn norm_name(s: &str) -> String {
@@ -828,6 +829,7 @@ fn wants(w: &World, step: &Step) -> Result<Vec<Want>, Failure> {
                         .map_err(|_| Failure::harness("ttl must be a number"))
                 })
                 .transpose()?,
+            class: col("class").map(|c| row[c].trim().to_ascii_uppercase()),
         });
     }
     Ok(out)
@@ -841,12 +843,20 @@ fn matches(want: &Want, r: &hickory_proto::rr::Record) -> bool {
             .as_ref()
             .is_none_or(|d| norm_data(&rdata_text(r.data())) == *d)
         && want.ttl.is_none_or(|t| r.ttl() == t)
+        && want
+            .class
+            .as_ref()
+            .is_none_or(|c| r.dns_class().to_string().eq_ignore_ascii_case(c))
 }
 
 fn describe_want(w: &Want) -> String {
     format!(
-        "{} {}{}{}",
+        "{}{} {}{}{}",
         w.name,
+        w.class
+            .as_ref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default(),
         hickory_proto::rr::RecordType::from(w.rtype),
         w.data.as_ref().map(|d| format!(" {d}")).unwrap_or_default(),
         w.ttl.map(|t| format!(" (TTL {t})")).unwrap_or_default()
