@@ -5,7 +5,6 @@
 //! and records its failure in the world for the report.
 
 pub mod dns;
-mod dns_hickory;
 mod failure;
 pub mod line;
 pub mod raw;

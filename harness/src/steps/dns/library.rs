@@ -11,6 +11,11 @@ use hickory_proto::runtime::TokioRuntimeProvider;
 use hickory_proto::tcp::TcpClientStream;
 use hickory_proto::udp::UdpClientStream;
 
+use cucumber::when;
+
+use super::*;
+use crate::step;
+
 /// Sends one query and returns the response's octets as received.
 pub async fn query(
     addr: SocketAddr,
@@ -48,4 +53,40 @@ pub async fn query(
             humantime::format_duration(timeout)
         )),
     }
+}
+
+#[when(regex = r#"^a hickory client queries "(.*)" for (\S+) over (UDP|TCP)$"#)]
+async fn hickory_queries(
+    w: &mut World,
+    name: String,
+    qtype: String,
+    transport: String,
+) -> StepResult {
+    step!(w, {
+        let name = w.expand(&name)?;
+        let qtype = parse_type(&qtype)?;
+        let addr = server(w)?;
+        let t = Transport::parse(Some(&transport));
+        w.transcript.event(
+            &format!("hickory {}", t.name()),
+            format!(
+                "query {name} {} via hickory-client (RD set, EDNS(0))",
+                hickory_proto::rr::RecordType::from(qtype)
+            ),
+        );
+        let raw = query(addr, &name, qtype, t == Transport::Tcp, w.step_timeout)
+            .await
+            .map_err(|e| {
+                Failure::conformance(format!("hickory-client could not complete the query: {e}"))
+            })?;
+        let resp = Response::decode(raw, t.name());
+        log_response(w, &resp);
+        let st = w.state::<DnsState>();
+        st.pending.clear();
+        st.last_query = None;
+        if let Some(r) = st.response.replace(resp) {
+            st.history.push(r);
+        }
+        Ok(())
+    })
 }
