@@ -170,3 +170,58 @@ fn add_additional(zone: &Zone, out: &mut Answer) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone() -> (Zone, Name) {
+        let origin = Name::parse("example.test.", &Name::root()).unwrap_or_default();
+        let text = "$TTL 60\n@ SOA ns host 1 2 3 4 30\n@ NS ns\nns A 192.0.2.1\nwww A 192.0.2.2\n\
+                    alias CNAME www\n*.wild A 192.0.2.3\nchild NS ns.child\nns.child A 192.0.2.4\nx.ent A 192.0.2.5\n";
+        (Zone::parse(text, &origin).unwrap(), origin)
+    }
+
+    fn ask(name: &str, qtype: u16) -> Answer {
+        let (z, origin) = zone();
+        let n = Name::parse(name, &origin).unwrap();
+        answer(&[z], &n, qtype, CLASS_IN)
+    }
+
+    #[test]
+    fn answers_follows_cnames_and_synthesises_wildcards() {
+        let a = ask("www", TYPE_A);
+        assert!(a.aa && a.answer.len() == 1 && a.rcode == rcode::NOERROR);
+        let a = ask("alias", TYPE_A);
+        assert_eq!(
+            a.answer.iter().map(|r| r.rtype()).collect::<Vec<_>>(),
+            vec![TYPE_CNAME, TYPE_A]
+        );
+        let a = ask("any.thing.wild", TYPE_A);
+        assert_eq!(a.answer[0].name.to_string(), "any.thing.wild.example.test.");
+    }
+
+    #[test]
+    fn negative_answers_carry_the_soa() {
+        let a = ask("nope", TYPE_A);
+        assert_eq!(a.rcode, rcode::NXDOMAIN);
+        assert_eq!(a.authority[0].rtype(), TYPE_SOA);
+        assert_eq!(a.authority[0].ttl, 30, "min(SOA TTL, MINIMUM)");
+        let a = ask("ent", TYPE_A);
+        assert_eq!(
+            (a.rcode, a.answer.len()),
+            (rcode::NOERROR, 0),
+            "empty non-terminal"
+        );
+    }
+
+    #[test]
+    fn refers_below_a_cut_and_refuses_other_zones() {
+        let a = ask("www.child", TYPE_A);
+        assert!(!a.aa && a.answer.is_empty());
+        assert_eq!(a.authority[0].rtype(), TYPE_NS);
+        assert_eq!(a.additional.len(), 1, "glue");
+        let a = ask("www.other.", TYPE_A);
+        assert_eq!(a.rcode, rcode::REFUSED);
+    }
+}
