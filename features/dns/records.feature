@@ -44,6 +44,16 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | ${dns.zone} | NS   | ns2.${dns.zone} |
     And the AA flag is set
 
+  @sec-3.3.11 @SHOULD @course-D-21
+  Scenario: The name servers' addresses come in the additional section
+    # RFC 1035 §3.3.11: NS "cause[s] both the usual additional section
+    # processing to locate a type A record" for the server's name.
+    When the client queries "${dns.zone}" for NS
+    Then the additional section contains:
+      | name            | type | data       |
+      | ns1.${dns.zone} | A    | 192.0.2.53 |
+      | ns2.${dns.zone} | A    | 192.0.2.54 |
+
   @sec-3.3.1 @MUST @course-D-05 @course-D-22
   Scenario: A query for an alias returns the CNAME chain, then the canonical name's addresses
     When the client queries "ftp.${dns.zone}" for A
