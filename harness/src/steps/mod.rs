@@ -4,10 +4,14 @@
 //! Every step body runs through [`step!`], which bounds it by the step timeout
 //! and records its failure in the world for the report.
 
+pub mod dns;
 mod failure;
 pub mod fuzz;
+pub mod http;
 pub mod line;
+pub mod pop3;
 pub mod raw;
+pub mod smtp;
 pub mod sockets;
 pub mod text;
 mod world;
