@@ -573,31 +573,8 @@ impl FuzzProtocol for LineProtocol {
         Ok(())
     }
 
-    fn scenario(&self, case: &Case, violation: &Violation) -> String {
-        let q = super::case::quote_plain;
-        let mut s = format!("    Given a fuzz session with the {} server\n", self.name);
-        let mut keyword = "When";
-        for p in &case.prefix {
-            s.push_str(&format!(
-                "    {keyword} the fuzz session sends the prefix \"{}\"\n",
-                q(p)
-            ));
-            keyword = "And";
-        }
-        for m in &case.messages {
-            s.push_str(&format!(
-                "    {keyword} the fuzz session sends \"{}\"\n",
-                q(m)
-            ));
-            keyword = "And";
-        }
-        s.push_str("    Then every reply is well-formed\n");
-        s.push_str(&format!("    And the {} server still answers\n", self.name));
-        let _ = violation;
-        format!(
-            "@{} {}\nFeature: {{title}}\n\n  @MUST\n  Scenario: {{name}}\n{s}",
-            self.name, self.rfc
-        )
+    fn scenario(&self, case: &Case, _: &Violation) -> String {
+        super::session_scenario(self.name, self.rfc, case)
     }
 }
 

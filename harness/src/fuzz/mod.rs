@@ -19,6 +19,7 @@ pub mod case;
 pub mod corpus;
 pub mod engine;
 pub mod ftp;
+pub mod http;
 pub mod line;
 pub mod link;
 pub mod mutate;
@@ -212,6 +213,31 @@ pub trait FuzzProtocol: Send + Sync {
     fn scenario(&self, case: &Case, violation: &Violation) -> String;
 }
 
+/// A regression scenario written with the generic fuzz-session steps
+/// (`steps/fuzz.rs`): the case's messages as they are, then the oracles.
+pub fn session_scenario(protocol: &str, tags: &str, case: &Case) -> String {
+    let q = case::quote_plain;
+    let mut s = format!("    Given a fuzz session with the {protocol} server\n");
+    let mut keyword = "When";
+    for p in &case.prefix {
+        s.push_str(&format!(
+            "    {keyword} the fuzz session sends the prefix \"{}\"\n",
+            q(p)
+        ));
+        keyword = "And";
+    }
+    for m in &case.messages {
+        s.push_str(&format!(
+            "    {keyword} the fuzz session sends \"{}\"\n",
+            q(m)
+        ));
+        keyword = "And";
+    }
+    s.push_str("    Then every reply is well-formed\n");
+    s.push_str(&format!("    And the {protocol} server still answers\n"));
+    format!("@{protocol} {tags}\nFeature: {{title}}\n\n  @MUST\n  Scenario: {{name}}\n{s}")
+}
+
 /// The fuzz module of a protocol, if it has one yet.
 pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
     match p {
@@ -219,6 +245,7 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         Protocol::Smtp => Some(Arc::new(smtp::protocol())),
         Protocol::Pop3 => Some(Arc::new(pop3::protocol())),
         Protocol::Ftp => Some(Arc::new(ftp::protocol())),
+        Protocol::Http => Some(Arc::new(http::Http::default())),
         _ => None,
     }
 }
