@@ -559,12 +559,14 @@ fn shrink_finding(
     // transcript and final message.
     exec.limits.reply_timeout = full;
     let mut transcript = String::new();
+    let mut flaky = false;
     if !gave_up {
-        if let Some((v, t)) = exec.check(&minimized, recover) {
-            if v.oracle == oracle {
+        match exec.check(&minimized, recover) {
+            Some((v, t)) if v.oracle == oracle => {
                 violation = v;
                 transcript = t;
             }
+            _ => flaky = true,
         }
     }
     exec.limits.drain = Duration::ZERO;
@@ -574,9 +576,20 @@ fn shrink_finding(
         minimized,
         transcript,
         shrink_runs: runs,
-        note: gave_up.then(|| {
-            "the target did not come back during shrinking; the case may not be minimal".to_string()
-        }),
+        note: if gave_up {
+            Some(
+                "the target did not come back during shrinking; the case may not be minimal"
+                    .to_string(),
+            )
+        } else if flaky {
+            Some(format!(
+                "the minimized case did not fail again with the full {} reply timeout: the failure may \
+                 depend on timing or load (rate limiting?); the drawn case failed twice",
+                humantime::format_duration(full)
+            ))
+        } else {
+            None
+        },
         files: vec![],
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod case;
 pub mod corpus;
+pub mod dns;
 pub mod engine;
 pub mod ftp;
 pub mod http;
@@ -246,6 +247,7 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         Protocol::Pop3 => Some(Arc::new(pop3::protocol())),
         Protocol::Ftp => Some(Arc::new(ftp::protocol())),
         Protocol::Http => Some(Arc::new(http::Http::default())),
+        Protocol::Dns => Some(Arc::new(dns::Dns::default())),
         _ => None,
     }
 }

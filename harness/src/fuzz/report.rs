@@ -34,10 +34,12 @@ pub fn summary(r: &FuzzReport) -> String {
             let _ = writeln!(out, "no findings");
         }
         Some(f) => {
-            let how = if f.note.is_some() {
-                "not confirmed: the target did not come back"
-            } else {
-                "confirmed by replay"
+            let how = match &f.note {
+                Some(n) if n.contains("did not come back within") => {
+                    "not confirmed: the target did not come back"
+                }
+                Some(_) => "confirmed by replay, with a caveat (see the note)",
+                None => "confirmed by replay",
             };
             let _ = writeln!(out, "\nFINDING ({how}): {}", f.violation);
             let _ = writeln!(
