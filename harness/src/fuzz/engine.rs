@@ -374,7 +374,9 @@ pub fn run(
                 ..
             } => {
                 report.exchanges += exchanges;
-                if let Some(f) = confirm_and_shrink(&mut exec, tree, violation, opts, &mut report) {
+                if let Some(f) =
+                    confirm_and_shrink(&mut exec, tree, violation, exchanges, opts, &mut report)
+                {
                     report.finding = Some(f);
                     break;
                 }
@@ -429,23 +431,30 @@ fn confirm_and_shrink(
     exec: &mut Executor,
     mut tree: Box<dyn ValueTree<Value = Case>>,
     violation: Violation,
+    sent: u64,
     opts: &FuzzOptions,
     report: &mut FuzzReport,
 ) -> Option<Finding> {
     let original = tree.current();
     exec.limits.drain = Duration::from_millis(50);
     if !exec.wait_alive(opts.recover_time) {
-        // It failed, and then the target stopped serving altogether.
+        // It failed, and then the target stopped serving altogether. What
+        // came after the failing message was never sent: the case ends there.
         let error = exec.probe().err().unwrap_or_default();
+        let mut minimized = original.clone();
+        let upto = (sent as usize).saturating_sub(minimized.prefix.len());
+        if upto >= 1 {
+            minimized.messages.truncate(upto);
+        }
         return Some(Finding {
             violation: dead(&error),
             original: original.clone(),
-            minimized: original,
+            minimized,
             transcript: String::new(),
             shrink_runs: 0,
             note: Some(format!(
                 "the case first failed with: {violation}\nthen the target stopped serving and did not come back within {}, \
-                 so the case could not be confirmed or minimized",
+                 so the case is cut after the message that failed but not otherwise confirmed or minimized",
                 humantime::format_duration(opts.recover_time)
             )),
             files: vec![],
@@ -689,7 +698,8 @@ pub fn mutations(
                 ..
             } => {
                 report.exchanges += exchanges;
-                if let Some(f) = confirm_and_shrink(&mut exec, tree, violation, &opts, &mut report)
+                if let Some(f) =
+                    confirm_and_shrink(&mut exec, tree, violation, exchanges, &opts, &mut report)
                 {
                     return (report.exchanges, Some(f), sample);
                 }
