@@ -256,6 +256,10 @@ async fn execute(
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
+                let mut world = world;
+                if let Some(w) = world.as_deref_mut() {
+                    w.run_cleanups().await;
+                }
                 let result = build_result(&root, f, r, s, finished, world, strict);
                 if progress {
                     crate::report::console::progress_line(&result);

@@ -5,6 +5,8 @@
 //! and records its failure in the world for the report.
 
 mod failure;
+pub mod ftp;
+pub mod ftp_client;
 pub mod line;
 pub mod raw;
 pub mod sockets;

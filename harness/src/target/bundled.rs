@@ -12,11 +12,17 @@ use crate::protocol::Protocol;
 pub struct Bundled {
     pub profile: Profile,
     _running: Vec<Running>,
+    /// Fixture content handed to the servers (the FTP tree…), removed on drop.
+    _dirs: Vec<tempfile::TempDir>,
 }
+
+/// The bundled FTP server's account (DESIGN.md, target profile).
+const FTP_USER: &str = "bob";
+const FTP_PASSWORD: &str = "hungry";
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![Protocol::Sockets]
+    vec![Protocol::Ftp, Protocol::Sockets]
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
@@ -30,6 +36,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
     let ip = bind.ip();
     let mut profile = Profile::new("embedded");
     let mut running = Vec::new();
+    let mut dirs = Vec::new();
     for p in protocols {
         match p {
             Protocol::Sockets => {
@@ -38,6 +45,24 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
                     profile.set("sockets", name, &addr.to_string());
                 }
                 running.push(r);
+            }
+            Protocol::Ftp => {
+                // The user's home is a fresh copy of the fixture tree.
+                let dir = tempfile::Builder::new().prefix("conform-ftp-").tempdir()?;
+                crate::fixtures::ftp::write(dir.path()).map_err(std::io::Error::other)?;
+                let config = reference_servers::ftp::Config::new(
+                    dir.path().to_path_buf(),
+                    FTP_USER,
+                    FTP_PASSWORD,
+                );
+                let r = reference_servers::ftp::start(ip, bind.port(), config).await?;
+                if let Some(addr) = r.addr("control") {
+                    profile.set("ftp", "address", &addr.to_string());
+                }
+                profile.set("ftp", "user", FTP_USER);
+                profile.set("ftp", "password", FTP_PASSWORD);
+                running.push(r);
+                dirs.push(dir);
             }
             other => {
                 return Err(std::io::Error::other(format!(
@@ -49,6 +74,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
     Ok(Bundled {
         profile,
         _running: running,
+        _dirs: dirs,
     })
 }
 

@@ -1,0 +1,106 @@
+//! A small, strict FTP server (RFC 959) with the extensions real clients use:
+//! EPSV/EPRT (RFC 2428), FEAT/OPTS (RFC 2389), SIZE/MDTM/MLSD/MLST/REST
+//! (RFC 3659), and the security advice of RFC 2577 (no PORT bounce, a bound
+//! on failed logins, no way out of the user's root).
+//!
+//! - `reply`: how replies are written (single and multi-line, RFC 959 §4.2)
+//! - `command`: parsing a command line into a verb and an argument
+//! - `tree`: the user's file tree, path resolution confined to its root,
+//!   listings (LIST, NLST, MLSD) and times (MDTM)
+//! - `data`: the data connection, passive (PASV/EPSV) or active (PORT/EPRT)
+//! - `ascii`: TYPE A line-ending conversion
+//! - `session`: the per-connection state machine
+
+mod ascii;
+mod command;
+mod data;
+mod reply;
+mod session;
+mod tree;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::Running;
+
+/// What the server serves and to whom.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The user's home: every path the client names resolves inside it.
+    pub root: PathBuf,
+    pub user: String,
+    pub password: String,
+    /// Failed PASS attempts on one connection before it is closed (RFC 2577 §3).
+    pub max_failed_logins: u32,
+    /// Pause after each failed PASS, to slow down password guessing.
+    pub failed_login_delay: Duration,
+    /// A control connection silent this long is closed with 421.
+    pub idle: Duration,
+    /// How long the server waits for a data connection to be made.
+    pub data_timeout: Duration,
+    /// Largest file STOR/APPE accepts.
+    pub max_upload: u64,
+    /// Control connections served at once.
+    pub max_connections: usize,
+}
+
+impl Config {
+    pub fn new(root: PathBuf, user: &str, password: &str) -> Self {
+        Config {
+            root,
+            user: user.into(),
+            password: password.into(),
+            max_failed_logins: 3,
+            failed_login_delay: Duration::from_millis(300),
+            idle: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(10),
+            max_upload: 64 * 1024 * 1024,
+            max_connections: 128,
+        }
+    }
+}
+
+/// Starts the server on `ip:port` (0 picks a free port). The listener is
+/// registered as `control`.
+pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Running> {
+    let root = config.root.canonicalize()?;
+    if !root.is_dir() {
+        return Err(std::io::Error::other(format!(
+            "FTP root {} is not a directory",
+            root.display()
+        )));
+    }
+    let config = Arc::new(Config { root, ..config });
+    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
+    let addr = listener.local_addr()?;
+    let mut running = Running::new();
+    running.add("control", addr, tokio::spawn(serve(listener, config)));
+    Ok(running)
+}
+
+async fn serve(listener: TcpListener, config: Arc<Config>) {
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let config = config.clone();
+        match slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    session::run(stream, config).await;
+                });
+            }
+            Err(_) => {
+                // RFC 959 §4.2: 421 "Service not available, closing control connection".
+                tokio::spawn(session::refuse(stream));
+            }
+        }
+    }
+}
