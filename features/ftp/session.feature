@@ -112,6 +112,14 @@ Feature: FTP control connection: greeting, login and command replies
     Then the server replies 200
 
   @sec-5.1 @MUST
+  Scenario: TYPE A N, the default ASCII format, is accepted
+    # RFC 959 §5.1, minimum implementation: "TYPE - ASCII Non-print". Clients
+    # such as suppaftp send "TYPE A N".
+    Given an FTP session logged in as the profile's user
+    When the client sends "TYPE A N"
+    Then the server replies 200
+
+  @sec-5.1 @MUST
   Scenario: MODE S, the minimum implementation, is accepted
     Given an FTP session logged in as the profile's user
     When the client sends "MODE S"
