@@ -298,10 +298,19 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
     drop(conn);
     w.state::<FtpState>().received = received;
     let s = w.session("")?;
-    let reply = s.reader.read(&mut s.conn).await.map_err(|e| {
-        Failure::from(e).expected(format!(
-            "the completion reply (226 or 250, RFC 959 §5.4) after the data connection of \"{what}\" closed"
+    let expected = format!(
+        "the completion reply (226 or 250, RFC 959 §5.4) after the data connection of \"{what}\" closed"
+    );
+    let reply = s.reader.read(&mut s.conn).await.map_err(|e| match e {
+        crate::wire::WireError::Timeout {
+            waited, partial, ..
+        } if partial.is_empty() => Failure::conformance(format!(
+            "the server sent no completion reply within {} after the transfer of \"{what}\"",
+            humantime::format_duration(waited)
         ))
+        .expected(expected.clone())
+        .got("nothing on the control connection"),
+        e => Failure::from(e).expected(expected.clone()),
     })?;
     s.last_reply = Some(reply);
     Ok(())

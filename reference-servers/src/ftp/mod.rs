@@ -104,3 +104,61 @@ async fn serve(listener: TcpListener, config: Arc<Config>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn server() -> (std::path::PathBuf, crate::Running, std::net::SocketAddr) {
+        let root = std::env::temp_dir().join(format!(
+            "ftp-ref-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&root).unwrap();
+        let r = super::start(
+            "127.0.0.1".parse().unwrap(),
+            0,
+            super::Config::new(root.clone(), "u", "p"),
+        )
+        .await
+        .unwrap();
+        let a = r.addr("control").unwrap();
+        (root, r, a)
+    }
+
+    async fn read_all(s: &mut tokio::net::TcpStream) -> String {
+        let mut out = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(3), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn an_endless_command_line_is_answered_500_and_closed() {
+        let (root, _r, a) = server().await;
+        let mut s = tokio::net::TcpStream::connect(a).await.unwrap();
+        let _ = s.write_all(&vec![b'A'; super::command::MAX_LINE]).await;
+        let got = read_all(&mut s).await;
+        assert!(got.starts_with("220 "), "{got}");
+        assert!(got.contains("\r\n500 Command line too long"), "{got}");
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[tokio::test]
+    async fn repeated_failed_logins_close_the_connection() {
+        let (root, _r, a) = server().await;
+        let mut s = tokio::net::TcpStream::connect(a).await.unwrap();
+        s.write_all(b"USER u\r\nPASS x\r\nUSER u\r\nPASS x\r\nUSER u\r\nPASS x\r\n")
+            .await
+            .unwrap();
+        let got = read_all(&mut s).await;
+        assert_eq!(got.matches("530 ").count(), 2, "{got}");
+        assert!(
+            got.trim_end()
+                .ends_with("421 Too many failed logins, closing control connection"),
+            "{got}"
+        );
+        let _ = std::fs::remove_dir_all(root);
+    }
+}

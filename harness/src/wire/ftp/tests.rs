@@ -154,3 +154,59 @@ fn parses_pasv_epsv_and_257() {
         "|2|::1|21|"
     );
 }
+
+#[tokio::test]
+async fn an_active_listener_the_server_never_connects_to_times_out() {
+    let t = Transcript::new();
+    let (ch, _) = data::DataChannel::listen(
+        "127.0.0.1".parse().unwrap(),
+        "127.0.0.1".parse().unwrap(),
+        &t,
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let r = ch.open(&t, Duration::from_millis(300)).await;
+    assert!(matches!(r, Err(WireError::Timeout { .. })));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn an_active_connection_from_another_host_is_refused() {
+    let t = Transcript::new();
+    let (ch, addr) = data::DataChannel::listen(
+        "127.0.0.1".parse().unwrap(),
+        "127.0.0.1".parse().unwrap(),
+        &t,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(async move {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let _c = s.connect(addr).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    });
+    let r = ch.open(&t, Duration::from_secs(1)).await;
+    assert!(
+        matches!(r, Err(WireError::Malformed { .. })),
+        "{:?}",
+        r.err()
+    );
+}
+
+#[tokio::test]
+async fn a_data_connection_that_stalls_or_floods_is_cut_off() {
+    // Stalls: some data, then nothing and no close.
+    let mut c = serve(b"partial file".to_vec(), true).await;
+    assert!(matches!(
+        c.read_to_close(1024, "the data").await,
+        Err(WireError::Timeout { .. })
+    ));
+    // Floods: more than the bound.
+    let mut c = serve(vec![b'x'; 64 * 1024], false).await;
+    assert!(matches!(
+        c.read_to_close(1024, "the data").await,
+        Err(WireError::TooLong { .. })
+    ));
+}
