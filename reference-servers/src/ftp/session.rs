@@ -7,6 +7,7 @@ use std::io::{self, SeekFrom};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::fs::File;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -748,9 +749,9 @@ impl Session {
         self.out
             .send(150, &format!("Opening data connection for {v}"))
             .await?;
-        let (ascii, max) = (self.ascii, self.cfg.max_upload);
+        let (ascii, max, idle) = (self.ascii, self.cfg.max_upload, self.cfg.idle);
         let outcome = {
-            let work = receive(&mut stream, &mut f, ascii, max);
+            let work = receive(&mut stream, &mut f, ascii, max, idle);
             self.watch(work).await?
         };
         drop(stream);
@@ -788,9 +789,9 @@ impl Session {
             return Ok(Flow::Continue);
         };
         self.out.send(150, &format!("Opening {what}")).await?;
-        let ascii = self.ascii;
+        let (ascii, idle) = (self.ascii, self.cfg.idle);
         let outcome = {
-            let work = send(&mut stream, source, ascii);
+            let work = send(&mut stream, source, ascii, idle);
             self.watch(work).await?
         };
         drop(stream);
@@ -854,11 +855,24 @@ enum Source {
     Bytes(Vec<u8>),
 }
 
-async fn send(stream: &mut TcpStream, source: Source, ascii: bool) -> Transfer {
+/// A data connection on which nothing moves for `idle` is given up.
+async fn bounded<T>(
+    idle: Duration,
+    io: impl std::future::Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    tokio::time::timeout(idle, io).await.unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "data connection idle",
+        ))
+    })
+}
+
+async fn send(stream: &mut TcpStream, source: Source, ascii: bool, idle: Duration) -> Transfer {
     let mut prev_cr = false;
     match source {
         Source::Bytes(b) => {
-            if let Err(e) = stream.write_all(&b).await {
+            if let Err(e) = bounded(idle, stream.write_all(&b)).await {
                 return Transfer::DataFailed(e);
             }
         }
@@ -871,11 +885,10 @@ async fn send(stream: &mut TcpStream, source: Source, ascii: bool) -> Transfer {
                     Err(e) => return Transfer::LocalFailed(e),
                 };
                 let r = if ascii {
-                    stream
-                        .write_all(&ascii::to_wire(&buf[..n], &mut prev_cr))
-                        .await
+                    let wire = ascii::to_wire(&buf[..n], &mut prev_cr);
+                    bounded(idle, stream.write_all(&wire)).await
                 } else {
-                    stream.write_all(&buf[..n]).await
+                    bounded(idle, stream.write_all(&buf[..n])).await
                 };
                 if let Err(e) = r {
                     return Transfer::DataFailed(e);
@@ -885,18 +898,24 @@ async fn send(stream: &mut TcpStream, source: Source, ascii: bool) -> Transfer {
     }
     // The end of the data is the close of the connection (RFC 959 §3.4.1,
     // stream mode); the FIN goes out before the 226.
-    match stream.shutdown().await {
+    match bounded(idle, stream.shutdown()).await {
         Ok(()) => Transfer::Done,
         Err(e) => Transfer::DataFailed(e),
     }
 }
 
-async fn receive(stream: &mut TcpStream, f: &mut File, ascii: bool, max: u64) -> Transfer {
+async fn receive(
+    stream: &mut TcpStream,
+    f: &mut File,
+    ascii: bool,
+    max: u64,
+    idle: Duration,
+) -> Transfer {
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;
     let mut pending_cr = false;
     loop {
-        let n = match stream.read(&mut buf).await {
+        let n = match bounded(idle, stream.read(&mut buf)).await {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => return Transfer::DataFailed(e),
