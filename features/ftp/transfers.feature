@@ -18,6 +18,22 @@ Feature: FTP data transfers in passive and active mode
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
+  @sec-4.1.2 @SHOULD
+  Scenario: The PASV reply names the address the client is connected to
+    # RFC 959 §4.1.2: PASV replies with "the host and port address this
+    # server is listening on". A different host there is a server behind NAT
+    # announcing an address the client cannot reach.
+    When the client enters passive mode
+    Then the address in the 227 reply is the server's control address
+
+  @sec-2.3 @MUST @course-F-02
+  Scenario: The control connection stays open after a transfer
+    When the client sends "TYPE I"
+    And the client enters passive mode
+    And the client sends "RETR hello.txt" over the data connection
+    And the client sends "NOOP"
+    Then the server replies 200
+
   @sec-4.1.3 @MUST @course-F-03
   Scenario: RETR in active mode: the server connects to the PORT address
     When the client sends "TYPE I"

@@ -38,6 +38,8 @@ pub struct FtpState {
     pub third_party: Option<TcpListener>,
     /// Failed logins made, and whether the server then closed the connection.
     pub failed_logins: Option<(usize, bool)>,
+    /// The address the last 227 reply named.
+    pub pasv_addr: Option<SocketAddr>,
 }
 
 // ---- sessions -------------------------------------------------------------
@@ -180,7 +182,29 @@ async fn enters_passive(w: &mut World) -> StepResult {
                     escape_short(reply.text().as_bytes(), 200)
                 ))
         })?;
+        w.state::<FtpState>().pasv_addr = Some(addr);
         connect_passive(w, addr, &reply).await
+    })
+}
+
+#[then(regex = r"^the address in the 227 reply is the server's control address$")]
+async fn pasv_is_control_address(w: &mut World) -> StepResult {
+    step!(w, {
+        let (_, peer) = control_addrs(w)?;
+        let named = w
+            .state::<FtpState>()
+            .pasv_addr
+            .ok_or_else(|| Failure::harness("no 227 reply was read in this scenario"))?;
+        if named.ip() == peer.ip() {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the 227 reply names another host than the one the client is connected to \
+                 (a server behind NAT announcing its inside address, or a misconfigured pasv_address)",
+            )
+            .expected(peer.ip().to_string())
+            .got(named.ip().to_string()))
+        }
     })
 }
 
