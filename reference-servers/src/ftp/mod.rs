@@ -145,6 +145,53 @@ mod tests {
         let _ = std::fs::remove_dir_all(root);
     }
 
+    /// Reads from the control connection until `want` has arrived.
+    async fn until(s: &mut tokio::net::TcpStream, got: &mut String, want: &str) {
+        let mut buf = [0u8; 1024];
+        while !got.contains(want) {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(3), s.read(&mut buf))
+                .await
+                .expect("reply in time")
+                .unwrap();
+            assert!(n > 0, "closed before {want:?}: {got}");
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+
+    #[tokio::test]
+    async fn abor_during_a_transfer_is_answered_426_then_226() {
+        let (root, _r, a) = server().await;
+        let mut s = tokio::net::TcpStream::connect(a).await.unwrap();
+        let mut got = String::new();
+        s.write_all(b"USER u\r\nPASS p\r\nPASV\r\n").await.unwrap();
+        until(&mut s, &mut got, "227 ").await;
+        until(&mut s, &mut got, ")\r\n").await;
+        let start = got.find("227 ").unwrap();
+        let line = &got[start..];
+        let nums: Vec<u16> = line[line.find('(').unwrap() + 1..line.find(')').unwrap()]
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let port = nums[4] << 8 | nums[5];
+        let mut data = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(b"STOR partial.bin\r\n").await.unwrap();
+        until(&mut s, &mut got, "150 ").await;
+        data.write_all(b"some bytes, and then the client gives up")
+            .await
+            .unwrap();
+        // RFC 959 §4.1.3: Telnet IP and Synch, then ABOR.
+        s.write_all(b"\xff\xf4\xff\xf2ABOR\r\n").await.unwrap();
+        until(&mut s, &mut got, "226 ").await;
+        let after_150 = &got[got.find("150 ").unwrap()..];
+        assert!(after_150.contains("\r\n426 "), "{got}");
+        assert!(after_150.find("426 ") < after_150.find("226 "), "{got}");
+        s.write_all(b"NOOP\r\n").await.unwrap();
+        until(&mut s, &mut got, "200 ").await;
+        let _ = std::fs::remove_dir_all(root);
+    }
+
     #[tokio::test]
     async fn repeated_failed_logins_close_the_connection() {
         let (root, _r, a) = server().await;

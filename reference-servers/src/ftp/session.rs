@@ -839,6 +839,13 @@ impl Session {
                     .send(426, &format!("Connection closed; transfer aborted: {e}"))
                     .await?
             }
+            // RFC 959 §4.2.1: 452 "Requested action not taken. Insufficient
+            // storage space in system."
+            Transfer::LocalFailed(e) if e.kind() == io::ErrorKind::StorageFull => {
+                self.out
+                    .send(452, "Insufficient storage space in system")
+                    .await?
+            }
             Transfer::LocalFailed(e) => {
                 self.out
                     .send(451, &format!("Local error in processing: {e}"))
