@@ -1,12 +1,13 @@
 //! FTP through a real client library, suppaftp (tokio, no TLS): what a user's
 //! program does — log in, list, upload and download in passive and active
-//! mode, in binary and ASCII. The library hides the wire; its replies and
-//! errors are recorded in the transcript as events under `suppaftp`.
+//! mode, in binary and ASCII. Its control connection goes through a
+//! recording relay, so the transcript shows it (`suppaftp#1`); what the
+//! library did is noted as events under `suppaftp`.
 
 use cucumber::{given, then, when};
 use suppaftp::tokio::AsyncFtpStream;
 use suppaftp::types::{FileType, FormatControl};
-use suppaftp::Mode;
+use suppaftp::{ActivePeerCheck, Mode};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
@@ -15,11 +16,16 @@ use super::text::payload;
 use super::{Failure, StepResult, World};
 use crate::step;
 use crate::wire::ftp::data::MAX_DATA;
+use crate::wire::relay::Relay;
 
 const NAME: &str = "suppaftp";
 
+/// The logged-in client, and the relay its control connection goes through.
 #[derive(Default)]
-struct Client(Option<Mutex<AsyncFtpStream>>);
+struct Client {
+    ftp: Option<Mutex<AsyncFtpStream>>,
+    _relay: Option<Relay>,
+}
 
 fn lib_failure(what: &str, e: suppaftp::FtpError) -> Failure {
     Failure::conformance(format!("suppaftp could not {what}: {e}"))
@@ -35,7 +41,7 @@ async fn with_client<T>(
 ) -> Result<T, Failure> {
     let client = w
         .state::<Client>()
-        .0
+        .ftp
         .as_ref()
         .ok_or_else(|| Failure::harness("the scenario uses suppaftp before logging it in"))?;
     let mut guard = client.lock().await;
@@ -46,16 +52,31 @@ async fn with_client<T>(
 async fn suppaftp_logged_in(w: &mut World) -> StepResult {
     step!(w, {
         let acct = account(w)?;
-        note(w, format!("connect to {}", acct.address));
-        let mut ftp = AsyncFtpStream::connect_timeout(acct.address, w.step_timeout)
+        let relay = Relay::start(acct.address, &w.transcript, NAME)
+            .await
+            .map_err(|e| Failure::harness(format!("start the recording relay: {e}")))?;
+        note(
+            w,
+            format!(
+                "connect to {} through the relay {}",
+                acct.address, relay.addr
+            ),
+        );
+        let mut ftp = AsyncFtpStream::connect_timeout(relay.addr, w.step_timeout)
             .await
             .map_err(|e| lib_failure("connect and read the greeting", e))?;
+        // The control connection's peer is the relay; active-mode data
+        // connections must come from the server itself.
+        ftp.set_active_peer_check(ActivePeerCheck::Allow(vec![acct.address.ip()]));
         note(w, format!("USER {} / PASS ****", acct.user));
         ftp.login(acct.user.as_str(), acct.password.as_str())
             .await
             .map_err(|e| lib_failure("log in with the profile's user", e))?;
         note(w, "logged in");
-        w.state::<Client>().0 = Some(Mutex::new(ftp));
+        *w.state::<Client>() = Client {
+            ftp: Some(Mutex::new(ftp)),
+            _relay: Some(relay),
+        };
         Ok(())
     })
 }
@@ -64,7 +85,7 @@ async fn suppaftp_logged_in(w: &mut World) -> StepResult {
 async fn suppaftp_mode(w: &mut World, mode: String) -> StepResult {
     step!(w, {
         let timeout = w.step_timeout;
-        let slot = &mut w.state::<Client>().0;
+        let slot = &mut w.state::<Client>().ftp;
         let ftp = slot
             .take()
             .ok_or_else(|| Failure::harness("the scenario uses suppaftp before logging it in"))?

@@ -7,6 +7,7 @@
 pub mod conn;
 pub mod error;
 pub mod ftp;
+pub mod relay;
 pub mod reply;
 pub mod udp;
 
