@@ -270,7 +270,7 @@ async fn a_server_that_drops_the_226_fails_with_the_transcript() {
             "problem:     the server sent no completion reply within 1s after the transfer of \"RETR binary.bin\"",
             "expected:    the completion reply (226 or 250, RFC 959 §5.4)",
             "got:         nothing on the control connection",
-            "S: 150 Opening BINARY mode data connection for /binary.bin\\r\\n",
+            "S: 125 Data connection already open; transfer starting\\r\\n",
             "ftp data -- connection closed by server",
         ],
     );

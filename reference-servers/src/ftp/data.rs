@@ -22,12 +22,14 @@ pub enum DataSetup {
 }
 
 impl DataSetup {
-    /// Opens the prepared connection within `timeout`.
+    /// Opens the prepared connection within `timeout`. The flag tells
+    /// whether it was already open (a passive connection the client made
+    /// before the transfer command): RFC 959 answers 125 then, 150 otherwise.
     pub async fn open(
         self,
         control: (SocketAddr, SocketAddr),
         timeout: Duration,
-    ) -> io::Result<TcpStream> {
+    ) -> io::Result<(TcpStream, bool)> {
         let (local, peer) = control;
         match self {
             DataSetup::None => Err(io::Error::new(
@@ -35,11 +37,19 @@ impl DataSetup {
                 "Use PORT, EPRT, PASV or EPSV first",
             )),
             DataSetup::Passive(listener) => {
+                // A zero timeout still polls once: a connection already
+                // waiting in the backlog is taken at once.
+                if let Ok(r) =
+                    tokio::time::timeout(Duration::ZERO, accept_from(&listener, peer.ip())).await
+                {
+                    return r.map(|s| (s, true));
+                }
                 tokio::time::timeout(timeout, accept_from(&listener, peer.ip()))
                     .await
                     .map_err(|_| {
                         io::Error::new(io::ErrorKind::TimedOut, "no data connection was made")
                     })?
+                    .map(|s| (s, false))
             }
             DataSetup::Active(to) => {
                 let socket = if to.is_ipv4() {
@@ -53,6 +63,7 @@ impl DataSetup {
                 tokio::time::timeout(timeout, socket.connect(to))
                     .await
                     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))?
+                    .map(|s| (s, false))
             }
         }
     }

@@ -177,16 +177,16 @@ mod tests {
             .await
             .unwrap();
         s.write_all(b"STOR partial.bin\r\n").await.unwrap();
-        until(&mut s, &mut got, "150 ").await;
+        until(&mut s, &mut got, "125 ").await;
         data.write_all(b"some bytes, and then the client gives up")
             .await
             .unwrap();
         // RFC 959 §4.1.3: Telnet IP and Synch, then ABOR.
         s.write_all(b"\xff\xf4\xff\xf2ABOR\r\n").await.unwrap();
         until(&mut s, &mut got, "226 ").await;
-        let after_150 = &got[got.find("150 ").unwrap()..];
-        assert!(after_150.contains("\r\n426 "), "{got}");
-        assert!(after_150.find("426 ") < after_150.find("226 "), "{got}");
+        let after_125 = &got[got.find("125 ").unwrap()..];
+        assert!(after_125.contains("\r\n426 "), "{got}");
+        assert!(after_125.find("426 ") < after_125.find("226 "), "{got}");
         s.write_all(b"NOOP\r\n").await.unwrap();
         until(&mut s, &mut got, "200 ").await;
         let _ = std::fs::remove_dir_all(root);

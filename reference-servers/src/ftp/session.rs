@@ -722,7 +722,7 @@ impl Session {
         };
         let rest = std::mem::take(&mut self.rest);
         // The data connection first: a 425 must leave the file untouched.
-        let Some(mut stream) = self.connect_data().await? else {
+        let Some((mut stream, already_open)) = self.connect_data().await? else {
             return Ok(Flow::Continue);
         };
         let mut opts = tokio::fs::OpenOptions::new();
@@ -746,8 +746,7 @@ impl Session {
             self.out.send(554, "Invalid REST offset").await?;
             return Ok(Flow::Continue);
         }
-        self.out
-            .send(150, &format!("Opening data connection for {v}"))
+        self.preliminary(already_open, &format!("data connection for {v}"))
             .await?;
         let (ascii, max, idle) = (self.ascii, self.cfg.max_upload, self.cfg.idle);
         let outcome = {
@@ -762,7 +761,7 @@ impl Session {
     }
 
     /// Opens the prepared data connection; `None` after replying 425.
-    async fn connect_data(&mut self) -> io::Result<Option<TcpStream>> {
+    async fn connect_data(&mut self) -> io::Result<Option<(TcpStream, bool)>> {
         let setup = std::mem::replace(&mut self.data, DataSetup::None);
         if matches!(setup, DataSetup::None) {
             self.out
@@ -784,11 +783,24 @@ impl Session {
         }
     }
 
+    /// The preliminary reply of a transfer (RFC 959 §4.2.2): 125 "Data
+    /// connection already open; transfer starting", or 150 "File status
+    /// okay; about to open data connection".
+    async fn preliminary(&mut self, already_open: bool, what: &str) -> io::Result<()> {
+        if already_open {
+            self.out
+                .send(125, "Data connection already open; transfer starting")
+                .await
+        } else {
+            self.out.send(150, &format!("Opening {what}")).await
+        }
+    }
+
     async fn transfer_out(&mut self, what: &str, source: Source) -> io::Result<Flow> {
-        let Some(mut stream) = self.connect_data().await? else {
+        let Some((mut stream, already_open)) = self.connect_data().await? else {
             return Ok(Flow::Continue);
         };
-        self.out.send(150, &format!("Opening {what}")).await?;
+        self.preliminary(already_open, what).await?;
         let (ascii, idle) = (self.ascii, self.cfg.idle);
         let outcome = {
             let work = send(&mut stream, source, ascii, idle);
