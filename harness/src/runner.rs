@@ -252,15 +252,17 @@ async fn execute(
             }
             .boxed_local()
         })
-        .after(move |f, r, s, finished, world| {
+        .after(move |f, r, s, finished, mut world| {
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
-                let mut world = world;
                 if let Some(w) = world.as_deref_mut() {
                     w.run_cleanups().await;
                 }
-                let result = build_result(&root, f, r, s, finished, world, strict);
+                let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
+                if let Some(w) = world {
+                    w.close();
+                }
                 if progress {
                     crate::report::console::progress_line(&result);
                 }

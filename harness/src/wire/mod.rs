@@ -7,8 +7,10 @@
 pub mod conn;
 pub mod error;
 pub mod ftp;
+pub mod pop3;
 pub mod relay;
 pub mod reply;
+pub mod smtp;
 pub mod udp;
 
 pub use conn::{Conn, Line, Terminator};
