@@ -60,6 +60,10 @@ enum Fault {
     /// PORT/EPRT to any address is accepted with 200 (the proxy answers it
     /// itself and connects there on the next LIST: a bounce).
     AcceptsThirdPartyPort,
+    /// Reply lines end in a bare LF.
+    BareLf,
+    /// The feature lines of FEAT lose their leading space.
+    UnindentedFeat,
 }
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
@@ -132,6 +136,17 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
     let text = String::from_utf8_lossy(line);
     match fault {
         Fault::Drops226 if text.starts_with("226") => None,
+        Fault::BareLf => Some(
+            text.trim_end_matches(['\r', '\n'])
+                .as_bytes()
+                .iter()
+                .chain(b"\n")
+                .copied()
+                .collect(),
+        ),
+        Fault::UnindentedFeat if text.starts_with(' ') && !text.contains("Listing") => {
+            Some(line[1..].to_vec())
+        }
         Fault::WrongPasvPort if text.starts_with("227") => {
             let open = text.find('(')?;
             let close = text.find(')')?;
@@ -294,6 +309,35 @@ async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript()
             "third party -- listening on 127.0.0.2:",
             "C: PORT 127,0,0,2,",
             "S: 200 PORT command successful.\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bare_lf_replies_and_unindented_feat_lines_fail() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::BareLf).await;
+    let run = run_against(addr, &["--tags", "@sec-4.2"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/session.feature:16  Reply lines end with CRLF",
+            "a reply line ends with a bare LF (RFC 959 §4.2",
+            "S: 220 conform reference FTP server ready\\n",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::UnindentedFeat).await;
+    let run = run_against(addr, &["--tags", "@rfc2389"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/feat.feature:12  Each feature line of the FEAT reply starts with a space",
+            "a feature line does not start with a space (RFC 2389 §3.2)",
+            "got:         \"EPRT\"",
+            "S: 211-Features:\\r\\n",
+            "S: EPRT\\r\\n",
         ],
     );
 }
