@@ -256,6 +256,9 @@ async fn execute(
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
+                if let Some(w) = world.as_deref_mut() {
+                    w.run_cleanups().await;
+                }
                 let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
                 if let Some(w) = world {
                     w.close();

@@ -6,6 +6,8 @@
 
 pub mod dns;
 mod failure;
+pub mod ftp;
+pub mod ftp_client;
 pub mod http;
 pub mod line;
 pub mod pop3;
