@@ -135,6 +135,25 @@ async fn logs_in(w: &mut World, who: String) -> StepResult {
     step!(w, user_pass(w, &client_name(&who)).await.map(|_| ()))
 }
 
+#[then(regex = r"^client (\w+) is refused or held back while the first session lasts$")]
+async fn refused_or_held(w: &mut World, client: String) -> StepResult {
+    step!(w, {
+        let hold = (w.step_timeout / 2).min(Duration::from_secs(2));
+        let reply = match tokio::time::timeout(hold, next_reply(w, &client)).await {
+            Err(_) => return Ok(()), // held back: no second session yet
+            Ok(r) => r?,
+        };
+        if reply.status == "-ERR" {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "a second session logged in while the first one held the maildrop (RFC 1939 §4: exclusive-access lock)",
+        )
+        .expected(format!("-ERR, or no answer for {}", humantime::format_duration(hold)))
+        .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))))
+    })
+}
+
 #[when(regex = r"^the client remembers message (\d+)$")]
 async fn remembers(w: &mut World, n: usize) -> StepResult {
     step!(w, {
