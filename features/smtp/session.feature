@@ -23,7 +23,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "EHLO client.example"
     Then the server replies 250
 
-  @sec-4.1.1.1 @MUST @course-S-04
+  @sec-2.4 @MUST
   Scenario: Command verbs are case-insensitive
     # §2.4: "Verbs and argument values ... are not case sensitive".
     Given an SMTP session that has been greeted
