@@ -389,7 +389,21 @@ async fn no_message(w: &mut World, n: usize) -> StepResult {
                 &format!("to \"{cmd}\" for a message marked deleted (RFC 1939 §5)"),
             )?;
         }
-        Ok(())
+        // §5 LIST: "messages marked as deleted are not listed".
+        let listing = command(w, "", b"LIST").await?;
+        check_status(&listing, &["+OK".into()], "to LIST")?;
+        let prefix = format!("{n} ");
+        match data_lines(&listing)
+            .into_iter()
+            .find(|l| l.starts_with(&prefix))
+        {
+            None => Ok(()),
+            Some(line) => Err(Failure::conformance(
+                "LIST still shows a message marked deleted (RFC 1939 §5)",
+            )
+            .expected(format!("no line for message {n}"))
+            .got(format!("\"{line}\""))),
+        }
     })
 }
 
