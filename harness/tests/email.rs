@@ -81,7 +81,22 @@ async fn python_smtplib_and_poplib_work_with_conform_serve() {
         assert!(text.contains("retrieved message 3 byte for byte"), "{text}");
         assert!(text.contains("mailbox as it was"), "{text}");
     }
-    serve.kill().await.unwrap();
+    // SIGTERM: serve stops its servers and removes its temporary mail store.
+    let pid = serve.id().unwrap().to_string();
+    let status = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(10), serve.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        exit.success() || exit.code().is_some(),
+        "serve ended: {exit:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
