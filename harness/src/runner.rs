@@ -332,7 +332,11 @@ fn build_result(
                     "the harness failed before the scenario started",
                 ));
             }
-            ScenarioFinished::StepPassed | ScenarioFinished::StepSkipped => {}
+            // cucumber skips a step only when no definition matches it.
+            ScenarioFinished::StepSkipped => {
+                failure = Some(Failure::harness("a step has no matching step definition"));
+            }
+            ScenarioFinished::StepPassed => {}
         }
     }
     let outcome = Outcome::judge(failure.as_ref(), &meta.level, strict);

@@ -4,7 +4,9 @@
 //! Every step body runs through [`step!`], which bounds it by the step timeout
 //! and records its failure in the world for the report.
 
+pub mod dns;
 mod failure;
+pub mod http;
 pub mod line;
 pub mod pop3;
 pub mod raw;

@@ -5,8 +5,11 @@
 //! every failure is a value ([`WireError`]), never a panic.
 
 pub mod conn;
+pub mod dns;
 pub mod error;
+pub mod http;
 pub mod pop3;
+pub mod relay;
 pub mod reply;
 pub mod smtp;
 pub mod udp;
