@@ -29,6 +29,7 @@ pub fn available() -> Vec<Protocol> {
         Protocol::Http,
         Protocol::Smtp,
         Protocol::Pop3,
+        Protocol::Dns,
         Protocol::Sockets,
     ]
 }
