@@ -147,6 +147,9 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         step_timeout: a.step_timeout,
         features: a.features.unwrap_or_else(suite::default_features_dir),
         progress: !a.quiet,
+        profile: None,
+        preflight: true,
+        only: None,
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.junit {
@@ -240,6 +243,7 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
         protocols,
         tags,
         profile,
+        only: None,
     });
     for (f, r, s) in &selected {
         let meta = suite::ScenarioMeta::of(&root, f, *r, s);
