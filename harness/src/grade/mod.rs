@@ -280,8 +280,30 @@ async fn run_group(
     opts.preflight = false;
     opts.only = Some(group.iter().map(|&i| graded[i].result.id.clone()).collect());
     let outcome = tokio::time::timeout(time_left, runner::run(&opts)).await;
+    // A program that closed its port has quit or is quitting: let it finish,
+    // so the feedback can say how it ended.
+    let mut closed = None;
+    if let Some(open) = ports::opened_by(&program.processes(false)) {
+        let want: BTreeSet<(Transport, u16)> = wanted.iter().copied().collect();
+        if !want.is_subset(&open) {
+            closed = Some(ports::describe(&want));
+            for _ in 0..20 {
+                if program.ended().is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    }
     let (pid, pgid) = (program.pid, program.pgid);
     let stopped = program.stop().await;
+    let ended = match (&stopped.ended_by_itself, closed) {
+        (Some(how), _) => Some(format!("Your program {how} while this scenario ran")),
+        (None, Some(ports)) => Some(format!(
+            "Your program was no longer listening on {ports} at the end of this scenario"
+        )),
+        (None, None) => None,
+    };
     match outcome {
         Ok(Ok(run)) => {
             for r in run.scenarios {
@@ -293,11 +315,13 @@ async fn run_group(
                 g.result = r;
                 g.result.points = Some(g.max_score);
                 if !g.passed {
-                    if let Some(how) = &stopped.ended_by_itself {
-                        g.note = Some(format!(
-                            "Your program {how} while this scenario ran (it is started afresh for each scenario).{}",
-                            output_excerpt(&stopped)
-                        ));
+                    if let Some(what) = &ended {
+                        let afresh = if a.restart == Restart::EachScenario {
+                            " (it is started afresh for each scenario)"
+                        } else {
+                            ""
+                        };
+                        g.note = Some(format!("{what}{afresh}.{}", output_excerpt(&stopped)));
                     }
                 }
             }
