@@ -232,7 +232,15 @@ async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
         features,
         progress: !a.quiet,
     };
-    let report = grade::grade(&opts).await?;
+    let report = tokio::select! {
+        r = grade::grade(&opts) => r?,
+        _ = wait_for_signal() => {
+            grade::sandbox::kill_everything();
+            return Err(SetupError(
+                "interrupted; every process of the submission was killed".into(),
+            ));
+        }
+    };
     let summary = feedback::summary(&report);
     if let Some(dir) = &a.out {
         write_file(&dir.join("summary.txt"), &summary)?;
@@ -299,7 +307,7 @@ async fn serve(a: ServeArgs) -> Result<i32, SetupError> {
     Ok(0)
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

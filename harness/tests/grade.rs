@@ -455,3 +455,28 @@ async fn a_rubric_that_names_a_missing_scenario_is_a_configuration_error() {
         run.all()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hard_coded_answers_fail_the_random_sentence() {
+    let g = grade("tcp-upper", "tcp-hard-coded").await;
+    assert_eq!(score(&g), (14.0, 16.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&["A random sentence comes back upper-cased"])
+    );
+    // The instructor's report has the details the student does not see.
+    let s = g.grade["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| !s["passed"].as_bool().unwrap())
+        .unwrap();
+    assert!(s["hidden"].as_bool().unwrap());
+    assert!(
+        s["result"]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not receive the expected bytes"),
+        "{s}"
+    );
+}

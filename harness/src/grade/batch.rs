@@ -4,6 +4,7 @@
 //! `OUT/gradebook.csv` and `OUT/gradebook.json`.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -52,11 +53,23 @@ pub async fn run(opts: &BatchOptions) -> Result<i32, SetupError> {
         .map_err(|e| SetupError(format!("cannot create {}: {e}", opts.out.display())))?;
     let exe = std::env::current_exe()
         .map_err(|e| SetupError(format!("cannot find the conform binary: {e}")))?;
-    let rows: Vec<Row> = futures::stream::iter(subs.iter())
-        .map(|sub| grade_one(&exe, opts, sub))
+    let children: Children = Arc::default();
+    let all = futures::stream::iter(subs.iter())
+        .map(|sub| grade_one(&exe, opts, sub, children.clone()))
         .buffered(opts.jobs.max(1))
-        .collect()
-        .await;
+        .collect::<Vec<Row>>();
+    let rows = tokio::select! {
+        rows = all => rows,
+        _ = crate::cli::wait_for_signal() => {
+            // Each grader kills its submission's processes on SIGTERM.
+            for pid in children.lock().map(|c| c.clone()).unwrap_or_default() {
+                // SAFETY: a plain kill of a grader process this batch started.
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            return Err(SetupError("interrupted; the graders were stopped".into()));
+        }
+    };
     let csv = gradebook_csv(&rows);
     let json = gradebook_json(&rows);
     write(&opts.out.join("gradebook.csv"), &csv)?;
@@ -87,7 +100,10 @@ fn name_of(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-async fn grade_one(exe: &Path, opts: &BatchOptions, sub: &Path) -> Row {
+/// Pids of the graders running now.
+type Children = Arc<Mutex<Vec<u32>>>;
+
+async fn grade_one(exe: &Path, opts: &BatchOptions, sub: &Path, children: Children) -> Row {
     let name = name_of(sub);
     let out = opts.out.join(&name);
     let mut cmd = tokio::process::Command::new(exe);
@@ -102,8 +118,27 @@ async fn grade_one(exe: &Path, opts: &BatchOptions, sub: &Path) -> Row {
         .arg(&opts.features)
         .arg("--quiet")
         .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let result = tokio::time::timeout(opts.limit, cmd.output()).await;
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let result = match cmd.spawn() {
+        Ok(child) => {
+            let pid = child.id().unwrap_or_default();
+            if let Ok(mut c) = children.lock() {
+                c.push(pid);
+            }
+            let r = tokio::time::timeout(opts.limit, child.wait_with_output()).await;
+            if r.is_err() {
+                // Too slow: the grader kills its submission's processes on SIGTERM.
+                // SAFETY: a plain kill of the grader process started above.
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            }
+            if let Ok(mut c) = children.lock() {
+                c.retain(|p| *p != pid);
+            }
+            r
+        }
+        Err(e) => Ok(Err(e)),
+    };
     let status = match result {
         Err(_) => format!(
             "error: grading did not finish within {}",

@@ -18,6 +18,28 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::assignment::Limits;
 
+/// Starts not yet stopped: `(pgid, marker)`, for [`kill_everything`].
+static LIVE: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
+
+/// Kills every process of every start not yet stopped: for a grader that is
+/// interrupted (SIGINT, SIGTERM) in the middle of a run.
+pub fn kill_everything() {
+    let live = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+    for _ in 0..3 {
+        for (pgid, marker) in &live {
+            let pids = live_processes(*pgid, Some(&format!("{MARKER_VAR}={marker}")));
+            // SAFETY: plain system calls on this start's processes.
+            unsafe {
+                libc::killpg(*pgid, libc::SIGKILL);
+                for p in pids {
+                    libc::kill(p, libc::SIGKILL);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// The environment variable that marks a start's processes.
 pub const MARKER_VAR: &str = "CONFORM_GRADE_RUN";
 
@@ -88,6 +110,9 @@ impl Program {
             .id()
             .ok_or_else(|| io::Error::other("the program ended before it had a pid"))?
             as i32;
+        if let Ok(mut live) = LIVE.lock() {
+            live.push((pid, marker.clone()));
+        }
         let stdout = Arc::new(Mutex::new(Capture::new(keep)));
         let stderr = Arc::new(Mutex::new(Capture::new(keep)));
         if let Some(out) = child.stdout.take() {
@@ -150,6 +175,9 @@ impl Program {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|(pgid, _)| *pgid != self.pgid);
+        }
         // The pipes close once every holder is dead; give the readers a moment.
         for _ in 0..20 {
             let done = self.stdout.lock().map(|c| c.closed).unwrap_or(true)
@@ -452,6 +480,52 @@ mod tests {
         assert!(s.starts_with(&"a".repeat(32)));
         assert!(s.ends_with(&"b".repeat(32)));
         assert!(s.contains("76 bytes left out"), "{s}");
+    }
+
+    #[tokio::test]
+    async fn limits_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            memory_bytes: Some(256 << 20),
+            file_size_bytes: Some(1 << 20),
+            ..Limits::default()
+        };
+        let run = |cmd: &'static str| {
+            let dir = dir.path().to_path_buf();
+            async move {
+                run_to_end(cmd, &dir, &[], &limits, 4096, Duration::from_secs(20))
+                    .await
+                    .unwrap()
+            }
+        };
+        // CPU time: a busy loop is stopped after a second of CPU.
+        let cpu = Limits {
+            cpu_seconds: Some(1),
+            ..Limits::default()
+        };
+        let t = std::time::Instant::now();
+        let (ok, how, _) = run_to_end(
+            "python3 -c 'while True: pass'",
+            dir.path(),
+            &[],
+            &cpu,
+            4096,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        assert!(!ok && t.elapsed() < Duration::from_secs(10), "{how}");
+        // Address space: a 1 GiB allocation fails.
+        let (ok, how, s) = run("python3 -c 'bytearray(1 << 30)'").await;
+        assert!(!ok, "{how}");
+        assert!(s.stderr.contains("MemoryError"), "{}", s.stderr);
+        // File size: writing past 1 MiB is stopped (SIGXFSZ, or EFBIG when ignored).
+        let (ok, how, _) = run("head -c 2000000 /dev/zero > big").await;
+        assert!(!ok, "{how}");
+        assert!(std::fs::metadata(dir.path().join("big")).unwrap().len() <= 1 << 20);
+        // Limits are per start: the grader itself is unaffected.
+        let (ok, how, _) = run("true").await;
+        assert!(ok, "{how}");
     }
 
     #[tokio::test]
