@@ -480,3 +480,42 @@ async fn hard_coded_answers_fail_the_random_sentence() {
         "{s}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_program_that_sleeps_past_the_reply_deadline_is_not_waited_for() {
+    let t = Instant::now();
+    let g = grade("udp-upper", "udp-slow-reply").await;
+    assert!(
+        t.elapsed().as_secs() < 90,
+        "no stuck grader: {:?}",
+        t.elapsed()
+    );
+    assert_eq!(score(&g), (0.0, 18.0), "{}", g.run.all());
+    assert!(
+        g.run.stdout.contains("nothing arrived within 2s"),
+        "{}",
+        g.run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn started_once_a_program_that_exits_loses_everything_after_its_first_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tcp-once.toml");
+    std::fs::write(
+        &file,
+        common_assignment("tcp-upper").replace("restart = \"each-scenario\"", "restart = \"once\""),
+    )
+    .unwrap();
+    let g = grade(file.to_str().unwrap(), "tcp-one-client").await;
+    assert_eq!(g.grade["starts"].as_array().unwrap().len(), 1);
+    assert_eq!(failed(&g).len(), 10, "{}", g.run.all());
+    assert!(!g.run.stdout.contains("fresh start"), "{}", g.run.all());
+    assert!(
+        g.run
+            .stdout
+            .contains("Your program exited with status 0 while this scenario ran."),
+        "{}",
+        g.run.all()
+    );
+}

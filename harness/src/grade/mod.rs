@@ -92,6 +92,8 @@ pub struct GradeReport {
     pub score: f64,
     pub max_score: f64,
     pub seconds: f64,
+    /// Whether each scenario ran against a fresh start of the program.
+    pub fresh_start_per_scenario: bool,
     /// A problem that cost every remaining scenario its points.
     pub problem: Option<String>,
     pub build: Option<BuildLog>,
@@ -150,6 +152,7 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         score: 0.0,
         max_score: graded.iter().map(|g| g.max_score).sum(),
         seconds: 0.0,
+        fresh_start_per_scenario: a.restart == Restart::EachScenario,
         problem: None,
         build: None,
         starts: Vec::new(),
