@@ -35,17 +35,6 @@ fn points(score: f64, max: f64) -> String {
     format!("{}/{}", num(score), num(max))
 }
 
-/// Criteria in the order the scenarios first name them.
-fn criteria(r: &GradeReport) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for g in &r.scenarios {
-        if !out.contains(&g.criterion.as_str()) {
-            out.push(&g.criterion);
-        }
-    }
-    out
-}
-
 /// The feedback on one scenario that did not pass.
 pub fn scenario_feedback(g: &GradedScenario) -> String {
     let mut s = String::new();
@@ -111,8 +100,8 @@ pub fn summary(r: &GradeReport) -> String {
         let _ = writeln!(s, "\nPROBLEM: {}", indent_rest(p, 9));
     }
     let _ = writeln!(s);
-    for c in criteria(r) {
-        let of: Vec<&GradedScenario> = r.scenarios.iter().filter(|g| g.criterion == c).collect();
+    for c in &r.criteria {
+        let of: Vec<&GradedScenario> = r.scenarios.iter().filter(|g| &g.criterion == c).collect();
         let score: f64 = of.iter().map(|g| g.score).sum();
         let max: f64 = of.iter().map(|g| g.max_score).sum();
         let _ = writeln!(s, "{:<66} {:>7}", c, points(score, max));

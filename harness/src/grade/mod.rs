@@ -92,6 +92,8 @@ pub struct GradeReport {
     pub score: f64,
     pub max_score: f64,
     pub seconds: f64,
+    /// The rubric's criteria in its order ("Other" last, if used).
+    pub criteria: Vec<String>,
     /// Whether each scenario ran against a fresh start of the program.
     pub fresh_start_per_scenario: bool,
     /// A problem that cost every remaining scenario its points.
@@ -152,6 +154,7 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         score: 0.0,
         max_score: graded.iter().map(|g| g.max_score).sum(),
         seconds: 0.0,
+        criteria: criteria_in_order(a, &graded),
         fresh_start_per_scenario: a.restart == Restart::EachScenario,
         problem: None,
         build: None,
@@ -233,6 +236,17 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
     report.scenarios = graded;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+fn criteria_in_order(a: &Assignment, graded: &[GradedScenario]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let named = a.rubric.iter().map(|r| &r.criterion);
+    for c in named.chain(graded.iter().map(|g| &g.criterion)) {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
 }
 
 /// Starts the program, waits for its port, runs the group's scenarios, and

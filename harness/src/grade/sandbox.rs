@@ -529,6 +529,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_flood_of_output_is_kept_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ok, how, s) = run_to_end(
+            "head -c 5000000 /dev/zero | tr '\\0' a; echo; echo the end >&2",
+            dir.path(),
+            &[],
+            &Limits::default(),
+            4096,
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        assert!(ok, "{how}");
+        assert!(s.stdout.len() < 4200, "{}", s.stdout.len());
+        assert!(s.stdout.contains("bytes left out"));
+        assert_eq!(s.stderr, "the end\n");
+    }
+
+    #[tokio::test]
     async fn a_forking_program_is_killed_whole() {
         let dir = tempfile::tempdir().unwrap();
         let limits = Limits::default();
