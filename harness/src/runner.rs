@@ -283,11 +283,14 @@ async fn execute(
             }
             .boxed_local()
         })
-        .after(move |f, r, s, finished, world| {
+        .after(move |f, r, s, finished, mut world| {
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
-                let result = build_result(&root, f, r, s, finished, world, strict);
+                let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
+                if let Some(w) = world {
+                    w.close();
+                }
                 if progress {
                     crate::report::console::progress_line(&result);
                 }
@@ -360,7 +363,11 @@ fn build_result(
                     "the harness failed before the scenario started",
                 ));
             }
-            ScenarioFinished::StepPassed | ScenarioFinished::StepSkipped => {}
+            // cucumber skips a step only when no definition matches it.
+            ScenarioFinished::StepSkipped => {
+                failure = Some(Failure::harness("a step has no matching step definition"));
+            }
+            ScenarioFinished::StepPassed => {}
         }
     }
     let outcome = Outcome::judge(failure.as_ref(), &meta.level, strict);

@@ -5,7 +5,12 @@
 //! harness starts these in-process but talks to them only over sockets: no
 //! protocol code is shared between the two crates.
 
+pub mod http;
+pub mod lineio;
+pub mod mailstore;
+pub mod pop3;
 pub mod running;
+pub mod smtp;
 pub mod sockets;
 
 pub use running::Running;

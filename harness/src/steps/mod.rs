@@ -5,8 +5,11 @@
 //! and records its failure in the world for the report.
 
 mod failure;
+pub mod http;
 pub mod line;
+pub mod pop3;
 pub mod raw;
+pub mod smtp;
 pub mod sockets;
 pub mod text;
 mod world;

@@ -1,22 +1,36 @@
 //! The embedded default: the bundled reference servers started in-process on
 //! ephemeral loopback ports, described by a profile like any external target.
+//!
+//! Each protocol has its own start-up function below; they share one
+//! temporary fixture folder per run (web root, mail store, …), removed when
+//! the [`Bundled`] handle is dropped.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
+use reference_servers::mailstore::{Accounts, MailStore};
 use reference_servers::Running;
 
 use super::Profile;
+use crate::fixtures::mail;
 use crate::protocol::Protocol;
 
-/// Servers started for a run; dropping it stops them.
+/// Servers started for a run; dropping it stops them and removes their
+/// fixture folder.
 pub struct Bundled {
     pub profile: Profile,
     _running: Vec<Running>,
+    _fixtures: Option<tempfile::TempDir>,
 }
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![Protocol::Sockets]
+    vec![
+        Protocol::Http,
+        Protocol::Smtp,
+        Protocol::Pop3,
+        Protocol::Sockets,
+    ]
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
@@ -24,21 +38,69 @@ pub async fn start(protocols: &[Protocol], ip: IpAddr) -> std::io::Result<Bundle
     start_at(protocols, SocketAddr::new(ip, 0)).await
 }
 
+/// What the start-up functions share while a run is being set up.
+struct Setup {
+    bind: SocketAddr,
+    profile: Profile,
+    running: Vec<Running>,
+    fixtures: Option<tempfile::TempDir>,
+    /// SMTP delivers into the store that POP3 (and IMAP) serve: one per run.
+    mail: Option<MailStore>,
+}
+
+impl Setup {
+    /// The run's temporary fixture folder, created on first use.
+    fn fixtures(&mut self) -> std::io::Result<PathBuf> {
+        if self.fixtures.is_none() {
+            self.fixtures = Some(
+                tempfile::Builder::new()
+                    .prefix("conform-fixtures-")
+                    .tempdir()?,
+            );
+        }
+        match &self.fixtures {
+            Some(d) => Ok(d.path().to_path_buf()),
+            None => Err(std::io::Error::other("no fixture folder")),
+        }
+    }
+
+    /// The run's mail store, holding the fixture Maildirs.
+    fn mail_store(&mut self) -> std::io::Result<MailStore> {
+        if let Some(store) = &self.mail {
+            return Ok(store.clone());
+        }
+        let dir = self.fixtures()?.join("maildir");
+        mail::write_maildirs(&dir)?;
+        let store = MailStore::open(&dir)?;
+        self.mail = Some(store.clone());
+        Ok(store)
+    }
+
+    /// Records a started server and its address under `[section] key`.
+    fn add(&mut self, section: &str, key: &str, listener: &str, r: Running) {
+        if let Some(a) = r.addr(listener) {
+            self.profile.set(section, key, &a.to_string());
+        }
+        self.running.push(r);
+    }
+}
+
 /// Starts the reference servers on `bind` (a port other than 0 only makes
 /// sense for a single protocol).
 pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Result<Bundled> {
-    let ip = bind.ip();
-    let mut profile = Profile::new("embedded");
-    let mut running = Vec::new();
+    let mut setup = Setup {
+        bind,
+        profile: Profile::new("embedded"),
+        running: Vec::new(),
+        fixtures: None,
+        mail: None,
+    };
     for p in protocols {
         match p {
-            Protocol::Sockets => {
-                let r = reference_servers::sockets::start(ip, bind.port()).await?;
-                for (name, addr) in &r.listeners {
-                    profile.set("sockets", name, &addr.to_string());
-                }
-                running.push(r);
-            }
+            Protocol::Sockets => start_sockets(&mut setup).await?,
+            Protocol::Http => start_http(&mut setup).await?,
+            Protocol::Smtp => start_smtp(&mut setup).await?,
+            Protocol::Pop3 => start_pop3(&mut setup).await?,
             other => {
                 return Err(std::io::Error::other(format!(
                     "no bundled reference server for {other} yet"
@@ -47,9 +109,63 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
         }
     }
     Ok(Bundled {
-        profile,
-        _running: running,
+        profile: setup.profile,
+        _running: setup.running,
+        _fixtures: setup.fixtures,
     })
+}
+
+async fn start_sockets(s: &mut Setup) -> std::io::Result<()> {
+    let r = reference_servers::sockets::start(s.bind.ip(), s.bind.port()).await?;
+    for (name, addr) in &r.listeners {
+        s.profile.set("sockets", name, &addr.to_string());
+    }
+    s.running.push(r);
+    Ok(())
+}
+
+/// The idle timeout of the bundled HTTP server, announced in its profile.
+const HTTP_IDLE: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn start_http(s: &mut Setup) -> std::io::Result<()> {
+    let root = s.fixtures()?.join("www");
+    crate::fixtures::http::write_www(&root)?;
+    let mut config = reference_servers::http::Config::new(root);
+    config.idle_timeout = HTTP_IDLE;
+    let r = reference_servers::http::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile.set(
+        "http",
+        "idle_timeout",
+        &humantime::format_duration(HTTP_IDLE).to_string(),
+    );
+    s.add("http", "address", "http", r);
+    Ok(())
+}
+
+const HOSTNAME: &str = "mail.example.test";
+const DOMAIN: &str = "example.test";
+
+async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
+    let store = s.mail_store()?;
+    let config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
+    let r = reference_servers::smtp::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("smtp", "domain", DOMAIN);
+    s.profile
+        .set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
+    s.profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
+    s.add("smtp", "address", "smtp", r);
+    Ok(())
+}
+
+async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
+    let store = s.mail_store()?;
+    let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+    let config = reference_servers::pop3::Config::new(HOSTNAME, accounts);
+    let r = reference_servers::pop3::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("pop3", "user", mail::USER);
+    s.profile.set("pop3", "password", mail::PASSWORD);
+    s.add("pop3", "address", "pop3", r);
+    Ok(())
 }
 
 pub fn loopback() -> IpAddr {

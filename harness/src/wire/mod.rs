@@ -6,7 +6,11 @@
 
 pub mod conn;
 pub mod error;
+pub mod http;
+pub mod pop3;
+pub mod relay;
 pub mod reply;
+pub mod smtp;
 pub mod udp;
 
 pub use conn::{Conn, Line, Terminator};
