@@ -4,6 +4,7 @@
 //! Every step body runs through [`step!`], which bounds it by the step timeout
 //! and records its failure in the world for the report.
 
+pub mod dns;
 mod failure;
 pub mod http;
 pub mod line;

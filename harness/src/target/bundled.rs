@@ -29,6 +29,7 @@ pub fn available() -> Vec<Protocol> {
         Protocol::Http,
         Protocol::Smtp,
         Protocol::Pop3,
+        Protocol::Dns,
         Protocol::Sockets,
     ]
 }
@@ -101,6 +102,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Http => start_http(&mut setup).await?,
             Protocol::Smtp => start_smtp(&mut setup).await?,
             Protocol::Pop3 => start_pop3(&mut setup).await?,
+            Protocol::Dns => start_dns(&mut setup).await?,
             other => {
                 return Err(std::io::Error::other(format!(
                     "no bundled reference server for {other} yet"
@@ -165,6 +167,15 @@ async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
     s.profile.set("pop3", "user", mail::USER);
     s.profile.set("pop3", "password", mail::PASSWORD);
     s.add("pop3", "address", "pop3", r);
+    Ok(())
+}
+
+async fn start_dns(s: &mut Setup) -> std::io::Result<()> {
+    // The reference server loads the fixture zone from files, as nsd would.
+    let zones = crate::fixtures::dns::write(&s.fixtures()?).map_err(std::io::Error::other)?;
+    let r = reference_servers::dns::start(s.bind.ip(), s.bind.port(), &zones).await?;
+    s.profile.set("dns", "zone", crate::fixtures::dns::ZONE);
+    s.add("dns", "address", "address", r);
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! every failure is a value ([`WireError`]), never a panic.
 
 pub mod conn;
+pub mod dns;
 pub mod error;
 pub mod http;
 pub mod pop3;
