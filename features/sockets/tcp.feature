@@ -73,6 +73,19 @@ Feature: TCP upper-casing server (TCPServer.py)
     Then the client receives exactly "JUST THIS"
     And the server closes the client's connection
 
+  @course-K-10 @MUST @points(2)
+  Scenario: A random sentence comes back upper-cased
+    # A new sentence every run: a program that answers with a fixed text fails.
+    When the client sends a random sentence
+    Then the client receives the sent bytes upper-cased
+
+  @course-K-09 @MUST @points(1)
+  Scenario: A client that sends nothing and closes its sending side sees the connection closed
+    # recv returns b'' at end of file; TCPServer.py sends b''.upper() (no
+    # bytes) and closes the connection socket.
+    When the client closes its sending side
+    Then the server closes the client's connection
+
   # Robustness, with the fuzzer's own strategies (as `conform fuzz sockets`):
   # 200 mutated messages drawn from one sentence (its case, words, line
   # endings, lengths around the 1024-byte receive buffer, control and

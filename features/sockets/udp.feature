@@ -82,6 +82,12 @@ Feature: UDP upper-casing server (UDPServer.py)
     When the client sends the datagram "second"
     Then the client receives the datagram "SECOND"
 
+  @MUST @points(2)
+  Scenario: A random sentence comes back upper-cased
+    # A new sentence every run: a program that answers with a fixed text fails.
+    When the client sends a random sentence in a datagram
+    Then the client receives the sent datagram upper-cased
+
   # Robustness, with the fuzzer's own strategies (as `conform fuzz sockets`):
   # 200 sessions of mutated datagrams drawn from one sentence (lengths around
   # the 2048-byte receive buffer, control and non-ASCII bytes, bit flips…),

@@ -8,10 +8,12 @@
 //! - [`steps`]: Gherkin step definitions, generic and per protocol.
 //! - [`fuzz`]: proptest-driven message mutation, oracles, shrinking, corpus.
 //! - [`report`]: transcripts, console, JUnit and JSON.
+//! - [`grade`]: `conform grade`, the suites as a grader of students' programs.
 
 pub mod cli;
 pub mod fixtures;
 pub mod fuzz;
+pub mod grade;
 pub mod protocol;
 pub mod report;
 pub mod runner;

@@ -6,6 +6,7 @@
 //! protocol code is shared between the two crates.
 
 pub mod dns;
+pub mod ftp;
 pub mod http;
 pub mod lineio;
 pub mod mailstore;

@@ -27,6 +27,7 @@ pub struct Bundled {
 pub fn available() -> Vec<Protocol> {
     vec![
         Protocol::Http,
+        Protocol::Ftp,
         Protocol::Smtp,
         Protocol::Pop3,
         Protocol::Dns,
@@ -103,6 +104,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Smtp => start_smtp(&mut setup).await?,
             Protocol::Pop3 => start_pop3(&mut setup).await?,
             Protocol::Dns => start_dns(&mut setup).await?,
+            Protocol::Ftp => start_ftp(&mut setup).await?,
             other => {
                 return Err(std::io::Error::other(format!(
                     "no bundled reference server for {other} yet"
@@ -176,6 +178,21 @@ async fn start_dns(s: &mut Setup) -> std::io::Result<()> {
     let r = reference_servers::dns::start(s.bind.ip(), s.bind.port(), &zones).await?;
     s.profile.set("dns", "zone", crate::fixtures::dns::ZONE);
     s.add("dns", "address", "address", r);
+    Ok(())
+}
+
+const FTP_USER: &str = "bob";
+const FTP_PASSWORD: &str = "hungry";
+
+async fn start_ftp(s: &mut Setup) -> std::io::Result<()> {
+    // The user's home is a fresh copy of the fixture tree.
+    let home = s.fixtures()?.join("ftp");
+    crate::fixtures::ftp::write(&home).map_err(std::io::Error::other)?;
+    let config = reference_servers::ftp::Config::new(home, FTP_USER, FTP_PASSWORD);
+    let r = reference_servers::ftp::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile.set("ftp", "user", FTP_USER);
+    s.profile.set("ftp", "password", FTP_PASSWORD);
+    s.add("ftp", "address", "control", r);
     Ok(())
 }
 

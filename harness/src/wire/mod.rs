@@ -7,6 +7,7 @@
 pub mod conn;
 pub mod dns;
 pub mod error;
+pub mod ftp;
 pub mod http;
 pub mod pop3;
 pub mod relay;
