@@ -91,7 +91,7 @@ Feature: TCP upper-casing server (TCPServer.py)
   # endings, lengths around the 1024-byte receive buffer, control and
   # non-ASCII bytes, bit flips, insertions, truncations), the same 200 on
   # every run. Each must come back upper-cased, then a fresh client is served.
-  @course-K-10 @MUST @points(2) @timeout(60s)
+  @robustness @course-K-10 @MUST @points(2) @timeout(60s)
   Scenario: 200 mutated messages each come back upper-cased, and the server keeps serving
     When 200 mutations of "hello world" are sent to the sockets server over tcp
     Then every reply is well-formed

@@ -93,7 +93,7 @@ Feature: UDP upper-casing server (UDPServer.py)
   # the 2048-byte receive buffer, control and non-ASCII bytes, bit flips…),
   # the same on every run. Each datagram gets exactly its upper-cased reply,
   # then a fresh client is served.
-  @course-K-10 @MUST @points(2) @timeout(60s)
+  @robustness @course-K-10 @MUST @points(2) @timeout(60s)
   Scenario: 200 sessions of mutated datagrams each come back upper-cased, and the server keeps serving
     When 200 mutations of "caf\xc3\xa9 au lait" are sent to the sockets server over udp
     Then every reply is well-formed
