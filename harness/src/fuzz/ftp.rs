@@ -66,6 +66,7 @@ pub fn protocol() -> LineProtocol {
         b("USER ${ftp.user}\r\n"),
     );
     p.rfc = "@rfc959";
+    p.telnet = true;
     p.forbidden = [
         "QUIT", "REIN", "STOR", "STOU", "APPE", "DELE", "RMD", "XRMD", "MKD", "XMKD", "RNFR",
         "RNTO", "SITE", "PASV", "EPSV", "PORT", "EPRT", "LPRT", "LPSV", "LIST", "NLST", "MLSD",

@@ -75,6 +75,9 @@ pub struct LineProtocol {
     /// The feature tag of the protocol's RFC (`@rfc5321`), for regression
     /// scenarios.
     pub rfc: &'static str,
+    /// The control connection carries Telnet (FTP, RFC 959 §4.1): IAC
+    /// sequences around a verb do not make it unknown.
+    pub telnet: bool,
     /// Verbs never sent (a drawn command with one becomes the probe): those
     /// that change the target (DELE, STOR), hold its resources (PASV), or
     /// end the command/reply dialogue (QUIT, DATA, STARTTLS, AUTH).
@@ -108,6 +111,7 @@ impl LineProtocol {
             probe,
             max_messages: 8,
             rfc: "",
+            telnet: false,
             forbidden: Vec::new(),
             multiline: |_, _| false,
             profile: RwLock::new(Profile::default()),
@@ -157,10 +161,17 @@ impl LineProtocol {
     }
 
     fn known_verb(&self, msg: &[u8]) -> bool {
-        let v = Self::verb_of(msg);
+        // Telnet commands are the transport's, not the verb's (RFC 959
+        // §4.1.3: ABOR comes after IAC IP IAC DM).
+        let v = if self.telnet {
+            Self::verb_of(&strip_telnet(msg))
+        } else {
+            Self::verb_of(msg)
+        };
         self.grammar
             .verbs
             .iter()
+            .chain(&self.forbidden)
             .chain(self.prefixes.iter().flatten())
             .chain(self.seeds.iter())
             .chain(std::iter::once(&self.probe))
@@ -356,6 +367,28 @@ impl LineProtocol {
     }
 }
 
+/// Removes Telnet commands (RFC 854): IAC IAC is a data 0xFF; IAC WILL,
+/// WONT, DO or DONT take an option byte; IAC and any other byte is a command.
+pub fn strip_telnet(msg: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(msg.len());
+    let mut i = 0;
+    while i < msg.len() {
+        match (msg[i], msg.get(i + 1)) {
+            (0xff, Some(0xff)) => {
+                out.push(0xff);
+                i += 2;
+            }
+            (0xff, Some(0xfb..=0xfe)) => i += 3,
+            (0xff, _) => i += 2,
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 impl FuzzProtocol for LineProtocol {
     fn name(&self) -> &'static str {
         self.name
@@ -471,6 +504,11 @@ impl FuzzProtocol for LineProtocol {
             ));
         };
         let msg = self.expand(msg);
+        // A forbidden verb is never sent, even when shrinking makes one.
+        let verb = Self::verb_of(&msg);
+        if self.forbidden.iter().any(|f| f.eq_ignore_ascii_case(&verb)) {
+            return Ok(Next::Ended);
+        }
         let deadline = Instant::now() + limits.reply_timeout;
         // A server may drop a client after error replies (Dovecot POP3 after
         // three bad commands: "-ERR Too many invalid bad commands."); a

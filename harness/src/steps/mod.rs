@@ -6,9 +6,9 @@
 
 pub mod dns;
 mod failure;
-pub mod fuzz;
 pub mod ftp;
 pub mod ftp_client;
+pub mod fuzz;
 pub mod http;
 pub mod line;
 pub mod pop3;
