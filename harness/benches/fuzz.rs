@@ -24,7 +24,18 @@ struct Row {
     drawing: f64,
 }
 
-fn measure(plugin: Arc<dyn FuzzProtocol>, channel: Channel, reuse: bool, secs: f64) -> Row {
+/// How connections are used.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// One connection (or socket) carries case after case.
+    Reuse,
+    /// A fresh connection per case; the case's messages share it.
+    Session,
+    /// A fresh connection per case of a single message.
+    Single,
+}
+
+fn measure(plugin: Arc<dyn FuzzProtocol>, channel: Channel, mode: Mode, secs: f64) -> Row {
     let seeds = Arc::new(corpus::seeds(
         plugin.as_ref(),
         Some(&corpus::default_dir()),
@@ -41,9 +52,12 @@ fn measure(plugin: Arc<dyn FuzzProtocol>, channel: Channel, reuse: bool, secs: f
     let start = Instant::now();
     while start.elapsed().as_secs_f64() < secs {
         let t = Instant::now();
-        let case = strategy.new_tree(&mut runner).expect("draw").current();
+        let mut case = strategy.new_tree(&mut runner).expect("draw").current();
+        if mode == Mode::Single {
+            case.messages.truncate(1);
+        }
         drawing += t.elapsed();
-        match exec.execute(&case, reuse) {
+        match exec.execute(&case, mode == Mode::Reuse) {
             Execution::Passed { exchanges: n } => exchanges += n,
             Execution::Failed { violation, .. } => panic!("the bundled server failed: {violation}"),
             Execution::Unreachable(e) => panic!("the bundled server is unreachable: {e}"),
@@ -53,7 +67,11 @@ fn measure(plugin: Arc<dyn FuzzProtocol>, channel: Channel, reuse: bool, secs: f
     Row {
         protocol: plugin.name().into(),
         channel: channel.name,
-        mode: if reuse { "reuse" } else { "fresh" },
+        mode: match mode {
+            Mode::Reuse => "reuse",
+            Mode::Session => "session",
+            Mode::Single => "single",
+        },
         cases,
         exchanges,
         seconds: start.elapsed().as_secs_f64(),
@@ -115,8 +133,8 @@ fn main() {
         let plugin = fuzz::plugin(p).expect("a fuzz module");
         let channels = plugin.channels(&servers.profile).expect("channels");
         for c in &channels {
-            for reuse in [true, false] {
-                if reuse && !plugin.reusable(c) {
+            for mode in [Mode::Reuse, Mode::Session, Mode::Single] {
+                if mode == Mode::Reuse && !plugin.reusable(c) {
                     println!(
                         "{:<9} {:<8} {:<6} {:>9} {:>10} {:>8} {:>13} {:>9}",
                         p.name(),
@@ -134,7 +152,7 @@ fn main() {
                 let c = c.clone();
                 // The servers run on the runtime's worker threads; the fuzzer
                 // on this one, as `conform fuzz` runs it on a blocking thread.
-                let r = measure(plugin, c, reuse, secs);
+                let r = measure(plugin, c, mode, secs);
                 println!(
                     "{:<9} {:<8} {:<6} {:>9} {:>10} {:>8.2} {:>13.0} {:>8.0}%",
                     r.protocol,
@@ -146,6 +164,9 @@ fn main() {
                     r.exchanges as f64 / r.seconds,
                     100.0 * r.drawing / r.seconds
                 );
+            }
+            if p != conform::protocol::Protocol::Sockets {
+                continue;
             }
             let (n, s) = baseline(c, secs);
             baselines.push(format!(
@@ -161,13 +182,14 @@ fn main() {
             ));
         }
     }
-    println!("\nthe network alone, no drawing or judging:");
+    println!("\nthe sockets servers' network alone, no drawing or judging:");
     for b in baselines {
         println!("  {b}");
     }
-    println!(
-        "\nconn: reuse = one connection/socket carries many cases; fresh = a new one per case"
-    );
-    println!("n/a: the server closes the connection after each reply, so nothing can be reused");
+    println!("\nconn: reuse = one connection/socket carries case after case; session = a new one per case,");
+    println!("      the case's messages (a valid prefix, then up to 5-8 mutated ones) share it;");
+    println!("      single = a new one per case of one mutated message (after its prefix)");
+    println!("n/a: no case is carried over into the next one: the sockets TCP server closes after each reply;");
+    println!("     after a mutated line-protocol or HTTP session the server's state is unknown");
     println!("drawing: share of the wall time spent drawing cases with proptest");
 }
