@@ -306,7 +306,7 @@ fn well_formed_query(m: &[u8]) -> bool {
             .get(end + 9..end + 11)
             .map(|c| usize::from(u16::from_be_bytes([c[0], c[1]])));
         match rdlen {
-            Some(n) if n == 0 => end += 11,
+            Some(0) => end += 11,
             _ => return false,
         }
     }
