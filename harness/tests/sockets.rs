@@ -14,24 +14,54 @@ async fn bundled_servers_pass_and_junit_loads() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("r.xml");
     let json = dir.path().join("r.json");
-    let run = conform(&["run", "sockets", "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap()]).await;
+    let run = conform(&[
+        "run",
+        "sockets",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("0 failed"), "{}", run.all());
 
     let suites = parse_junit(&junit);
     let all = cases(&suites);
-    assert!(all.len() >= 20, "one testcase per scenario, got {}", all.len());
-    let names: std::collections::HashSet<_> = all.iter().map(|c| (c.classname.clone(), c.name.clone())).collect();
+    assert!(
+        all.len() >= 20,
+        "one testcase per scenario, got {}",
+        all.len()
+    );
+    let names: std::collections::HashSet<_> = all
+        .iter()
+        .map(|c| (c.classname.clone(), c.name.clone()))
+        .collect();
     assert_eq!(names.len(), all.len(), "testcase names are unique");
     for c in &all {
         assert!(c.status.is_success(), "{} passed", c.name);
         let props: Vec<_> = c.properties.vec.iter().map(|(k, _)| k.as_str()).collect();
         for key in ["target", "level", "rfc", "tags", "id"] {
-            assert!(props.contains(&key), "{} has property {key}: {props:?}", c.name);
+            assert!(
+                props.contains(&key),
+                "{} has property {key}: {props:?}",
+                c.name
+            );
         }
-        assert!(c.system_out.as_deref().unwrap_or_default().contains("connected") || c.system_out.as_deref().unwrap_or_default().contains("UDP socket"), "transcript in system-out");
+        assert!(
+            c.system_out
+                .as_deref()
+                .unwrap_or_default()
+                .contains("connected")
+                || c.system_out
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("UDP socket"),
+            "transcript in system-out"
+        );
     }
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(report["scenarios"].as_array().unwrap().len() >= 20);
 }
 
@@ -47,9 +77,15 @@ async fn serve_then_run_against_the_written_profile() {
         .unwrap();
     let mut out = serve.stdout.take().unwrap();
     let mut first = vec![0u8; 256];
-    let n = tokio::time::timeout(Duration::from_secs(30), out.read(&mut first)).await.unwrap().unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(30), out.read(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
     let line = String::from_utf8_lossy(&first[..n]).to_string();
-    assert!(line.starts_with("sockets "), "serve prints PROTOCOL ADDRESS: {line}");
+    assert!(
+        line.starts_with("sockets "),
+        "serve prints PROTOCOL ADDRESS: {line}"
+    );
     for _ in 0..100 {
         if p.exists() {
             break;
@@ -58,7 +94,11 @@ async fn serve_then_run_against_the_written_profile() {
     }
     let run = conform(&["run", "sockets", "--target", p.to_str().unwrap()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains(&format!("target {}", p.display())), "{}", run.all());
+    assert!(
+        run.stdout.contains(&format!("target {}", p.display())),
+        "{}",
+        run.all()
+    );
     serve.kill().await.unwrap();
 }
 
@@ -69,7 +109,9 @@ async fn tcp_server(reply: fn(&[u8]) -> Vec<u8>, close: bool) -> std::net::Socke
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut s, _)) = l.accept().await else { return };
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 1024];
                 let n = s.read(&mut buf).await.unwrap_or(0);
@@ -86,13 +128,18 @@ async fn tcp_server(reply: fn(&[u8]) -> Vec<u8>, close: bool) -> std::net::Socke
 }
 
 /// Serves UDP with `reply(message)`, sent to `to(sender)`.
-async fn udp_server(reply: fn(&[u8]) -> Vec<u8>, to: fn(std::net::SocketAddr) -> std::net::SocketAddr) -> std::net::SocketAddr {
+async fn udp_server(
+    reply: fn(&[u8]) -> Vec<u8>,
+    to: fn(std::net::SocketAddr) -> std::net::SocketAddr,
+) -> std::net::SocketAddr {
     let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = s.local_addr().unwrap();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 2048];
         loop {
-            let Ok((n, from)) = s.recv_from(&mut buf).await else { return };
+            let Ok((n, from)) = s.recv_from(&mut buf).await else {
+                return;
+            };
             let _ = s.send_to(&reply(&buf[..n]), to(from)).await;
         }
     });
@@ -113,7 +160,15 @@ async fn a_lowercasing_server_fails_with_step_expectation_and_transcript() {
     let udp = udp_server(lower, |a| a).await;
     let (dir, p) = profile(&format!("[sockets]\ntcp = \"{tcp}\"\nudp = \"{udp}\"\n"));
     let junit = dir.path().join("r.xml");
-    let run = conform(&["run", "sockets", "--target", p.to_str().unwrap(), "--junit", junit.to_str().unwrap()]).await;
+    let run = conform(&[
+        "run",
+        "sockets",
+        "--target",
+        p.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ])
+    .await;
     assert_eq!(run.code, 1, "{}", run.all());
     for want in [
         "FAIL  sockets/tcp.feature",
@@ -124,39 +179,111 @@ async fn a_lowercasing_server_fails_with_step_expectation_and_transcript() {
         "S: hello world",
         "requirement: MUST",
     ] {
-        assert!(run.stdout.contains(want), "output has {want:?}\n{}", run.all());
+        assert!(
+            run.stdout.contains(want),
+            "output has {want:?}\n{}",
+            run.all()
+        );
     }
     let suites = parse_junit(&junit);
-    let failed: Vec<_> = cases(&suites).into_iter().filter(|c| c.status.is_failure()).collect();
+    let failed: Vec<_> = cases(&suites)
+        .into_iter()
+        .filter(|c| c.status.is_failure())
+        .collect();
     assert!(!failed.is_empty());
-    let c = failed.iter().find(|c| c.original_name == "A lowercase sentence comes back upper-cased" && c.classname.as_deref().unwrap_or_default().contains("tcp")).unwrap();
+    let c = failed
+        .iter()
+        .find(|c| {
+            c.original_name == "A lowercase sentence comes back upper-cased"
+                && c.classname.as_deref().unwrap_or_default().contains("tcp")
+        })
+        .unwrap();
     let so = c.system_out.as_deref().unwrap_or_default();
-    assert!(so.contains("S: hello world"), "transcript in system-out: {so}");
+    assert!(
+        so.contains("S: hello world"),
+        "transcript in system-out: {so}"
+    );
     let f = c.status.failure_as_ref();
-    assert!(f.text.contains("expected:") && f.text.contains("HELLO WORLD"), "failure text: {}", f.text);
+    assert!(
+        f.text.contains("expected:") && f.text.contains("HELLO WORLD"),
+        "failure text: {}",
+        f.text
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_never_closes_fails_the_close_scenarios() {
     let tcp = tcp_server(upper, false).await;
     let (_dir, p) = profile(&format!("[sockets]\ntcp = \"{tcp}\"\n"));
-    let run = conform(&["run", "sockets", "--target", p.to_str().unwrap(), "--step-timeout", "1s"]).await;
+    let run = conform(&[
+        "run",
+        "sockets",
+        "--target",
+        p.to_str().unwrap(),
+        "--step-timeout",
+        "1s",
+    ])
+    .await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("FAIL  sockets/tcp.feature:37  The server closes the connection after its reply"), "{}", run.all());
-    assert!(run.stdout.contains("step:        And the server closes the client's connection"), "{}", run.all());
-    assert!(run.stdout.contains("the server did not close the connection within 1s"), "{}", run.all());
-    assert!(run.stdout.contains("PASS  sockets/tcp.feature:14  A lowercase sentence"), "the upper-casing itself still passes\n{}", run.all());
-    assert!(!run.stdout.contains("udp.feature"), "no [sockets] udp: UDP scenarios are not selected\n{}", run.all());
+    assert!(
+        run.stdout.contains(
+            "FAIL  sockets/tcp.feature:37  The server closes the connection after its reply"
+        ),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout
+            .contains("step:        And the server closes the client's connection"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout
+            .contains("the server did not close the connection within 1s"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout
+            .contains("PASS  sockets/tcp.feature:14  A lowercase sentence"),
+        "the upper-casing itself still passes\n{}",
+        run.all()
+    );
+    assert!(
+        !run.stdout.contains("udp.feature"),
+        "no [sockets] udp: UDP scenarios are not selected\n{}",
+        run.all()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_replies_to_a_fixed_port_fails() {
     let udp = udp_server(upper, |a| std::net::SocketAddr::new(a.ip(), 9)).await;
     let (_dir, p) = profile(&format!("[sockets]\nudp = \"{udp}\"\n"));
-    let run = conform(&["run", "sockets", "--target", p.to_str().unwrap(), "--step-timeout", "1s"]).await;
+    let run = conform(&[
+        "run",
+        "sockets",
+        "--target",
+        p.to_str().unwrap(),
+        "--step-timeout",
+        "1s",
+    ])
+    .await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("FAIL  sockets/udp.feature:19  The reply is sent to the client's own address and port"), "{}", run.all());
-    assert!(run.stdout.contains("nothing arrived within 1s while waiting for a reply datagram at 127.0.0.1:"), "{}", run.all());
+    assert!(
+        run.stdout.contains(
+            "FAIL  sockets/udp.feature:19  The reply is sent to the client's own address and port"
+        ),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout
+            .contains("nothing arrived within 1s while waiting for a reply datagram at 127.0.0.1:"),
+        "{}",
+        run.all()
+    );
     assert!(run.stdout.contains("C: where am i"), "{}", run.all());
 }
 
@@ -173,10 +300,27 @@ async fn a_server_that_replies_twice_fails_the_one_reply_scenario() {
         }
     });
     let (_dir, p) = profile(&format!("[sockets]\nudp = \"{udp}\"\n"));
-    let run = conform(&["run", "sockets", "--target", p.to_str().unwrap(), "--tags", "@udp"]).await;
+    let run = conform(&[
+        "run",
+        "sockets",
+        "--target",
+        p.to_str().unwrap(),
+        "--tags",
+        "@udp",
+    ])
+    .await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("FAIL  sockets/udp.feature:32  Each datagram gets exactly one reply"), "{}", run.all());
-    assert!(run.stdout.contains("received a second datagram"), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("FAIL  sockets/udp.feature:32  Each datagram gets exactly one reply"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("received a second datagram"),
+        "{}",
+        run.all()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -187,7 +331,11 @@ async fn setup_problems_exit_2() {
     assert!(run.stderr.contains("no scenario selected"), "{}", run.all());
 
     // An unreachable target: a port nobody listens on.
-    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let (_d1, p) = profile(&format!("[sockets]\ntcp = \"{closed}\"\n"));
     let run = conform(&["run", "sockets", "--target", p.to_str().unwrap()]).await;
     assert_eq!(run.code, 2, "{}", run.all());
@@ -212,9 +360,19 @@ async fn setup_problems_exit_2() {
 async fn list_and_fixtures() {
     let run = conform(&["list", "sockets", "--tags", "@udp and @MUST"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.lines().count() >= 9 && run.stdout.lines().all(|l| l.starts_with("sockets/udp.feature:")), "{}", run.all());
+    assert!(
+        run.stdout.lines().count() >= 9
+            && run
+                .stdout
+                .lines()
+                .all(|l| l.starts_with("sockets/udp.feature:")),
+        "{}",
+        run.all()
+    );
     let dir = tempfile::tempdir().unwrap();
     let run = conform(&["fixtures", "--out", dir.path().to_str().unwrap()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(std::fs::read_to_string(dir.path().join("profile.toml")).unwrap().contains("[sockets]"));
+    assert!(std::fs::read_to_string(dir.path().join("profile.toml"))
+        .unwrap()
+        .contains("[sockets]"));
 }

@@ -6,6 +6,7 @@
 
 pub mod conn;
 pub mod error;
+pub mod imap;
 pub mod reply;
 pub mod udp;
 
