@@ -86,6 +86,15 @@ impl Selection {
                 return false;
             }
         }
+        // `@needs-smtp` and the like: a scenario that also drives another
+        // protocol runs only when the profile has that section too.
+        for tag in all_tags(f, r, s) {
+            if let Some(other) = tag.strip_prefix("needs-").and_then(Protocol::parse) {
+                if !self.profile.has(other) {
+                    return false;
+                }
+            }
+        }
         match &self.tags {
             Some(op) => op.eval(all_tags(f, r, s).collect::<Vec<_>>()),
             None => true,

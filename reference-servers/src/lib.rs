@@ -6,8 +6,11 @@
 //! protocol code is shared between the two crates.
 
 pub mod imap;
+pub mod lineio;
 pub mod mailstore;
+pub mod pop3;
 pub mod running;
+pub mod smtp;
 pub mod sockets;
 
 pub use running::Running;

@@ -3,20 +3,24 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use reference_servers::mailstore::{Accounts, MailStore};
 use reference_servers::Running;
 
 use super::Profile;
+use crate::fixtures::mail;
 use crate::protocol::Protocol;
 
 /// Servers started for a run; dropping it stops them.
 pub struct Bundled {
     pub profile: Profile,
     _running: Vec<Running>,
+    /// Temporary fixture roots (the mail store…), removed on drop.
+    _dirs: Vec<tempfile::TempDir>,
 }
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![Protocol::Sockets]
+    vec![Protocol::Smtp, Protocol::Pop3, Protocol::Sockets]
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
@@ -30,6 +34,9 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
     let ip = bind.ip();
     let mut profile = Profile::new("embedded");
     let mut running = Vec::new();
+    let mut dirs = Vec::new();
+    // SMTP delivers into the store that POP3 (and IMAP) serve: one per run.
+    let mut mail: Option<MailStore> = None;
     for p in protocols {
         match p {
             Protocol::Sockets => {
@@ -37,6 +44,30 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
                 for (name, addr) in &r.listeners {
                     profile.set("sockets", name, &addr.to_string());
                 }
+                running.push(r);
+            }
+            Protocol::Smtp => {
+                let store = mail_store(&mut mail, &mut dirs)?;
+                let config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
+                let r = reference_servers::smtp::start(ip, bind.port(), config, store).await?;
+                if let Some(a) = r.addr("smtp") {
+                    profile.set("smtp", "address", &a.to_string());
+                }
+                profile.set("smtp", "domain", DOMAIN);
+                profile.set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
+                profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
+                running.push(r);
+            }
+            Protocol::Pop3 => {
+                let store = mail_store(&mut mail, &mut dirs)?;
+                let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+                let config = reference_servers::pop3::Config::new(HOSTNAME, accounts);
+                let r = reference_servers::pop3::start(ip, bind.port(), config, store).await?;
+                if let Some(a) = r.addr("pop3") {
+                    profile.set("pop3", "address", &a.to_string());
+                }
+                profile.set("pop3", "user", mail::USER);
+                profile.set("pop3", "password", mail::PASSWORD);
                 running.push(r);
             }
             other => {
@@ -49,7 +80,28 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
     Ok(Bundled {
         profile,
         _running: running,
+        _dirs: dirs,
     })
+}
+
+const HOSTNAME: &str = "mail.example.test";
+const DOMAIN: &str = "example.test";
+
+/// The run's mail store, created on first use in a temp dir holding the
+/// fixture Maildirs.
+fn mail_store(
+    mail: &mut Option<MailStore>,
+    dirs: &mut Vec<tempfile::TempDir>,
+) -> std::io::Result<MailStore> {
+    if let Some(store) = mail {
+        return Ok(store.clone());
+    }
+    let dir = tempfile::Builder::new().prefix("conform-mail-").tempdir()?;
+    mail::write_maildirs(dir.path())?;
+    let store = MailStore::open(dir.path())?;
+    dirs.push(dir);
+    *mail = Some(store.clone());
+    Ok(store)
 }
 
 pub fn loopback() -> IpAddr {

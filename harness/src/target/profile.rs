@@ -76,6 +76,11 @@ impl Profile {
                 profile.set(&name, &key, &v);
             }
         }
+        // Scenarios deliver test mail to `sink`; without one, to `recipient`.
+        if let (Some(r), None) = (profile.get("smtp.recipient"), profile.get("smtp.sink")) {
+            let r = r.to_string();
+            profile.set("smtp", "sink", &r);
+        }
         profile.validate()?;
         Ok(profile)
     }

@@ -1,0 +1,83 @@
+//! Reference POP3 server (RFC 1939, CAPA from RFC 2449) over the shared
+//! [`MailStore`].
+//!
+//! - `command.rs`: command lines and message-number arguments.
+//! - `maildrop.rs`: the session's snapshot of the maildrop, with deletion
+//!   marks applied only in the UPDATE state (RFC 1939 §6).
+//! - `session.rs`: AUTHORIZATION → TRANSACTION → UPDATE.
+
+mod command;
+mod maildrop;
+mod session;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::mailstore::{Accounts, MailStore};
+use crate::Running;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The name in the greeting.
+    pub hostname: String,
+    /// Who may log in (USER/PASS).
+    pub accounts: Accounts,
+    /// RFC 1939 §3: an inactivity autologout timer of at least 10 minutes;
+    /// tests use less. A timed-out session does not enter UPDATE.
+    pub idle_timeout: Duration,
+    /// Simultaneous connections; the next one gets -ERR and is closed.
+    pub max_connections: usize,
+}
+
+impl Config {
+    pub fn new(hostname: &str, accounts: Accounts) -> Self {
+        Self {
+            hostname: hostname.to_string(),
+            accounts,
+            idle_timeout: Duration::from_secs(600),
+            max_connections: 64,
+        }
+    }
+}
+
+/// Starts the server on `ip:port`; the listener is called `pop3`.
+pub async fn start(
+    ip: IpAddr,
+    port: u16,
+    config: Config,
+    store: MailStore,
+) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
+    let addr = listener.local_addr()?;
+    let mut running = Running::new();
+    running.add("pop3", addr, tokio::spawn(serve(listener, config, store)));
+    Ok(running)
+}
+
+async fn serve(listener: TcpListener, config: Config, store: MailStore) {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let config = config.clone();
+        let store = store.clone();
+        match slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    session::run(stream, &config, &store).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(session::refuse(stream));
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Reference SMTP server (RFC 5321), delivering into the shared [`MailStore`].
+//!
+//! - `command.rs`: parsing command lines, paths and MAIL parameters.
+//! - `session.rs`: the per-connection state machine (greeting, HELO/EHLO,
+//!   mail transactions, DATA with dot-unstuffing, limits, timeouts).
+//!
+//! It accepts mail only for its own domains and for mailboxes that exist in
+//! the store (no relaying, RFC 5321 §3.6.2 / §7.1), and adds the trace lines
+//! a final-delivery server must add (§4.4): `Return-Path:` and `Received:`.
+
+mod command;
+mod session;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::mailstore::MailStore;
+use crate::Running;
+
+/// What the server is and what it accepts.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The name in the greeting and in `Received:` lines.
+    pub hostname: String,
+    /// Domains this server delivers for (case-insensitive).
+    pub domains: Vec<String>,
+    /// Largest message accepted, in octets (advertised as SIZE).
+    pub max_message: usize,
+    /// Most recipients per transaction (RFC 5321 §4.5.3.1.8: at least 100).
+    pub max_recipients: usize,
+    /// A client silent this long gets 421 and is disconnected (§4.5.3.2
+    /// suggests minutes; tests use less).
+    pub idle_timeout: Duration,
+    /// Simultaneous connections; the next one gets 421 and is closed.
+    pub max_connections: usize,
+}
+
+impl Config {
+    pub fn new(hostname: &str, domain: &str) -> Self {
+        Self {
+            hostname: hostname.to_string(),
+            domains: vec![domain.to_string()],
+            max_message: 10 * 1024 * 1024,
+            max_recipients: 100,
+            idle_timeout: Duration::from_secs(300),
+            max_connections: 64,
+        }
+    }
+}
+
+/// Starts the server on `ip:port`; the listener is called `smtp`.
+pub async fn start(
+    ip: IpAddr,
+    port: u16,
+    config: Config,
+    store: MailStore,
+) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
+    let addr = listener.local_addr()?;
+    let mut running = Running::new();
+    running.add("smtp", addr, tokio::spawn(serve(listener, config, store)));
+    Ok(running)
+}
+
+async fn serve(listener: TcpListener, config: Config, store: MailStore) {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let config = config.clone();
+        let store = store.clone();
+        match slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    session::run(stream, peer, &config, &store).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(session::refuse(stream, config));
+            }
+        }
+    }
+}
