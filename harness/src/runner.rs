@@ -256,11 +256,15 @@ async fn execute(
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
-                let result = build_result(&root, f, r, s, finished, world, strict);
+                let mut world = world;
+                let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
                 if progress {
                     crate::report::console::progress_line(&result);
                 }
                 results.borrow_mut().push((key(f, s), result));
+                if let Some(w) = world {
+                    crate::steps::cleanup(w).await;
+                }
             }
             .boxed_local()
         })

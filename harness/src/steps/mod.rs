@@ -5,6 +5,7 @@
 //! and records its failure in the world for the report.
 
 mod failure;
+pub mod imap;
 pub mod line;
 pub mod raw;
 pub mod sockets;
@@ -33,6 +34,12 @@ macro_rules! step {
         };
         $w.settle(result)
     }};
+}
+
+/// Undoes what a scenario left on the target (mailboxes it created, mail it
+/// delivered), after its verdict is taken. Each protocol adds its own.
+pub async fn cleanup(w: &mut World) {
+    imap::cleanup(w).await;
 }
 
 pub fn typed<F: std::future::Future<Output = StepResult>>(f: F) -> F {

@@ -20,12 +20,19 @@ pub struct Bundled {
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![Protocol::Smtp, Protocol::Pop3, Protocol::Sockets]
+    vec![Protocol::Smtp, Protocol::Pop3, Protocol::Imap, Protocol::Sockets]
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
 pub async fn start(protocols: &[Protocol], ip: IpAddr) -> std::io::Result<Bundled> {
-    start_at(protocols, SocketAddr::new(ip, 0)).await
+    // IMAP's end-to-end scenario (`@needs-smtp`) delivers by SMTP into the
+    // store IMAP serves: a run of IMAP alone gets SMTP alongside, on the
+    // same store. Its own suite still runs only when asked for.
+    let mut protocols = protocols.to_vec();
+    if protocols.contains(&Protocol::Imap) && !protocols.contains(&Protocol::Smtp) {
+        protocols.insert(0, Protocol::Smtp);
+    }
+    start_at(&protocols, SocketAddr::new(ip, 0)).await
 }
 
 /// Starts the reference servers on `bind` (a port other than 0 only makes
@@ -68,6 +75,18 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
                 }
                 profile.set("pop3", "user", mail::USER);
                 profile.set("pop3", "password", mail::PASSWORD);
+                running.push(r);
+            }
+            Protocol::Imap => {
+                let store = mail_store(&mut mail, &mut dirs)?;
+                let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+                let config = reference_servers::imap::Config::new(accounts);
+                let r = reference_servers::imap::start(ip, bind.port(), config, store).await?;
+                if let Some(a) = r.addr("imap") {
+                    profile.set("imap", "address", &a.to_string());
+                }
+                profile.set("imap", "user", mail::USER);
+                profile.set("imap", "password", mail::PASSWORD);
                 running.push(r);
             }
             other => {
