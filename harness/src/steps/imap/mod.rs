@@ -296,6 +296,22 @@ async fn login_literal(w: &mut World) -> StepResult {
     })
 }
 
+/// APPEND with a synchronising literal, leaving the final reply to be
+/// checked: the server may refuse at once (tagged NO/BAD instead of "+",
+/// RFC 3501 §7.5) or after the literal.
+#[when(regex = r#"^the client appends a small message to the mailbox "(.*)"$"#)]
+async fn append_small(w: &mut World, mailbox: String) -> StepResult {
+    step!(w, {
+        let mailbox = w.expand(&mailbox)?;
+        let msg = "Subject: hi\r\n\r\nho";
+        let first = imap(w, "", &format!("APPEND {mailbox} {{{}}}", msg.len())).await?;
+        if first.status == "+" {
+            command(w, "", msg.as_bytes()).await?;
+        }
+        Ok(())
+    })
+}
+
 #[when(regex = r"^the client logs out and opens a new authenticated IMAP session$")]
 async fn relogin(w: &mut World) -> StepResult {
     step!(w, {
@@ -702,6 +718,28 @@ async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
             Err(Failure::conformance("UID SEARCH did not return the UIDs of the matching messages (RFC 3501 §6.4.8)")
                 .expected(format!("* SEARCH {want:?}"))
                 .got(format!("* SEARCH {got:?}")))
+        }
+    })
+}
+
+/// Asks the UIDs of the messages itself (FETCH UID) and checks that they
+/// strictly ascend with the sequence numbers (RFC 3501 §2.3.1.1).
+#[then(regex = r"^the UIDs of messages (.+) ascend$")]
+async fn uids_ascend(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let seqs = numbers(&list);
+        let set = seqs.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let reply = imap_ok(w, "", &format!("FETCH {set} (UID)"), "FETCH UID").await?;
+        let mut uids = Vec::new();
+        for s in &seqs {
+            uids.push(fetch_item(&reply, *s, "UID")?.as_number().unwrap_or_default());
+        }
+        if uids.windows(2).all(|p| p[0] < p[1]) {
+            Ok(())
+        } else {
+            Err(Failure::conformance("UIDs do not ascend with the message numbers")
+                .expected(format!("strictly ascending UIDs for messages {seqs:?}"))
+                .got(format!("{uids:?}")))
         }
     })
 }

@@ -39,8 +39,11 @@ impl Default for Limits {
 /// What the reader expects next on its connection.
 #[derive(Default)]
 struct Pending {
-    /// The tag of the command sent last; `None` before any (the greeting).
-    tag: Option<String>,
+    /// Tags of commands sent and not yet completed, oldest first (several
+    /// when the client pipelines, RFC 3501 §5.5).
+    outstanding: Vec<String>,
+    /// A command has been sent: the greeting is behind us.
+    sent_any: bool,
     /// The last reply was a continuation request: the next line the client
     /// sends continues the same command (literal data, SASL, IDLE's DONE).
     continuing: bool,
@@ -65,9 +68,11 @@ impl ImapReader {
         }
     }
 
-    /// The tag the next tagged completion must carry.
-    pub fn expected_tag(&self) -> Option<String> {
-        self.pending.lock().ok().and_then(|p| p.tag.clone())
+    /// The tags a tagged completion may carry now; `None` before any
+    /// command was sent (the greeting comes first).
+    pub fn expected_tags(&self) -> Option<Vec<String>> {
+        let p = self.pending.lock().ok()?;
+        p.sent_any.then(|| p.outstanding.clone())
     }
 
     fn set(&self, f: impl FnOnce(&mut Pending)) {
@@ -190,7 +195,8 @@ impl ReplyReader for ImapReader {
                 p.continuing = false;
             } else {
                 let tag = command.split(|c| *c == b' ').next().unwrap_or_default();
-                p.tag = Some(String::from_utf8_lossy(tag).into_owned());
+                p.outstanding.push(String::from_utf8_lossy(tag).into_owned());
+                p.sent_any = true;
             }
         });
         let mut v = command.to_vec();
@@ -205,7 +211,7 @@ impl ReplyReader for ImapReader {
     /// greeting's word; when the server closes after `* BYE` it is `BYE`.
     fn read<'a>(&'a self, conn: &'a mut Conn) -> BoxFuture<'a, Result<Reply, WireError>> {
         Box::pin(async move {
-            let tag = self.expected_tag();
+            let tags = self.expected_tags();
             let mut budget = self.limits.reply;
             let mut lines: Vec<Line> = Vec::new();
             loop {
@@ -231,7 +237,7 @@ impl ReplyReader for ImapReader {
                 check(&line)?;
                 let first = line.bytes.split(|c| *c == b' ').next().unwrap_or_default();
                 let first = String::from_utf8_lossy(first).into_owned();
-                let Some(tag) = &tag else {
+                let Some(tags) = &tags else {
                     // The greeting.
                     let status = status_of(&line);
                     if first != "*" || !matches!(status.as_str(), "OK" | "PREAUTH" | "BYE") {
@@ -260,12 +266,18 @@ impl ReplyReader for ImapReader {
                         body: vec![],
                     });
                 }
-                if &first != tag {
+                if !tags.contains(&first) {
+                    let want = match tags.as_slice() {
+                        [] => "no command awaits a completion".to_string(),
+                        [one] => format!("the command's tag is \"{one}\""),
+                        many => format!("the tags of the commands sent are {}", many.join(", ")),
+                    };
                     return Err(WireError::malformed(
-                        format!("tagged completion (the command's tag is \"{tag}\", but the completion carries \"{first}\")"),
+                        format!("tagged completion ({want}, but the completion carries \"{first}\")"),
                         &line.bytes,
                     ));
                 }
+                self.set(|p| p.outstanding.retain(|t| t != &first));
                 let status = status_of(&line);
                 if !matches!(status.as_str(), "OK" | "NO" | "BAD") {
                     return Err(WireError::malformed(

@@ -147,6 +147,9 @@ impl Parser<'_> {
                     items.push(self.token(depth + 1)?);
                     match self.b.get(self.i) {
                         Some(b' ') | Some(b')') => {}
+                        // body-type-mpart = 1*body SP media-subtype: the
+                        // parts of a multipart follow each other unspaced.
+                        Some(b'(') if matches!(items.last(), Some(Token::List(_))) => {}
                         None => return Err("a parenthesised list is not closed".into()),
                         Some(c) => {
                             return Err(format!(
@@ -274,6 +277,13 @@ mod tests {
         assert_eq!(list[2], Token::Atom("BODY[HEADER.FIELDS (FROM)]".into()));
         assert_eq!(list[3], Token::Literal(b"ab\r\nc".to_vec()));
         assert_eq!(list[5], Token::Number(7));
+    }
+
+    #[test]
+    fn multipart_bodies_are_unspaced() {
+        let r = parse_response(b"* 2 FETCH (BODYSTRUCTURE ((\"text\" \"plain\")(\"text\" \"html\") \"mixed\"))").unwrap();
+        let list = r.tokens[2].as_list().unwrap();
+        assert_eq!(list[1].as_list().unwrap().len(), 3);
     }
 
     #[test]
