@@ -9,14 +9,17 @@ Feature: IMAP authentication
     When the client sends "a1 LOGIN \"${imap.user}\" \"${imap.password}\""
     Then the server replies OK
 
-  @sec-6.2.3 @MUST
+  # Servers delay the answer to a failed login on purpose (dovecot: 2 s,
+  # growing with repeated failures from one address): hence the longer
+  # step timeout of these scenarios.
+  @sec-6.2.3 @MUST @timeout(30s)
   Scenario: LOGIN with a wrong password is refused with NO
     # §6.2.3: "NO - login failure: user name or password rejected".
     Given an IMAP session
     When the client sends "a1 LOGIN \"${imap.user}\" \"not-the-password\""
     Then the server replies NO
 
-  @sec-6.2.3 @MUST
+  @sec-6.2.3 @MUST @timeout(30s)
   Scenario: After a refused LOGIN the session stays unauthenticated
     Given an IMAP session
     When the client sends "a1 LOGIN \"${imap.user}\" \"not-the-password\""

@@ -61,9 +61,9 @@ Feature: IMAP connection, greeting and the commands valid in any state
   @sec-2.2.1 @MUST
   Scenario: The completion carries the client's tag, whatever its characters
     # §2.2.1: "the server ... sends a tagged response with the same tag";
-    # tag = 1*<any ASTRING-CHAR except "+">, so "A.b-7]" is a valid tag.
+    # tag = 1*<any ASTRING-CHAR except "+"> (§9), so "A.b-7" is a tag.
     Given an IMAP session
-    When the client sends "A.b-7] NOOP"
+    When the client sends "A.b-7 NOOP"
     Then the server replies OK
 
   @sec-2.2.1 @MUST
