@@ -20,7 +20,12 @@ pub struct Bundled {
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![Protocol::Smtp, Protocol::Pop3, Protocol::Imap, Protocol::Sockets]
+    vec![
+        Protocol::Smtp,
+        Protocol::Pop3,
+        Protocol::Imap,
+        Protocol::Sockets,
+    ]
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.

@@ -127,8 +127,7 @@ impl Wire {
                 return Read::Gone;
             }
             let mut data = vec![0u8; n];
-            match tokio::time::timeout(self.limits.idle, self.reader.read_exact(&mut data)).await
-            {
+            match tokio::time::timeout(self.limits.idle, self.reader.read_exact(&mut data)).await {
                 Ok(Ok(_)) => {}
                 _ => return Read::Gone,
             }

@@ -67,7 +67,12 @@ pub fn parse_items(a: &mut Args) -> Parsed<Vec<Item>> {
     match name.to_ascii_uppercase().as_str() {
         "ALL" => {
             a.i += name.len();
-            Ok(vec![Item::Flags, Item::InternalDate, Item::Size, Item::Envelope])
+            Ok(vec![
+                Item::Flags,
+                Item::InternalDate,
+                Item::Size,
+                Item::Envelope,
+            ])
         }
         "FAST" => {
             a.i += name.len();
@@ -278,7 +283,9 @@ pub fn section_bytes(msg: &[u8], section: &Section) -> Option<Vec<u8>> {
         Some(Text::Mime) => slice(e.header),
         Some(Text::Header) => slice(message?.header),
         Some(Text::Text) => slice(message?.body),
-        Some(Text::Fields(names)) => filter_fields(&msg[message?.header.0..message?.header.1], names, true),
+        Some(Text::Fields(names)) => {
+            filter_fields(&msg[message?.header.0..message?.header.1], names, true)
+        }
         Some(Text::FieldsNot(names)) => {
             filter_fields(&msg[message?.header.0..message?.header.1], names, false)
         }
@@ -499,7 +506,11 @@ fn structure(msg: &[u8], p: &Part, extended: bool, digest: bool) -> String {
             .collect();
         let mut out = format!("({kids} {}", string(s.as_bytes()));
         if extended {
-            out.push_str(&format!(" {} {} NIL NIL", params_list(&params), disposition()));
+            out.push_str(&format!(
+                " {} {} NIL NIL",
+                params_list(&params),
+                disposition()
+            ));
         }
         out.push(')');
         return out;
@@ -567,10 +578,17 @@ mod tests {
         let v = items("(UID BODY.PEEK[1.HEADER.FIELDS (From To)]<0.10> BODY[])");
         assert_eq!(v[0], Item::Uid);
         match &v[1] {
-            Item::Section { peek, section, partial } => {
+            Item::Section {
+                peek,
+                section,
+                partial,
+            } => {
                 assert!(*peek);
                 assert_eq!(section.path, vec![1]);
-                assert_eq!(section.text, Some(Text::Fields(vec!["From".into(), "To".into()])));
+                assert_eq!(
+                    section.text,
+                    Some(Text::Fields(vec!["From".into(), "To".into()]))
+                );
                 assert_eq!(*partial, Some((0, 10)));
             }
             other => panic!("{other:?}"),
@@ -590,8 +608,14 @@ mod tests {
             section_bytes(MSG, &section).map(|b| String::from_utf8(b).unwrap())
         };
         assert_eq!(s("BODY[2]").unwrap(), "<p>two</p>");
-        assert_eq!(s("BODY[2.MIME]").unwrap(), "Content-Type: text/html\r\n\r\n");
-        assert_eq!(s("BODY[HEADER.FIELDS (SUBJECT)]").unwrap(), "Subject: hi\r\n\r\n");
+        assert_eq!(
+            s("BODY[2.MIME]").unwrap(),
+            "Content-Type: text/html\r\n\r\n"
+        );
+        assert_eq!(
+            s("BODY[HEADER.FIELDS (SUBJECT)]").unwrap(),
+            "Subject: hi\r\n\r\n"
+        );
         assert!(s("BODY[3]").is_none());
         assert!(s("BODY[HEADER]").unwrap().ends_with("\r\n\r\n"));
     }
@@ -600,8 +624,15 @@ mod tests {
     fn structures() {
         let b = body_structure(MSG, true);
         assert!(b.starts_with("((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\" 3 1 NIL NIL NIL NIL)"), "{b}");
-        assert!(b.ends_with(" \"mixed\" (\"boundary\" \"B\") NIL NIL NIL)"), "{b}");
+        assert!(
+            b.ends_with(" \"mixed\" (\"boundary\" \"B\") NIL NIL NIL)"),
+            "{b}"
+        );
         let e = envelope(MSG);
-        assert!(e.contains("((\"Al, X\" NIL \"al\" \"x.y\"))") || e.contains("(\"Al, X\" NIL \"al\" \"x.y\")"), "{e}");
+        assert!(
+            e.contains("((\"Al, X\" NIL \"al\" \"x.y\"))")
+                || e.contains("(\"Al, X\" NIL \"al\" \"x.y\")"),
+            "{e}"
+        );
     }
 }

@@ -57,7 +57,11 @@ fn subscriptions_file(store: &MailStore, user: &str) -> io::Result<std::path::Pa
 
 pub fn subscriptions(store: &MailStore, user: &str) -> io::Result<BTreeSet<String>> {
     match std::fs::read_to_string(subscriptions_file(store, user)?) {
-        Ok(s) => Ok(s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()),
+        Ok(s) => Ok(s
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeSet::new()),
         Err(e) => Err(e),
     }

@@ -90,8 +90,12 @@ impl Selected {
                         m.flags = fresh.flags.clone();
                         let recent = self.recent.contains(&m.uid) || (self.read_only && m.recent);
                         out.extend_from_slice(
-                            format!("* {} FETCH (FLAGS {})\r\n", i + 1, flags::render(&m.flags, recent))
-                                .as_bytes(),
+                            format!(
+                                "* {} FETCH (FLAGS {})\r\n",
+                                i + 1,
+                                flags::render(&m.flags, recent)
+                            )
+                            .as_bytes(),
                         );
                     }
                 }

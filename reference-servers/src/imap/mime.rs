@@ -153,8 +153,14 @@ pub fn field(header: &[u8], name: &str) -> Option<Vec<u8>> {
 }
 
 pub fn trim(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |p| p + 1);
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |p| p + 1);
     &b[s..e.max(s)]
 }
 
@@ -243,7 +249,10 @@ mod tests {
         let c = &p.children[1];
         assert_eq!(&MULTI[c.body.0..c.body.1], b"AAAA");
         let c = &p.children[0];
-        assert_eq!(&MULTI[c.header.0..c.header.1], b"Content-Type: text/plain\r\n\r\n");
+        assert_eq!(
+            &MULTI[c.header.0..c.header.1],
+            b"Content-Type: text/plain\r\n\r\n"
+        );
         assert_eq!(&MULTI[c.body.0..c.body.1], b"hello");
     }
 
@@ -257,8 +266,14 @@ mod tests {
 
     #[test]
     fn params() {
-        let (t, s, p) = content_type(b"Content-Type: Text/HTML; charset=\"utf-8\"; a=b\r\n", false);
+        let (t, s, p) = content_type(
+            b"Content-Type: Text/HTML; charset=\"utf-8\"; a=b\r\n",
+            false,
+        );
         assert_eq!((t.as_str(), s.as_str()), ("text", "html"));
-        assert_eq!(p, vec![("charset".into(), "utf-8".into()), ("a".into(), "b".into())]);
+        assert_eq!(
+            p,
+            vec![("charset".into(), "utf-8".into()), ("a".into(), "b".into())]
+        );
     }
 }

@@ -53,7 +53,8 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
         user: String::new(),
         out: Vec::new(),
     };
-    let greeting = format!("* OK [CAPABILITY {CAPABILITIES}] conform IMAP reference server ready\r\n");
+    let greeting =
+        format!("* OK [CAPABILITY {CAPABILITIES}] conform IMAP reference server ready\r\n");
     if !s.wire.send(greeting.as_bytes()).await {
         return;
     }
@@ -69,7 +70,10 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
                 continue;
             }
             Read::Gone => {
-                let _ = s.wire.send(b"* BYE Autologout; idle for too long\r\n").await;
+                let _ = s
+                    .wire
+                    .send(b"* BYE Autologout; idle for too long\r\n")
+                    .await;
                 return;
             }
         };
@@ -94,7 +98,10 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
 
 /// `tag = 1*<any ASTRING-CHAR except "+">` (§9).
 fn tag_of(command: &[u8]) -> Option<&str> {
-    let end = command.iter().position(|c| *c == b' ').unwrap_or(command.len());
+    let end = command
+        .iter()
+        .position(|c| *c == b' ')
+        .unwrap_or(command.len());
     let tag = std::str::from_utf8(&command[..end]).ok()?;
     let valid = !tag.is_empty()
         && tag
@@ -108,12 +115,21 @@ fn allowed(state: &State, command: &str) -> bool {
     let any = ["CAPABILITY", "NOOP", "LOGOUT"];
     let not_auth = ["LOGIN", "AUTHENTICATE"];
     let auth = [
-        "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
-        "LSUB", "STATUS", "APPEND", "IDLE",
+        "SELECT",
+        "EXAMINE",
+        "CREATE",
+        "DELETE",
+        "RENAME",
+        "SUBSCRIBE",
+        "UNSUBSCRIBE",
+        "LIST",
+        "LSUB",
+        "STATUS",
+        "APPEND",
+        "IDLE",
     ];
     let selected = [
-        "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE",
-        "UID",
+        "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID",
     ];
     if any.contains(&command) {
         return true;
@@ -127,9 +143,33 @@ fn allowed(state: &State, command: &str) -> bool {
 }
 
 const KNOWN: [&str; 28] = [
-    "CAPABILITY", "NOOP", "LOGOUT", "LOGIN", "AUTHENTICATE", "SELECT", "EXAMINE", "CREATE",
-    "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB", "STATUS", "APPEND", "IDLE",
-    "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID",
+    "CAPABILITY",
+    "NOOP",
+    "LOGOUT",
+    "LOGIN",
+    "AUTHENTICATE",
+    "SELECT",
+    "EXAMINE",
+    "CREATE",
+    "DELETE",
+    "RENAME",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "LIST",
+    "LSUB",
+    "STATUS",
+    "APPEND",
+    "IDLE",
+    "CHECK",
+    "CLOSE",
+    "UNSELECT",
+    "EXPUNGE",
+    "SEARCH",
+    "FETCH",
+    "STORE",
+    "COPY",
+    "MOVE",
+    "UID",
     "STARTTLS",
 ];
 
@@ -160,7 +200,10 @@ impl Session {
         };
         // Tell the client about changes made meanwhile (§7: untagged data may
         // come with any response; EXPUNGE not during FETCH/STORE/SEARCH).
-        let full = matches!(name, "NOOP" | "CHECK" | "IDLE" | "EXPUNGE" | "CLOSE" | "MOVE");
+        let full = matches!(
+            name,
+            "NOOP" | "CHECK" | "IDLE" | "EXPUNGE" | "CLOSE" | "MOVE"
+        );
         if let State::Selected(sel) = &mut self.state {
             let _ = sel.refresh(full, &mut self.out);
         }
@@ -228,10 +271,12 @@ impl Session {
                 if on && self.store.folder(&self.user, &mailbox).is_err() {
                     return Ok(no("[NONEXISTENT] No such mailbox"));
                 }
-                Ok(match folders::set_subscribed(&self.store, &self.user, &mailbox, on) {
-                    Ok(()) => ok(format!("{name} completed")),
-                    Err(e) => no(format!("[SERVERBUG] {e}")),
-                })
+                Ok(
+                    match folders::set_subscribed(&self.store, &self.user, &mailbox, on) {
+                        Ok(()) => ok(format!("{name} completed")),
+                        Err(e) => no(format!("[SERVERBUG] {e}")),
+                    },
+                )
             }
             "LIST" | "LSUB" => {
                 a.space()?;
@@ -715,10 +760,20 @@ impl Session {
             out.extend_from_slice(b")\r\n");
         }
         self.out.extend_from_slice(&out);
-        Ok(ok(if uid { "UID FETCH completed" } else { "FETCH completed" }))
+        Ok(ok(if uid {
+            "UID FETCH completed"
+        } else {
+            "FETCH completed"
+        }))
     }
 
-    fn store_flags(&mut self, uid: bool, set: &str, how: &str, list: &[String]) -> Result<Done, String> {
+    fn store_flags(
+        &mut self,
+        uid: bool,
+        set: &str,
+        how: &str,
+        list: &[String],
+    ) -> Result<Done, String> {
         let (op, silent) = match how.strip_suffix(".SILENT") {
             Some(op) => (op, true),
             None => (how, false),
@@ -759,8 +814,12 @@ impl Session {
                     String::new()
                 };
                 out.extend_from_slice(
-                    format!("* {} FETCH (FLAGS {}{uid_part})\r\n", i + 1, flags::render(&m.flags, recent))
-                        .as_bytes(),
+                    format!(
+                        "* {} FETCH (FLAGS {}{uid_part})\r\n",
+                        i + 1,
+                        flags::render(&m.flags, recent)
+                    )
+                    .as_bytes(),
                 );
             }
         }
@@ -866,7 +925,10 @@ fn render_item(out: &mut Vec<u8>, item: &Item, m: &Message, recent: bool, body: 
         Item::Size => text(format!("RFC822.SIZE {}", body.len())),
         Item::Uid => text(format!("UID {}", m.uid)),
         Item::Envelope => text(format!("ENVELOPE {}", fetch::envelope(body))),
-        Item::BodyStructure => text(format!("BODYSTRUCTURE {}", fetch::body_structure(body, true))),
+        Item::BodyStructure => text(format!(
+            "BODYSTRUCTURE {}",
+            fetch::body_structure(body, true)
+        )),
         Item::Body => text(format!("BODY {}", fetch::body_structure(body, false))),
         Item::Rfc822 => {
             text("RFC822 ".into());
@@ -948,7 +1010,10 @@ mod tests {
 
     #[test]
     fn decodes_base64() {
-        assert_eq!(base64_decode(b"AGJvYgBodW5ncnk=").unwrap(), b"\0bob\0hungry");
+        assert_eq!(
+            base64_decode(b"AGJvYgBodW5ncnk=").unwrap(),
+            b"\0bob\0hungry"
+        );
         assert!(base64_decode(b"abc").is_none());
         assert!(base64_decode(b"a*==").is_none());
     }

@@ -13,7 +13,10 @@ const CLIENT: &str = "cleanup";
 pub async fn cleanup(w: &mut World) {
     let (created, delivered) = {
         let s = w.state::<ImapState>();
-        (std::mem::take(&mut s.created), std::mem::take(&mut s.delivered))
+        (
+            std::mem::take(&mut s.created),
+            std::mem::take(&mut s.delivered),
+        )
     };
     if created.is_empty() && delivered.is_empty() {
         return;
@@ -34,7 +37,12 @@ async fn run(w: &mut World, created: &[String], delivered: &[String]) -> Result<
     if !delivered.is_empty() {
         imap(w, CLIENT, "SELECT INBOX").await?;
         for id in delivered {
-            let reply = imap(w, CLIENT, &format!("UID SEARCH HEADER Message-ID {}", super::quoted(id))).await?;
+            let reply = imap(
+                w,
+                CLIENT,
+                &format!("UID SEARCH HEADER Message-ID {}", super::quoted(id)),
+            )
+            .await?;
             let uids: Vec<String> = untagged(&reply)
                 .iter()
                 .filter(|r| r.word(0).as_deref() == Some("SEARCH"))
@@ -42,7 +50,12 @@ async fn run(w: &mut World, created: &[String], delivered: &[String]) -> Result<
                 .map(|n| n.to_string())
                 .collect();
             if !uids.is_empty() {
-                imap(w, CLIENT, &format!("UID STORE {} +FLAGS.SILENT (\\Deleted)", uids.join(","))).await?;
+                imap(
+                    w,
+                    CLIENT,
+                    &format!("UID STORE {} +FLAGS.SILENT (\\Deleted)", uids.join(",")),
+                )
+                .await?;
             }
         }
         imap(w, CLIENT, "EXPUNGE").await?;

@@ -7,8 +7,8 @@ use cucumber::{then, when};
 use futures::TryStreamExt;
 
 use super::{scratch, ImapState};
-use crate::steps::{Failure, StepResult, World};
 use crate::step;
+use crate::steps::{Failure, StepResult, World};
 
 async fn fetch_subjects(
     addr: std::net::SocketAddr,
@@ -62,14 +62,18 @@ async fn library_fetch(w: &mut World) -> StepResult {
         let user = w.expand("${imap.user}")?;
         let pass = w.expand("${imap.password}")?;
         let mailbox = scratch(w, "scratch")?;
-        w.transcript
-            .event("async-imap", format!("async-imap connects to {addr}, selects {mailbox}, fetches 1:* (UID ENVELOPE)"));
+        w.transcript.event(
+            "async-imap",
+            format!("async-imap connects to {addr}, selects {mailbox}, fetches 1:* (UID ENVELOPE)"),
+        );
         let run = fetch_subjects(addr, &user, &pass, &mailbox);
         let subjects = match tokio::time::timeout(w.step_timeout, run).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 w.transcript.event("async-imap", format!("failed: {e}"));
-                return Err(Failure::conformance(format!("the async-imap client failed: {e}")));
+                return Err(Failure::conformance(format!(
+                    "the async-imap client failed: {e}"
+                )));
             }
             Err(_) => {
                 return Err(Failure::conformance(
@@ -95,9 +99,11 @@ async fn library_saw(w: &mut World) -> StepResult {
         if got == want {
             Ok(())
         } else {
-            Err(Failure::conformance("async-imap saw other envelopes than the messages appended")
-                .expected(format!("{want:?}"))
-                .got(format!("{got:?}")))
+            Err(
+                Failure::conformance("async-imap saw other envelopes than the messages appended")
+                    .expected(format!("{want:?}"))
+                    .got(format!("{got:?}")),
+            )
         }
     })
 }

@@ -112,7 +112,12 @@ pub(crate) async fn connect(w: &mut World, client: &str) -> StepResult {
 pub(crate) async fn login(w: &mut World, client: &str) -> StepResult {
     let user = w.expand("${imap.user}")?;
     let pass = w.expand("${imap.password}")?;
-    let reply = imap(w, client, &format!("LOGIN {} {}", quoted(&user), quoted(&pass))).await?;
+    let reply = imap(
+        w,
+        client,
+        &format!("LOGIN {} {}", quoted(&user), quoted(&pass)),
+    )
+    .await?;
     if reply.status != "OK" {
         return Err(Failure::harness(format!(
             "cannot log in as the profile's imap.user \"{user}\": {}",
@@ -134,7 +139,13 @@ async fn authenticated(w: &mut World, client: &str) -> StepResult {
 /// Creates a scratch mailbox, remembered for the cleanup; sets `var`.
 async fn create_scratch(w: &mut World, var: &str) -> StepResult {
     let name = scratch_name();
-    imap_ok(w, "", &format!("CREATE {name}"), "creating a scratch mailbox").await?;
+    imap_ok(
+        w,
+        "",
+        &format!("CREATE {name}"),
+        "creating a scratch mailbox",
+    )
+    .await?;
     w.state::<ImapState>().created.push(name.clone());
     w.vars.insert(format!("imap.{var}"), name);
     Ok(())
@@ -218,9 +229,14 @@ async fn holds_test_messages(w: &mut World) -> StepResult {
 async fn scratch_selected(w: &mut World) -> StepResult {
     step!(w, {
         let name = scratch(w, "scratch")?;
-        imap_ok(w, "", &format!("SELECT {name}"), "selecting the scratch mailbox")
-            .await
-            .map(|_| ())
+        imap_ok(
+            w,
+            "",
+            &format!("SELECT {name}"),
+            "selecting the scratch mailbox",
+        )
+        .await
+        .map(|_| ())
     })
 }
 
@@ -247,13 +263,20 @@ fn capabilities(reply: &Reply) -> Vec<String> {
     untagged(reply)
         .into_iter()
         .filter(|r| r.word(0).as_deref() == Some("CAPABILITY"))
-        .flat_map(|r| r.tokens[1..].iter().filter_map(Token::as_text).collect::<Vec<_>>())
+        .flat_map(|r| {
+            r.tokens[1..]
+                .iter()
+                .filter_map(Token::as_text)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
 // ---------------------------------------------------------------- When
 
-#[when(regex = r"^(the client|client \w+) appends the (\w+) test message to the (scratch|second scratch) mailbox$")]
+#[when(
+    regex = r"^(the client|client \w+) appends the (\w+) test message to the (scratch|second scratch) mailbox$"
+)]
 async fn appends(w: &mut World, who: String, which: String, mailbox: String) -> StepResult {
     step!(w, {
         let msg = test_message(&which)?;
@@ -337,7 +360,13 @@ async fn search_delivered(w: &mut World) -> StepResult {
         let id = w.expand("${imap.message_id}")?;
         loop {
             imap_ok(w, "", "EXAMINE INBOX", "EXAMINE INBOX").await?;
-            let reply = imap_ok(w, "", &format!("SEARCH HEADER Message-ID {}", quoted(&id)), "SEARCH").await?;
+            let reply = imap_ok(
+                w,
+                "",
+                &format!("SEARCH HEADER Message-ID {}", quoted(&id)),
+                "SEARCH",
+            )
+            .await?;
             if let Some(first) = search_hits(&reply)?.first() {
                 w.vars.insert("imap.found".into(), first.to_string());
                 return Ok(());
@@ -408,9 +437,11 @@ async fn no_untagged_matching(w: &mut World, pattern: String) -> StepResult {
         let reply = last_reply(w, "")?;
         match untagged_lines(&reply).into_iter().find(|l| re.is_match(l)) {
             None => Ok(()),
-            Some(l) => Err(Failure::conformance("an untagged response the RFC rules out came")
-                .expected(format!("no untagged response matching /{}/", re.as_str()))
-                .got(quote(&l))),
+            Some(l) => Err(
+                Failure::conformance("an untagged response the RFC rules out came")
+                    .expected(format!("no untagged response matching /{}/", re.as_str()))
+                    .got(quote(&l)),
+            ),
         }
     })
 }
@@ -424,9 +455,11 @@ async fn completion_matching(w: &mut World, pattern: String) -> StepResult {
         if re.is_match(&last) {
             Ok(())
         } else {
-            Err(Failure::conformance("the tagged completion is not as required")
-                .expected(format!("a completion matching /{}/", re.as_str()))
-                .got(quote(&last)))
+            Err(
+                Failure::conformance("the tagged completion is not as required")
+                    .expected(format!("a completion matching /{}/", re.as_str()))
+                    .got(quote(&last)),
+            )
         }
     })
 }
@@ -449,9 +482,11 @@ fn fetch_items(reply: &Reply, seq: u64) -> Result<Vec<(String, Token)>, Failure>
         }
     }
     if items.is_empty() {
-        return Err(Failure::conformance(format!("no FETCH response for message {seq}"))
-            .expected(format!("\"* {seq} FETCH (…)\""))
-            .got(quote(&reply.text())));
+        return Err(
+            Failure::conformance(format!("no FETCH response for message {seq}"))
+                .expected(format!("\"* {seq} FETCH (…)\""))
+                .got(quote(&reply.text())),
+        );
     }
     Ok(items)
 }
@@ -465,7 +500,13 @@ fn fetch_item(reply: &Reply, seq: u64, name: &str) -> Result<Token, Failure> {
         .ok_or_else(|| {
             Failure::conformance(format!("the FETCH response for message {seq} lacks {name}"))
                 .expected(format!("{name} among the items"))
-                .got(items.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(" "))
+                .got(
+                    items
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
         })
 }
 
@@ -487,9 +528,11 @@ async fn has_flag(w: &mut World, seq: String, flag: String) -> StepResult {
         if flags.iter().any(|f| f.eq_ignore_ascii_case(&flag)) {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("message {seq} lacks the flag {flag}"))
-                .expected(format!("FLAGS including {flag}"))
-                .got(format!("FLAGS ({})", flags.join(" "))))
+            Err(
+                Failure::conformance(format!("message {seq} lacks the flag {flag}"))
+                    .expected(format!("FLAGS including {flag}"))
+                    .got(format!("FLAGS ({})", flags.join(" "))),
+            )
         }
     })
 }
@@ -501,9 +544,11 @@ async fn lacks_flag(w: &mut World, seq: String, flag: String) -> StepResult {
         let reply = last_reply(w, "")?;
         let flags = flags_of(&reply, seq)?;
         if flags.iter().any(|f| f.eq_ignore_ascii_case(&flag)) {
-            Err(Failure::conformance(format!("message {seq} has the flag {flag}"))
-                .expected(format!("FLAGS without {flag}"))
-                .got(format!("FLAGS ({})", flags.join(" "))))
+            Err(
+                Failure::conformance(format!("message {seq} has the flag {flag}"))
+                    .expected(format!("FLAGS without {flag}"))
+                    .got(format!("FLAGS ({})", flags.join(" "))),
+            )
         } else {
             Ok(())
         }
@@ -525,7 +570,10 @@ async fn flag_again(w: &mut World, seq: u64, has: String, flag: String) -> StepR
                 "message {seq} {} the flag {flag} on a later FETCH",
                 if present { "has" } else { "lacks" }
             ))
-            .expected(format!("FLAGS {} {flag}", if has == "has" { "including" } else { "without" }))
+            .expected(format!(
+                "FLAGS {} {flag}",
+                if has == "has" { "including" } else { "without" }
+            ))
             .got(format!("FLAGS ({})", flags.join(" "))))
         }
     })
@@ -563,27 +611,39 @@ fn expected_section(msg: &TestMessage, what: &str) -> Result<String, Failure> {
     if what == "body" {
         return Ok(msg.body.into());
     }
-    if let Some(n) = what.strip_prefix("part ").and_then(|r| r.strip_suffix(" MIME header")) {
+    if let Some(n) = what
+        .strip_prefix("part ")
+        .and_then(|r| r.strip_suffix(" MIME header"))
+    {
         let n = part(n)?;
         return msg
             .part_headers
             .get(n - 1)
             .map(|s| s.to_string())
-            .ok_or_else(|| Failure::harness(format!("the {} test message has no part {n} header", msg.name)));
+            .ok_or_else(|| {
+                Failure::harness(format!(
+                    "the {} test message has no part {n} header",
+                    msg.name
+                ))
+            });
     }
     if let Some(n) = what.strip_prefix("part ") {
         let n = part(n)?;
-        return msg
-            .parts
-            .get(n - 1)
-            .map(|s| s.to_string())
-            .ok_or_else(|| Failure::harness(format!("the {} test message has no part {n}", msg.name)));
+        return msg.parts.get(n - 1).map(|s| s.to_string()).ok_or_else(|| {
+            Failure::harness(format!("the {} test message has no part {n}", msg.name))
+        });
     }
     Err(Failure::harness(format!("unknown section \"{what}\"")))
 }
 
 #[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is the (\w+) test message's (.+)$"#)]
-async fn item_is_section(w: &mut World, item: String, seq: String, which: String, what: String) -> StepResult {
+async fn item_is_section(
+    w: &mut World,
+    item: String,
+    seq: String,
+    which: String,
+    what: String,
+) -> StepResult {
     step!(w, {
         let seq = seq_arg(w, &seq)?;
         let msg = test_message(&which)?;
@@ -593,9 +653,11 @@ async fn item_is_section(w: &mut World, item: String, seq: String, which: String
         if got == expected.as_bytes() {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("{item} of message {seq} is not the {which} message's {what}"))
-                .expected(quote(&expected))
-                .got(quote(&String::from_utf8_lossy(&got))))
+            Err(Failure::conformance(format!(
+                "{item} of message {seq} is not the {which} message's {what}"
+            ))
+            .expected(quote(&expected))
+            .got(quote(&String::from_utf8_lossy(&got))))
         }
     })
 }
@@ -609,9 +671,15 @@ async fn item_length(w: &mut World, item: String, seq: String, n: usize) -> Step
         if got.len() == n {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("{item} of message {seq} has the wrong length"))
-                .expected(format!("{n} octets"))
-                .got(format!("{} octets: {}", got.len(), quote(&String::from_utf8_lossy(&got)))))
+            Err(
+                Failure::conformance(format!("{item} of message {seq} has the wrong length"))
+                    .expected(format!("{n} octets"))
+                    .got(format!(
+                        "{} octets: {}",
+                        got.len(),
+                        quote(&String::from_utf8_lossy(&got))
+                    )),
+            )
         }
     })
 }
@@ -626,28 +694,40 @@ async fn item_size(w: &mut World, item: String, seq: String, which: String) -> S
         if got.as_number() == Some(want) {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("{item} of message {seq} is not the message's size in octets"))
-                .expected(want.to_string())
-                .got(format!("{got:?}")))
+            Err(Failure::conformance(format!(
+                "{item} of message {seq} is not the message's size in octets"
+            ))
+            .expected(want.to_string())
+            .got(format!("{got:?}")))
         }
     })
 }
 
 #[then(regex = r#"^the FETCH item "(.+)" of message (\S+) (contains|does not contain) "(.*)"$"#)]
-async fn item_contains(w: &mut World, item: String, seq: String, how: String, text: String) -> StepResult {
+async fn item_contains(
+    w: &mut World,
+    item: String,
+    seq: String,
+    how: String,
+    text: String,
+) -> StepResult {
     step!(w, {
         let seq = seq_arg(w, &seq)?;
         let want = String::from_utf8_lossy(&payload(w, &text)?).into_owned();
         let reply = last_reply(w, "")?;
         let got = fetch_item(&reply, seq, &item)?;
         let rendered = render(&got);
-        let present = rendered.to_ascii_lowercase().contains(&want.to_ascii_lowercase());
+        let present = rendered
+            .to_ascii_lowercase()
+            .contains(&want.to_ascii_lowercase());
         if present == (how == "contains") {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("{item} of message {seq} {how} \"{want}\" is false"))
-                .expected(format!("{item} that {how} \"{want}\""))
-                .got(quote(&rendered)))
+            Err(
+                Failure::conformance(format!("{item} of message {seq} {how} \"{want}\" is false"))
+                    .expected(format!("{item} that {how} \"{want}\""))
+                    .got(quote(&rendered)),
+            )
         }
     })
 }
@@ -655,7 +735,10 @@ async fn item_contains(w: &mut World, item: String, seq: String, how: String, te
 /// A token as text, lists in parentheses, strings quoted.
 fn render(t: &Token) -> String {
     match t {
-        Token::List(items) => format!("({})", items.iter().map(render).collect::<Vec<_>>().join(" ")),
+        Token::List(items) => format!(
+            "({})",
+            items.iter().map(render).collect::<Vec<_>>().join(" ")
+        ),
         Token::Nil => "NIL".into(),
         Token::Quoted(b) | Token::Literal(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
         other => other.as_text().unwrap_or_default(),
@@ -691,9 +774,11 @@ async fn search_lists(w: &mut World, list: String) -> StepResult {
         if got == want {
             Ok(())
         } else {
-            Err(Failure::conformance("SEARCH found other messages than those that match")
-                .expected(format!("* SEARCH {want:?}"))
-                .got(format!("* SEARCH {got:?}")))
+            Err(
+                Failure::conformance("SEARCH found other messages than those that match")
+                    .expected(format!("* SEARCH {want:?}"))
+                    .got(format!("* SEARCH {got:?}")),
+            )
         }
     })
 }
@@ -704,7 +789,11 @@ async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
         let seqs = numbers(&list);
         let reply = last_reply(w, "")?;
         let got = search_hits(&reply)?;
-        let set = seqs.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let set = seqs
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let uids_reply = imap_ok(w, "", &format!("FETCH {set} (UID)"), "FETCH UID").await?;
         let mut want = Vec::new();
         for s in &seqs {
@@ -715,9 +804,11 @@ async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
         if got == want {
             Ok(())
         } else {
-            Err(Failure::conformance("UID SEARCH did not return the UIDs of the matching messages (RFC 3501 §6.4.8)")
-                .expected(format!("* SEARCH {want:?}"))
-                .got(format!("* SEARCH {got:?}")))
+            Err(Failure::conformance(
+                "UID SEARCH did not return the UIDs of the matching messages (RFC 3501 §6.4.8)",
+            )
+            .expected(format!("* SEARCH {want:?}"))
+            .got(format!("* SEARCH {got:?}")))
         }
     })
 }
@@ -728,18 +819,28 @@ async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
 async fn uids_ascend(w: &mut World, list: String) -> StepResult {
     step!(w, {
         let seqs = numbers(&list);
-        let set = seqs.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let set = seqs
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let reply = imap_ok(w, "", &format!("FETCH {set} (UID)"), "FETCH UID").await?;
         let mut uids = Vec::new();
         for s in &seqs {
-            uids.push(fetch_item(&reply, *s, "UID")?.as_number().unwrap_or_default());
+            uids.push(
+                fetch_item(&reply, *s, "UID")?
+                    .as_number()
+                    .unwrap_or_default(),
+            );
         }
         if uids.windows(2).all(|p| p[0] < p[1]) {
             Ok(())
         } else {
-            Err(Failure::conformance("UIDs do not ascend with the message numbers")
-                .expected(format!("strictly ascending UIDs for messages {seqs:?}"))
-                .got(format!("{uids:?}")))
+            Err(
+                Failure::conformance("UIDs do not ascend with the message numbers")
+                    .expected(format!("strictly ascending UIDs for messages {seqs:?}"))
+                    .got(format!("{uids:?}")),
+            )
         }
     })
 }
@@ -754,9 +855,11 @@ async fn holds(w: &mut World, which: String, n: u64) -> StepResult {
         if got == n {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("the {which} mailbox holds another number of messages"))
-                .expected(format!("MESSAGES {n}"))
-                .got(format!("MESSAGES {got}")))
+            Err(Failure::conformance(format!(
+                "the {which} mailbox holds another number of messages"
+            ))
+            .expected(format!("MESSAGES {n}"))
+            .got(format!("MESSAGES {got}")))
         }
     })
 }
@@ -776,9 +879,11 @@ fn status_item(reply: &Reply, item: &str) -> Result<u64, Failure> {
             }
         }
     }
-    Err(Failure::conformance(format!("no STATUS response with {item} (RFC 3501 §7.2.4)"))
-        .expected(format!("\"* STATUS name (… {item} n …)\""))
-        .got(quote(&reply.text())))
+    Err(
+        Failure::conformance(format!("no STATUS response with {item} (RFC 3501 §7.2.4)"))
+            .expected(format!("\"* STATUS name (… {item} n …)\""))
+            .got(quote(&reply.text())),
+    )
 }
 
 #[then(regex = r"^the STATUS response reports (\w+) (\d+)$")]
@@ -789,9 +894,11 @@ async fn status_reports(w: &mut World, item: String, n: u64) -> StepResult {
         if got == n {
             Ok(())
         } else {
-            Err(Failure::conformance(format!("STATUS reports a wrong {item}"))
-                .expected(format!("{item} {n}"))
-                .got(format!("{item} {got}")))
+            Err(
+                Failure::conformance(format!("STATUS reports a wrong {item}"))
+                    .expected(format!("{item} {n}"))
+                    .got(format!("{item} {got}")),
+            )
         }
     })
 }
@@ -812,15 +919,19 @@ async fn list_shows(w: &mut World, verb: String, how: String, name: String) -> S
         let name = w.expand(&name)?;
         let reply = imap_ok(w, "", &format!("{verb} \"\" \"*\""), &verb).await?;
         let names = listed(&reply, &verb);
-        let present = names
-            .iter()
-            .any(|n| n == &name || (n.eq_ignore_ascii_case("INBOX") && name.eq_ignore_ascii_case("INBOX")));
+        let present = names.iter().any(|n| {
+            n == &name || (n.eq_ignore_ascii_case("INBOX") && name.eq_ignore_ascii_case("INBOX"))
+        });
         if present == (how == "shows") {
             Ok(())
         } else {
             Err(Failure::conformance(format!(
                 "{verb} {} \"{name}\"",
-                if present { "still shows" } else { "does not show" }
+                if present {
+                    "still shows"
+                } else {
+                    "does not show"
+                }
             ))
             .expected(format!("{verb} {how} \"{name}\""))
             .got(names.join(", ")))
@@ -835,15 +946,20 @@ async fn receives_exists(w: &mut World, who: String) -> StepResult {
     step!(w, {
         let s = w.session(&client_name(&who))?;
         loop {
-            let line = s.conn.read_line(64 * 1024, "an untagged EXISTS response").await?;
+            let line = s
+                .conn
+                .read_line(64 * 1024, "an untagged EXISTS response")
+                .await?;
             let text = line.text();
             if text.starts_with("* ") && text.to_ascii_uppercase().ends_with(" EXISTS") {
                 return Ok(());
             }
             if !text.starts_with("* ") {
-                return Err(Failure::conformance("a tagged response came during IDLE, before DONE")
-                    .expected("\"* n EXISTS\"")
-                    .got(quote(&text)));
+                return Err(Failure::conformance(
+                    "a tagged response came during IDLE, before DONE",
+                )
+                .expected("\"* n EXISTS\"")
+                .got(quote(&text)));
             }
         }
     })
@@ -854,7 +970,11 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

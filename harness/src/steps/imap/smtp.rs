@@ -9,8 +9,8 @@ use cucumber::given;
 
 use super::{messages, ImapState};
 use crate::report::transcript::escape_short;
-use crate::steps::{Failure, StepResult, World};
 use crate::step;
+use crate::steps::{Failure, StepResult, World};
 use crate::wire::Conn;
 
 /// Reads one SMTP reply (possibly multi-line, `250-…` then `250 …`).
@@ -43,7 +43,9 @@ async fn expect(conn: &mut Conn, send: Option<&str>, class: char) -> Result<(), 
     }
 }
 
-#[given(regex = r"^the multipart test message has been delivered by SMTP to the IMAP user's INBOX$")]
+#[given(
+    regex = r"^the multipart test message has been delivered by SMTP to the IMAP user's INBOX$"
+)]
 async fn delivered(w: &mut World) -> StepResult {
     step!(w, {
         let addr = crate::steps::raw::address(w, "${smtp.address}")?;

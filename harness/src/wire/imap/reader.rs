@@ -195,7 +195,8 @@ impl ReplyReader for ImapReader {
                 p.continuing = false;
             } else {
                 let tag = command.split(|c| *c == b' ').next().unwrap_or_default();
-                p.outstanding.push(String::from_utf8_lossy(tag).into_owned());
+                p.outstanding
+                    .push(String::from_utf8_lossy(tag).into_owned());
                 p.sent_any = true;
             }
         });
@@ -273,7 +274,9 @@ impl ReplyReader for ImapReader {
                         many => format!("the tags of the commands sent are {}", many.join(", ")),
                     };
                     return Err(WireError::malformed(
-                        format!("tagged completion ({want}, but the completion carries \"{first}\")"),
+                        format!(
+                            "tagged completion ({want}, but the completion carries \"{first}\")"
+                        ),
                         &line.bytes,
                     ));
                 }

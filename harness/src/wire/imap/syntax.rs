@@ -281,7 +281,10 @@ mod tests {
 
     #[test]
     fn multipart_bodies_are_unspaced() {
-        let r = parse_response(b"* 2 FETCH (BODYSTRUCTURE ((\"text\" \"plain\")(\"text\" \"html\") \"mixed\"))").unwrap();
+        let r = parse_response(
+            b"* 2 FETCH (BODYSTRUCTURE ((\"text\" \"plain\")(\"text\" \"html\") \"mixed\"))",
+        )
+        .unwrap();
         let list = r.tokens[2].as_list().unwrap();
         assert_eq!(list[1].as_list().unwrap().len(), 3);
     }
