@@ -129,21 +129,6 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST does not show the mailbox "${imap.scratch}"
 
-  @sec-6.3.6 @MUST
-  Scenario: A subscribed mailbox is listed by LSUB
-    Given an IMAP session with a scratch mailbox
-    When the client sends "a1 SUBSCRIBE ${imap.scratch}"
-    Then the server replies OK
-    And LSUB shows the mailbox "${imap.scratch}"
-
-  @sec-6.3.7 @MUST
-  Scenario: An unsubscribed mailbox is no longer listed by LSUB
-    Given an IMAP session with a scratch mailbox
-    When the client sends "a1 SUBSCRIBE ${imap.scratch}"
-    And the client sends "a2 UNSUBSCRIBE ${imap.scratch}"
-    Then the server replies OK
-    And LSUB does not show the mailbox "${imap.scratch}"
-
   @sec-6.3.8 @MUST
   Scenario: LIST with an empty pattern returns the hierarchy delimiter
     # §6.3.8: 'An empty ("" string) mailbox name argument is a special
@@ -213,3 +198,15 @@ Feature: IMAP mailboxes
     When the client logs out and opens a new authenticated IMAP session
     Then LIST shows the mailbox "${imap.scratch}"
     And the scratch mailbox holds 3 messages
+
+  @sec-2.3.1.1 @MUST @course-I-04
+  Scenario: UIDVALIDITY stays the same across sessions
+    # §2.3.1.1: UIDs "MUST NOT change" between sessions unless UIDVALIDITY
+    # changes, and it changes only when UIDs cannot persist.
+    Given an IMAP session with a scratch mailbox
+    And the scratch mailbox holds the test messages
+    When the client notes the UIDVALIDITY of the scratch mailbox
+    And the client logs out and opens a new authenticated IMAP session
+    And the client sends "a1 STATUS ${imap.scratch} (UIDVALIDITY)"
+    Then the server replies OK
+    And the STATUS response reports UIDVALIDITY ${imap.uidvalidity}

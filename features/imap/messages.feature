@@ -168,6 +168,14 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And no untagged response matches "^\* 2 FETCH"
 
+  @sec-6.4.8 @MUST
+  Scenario: UID STORE changes the message with that UID
+    # §6.4.8: UID STORE takes UIDs; the untagged FETCH carries the UID.
+    When the client notes the UID of message 3
+    And the client sends "a1 UID STORE ${imap.uid} +FLAGS (\\Answered)"
+    Then the server replies OK
+    And message 3 has the flag \Answered when fetched again
+
   @sec-6.4.4 @MUST @course-I-03
   Scenario: SEARCH FROM finds the messages from a sender
     # The course notes (I-03): "SEARCH FROM "alice"" returns the matching

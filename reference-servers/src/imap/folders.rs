@@ -67,7 +67,14 @@ pub fn subscriptions(store: &MailStore, user: &str) -> io::Result<BTreeSet<Strin
     }
 }
 
+/// Serialises the read-modify-write of subscription files: sessions of
+/// one user run concurrently.
+static SUBSCRIPTIONS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub fn set_subscribed(store: &MailStore, user: &str, name: &str, on: bool) -> io::Result<()> {
+    let _guard = SUBSCRIPTIONS
+        .lock()
+        .map_err(|_| io::Error::other("subscription lock poisoned"))?;
     let mut all = subscriptions(store, user)?;
     if on {
         all.insert(name.to_string());

@@ -376,6 +376,32 @@ async fn search_delivered(w: &mut World) -> StepResult {
     })
 }
 
+/// Asks the UID of message `seq` (FETCH UID) and keeps it as `${imap.uid}`.
+#[when(regex = r"^the client notes the UID of message (\d+)$")]
+async fn note_uid(w: &mut World, seq: u64) -> StepResult {
+    step!(w, {
+        let reply = imap_ok(w, "", &format!("FETCH {seq} (UID)"), "FETCH UID").await?;
+        let uid = fetch_item(&reply, seq, "UID")?;
+        let uid = uid
+            .as_number()
+            .ok_or_else(|| Failure::conformance("the UID is not a number").got(render(&uid)))?;
+        w.vars.insert("imap.uid".into(), uid.to_string());
+        Ok(())
+    })
+}
+
+/// Asks STATUS (UIDVALIDITY) and keeps it as `${imap.uidvalidity}`.
+#[when(regex = r"^the client notes the UIDVALIDITY of the scratch mailbox$")]
+async fn note_uidvalidity(w: &mut World) -> StepResult {
+    step!(w, {
+        let name = scratch(w, "scratch")?;
+        let reply = imap_ok(w, "", &format!("STATUS {name} (UIDVALIDITY)"), "STATUS").await?;
+        let v = status_item(&reply, "UIDVALIDITY")?;
+        w.vars.insert("imap.uidvalidity".into(), v.to_string());
+        Ok(())
+    })
+}
+
 #[given(regex = r"^an unused mailbox name$")]
 async fn unused_name(w: &mut World) -> StepResult {
     step!(w, {
@@ -886,9 +912,13 @@ fn status_item(reply: &Reply, item: &str) -> Result<u64, Failure> {
     )
 }
 
-#[then(regex = r"^the STATUS response reports (\w+) (\d+)$")]
-async fn status_reports(w: &mut World, item: String, n: u64) -> StepResult {
+#[then(regex = r"^the STATUS response reports (\w+) (\S+)$")]
+async fn status_reports(w: &mut World, item: String, n: String) -> StepResult {
     step!(w, {
+        let n: u64 = w
+            .expand(&n)?
+            .parse()
+            .map_err(|_| Failure::harness(format!("\"{n}\" is not a number")))?;
         let reply = last_reply(w, "")?;
         let got = status_item(&reply, &item)?;
         if got == n {
