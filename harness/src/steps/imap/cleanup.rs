@@ -21,10 +21,25 @@ pub async fn cleanup(w: &mut World) {
     if created.is_empty() && delivered.is_empty() {
         return;
     }
+    // The scenario's own IMAP connections go first: servers limit
+    // connections per user (dovecot: mail_max_userip_connections).
+    w.tcp.retain(|_, s| s.reader.protocol() != "IMAP");
     w.transcript
         .event(CLIENT, "removing what the scenario created");
-    let _ = run(w, &created, &delivered).await;
-    w.tcp.remove(CLIENT);
+    for attempt in 0..3 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        let done = run(w, &created, &delivered).await;
+        w.tcp.remove(CLIENT);
+        match done {
+            Ok(()) => return,
+            Err(e) => w.transcript.event(
+                CLIENT,
+                format!("cleanup attempt {} failed: {e}", attempt + 1),
+            ),
+        }
+    }
 }
 
 async fn run(w: &mut World, created: &[String], delivered: &[String]) -> Result<(), Failure> {
