@@ -1,4 +1,4 @@
-@imap @rfc3501 @rfc9051 @needs-smtp
+@imap @rfc3501 @rfc9051 @needs-smtp @serial
 Feature: Mail delivered by SMTP is read over IMAP
   The course notes (§6, I-02, I-05): "new mail goes to the recipient's
   INBOX", and a user agent can fetch "just one part of a multipart MIME

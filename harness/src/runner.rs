@@ -252,19 +252,20 @@ async fn execute(
             }
             .boxed_local()
         })
-        .after(move |f, r, s, finished, world| {
+        .after(move |f, r, s, finished, mut world| {
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
-                let mut world = world;
                 let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
+                if let Some(w) = world {
+                    // Undo what the scenario left on the target, then close.
+                    crate::steps::cleanup(w).await;
+                    w.close();
+                }
                 if progress {
                     crate::report::console::progress_line(&result);
                 }
                 results.borrow_mut().push((key(f, s), result));
-                if let Some(w) = world {
-                    crate::steps::cleanup(w).await;
-                }
             }
             .boxed_local()
         })

@@ -7,7 +7,9 @@
 mod failure;
 pub mod imap;
 pub mod line;
+pub mod pop3;
 pub mod raw;
+pub mod smtp;
 pub mod sockets;
 pub mod text;
 mod world;

@@ -203,6 +203,26 @@ async fn server_closes(w: &mut World, whose: String) -> StepResult {
     })
 }
 
+#[then(regex = r"^the server sends nothing for (\d+) ms$")]
+async fn server_silent(w: &mut World, ms: u64) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let got = s.conn.drain_for(Duration::from_millis(ms), MAX_RAW).await?;
+        if got.is_empty() && !s.conn.at_eof() {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "the server answered before the client finished (it took part of the input for the end)",
+        )
+        .expected(format!("no reply yet, and the connection open, for {ms} ms"))
+        .got(if got.is_empty() {
+            "the connection closed".to_string()
+        } else {
+            format!("\"{}\"", escape_short(&got, 200))
+        }))
+    })
+}
+
 // ---- UDP ----------------------------------------------------------------
 
 async fn udp_socket(w: &mut World, client: &str, addr: &str) -> StepResult {

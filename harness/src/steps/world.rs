@@ -115,6 +115,15 @@ impl World {
         })
     }
 
+    /// Ends the scenario: closes its connections and drops protocol state
+    /// (which may hold locks other scenarios wait for). Called by the
+    /// runner's after hook, since cucumber keeps a failed world alive.
+    pub fn close(&mut self) {
+        self.tcp.clear();
+        self.udp.clear();
+        self.slots.clear();
+    }
+
     /// Records the step's outcome: the first failure is kept for the report.
     pub fn settle(&mut self, result: StepResult) -> StepResult {
         if let Err(f) = &result {

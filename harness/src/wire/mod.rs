@@ -7,7 +7,9 @@
 pub mod conn;
 pub mod error;
 pub mod imap;
+pub mod pop3;
 pub mod reply;
+pub mod smtp;
 pub mod udp;
 
 pub use conn::{Conn, Line, Terminator};

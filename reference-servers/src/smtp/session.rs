@@ -252,6 +252,10 @@ impl Session<'_> {
         let mut body = Vec::new();
         let mut too_big = false;
         let mut too_long = false;
+        // Whether the text so far ends in CRLF: only then does a line start,
+        // so only then can "." end the data or be stuffing. The data begins
+        // right after the DATA command's CRLF.
+        let mut at_line_start = true;
         loop {
             let line = match tokio::time::timeout(
                 self.config.idle_timeout,
@@ -268,18 +272,25 @@ impl Session<'_> {
                 Ok(Err(_)) | Ok(Ok(Line::Eof)) => return false,
                 Ok(Ok(Line::TooLong)) => {
                     too_long = true;
+                    at_line_start = true;
                     continue;
                 }
-                Ok(Ok(Line::Crlf(l))) if l == b"." => break,
+                Ok(Ok(Line::Crlf(l))) if at_line_start && l == b"." => break,
                 Ok(Ok(Line::Crlf(mut l))) => {
-                    if l.first() == Some(&b'.') {
+                    if at_line_start && l.first() == Some(&b'.') {
                         l.remove(0);
                     }
+                    at_line_start = true;
                     l.extend_from_slice(b"\r\n");
                     l
                 }
-                // A bare LF does not end a line, so ".\n" does not end the data.
+                // A bare LF is not a line end (§2.3.8), so LF "." LF and
+                // LF "." CRLF do not end the data.
                 Ok(Ok(Line::BareLf(mut l))) => {
+                    if at_line_start && l.first() == Some(&b'.') {
+                        l.remove(0);
+                    }
+                    at_line_start = false;
                     l.push(b'\n');
                     l
                 }

@@ -1,0 +1,220 @@
+# Shared by postfix.sh and dovecot-pop3.sh (sourced, not run: the .bash
+# suffix keeps it out of .ci/test.sh's *.sh loop).
+#
+# A private postfix and/or dovecot on loopback 2xxxx ports, with configs
+# written here into a fresh temp dir, serving the Maildir that
+# `conform fixtures` writes. Mail belongs to nobody:nogroup, so no account is
+# created on the machine. Servers run in the foreground as background jobs
+# and are stopped by PID on exit.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+SMTP_PORT=${SMTP_PORT:-20025}
+POP3_PORT=${POP3_PORT:-20110}
+CONFORM=./target/debug/conform
+MAIL_UID=$(id -u nobody)
+MAIL_GID=$(getent group nogroup | cut -d: -f3)
+PIDS=()
+
+log() { printf '== %s\n' "$*"; }
+
+stop_servers() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [ -n "${WORK:-}" ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; fi
+}
+
+# install PACKAGE...: Debian packages, without starting any daemon.
+install_packages() {
+  local missing=()
+  local p
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# The fixture Maildirs (bob with the fixture messages, sink, postmaster).
+prepare_maildir() {
+  WORK=$(mktemp -d /tmp/conform-mail.XXXXXX)
+  chmod 755 "$WORK"
+  trap stop_servers EXIT
+  "$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
+  mv "$WORK/fixtures/maildir" "$WORK/maildir"
+  chown -R "$MAIL_UID:$MAIL_GID" "$WORK/maildir"
+}
+
+wait_port() {
+  local port=$1 name=$2
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not start listening on 127.0.0.1:$port" >&2
+  return 1
+}
+
+start_postfix() {
+  local etc="$WORK/postfix/etc"
+  mkdir -p "$etc" "$WORK/postfix/spool" "$WORK/postfix/data"
+  cat > "$etc/main.cf" <<CF
+compatibility_level = 3.6
+config_directory = $etc
+queue_directory = $WORK/postfix/spool
+data_directory = $WORK/postfix/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.example.test
+mydomain = example.test
+myorigin = \$mydomain
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+# Never deliver anywhere else, never relay (RFC 5321 §3.6.2, §7.1).
+default_transport = error:outbound delivery disabled in this test instance
+relay_transport = error:outbound delivery disabled in this test instance
+smtpd_relay_restrictions = reject_unauth_destination
+smtpd_recipient_restrictions = reject_unauth_destination
+alias_maps =
+alias_database =
+biff = no
+smtpd_banner = \$myhostname ESMTP Postfix (conform interop)
+maillog_file = $WORK/postfix/maillog
+maillog_file_prefixes = $WORK
+message_size_limit = 10485760
+# Keep the client's message exactly as sent (no added Date/Message-ID).
+local_header_rewrite_clients =
+# The strict settings postfix offers for the RFC rules the suite checks:
+# LF "." LF must not end DATA (RFC 5321 §4.1.1.4), paths need <> (§4.1.2),
+# HELO/EHLO first (§4.1.4).
+smtpd_forbid_bare_newline = yes
+smtpd_forbid_bare_newline_exclusions =
+strict_rfc821_envelopes = yes
+smtpd_helo_required = yes
+# The suite is quick; no tarpitting.
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+smtpd_client_connection_rate_limit = 0
+# example.test is delivered into the fixture Maildirs, which dovecot serves.
+virtual_mailbox_domains = example.test
+virtual_mailbox_base = $WORK/maildir
+virtual_mailbox_maps = texthash:$etc/vmailbox
+virtual_uid_maps = static:$MAIL_UID
+virtual_gid_maps = static:$MAIL_GID
+virtual_minimum_uid = 1
+CF
+  cat > "$etc/vmailbox" <<VM
+bob@example.test bob/Maildir/
+sink@example.test sink/Maildir/
+postmaster@example.test postmaster/Maildir/
+VM
+  cat > "$etc/master.cf" <<MC
+127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+virtual   unix  -       n       n       -       -       virtual
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+MC
+  chown postfix "$WORK/postfix/data"
+  postfix -c "$etc" check
+  # master itself, in the foreground (`postfix start-fg` wraps it in a shell).
+  /usr/lib/postfix/sbin/master -c "$etc" -d &
+  PIDS+=($!)
+  wait_port "$SMTP_PORT" postfix
+  log "postfix $(postconf -c "$etc" -h mail_version) on 127.0.0.1:$SMTP_PORT"
+}
+
+start_dovecot() {
+  local d="$WORK/dovecot"
+  mkdir -p "$d"
+  cat > "$d/users" <<US
+bob:{PLAIN}hungry:$MAIL_UID:$MAIL_GID::$WORK/maildir/bob::
+US
+  cat > "$d/dovecot.conf" <<DC
+protocols = pop3
+listen = 127.0.0.1
+base_dir = $d/run
+state_dir = $d/state
+instance_name = conform-interop-pop3
+log_path = $d/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+mail_location = maildir:$WORK/maildir/%n/Maildir
+first_valid_uid = $MAIL_UID
+first_valid_gid = $MAIL_GID
+# RFC 1939 §4: hold the maildrop exclusively for the whole session.
+pop3_lock_session = yes
+# ...and answer a second login -ERR [IN-USE] after 1 s instead of waiting
+# for the first session to end.
+mail_max_lock_timeout = 1s
+# Loopback clients are trusted: no auth-failure penalty delays between
+# scenarios (the suite tries a wrong password on purpose).
+login_trusted_networks = 127.0.0.0/8
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $d/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%n $d/users
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = $POP3_PORT
+  }
+}
+DC
+  dovecot -c "$d/dovecot.conf" -n > /dev/null
+  dovecot -F -c "$d/dovecot.conf" &
+  PIDS+=($!)
+  wait_port "$POP3_PORT" dovecot
+  log "dovecot $(dovecot --version | cut -d' ' -f1) POP3 on 127.0.0.1:$POP3_PORT"
+}
+
+smtp_profile() {
+  cat <<PR
+[smtp]
+address = "127.0.0.1:$SMTP_PORT"
+domain = "example.test"
+recipient = "bob@example.test"
+sink = "sink@example.test"
+PR
+}
+
+pop3_profile() {
+  cat <<PR
+[pop3]
+address = "127.0.0.1:$POP3_PORT"
+user = "bob"
+password = "hungry"
+PR
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The SMTP suite against a real postfix from Debian, on 127.0.0.1:20025,
+# delivering example.test into the fixture Maildirs.
+source "$(dirname "$0")/mail-common.bash"
+
+install_packages postfix
+prepare_maildir
+start_postfix
+smtp_profile > "$WORK/target.toml"
+mkdir -p reports
+"$CONFORM" run smtp --target "$WORK/target.toml" --junit reports/interop-postfix.xml

@@ -1,0 +1,101 @@
+@pop3 @rfc1939
+Feature: POP3 greeting and the AUTHORIZATION state
+
+  Course notes §5 (P-01 to P-04): the client connects to port 110, the
+  server greets with +OK, the client logs in with "user" and "pass", every
+  reply starts with +OK or -ERR.
+
+  @sec-4 @MUST @course-P-01
+  Scenario: The server greets with +OK
+    Given a POP3 session
+    Then the next reply is +OK
+
+  @sec-7 @MUST @course-P-04
+  Scenario: USER with the user name is answered with +OK
+    Given a POP3 session that has been greeted
+    When the client sends "USER ${pop3.user}"
+    Then the server replies +OK
+
+  @sec-7 @MUST @course-P-04 @points(2) @serial
+  Scenario: The course's login, in lower case, is accepted
+    # The course transcript: "user bob" / "+OK" / "pass hungry" / "+OK user
+    # successfully logged on". §3: keywords are case-insensitive.
+    Given a POP3 session that has been greeted
+    When the client sends "user ${pop3.user}"
+    Then the server replies +OK
+    When the client sends "pass ${pop3.password}"
+    Then the server replies +OK
+
+  @sec-7 @MUST @course-P-04
+  Scenario: A wrong password is refused with -ERR
+    Given a POP3 session that has been greeted
+    When the client sends "USER ${pop3.user}"
+    And the client sends "PASS not-the-password-${pop3.password}"
+    Then the server replies -ERR
+
+  @sec-7 @MUST
+  Scenario: PASS without a preceding USER is refused with -ERR
+    # §7: PASS "may only be given in the AUTHORIZATION state immediately
+    # after a successful USER command".
+    Given a POP3 session that has been greeted
+    When the client sends "PASS ${pop3.password}"
+    Then the server replies -ERR
+
+  @sec-4 @MUST @course-P-02
+  Scenario Outline: Transaction commands before login are refused with -ERR
+    # §4: in the AUTHORIZATION state only USER/PASS (or APOP) and QUIT.
+    Given a POP3 session that has been greeted
+    When the client sends "<command>"
+    Then the server replies -ERR
+
+    Examples:
+      | command |
+      | STAT    |
+      | LIST    |
+      | RETR 1  |
+      | DELE 1  |
+
+  @sec-3 @MUST @course-P-03
+  Scenario Outline: An unknown or misspelled command is refused with -ERR
+    # Course P-03: "If you misspell a command, the POP3 server will reply
+    # with an -ERR message."
+    Given a POP3 session that has been greeted
+    When the client sends "<command>"
+    Then the server replies -ERR
+
+    Examples:
+      | command |
+      | usr bob |
+      | FOO     |
+
+  @sec-6 @MUST
+  Scenario: QUIT before login is answered with +OK and closes the connection
+    # §6: QUIT in the AUTHORIZATION state ends the session without UPDATE.
+    Given a POP3 session that has been greeted
+    When the client sends "QUIT"
+    Then the server replies +OK
+    And the server closes the client's connection
+
+  @rfc2449 @sec-5 @SHOULD
+  Scenario: CAPA lists the capabilities as multi-line data
+    # RFC 2449 §5: CAPA is allowed in AUTHORIZATION and TRANSACTION; the
+    # reader checks the dot-terminated list.
+    Given a POP3 session that has been greeted
+    When the client sends "CAPA"
+    Then the server replies +OK
+    And the reply text contains "USER"
+
+  @sec-4 @SHOULD @serial
+  Scenario: A second session is refused, or held back, while the maildrop is locked
+    # §4: on PASS the server "acquires an exclusive-access lock on the
+    # maildrop, as necessary to prevent messages from being modified or
+    # removed before the session enters the UPDATE state"; if the lock
+    # cannot be acquired it replies -ERR. Dovecot with pop3_lock_session =
+    # yes instead holds the second login until the first session ends,
+    # which also keeps the sessions apart; both outcomes pass. Without the
+    # setting, dovecot logs both in ("as necessary"): this scenario warns.
+    Given a POP3 session logged in
+    And client B has a POP3 session that has been greeted
+    When client B sends "USER ${pop3.user}"
+    And client B sends "PASS ${pop3.password}" without waiting for the reply
+    Then client B is refused or held back while the first session lasts

@@ -1,0 +1,64 @@
+@smtp @rfc5321
+Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
+
+  §4.1.1.1: EHLO is answered with a multi-line 250 whose lines after the
+  first name the service extensions the server supports (§2.2).
+
+  @sec-4.1.1.1 @sec-4.2.1 @MUST
+  Scenario: The EHLO reply is a well-formed multi-line reply
+    # The reply reader checks every line: the same code, "-" on all but
+    # the last, CRLF endings (§4.2.1).
+    Given an SMTP session that has been greeted
+    When the client sends "EHLO client.example"
+    Then the server replies 250
+
+  @rfc2920 @sec-2.2 @SHOULD
+  Scenario: EHLO announces PIPELINING
+    Given an SMTP session that has been greeted
+    When the client sends "EHLO client.example"
+    Then the EHLO reply announces "PIPELINING"
+
+  @rfc1870 @SHOULD
+  Scenario: EHLO announces SIZE
+    Given an SMTP session that has been greeted
+    When the client sends "EHLO client.example"
+    Then the EHLO reply announces "SIZE"
+
+  @rfc6152 @SHOULD
+  Scenario: EHLO announces 8BITMIME
+    Given an SMTP session that has been greeted
+    When the client sends "EHLO client.example"
+    Then the EHLO reply announces "8BITMIME"
+
+  @rfc2034 @SHOULD
+  Scenario: EHLO announces ENHANCEDSTATUSCODES
+    Given an SMTP session that has been greeted
+    When the client sends "EHLO client.example"
+    Then the EHLO reply announces "ENHANCEDSTATUSCODES"
+
+  @rfc2034 @sec-3 @MUST
+  Scenario: With ENHANCEDSTATUSCODES, a refusal carries an enhanced code of its class
+    # RFC 2034 §3: once announced, replies other than the greeting and the
+    # EHLO reply carry an enhanced status code (RFC 3463).
+    Given an SMTP session after EHLO
+    When the client sends "RCPT TO:<${smtp.recipient}>"
+    Then every line of the reply carries an enhanced status code of the reply's class
+
+  @rfc2034 @sec-3 @MUST
+  Scenario: With ENHANCEDSTATUSCODES, a success carries an enhanced code of its class
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:<alice@crepes.fr>"
+    Then every line of the reply carries an enhanced status code of the reply's class
+
+  @rfc2920 @sec-3.1 @MUST
+  Scenario: Pipelined MAIL, RCPT and DATA are answered in order
+    # RFC 2920 §3.1: with PIPELINING the client may send MAIL, RCPT and DATA
+    # without waiting; the server answers each, in order.
+    Given an SMTP session after EHLO
+    And the server has announced "PIPELINING"
+    When the client sends "MAIL FROM:<alice@crepes.fr>" without waiting for the reply
+    And the client sends "RCPT TO:<${smtp.sink}>" without waiting for the reply
+    And the client sends "DATA" without waiting for the reply
+    Then the next reply is 250
+    And the next reply is 250
+    And the next reply is 354

@@ -1,0 +1,66 @@
+@smtp @rfc5321
+Feature: SMTP syntax errors and line limits
+
+  §4.2.2 and §4.3.2: an unrecognised command gets 500, bad arguments get
+  501 (500 is also "Syntax error, command unrecognized", which servers use
+  for malformed lines). §4.5.3.1 sets the sizes every server must accept.
+
+  @sec-4.2.2 @MUST @course-S-09
+  Scenario: An unknown command gets 500
+    Given an SMTP session after EHLO
+    When the client sends "FOOBAR"
+    Then the server replies with one of 500, 502
+
+  @sec-4.3.2 @MUST
+  Scenario: HELO without a domain gets 501
+    Given an SMTP session that has been greeted
+    When the client sends "HELO"
+    Then the server replies with one of 500, 501
+
+  @sec-4.1.2 @SHOULD
+  Scenario: MAIL without angle brackets around the path gets 501
+    # §4.1.2: Reverse-path = Path / "<>"; Path = "<" ... ">". The RFC gives
+    # the grammar but no explicit duty to refuse; postfix accepts the bare
+    # address unless strict_rfc821_envelopes = yes, for old clients.
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:alice@crepes.fr"
+    Then the server replies with one of 500, 501, 553
+
+  @sec-4.1.2 @MUST
+  Scenario: RCPT with a malformed address gets a 5xx reply
+    Given an SMTP session with a mail transaction to "${smtp.recipient}"
+    # A syntax error (501, 553) or any other refusal: postfix reads the
+    # domain as "@${smtp.domain}" and refuses to relay (554 5.7.1).
+    When the client sends "RCPT TO:<bob@@${smtp.domain}>"
+    Then the server replies 5xx
+
+  @sec-4.1.1.4 @MUST
+  Scenario: DATA with an argument gets 501
+    # §4.1.1.4: data = "DATA" CRLF; no parameters.
+    Given an SMTP session with a mail transaction to "${smtp.recipient}"
+    When the client sends "DATA now"
+    Then the server replies with one of 500, 501
+
+  @sec-4.1.1.2 @MUST
+  Scenario: The null reverse-path <> is accepted
+    # §4.5.5: notifications are sent with MAIL FROM:<>; servers must accept it.
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:<>"
+    Then the server replies 250
+
+  @sec-4.5.3.1.4 @MUST
+  Scenario: A command line of 512 octets is accepted
+    # §4.5.3.1.4: "The maximum total length of a command line including the
+    # command word and the <CRLF> is 512 octets."
+    Given an SMTP session after EHLO
+    When the client sends a command line of 512 octets starting with "NOOP "
+    Then the server replies 250
+
+  @sec-4.5.3.1.6 @MUST
+  Scenario: A text line of 1000 octets is accepted in a message
+    # §4.5.3.1.6: "The maximum total length of a text line including the
+    # <CRLF> is 1000 octets".
+    Given an SMTP session with a mail transaction to "${smtp.sink}"
+    When the client sends "DATA"
+    And the client sends a message with a line of 1000 octets
+    Then the server replies 250

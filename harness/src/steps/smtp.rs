@@ -1,0 +1,395 @@
+//! SMTP steps (RFC 5321): sessions at each stage of the dialogue, message
+//! content sent with the harness's own dot-stuffing, EHLO extensions,
+//! enhanced status codes, and a message sent by a real client (lettre).
+
+use std::sync::Arc;
+
+use cucumber::{given, then, when};
+
+use super::line::{check_status, command, last_reply, next_reply};
+use super::raw::address;
+use super::text::payload;
+use super::{Failure, Session, StepResult, World};
+use crate::report::transcript::escape_short;
+use crate::step;
+use crate::wire::smtp::{enhanced, extensions, SmtpReader};
+use crate::wire::{Conn, Reply};
+
+/// The name the harness gives in HELO/EHLO.
+pub const CLIENT_DOMAIN: &str = "client.example";
+/// The sender of the harness's test mail (the course's Alice).
+pub const SENDER: &str = "alice@crepes.fr";
+
+#[derive(Default)]
+pub struct SmtpState {
+    /// The extensions the last EHLO announced.
+    pub extensions: Option<Vec<(String, Vec<String>)>>,
+    /// What lettre made of its delivery: the server's reply, or an error.
+    pub lettre: Option<Result<(String, String), String>>,
+}
+
+/// Opens an SMTP connection for `client`; with `greet`, reads the greeting
+/// and requires 220 (RFC 5321 §3.1, §4.2).
+pub async fn open(w: &mut World, client: &str, greet: bool) -> StepResult {
+    let addr = address(w, "${smtp.address}")?;
+    let label = if client.is_empty() {
+        "smtp".to_string()
+    } else {
+        format!("smtp {client}")
+    };
+    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
+    w.tcp.insert(
+        client.to_string(),
+        Session {
+            conn,
+            reader: Arc::new(SmtpReader),
+            last_reply: None,
+            sent: Vec::new(),
+        },
+    );
+    if greet {
+        let reply = next_reply(w, client).await?;
+        check_status(&reply, &["220".into()], "as the greeting (RFC 5321 §4.2)")?;
+    }
+    Ok(())
+}
+
+/// Sends a command and requires one of `accepted`.
+pub async fn expect(
+    w: &mut World,
+    client: &str,
+    line: &str,
+    accepted: &[&str],
+) -> Result<Reply, Failure> {
+    let reply = command(w, client, line.as_bytes()).await?;
+    let accepted: Vec<String> = accepted.iter().map(|s| s.to_string()).collect();
+    check_status(&reply, &accepted, &format!("to \"{line}\""))?;
+    Ok(reply)
+}
+
+/// EHLO, and remembers the extensions it announces.
+pub async fn ehlo(w: &mut World, client: &str) -> StepResult {
+    let reply = expect(w, client, &format!("EHLO {CLIENT_DOMAIN}"), &["250"]).await?;
+    w.state::<SmtpState>().extensions = Some(extensions(&reply));
+    Ok(())
+}
+
+/// Message content as DATA carries it (RFC 5321 §4.5.2): CRLF line ends,
+/// a "." doubled at the start of a line, then CRLF.CRLF.
+pub fn dot_stuffed(content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 16);
+    let mut at_line_start = true;
+    for &b in content {
+        if at_line_start && b == b'.' {
+            out.push(b'.');
+        }
+        out.push(b);
+        at_line_start = b == b'\n';
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+/// Sends message content after a 354 and reads the one reply to it.
+pub async fn send_content(w: &mut World, client: &str, content: &[u8]) -> Result<Reply, Failure> {
+    let s = w.session(client)?;
+    s.conn.send(&dot_stuffed(content)).await?;
+    s.sent = b"<message content>".to_vec();
+    next_reply(w, client).await
+}
+
+/// A whole transaction on a fresh connection of its own: greeting, EHLO,
+/// MAIL, RCPT, DATA, content, QUIT. Any refusal is a failure.
+pub async fn deliver(w: &mut World, client: &str, to: &str, content: &[u8]) -> StepResult {
+    open(w, client, true).await?;
+    ehlo(w, client).await?;
+    expect(w, client, &format!("MAIL FROM:<{SENDER}>"), &["250"]).await?;
+    expect(w, client, &format!("RCPT TO:<{to}>"), &["250", "251"]).await?;
+    expect(w, client, "DATA", &["354"]).await?;
+    let reply = send_content(w, client, content).await?;
+    check_status(&reply, &["250".into()], "to the end of the message data")?;
+    expect(w, client, "QUIT", &["221"]).await?;
+    w.tcp.remove(client);
+    Ok(())
+}
+
+#[given(regex = r"^an SMTP session$")]
+async fn session(w: &mut World) -> StepResult {
+    step!(w, open(w, "", false).await)
+}
+
+#[given(regex = r"^(?:an|another) SMTP session that has been greeted$")]
+async fn session_greeted(w: &mut World) -> StepResult {
+    step!(w, open(w, "", true).await)
+}
+
+#[given(regex = r"^client (\w+) has an SMTP session that has been greeted$")]
+async fn client_session_greeted(w: &mut World, client: String) -> StepResult {
+    step!(w, open(w, &client, true).await)
+}
+
+#[given(regex = r"^an SMTP session after EHLO$")]
+async fn session_after_ehlo(w: &mut World) -> StepResult {
+    step!(w, {
+        open(w, "", true).await?;
+        ehlo(w, "").await
+    })
+}
+
+#[given(regex = r"^an SMTP session after HELO$")]
+async fn session_after_helo(w: &mut World) -> StepResult {
+    step!(w, {
+        open(w, "", true).await?;
+        expect(w, "", &format!("HELO {CLIENT_DOMAIN}"), &["250"])
+            .await
+            .map(|_| ())
+    })
+}
+
+#[given(regex = r#"^an SMTP session with a mail transaction to "(.*)"$"#)]
+async fn session_in_transaction(w: &mut World, to: String) -> StepResult {
+    step!(w, {
+        let to = w.expand(&to)?;
+        open(w, "", true).await?;
+        ehlo(w, "").await?;
+        expect(w, "", &format!("MAIL FROM:<{SENDER}>"), &["250"]).await?;
+        expect(w, "", &format!("RCPT TO:<{to}>"), &["250", "251"])
+            .await
+            .map(|_| ())
+    })
+}
+
+#[when(regex = r#"^the client sends the message "(.*)"$"#)]
+async fn sends_message(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let content = payload(w, &text)?;
+        send_content(w, "", &content).await.map(|_| ())
+    })
+}
+
+#[when(regex = r"^the client sends a message with a line of (\d+) octets$")]
+async fn sends_long_line_message(w: &mut World, octets: usize) -> StepResult {
+    step!(w, {
+        // The line counts its CRLF (RFC 5321 §4.5.3.1.6).
+        let mut content = b"Subject: a long line\r\n\r\n".to_vec();
+        content.extend(std::iter::repeat_n(b'x', octets.saturating_sub(2)));
+        content.extend_from_slice(b"\r\n");
+        send_content(w, "", &content).await.map(|_| ())
+    })
+}
+
+#[when(regex = r#"^the client sends a command line of (\d+) octets starting with "(.*)"$"#)]
+async fn sends_padded_command(w: &mut World, octets: usize, start: String) -> StepResult {
+    step!(w, {
+        let mut line = payload(w, &start)?;
+        if line.len() + 2 > octets {
+            return Err(Failure::harness(format!(
+                "\"{start}\" is longer than a {octets}-octet line"
+            )));
+        }
+        line.resize(octets - 2, b'x'); // the CRLF makes up the rest
+        command(w, "", &line).await.map(|_| ())
+    })
+}
+
+#[when(regex = r#"^the client sends "(.*)" declaring a size above the announced SIZE$"#)]
+async fn sends_oversize_mail(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let limit = announced(w, "SIZE")?
+            .first()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|n| *n > 0);
+        let Some(limit) = limit else {
+            return Err(Failure::skip(
+                "the server announces SIZE without a fixed limit",
+            ));
+        };
+        let line = format!("{} SIZE={}", w.expand(&text)?, limit + 1);
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// The parameters of an extension the last EHLO announced; skips the
+/// scenario when it is not announced.
+fn announced(w: &mut World, keyword: &str) -> Result<Vec<String>, Failure> {
+    let ext =
+        w.state::<SmtpState>().extensions.clone().ok_or_else(|| {
+            Failure::harness("the scenario checks EHLO extensions before any EHLO")
+        })?;
+    ext.into_iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(keyword))
+        .map(|(_, params)| params)
+        .ok_or_else(|| Failure::skip(format!("the server does not announce {keyword}")))
+}
+
+#[given(regex = r#"^the server has announced "(.*)"$"#)]
+async fn has_announced(w: &mut World, keyword: String) -> StepResult {
+    step!(w, announced(w, &keyword).map(|_| ()))
+}
+
+#[then(regex = r#"^the EHLO reply announces "(.*)"$"#)]
+async fn ehlo_announces(w: &mut World, keyword: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let found = extensions(&reply)
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(&keyword));
+        if found {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("EHLO does not announce {keyword}"))
+                    .expected(format!("a line \"250-{keyword}\" or \"250 {keyword}\""))
+                    .got(format!(
+                        "\"{}\"",
+                        escape_short(reply.text().as_bytes(), 400)
+                    )),
+            )
+        }
+    })
+}
+
+#[then(regex = r"^every line of the reply carries an enhanced status code of the reply's class$")]
+async fn enhanced_codes(w: &mut World) -> StepResult {
+    step!(w, {
+        announced(w, "ENHANCEDSTATUSCODES")?;
+        let reply = last_reply(w, "")?;
+        for line in &reply.lines {
+            let code = enhanced(&line.bytes);
+            // RFC 2034 §3: the class of the enhanced code is the first digit
+            // of the reply code.
+            let ok = code
+                .as_deref()
+                .is_some_and(|c| c.chars().next() == reply.status.chars().next());
+            if !ok {
+                return Err(Failure::conformance(
+                    "a reply line lacks an enhanced status code of its class (RFC 2034 §3)",
+                )
+                .expected(format!("\"{} {}.x.x …\"", reply.status, &reply.status[..1]))
+                .got(format!("\"{}\"", escape_short(&line.bytes, 200))));
+            }
+        }
+        Ok(())
+    })
+}
+
+#[then(regex = r"^the server does not take a bare LF for the end of the message$")]
+async fn no_bare_lf_end(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let early = s
+            .conn
+            .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
+            .await?;
+        if early.is_empty() {
+            // Still in DATA: finish properly; any verdict on the message is fine.
+            s.conn.send(b"\r\n.\r\n").await?;
+            let reply = next_reply(w, "").await?;
+            return check_status(
+                &reply,
+                &["250".into(), "5xx".into()],
+                "to the real end of data",
+            );
+        }
+        // A server may refuse bare LF outright (a 5xx reply, maybe closing),
+        // but a 2xx means LF "." LF ended the message: the smuggling bug.
+        if early.first().is_some_and(|b| *b == b'5') {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the server ended the message at LF \".\" LF (RFC 5321 §4.1.1.4: only CRLF \".\" CRLF ends it)",
+            )
+            .expected("no reply until CRLF.CRLF, or a 5xx refusal of the bare LF")
+            .got(format!("\"{}\"", escape_short(&early, 200))))
+        }
+    })
+}
+
+#[when(regex = r#"^lettre sends a message from "(.*)" to "(.*)"$"#)]
+async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
+    step!(w, {
+        let from = w.expand(&from)?;
+        let to = w.expand(&to)?;
+        let addr = address(w, "${smtp.address}")?;
+        let outcome = lettre_send(addr, &from, &to, w.step_timeout).await;
+        let note = match &outcome {
+            Ok((code, text)) => {
+                format!("lettre: the server answered the message with {code} {text}")
+            }
+            Err(e) => format!("lettre: {e}"),
+        };
+        w.transcript.event("lettre", note);
+        w.state::<SmtpState>().lettre = Some(outcome);
+        Ok(())
+    })
+}
+
+async fn lettre_send(
+    addr: std::net::SocketAddr,
+    from: &str,
+    to: &str,
+    timeout: std::time::Duration,
+) -> Result<(String, String), String> {
+    use lettre::transport::smtp::extension::ClientId;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let message = Message::builder()
+        .from(
+            from.parse()
+                .map_err(|e| format!("bad sender {from}: {e}"))?,
+        )
+        .to(to.parse().map_err(|e| format!("bad recipient {to}: {e}"))?)
+        .subject("conform: a message sent with lettre")
+        .body(String::from(
+            "Sent by the lettre SMTP client.\r\n.A line that starts with a dot.\r\n",
+        ))
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+    // No TLS: the suite tests the plain SMTP dialogue.
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+        .port(addr.port())
+        .hello_name(ClientId::Domain(CLIENT_DOMAIN.into()))
+        .timeout(Some(timeout))
+        .build();
+    let response = transport
+        .send(message)
+        .await
+        .map_err(|e| format!("the delivery failed: {e}"))?;
+    Ok((
+        response.code().to_string(),
+        response.message().collect::<Vec<_>>().join(" "),
+    ))
+}
+
+#[then(regex = r"^lettre reports that the server accepted the message$")]
+async fn lettre_accepted(w: &mut World) -> StepResult {
+    step!(w, {
+        match w.state::<SmtpState>().lettre.clone() {
+            None => Err(Failure::harness(
+                "the scenario checks lettre before it sent anything",
+            )),
+            Some(Ok((code, _))) if code.starts_with('2') => Ok(()),
+            Some(Ok((code, text))) => {
+                Err(Failure::conformance("the server refused lettre's message")
+                    .expected("a 2xx reply to the end of data")
+                    .got(format!("{code} {text}")))
+            }
+            Some(Err(e)) => Err(Failure::conformance("lettre could not deliver the message")
+                .expected("a complete SMTP transaction")
+                .got(e)),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot_stuffed;
+
+    #[test]
+    fn stuffs_and_terminates() {
+        assert_eq!(dot_stuffed(b".a\r\nb\r\n.\r\n"), b"..a\r\nb\r\n..\r\n.\r\n");
+        assert_eq!(dot_stuffed(b"x"), b"x\r\n.\r\n");
+        assert_eq!(dot_stuffed(b""), b"\r\n.\r\n");
+    }
+}

@@ -1,0 +1,570 @@
+//! The SMTP and POP3 suites end to end: against the bundled servers, through
+//! `conform serve` with Python's smtplib and poplib, against faulty servers
+//! that each break one rule, and the reply readers against hostile peers.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{cases, conform, parse_junit, profile};
+use conform::report::Transcript;
+use conform::wire::pop3::Pop3Reader;
+use conform::wire::smtp::SmtpReader;
+use conform::wire::{Conn, ReplyReader, WireError};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundled_servers_pass_and_junit_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let run = conform(&["run", "smtp", "pop3", "--junit", junit.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("conform: ") && run.stdout.contains(" 0 failed"),
+        "{}",
+        run.all()
+    );
+    let suites = parse_junit(&junit);
+    let all = cases(&suites);
+    assert!(
+        all.len() >= 70,
+        "one testcase per scenario, got {}",
+        all.len()
+    );
+    assert!(all.iter().all(|c| c.status.is_success()));
+    // The SMTP → POP3 chain ran (it needs both sections).
+    assert!(all
+        .iter()
+        .any(|c| c.original_name.contains("byte for byte")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_smtplib_and_poplib_work_with_conform_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.toml");
+    let mut serve = tokio::process::Command::new(common::conform_bin())
+        .args([
+            "serve",
+            "smtp",
+            "pop3",
+            "--profile-out",
+            p.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = serve.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !p.exists() || std::fs::read_to_string(&p).unwrap_or_default().is_empty() {
+        assert!(Instant::now() < deadline, "serve wrote no profile");
+        let _ = tokio::time::timeout(Duration::from_millis(200), lines.next_line()).await;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mail.py");
+    for round in 0..2 {
+        // Twice: the first run leaves the mailbox as it found it.
+        let out = tokio::process::Command::new("python3")
+            .args([script, p.to_str().unwrap()])
+            .output()
+            .await
+            .unwrap();
+        let text = format!(
+            "round {round}\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("retrieved message 3 byte for byte"), "{text}");
+        assert!(text.contains("mailbox as it was"), "{text}");
+    }
+    serve.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fixtures_write_a_maildir() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = conform(&["fixtures", "--out", dir.path().to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let cur = dir.path().join("maildir/bob/Maildir/cur");
+    let names: Vec<_> = std::fs::read_dir(&cur)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for sub in ["new", "tmp"] {
+        assert!(dir.path().join("maildir/bob/Maildir").join(sub).is_dir());
+    }
+    assert!(dir.path().join("maildir/sink/Maildir/new").is_dir());
+    let profile = std::fs::read_to_string(dir.path().join("profile.toml")).unwrap();
+    assert!(profile.contains("# [pop3]") && profile.contains("sink"));
+}
+
+// ---- faulty servers -------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum SmtpFault {
+    /// Answers DATA with 250 instead of 354.
+    DataGets250,
+    /// Accepts RCPT before MAIL.
+    RcptBeforeMail,
+}
+
+/// A small SMTP server, right except for `fault`.
+async fn faulty_smtp(fault: SmtpFault) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(smtp_session(stream, fault));
+        }
+    });
+    addr
+}
+
+async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let _ = w.write_all(b"220 faulty ESMTP\r\n").await;
+    let (mut helo, mut mail, mut rcpt) = (false, false, false);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => {
+                (helo, mail, rcpt) = (true, false, false);
+                b"250-faulty\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
+            }
+            "HELO" if line.trim().len() > 4 => {
+                (helo, mail, rcpt) = (true, false, false);
+                b"250 faulty\r\n"
+            }
+            "MAIL" if !helo => b"503 5.5.1 HELO first\r\n",
+            "MAIL" if mail => b"503 5.5.1 nested MAIL\r\n",
+            "MAIL" if !line.contains('<') => b"501 5.5.4 syntax\r\n",
+            "MAIL" if line.contains("SIZE=") => b"552 5.3.4 too big\r\n",
+            "MAIL" => {
+                mail = true;
+                b"250 2.1.0 Ok\r\n"
+            }
+            "RCPT" if !mail && fault != SmtpFault::RcptBeforeMail => b"503 5.5.1 need MAIL\r\n",
+            "RCPT" if line.contains("@@") => b"501 5.1.3 bad address\r\n",
+            "RCPT" if line.contains("no-such-user") => b"550 5.1.1 unknown\r\n",
+            "RCPT" if line.contains(".invalid") => b"550 5.7.1 relay denied\r\n",
+            "RCPT" => {
+                rcpt = true;
+                b"250 2.1.5 Ok\r\n"
+            }
+            "DATA" if line.trim().len() > 4 => b"501 5.5.4 no arguments\r\n",
+            "DATA" if !rcpt => b"503 5.5.1 need RCPT\r\n",
+            "DATA" if fault == SmtpFault::DataGets250 => b"250 2.0.0 Ok\r\n",
+            "DATA" => {
+                let _ = w.write_all(b"354 go ahead\r\n").await;
+                let mut data = Vec::new();
+                loop {
+                    let mut l = Vec::new();
+                    if r.read_until(b'\n', &mut l).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let done = l == b".\r\n" && (data.is_empty() || data.ends_with(b"\r\n"));
+                    data.extend_from_slice(&l);
+                    if done {
+                        break;
+                    }
+                }
+                mail = false;
+                rcpt = false;
+                b"250 2.0.0 queued\r\n"
+            }
+            "RSET" => {
+                mail = false;
+                rcpt = false;
+                b"250 2.0.0 Ok\r\n"
+            }
+            "NOOP" => b"250 2.0.0 Ok\r\n",
+            "VRFY" => b"252 2.5.2 maybe\r\n",
+            "QUIT" => {
+                let _ = w.write_all(b"221 2.0.0 bye\r\n").await;
+                return;
+            }
+            _ => b"500 5.5.2 unknown\r\n",
+        };
+        if w.write_all(reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn smtp_profile(addr: SocketAddr) -> (tempfile::TempDir, std::path::PathBuf) {
+    profile(&format!(
+        "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n"
+    ))
+}
+
+async fn run_against(protocol: &str, p: &std::path::Path) -> common::Run {
+    conform(&[
+        "run",
+        protocol,
+        "--target",
+        p.to_str().unwrap(),
+        "--step-timeout",
+        "2s",
+    ])
+    .await
+}
+
+fn assert_has(run: &common::Run, wants: &[&str]) {
+    for want in wants {
+        assert!(
+            run.stdout.contains(want),
+            "output has {want:?}\n{}",
+            run.all()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_data_with_250_fails() {
+    let addr = faulty_smtp(SmtpFault::DataGets250).await;
+    let (_dir, p) = smtp_profile(addr);
+    let run = run_against("smtp", &p).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "DATA is answered with 354",
+            "step:        Then the server replies 354",
+            "expected:    354",
+            "got:         \"250 2.0.0 Ok\"",
+            "C: DATA\\r\\n",
+            "S: 250 2.0.0 Ok\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_accepts_rcpt_before_mail_fails() {
+    let addr = faulty_smtp(SmtpFault::RcptBeforeMail).await;
+    let (_dir, p) = smtp_profile(addr);
+    let run = run_against("smtp", &p).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  smtp/sequence.feature",
+            "RCPT before MAIL gets 503",
+            "expected:    503",
+            "got:         \"250 2.1.5 Ok\"",
+            "C: RCPT TO:<bob@example.test>\\r\\n",
+        ],
+    );
+    // Only that rule is broken: it shows again after RSET, nowhere else.
+    assert!(
+        run.stdout.contains("smtp: 44 passed, 2 failed"),
+        "{}",
+        run.all()
+    );
+}
+
+/// A POP3 server that removes a message at DELE instead of at QUIT.
+async fn deletes_on_dele() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let drop: Arc<Mutex<Vec<Vec<u8>>>> = Arc::new(Mutex::new(vec![
+        b"Subject: one\r\n\r\nFirst.\r\n".to_vec(),
+        b"Subject: two\r\n\r\nSecond.\r\n".to_vec(),
+    ]));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(pop3_session(stream, drop.clone()));
+        }
+    });
+    addr
+}
+
+async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    let _ = w.write_all(b"+OK faulty POP3\r\n").await;
+    let (mut user, mut logged_in) = (false, false);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let verb = words
+            .first()
+            .map(|v| v.to_ascii_uppercase())
+            .unwrap_or_default();
+        let n = words
+            .get(1)
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        let msgs = maildrop.lock().unwrap().clone();
+        let get = |n: usize| n.checked_sub(1).and_then(|i| msgs.get(i).cloned());
+        let reply = match (verb.as_str(), logged_in) {
+            ("USER", false) if words.len() == 2 => {
+                user = true;
+                "+OK\r\n".to_string()
+            }
+            ("PASS", false) if user && words.get(1).map(String::as_str) == Some("hungry") => {
+                logged_in = true;
+                "+OK logged in\r\n".to_string()
+            }
+            ("QUIT", _) => {
+                let _ = w.write_all(b"+OK bye\r\n").await;
+                return;
+            }
+            ("CAPA", _) => "+OK\r\nUSER\r\nTOP\r\nUIDL\r\n.\r\n".to_string(),
+            ("STAT", true) => {
+                format!(
+                    "+OK {} {}\r\n",
+                    msgs.len(),
+                    msgs.iter().map(Vec::len).sum::<usize>()
+                )
+            }
+            ("LIST", true) if words.len() == 1 => {
+                let mut s = "+OK\r\n".to_string();
+                for (i, m) in msgs.iter().enumerate() {
+                    s += &format!("{} {}\r\n", i + 1, m.len());
+                }
+                s + ".\r\n"
+            }
+            ("UIDL", true) if words.len() == 1 => {
+                let mut s = "+OK\r\n".to_string();
+                for (i, m) in msgs.iter().enumerate() {
+                    s += &format!("{} u{}\r\n", i + 1, m.len());
+                }
+                s + ".\r\n"
+            }
+            ("LIST", true) => match get(n) {
+                Some(m) => format!("+OK {n} {}\r\n", m.len()),
+                None => "-ERR no such message\r\n".into(),
+            },
+            ("RETR", true) => match get(n) {
+                Some(m) => format!("+OK\r\n{}.\r\n", String::from_utf8_lossy(&m)),
+                None => "-ERR no such message\r\n".into(),
+            },
+            ("TOP", true) => match get(n) {
+                Some(m) => {
+                    let text = String::from_utf8_lossy(&m).into_owned();
+                    let head = text
+                        .split("\r\n\r\n")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    format!("+OK\r\n{head}\r\n\r\n.\r\n")
+                }
+                None => "-ERR no such message\r\n".into(),
+            },
+            // The fault: the message goes away at once, not in UPDATE.
+            ("DELE", true) if get(n).is_some() => {
+                maildrop.lock().unwrap().remove(n - 1);
+                format!("+OK message {n} deleted\r\n")
+            }
+            ("NOOP" | "RSET", true) => "+OK\r\n".into(),
+            _ => "-ERR\r\n".into(),
+        };
+        if w.write_all(reply.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_deletes_at_dele_fails() {
+    let addr = deletes_on_dele().await;
+    let (_dir, p) = profile(&format!(
+        "[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n"
+    ));
+    let run = conform(&[
+        "run",
+        "pop3",
+        "--target",
+        p.to_str().unwrap(),
+        "--step-timeout",
+        "2s",
+        "--tags",
+        "@sec-6 and @MUST",
+    ])
+    .await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  pop3/transaction.feature",
+            "A session that ends without QUIT deletes nothing",
+            "step:        Then message 1 is unchanged in a new session",
+            "the one marked deleted went away without QUIT",
+            "C: DELE 1\\r\\n",
+            "S: +OK message 1 deleted\\r\\n",
+            "client closed the connection without QUIT",
+        ],
+    );
+}
+
+// ---- hostile peers against the reply readers ------------------------------
+
+/// A peer that sends `bytes` (repeated `times`), then does `then`.
+async fn hostile(bytes: &'static [u8], times: usize, then: Then) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let Ok((mut s, _)) = listener.accept().await else {
+            return;
+        };
+        for _ in 0..times {
+            if s.write_all(bytes).await.is_err() {
+                return;
+            }
+        }
+        match then {
+            Then::Stall => tokio::time::sleep(Duration::from_secs(30)).await,
+            Then::Close => {}
+            Then::Reset => {
+                #[allow(deprecated)] // blocking on drop is harmless for 0 s
+                let _ = s.set_linger(Some(Duration::ZERO));
+            }
+        }
+        let mut sink = [0u8; 64];
+        let _ = tokio::time::timeout(Duration::from_millis(10), s.read(&mut sink)).await;
+    });
+    addr
+}
+
+#[derive(Clone, Copy)]
+enum Then {
+    Stall,
+    Close,
+    Reset,
+}
+
+async fn read_with(
+    reader: &dyn ReplyReader,
+    addr: SocketAddr,
+) -> (Result<(), WireError>, Duration) {
+    let t = Transcript::new();
+    let mut conn = Conn::connect(addr, "hostile", &t, Duration::from_millis(800))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(10), reader.read(&mut conn))
+        .await
+        .expect("the reader gives up on its own");
+    (r.map(|_| ()), start.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readers_are_bounded_against_hostile_peers() {
+    let cases: Vec<(&str, Box<dyn ReplyReader>, &'static [u8], usize, Then)> = vec![
+        (
+            "smtp line that never ends",
+            Box::new(SmtpReader),
+            b"220 aaaaaaaaaaaaaaaa",
+            10_000,
+            Then::Stall,
+        ),
+        (
+            "smtp endless continuation",
+            Box::new(SmtpReader),
+            b"250-more\r\n",
+            100_000,
+            Then::Stall,
+        ),
+        (
+            "smtp no newline then close",
+            Box::new(SmtpReader),
+            b"220 half",
+            1,
+            Then::Close,
+        ),
+        ("smtp stall", Box::new(SmtpReader), b"", 1, Then::Stall),
+        (
+            "smtp reset",
+            Box::new(SmtpReader),
+            b"250-x\r\n",
+            1,
+            Then::Reset,
+        ),
+        (
+            "smtp garbage",
+            Box::new(SmtpReader),
+            b"\x00\xff\r\n",
+            1,
+            Then::Stall,
+        ),
+        (
+            "smtp mixed codes",
+            Box::new(SmtpReader),
+            b"250-a\r\n251 b\r\n",
+            1,
+            Then::Stall,
+        ),
+        (
+            "pop3 line that never ends",
+            Box::new(Pop3Reader::new()),
+            b"+OK aaaaaaaaaaaa",
+            10_000,
+            Then::Stall,
+        ),
+        (
+            "pop3 garbage status",
+            Box::new(Pop3Reader::new()),
+            b"OK then\r\n",
+            1,
+            Then::Stall,
+        ),
+        (
+            "pop3 stall",
+            Box::new(Pop3Reader::new()),
+            b"",
+            1,
+            Then::Stall,
+        ),
+        (
+            "pop3 reset",
+            Box::new(Pop3Reader::new()),
+            b"+OK",
+            1,
+            Then::Reset,
+        ),
+    ];
+    for (name, reader, bytes, times, then) in cases {
+        let addr = hostile(bytes, times, then).await;
+        let (r, took) = read_with(reader.as_ref(), addr).await;
+        assert!(r.is_err(), "{name}: an error, not a reply");
+        assert!(took < Duration::from_secs(3), "{name}: gave up in {took:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pop3_reader_bounds_unterminated_data() {
+    // A RETR whose data never ends: the reader stops at the stall deadline.
+    let addr = hostile(b"line of data\r\n", 1000, Then::Stall).await;
+    let t = Transcript::new();
+    let mut conn = Conn::connect(addr, "hostile", &t, Duration::from_millis(800))
+        .await
+        .unwrap();
+    let reader = Pop3Reader::new();
+    let _ = reader.frame(b"RETR 1");
+    // The status line is "line of data", which is not +OK/-ERR: malformed.
+    let r = reader.read(&mut conn).await;
+    assert!(matches!(r, Err(WireError::Malformed { .. })), "{r:?}");
+    let addr = hostile(b"+OK\r\n.x\r\n", 1, Then::Stall).await;
+    let mut conn = Conn::connect(addr, "hostile", &t, Duration::from_millis(800))
+        .await
+        .unwrap();
+    let _ = reader.frame(b"RETR 1");
+    let r = reader.read(&mut conn).await;
+    assert!(matches!(r, Err(WireError::Timeout { .. })), "{r:?}");
+}
