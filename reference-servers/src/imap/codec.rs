@@ -54,8 +54,9 @@ impl Wire {
     }
 
     /// Reads one line of at most `limits.line` bytes, without its CRLF.
-    /// `Ok(None)` when it was too long (the rest of the line is discarded).
-    pub async fn line(&mut self) -> Result<Option<Vec<u8>>, ()> {
+    /// `Ok(Err(start))` when it was too long: its first `limits.line` bytes
+    /// (the tag is there); the rest of the line is discarded.
+    pub async fn line(&mut self) -> Result<Result<Vec<u8>, Vec<u8>>, ()> {
         let mut out = Vec::new();
         let limit = self.limits.line;
         let read = async {
@@ -73,7 +74,8 @@ impl Wire {
                 if !too_long {
                     if out.len() + n > limit + 2 {
                         too_long = true;
-                        out.clear();
+                        let keep = limit.saturating_sub(out.len()).min(n);
+                        out.extend_from_slice(&chunk[..keep]);
                     } else {
                         out.extend_from_slice(chunk);
                     }
@@ -90,9 +92,9 @@ impl Wire {
                 if out.last() == Some(&b'\r') {
                     out.pop();
                 }
-                Ok(Some(out))
+                Ok(Ok(out))
             }
-            Ok(Ok(false)) => Ok(None),
+            Ok(Ok(false)) => Ok(Err(out)),
             _ => Err(()),
         }
     }
@@ -108,8 +110,11 @@ impl Wire {
         let mut command = Vec::new();
         loop {
             let line = match self.line().await {
-                Ok(Some(l)) => l,
-                Ok(None) => return Read::TooLong(command),
+                Ok(Ok(l)) => l,
+                Ok(Err(start)) => {
+                    command.extend_from_slice(&start);
+                    return Read::TooLong(command);
+                }
                 Err(()) => return Read::Gone,
             };
             command.extend_from_slice(&line);

@@ -19,6 +19,8 @@ mod mailbox;
 mod mime;
 mod search;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

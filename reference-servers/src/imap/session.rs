@@ -400,7 +400,7 @@ impl Session {
                     return Ok(bad("The connection broke"));
                 }
                 match self.wire.line().await {
-                    Ok(Some(l)) => l,
+                    Ok(Ok(l)) => l,
                     _ => return Ok(bad("No authentication response")),
                 }
             }
@@ -667,7 +667,7 @@ impl Session {
                         return bad("The connection closed during IDLE");
                     }
                     return match self.wire.line().await {
-                        Ok(Some(l)) if l.eq_ignore_ascii_case(b"DONE") => ok("IDLE terminated"),
+                        Ok(Ok(l)) if l.eq_ignore_ascii_case(b"DONE") => ok("IDLE terminated"),
                         _ => bad("Expected DONE"),
                     };
                 }
