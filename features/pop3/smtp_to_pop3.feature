@@ -6,7 +6,7 @@ Feature: Mail delivered by SMTP is retrieved by POP3
   with ${smtp.recipient} the [pop3] user's mailbox. Every scenario deletes
   the message it delivered, so the maildrop ends as it was found.
 
-  @sec-3 @MUST @course-S-05 @course-S-10 @course-M-01 @course-M-03 @points(3)
+  @sec-3 @MUST @course-S-05 @course-S-10 @course-M-01 @course-M-02 @course-M-03 @points(3)
   Scenario: Lines starting with "." and a lone "." line survive SMTP and POP3 byte for byte
     # SMTP dot-stuffs on the way in (RFC 5321 §4.5.2) and POP3 byte-stuffs
     # on the way out (RFC 1939 §3); after both are undone the message is

@@ -12,8 +12,9 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     When the client sends "DATA"
     Then the server replies 354
 
-  @sec-4.1.1.4 @MUST @course-S-10
+  @sec-4.1.1.4 @MUST @course-S-10 @course-S-12
   Scenario: A line holding only "." ends the message, which is answered with 250
+    # A plain 7-bit ASCII message (course S-12) must be accepted.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
     When the client sends "DATA"
     And the client sends the bytes "Subject: ketchup\r\n\r\nDo you like ketchup?\r\n.\r\n"

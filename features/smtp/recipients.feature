@@ -45,3 +45,13 @@ Feature: SMTP recipients: local mailboxes, unknown users, postmaster, relaying
     When the client sends "MAIL FROM:<alice@crepes.fr>"
     And the client sends "RCPT TO:<bob@hamburger.invalid>"
     Then the server replies 5xx
+
+  @sec-4.5.3.1.8 @MUST
+  Scenario: A transaction takes 100 recipients
+    # §4.5.3.1.8: "The minimum total number of recipients that MUST be
+    # buffered is 100 recipients." The same address a hundred times: no
+    # DATA follows, so nothing is delivered.
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:<alice@crepes.fr>"
+    And the client sends "RCPT TO:<${smtp.sink}>" 100 times
+    Then every one of those replies is 250

@@ -23,7 +23,15 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "EHLO client.example"
     Then the server replies 250
 
-  @sec-4.1.1.1 @MUST @course-S-04
+  @sec-4.1.1.1 @sec-4.1.3 @MUST
+  Scenario: EHLO with an address literal is accepted
+    # §4.1.1.1: ehlo = "EHLO" SP ( Domain / address-literal ) CRLF; a client
+    # without a domain name gives its IP address in brackets (§4.1.3).
+    Given an SMTP session that has been greeted
+    When the client sends "EHLO [127.0.0.1]"
+    Then the server replies 250
+
+  @sec-2.4 @MUST
   Scenario: Command verbs are case-insensitive
     # §2.4: "Verbs and argument values ... are not case sensitive".
     Given an SMTP session that has been greeted

@@ -64,3 +64,13 @@ Feature: SMTP syntax errors and line limits
     When the client sends "DATA"
     And the client sends a message with a line of 1000 octets
     Then the server replies 250
+
+  @sec-4.1.1.11 @sec-4.1.2 @MUST
+  Scenario: MAIL with a parameter the server does not know gets 555
+    # §4.1.1.11: "If the server SMTP does not recognize or cannot implement
+    # one or more of the parameters associated with a particular MAIL FROM
+    # or RCPT TO command, it will return code 555." 501 (syntax error in
+    # parameters) is the older answer some servers give.
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:<alice@crepes.fr> X-NO-SUCH-PARAMETER=1"
+    Then the server replies with one of 555, 501

@@ -224,9 +224,11 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
     let root = a.features.unwrap_or_else(suite::default_features_dir);
     let suites = suite::load(&root).map_err(SetupError)?;
     let tags = runner::parse_tags(a.tags.as_deref())?;
-    // Listing does not need a target: every optional part counts as present.
+    // Listing does not need a target: every section (for @needs-PROTO) and
+    // every optional part counts as present.
     let mut profile = Profile::new("list");
     for p in Protocol::ALL {
+        profile.set(p.name(), "address", "-");
         for part in p.optional_parts() {
             profile.set(p.name(), part, "-");
         }

@@ -256,10 +256,11 @@ async fn execute(
             let results = after_results.clone();
             let root = features_root.clone();
             async move {
+                if let Some(w) = world.as_deref_mut() {
+                    w.run_cleanups().await;
+                }
                 let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
                 if let Some(w) = world {
-                    // Undo what the scenario left on the target, then close.
-                    crate::steps::cleanup(w).await;
                     w.close();
                 }
                 if progress {
@@ -334,7 +335,11 @@ fn build_result(
                     "the harness failed before the scenario started",
                 ));
             }
-            ScenarioFinished::StepPassed | ScenarioFinished::StepSkipped => {}
+            // cucumber skips a step only when no definition matches it.
+            ScenarioFinished::StepSkipped => {
+                failure = Some(Failure::harness("a step has no matching step definition"));
+            }
+            ScenarioFinished::StepPassed => {}
         }
     }
     let outcome = Outcome::judge(failure.as_ref(), &meta.level, strict);

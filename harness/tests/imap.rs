@@ -194,8 +194,8 @@ async fn a_completion_with_the_wrong_tag_fails_with_the_transcript() {
             "step:        When the client sends \"a1 NOOP\"",
             "the command's tag is \"a1\", but the completion carries \"x1\"",
             "expected:    a IMAP reply to \"a1 NOOP\"",
-            "imap C: a1 NOOP\\r\\n",
-            "imap S: x1 OK NOOP completed\\r\\n",
+            "C: a1 NOOP\\r\\n",
+            "S: x1 OK NOOP completed\\r\\n",
         ],
     );
 }
@@ -209,7 +209,7 @@ async fn a_literal_length_off_by_one_fails_with_the_transcript() {
             "FAIL  imap/messages.feature",
             "FETCH BODY[HEADER] returns only the header, with its blank line",
             "problem:     malformed",
-            "imap S: * 1 FETCH (BODY[HEADER] {184}\\r\\n",
+            "S: * 1 FETCH (BODY[HEADER] {184}\\r\\n",
         ],
     );
 }
@@ -223,8 +223,8 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
             "FAIL  imap/messages.feature",
             "A flag added by STORE +FLAGS is kept",
             "message 2 lacks the flag \\Flagged on a later FETCH",
-            "imap C: a1 STORE 2 +FLAGS (\\\\Flagged)\\r\\n",
-            "imap S: a1 OK STORE completed\\r\\n",
+            "C: a1 STORE 2 +FLAGS (\\\\Flagged)\\r\\n",
+            "S: a1 OK STORE completed\\r\\n",
         ],
     );
 }

@@ -4,7 +4,11 @@
 //! Every step body runs through [`step!`], which bounds it by the step timeout
 //! and records its failure in the world for the report.
 
+pub mod dns;
 mod failure;
+pub mod ftp;
+pub mod ftp_client;
+pub mod http;
 pub mod imap;
 pub mod line;
 pub mod pop3;
@@ -36,12 +40,6 @@ macro_rules! step {
         };
         $w.settle(result)
     }};
-}
-
-/// Undoes what a scenario left on the target (mailboxes it created, mail it
-/// delivered), after its verdict is taken. Each protocol adds its own.
-pub async fn cleanup(w: &mut World) {
-    imap::cleanup(w).await;
 }
 
 pub fn typed<F: std::future::Future<Output = StepResult>>(f: F) -> F {

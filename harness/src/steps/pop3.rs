@@ -103,8 +103,28 @@ async fn quit(w: &mut World, client: &str) -> StepResult {
     Ok(())
 }
 
+/// Checks that the maildrop holds message `n` at all: a scenario about an
+/// existing message cannot judge an empty maildrop.
+async fn need_message(w: &mut World, client: &str, n: usize) -> StepResult {
+    let stat = command(w, client, b"STAT").await?;
+    check_status(&stat, &["+OK".into()], "to STAT (RFC 1939 §5)")?;
+    let count: usize = stat
+        .text()
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    if count < n {
+        return Err(Failure::harness(format!(
+            "the scenario needs message {n} but the maildrop holds {count}; load the fixture messages (`conform fixtures`, maildir/)"
+        )));
+    }
+    Ok(())
+}
+
 /// RETR n, requiring +OK; the message as the server sent it, unstuffed.
 async fn retrieve(w: &mut World, client: &str, n: usize) -> Result<Vec<u8>, Failure> {
+    need_message(w, client, n).await?;
     let reply = command(w, client, format!("RETR {n}").as_bytes()).await?;
     check_status(&reply, &["+OK".into()], &format!("to \"RETR {n}\""))?;
     Ok(reply.body)
@@ -369,7 +389,21 @@ async fn no_message(w: &mut World, n: usize) -> StepResult {
                 &format!("to \"{cmd}\" for a message marked deleted (RFC 1939 §5)"),
             )?;
         }
-        Ok(())
+        // §5 LIST: "messages marked as deleted are not listed".
+        let listing = command(w, "", b"LIST").await?;
+        check_status(&listing, &["+OK".into()], "to LIST")?;
+        let prefix = format!("{n} ");
+        match data_lines(&listing)
+            .into_iter()
+            .find(|l| l.starts_with(&prefix))
+        {
+            None => Ok(()),
+            Some(line) => Err(Failure::conformance(
+                "LIST still shows a message marked deleted (RFC 1939 §5)",
+            )
+            .expected(format!("no line for message {n}"))
+            .got(format!("\"{line}\""))),
+        }
     })
 }
 

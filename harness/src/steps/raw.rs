@@ -119,14 +119,14 @@ pub(crate) async fn receive_exactly(w: &mut World, who: &str, expected: &[u8]) -
             describe_client(&client)
         ))
         .expected(format!(
-            "\"{}\" ({} bytes)",
+            "\"{}\" ({})",
             escape_short(expected, 300),
-            expected.len()
+            count(expected.len())
         ))
         .got(format!(
-            "\"{}\" ({} bytes)",
+            "\"{}\" ({})",
             escape_short(&got, 300),
-            got.len()
+            count(got.len())
         )));
     }
     let extra = s.conn.buffered().to_vec();
@@ -147,6 +147,15 @@ pub(crate) async fn receive_exactly(w: &mut World, who: &str, expected: &[u8]) -
         )));
     }
     Ok(())
+}
+
+/// `1 byte`, `11 bytes`.
+fn count(n: usize) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 fn first_difference(expected: &[u8], got: &[u8]) -> String {
@@ -292,14 +301,14 @@ pub(crate) async fn receive_datagram(w: &mut World, who: &str, expected: &[u8]) 
             first_difference(expected, &dg.payload)
         ))
         .expected(format!(
-            "\"{}\" ({} bytes)",
+            "\"{}\" ({})",
             escape_short(expected, 300),
-            expected.len()
+            count(expected.len())
         ))
         .got(format!(
-            "\"{}\" ({} bytes) from {}",
+            "\"{}\" ({}) from {}",
             escape_short(&dg.payload, 300),
-            dg.payload.len(),
+            count(dg.payload.len()),
             dg.from
         )));
     }

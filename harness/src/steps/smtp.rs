@@ -24,6 +24,8 @@ pub const SENDER: &str = "alice@crepes.fr";
 pub struct SmtpState {
     /// The extensions the last EHLO announced.
     pub extensions: Option<Vec<(String, Vec<String>)>>,
+    /// Replies to a command sent several times over.
+    pub repeated: Vec<Reply>,
     /// What lettre made of its delivery: the server's reply, or an error.
     pub lettre: Option<Result<(String, String), String>>,
 }
@@ -192,6 +194,39 @@ async fn sends_padded_command(w: &mut World, octets: usize, start: String) -> St
         }
         line.resize(octets - 2, b'x'); // the CRLF makes up the rest
         command(w, "", &line).await.map(|_| ())
+    })
+}
+
+#[when(regex = r#"^the client sends "(.*)" (\d+) times$"#)]
+async fn sends_repeatedly(w: &mut World, text: String, times: usize) -> StepResult {
+    step!(w, {
+        let line = payload(w, &text)?;
+        let mut replies = Vec::with_capacity(times);
+        for _ in 0..times {
+            replies.push(command(w, "", &line).await?);
+        }
+        w.state::<SmtpState>().repeated = replies;
+        Ok(())
+    })
+}
+
+#[then(regex = r"^every one of those replies is (\S+)$")]
+async fn every_reply_is(w: &mut World, status: String) -> StepResult {
+    step!(w, {
+        let replies = std::mem::take(&mut w.state::<SmtpState>().repeated);
+        if replies.is_empty() {
+            return Err(Failure::harness(
+                "the scenario checks repeated replies before sending any",
+            ));
+        }
+        for (i, reply) in replies.iter().enumerate() {
+            check_status(
+                reply,
+                std::slice::from_ref(&status),
+                &format!("to repetition {}", i + 1),
+            )?;
+        }
+        Ok(())
     })
 }
 

@@ -44,6 +44,10 @@ pub struct World {
     pub vars: BTreeMap<String, String>,
     /// The first failure of the scenario, as the step reported it.
     pub failure: Option<Failure>,
+    /// Undo actions registered by steps (delete an uploaded file…), run
+    /// after the scenario whatever its outcome, so the target is left as it
+    /// was found.
+    pub cleanups: Vec<futures::future::BoxFuture<'static, ()>>,
     slots: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
 }
 
@@ -69,6 +73,7 @@ impl World {
             udp: BTreeMap::new(),
             vars: BTreeMap::new(),
             failure: None,
+            cleanups: Vec::new(),
             slots: HashMap::new(),
         }
     }
@@ -113,6 +118,13 @@ impl World {
                 describe_client(client)
             ))
         })
+    }
+
+    /// Runs the registered cleanups, each bounded by the step timeout.
+    pub async fn run_cleanups(&mut self) {
+        for c in std::mem::take(&mut self.cleanups) {
+            let _ = tokio::time::timeout(self.step_timeout, c).await;
+        }
     }
 
     /// Ends the scenario: closes its connections and drops protocol state

@@ -1,7 +1,12 @@
 //! The embedded default: the bundled reference servers started in-process on
 //! ephemeral loopback ports, described by a profile like any external target.
+//!
+//! Each protocol has its own start-up function below; they share one
+//! temporary fixture folder per run (web root, mail store, …), removed when
+//! the [`Bundled`] handle is dropped.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 use reference_servers::mailstore::{Accounts, MailStore};
 use reference_servers::Running;
@@ -10,20 +15,23 @@ use super::Profile;
 use crate::fixtures::mail;
 use crate::protocol::Protocol;
 
-/// Servers started for a run; dropping it stops them.
+/// Servers started for a run; dropping it stops them and removes their
+/// fixture folder.
 pub struct Bundled {
     pub profile: Profile,
     _running: Vec<Running>,
-    /// Temporary fixture roots (the mail store…), removed on drop.
-    _dirs: Vec<tempfile::TempDir>,
+    _fixtures: Option<tempfile::TempDir>,
 }
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
     vec![
+        Protocol::Http,
+        Protocol::Ftp,
         Protocol::Smtp,
         Protocol::Pop3,
         Protocol::Imap,
+        Protocol::Dns,
         Protocol::Sockets,
     ]
 }
@@ -40,92 +48,167 @@ pub async fn start(protocols: &[Protocol], ip: IpAddr) -> std::io::Result<Bundle
     start_at(&protocols, SocketAddr::new(ip, 0)).await
 }
 
+/// What the start-up functions share while a run is being set up.
+struct Setup {
+    bind: SocketAddr,
+    profile: Profile,
+    running: Vec<Running>,
+    fixtures: Option<tempfile::TempDir>,
+    /// SMTP delivers into the store that POP3 (and IMAP) serve: one per run.
+    mail: Option<MailStore>,
+}
+
+impl Setup {
+    /// The run's temporary fixture folder, created on first use.
+    fn fixtures(&mut self) -> std::io::Result<PathBuf> {
+        if self.fixtures.is_none() {
+            self.fixtures = Some(
+                tempfile::Builder::new()
+                    .prefix("conform-fixtures-")
+                    .tempdir()?,
+            );
+        }
+        match &self.fixtures {
+            Some(d) => Ok(d.path().to_path_buf()),
+            None => Err(std::io::Error::other("no fixture folder")),
+        }
+    }
+
+    /// The run's mail store, holding the fixture Maildirs.
+    fn mail_store(&mut self) -> std::io::Result<MailStore> {
+        if let Some(store) = &self.mail {
+            return Ok(store.clone());
+        }
+        let dir = self.fixtures()?.join("maildir");
+        mail::write_maildirs(&dir)?;
+        let store = MailStore::open(&dir)?;
+        self.mail = Some(store.clone());
+        Ok(store)
+    }
+
+    /// Records a started server and its address under `[section] key`.
+    fn add(&mut self, section: &str, key: &str, listener: &str, r: Running) {
+        if let Some(a) = r.addr(listener) {
+            self.profile.set(section, key, &a.to_string());
+        }
+        self.running.push(r);
+    }
+}
+
 /// Starts the reference servers on `bind` (a port other than 0 only makes
 /// sense for a single protocol).
 pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Result<Bundled> {
-    let ip = bind.ip();
-    let mut profile = Profile::new("embedded");
-    let mut running = Vec::new();
-    let mut dirs = Vec::new();
-    // SMTP delivers into the store that POP3 (and IMAP) serve: one per run.
-    let mut mail: Option<MailStore> = None;
+    let mut setup = Setup {
+        bind,
+        profile: Profile::new("embedded"),
+        running: Vec::new(),
+        fixtures: None,
+        mail: None,
+    };
     for p in protocols {
         match p {
-            Protocol::Sockets => {
-                let r = reference_servers::sockets::start(ip, bind.port()).await?;
-                for (name, addr) in &r.listeners {
-                    profile.set("sockets", name, &addr.to_string());
-                }
-                running.push(r);
-            }
-            Protocol::Smtp => {
-                let store = mail_store(&mut mail, &mut dirs)?;
-                let config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
-                let r = reference_servers::smtp::start(ip, bind.port(), config, store).await?;
-                if let Some(a) = r.addr("smtp") {
-                    profile.set("smtp", "address", &a.to_string());
-                }
-                profile.set("smtp", "domain", DOMAIN);
-                profile.set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
-                profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
-                running.push(r);
-            }
-            Protocol::Pop3 => {
-                let store = mail_store(&mut mail, &mut dirs)?;
-                let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
-                let config = reference_servers::pop3::Config::new(HOSTNAME, accounts);
-                let r = reference_servers::pop3::start(ip, bind.port(), config, store).await?;
-                if let Some(a) = r.addr("pop3") {
-                    profile.set("pop3", "address", &a.to_string());
-                }
-                profile.set("pop3", "user", mail::USER);
-                profile.set("pop3", "password", mail::PASSWORD);
-                running.push(r);
-            }
-            Protocol::Imap => {
-                let store = mail_store(&mut mail, &mut dirs)?;
-                let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
-                let config = reference_servers::imap::Config::new(accounts);
-                let r = reference_servers::imap::start(ip, bind.port(), config, store).await?;
-                if let Some(a) = r.addr("imap") {
-                    profile.set("imap", "address", &a.to_string());
-                }
-                profile.set("imap", "user", mail::USER);
-                profile.set("imap", "password", mail::PASSWORD);
-                running.push(r);
-            }
-            other => {
-                return Err(std::io::Error::other(format!(
-                    "no bundled reference server for {other} yet"
-                )));
-            }
+            Protocol::Sockets => start_sockets(&mut setup).await?,
+            Protocol::Http => start_http(&mut setup).await?,
+            Protocol::Smtp => start_smtp(&mut setup).await?,
+            Protocol::Pop3 => start_pop3(&mut setup).await?,
+            Protocol::Imap => start_imap(&mut setup).await?,
+            Protocol::Dns => start_dns(&mut setup).await?,
+            Protocol::Ftp => start_ftp(&mut setup).await?,
         }
     }
     Ok(Bundled {
-        profile,
-        _running: running,
-        _dirs: dirs,
+        profile: setup.profile,
+        _running: setup.running,
+        _fixtures: setup.fixtures,
     })
+}
+
+async fn start_sockets(s: &mut Setup) -> std::io::Result<()> {
+    let r = reference_servers::sockets::start(s.bind.ip(), s.bind.port()).await?;
+    for (name, addr) in &r.listeners {
+        s.profile.set("sockets", name, &addr.to_string());
+    }
+    s.running.push(r);
+    Ok(())
+}
+
+/// The idle timeout of the bundled HTTP server, announced in its profile.
+const HTTP_IDLE: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn start_http(s: &mut Setup) -> std::io::Result<()> {
+    let root = s.fixtures()?.join("www");
+    crate::fixtures::http::write_www(&root)?;
+    let mut config = reference_servers::http::Config::new(root);
+    config.idle_timeout = HTTP_IDLE;
+    let r = reference_servers::http::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile.set(
+        "http",
+        "idle_timeout",
+        &humantime::format_duration(HTTP_IDLE).to_string(),
+    );
+    s.add("http", "address", "http", r);
+    Ok(())
 }
 
 const HOSTNAME: &str = "mail.example.test";
 const DOMAIN: &str = "example.test";
 
-/// The run's mail store, created on first use in a temp dir holding the
-/// fixture Maildirs.
-fn mail_store(
-    mail: &mut Option<MailStore>,
-    dirs: &mut Vec<tempfile::TempDir>,
-) -> std::io::Result<MailStore> {
-    if let Some(store) = mail {
-        return Ok(store.clone());
-    }
-    let dir = tempfile::Builder::new().prefix("conform-mail-").tempdir()?;
-    mail::write_maildirs(dir.path())?;
-    let store = MailStore::open(dir.path())?;
-    dirs.push(dir);
-    *mail = Some(store.clone());
-    Ok(store)
+async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
+    let store = s.mail_store()?;
+    let config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
+    let r = reference_servers::smtp::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("smtp", "domain", DOMAIN);
+    s.profile
+        .set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
+    s.profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
+    s.add("smtp", "address", "smtp", r);
+    Ok(())
+}
+
+async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
+    let store = s.mail_store()?;
+    let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+    let config = reference_servers::pop3::Config::new(HOSTNAME, accounts);
+    let r = reference_servers::pop3::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("pop3", "user", mail::USER);
+    s.profile.set("pop3", "password", mail::PASSWORD);
+    s.add("pop3", "address", "pop3", r);
+    Ok(())
+}
+
+async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
+    let store = s.mail_store()?;
+    let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+    let config = reference_servers::imap::Config::new(accounts);
+    let r = reference_servers::imap::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("imap", "user", mail::USER);
+    s.profile.set("imap", "password", mail::PASSWORD);
+    s.add("imap", "address", "imap", r);
+    Ok(())
+}
+
+async fn start_dns(s: &mut Setup) -> std::io::Result<()> {
+    // The reference server loads the fixture zone from files, as nsd would.
+    let zones = crate::fixtures::dns::write(&s.fixtures()?).map_err(std::io::Error::other)?;
+    let r = reference_servers::dns::start(s.bind.ip(), s.bind.port(), &zones).await?;
+    s.profile.set("dns", "zone", crate::fixtures::dns::ZONE);
+    s.add("dns", "address", "address", r);
+    Ok(())
+}
+
+const FTP_USER: &str = "bob";
+const FTP_PASSWORD: &str = "hungry";
+
+async fn start_ftp(s: &mut Setup) -> std::io::Result<()> {
+    // The user's home is a fresh copy of the fixture tree.
+    let home = s.fixtures()?.join("ftp");
+    crate::fixtures::ftp::write(&home).map_err(std::io::Error::other)?;
+    let config = reference_servers::ftp::Config::new(home, FTP_USER, FTP_PASSWORD);
+    let r = reference_servers::ftp::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile.set("ftp", "user", FTP_USER);
+    s.profile.set("ftp", "password", FTP_PASSWORD);
+    s.add("ftp", "address", "control", r);
+    Ok(())
 }
 
 pub fn loopback() -> IpAddr {

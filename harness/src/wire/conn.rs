@@ -88,6 +88,34 @@ impl Conn {
         })
     }
 
+    /// Wraps a connection the server opened to the client (an accepted
+    /// socket, such as an FTP active-mode data connection).
+    pub fn accepted(
+        stream: TcpStream,
+        name: &str,
+        transcript: &Transcript,
+        timeout: Duration,
+    ) -> Result<Conn, WireError> {
+        let _ = stream.set_nodelay(true);
+        let local = stream
+            .local_addr()
+            .map_err(|e| WireError::io("local address", e))?;
+        let peer = stream
+            .peer_addr()
+            .map_err(|e| WireError::io("peer address", e))?;
+        transcript.event(name, format!("accepted {peer} -> {local}"));
+        Ok(Conn {
+            name: name.to_string(),
+            peer,
+            local,
+            timeout,
+            stream,
+            buf: Vec::new(),
+            eof: false,
+            transcript: transcript.clone(),
+        })
+    }
+
     pub fn transcript(&self) -> &Transcript {
         &self.transcript
     }

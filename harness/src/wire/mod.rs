@@ -5,9 +5,13 @@
 //! every failure is a value ([`WireError`]), never a panic.
 
 pub mod conn;
+pub mod dns;
 pub mod error;
+pub mod ftp;
+pub mod http;
 pub mod imap;
 pub mod pop3;
+pub mod relay;
 pub mod reply;
 pub mod smtp;
 pub mod udp;

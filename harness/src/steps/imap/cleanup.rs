@@ -1,80 +1,160 @@
 //! Leaving the target as it was found: after each scenario, the mailboxes
-//! it created are unsubscribed and deleted, and messages it had delivered
-//! into INBOX are expunged, over a fresh connection (the scenario's own may
-//! be closed or in the middle of a command). Best effort: a failure here
-//! does not change the scenario's verdict.
+//! it created are unsubscribed and deleted, and messages it delivered into
+//! INBOX are expunged, over a fresh connection (the scenario's own may be
+//! closed or in the middle of a command). Registered once per scenario with
+//! the world's cleanups; best effort: a failure here does not change the
+//! scenario's verdict, but shows in its transcript.
 
-use super::{connect, imap, login, untagged, ImapState};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{parse_response, quoted, ImapState};
+use crate::report::Transcript;
 use crate::steps::{Failure, World};
-use crate::wire::imap::Token;
+use crate::wire::imap::{ImapReader, Token};
+use crate::wire::{Conn, Reply, ReplyReader, WireError};
 
-const CLIENT: &str = "cleanup";
+const CLIENT: &str = "imap cleanup";
 
-pub async fn cleanup(w: &mut World) {
-    let (created, delivered) = {
-        let s = w.state::<ImapState>();
-        (
-            std::mem::take(&mut s.created),
-            std::mem::take(&mut s.delivered),
-        )
-    };
-    if created.is_empty() && delivered.is_empty() {
-        return;
+/// What a scenario leaves behind, filled in as it goes.
+#[derive(Default)]
+pub struct Leftovers {
+    /// Mailboxes it created (or names it may have created).
+    pub mailboxes: Vec<String>,
+    /// Message-IDs of messages delivered into INBOX.
+    pub delivered: Vec<String>,
+}
+
+/// The scenario's leftovers list; the first call registers the cleanup.
+pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
+    if let Some(l) = &w.state::<ImapState>().leftovers {
+        return Ok(l.clone());
     }
-    // The scenario's own IMAP connections go first: servers limit
-    // connections per user (dovecot: mail_max_userip_connections).
-    w.tcp.retain(|_, s| s.reader.protocol() != "IMAP");
-    w.transcript
-        .event(CLIENT, "removing what the scenario created");
-    for attempt in 0..3 {
-        if attempt > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
-        let done = run(w, &created, &delivered).await;
-        w.tcp.remove(CLIENT);
-        match done {
-            Ok(()) => return,
-            Err(e) => w.transcript.event(
-                CLIENT,
-                format!("cleanup attempt {} failed: {e}", attempt + 1),
+    let list = Arc::new(Mutex::new(Leftovers::default()));
+    let addr = crate::steps::raw::address(w, "${imap.address}")?;
+    let user = w.expand("${imap.user}")?;
+    let pass = w.expand("${imap.password}")?;
+    let transcript = w.transcript.clone();
+    let timeout = w.step_timeout;
+    let shared = list.clone();
+    w.cleanups.push(Box::pin(async move {
+        let (mailboxes, delivered) = match shared.lock() {
+            Ok(mut l) => (
+                std::mem::take(&mut l.mailboxes),
+                std::mem::take(&mut l.delivered),
             ),
+            Err(_) => return,
+        };
+        if mailboxes.is_empty() && delivered.is_empty() {
+            return;
         }
+        // A server may limit connections per user (dovecot:
+        // mail_max_userip_connections): try again when others have ended.
+        for attempt in 0..3 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let run = remove(
+                addr,
+                &user,
+                &pass,
+                &transcript,
+                timeout,
+                &mailboxes,
+                &delivered,
+            );
+            match run.await {
+                Ok(()) => return,
+                Err(e) => transcript.event(
+                    CLIENT,
+                    format!("cleanup attempt {} failed: {e}", attempt + 1),
+                ),
+            }
+        }
+    }));
+    w.state::<ImapState>().leftovers = Some(list.clone());
+    Ok(list)
+}
+
+struct Client {
+    conn: Conn,
+    reader: ImapReader,
+    tag: u32,
+}
+
+impl Client {
+    async fn command(&mut self, cmd: &str) -> Result<Reply, String> {
+        self.tag += 1;
+        let framed = self.reader.frame(format!("z{} {cmd}", self.tag).as_bytes());
+        self.conn.send(&framed).await.map_err(|e| e.to_string())?;
+        self.reader
+            .read(&mut self.conn)
+            .await
+            .map_err(|e: WireError| e.to_string())
     }
 }
 
-async fn run(w: &mut World, created: &[String], delivered: &[String]) -> Result<(), Failure> {
-    connect(w, CLIENT).await?;
-    login(w, CLIENT).await?;
-    for name in created {
-        imap(w, CLIENT, &format!("UNSUBSCRIBE {name}")).await?;
-        imap(w, CLIENT, &format!("DELETE {name}")).await?;
+async fn remove(
+    addr: SocketAddr,
+    user: &str,
+    pass: &str,
+    transcript: &Transcript,
+    timeout: Duration,
+    mailboxes: &[String],
+    delivered: &[String],
+) -> Result<(), String> {
+    let conn = Conn::connect(addr, CLIENT, transcript, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut c = Client {
+        conn,
+        reader: ImapReader::default(),
+        tag: 0,
+    };
+    c.reader
+        .read(&mut c.conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let login = c
+        .command(&format!("LOGIN {} {}", quoted(user), quoted(pass)))
+        .await?;
+    if login.status != "OK" {
+        return Err(format!("LOGIN: {}", login.text()));
+    }
+    for name in mailboxes {
+        c.command(&format!("UNSUBSCRIBE {name}")).await?;
+        c.command(&format!("DELETE {name}")).await?;
     }
     if !delivered.is_empty() {
-        imap(w, CLIENT, "SELECT INBOX").await?;
+        c.command("SELECT INBOX").await?;
         for id in delivered {
-            let reply = imap(
-                w,
-                CLIENT,
-                &format!("UID SEARCH HEADER Message-ID {}", super::quoted(id)),
-            )
-            .await?;
-            let uids: Vec<String> = untagged(&reply)
+            let reply = c
+                .command(&format!("UID SEARCH HEADER Message-ID {}", quoted(id)))
+                .await?;
+            let uids: Vec<String> = reply
+                .lines
                 .iter()
-                .filter(|r| r.word(0).as_deref() == Some("SEARCH"))
-                .flat_map(|r| r.tokens[1..].iter().filter_map(Token::as_number))
+                .filter_map(|l| parse_response(&l.bytes).ok())
+                .filter(|r| r.tag == "*" && r.word(0).as_deref() == Some("SEARCH"))
+                .flat_map(|r| {
+                    r.tokens[1..]
+                        .iter()
+                        .filter_map(Token::as_number)
+                        .collect::<Vec<_>>()
+                })
                 .map(|n| n.to_string())
                 .collect();
             if !uids.is_empty() {
-                imap(
-                    w,
-                    CLIENT,
-                    &format!("UID STORE {} +FLAGS.SILENT (\\Deleted)", uids.join(",")),
-                )
+                c.command(&format!(
+                    "UID STORE {} +FLAGS.SILENT (\\Deleted)",
+                    uids.join(",")
+                ))
                 .await?;
             }
         }
-        imap(w, CLIENT, "EXPUNGE").await?;
+        c.command("EXPUNGE").await?;
     }
-    imap(w, CLIENT, "LOGOUT").await?;
+    c.command("LOGOUT").await?;
     Ok(())
 }

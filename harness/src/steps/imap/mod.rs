@@ -28,17 +28,14 @@ use crate::step;
 use crate::wire::imap::{parse_response, ImapReader, Response, Token};
 use crate::wire::{Conn, Reply};
 
-pub use cleanup::cleanup;
 use messages::TestMessage;
 
 /// Per-scenario IMAP state.
 #[derive(Default)]
 pub struct ImapState {
     next_tag: u32,
-    /// Mailboxes this scenario created: deleted (and unsubscribed) after it.
-    pub created: Vec<String>,
-    /// Message-IDs of messages delivered into INBOX: expunged after it.
-    pub delivered: Vec<String>,
+    /// What to remove after the scenario (see `cleanup`).
+    leftovers: Option<Arc<std::sync::Mutex<cleanup::Leftovers>>>,
     /// What async-imap saw.
     library_subjects: Vec<String>,
 }
@@ -139,6 +136,8 @@ async fn authenticated(w: &mut World, client: &str) -> StepResult {
 /// Creates a scratch mailbox, remembered for the cleanup; sets `var`.
 async fn create_scratch(w: &mut World, var: &str) -> StepResult {
     let name = scratch_name();
+    // Remembered first: a CREATE whose reply is lost may still have worked.
+    remember_mailbox(w, &name)?;
     imap_ok(
         w,
         "",
@@ -146,8 +145,25 @@ async fn create_scratch(w: &mut World, var: &str) -> StepResult {
         "creating a scratch mailbox",
     )
     .await?;
-    w.state::<ImapState>().created.push(name.clone());
     w.vars.insert(format!("imap.{var}"), name);
+    Ok(())
+}
+
+/// A mailbox to unsubscribe and delete after the scenario.
+fn remember_mailbox(w: &mut World, name: &str) -> StepResult {
+    let list = cleanup::leftovers(w)?;
+    if let Ok(mut l) = list.lock() {
+        l.mailboxes.push(name.to_string());
+    }
+    Ok(())
+}
+
+/// A message delivered into INBOX, to expunge after the scenario.
+pub(crate) fn remember_delivery(w: &mut World, message_id: &str) -> StepResult {
+    let list = cleanup::leftovers(w)?;
+    if let Ok(mut l) = list.lock() {
+        l.delivered.push(message_id.to_string());
+    }
     Ok(())
 }
 
@@ -406,7 +422,7 @@ async fn note_uidvalidity(w: &mut World) -> StepResult {
 async fn unused_name(w: &mut World) -> StepResult {
     step!(w, {
         let name = scratch_name();
-        w.state::<ImapState>().created.push(name.clone());
+        remember_mailbox(w, &name)?;
         w.vars.insert("imap.unused".into(), name);
         Ok(())
     })

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cucumber::given;
 
-use super::{messages, ImapState};
+use super::messages;
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::steps::{Failure, StepResult, World};
@@ -65,7 +65,7 @@ async fn delivered(w: &mut World) -> StepResult {
         conn.send(msg.as_bytes()).await?;
         expect(&mut conn, Some("."), '2').await?;
         let _ = expect(&mut conn, Some("QUIT"), '2').await;
-        w.state::<ImapState>().delivered.push(id.clone());
+        super::remember_delivery(w, &id)?;
         w.vars.insert("imap.message_id".into(), id);
         // Delivery may be asynchronous (a queue): give it a moment.
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1,0 +1,80 @@
+@dns @rfc6891
+Feature: EDNS(0) (RFC 6891)
+
+  A query may carry one OPT pseudo-record in its additional section, stating
+  the EDNS version and the largest UDP payload the requestor can reassemble.
+  The response carries an OPT too, never exceeds that payload size, and an
+  unknown version is answered with BADVERS.
+
+  Background:
+    Given a DNS client for the server under test
+
+  @sec-6.1.1 @MUST @course-D-26
+  Scenario: A query with an OPT record gets an OPT record of version 0 back
+    When the client sends this query:
+      | name    | www.${dns.zone} |
+      | type    | A               |
+      | payload | 1232            |
+    Then the response has RCODE NOERROR
+    And the response has an OPT record of version 0
+
+  @sec-7 @MUST
+  Scenario: A query without OPT gets a response without OPT
+    # RFC 6891 §7: lack of an OPT record in a request means the requestor
+    # does not implement EDNS, "and the responder MUST NOT include an OPT
+    # record in its response".
+    When the client queries "www.${dns.zone}" for A
+    Then the response has no OPT record
+
+  @sec-6.1.3 @MUST
+  Scenario: An unknown EDNS version is answered with BADVERS and version 0
+    When the client sends this query:
+      | name    | www.${dns.zone} |
+      | type    | A               |
+      | version | 1               |
+    Then the response has RCODE BADVERS
+    And the response has an OPT record of version 0
+    And the answer section is empty
+
+  @sec-6.2.3 @sec-6.2.5 @MUST @course-D-28
+  Scenario: A UDP response never exceeds the requestor's payload size
+    # No amplification beyond what the client said it can take; an answer
+    # that does not fit is truncated (TC) instead.
+    When the client sends this query:
+      | name    | big.${dns.zone} |
+      | type    | TXT             |
+      | payload | 1232            |
+    Then the response is at most 1232 octets
+    And the TC flag is set
+
+  @sec-6.2.5 @MUST
+  Scenario: A payload size below 512 is treated as 512
+    # RFC 6891 §6.2.5: "Values lower than 512 MUST be treated as equal to
+    # 512." The response is then at most 512 octets.
+    When the client sends this query:
+      | name    | big.${dns.zone} |
+      | type    | TXT             |
+      | payload | 100             |
+    Then the response is at most 512 octets
+    And the response has RCODE NOERROR
+    And the TC flag is set
+
+  @sec-6.2.5 @MUST
+  Scenario: A large payload size lets an answer above 512 octets come over UDP
+    When the client sends this query:
+      | name    | ${dns.zone} |
+      | type    | MX          |
+      | payload | 4096        |
+    Then the TC flag is clear
+    And the response has an OPT record of version 0
+
+  @sec-6.1.1 @MUST
+  Scenario: A query with two OPT records is malformed
+    # RFC 6891 §6.1.1: "If a query message with more than one OPT RR is
+    # received, a FORMERR (RCODE=1) MUST be returned."
+    When the client sends this query:
+      | name              | www.${dns.zone} |
+      | type              | A               |
+      | payload           | 1232            |
+      | extra OPT records | 1               |
+    Then the response has RCODE FORMERR

@@ -1,0 +1,79 @@
+@dns @rfc1035
+Feature: Malformed and unsupported queries (RFC 1035 §4.1.1)
+
+  RCODE 1 (Format error): "The name server was unable to interpret the
+  query." RCODE 4 (Not Implemented): "The name server does not support the
+  requested kind of query." Where the RFCs let a server drop a message it
+  cannot parse instead of answering, the scenario states both outcomes.
+
+  Background:
+    Given a DNS client for the server under test
+
+  @sec-4.1.1 @MUST
+  Scenario: An unknown opcode is answered NOTIMP
+    When the client sends this query:
+      | opcode | 15              |
+      | name   | www.${dns.zone} |
+      | type   | A               |
+    Then the response has RCODE NOTIMP
+    And the QR flag is set
+    And the response ID and opcode are the query's
+
+  @sec-4.1.1 @MUST
+  Scenario: A query with no question is a format error
+    # Header only: ID 0x4242, RD clear, QDCOUNT 0.
+    When the client sends the message "4242 0000 0000 0000 0000 0000" over UDP
+    Then the server answers with RCODE FORMERR or not at all
+
+  @sec-4.1.2 @MUST
+  Scenario: A question cut short is a format error
+    # QDCOUNT 1, then a name whose label runs past the end of the message.
+    When the client sends the message "4243 0000 0001 0000 0000 0000 0377 77" over UDP
+    Then the server answers with RCODE FORMERR or not at all
+
+  @sec-4.1.4 @MUST
+  Scenario: A compression pointer loop in the question is a format error
+    # The question's name is a pointer to itself (offset 12).
+    When the client sends the message "4244 0000 0001 0000 0000 0000 c00c 0001 0001" over UDP
+    Then the server answers with RCODE FORMERR or not at all
+
+  @sec-2.3.4 @MUST @course-D-08
+  Scenario: A label of 64 octets cannot be encoded and is not answered as a name
+    # Labels are at most 63 octets; a length octet of 0x40 is not a valid
+    # label length (its top bits 01 are a reserved label type).
+    When the client sends this query:
+      | name | aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.${dns.zone} |
+      | type | A                                                                            |
+    Then the server answers with RCODE FORMERR or not at all
+
+  @sec-2.3.4 @MUST @course-D-08
+  Scenario: A name longer than 255 octets is not answered as a name
+    # "names - 255 octets or less": four labels of 63 octets under the zone
+    # make a name of more than 255 octets on the wire.
+    When the client sends this query:
+      | name | aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.${dns.zone} |
+      | type | A |
+    Then the server answers with RCODE FORMERR or not at all
+
+  @sec-2.3.4 @MUST @course-D-08
+  Scenario: A label of 63 octets is a valid name
+    When the client sends this query:
+      | name | aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.${dns.zone} |
+      | type | A                                                                           |
+    Then the response has RCODE NXDOMAIN
+    And the question section is the query's, byte for byte
+
+  @sec-4.1.1 @MUST
+  Scenario: A format error still echoes the ID and sets QR
+    When the client sends this query:
+      | name              | www.${dns.zone} |
+      | type              | A               |
+      | payload           | 1232            |
+      | extra OPT records | 1               |
+    Then the response ID and opcode are the query's
+    And the QR flag is set
+
+  @sec-4.2.2 @MUST
+  Scenario: A malformed query over TCP is answered FORMERR or the connection closed
+    When the client sends the message "4245 0000 0001 0000 0000 0000 c00c 0001 0001" over TCP
+    Then the server answers with RCODE FORMERR or not at all

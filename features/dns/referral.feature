@@ -1,0 +1,50 @@
+@dns @rfc1034
+Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
+
+  Course notes D-17 and D-26: a server asked about a name below a zone cut
+  answers with the child's NS records in the authority section, their
+  addresses (glue) in the additional section, no answer, and AA clear, as in
+  `dig @m.gtld-servers.net www.example.net` (ANSWER: 0, AUTHORITY: 2).
+
+  Background:
+    Given a DNS client for the server under test
+
+  @sec-4.3.2 @MUST @course-D-17 @course-D-26
+  Scenario: A name in the delegated child gets a referral with no answer and AA clear
+    When the client queries "www.child.${dns.zone}" for A
+    Then the response has RCODE NOERROR
+    And the answer section is empty
+    And the AA flag is clear
+
+  @sec-4.3.2 @MUST @course-D-14 @course-D-21
+  Scenario: The referral names the child's servers in the authority section
+    When the client queries "www.child.${dns.zone}" for A
+    Then the authority section is exactly:
+      | name              | type | data                  |
+      | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
+      | child.${dns.zone} | NS   | ns2.child.${dns.zone} |
+
+  @sec-4.3.2 @MUST @course-D-17 @course-D-27
+  Scenario: The referral carries the glue addresses in the additional section
+    # Glue is needed here: the servers' names are inside the child zone.
+    When the client queries "www.child.${dns.zone}" for A
+    Then the additional section contains:
+      | name                  | type | data        |
+      | ns1.child.${dns.zone} | A    | 192.0.2.201 |
+      | ns2.child.${dns.zone} | A    | 192.0.2.202 |
+
+  @sec-4.3.2 @MUST @course-D-17
+  Scenario: The delegation point itself is referred, not answered
+    When the client queries "child.${dns.zone}" for A
+    Then the answer section is empty
+    And the AA flag is clear
+    And the authority section contains:
+      | name              | type | data                  |
+      | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
+
+  @sec-4.3.1 @MUST @course-D-16 @course-D-17
+  Scenario: With recursion desired, a non-recursive server still refers and leaves RA clear
+    When the client queries "www.child.${dns.zone}" for A with RD set
+    Then the answer section is empty
+    And the RA flag is clear
+    And the RD flag is set

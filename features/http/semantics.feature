@@ -1,0 +1,183 @@
+@http @rfc9110
+Feature: Methods, status codes and response header fields
+
+  GET, HEAD and POST as the course notes describe them (H-24), the status
+  codes they show (H-29) and the response header lines (H-26 to H-28), with
+  the RFC 9110 requirements on each.
+
+  Background:
+    Given an HTTP connection to the target
+
+  @sec-9.3.1 @MUST @course-H-05
+  Scenario: Two identical GETs both get the whole object (HTTP is stateless)
+    When the client requests GET "/somedir/page.html"
+    Then the server replies 200
+    And the response body is the fixture file "/somedir/page.html"
+    When the client requests GET "/somedir/page.html"
+    Then the server replies 200
+    And the response body is the fixture file "/somedir/page.html"
+
+  @sec-9.3.2 @MUST @course-H-24
+  Scenario: A response to HEAD has no content
+    # "The HEAD method is identical to GET except that the server MUST NOT
+    # send content in the response."
+    When the client requests HEAD "/somedir/page.html"
+    Then the server replies 200
+    And no further bytes arrive within 500 ms
+
+  @sec-9.3.2 @SHOULD @course-H-24
+  Scenario: HEAD gets the same Content-Length and Content-Type as GET
+    # "The server SHOULD send the same header fields in response to a HEAD
+    # request as it would have sent if the request method had been GET".
+    When the client requests GET "/somedir/page.html"
+    And the client requests HEAD "/somedir/page.html"
+    Then the server replies 200
+    And the response header "Content-Length" is the same as in the previous response
+    And the response header "Content-Type" is the same as in the previous response
+
+  @sec-9.3.3 @MUST @course-H-24
+  Scenario: A POST body is read whole (the echo resource reports its length)
+    When the client posts "first=Ada&last=Lovelace" to "/echo"
+    Then the server replies 200
+    And the response body contains "len=23"
+
+  @sec-6.6.1 @MUST @course-H-28
+  Scenario: A response carries a Date in IMF-fixdate format
+    # "An origin server with a clock ... MUST generate a Date header field in
+    # all 2xx (Successful), 3xx (Redirection), and 4xx (Client Error)
+    # responses"; §5.6.7: "a sender MUST generate [HTTP-date] as IMF-fixdate".
+    When the client requests GET "/index.html"
+    Then the response header "Date" is an HTTP-date
+
+  @sec-6.6.1 @SHOULD @course-H-28
+  Scenario: Date is the time the response was sent, not when the object changed
+    # "The "Date" header field represents the date and time at which the
+    # message was originated". The notes: "not the time when the object was
+    # created or last modified". Allows a minute of clock difference.
+    When the client requests GET "/somedir/page.html"
+    Then the response header "Date" is within 60 seconds of the client's clock
+
+  @sec-6.6.1 @MUST @course-H-29
+  Scenario: A 404 response carries a Date too
+    When the client requests GET "/no/such/object.html"
+    Then the response header "Date" is an HTTP-date
+
+  @sec-8.3 @SHOULD @course-H-28
+  Scenario: An HTML file is labelled text/html
+    # "A sender that generates a message containing content SHOULD generate a
+    # Content-Type header field in that message".
+    When the client requests GET "/somedir/page.html"
+    Then the response header "Content-Type" contains "text/html"
+
+  @sec-8.3 @SHOULD @course-H-28
+  Scenario: A GIF image is labelled image/gif
+    When the client requests GET "/someDepartment/picture.gif"
+    Then the response header "Content-Type" contains "image/gif"
+
+  @sec-8.8.2.1 @SHOULD @course-H-28
+  Scenario: A file's response carries its Last-Modified date
+    # "An origin server SHOULD send Last-Modified for any selected
+    # representation for which a last modification date can be reasonably and
+    # consistently determined".
+    When the client requests GET "/somedir/page.html"
+    Then the response header "Last-Modified" is an HTTP-date
+
+  @sec-8.8.3 @SHOULD @course-H-27
+  Scenario: A file's response carries an entity tag
+    # "an origin server SHOULD send an ETag for any selected representation
+    # for which detection of changes can be reasonably and consistently
+    # determined".
+    When the client requests GET "/somedir/page.html"
+    Then the response has the header "ETag"
+
+  @sec-5.1 @SHOULD @course-H-18 @course-H-21 @course-H-22 @course-H-23
+  Scenario: The notes' browser request with headers the server does not implement is served
+    # "Other recipients SHOULD ignore unrecognized header and trailer fields."
+    When the client sends the request "GET /index.html HTTP/1.1\r\nHost: ${http.address}\r\nUser-Agent: Firefox/3.6.10\r\nAccept: text/html,application/xhtml+xml\r\nAccept-Language: en-us,en;q=0.5\r\nAccept-Encoding: gzip,deflate\r\nAccept-Charset: ISO-8859-1,utf-8;q=0.7\r\nKeep-Alive: 115\r\nConnection: keep-alive\r\n\r\n" and reads the response
+    Then the server replies 200
+    And the response body is the fixture file "/index.html"
+
+  @sec-4.2.1 @SHOULD @course-H-02 @course-H-24
+  Scenario: A query string does not change which file is served
+    When the client requests GET "/somedir/page.html?monkeys&banana"
+    Then the server replies 200
+    And the response body is the fixture file "/somedir/page.html"
+
+  @sec-15.5.5 @MUST @course-H-29 @course-H-30
+  Scenario: A missing object is answered with 404
+    When the client requests GET "/~banana/"
+    Then the server replies with one of 404, 410
+
+  @sec-15.5.6 @MUST
+  Scenario: A 405 response lists the allowed methods in Allow
+    # "The origin server MUST generate an Allow header field in a 405 (Method
+    # Not Allowed) response containing a list of the target resource's
+    # currently supported methods." Servers that refuse POST on a static file
+    # answer 405 (nginx, the reference server); one that serves the file
+    # instead (lighttpd) leaves nothing to check, and the scenario is skipped.
+    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 0\r\n\r\n" and reads the response
+    Then if the response is 405, its header "Allow" lists "GET"
+
+  @sec-9.1 @SHOULD @course-H-24
+  Scenario Outline: <method> on a read-only fixture file is refused
+    # "An origin server that receives a request method that is recognized and
+    # implemented, but not allowed for the target resource, SHOULD respond
+    # with the 405 (Method Not Allowed) status code"; one that does not
+    # implement it answers 501. The fixture files are not to be changed.
+    When the client sends the request "<method> /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 4\r\n\r\nnope" and reads the response
+    Then the server replies with one of 405, 501
+
+    Examples:
+      | method |
+      | PUT    |
+      | DELETE |
+
+  @sec-9.1 @SHOULD
+  Scenario: An unknown method is answered with 501
+    # "An origin server that receives a request method that is unrecognized or
+    # not implemented SHOULD respond with the 501 (Not Implemented) status
+    # code."
+    When the client sends the request "BREW /index.html HTTP/1.1\r\nHost: ${http.address}\r\n\r\n" and reads the response
+    Then the server replies 501
+
+  @sec-9.3.7 @SHOULD
+  Scenario: OPTIONS on a file tells which methods it allows
+    # "A server generating a successful response to OPTIONS SHOULD send any
+    # header that might indicate optional features implemented by the server
+    # and applicable to the target resource (e.g., Allow)".
+    When the client requests OPTIONS "/index.html"
+    Then the server replies with one of 200, 204
+    And the response header "Allow" lists "GET"
+
+  @sec-15.4.2 @SHOULD @course-H-28 @course-H-29
+  Scenario: The moved resource is answered with 301 and a Location
+    # "The server SHOULD generate a Location header field in the response
+    # containing a preferred URI reference for the new permanent URI."
+    When the client requests GET "/redirect"
+    Then the server replies 301
+    And the response header "Location" ends with "/somedir/page.html"
+
+  @sec-15.4.2 @SHOULD @course-H-29
+  Scenario: A client library follows the 301 to the new location
+    # "The client software will automatically retrieve the new URL."
+    Given an HTTP client library (reqwest) for the target
+    When the library client fetches "/redirect"
+    Then the library client followed one 301 redirect
+    And the library client ended at "/somedir/page.html"
+    And the library response status is 200
+    And the library response body is the fixture file "/somedir/page.html"
+
+  @sec-9.3.3 @MUST @course-H-24
+  Scenario: A client library's POST is read whole
+    Given an HTTP client library (reqwest) for the target
+    When the library client posts "name=conform" to "/echo"
+    Then the library response status is 200
+    And the library response body contains "len=12"
+
+  @sec-5.4 @MUST
+  Scenario: A header field too large to process is answered with a 4xx status
+    # "A server that receives a request header field line, field value, or
+    # set of fields larger than it wishes to process MUST respond with an
+    # appropriate 4xx (Client Error) status code." (431 or 400 in practice.)
+    When the client requests GET "/index.html" with a header field of 40000 bytes
+    Then the server replies 4xx

@@ -1,0 +1,173 @@
+//! Then steps on the header: RCODE, flags, ID, the echoed question, size.
+
+use cucumber::then;
+
+use super::*;
+use crate::step;
+
+pub(super) fn decoded(resp: &Response) -> Result<&hickory_proto::op::Message, Failure> {
+    resp.message.as_ref().map_err(|e| {
+        Failure::conformance(format!(
+            "the response is not a well-formed DNS message: {e}"
+        ))
+        .got(resp.describe())
+    })
+}
+
+pub(super) fn fail(
+    msg: impl Into<String>,
+    expected: impl Into<String>,
+    resp: &Response,
+) -> Failure {
+    Failure::conformance(msg)
+        .expected(expected)
+        .got(resp.describe())
+}
+
+#[then(regex = r"^the response has RCODE (?:one of )?(.+)$")]
+async fn has_rcode(w: &mut World, codes: String) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        let want: Vec<u16> = codes
+            .split(',')
+            .map(|c| {
+                rcode_from_name(c.trim())
+                    .ok_or_else(|| Failure::harness(format!("unknown RCODE {c}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let got = u16::from(m.response_code());
+        if want.contains(&got) {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("RCODE {}", rcode_name(got)),
+                format!("RCODE {codes}"),
+                &resp,
+            ))
+        }
+    })
+}
+
+#[then(regex = r"^the (QR|AA|TC|RD|RA) flag is (set|clear)$")]
+async fn flag(w: &mut World, which: String, state: String) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let h = resp
+            .header
+            .ok_or_else(|| fail("no header", "a header", &resp))?;
+        let on = match which.as_str() {
+            "QR" => h.qr,
+            "AA" => h.aa,
+            "TC" => h.tc,
+            "RD" => h.rd,
+            _ => h.ra,
+        };
+        if on == (state == "set") {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("the {which} flag is {}", if on { "set" } else { "clear" }),
+                format!("{which} {state}"),
+                &resp,
+            ))
+        }
+    })
+}
+
+#[then(regex = r"^the RD flag is copied from the query$")]
+async fn rd_copied(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let want = last_spec(w)?.rd;
+        match resp.header {
+            Some(h) if h.rd == want => Ok(()),
+            _ => Err(fail(
+                "RD differs from the query's",
+                format!("RD {}", want as u8),
+                &resp,
+            )),
+        }
+    })
+}
+
+fn last_spec(w: &mut World) -> Result<QuerySpec, Failure> {
+    w.state::<DnsState>()
+        .last_query
+        .as_ref()
+        .and_then(|s| s.spec.clone())
+        .ok_or_else(|| Failure::harness("no query of this scenario to compare with"))
+}
+
+#[then(regex = r"^the response ID and opcode are the query's$")]
+async fn id_echoed(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let q = last_spec(w)?;
+        match resp.header {
+            Some(h) if h.id == q.id && h.opcode == q.opcode => Ok(()),
+            _ => Err(fail(
+                "the response does not echo ID and opcode",
+                format!("ID {} opcode {}", q.id, q.opcode),
+                &resp,
+            )),
+        }
+    })
+}
+
+#[then(regex = r"^the question section is the query's, byte for byte$")]
+async fn question_echoed(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let sent = w
+            .state::<DnsState>()
+            .last_query
+            .as_ref()
+            .map(|s| s.bytes.clone())
+            .unwrap_or_default();
+        let want =
+            question_bytes(&sent).ok_or_else(|| Failure::harness("the query has no question"))?;
+        let count = resp.header.map(|h| h.counts[0]);
+        if count == Some(1) && question_bytes(&resp.raw) == Some(want) {
+            Ok(())
+        } else {
+            Err(fail(
+                "the question section differs from the query's (RFC 1035 §4.1.2, §7.3: the question is copied, name case included)",
+                format!("QDCOUNT 1 and the question {}", crate::report::transcript::escape(want)),
+                &resp,
+            ))
+        }
+    })
+}
+
+#[then(regex = r"^the response is at most (\d+) octets$")]
+async fn at_most(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        if resp.raw.len() <= n {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("the response is {} octets", resp.raw.len()),
+                format!("at most {n} octets"),
+                &resp,
+            ))
+        }
+    })
+}
+
+#[then(regex = r"^the response is larger than (\d+) octets$")]
+async fn larger_than(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        if resp.raw.len() > n {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("the response is {} octets", resp.raw.len()),
+                format!("more than {n} octets"),
+                &resp,
+            ))
+        }
+    })
+}

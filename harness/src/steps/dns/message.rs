@@ -1,0 +1,136 @@
+//! Then steps on the message as a whole: compression pointers, section
+//! counts, EDNS(0), and outcomes where the server may drop a query.
+
+use std::time::Duration;
+
+use cucumber::then;
+
+use super::*;
+use crate::step;
+
+use super::header::{decoded, fail};
+
+#[then(
+    regex = r"^every compression pointer in the response points back to an earlier name, and the sections fill the message exactly$"
+)]
+async fn pointers_valid(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        match compression_pointers(&resp.raw) {
+            Ok((_, end)) if end == resp.raw.len() => Ok(()),
+            Ok((_, end)) => Err(fail(
+                format!("the sections the header counts end at octet {end}, but the message has {} octets", resp.raw.len()),
+                "QDCOUNT/ANCOUNT/NSCOUNT/ARCOUNT matching the records present",
+                &resp,
+            )),
+            Err(e) => Err(fail(format!("the message is malformed: {e}"), "valid names and pointers (RFC 1035 §4.1.4)", &resp)),
+        }
+    })
+}
+
+#[then(regex = r"^the response uses name compression$")]
+async fn uses_compression(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        match compression_pointers(&resp.raw) {
+            Ok((p, _)) if !p.is_empty() => Ok(()),
+            Ok(_) => Err(fail(
+                "no compression pointer in the response",
+                "repeated names written as pointers (RFC 1035 §4.1.4)",
+                &resp,
+            )),
+            Err(e) => Err(fail(
+                format!("the message is malformed: {e}"),
+                "a well-formed message",
+                &resp,
+            )),
+        }
+    })
+}
+
+#[then(regex = r"^the response has an OPT record of version 0$")]
+async fn has_opt(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        match m.extensions() {
+            Some(e) if e.version() == 0 => Ok(()),
+            Some(e) => Err(fail(
+                format!("OPT version {}", e.version()),
+                "OPT version 0",
+                &resp,
+            )),
+            None => Err(fail(
+                "no OPT record in the response",
+                "an OPT record (RFC 6891 §6.1.1)",
+                &resp,
+            )),
+        }
+    })
+}
+
+#[then(regex = r"^the response has no OPT record$")]
+async fn has_no_opt(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        match m.extensions() {
+            None => Ok(()),
+            Some(_) => Err(fail(
+                "the response has an OPT record",
+                "no OPT record (RFC 6891 §7)",
+                &resp,
+            )),
+        }
+    })
+}
+
+#[then(regex = r"^the server answers with RCODE (?:one of )?(.+) or not at all$")]
+async fn answers_or_drops(w: &mut World, codes: String) -> StepResult {
+    step!(w, {
+        let sent = {
+            let st = w.state::<DnsState>();
+            if st.pending.is_empty() {
+                return Err(Failure::harness("no query waiting for its response"));
+            }
+            st.pending.remove(0)
+        };
+        let limit = w.step_timeout.min(Duration::from_secs(2));
+        let saved = w.step_timeout;
+        w.step_timeout = limit;
+        let got = receive_one(w, &sent).await;
+        w.step_timeout = saved;
+        let resp = match got? {
+            Ok(r) => r,
+            Err(WireError::Timeout { .. }) => {
+                w.transcript
+                    .event("dns", "no response: the server dropped the message");
+                return Ok(());
+            }
+            // Over TCP, closing the connection is how a server declines.
+            Err(e @ (WireError::Closed { .. } | WireError::Io { .. }))
+                if sent.transport == Transport::Tcp =>
+            {
+                w.transcript.event("dns", format!("no response: {e}"));
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let want: Vec<u16> = codes
+            .split(',')
+            .filter_map(|c| rcode_from_name(c.trim()))
+            .collect();
+        match &resp.message {
+            Ok(m) if want.contains(&u16::from(m.response_code())) => Ok(()),
+            _ => match resp.header {
+                // The header may be all that is well-formed in an error reply.
+                Some(h) if want.contains(&(h.rcode as u16)) => Ok(()),
+                _ => Err(fail(
+                    "an unexpected response",
+                    format!("RCODE {codes}, or no response"),
+                    &resp,
+                )),
+            },
+        }
+    })
+}

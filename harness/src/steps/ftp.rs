@@ -1,0 +1,1025 @@
+//! FTP steps (RFC 959, 2389, 2428, 3659, 2577): raw control-connection steps
+//! through [`FtpReader`], data-connection steps in passive and active mode,
+//! and checks on what came over the data connection. The steps that drive a
+//! real client (suppaftp) are in `ftp_client`.
+//!
+//! Everything the scenario uploads or creates is registered for removal
+//! after the scenario (a fresh session deletes it), so a run leaves the
+//! target as it found it.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+use tokio::net::TcpListener;
+
+use super::line::{check_status, command, last_reply, next_reply};
+use super::text::payload;
+use super::{Failure, Session, StepResult, World};
+use crate::report::transcript::{escape_short, Transcript};
+use crate::step;
+use crate::wire::ftp::data::{self, DataChannel};
+use crate::wire::ftp::{self as wire, FtpReader};
+use crate::wire::{Conn, Reply};
+
+/// The transcript name of the control connection.
+const CONTROL: &str = "ftp";
+
+#[derive(Default)]
+pub struct FtpState {
+    /// The data connection prepared by PASV/EPSV/PORT/EPRT.
+    pub data: Option<DataChannel>,
+    /// What the last transfer brought over the data connection.
+    pub received: Option<Vec<u8>>,
+    /// The directory the login put the client in (from PWD).
+    pub home: Option<String>,
+    /// A listener at a third party's address (RFC 2577 bounce check).
+    pub third_party: Option<TcpListener>,
+    /// Failed logins made, and whether the server then closed the connection.
+    pub failed_logins: Option<(usize, bool)>,
+    /// The address the last 227 reply named.
+    pub pasv_addr: Option<SocketAddr>,
+}
+
+// ---- sessions -------------------------------------------------------------
+
+/// The `[ftp]` profile values.
+pub struct Account {
+    pub address: SocketAddr,
+    pub user: String,
+    pub password: String,
+}
+
+pub fn account(w: &World) -> Result<Account, Failure> {
+    Ok(Account {
+        address: super::raw::address(w, "${ftp.address}")?,
+        user: w.expand("${ftp.user}")?,
+        password: w.expand("${ftp.password}")?,
+    })
+}
+
+async fn connect(w: &mut World) -> Result<(), Failure> {
+    let addr = super::raw::address(w, "${ftp.address}")?;
+    let conn = Conn::connect(addr, CONTROL, &w.transcript, w.step_timeout).await?;
+    w.tcp.insert(
+        String::new(),
+        Session {
+            conn,
+            reader: Arc::new(FtpReader),
+            last_reply: None,
+            sent: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+/// Reads the greeting: 220, possibly after 120 "ready in nnn minutes"
+/// (RFC 959 §5.4, connection establishment: 120 → 220, 220, 421).
+async fn greeting(w: &mut World) -> Result<Reply, Failure> {
+    let mut reply = next_reply(w, "").await?;
+    if reply.status == "120" {
+        reply = next_reply(w, "").await?;
+    }
+    Ok(reply)
+}
+
+async fn greeted(w: &mut World) -> StepResult {
+    connect(w).await?;
+    let reply = greeting(w).await?;
+    check_status(&reply, &["220".into()], "as the greeting")
+}
+
+/// USER and PASS with the profile's account, then PWD to learn the login
+/// directory.
+async fn log_in(w: &mut World) -> StepResult {
+    let user = w.expand("USER ${ftp.user}")?;
+    let reply = command(w, "", user.as_bytes()).await?;
+    // RFC 959 §5.4: USER → 230 (no password needed), 331, 332.
+    if reply.status != "230" {
+        check_status(&reply, &["331".into()], "to USER with the profile's user")?;
+        let pass = w.expand("PASS ${ftp.password}")?;
+        let reply = command(w, "", pass.as_bytes()).await?;
+        check_status(
+            &reply,
+            &["230".into(), "202".into()],
+            "to PASS with the profile's password (check [ftp] user and password)",
+        )?;
+    }
+    let pwd = command(w, "", b"PWD").await?;
+    check_status(&pwd, &["257".into()], "to PWD")?;
+    let home = wire::parse_257(&pwd.text()).ok_or_else(|| {
+        Failure::conformance("the 257 reply to PWD does not quote the directory")
+            .expected("257 \"<directory>\" … (RFC 959 Appendix II)")
+            .got(format!("\"{}\"", escape_short(pwd.text().as_bytes(), 200)))
+    })?;
+    w.state::<FtpState>().home = Some(home);
+    Ok(())
+}
+
+#[given(regex = r"^an FTP connection$")]
+async fn ftp_connection(w: &mut World) -> StepResult {
+    step!(w, {
+        connect(w).await?;
+        greeting(w).await.map(|_| ())
+    })
+}
+
+#[given(regex = r"^an FTP session that has been greeted$")]
+async fn ftp_greeted(w: &mut World) -> StepResult {
+    step!(w, greeted(w).await)
+}
+
+#[given(regex = r"^an FTP session logged in as the profile's user$")]
+async fn ftp_logged_in(w: &mut World) -> StepResult {
+    step!(w, {
+        greeted(w).await?;
+        log_in(w).await
+    })
+}
+
+#[when(regex = r"^the client logs in as the profile's user$")]
+async fn client_logs_in(w: &mut World) -> StepResult {
+    step!(w, log_in(w).await)
+}
+
+// ---- data connection set-up -------------------------------------------------
+
+fn control_addrs(w: &mut World) -> Result<(SocketAddr, SocketAddr), Failure> {
+    let s = w.session("")?;
+    Ok((s.conn.local, s.conn.peer))
+}
+
+/// Connects to the address a 227/229 reply named. A failure here is the
+/// server's: it named an address where nothing accepts the connection.
+async fn connect_passive(w: &mut World, addr: SocketAddr, reply: &Reply) -> StepResult {
+    match DataChannel::connect(addr, &w.transcript, w.step_timeout).await {
+        Ok(d) => {
+            w.state::<FtpState>().data = Some(d);
+            Ok(())
+        }
+        Err(e) => Err(Failure::conformance(format!(
+            "the passive-mode data connection to {addr}, the address the server's reply named, failed: {e}"
+        ))
+        .expected(format!("a listening data port at {addr}"))
+        .got(format!(
+            "\"{}\" naming a port where the connection failed",
+            escape_short(reply.text().as_bytes(), 200)
+        ))),
+    }
+}
+
+#[when(regex = r"^the client enters passive mode$")]
+async fn enters_passive(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = command(w, "", b"PASV").await?;
+        check_status(&reply, &["227".into()], "to PASV")?;
+        let addr = wire::parse_pasv(&reply.text()).ok_or_else(|| {
+            Failure::conformance("the 227 reply does not carry an address h1,h2,h3,h4,p1,p2")
+                .expected("227 Entering Passive Mode (h1,h2,h3,h4,p1,p2) (RFC 959 §4.1.2)")
+                .got(format!(
+                    "\"{}\"",
+                    escape_short(reply.text().as_bytes(), 200)
+                ))
+        })?;
+        w.state::<FtpState>().pasv_addr = Some(addr);
+        connect_passive(w, addr, &reply).await
+    })
+}
+
+#[then(regex = r"^the address in the 227 reply is the server's control address$")]
+async fn pasv_is_control_address(w: &mut World) -> StepResult {
+    step!(w, {
+        let (_, peer) = control_addrs(w)?;
+        let named = w
+            .state::<FtpState>()
+            .pasv_addr
+            .ok_or_else(|| Failure::harness("no 227 reply was read in this scenario"))?;
+        if named.ip() == peer.ip() {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the 227 reply names another host than the one the client is connected to \
+                 (a server behind NAT announcing its inside address, or a misconfigured pasv_address)",
+            )
+            .expected(peer.ip().to_string())
+            .got(named.ip().to_string()))
+        }
+    })
+}
+
+#[when(regex = r"^the client enters extended passive mode$")]
+async fn enters_epsv(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = command(w, "", b"EPSV").await?;
+        check_status(&reply, &["229".into()], "to EPSV")?;
+        let port = wire::parse_epsv(&reply.text()).ok_or_else(|| {
+            Failure::conformance("the 229 reply does not carry a port as (|||port|)")
+                .expected("229 Entering Extended Passive Mode (|||port|) (RFC 2428 §3)")
+                .got(format!(
+                    "\"{}\"",
+                    escape_short(reply.text().as_bytes(), 200)
+                ))
+        })?;
+        // RFC 2428 §3: the data connection goes to the control connection's
+        // server address.
+        let (_, peer) = control_addrs(w)?;
+        connect_passive(w, SocketAddr::new(peer.ip(), port), &reply).await
+    })
+}
+
+async fn active(w: &mut World, extended: bool) -> StepResult {
+    let (local, peer) = control_addrs(w)?;
+    let (channel, addr) = DataChannel::listen(local.ip(), peer.ip(), &w.transcript).await?;
+    let line = if extended {
+        format!("EPRT {}", data::eprt_argument(addr))
+    } else {
+        let arg = data::port_argument(addr)
+            .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
+        format!("PORT {arg}")
+    };
+    let reply = command(w, "", line.as_bytes()).await?;
+    check_status(&reply, &["200".into()], &format!("to \"{line}\""))?;
+    w.state::<FtpState>().data = Some(channel);
+    Ok(())
+}
+
+#[when(regex = r"^the client enters active mode$")]
+async fn enters_active(w: &mut World) -> StepResult {
+    step!(w, active(w, false).await)
+}
+
+#[when(regex = r"^the client enters extended active mode$")]
+async fn enters_eprt(w: &mut World) -> StepResult {
+    step!(w, active(w, true).await)
+}
+
+#[when(
+    regex = r#"^the client sends "(.*)" after a PORT command for a port where nothing listens$"#
+)]
+async fn port_to_nothing(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let line = payload(w, &text)?;
+        let (local, _) = control_addrs(w)?;
+        let addr = {
+            let l = TcpListener::bind(SocketAddr::new(local.ip(), 0))
+                .await
+                .map_err(|e| Failure::harness(format!("bind a probe port: {e}")))?;
+            l.local_addr()
+                .map_err(|e| Failure::harness(e.to_string()))?
+            // dropped here: nothing listens at `addr` any more
+        };
+        let arg = data::port_argument(addr)
+            .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
+        let reply = command(w, "", format!("PORT {arg}").as_bytes()).await?;
+        // Most servers accept the address (200) and fail on the transfer
+        // command; some (pyftpdlib) connect at once and answer PORT itself
+        // with 425. Either way the 425 is what the Then step checks.
+        if reply.status == "425" {
+            return Ok(());
+        }
+        check_status(&reply, &["200".into(), "425".into()], "to PORT")?;
+        command(w, "", &line).await.map(|_| ())
+    })
+}
+
+// ---- transfers ----------------------------------------------------------------
+
+/// What the client does on the data connection of a transfer.
+enum Exchange {
+    /// Read everything until the server closes it (RETR, LIST…).
+    Read,
+    /// Send these bytes, then close (STOR, APPE).
+    Send(Vec<u8>),
+}
+
+/// Sends a transfer command. On a preliminary 1xx reply the data connection
+/// is opened and the exchange runs on it; then the completion reply is read.
+/// Any other first reply is kept as the last reply (a 550, a 425…).
+async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult {
+    let channel = w.state::<FtpState>().data.take();
+    w.state::<FtpState>().received = None;
+    let first = command(w, "", line).await?;
+    if first.class() != Some('1') {
+        return Ok(());
+    }
+    // RFC 959 §5.4: RETR, STOR, LIST… → 125 or 150, then 226 or 250.
+    check_status(
+        &first,
+        &["125".into(), "150".into()],
+        "as the preliminary reply of a transfer",
+    )?;
+    let channel = channel.ok_or_else(|| {
+        Failure::harness("the scenario transfers data without setting up a data connection")
+    })?;
+    let what = String::from_utf8_lossy(line).into_owned();
+    let mut conn = channel
+        .open(&w.transcript, w.step_timeout)
+        .await
+        .map_err(|e| {
+            Failure::conformance(format!(
+                "the data connection did not open after \"{what}\": {e}"
+            ))
+            .expected("the server connects to the client's PORT/EPRT address (RFC 959 §3.2)")
+        })?;
+    let received = match exchange {
+        Exchange::Read => Some(read_all(&mut conn).await?),
+        Exchange::Send(bytes) => {
+            send_data(&mut conn, &bytes).await?;
+            None
+        }
+    };
+    drop(conn);
+    w.state::<FtpState>().received = received;
+    let s = w.session("")?;
+    let expected = format!(
+        "the completion reply (226 or 250, RFC 959 §5.4) after the data connection of \"{what}\" closed"
+    );
+    let reply = s.reader.read(&mut s.conn).await.map_err(|e| match e {
+        crate::wire::WireError::Timeout {
+            waited, partial, ..
+        } if partial.is_empty() => Failure::conformance(format!(
+            "the server sent no completion reply within {} after the transfer of \"{what}\"",
+            humantime::format_duration(waited)
+        ))
+        .expected(expected.clone())
+        .got("nothing on the control connection"),
+        e => Failure::from(e).expected(expected.clone()),
+    })?;
+    s.last_reply = Some(reply);
+    Ok(())
+}
+
+async fn read_all(conn: &mut Conn) -> Result<Vec<u8>, Failure> {
+    conn.read_to_close(
+        data::MAX_DATA,
+        "the end of the data (the server closes the data connection)",
+    )
+    .await
+    .map_err(|e| {
+        Failure::from(e).expected(
+            "the data followed by the server closing the data connection (RFC 959 §3.4.1, stream mode)",
+        )
+    })
+}
+
+async fn send_data(conn: &mut Conn, bytes: &[u8]) -> StepResult {
+    conn.send(bytes).await?;
+    // The end of the file is the close of the connection (stream mode).
+    conn.shutdown_write().await?;
+    // Wait for the server's side to close too, so that its completion reply
+    // refers to the whole file.
+    let _ = conn.wait_for_close(1024).await;
+    Ok(())
+}
+
+#[when(regex = r#"^the client sends "(.*)" over the data connection$"#)]
+async fn sends_over_data(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let line = payload(w, &text)?;
+        transfer(w, &line, Exchange::Read).await
+    })
+}
+
+/// Registers commands that undo what the scenario created, run after it in a
+/// fresh logged-in session.
+pub fn register_cleanup(w: &mut World, commands: Vec<String>) -> StepResult {
+    let acct = account(w)?;
+    let transcript = w.transcript.clone();
+    let timeout = w.step_timeout;
+    w.cleanups.push(Box::pin(async move {
+        let _ = cleanup(acct, transcript, timeout, commands).await;
+    }));
+    Ok(())
+}
+
+async fn cleanup(
+    acct: Account,
+    transcript: Transcript,
+    timeout: Duration,
+    commands: Vec<String>,
+) -> Result<(), crate::wire::WireError> {
+    let mut conn = Conn::connect(acct.address, "ftp cleanup", &transcript, timeout).await?;
+    let frame = |line: String| {
+        let mut v = line.into_bytes();
+        v.extend_from_slice(b"\r\n");
+        v
+    };
+    wire::read_reply(&mut conn).await?;
+    for line in [
+        format!("USER {}", acct.user),
+        format!("PASS {}", acct.password),
+    ]
+    .into_iter()
+    .chain(commands)
+    .chain(["QUIT".to_string()])
+    {
+        conn.send(&frame(line)).await?;
+        wire::read_reply(&mut conn).await?;
+    }
+    Ok(())
+}
+
+async fn store(w: &mut World, verb: &str, name: &str, bytes: Vec<u8>) -> StepResult {
+    register_cleanup(w, vec![format!("DELE {name}")])?;
+    let line = format!("{verb} {name}");
+    transfer(w, line.as_bytes(), Exchange::Send(bytes)).await
+}
+
+#[when(regex = r#"^the client stores "(.*)" with the bytes "(.*)"$"#)]
+async fn stores_bytes(w: &mut World, name: String, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        store(w, "STOR", &name, bytes).await
+    })
+}
+
+#[when(regex = r#"^the client stores "(.*)" with the fixture file "(.*)"$"#)]
+async fn stores_fixture(w: &mut World, name: String, fixture: String) -> StepResult {
+    step!(w, {
+        let bytes = fixture_bytes(&fixture)?.to_vec();
+        store(w, "STOR", &name, bytes).await
+    })
+}
+
+#[when(regex = r#"^the client appends the bytes "(.*)" to "(.*)"$"#)]
+async fn appends_bytes(w: &mut World, text: String, name: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        store(w, "APPE", &name, bytes).await
+    })
+}
+
+#[when(regex = r#"^the scenario will remove the directory "(.*)" afterwards$"#)]
+async fn will_remove_dir(w: &mut World, name: String) -> StepResult {
+    step!(w, register_cleanup(w, vec![format!("RMD {name}")]))
+}
+
+#[when(regex = r#"^the scenario will remove the file "(.*)" afterwards$"#)]
+async fn will_remove_file(w: &mut World, name: String) -> StepResult {
+    step!(w, register_cleanup(w, vec![format!("DELE {name}")]))
+}
+
+#[then(regex = r"^the transfer is refused with (\d{3})$")]
+async fn transfer_refused(w: &mut World, code: String) -> StepResult {
+    step!(w, {
+        // RFC 959 §5.4 allows 425 either instead of the preliminary reply or
+        // after it (125/150 → 425): both are accepted.
+        let mut reply = last_reply(w, "")?;
+        if reply.class() == Some('1') {
+            reply = next_reply(w, "").await?;
+        }
+        check_status(&reply, &[code], "when the data connection cannot be opened")
+    })
+}
+
+// ---- what came over the data connection ------------------------------------------
+
+pub fn fixture_bytes(name: &str) -> Result<&'static [u8], Failure> {
+    crate::fixtures::ftp::file(name).ok_or_else(|| {
+        Failure::harness(format!("\"{name}\" is not a file of the FTP fixture tree"))
+    })
+}
+
+pub fn received(w: &mut World) -> Result<Vec<u8>, Failure> {
+    w.state::<FtpState>().received.clone().ok_or_else(|| {
+        Failure::harness("the scenario checks the data received, but no transfer brought any")
+    })
+}
+
+/// LF → CRLF, a CR already before the LF kept (the NVT-ASCII form).
+pub fn crlf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut prev = 0u8;
+    for &b in bytes {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
+pub fn compare_data(got: &[u8], expected: &[u8], what: &str) -> StepResult {
+    if got == expected {
+        return Ok(());
+    }
+    let at = expected
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(expected.len().min(got.len()));
+    Err(Failure::conformance(format!(
+        "the data received differs from {what} (first difference at byte {at})"
+    ))
+    .expected(format!(
+        "\"{}\" ({} bytes)",
+        escape_short(expected, 200),
+        expected.len()
+    ))
+    .got(format!(
+        "\"{}\" ({} bytes)",
+        escape_short(got, 200),
+        got.len()
+    )))
+}
+
+#[then(regex = r#"^the data received is the fixture file "(.*)"$"#)]
+async fn data_is_fixture(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let expected = fixture_bytes(&name)?;
+        compare_data(&received(w)?, expected, &format!("the fixture file {name}"))
+    })
+}
+
+#[then(regex = r#"^the data received is the fixture file "(.*)" with CRLF line endings$"#)]
+async fn data_is_fixture_crlf(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let expected = crlf(fixture_bytes(&name)?);
+        compare_data(
+            &received(w)?,
+            &expected,
+            &format!("the fixture file {name} in NVT-ASCII (CRLF line endings)"),
+        )
+    })
+}
+
+#[then(regex = r#"^the data received is exactly "(.*)"$"#)]
+async fn data_is_exactly(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let expected = payload(w, &text)?;
+        compare_data(&received(w)?, &expected, "the expected bytes")
+    })
+}
+
+fn listing_lines(data: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(data)
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Whether a listing line (LIST, NLST or MLSD) is the entry for `name`.
+fn names(line: &str, name: &str) -> bool {
+    line == name || line.ends_with(&format!(" {name}")) || line.ends_with(&format!("/{name}"))
+}
+
+#[then(regex = r#"^the listing names "(.*)"$"#)]
+async fn listing_names(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let data = received(w)?;
+        let lines = listing_lines(&data);
+        if lines.iter().any(|l| names(l, &name)) {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("the listing has no entry for \"{name}\""))
+                    .expected(format!("a line for \"{name}\""))
+                    .got(format!("\"{}\"", escape_short(&data, 400))),
+            )
+        }
+    })
+}
+
+#[then(regex = r#"^every line of the data received ends with CRLF$"#)]
+async fn data_lines_crlf(w: &mut World) -> StepResult {
+    step!(w, {
+        let data = received(w)?;
+        if data.is_empty() {
+            return Err(Failure::conformance("the listing is empty")
+                .expected("at least one line ending in CRLF")
+                .got("no data"));
+        }
+        let ok = data.ends_with(b"\r\n")
+            && data
+                .iter()
+                .enumerate()
+                .all(|(i, b)| *b != b'\n' || (i > 0 && data[i - 1] == b'\r'));
+        if ok {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "a line of the listing does not end with CRLF (RFC 959 §3.1.1.1: ASCII lines end in CRLF)",
+            )
+            .expected("every line ends with \\r\\n")
+            .got(format!("\"{}\"", escape_short(&data, 400))))
+        }
+    })
+}
+
+/// The facts of the MLSD entry named `name`: `type=file;size=12; name`.
+fn mlsd_facts(data: &[u8], name: &str) -> Option<Vec<(String, String)>> {
+    listing_lines(data).into_iter().find_map(|line| {
+        let (facts, n) = line.split_once(' ')?;
+        if n != name {
+            return None;
+        }
+        Some(
+            facts
+                .split(';')
+                .filter(|f| !f.is_empty())
+                .filter_map(|f| {
+                    let (k, v) = f.split_once('=')?;
+                    Some((k.to_ascii_lowercase(), v.to_string()))
+                })
+                .collect(),
+        )
+    })
+}
+
+#[then(regex = r#"^the MLSD entry for "(.*)" has type "(.*)"(?: and the fixture file's size)?$"#)]
+async fn mlsd_entry(w: &mut World, name: String, kind: String) -> StepResult {
+    step!(w, {
+        let data = received(w)?;
+        let facts = mlsd_facts(&data, &name).ok_or_else(|| {
+            Failure::conformance(format!(
+                "no MLSD entry \"facts SP {name}\" (RFC 3659 §7.2: fact=value;… then a space and the name)"
+            ))
+            .expected(format!("a line \"type={kind};…; {name}\""))
+            .got(format!("\"{}\"", escape_short(&data, 400)))
+        })?;
+        let get = |k: &str| facts.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
+        let got_type = get("type").unwrap_or_default();
+        if !got_type.eq_ignore_ascii_case(&kind) {
+            return Err(Failure::conformance(format!(
+                "the MLSD entry for \"{name}\" has the wrong type fact"
+            ))
+            .expected(format!("type={kind}"))
+            .got(format!("type={got_type}")));
+        }
+        if kind == "file" {
+            if let Some(expected) = crate::fixtures::ftp::file(&name) {
+                let size = get("size").unwrap_or_default();
+                if size != expected.len().to_string() {
+                    return Err(Failure::conformance(format!(
+                        "the MLSD size fact of \"{name}\" is not the file's size (RFC 3659 §7.5.5)"
+                    ))
+                    .expected(format!("size={}", expected.len()))
+                    .got(format!("size={size}")));
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+// ---- control-connection checks --------------------------------------------------
+
+#[then(regex = r#"^the server replies 213 with the size of the fixture file "(.*)"$"#)]
+async fn size_reply(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        check_status(&reply, &["213".into()], "to SIZE")?;
+        let expected = fixture_bytes(&name)?.len().to_string();
+        let got = reply.text().get(4..).unwrap_or_default().trim().to_string();
+        if got == expected {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "SIZE does not report the file's size in TYPE I (RFC 3659 §4)",
+            )
+            .expected(format!("213 {expected}"))
+            .got(reply.text()))
+        }
+    })
+}
+
+#[then(regex = r"^the server replies 213 with a time-val$")]
+async fn mdtm_reply(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        check_status(&reply, &["213".into()], "to MDTM")?;
+        let text = reply.text();
+        let value = text.get(4..).unwrap_or_default().trim();
+        let (main, frac) = value.split_once('.').unwrap_or((value, "0"));
+        let ok = main.len() == 14
+            && main.bytes().all(|b| b.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && plausible_time(main);
+        if ok {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("the MDTM reply is not a time-val (RFC 3659 §2.3)")
+                    .expected("213 YYYYMMDDHHMMSS[.sss], in UTC")
+                    .got(text),
+            )
+        }
+    })
+}
+
+fn plausible_time(v: &str) -> bool {
+    let n = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(99);
+    (1..=12).contains(&n(4..6))
+        && (1..=31).contains(&n(6..8))
+        && n(8..10) < 24
+        && n(10..12) < 60
+        && n(12..14) < 61
+}
+
+#[then(regex = r"^the reply is a multi-line reply in the RFC 959 format$")]
+async fn multiline_format(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let first = reply
+            .lines
+            .first()
+            .map(|l| l.bytes.clone())
+            .unwrap_or_default();
+        let ok = reply.lines.len() >= 2 && first.get(3) == Some(&b'-');
+        if ok {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "expected a multi-line reply: \"NNN-\" on the first line, \"NNN \" on the last (RFC 959 §4.2)",
+            )
+            .expected("NNN-text … NNN text")
+            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 300))))
+        }
+    })
+}
+
+#[then(regex = r"^every line of the reply ends with CRLF$")]
+async fn reply_lines_crlf(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        match reply.lines.iter().position(|l| l.end != crate::wire::Terminator::CrLf) {
+            None => Ok(()),
+            Some(i) => Err(Failure::conformance(
+                "a reply line ends with a bare LF (RFC 959 §4.2: replies are Telnet lines ending in CRLF)",
+            )
+            .expected("\\r\\n after every line")
+            .got(format!("line {} \"{}\" ended with \\n", i + 1, reply.lines[i].text()))),
+        }
+    })
+}
+
+#[then(regex = r"^every line between the first and the last starts with a space$")]
+async fn feature_lines(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let n = reply.lines.len();
+        let bad = reply
+            .lines
+            .iter()
+            .enumerate()
+            .find(|(i, l)| *i > 0 && *i + 1 < n && l.bytes.first() != Some(&b' '));
+        match bad {
+            None if n >= 2 => Ok(()),
+            None => Err(Failure::conformance(
+                "FEAT must answer with a multi-line 211 reply (RFC 2389 §3.2)",
+            )
+            .expected("211-… / features / 211 End")
+            .got(reply.text())),
+            Some((_, l)) => Err(Failure::conformance(
+                "a feature line does not start with a space (RFC 2389 §3.2)",
+            )
+            .expected("\" FEATURE\"")
+            .got(format!("\"{}\"", l.text()))),
+        }
+    })
+}
+
+async fn pwd(w: &mut World) -> Result<String, Failure> {
+    let reply = command(w, "", b"PWD").await?;
+    check_status(&reply, &["257".into()], "to PWD")?;
+    wire::parse_257(&reply.text()).ok_or_else(|| {
+        Failure::conformance("the 257 reply does not quote the directory")
+            .expected("257 \"<directory>\" … (RFC 959 Appendix II)")
+            .got(reply.text())
+    })
+}
+
+fn home(w: &mut World) -> Result<String, Failure> {
+    w.state::<FtpState>()
+        .home
+        .clone()
+        .ok_or_else(|| Failure::harness("the scenario checks directories before logging in"))
+}
+
+fn join(home: &str, sub: &str) -> String {
+    if sub.is_empty() {
+        home.to_string()
+    } else {
+        format!("{}/{sub}", home.trim_end_matches('/'))
+    }
+}
+
+async fn check_cwd(w: &mut World, sub: &str) -> StepResult {
+    let want = join(&home(w)?, sub);
+    let got = pwd(w).await?;
+    if got == want {
+        Ok(())
+    } else {
+        Err(
+            Failure::conformance("PWD names another directory than expected")
+                .expected(format!("257 \"{want}\""))
+                .got(format!("257 \"{got}\"")),
+        )
+    }
+}
+
+#[then(regex = r"^the current directory is the login directory$")]
+async fn cwd_is_home(w: &mut World) -> StepResult {
+    step!(w, check_cwd(w, "").await)
+}
+
+#[then(regex = r#"^the current directory is "(.*)" under the login directory$"#)]
+async fn cwd_is_under_home(w: &mut World, sub: String) -> StepResult {
+    step!(w, check_cwd(w, &sub).await)
+}
+
+// ---- security (RFC 2577) ------------------------------------------------------------
+
+/// A third party's address on this machine: 127.0.0.2 when the client uses
+/// 127.0.0.1 (all of 127/8 is loopback on Linux).
+fn third_party_ip(local: IpAddr) -> Option<IpAddr> {
+    match local {
+        IpAddr::V4(ip) if ip.is_loopback() => {
+            let [a, b, c, d] = ip.octets();
+            Some(IpAddr::V4(Ipv4Addr::new(
+                a,
+                b,
+                c,
+                if d == 2 { 3 } else { 2 },
+            )))
+        }
+        _ => None,
+    }
+}
+
+#[when(regex = r"^the client sends (PORT|EPRT) for a listener at a third party's address$")]
+async fn port_third_party(w: &mut World, verb: String) -> StepResult {
+    step!(w, {
+        let (local, _) = control_addrs(w)?;
+        let ip = third_party_ip(local.ip()).ok_or_else(|| {
+            Failure::skip("the bounce check needs a loopback IPv4 control connection (it listens at 127.0.0.2)")
+        })?;
+        let listener = TcpListener::bind(SocketAddr::new(ip, 0))
+            .await
+            .map_err(|e| Failure::harness(format!("listen at {ip}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Failure::harness(e.to_string()))?;
+        w.transcript.event(
+            "third party",
+            format!("listening on {addr}, standing in for another host"),
+        );
+        w.state::<FtpState>().third_party = Some(listener);
+        let line = if verb == "PORT" {
+            format!("PORT {}", data::port_argument(addr).unwrap_or_default())
+        } else {
+            format!("EPRT {}", data::eprt_argument(addr))
+        };
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+#[then(regex = r"^the server refuses the third party's address and never connects to it$")]
+async fn refuses_third_party(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let sent = String::from_utf8_lossy(&w.session("")?.sent).into_owned();
+        // RFC 2577 §3 names no reply code: any refusal (4xx or 5xx) will do;
+        // vsftpd says 500, pyftpdlib 501, the reference server 504.
+        if !matches!(reply.class(), Some('4') | Some('5')) {
+            return Err(Failure::conformance(
+                "the server accepted a data address that is not the client's (the FTP bounce attack, RFC 2577 §3)",
+            )
+            .expected(format!("a 4xx or 5xx refusal of \"{sent}\""))
+            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))));
+        }
+        // Even after refusing, the server must not connect there on the next
+        // transfer command. (Some servers answer 150 and then wait for a data
+        // connection that never comes; the reply after it is not needed.)
+        command(w, "", b"LIST").await?;
+        let listener = w
+            .state::<FtpState>()
+            .third_party
+            .take()
+            .ok_or_else(|| Failure::harness("no third-party listener"))?;
+        match tokio::time::timeout(Duration::from_millis(500), listener.accept()).await {
+            Ok(Ok((_, from))) => Err(Failure::conformance(
+                "the server opened a data connection to the third party's address (RFC 2577 §3)",
+            )
+            .expected("no connection to the third party")
+            .got(format!("a connection from {from}"))),
+            _ => Ok(()),
+        }
+    })
+}
+
+#[given(regex = r#"^the server announces "(.*)" in its FEAT reply$"#)]
+async fn announces(w: &mut World, feature: String) -> StepResult {
+    step!(w, {
+        // RFC 2389 §3: the extensions a server has are listed in FEAT; a
+        // scenario about an optional extension is skipped if it is absent.
+        let reply = command(w, "", b"FEAT").await?;
+        if reply.status != "211" {
+            return Err(Failure::skip(format!(
+                "the server does not answer FEAT with 211, so it announces no \"{feature}\""
+            )));
+        }
+        let listed = reply.lines.iter().skip(1).any(|l| {
+            l.text()
+                .trim()
+                .to_ascii_uppercase()
+                .split_whitespace()
+                .next()
+                == Some(feature.to_ascii_uppercase().as_str())
+        });
+        if listed {
+            Ok(())
+        } else {
+            Err(Failure::skip(format!(
+                "the server does not list {feature} in FEAT (an optional extension)"
+            )))
+        }
+    })
+}
+
+#[when(regex = r"^the client fails to log in (\d+) times with a wrong password$")]
+async fn fails_logins(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let user = w.expand("USER ${ftp.user}")?;
+        let pass = w.expand("PASS ${ftp.password}")?;
+        let wrong = format!("{pass}-wrong");
+        let mut closed = false;
+        let mut made = 0;
+        for _ in 0..n {
+            let r = match command(w, "", user.as_bytes()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            };
+            if r.status == "421" {
+                closed = true;
+                break;
+            }
+            made += 1;
+            match command(w, "", wrong.as_bytes()).await {
+                Ok(r) if r.status == "421" => {
+                    closed = true;
+                    break;
+                }
+                Ok(r) => check_status(&r, &["530".into()], "to PASS with a wrong password")?,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        if !closed {
+            closed = w.session("")?.conn.at_eof();
+        }
+        w.state::<FtpState>().failed_logins = Some((made, closed));
+        Ok(())
+    })
+}
+
+#[then(regex = r"^the server has closed the connection after at most (\d+) failed logins$")]
+async fn closed_after_failures(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let (made, closed) = w
+            .state::<FtpState>()
+            .failed_logins
+            .ok_or_else(|| Failure::harness("no failed logins were made"))?;
+        if closed && made <= n {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the server keeps accepting passwords after repeated failures (RFC 2577 §4: close the control connection after a small number of attempts, 3-5)",
+            )
+            .expected(format!("421 or a closed connection within {n} failed logins"))
+            .got(format!("{made} failed logins, connection still open")))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_conversion_and_listing_names() {
+        assert_eq!(crlf(b"a\nb\r\nc"), b"a\r\nb\r\nc");
+        assert!(names(
+            "-rw-r--r-- 1 ftp ftp 12 Jan 1 2024 hello.txt",
+            "hello.txt"
+        ));
+        assert!(names("type=file;size=1; hello.txt", "hello.txt"));
+        assert!(!names(
+            "-rw-r--r-- 1 ftp ftp 12 Jan 1 2024 xhello.txt",
+            "hello.txt"
+        ));
+        let facts = mlsd_facts(b"Type=file;Size=5; a b\r\n", "a b").unwrap();
+        assert_eq!(facts[1], ("size".into(), "5".into()));
+        assert!(plausible_time("20240229235960"));
+        assert!(!plausible_time("20241329000000"));
+    }
+}

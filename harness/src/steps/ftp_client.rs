@@ -1,0 +1,254 @@
+//! FTP through a real client library, suppaftp (tokio, no TLS): what a user's
+//! program does — log in, list, upload and download in passive and active
+//! mode, in binary and ASCII. Its control connection goes through a
+//! recording relay, so the transcript shows it (`suppaftp#1`); what the
+//! library did is noted as events under `suppaftp`.
+
+use cucumber::{given, then, when};
+use suppaftp::tokio::AsyncFtpStream;
+use suppaftp::types::{FileType, FormatControl};
+use suppaftp::{ActivePeerCheck, Mode};
+use tokio::io::AsyncReadExt;
+use tokio::sync::Mutex;
+
+use super::ftp::{account, crlf, fixture_bytes, register_cleanup, FtpState};
+use super::text::payload;
+use super::{Failure, StepResult, World};
+use crate::step;
+use crate::wire::ftp::data::MAX_DATA;
+use crate::wire::relay::Relay;
+
+const NAME: &str = "suppaftp";
+
+/// The logged-in client, and the relay its control connection goes through.
+#[derive(Default)]
+struct Client {
+    ftp: Option<Mutex<AsyncFtpStream>>,
+    _relay: Option<Relay>,
+}
+
+fn lib_failure(what: &str, e: suppaftp::FtpError) -> Failure {
+    Failure::conformance(format!("suppaftp could not {what}: {e}"))
+}
+
+fn note(w: &World, what: impl Into<String>) {
+    w.transcript.event(NAME, what);
+}
+
+async fn with_client<T>(
+    w: &mut World,
+    f: impl for<'a> FnOnce(&'a mut AsyncFtpStream) -> futures::future::BoxFuture<'a, Result<T, Failure>>,
+) -> Result<T, Failure> {
+    let client = w
+        .state::<Client>()
+        .ftp
+        .as_ref()
+        .ok_or_else(|| Failure::harness("the scenario uses suppaftp before logging it in"))?;
+    let mut guard = client.lock().await;
+    f(&mut guard).await
+}
+
+#[given(regex = r"^a suppaftp client logged in as the profile's user$")]
+async fn suppaftp_logged_in(w: &mut World) -> StepResult {
+    step!(w, {
+        let acct = account(w)?;
+        let relay = Relay::start(acct.address, &w.transcript, NAME)
+            .await
+            .map_err(|e| Failure::harness(format!("start the recording relay: {e}")))?;
+        note(
+            w,
+            format!(
+                "connect to {} through the relay {}",
+                acct.address, relay.addr
+            ),
+        );
+        let mut ftp = AsyncFtpStream::connect_timeout(relay.addr, w.step_timeout)
+            .await
+            .map_err(|e| lib_failure("connect and read the greeting", e))?;
+        // The control connection's peer is the relay; active-mode data
+        // connections must come from the server itself.
+        ftp.set_active_peer_check(ActivePeerCheck::Allow(vec![acct.address.ip()]));
+        note(w, format!("USER {} / PASS ****", acct.user));
+        ftp.login(acct.user.as_str(), acct.password.as_str())
+            .await
+            .map_err(|e| lib_failure("log in with the profile's user", e))?;
+        note(w, "logged in");
+        *w.state::<Client>() = Client {
+            ftp: Some(Mutex::new(ftp)),
+            _relay: Some(relay),
+        };
+        Ok(())
+    })
+}
+
+#[when(regex = r"^suppaftp uses (passive|active) mode$")]
+async fn suppaftp_mode(w: &mut World, mode: String) -> StepResult {
+    step!(w, {
+        let timeout = w.step_timeout;
+        let slot = &mut w.state::<Client>().ftp;
+        let ftp = slot
+            .take()
+            .ok_or_else(|| Failure::harness("the scenario uses suppaftp before logging it in"))?
+            .into_inner();
+        let ftp = if mode == "active" {
+            ftp.active_mode(timeout)
+        } else {
+            let mut ftp = ftp;
+            ftp.set_mode(Mode::Passive);
+            ftp
+        };
+        *slot = Some(Mutex::new(ftp));
+        note(w, format!("{mode} mode"));
+        Ok(())
+    })
+}
+
+#[when(regex = r"^suppaftp uses (binary|ASCII) type$")]
+async fn suppaftp_type(w: &mut World, kind: String) -> StepResult {
+    step!(w, {
+        let t = if kind == "ASCII" {
+            FileType::Ascii(FormatControl::Default)
+        } else {
+            FileType::Binary
+        };
+        note(w, format!("TYPE {kind}"));
+        with_client(w, |ftp| {
+            Box::pin(async move {
+                ftp.transfer_type(t)
+                    .await
+                    .map_err(|e| lib_failure("set the transfer type", e))
+            })
+        })
+        .await
+    })
+}
+
+#[when(regex = r#"^suppaftp downloads "(.*)"$"#)]
+async fn suppaftp_downloads(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let n = name.clone();
+        let bytes = with_client(w, |ftp| {
+            Box::pin(async move {
+                let mut stream = ftp
+                    .retr_as_stream(&n)
+                    .await
+                    .map_err(|e| lib_failure(&format!("start RETR {n}"), e))?;
+                let mut buf = Vec::new();
+                (&mut stream)
+                    .take(MAX_DATA as u64)
+                    .read_to_end(&mut buf)
+                    .await
+                    .map_err(|e| {
+                        Failure::conformance(format!("reading the data of {n} failed: {e}"))
+                    })?;
+                stream.finish().await.map_err(|e| {
+                    lib_failure(&format!("finish RETR {n} (the completion reply)"), e)
+                })?;
+                Ok(buf)
+            })
+        })
+        .await?;
+        note(
+            w,
+            format!("RETR {name}: {} bytes, transfer complete", bytes.len()),
+        );
+        w.state::<FtpState>().received = Some(bytes);
+        Ok(())
+    })
+}
+
+async fn upload(w: &mut World, name: String, bytes: Vec<u8>) -> StepResult {
+    register_cleanup(w, vec![format!("DELE {name}")])?;
+    let n = name.clone();
+    let sent = with_client(w, |ftp| {
+        Box::pin(async move {
+            let mut reader = std::io::Cursor::new(bytes);
+            ftp.put_file(&n, &mut reader)
+                .await
+                .map_err(|e| lib_failure(&format!("STOR {n}"), e))
+        })
+    })
+    .await?;
+    note(
+        w,
+        format!("STOR {name}: {sent} bytes sent, transfer complete"),
+    );
+    Ok(())
+}
+
+#[when(regex = r#"^suppaftp uploads "(.*)" with the fixture file "(.*)"$"#)]
+async fn suppaftp_uploads_fixture(w: &mut World, name: String, fixture: String) -> StepResult {
+    step!(w, {
+        let bytes = fixture_bytes(&fixture)?.to_vec();
+        upload(w, name, bytes).await
+    })
+}
+
+#[when(regex = r#"^suppaftp uploads "(.*)" with the bytes "(.*)"$"#)]
+async fn suppaftp_uploads_bytes(w: &mut World, name: String, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        upload(w, name, bytes).await
+    })
+}
+
+#[when(regex = r"^suppaftp lists the current directory$")]
+async fn suppaftp_lists(w: &mut World) -> StepResult {
+    step!(w, {
+        let lines = with_client(w, |ftp| {
+            Box::pin(async move { ftp.list(None).await.map_err(|e| lib_failure("LIST", e)) })
+        })
+        .await?;
+        note(w, format!("LIST: {} lines", lines.len()));
+        let mut data = Vec::new();
+        for l in lines {
+            data.extend_from_slice(l.as_bytes());
+            data.extend_from_slice(b"\r\n");
+        }
+        w.state::<FtpState>().received = Some(data);
+        Ok(())
+    })
+}
+
+#[then(regex = r#"^suppaftp reports the size of "(.*)" as the fixture file "(.*)"'s$"#)]
+async fn suppaftp_size(w: &mut World, name: String, fixture: String) -> StepResult {
+    step!(w, {
+        let expected = fixture_bytes(&fixture)?.len();
+        let n = name.clone();
+        let got = with_client(w, |ftp| {
+            Box::pin(async move { ftp.size(&n).await.map_err(|e| lib_failure("SIZE", e)) })
+        })
+        .await?;
+        note(w, format!("SIZE {name}: {got}"));
+        if got == expected {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("SIZE of the uploaded file differs from what was uploaded")
+                    .expected(expected.to_string())
+                    .got(got.to_string()),
+            )
+        }
+    })
+}
+
+#[then(regex = r#"^the data received is "(.*)" with CRLF line endings$"#)]
+async fn data_is_crlf(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let expected = crlf(&payload(w, &text)?);
+        let got = super::ftp::received(w)?;
+        super::ftp::compare_data(&got, &expected, "the text in NVT-ASCII (CRLF line endings)")
+    })
+}
+
+#[then(regex = r"^suppaftp quits cleanly$")]
+async fn suppaftp_quits(w: &mut World) -> StepResult {
+    step!(w, {
+        with_client(w, |ftp| {
+            Box::pin(async move { ftp.quit().await.map_err(|e| lib_failure("QUIT", e)) })
+        })
+        .await?;
+        note(w, "QUIT: 221");
+        Ok(())
+    })
+}

@@ -1,0 +1,241 @@
+//! Checks on one HTTP response, shared by the raw-wire and library steps.
+
+use crate::fixtures;
+use crate::report::transcript::escape_short;
+use crate::steps::{Failure, StepResult};
+use crate::wire::http::{Framing, Response};
+
+fn head_text(r: &Response) -> String {
+    escape_short(r.to_reply().text().as_bytes(), 400)
+}
+
+pub fn has_header(r: &Response, name: &str) -> StepResult {
+    if r.field(name).is_some() {
+        return Ok(());
+    }
+    Err(
+        Failure::conformance(format!("the response has no {name} header"))
+            .expected(format!("the header field {name}"))
+            .got(format!("\"{}\"", head_text(r))),
+    )
+}
+
+pub fn header_value(r: &Response, name: &str, how: &str, want: &str) -> StepResult {
+    has_header(r, name)?;
+    let got = r.field(name).unwrap_or_default();
+    let ok = match how {
+        "is" => got == want,
+        "contains" => got
+            .to_ascii_lowercase()
+            .contains(&want.to_ascii_lowercase()),
+        "ends with" => got.ends_with(want),
+        // A comma-separated list that has the token (case-insensitive).
+        _ => got.split(',').any(|t| t.trim().eq_ignore_ascii_case(want)),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(
+        Failure::conformance(format!("unexpected {name} header value"))
+            .expected(format!("{name} that {how} \"{want}\""))
+            .got(format!("{name}: {got}")),
+    )
+}
+
+/// RFC 9110 §5.6.7: a sender MUST generate HTTP-date as IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub fn http_date(r: &Response, name: &str) -> StepResult {
+    has_header(r, name)?;
+    let got = r.field(name).unwrap_or_default();
+    let shape = regex::Regex::new(
+        r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$",
+    )
+    .map_err(|e| Failure::harness(e.to_string()))?;
+    if shape.is_match(&got) && httpdate::parse_http_date(&got).is_ok() {
+        return Ok(());
+    }
+    Err(
+        Failure::conformance(format!("{name} is not an IMF-fixdate"))
+            .expected("an IMF-fixdate such as \"Sun, 06 Nov 1994 08:49:37 GMT\" (RFC 9110 §5.6.7)")
+            .got(format!("{name}: {got}")),
+    )
+}
+
+/// The date in `name` differs from this machine's clock by at most `secs`.
+pub fn date_near(r: &Response, name: &str, secs: u64) -> StepResult {
+    http_date(r, name)?;
+    let got = r.field(name).unwrap_or_default();
+    let when = httpdate::parse_http_date(&got)
+        .map_err(|e| Failure::conformance(format!("{name} \"{got}\": {e}")))?;
+    let now = std::time::SystemTime::now();
+    let skew = now
+        .duration_since(when)
+        .or_else(|_| when.duration_since(now))
+        .unwrap_or_default();
+    if skew.as_secs() <= secs {
+        return Ok(());
+    }
+    Err(Failure::conformance(format!(
+        "{name} is {}s away from the client's clock",
+        skew.as_secs()
+    ))
+    .expected(format!(
+        "within {secs}s of {}",
+        httpdate::fmt_http_date(now)
+    ))
+    .got(format!("{name}: {got}")))
+}
+
+pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
+    let want = fixtures::http::file(path)
+        .ok_or_else(|| Failure::harness(format!("\"{path}\" is not a fixture file")))?;
+    if r.body == want {
+        return Ok(());
+    }
+    let why = match want.iter().zip(&r.body).position(|(a, b)| a != b) {
+        Some(i) => format!("they differ first at byte {i}"),
+        None => format!(
+            "the body is {} bytes, the file {} bytes",
+            r.body.len(),
+            want.len()
+        ),
+    };
+    Err(Failure::conformance(format!(
+        "the response body is not the fixture file {path}: {why}"
+    ))
+    .expected(format!(
+        "the {} bytes of {path}: \"{}\"",
+        want.len(),
+        escape_short(want, 120)
+    ))
+    .got(format!(
+        "{} bytes ({}): \"{}\"",
+        r.body.len(),
+        framing(&r.framing),
+        escape_short(&r.body, 120)
+    )))
+}
+
+pub fn framing(f: &Framing) -> String {
+    match f {
+        Framing::NoBody => "no body by its status or method".into(),
+        Framing::Length(n) => format!("Content-Length: {n}"),
+        Framing::Chunked => "chunked".into(),
+        Framing::Close => "delimited by close".into(),
+    }
+}
+
+pub fn body_contains(body: &[u8], want: &[u8], should: bool) -> StepResult {
+    let found = !want.is_empty() && body.windows(want.len()).any(|w| w == want);
+    if found == should {
+        return Ok(());
+    }
+    Err(Failure::conformance(if should {
+        "the response body lacks the expected text"
+    } else {
+        "the response body has text it must not have"
+    })
+    .expected(format!(
+        "a body that {} \"{}\"",
+        if should {
+            "contains"
+        } else {
+            "does not contain"
+        },
+        escape_short(want, 100)
+    ))
+    .got(format!("\"{}\"", escape_short(body, 300))))
+}
+
+pub fn no_body(r: &Response) -> StepResult {
+    if r.body.is_empty() && matches!(r.framing, Framing::NoBody | Framing::Length(0)) {
+        return Ok(());
+    }
+    Err(
+        Failure::conformance("the response has a body where none is allowed")
+            .expected("no content")
+            .got(format!("{} ({} bytes)", framing(&r.framing), r.body.len())),
+    )
+}
+
+/// The syntax the reader tolerated but RFC 9112 forbids: bare LF, obs-fold,
+/// whitespace before a colon, Content-Length with Transfer-Encoding; and a
+/// version of 1.x.
+pub fn well_formed(r: &Response) -> StepResult {
+    let mut problems = r.problems.clone();
+    if !r.version.starts_with("HTTP/1.") {
+        problems.push(format!(
+            "the status line says {} to an HTTP/1.1 request",
+            r.version
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::conformance(format!("the response is not well-formed: {}", problems.join("; ")))
+        .expected("a status line, CRLF-terminated field lines \"name: value\" and an empty line (RFC 9112 §2.1)")
+        .got(format!("\"{}\"", head_text(r))))
+}
+
+/// RFC 6265 §4.1.1: `set-cookie-string = cookie-pair *( ";" SP cookie-av )`,
+/// `cookie-pair = cookie-name "=" cookie-value`, the name a token, the value
+/// cookie-octets, optionally in double quotes.
+pub fn set_cookie(r: &Response) -> StepResult {
+    has_header(r, "Set-Cookie")?;
+    for value in r.all("Set-Cookie") {
+        if let Err(why) = set_cookie_string(&value) {
+            return Err(Failure::conformance(format!("Set-Cookie does not follow RFC 6265 §4.1.1: {why}"))
+                .expected("Set-Cookie: name=value *( \"; \" attribute ), e.g. \"SID=31d4d96e407aad42; Path=/\"")
+                .got(format!("Set-Cookie: {value}")));
+        }
+    }
+    Ok(())
+}
+
+fn set_cookie_string(v: &str) -> Result<(), String> {
+    let mut parts = v.split(';');
+    let pair = parts.next().unwrap_or_default();
+    let (name, value) = pair.split_once('=').ok_or("the cookie-pair has no '='")?;
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!("the cookie-name \"{name}\" is not a token"));
+    }
+    let inner = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    // cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+    if let Some(c) = inner
+        .bytes()
+        .find(|b| !matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E))
+    {
+        return Err(format!("the cookie-value has the octet 0x{c:02x}"));
+    }
+    for av in parts {
+        if !av.starts_with(' ') || av.len() < 2 {
+            return Err(format!("the attribute \"{av}\" does not follow \"; \""));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn set_cookie_strings() {
+        for ok in [
+            "a=b",
+            "SID=31d4d96e407aad42; Path=/; HttpOnly",
+            "x=\"q\"",
+            "e=",
+        ] {
+            assert!(super::set_cookie_string(ok).is_ok(), "{ok}");
+        }
+        for bad in ["1678", "a b=c", "a=b c", "a=b;Path=/", "=b", "a=b;"] {
+            assert!(super::set_cookie_string(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Steps that drive reqwest, a client library a user's own program would
+//! use, through a recording relay (so the transcript shows its bytes and the
+//! connections it opened): keep-alive reuse, redirects, cookies, and
+//! conditional requests.
+
+use std::sync::{Arc, Mutex};
+
+use cucumber::{given, then, when};
+
+use super::checks;
+use crate::report::transcript::escape_short;
+use crate::step;
+use crate::steps::raw::address;
+use crate::steps::text::payload;
+use crate::steps::{Failure, StepResult, World};
+use crate::wire::http::{Framing, Response};
+use crate::wire::relay::Relay;
+
+struct Library {
+    client: reqwest::Client,
+    base: String,
+    relay: Relay,
+    /// `(status, location)` of each redirect the client followed.
+    redirects: Arc<Mutex<Vec<(u16, String)>>>,
+    last: Option<(Response, reqwest::Url)>,
+}
+
+#[derive(Default)]
+struct LibraryState(Option<Library>);
+
+fn library(w: &mut World) -> Result<&mut Library, Failure> {
+    w.state::<LibraryState>()
+        .0
+        .as_mut()
+        .ok_or_else(|| Failure::harness("the scenario uses the library client before creating it"))
+}
+
+fn last(w: &mut World) -> Result<(Response, reqwest::Url), Failure> {
+    library(w)?
+        .last
+        .clone()
+        .ok_or_else(|| Failure::harness("the scenario checks a library response before any"))
+}
+
+#[given(regex = r"^an HTTP client library \(reqwest\) for the target$")]
+async fn library_client(w: &mut World) -> StepResult {
+    step!(w, {
+        let target = address(w, "${http.address}")?;
+        let relay = Relay::start(target, &w.transcript, "reqwest")
+            .await
+            .map_err(|e| Failure::harness(format!("cannot start the recording relay: {e}")))?;
+        let redirects = Arc::new(Mutex::new(Vec::new()));
+        let seen = redirects.clone();
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if let Ok(mut s) = seen.lock() {
+                s.push((attempt.status().as_u16(), attempt.url().to_string()));
+            }
+            if attempt.previous().len() >= 5 {
+                attempt.error("more than 5 redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .cookie_store(true)
+            .redirect(policy)
+            .timeout(w.step_timeout)
+            .build()
+            .map_err(|e| Failure::harness(format!("cannot build the reqwest client: {e}")))?;
+        let base = format!("http://{}", relay.addr);
+        w.state::<LibraryState>().0 = Some(Library {
+            client,
+            base,
+            relay,
+            redirects,
+            last: None,
+        });
+        Ok(())
+    })
+}
+
+async fn fetch(
+    w: &mut World,
+    method: reqwest::Method,
+    path: &str,
+    header: Option<(String, String)>,
+    body: Vec<u8>,
+) -> StepResult {
+    let timeout = w.step_timeout;
+    let lib = library(w)?;
+    let url = format!("{}{path}", lib.base);
+    let mut req = lib.client.request(method.clone(), &url);
+    if let Some((n, v)) = header {
+        req = req.header(n, v);
+    }
+    if !body.is_empty() {
+        req = req.body(body);
+    }
+    let describe = |e: reqwest::Error| {
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        Failure::conformance(format!("reqwest could not complete {method} {path}: {msg}")).expected(
+            format!(
+                "a complete HTTP response within {}",
+                humantime::format_duration(timeout)
+            ),
+        )
+    };
+    let resp = req.send().await.map_err(describe)?;
+    let status = resp.status().as_u16();
+    let url = resp.url().clone();
+    let version = format!("{:?}", resp.version());
+    let fields = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+        .collect::<Vec<_>>();
+    let body = resp.bytes().await.map_err(describe)?.to_vec();
+    let lines = std::iter::once(format!("{version} {status}"))
+        .chain(
+            fields
+                .iter()
+                .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v))),
+        )
+        .map(|t| crate::wire::Line {
+            bytes: t.into_bytes(),
+            end: crate::wire::Terminator::CrLf,
+        })
+        .collect();
+    let r = Response {
+        version,
+        status,
+        reason: String::new(),
+        lines,
+        fields,
+        framing: Framing::Length(body.len()),
+        body,
+        interim: vec![],
+        problems: vec![],
+    };
+    library(w)?.last = Some((r, url));
+    Ok(())
+}
+
+#[when(regex = r#"^the library client fetches "([^"]*)"$"#)]
+async fn fetches(w: &mut World, path: String) -> StepResult {
+    step!(w, fetch(w, reqwest::Method::GET, &path, None, vec![]).await)
+}
+
+#[when(
+    regex = r#"^the library client fetches "([^"]*)" with the header "([^"]+)" set to the last library response's "([^"]+)"$"#
+)]
+async fn fetches_with(w: &mut World, path: String, header: String, from: String) -> StepResult {
+    step!(w, {
+        let (r, _) = last(w)?;
+        let value = r.field(&from).ok_or_else(|| {
+            Failure::conformance(format!(
+                "the previous response has no {from} to revalidate with"
+            ))
+            .expected(format!("the header field {from}"))
+            .got(format!(
+                "\"{}\"",
+                escape_short(r.to_reply().text().as_bytes(), 300)
+            ))
+        })?;
+        fetch(
+            w,
+            reqwest::Method::GET,
+            &path,
+            Some((header, value)),
+            vec![],
+        )
+        .await
+    })
+}
+
+#[when(regex = r#"^the library client posts "(.*)" to "([^"]*)"$"#)]
+async fn library_posts(w: &mut World, body: String, path: String) -> StepResult {
+    step!(w, {
+        let body = payload(w, &body)?;
+        fetch(w, reqwest::Method::POST, &path, None, body).await
+    })
+}
+
+#[then(regex = r"^the library response status is (\d{3})$")]
+async fn library_status(w: &mut World, status: u16) -> StepResult {
+    step!(w, {
+        let (r, url) = last(w)?;
+        if r.status == status {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!("unexpected status for {url}"))
+                .expected(status.to_string())
+                .got(format!(
+                    "\"{}\"",
+                    escape_short(r.to_reply().text().as_bytes(), 300)
+                )))
+        }
+    })
+}
+
+#[then(regex = r#"^the library response body is the fixture file "(.*)"$"#)]
+async fn library_body_fixture(w: &mut World, path: String) -> StepResult {
+    step!(w, checks::body_is_fixture(&last(w)?.0, &path))
+}
+
+#[then(regex = r#"^the library response body contains "(.*)"$"#)]
+async fn library_body_contains(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let want = payload(w, &text)?;
+        checks::body_contains(&last(w)?.0.body, &want, true)
+    })
+}
+
+#[then(regex = r#"^the library response has the header "([^"]+)"$"#)]
+async fn library_has_header(w: &mut World, name: String) -> StepResult {
+    step!(w, checks::has_header(&last(w)?.0, &name))
+}
+
+#[then(regex = r#"^the library client ended at "([^"]*)"$"#)]
+async fn ended_at(w: &mut World, path: String) -> StepResult {
+    step!(w, {
+        let (_, url) = last(w)?;
+        if url.path() == path {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("the library client ended at another resource")
+                    .expected(path)
+                    .got(url.to_string()),
+            )
+        }
+    })
+}
+
+#[then(regex = r"^the library client followed one (\d{3}) redirect$")]
+async fn followed(w: &mut World, status: u16) -> StepResult {
+    step!(w, {
+        let seen = library(w)?
+            .redirects
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        match seen.as_slice() {
+            [(s, _)] if *s == status => Ok(()),
+            _ => Err(
+                Failure::conformance("the redirects the library client saw differ")
+                    .expected(format!("exactly one {status} redirect"))
+                    .got(if seen.is_empty() {
+                        "no redirect".into()
+                    } else {
+                        seen.iter()
+                            .map(|(s, u)| format!("{s} to {u}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }),
+            ),
+        }
+    })
+}
+
+#[then(regex = r"^the library client used (\d+) connections? in all$")]
+async fn used_connections(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let got = library(w)?.relay.connections();
+        if got == n {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the library client could not reuse its connection as often as expected",
+            )
+            .expected(format!("{n} TCP connection(s) for all its requests (persistent connections, RFC 9112 §9.3)"))
+            .got(format!("{got} connections")))
+        }
+    })
+}

@@ -1,0 +1,616 @@
+//! HTTP/1.1 steps. Raw-wire steps (this module) send requests byte for byte
+//! and read responses with [`crate::wire::http`], for what a client library
+//! hides: syntax errors, pipelining, HTTP/1.0, exact framing. The steps in
+//! [`library`] drive reqwest, as a user's own client would, for keep-alive
+//! reuse, redirects, cookies and conditional requests.
+//!
+//! Requests name the target as `${http.address}` in Host; fixture files are
+//! compared with the bytes embedded in [`crate::fixtures::http`].
+
+mod checks;
+mod library;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+
+use super::line::{check_status, last_reply, next_reply};
+use super::raw::address;
+use super::text::{payload, unescape};
+use super::{client_name, describe_client, Failure, Session, StepResult, World};
+use crate::report::transcript::escape_short;
+use crate::step;
+use crate::wire::http::{read_response, HttpReader, Response};
+use crate::wire::Conn;
+
+/// The HTTP readers of the scenario's connections, by client name.
+#[derive(Default)]
+pub(crate) struct HttpState {
+    readers: HashMap<String, Arc<HttpReader>>,
+}
+
+async fn connect(w: &mut World, client: &str) -> StepResult {
+    let addr = address(w, "${http.address}")?;
+    let label = if client.is_empty() {
+        "http".to_string()
+    } else {
+        format!("http {client}")
+    };
+    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
+    let reader = Arc::new(HttpReader::default());
+    w.state::<HttpState>()
+        .readers
+        .insert(client.to_string(), reader.clone());
+    w.tcp.insert(
+        client.to_string(),
+        Session {
+            conn,
+            reader,
+            last_reply: None,
+            sent: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+/// The last complete response `client` read.
+pub(crate) fn last_response(w: &mut World, client: &str) -> Result<Response, Failure> {
+    w.state::<HttpState>()
+        .readers
+        .get(client)
+        .and_then(|r| r.last())
+        .ok_or_else(|| {
+            Failure::harness(format!(
+                "the scenario checks a response before {} read one",
+                describe_client(client)
+            ))
+        })
+}
+
+/// The response `client` read before its last one.
+pub(crate) fn previous_response(w: &mut World, client: &str) -> Result<Response, Failure> {
+    w.state::<HttpState>()
+        .readers
+        .get(client)
+        .and_then(|r| r.previous())
+        .ok_or_else(|| {
+            Failure::harness("the scenario compares with a previous response that was never read")
+        })
+}
+
+/// A request with Host and the extra header lines (`\r\n`-separated).
+fn build(
+    w: &World,
+    method: &str,
+    path: &str,
+    version: &str,
+    extra: &str,
+    body: &[u8],
+) -> Result<Vec<u8>, Failure> {
+    let host = w.expand("${http.address}")?;
+    let mut head = format!("{method} {path} {version}\r\nHost: {host}\r\n");
+    let extra = String::from_utf8_lossy(&payload(w, extra)?).into_owned();
+    for line in extra.split("\r\n").filter(|l| !l.is_empty()) {
+        head.push_str(line);
+        head.push_str("\r\n");
+    }
+    if !body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    Ok(bytes)
+}
+
+/// Sends a request as it is, noting its method for the response framing.
+async fn send(w: &mut World, client: &str, request: Vec<u8>) -> StepResult {
+    let s = w.session(client)?;
+    let framed = s.reader.frame(&request);
+    s.conn.send(&framed).await?;
+    s.sent = request;
+    Ok(())
+}
+
+/// Sends a request and reads its response.
+async fn exchange(w: &mut World, client: &str, request: Vec<u8>) -> StepResult {
+    send(w, client, request).await?;
+    read_next(w, client).await
+}
+
+async fn read_next(w: &mut World, client: &str) -> StepResult {
+    let sent = w.session(client)?.sent.clone();
+    next_reply(w, client).await.map_err(|f| {
+        let first = sent
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default()
+            .to_vec();
+        let what = format!("an HTTP response to \"{}\"", escape_short(&first, 120));
+        if f.expected.is_some() {
+            f.expected(what)
+        } else {
+            f
+        }
+    })?;
+    Ok(())
+}
+
+// ---- Given ---------------------------------------------------------------
+
+#[given(regex = r"^(?:an|a new) HTTP connection to the target$")]
+async fn http_connection(w: &mut World) -> StepResult {
+    step!(w, connect(w, "").await)
+}
+
+#[given(regex = r"^HTTP client (\w+) (?:is )?connected to the target$")]
+async fn http_client_connected(w: &mut World, client: String) -> StepResult {
+    step!(w, connect(w, &client).await)
+}
+
+// ---- When ----------------------------------------------------------------
+
+#[when(regex = r#"^(the client|client \w+) sends the request "(.*)"$"#)]
+async fn sends_request(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        send(w, &client_name(&who), bytes).await
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) reads the response$"#)]
+async fn reads_response(w: &mut World, who: String) -> StepResult {
+    step!(w, read_next(w, &client_name(&who)).await)
+}
+
+#[when(regex = r#"^(the client|client \w+) sends the request "(.*)" and reads the response$"#)]
+async fn sends_request_reads(w: &mut World, who: String, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        exchange(w, &client_name(&who), bytes).await
+    })
+}
+
+#[when(
+    regex = r#"^(the client|client \w+) requests ([A-Z]+) "([^"]*)"(?: over (HTTP/\d\.\d))?(?: with "(.*)")?$"#
+)]
+async fn requests(
+    w: &mut World,
+    who: String,
+    method: String,
+    path: String,
+    version: String,
+    extra: String,
+) -> StepResult {
+    step!(w, {
+        let version = if version.is_empty() {
+            "HTTP/1.1"
+        } else {
+            &version
+        };
+        let req = build(w, &method, &path, version, &extra, b"")?;
+        exchange(w, &client_name(&who), req).await
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) requests GET a path of (\d+) bytes$"#)]
+async fn requests_long_path(w: &mut World, who: String, n: usize) -> StepResult {
+    step!(w, {
+        let path = format!("/{}", "a".repeat(n.saturating_sub(1)));
+        let req = build(w, "GET", &path, "HTTP/1.1", "", b"")?;
+        exchange(w, &client_name(&who), req).await
+    })
+}
+
+#[when(
+    regex = r#"^(the client|client \w+) requests GET "([^"]*)" with a header field of (\d+) bytes$"#
+)]
+async fn requests_big_header(w: &mut World, who: String, path: String, n: usize) -> StepResult {
+    step!(w, {
+        let value = "b".repeat(n.saturating_sub(7));
+        let req = build(w, "GET", &path, "HTTP/1.1", &format!("X-Big: {value}"), b"")?;
+        exchange(w, &client_name(&who), req).await
+    })
+}
+
+#[when(regex = r#"^(the client|client \w+) posts "(.*)" to "([^"]*)"$"#)]
+async fn posts(w: &mut World, who: String, body: String, path: String) -> StepResult {
+    step!(w, {
+        let body = payload(w, &body)?;
+        let req = build(
+            w,
+            "POST",
+            &path,
+            "HTTP/1.1",
+            "Content-Type: text/plain",
+            &body,
+        )?;
+        exchange(w, &client_name(&who), req).await
+    })
+}
+
+#[when(
+    regex = r#"^(the client|client \w+) requests GET "([^"]*)" with the header "([^"]+)" set to the last response's "([^"]+)"$"#
+)]
+async fn requests_with_validator(
+    w: &mut World,
+    who: String,
+    path: String,
+    header: String,
+    from: String,
+) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let last = last_response(w, &client)?;
+        let value = last.field(&from).ok_or_else(|| {
+            Failure::conformance(format!(
+                "the previous response has no {from} header to revalidate with"
+            ))
+            .expected(format!("the header field {from}"))
+            .got(format!(
+                "\"{}\"",
+                escape_short(last.to_reply().text().as_bytes(), 300)
+            ))
+        })?;
+        let req = build(
+            w,
+            "GET",
+            &path,
+            "HTTP/1.1",
+            &format!("{header}: {value}"),
+            b"",
+        )?;
+        exchange(w, &client, req).await
+    })
+}
+
+#[when(regex = r#"^the client sends these requests in one write: (.+)$"#)]
+async fn pipelines(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let mut all = Vec::new();
+        let reader = w
+            .state::<HttpState>()
+            .readers
+            .get("")
+            .cloned()
+            .ok_or_else(|| Failure::harness("no HTTP connection to pipeline on"))?;
+        for item in quoted(&list)? {
+            let (method, path) = item
+                .split_once(' ')
+                .ok_or_else(|| Failure::harness(format!("\"{item}\" is not \"METHOD /path\"")))?;
+            let req = build(w, method, path, "HTTP/1.1", "", b"")?;
+            reader.sent(&req);
+            all.extend(req);
+        }
+        let s = w.session("")?;
+        s.conn.send(&all).await?;
+        s.sent = all;
+        Ok(())
+    })
+}
+
+fn quoted(list: &str) -> Result<Vec<String>, Failure> {
+    let items: Vec<String> = list
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    if items.is_empty() {
+        return Err(Failure::harness(format!(
+            "expected a list of quoted items: {list}"
+        )));
+    }
+    Ok(items)
+}
+
+// ---- Then: the connection --------------------------------------------------
+
+#[then(regex = r#"^the next response is (\d{3}) with the body of the fixture file "(.*)"$"#)]
+async fn next_response_fixture(w: &mut World, status: String, path: String) -> StepResult {
+    step!(w, {
+        let reply = next_reply(w, "").await?;
+        check_status(&reply, &[status], "for the next pipelined request")?;
+        let r = last_response(w, "")?;
+        checks::body_is_fixture(&r, &path)
+    })
+}
+
+#[then(regex = r#"^the next response is (\d{3}) with no body$"#)]
+async fn next_response_no_body(w: &mut World, status: String) -> StepResult {
+    step!(w, {
+        let reply = next_reply(w, "").await?;
+        check_status(&reply, &[status], "for the next pipelined request")?;
+        let r = last_response(w, "")?;
+        checks::no_body(&r)
+    })
+}
+
+#[then(regex = r"^the server keeps the connection open$")]
+async fn keeps_open(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let extra = s
+            .conn
+            .drain_for(Duration::from_millis(300), 64 * 1024)
+            .await?;
+        if s.conn.at_eof() {
+            return Err(Failure::conformance(
+                "the server closed a persistent connection after the response",
+            )
+            .expected("the connection left open for further requests (RFC 9112 §9.3)")
+            .got("end of file"));
+        }
+        if !extra.is_empty() {
+            return Err(
+                Failure::conformance("the server sent bytes beyond the response")
+                    .expected("nothing after the response's last byte")
+                    .got(format!("\"{}\"", escape_short(&extra, 200))),
+            );
+        }
+        Ok(())
+    })
+}
+
+#[then(regex = r"^no further bytes arrive within (\d+) ms$")]
+async fn no_further_bytes(w: &mut World, ms: u64) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let mut extra = s.conn.buffered().to_vec();
+        extra.extend(
+            s.conn
+                .drain_for(Duration::from_millis(ms), 64 * 1024)
+                .await?,
+        );
+        if extra.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the server sent bytes after the end of the response as its framing defines it",
+            )
+            .expected(
+                "nothing more (the response ended with its header section or its announced length)",
+            )
+            .got(format!("\"{}\"", escape_short(&extra, 200))))
+        }
+    })
+}
+
+#[then(regex = r"^the server closes the idle connection within its idle timeout$")]
+async fn closes_idle(w: &mut World) -> StepResult {
+    step!(w, {
+        let Some(idle) = w.profile().get("http.idle_timeout").map(str::to_string) else {
+            return Err(Failure::skip(
+                "the target profile sets no http.idle_timeout, so how long to wait is unknown",
+            ));
+        };
+        let idle = humantime::parse_duration(&idle)
+            .map_err(|e| Failure::harness(format!("http.idle_timeout \"{idle}\": {e}")))?;
+        let margin = Duration::from_secs(2);
+        if idle + margin > w.step_timeout {
+            return Err(Failure::skip(format!(
+                "http.idle_timeout {} plus {} of margin exceeds the step timeout {}; raise it with --step-timeout",
+                humantime::format_duration(idle),
+                humantime::format_duration(margin),
+                humantime::format_duration(w.step_timeout),
+            )));
+        }
+        let s = w.session("")?;
+        let old = s.conn.timeout;
+        s.conn.timeout = idle + margin;
+        let got = s.conn.wait_for_close(64 * 1024).await;
+        s.conn.timeout = old;
+        match got {
+            Ok(extra) if extra.is_empty() => Ok(()),
+            Ok(extra) => Err(
+                Failure::conformance("the server sent data on an idle connection")
+                    .expected("the connection closed with nothing sent")
+                    .got(format!("\"{}\" then close", escape_short(&extra, 200))),
+            ),
+            Err(crate::wire::WireError::Timeout { .. }) => Err(Failure::conformance(format!(
+                "the idle connection was still open {} after the response",
+                humantime::format_duration(idle + margin)
+            ))
+            .expected(format!(
+                "the server closes it after its idle timeout of {} (http.idle_timeout)",
+                humantime::format_duration(idle)
+            ))
+            .got("the connection still open")),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+#[then(regex = r#"^(\d+) parallel connections each get the fixture file "(.*)"$"#)]
+async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
+    step!(w, {
+        let addr = address(w, "${http.address}")?;
+        let req = build(w, "GET", &path, "HTTP/1.1", "Connection: close", b"")?;
+        let jobs = (1..=n.min(64)).map(|i| {
+            let transcript = w.transcript.clone();
+            let req = req.clone();
+            let timeout = w.step_timeout;
+            async move {
+                let mut c =
+                    Conn::connect(addr, &format!("http #{i}"), &transcript, timeout).await?;
+                c.send(&req).await?;
+                read_response(&mut c, "GET").await
+            }
+        });
+        for (i, r) in futures::future::join_all(jobs)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            let r = r.map_err(|e| {
+                Failure::from(e).expected(format!("a response on parallel connection {}", i + 1))
+            })?;
+            check_status(
+                &r.to_reply(),
+                &["200".into()],
+                &format!("on parallel connection {}", i + 1),
+            )?;
+            checks::body_is_fixture(&r, &path)?;
+        }
+        Ok(())
+    })
+}
+
+// ---- Then: the last response ----------------------------------------------
+
+#[then(regex = r#"^the response has the header "([^"]+)"$"#)]
+async fn has_header(w: &mut World, name: String) -> StepResult {
+    step!(w, checks::has_header(&last_response(w, "")?, &name))
+}
+
+#[then(regex = r#"^the response has no header "([^"]+)"$"#)]
+async fn has_no_header(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        match r.field(&name) {
+            None => Ok(()),
+            Some(v) => Err(Failure::conformance(format!("the response carries {name}"))
+                .expected(format!("no {name} header"))
+                .got(format!("{name}: {v}"))),
+        }
+    })
+}
+
+#[then(regex = r#"^the response header "([^"]+)" (is|contains|ends with|lists) "(.*)"$"#)]
+async fn header_value(w: &mut World, name: String, how: String, want: String) -> StepResult {
+    step!(w, {
+        let want = String::from_utf8_lossy(&unescape(&w.expand(&want)?).map_err(Failure::harness)?)
+            .into_owned();
+        checks::header_value(&last_response(w, "")?, &name, &how, &want)
+    })
+}
+
+#[then(regex = r#"^the response header "([^"]+)" is an HTTP-date$"#)]
+async fn header_date(w: &mut World, name: String) -> StepResult {
+    step!(w, checks::http_date(&last_response(w, "")?, &name))
+}
+
+#[then(regex = r#"^the response header "([^"]+)" is within (\d+) seconds of the client's clock$"#)]
+async fn header_date_near(w: &mut World, name: String, secs: u64) -> StepResult {
+    step!(w, checks::date_near(&last_response(w, "")?, &name, secs))
+}
+
+#[then(regex = r#"^the response body is the fixture file "(.*)"$"#)]
+async fn body_fixture(w: &mut World, path: String) -> StepResult {
+    step!(w, checks::body_is_fixture(&last_response(w, "")?, &path))
+}
+
+#[then(regex = r#"^the response body (contains|does not contain) "(.*)"$"#)]
+async fn body_contains(w: &mut World, how: String, text: String) -> StepResult {
+    step!(w, {
+        let want = payload(w, &text)?;
+        checks::body_contains(&last_response(w, "")?.body, &want, how == "contains")
+    })
+}
+
+#[then(regex = r"^the response has no body$")]
+async fn no_body(w: &mut World) -> StepResult {
+    step!(w, checks::no_body(&last_response(w, "")?))
+}
+
+#[then(regex = r#"^the response header "([^"]+)" is the same as in the previous response$"#)]
+async fn header_same(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let before = previous_response(w, "")?;
+        let now = last_response(w, "")?;
+        checks::has_header(&before, &name)?;
+        if before.field(&name) == now.field(&name) {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("{name} differs from the previous response"))
+                    .expected(format!(
+                        "{name}: {}",
+                        before.field(&name).unwrap_or_default()
+                    ))
+                    .got(match now.field(&name) {
+                        Some(v) => format!("{name}: {v}"),
+                        None => format!("no {name} header"),
+                    }),
+            )
+        }
+    })
+}
+
+#[then(regex = r#"^the response header "Set-Cookie" follows the set-cookie-string grammar$"#)]
+async fn set_cookie_grammar(w: &mut World) -> StepResult {
+    step!(w, checks::set_cookie(&last_response(w, "")?))
+}
+
+#[then(regex = r#"^the server replies 400, or 200 with a body that contains "(.*)"$"#)]
+async fn rejects_or_body(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let want = payload(w, &text)?;
+        let r = last_response(w, "")?;
+        match r.status {
+            400 => Ok(()),
+            200 => checks::body_contains(&r.body, &want, true),
+            _ => check_status(
+                &r.to_reply(),
+                &["400".into(), "200".into()],
+                "to the request",
+            ),
+        }
+    })
+}
+
+#[then(regex = r#"^if the response is 405, its header "Allow" lists "(.*)"$"#)]
+async fn allow_if_405(w: &mut World, method: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if r.status != 405 {
+            return Err(Failure::skip(format!(
+                "the target answered {} rather than 405, so there is no 405 response to check",
+                r.status
+            )));
+        }
+        checks::header_value(&r, "Allow", "lists", &method)
+    })
+}
+
+#[then(regex = r"^the response is well-formed$")]
+async fn well_formed(w: &mut World) -> StepResult {
+    step!(w, checks::well_formed(&last_response(w, "")?))
+}
+
+#[then(regex = r#"^the response version is "(.*)"$"#)]
+async fn version_is(w: &mut World, want: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if r.version == want {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("unexpected HTTP version in the status line")
+                    .expected(want)
+                    .got(format!("\"{}\"", escape_short(&r.lines[0].bytes, 200))),
+            )
+        }
+    })
+}
+
+#[then(regex = r"^the response status is not (\d{3})$")]
+async fn status_not(w: &mut World, status: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        if reply.status == status {
+            Err(
+                Failure::conformance(format!("the server answered {status}"))
+                    .expected(format!("any status but {status}"))
+                    .got(format!(
+                        "\"{}\"",
+                        escape_short(reply.text().as_bytes(), 300)
+                    )),
+            )
+        } else {
+            Ok(())
+        }
+    })
+}

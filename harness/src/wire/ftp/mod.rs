@@ -1,0 +1,159 @@
+//! FTP on the client side: the control connection's replies (RFC 959 §4.2)
+//! and the data connection (`data`).
+//!
+//! A reply is `NNN text` on one line, or a multi-line reply that starts with
+//! `NNN-` and ends with the first line that starts with the same `NNN `:
+//!
+//! ```text
+//! 211-Features:
+//!  EPSV
+//! 211 End
+//! ```
+//!
+//! Lines in between may be anything, including other codes. The reader never
+//! trusts the server: line length, number of lines and total time are bounded.
+
+pub mod data;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use futures::future::BoxFuture;
+
+use super::{Conn, Reply, ReplyReader, WireError};
+
+/// Longest reply line accepted.
+pub const MAX_LINE: usize = 8 * 1024;
+/// Most lines in one multi-line reply (a HELP or FEAT is a few dozen).
+pub const MAX_LINES: usize = 2_000;
+
+pub struct FtpReader;
+
+impl ReplyReader for FtpReader {
+    fn protocol(&self) -> &'static str {
+        "FTP"
+    }
+
+    fn read<'a>(&'a self, conn: &'a mut Conn) -> BoxFuture<'a, Result<Reply, WireError>> {
+        Box::pin(read_reply(conn))
+    }
+}
+
+/// The three-digit code and separator of a reply line, if it has them.
+fn code_of(line: &[u8]) -> Option<(&str, u8)> {
+    if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let code = std::str::from_utf8(&line[..3]).ok()?;
+    // A bare "220" with nothing after it is a complete one-line reply.
+    let sep = line.get(3).copied().unwrap_or(b' ');
+    Some((code, sep))
+}
+
+pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
+    let first = conn.read_line(MAX_LINE, "an FTP reply line").await?;
+    let Some((code, sep)) = code_of(&first.bytes) else {
+        return Err(WireError::malformed(
+            "FTP reply (a reply starts with a three-digit code, RFC 959 §4.2)",
+            &first.bytes,
+        ));
+    };
+    if !matches!(sep, b' ' | b'-') {
+        return Err(WireError::malformed(
+            "FTP reply (the code must be followed by a space or, for a multi-line reply, a hyphen)",
+            &first.bytes,
+        ));
+    }
+    let code = code.to_string();
+    let mut lines = vec![first];
+    if sep == b'-' {
+        loop {
+            if lines.len() >= MAX_LINES {
+                return Err(WireError::TooLong {
+                    what: format!("the multi-line {code} reply (lines)"),
+                    limit: MAX_LINES,
+                });
+            }
+            let what =
+                format!("the end of the multi-line {code} reply (a line starting \"{code} \")");
+            let line = conn.read_line(MAX_LINE, &what).await?;
+            let last = line.bytes.starts_with(code.as_bytes())
+                && matches!(line.bytes.get(3), Some(b' ') | None);
+            lines.push(line);
+            if last {
+                break;
+            }
+        }
+    }
+    Ok(Reply {
+        status: code,
+        lines,
+        body: vec![],
+    })
+}
+
+/// The address of a 227 reply: six numbers `h1,h2,h3,h4,p1,p2`, found
+/// anywhere in the text (RFC 959 leaves the wording open; RFC 1123 §4.1.2.6
+/// tells clients to scan for them).
+pub fn parse_pasv(text: &str) -> Option<SocketAddr> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+            let rest = &text[i..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == ','))
+                .unwrap_or(rest.len());
+            let nums: Vec<&str> = rest[..end].split(',').collect();
+            if nums.len() >= 6 {
+                let n: Option<Vec<u8>> = nums[..6].iter().map(|x| x.parse().ok()).collect();
+                if let Some(n) = n {
+                    let ip = Ipv4Addr::new(n[0], n[1], n[2], n[3]);
+                    let port = u16::from(n[4]) << 8 | u16::from(n[5]);
+                    return Some(SocketAddr::new(IpAddr::V4(ip), port));
+                }
+            }
+            i += end.max(1);
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The port of a 229 reply: `(|||6446|)`, any delimiter (RFC 2428 §3).
+pub fn parse_epsv(text: &str) -> Option<u16> {
+    let open = text.find('(')?;
+    let inner = &text[open + 1..];
+    let close = inner.find(')')?;
+    let inner = &inner[..close];
+    let d = inner.chars().next()?;
+    let parts: Vec<&str> = inner.split(d).collect();
+    match parts.as_slice() {
+        ["", "", "", port, ""] => port.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The quoted path of a 257 reply, with doubled quotes undone (RFC 959
+/// Appendix II).
+pub fn parse_257(text: &str) -> Option<String> {
+    let start = text.find('"')?;
+    let mut out = String::new();
+    let mut chars = text[start + 1..].chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                out.push('"');
+            } else {
+                return Some(out);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

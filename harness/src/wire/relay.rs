@@ -1,0 +1,119 @@
+//! A recording TCP relay. A client library (reqwest) talks to the relay, the
+//! relay to the target: every byte lands in the scenario's transcript, and
+//! the relay counts the connections the library opened (keep-alive reuse is
+//! visible as one connection carrying several requests).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::report::transcript::{Dir, Transcript};
+
+pub struct Relay {
+    /// Where the library should connect.
+    pub addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    /// Listens on loopback and forwards each connection to `target`; the
+    /// transcript names connection n `label#n`.
+    pub async fn start(
+        target: SocketAddr,
+        transcript: &Transcript,
+        label: &str,
+    ) -> std::io::Result<Relay> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = connections.clone();
+        let transcript = transcript.clone();
+        let label = label.to_string();
+        let task = tokio::spawn(async move {
+            // Dropping the set (when the relay is dropped) ends every relayed
+            // connection with it.
+            let mut set = JoinSet::new();
+            while let Ok((client, _)) = listener.accept().await {
+                let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                let name = format!("{label}#{n}");
+                let transcript = transcript.clone();
+                set.spawn(async move {
+                    match TcpStream::connect(target).await {
+                        Ok(server) => {
+                            transcript.event(
+                                &name,
+                                format!("library connection {n} relayed to {target}"),
+                            );
+                            pipe(client, server, &transcript, &name).await;
+                        }
+                        Err(e) => {
+                            transcript.event(&name, format!("connect to {target} failed: {e}"))
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Relay {
+            addr,
+            connections,
+            task,
+        })
+    }
+
+    /// How many connections the library has opened so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, name: &str) {
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let up = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match cr.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    let _ = sw.shutdown().await;
+                    return;
+                }
+                Ok(n) => {
+                    transcript.bytes(name, Dir::Client, &buf[..n]);
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    let down = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match sr.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    transcript.event(name, "connection closed by server");
+                    let _ = cw.shutdown().await;
+                    return;
+                }
+                Ok(n) => {
+                    transcript.bytes(name, Dir::Server, &buf[..n]);
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::join!(up, down);
+}

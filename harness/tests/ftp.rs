@@ -1,0 +1,394 @@
+//! The FTP suite end to end: against the bundled server, through
+//! `conform serve` with Python's ftplib and curl, and against faulty servers
+//! that each break one rule.
+//!
+//! The faulty servers are small proxies written here: they relay a session to
+//! a reference FTP server started in this test process (over sockets only)
+//! and break exactly one thing on the way — the port in the PASV reply, the
+//! 226 after a transfer, or the refusal of a PORT to a third party.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use common::{cases, conform, parse_junit, profile};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundled_server_passes_and_junit_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let run = conform(&["run", "ftp", "--junit", junit.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("0 failed"), "{}", run.all());
+    let suites = parse_junit(&junit);
+    let all = cases(&suites);
+    assert!(
+        all.len() >= 60,
+        "one testcase per scenario, got {}",
+        all.len()
+    );
+    for c in &all {
+        assert!(c.status.is_success(), "{} passed", c.name);
+    }
+}
+
+/// A fresh copy of the fixture tree and a reference server on it.
+async fn reference_server() -> (tempfile::TempDir, reference_servers::Running, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fx");
+    let run = conform(&["fixtures", "--out", out.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let config = reference_servers::ftp::Config::new(out.join("ftp"), "bob", "hungry");
+    let running = reference_servers::ftp::start("127.0.0.1".parse().unwrap(), 0, config)
+        .await
+        .unwrap();
+    let addr = running.addr("control").unwrap();
+    (dir, running, addr)
+}
+
+/// What the proxy breaks.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// The 227 reply names the data port plus one, where nothing listens.
+    WrongPasvPort,
+    /// The 226 after a transfer never comes.
+    Drops226,
+    /// PORT/EPRT to any address is accepted with 200 (the proxy answers it
+    /// itself and connects there on the next LIST: a bounce).
+    AcceptsThirdPartyPort,
+    /// Reply lines end in a bare LF.
+    BareLf,
+    /// The feature lines of FEAT lose their leading space.
+    UnindentedFeat,
+}
+
+/// A control-connection proxy in front of `upstream` with one `fault`.
+async fn faulty_proxy(upstream: SocketAddr, fault: Fault) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = l.accept().await else {
+                return;
+            };
+            tokio::spawn(relay(client, upstream, fault));
+        }
+    });
+    addr
+}
+
+async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault) {
+    let Ok(server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    let (cr, mut cw) = client.into_split();
+    let (sr, mut sw) = server.into_split();
+    let (to_client_tx, mut to_client_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let from_server = to_client_tx.clone();
+    // server → client, line by line, through the fault
+    let down = tokio::spawn(async move {
+        let mut lines = BufReader::new(sr);
+        let mut line = Vec::new();
+        while lines.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
+            if let Some(out) = rewrite_reply(&line, fault) {
+                let _ = from_server.send(out);
+            }
+            line.clear();
+        }
+    });
+    let writer = tokio::spawn(async move {
+        while let Some(bytes) = to_client_rx.recv().await {
+            if cw.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    });
+    // client → server, with third-party PORT answered by the proxy itself
+    let mut lines = BufReader::new(cr);
+    let mut line = Vec::new();
+    let mut bounce_to: Option<SocketAddr> = None;
+    while lines.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        if let (Fault::AcceptsThirdPartyPort, Some(to)) = (fault, third_party(&text)) {
+            bounce_to = Some(to);
+            let _ = to_client_tx.send(b"200 PORT command successful.\r\n".to_vec());
+        } else if let (Some(to), true) = (bounce_to, text.eq_ignore_ascii_case("LIST")) {
+            let _ = to_client_tx.send(b"150 Here comes the directory listing.\r\n".to_vec());
+            if let Ok(mut s) = TcpStream::connect(to).await {
+                let _ = s.write_all(b"bounced\r\n").await;
+            }
+            let _ = to_client_tx.send(b"226 Directory send OK.\r\n".to_vec());
+            bounce_to = None;
+        } else if sw.write_all(&line).await.is_err() {
+            break;
+        }
+        line.clear();
+    }
+    down.abort();
+    writer.abort();
+}
+
+fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(line);
+    match fault {
+        Fault::Drops226 if text.starts_with("226") => None,
+        Fault::BareLf => Some(
+            text.trim_end_matches(['\r', '\n'])
+                .as_bytes()
+                .iter()
+                .chain(b"\n")
+                .copied()
+                .collect(),
+        ),
+        Fault::UnindentedFeat if text.starts_with(' ') && !text.contains("Listing") => {
+            Some(line[1..].to_vec())
+        }
+        Fault::WrongPasvPort if text.starts_with("227") => {
+            let open = text.find('(')?;
+            let close = text.find(')')?;
+            let n: Vec<u16> = text[open + 1..close]
+                .split(',')
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            let port = (n[4] << 8 | n[5]).wrapping_add(1);
+            Some(
+                format!(
+                    "227 Entering Passive Mode ({},{},{},{},{},{})\r\n",
+                    n[0],
+                    n[1],
+                    n[2],
+                    n[3],
+                    port >> 8,
+                    port & 0xff
+                )
+                .into_bytes(),
+            )
+        }
+        _ => Some(line.to_vec()),
+    }
+}
+
+/// The address of a PORT/EPRT command that is not 127.0.0.1.
+fn third_party(cmd: &str) -> Option<SocketAddr> {
+    let upper = cmd.to_ascii_uppercase();
+    let addr: SocketAddr = if let Some(arg) = upper.strip_prefix("PORT ") {
+        let n: Vec<u16> = arg
+            .split(',')
+            .filter_map(|x| x.trim().parse().ok())
+            .collect();
+        format!("{}.{}.{}.{}:{}", n[0], n[1], n[2], n[3], n[4] << 8 | n[5])
+            .parse()
+            .ok()?
+    } else if let Some(arg) = upper.strip_prefix("EPRT ") {
+        let parts: Vec<&str> = arg.split('|').collect();
+        format!("{}:{}", parts.get(2)?, parts.get(3)?)
+            .parse()
+            .ok()?
+    } else {
+        return None;
+    };
+    (addr.ip().to_string() != "127.0.0.1").then_some(addr)
+}
+
+async fn run_against(addr: SocketAddr, extra: &[&str]) -> common::Run {
+    let (_dir, p) = profile(&format!(
+        "[ftp]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n"
+    ));
+    let mut args = vec!["run", "ftp", "--target", p.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    conform(&args).await
+}
+
+fn assert_has(run: &common::Run, wants: &[&str]) {
+    // Shown with --nocapture: what a user of the faulty server would read.
+    println!("{}", run.stdout);
+    for want in wants {
+        assert!(
+            run.stdout.contains(want),
+            "output has {want:?}\n{}",
+            run.all()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_proxy_without_a_fault_passes() {
+    // The faulty servers below are this proxy plus one fault; without one the
+    // suite passes, so each failure comes from the fault alone.
+    let (_dir, _server, upstream) = reference_server().await;
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = l.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let a = tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+                let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                a.abort();
+            });
+        }
+    });
+    let run = run_against(addr, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pasv_reply_with_the_wrong_port_fails_with_the_transcript() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::WrongPasvPort).await;
+    let run = run_against(addr, &["--step-timeout", "3s"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/transfers.feature",
+            "RETR in passive mode sends the file byte for byte, then 226",
+            "step:        And the client enters passive mode",
+            "the passive-mode data connection to 127.0.0.1:",
+            "the address the server's reply named, failed",
+            "expected:    a listening data port at 127.0.0.1:",
+            "C: PASV\\r\\n",
+            "S: 227 Entering Passive Mode (127,0,0,1,",
+            "requirement: MUST",
+        ],
+    );
+    // EPSV is not rewritten: its scenario still passes.
+    assert!(
+        run.stdout.contains("PASS  ftp/epsv-eprt.feature"),
+        "{}",
+        run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_drops_the_226_fails_with_the_transcript() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::Drops226).await;
+    let run = run_against(addr, &["--step-timeout", "1s"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/transfers.feature",
+            "step:        And the client sends \"RETR binary.bin\" over the data connection",
+            "problem:     the server sent no completion reply within 1s after the transfer of \"RETR binary.bin\"",
+            "expected:    the completion reply (226 or 250, RFC 959 §5.4)",
+            "got:         nothing on the control connection",
+            "S: 125 Data connection already open; transfer starting\\r\\n",
+            "ftp data -- connection closed by server",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::AcceptsThirdPartyPort).await;
+    let run = run_against(addr, &["--tags", "@rfc2577"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/security.feature:9  PORT to another host's address is refused",
+            "FAIL  ftp/security.feature:15  EPRT to another host's address is refused",
+            "step:        Then the server refuses the third party's address and never connects to it",
+            "the server accepted a data address that is not the client's (the FTP bounce attack, RFC 2577 §3)",
+            "expected:    a 4xx or 5xx refusal of \"PORT 127,0,0,2,",
+            "got:         \"200 PORT command successful.\"",
+            "third party -- listening on 127.0.0.2:",
+            "C: PORT 127,0,0,2,",
+            "S: 200 PORT command successful.\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bare_lf_replies_and_unindented_feat_lines_fail() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::BareLf).await;
+    let run = run_against(addr, &["--tags", "@sec-4.2"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/session.feature:16  Reply lines end with CRLF",
+            "a reply line ends with a bare LF (RFC 959 §4.2",
+            "S: 220 conform reference FTP server ready\\n",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::UnindentedFeat).await;
+    let run = run_against(addr, &["--tags", "@rfc2389"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "FAIL  ftp/feat.feature:12  Each feature line of the FEAT reply starts with a space",
+            "a feature line does not start with a space (RFC 2389 §3.2)",
+            "got:         \"EPRT\"",
+            "S: 211-Features:\\r\\n",
+            "S: EPRT\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_ftplib_and_curl_against_conform_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.toml");
+    let mut serve = tokio::process::Command::new(common::conform_bin())
+        .args(["serve", "ftp", "--profile-out", p.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if p.exists()
+            && std::fs::read_to_string(&p)
+                .unwrap_or_default()
+                .contains("[ftp]")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/ftp_client.py");
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new("python3")
+            .arg(&script)
+            .arg(&p)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the client script finished in time")
+    .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "ftp_client.py failed\n{stdout}\n{stderr}"
+    );
+    for want in [
+        "ftplib passive: ok",
+        "ftplib active: ok",
+        "curl passive: ok",
+        "curl active: ok",
+        "home unchanged: ok",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}\n{stderr}");
+    }
+    serve.kill().await.unwrap();
+}

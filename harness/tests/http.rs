@@ -1,0 +1,522 @@
+//! The HTTP suite end to end: against the bundled server, through `conform
+//! serve` with Python's http.client, against faulty servers that each break
+//! one rule, and the response reader against hostile peers.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::{cases, conform, parse_junit, profile};
+use conform::report::Transcript;
+use conform::wire::http::read_response;
+use conform::wire::{Conn, WireError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bundled_server_passes_and_junit_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let run = conform(&["run", "http", "--junit", junit.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed"), "{}", run.all());
+    assert!(run.stdout.contains("0 warnings"), "{}", run.all());
+    let suites = parse_junit(&junit);
+    let all = cases(&suites);
+    assert!(
+        all.len() >= 70,
+        "one testcase per scenario, got {}",
+        all.len()
+    );
+    for c in &all {
+        assert!(c.status.is_success(), "{} passed", c.name);
+    }
+}
+
+fn webroot() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/www")
+}
+
+/// `conform serve http`, then Python's http.client fetches, revalidates and
+/// posts through it.
+#[tokio::test(flavor = "multi_thread")]
+async fn python_http_client_fetches_revalidates_and_posts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.toml");
+    let mut serve = tokio::process::Command::new(common::conform_bin())
+        .args(["serve", "http", "--profile-out", p.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = serve.stdout.take().unwrap();
+    let mut first = vec![0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(30), out.read(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
+    let line = String::from_utf8_lossy(&first[..n]).to_string();
+    assert!(
+        line.starts_with("http "),
+        "serve prints PROTOCOL ADDRESS: {line}"
+    );
+    for _ in 0..100 {
+        if p.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/http_client.py");
+    let py = tokio::process::Command::new("python3")
+        .arg(&script)
+        .arg(&p)
+        .arg(webroot())
+        .output();
+    let py = tokio::time::timeout(Duration::from_secs(60), py)
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&py.stdout);
+    let stderr = String::from_utf8_lossy(&py.stderr);
+    assert!(
+        py.status.success(),
+        "python client failed\n{stdout}\n{stderr}"
+    );
+    for want in [
+        "fetch ok",
+        "revalidate (If-None-Match) ok",
+        "revalidate (If-Modified-Since) ok",
+        "post ok",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}\n{stderr}");
+    }
+    // The same served target passes the suite through its written profile.
+    let run = conform(&["run", "http", "--target", p.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    // SIGTERM lets serve stop cleanly and remove its fixture folder.
+    if let Some(pid) = serve.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    let stopped = tokio::time::timeout(Duration::from_secs(10), serve.wait()).await;
+    assert!(stopped.is_ok(), "conform serve stops on SIGTERM");
+}
+
+// ---- faulty servers --------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    /// Never answers If-Modified-Since with 304.
+    IgnoresIfModifiedSince,
+    /// Announces one byte less than the body it sends.
+    ContentLengthShort,
+    /// Announces one byte more than the body it sends.
+    ContentLengthLong,
+    /// Sends the body in reply to HEAD too.
+    BodyOnHead,
+}
+
+const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
+const ETAG: &str = "\"v1\"";
+
+/// A small persistent HTTP/1.1 file server over the fixture web root that is
+/// right about most things and wrong about `fault`.
+async fn faulty_server(fault: Fault) -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((s, _)) = l.accept().await else { return };
+            tokio::spawn(serve(s, fault));
+        }
+    });
+    addr
+}
+
+async fn serve(mut s: TcpStream, fault: Fault) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            if buf.len() > 64 * 1024 {
+                return;
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_string();
+        buf.drain(..end);
+        let mut lines = head.split("\r\n");
+        let start: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+        let (method, target, version) = match start.as_slice() {
+            [m, t, v] => (m.to_string(), t.to_string(), v.to_string()),
+            _ => return,
+        };
+        let header = |name: &str| {
+            head.split("\r\n").skip(1).find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+        };
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < length {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body_in: Vec<u8> = buf.drain(..length).collect();
+        let close = version == "HTTP/1.0"
+            || header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+
+        let path = target.split('?').next().unwrap_or_default().to_string();
+        let (status, mut fields, body) = if path == "/echo" {
+            (200, vec![], format!("len={}\n", body_in.len()).into_bytes())
+        } else if path.contains("..") {
+            (404, vec![], b"not found\n".to_vec())
+        } else {
+            match std::fs::read(webroot().join(path.trim_start_matches('/'))) {
+                Ok(content) => {
+                    let fresh = header("if-none-match").is_some_and(|v| v == ETAG)
+                        || (fault != Fault::IgnoresIfModifiedSince
+                            && header("if-none-match").is_none()
+                            && header("if-modified-since").is_some_and(|v| v == LAST_MODIFIED));
+                    let fields = vec![
+                        format!("Last-Modified: {LAST_MODIFIED}"),
+                        format!("ETag: {ETAG}"),
+                        "Content-Type: text/html".to_string(),
+                    ];
+                    if fresh {
+                        (304, fields, vec![])
+                    } else {
+                        (200, fields, content)
+                    }
+                }
+                Err(_) => (404, vec![], b"not found\n".to_vec()),
+            }
+        };
+        fields.push("Date: Mon, 02 Jan 2023 00:00:00 GMT".into());
+        if status != 304 {
+            let announced = match fault {
+                Fault::ContentLengthShort if status == 200 => body.len() - 1,
+                Fault::ContentLengthLong if status == 200 => body.len() + 1,
+                _ => body.len(),
+            };
+            fields.push(format!("Content-Length: {announced}"));
+        }
+        if close {
+            fields.push("Connection: close".into());
+        }
+        let mut out =
+            format!("HTTP/1.1 {status} X\r\n{}\r\n\r\n", fields.join("\r\n")).into_bytes();
+        if status != 304 && (method != "HEAD" || fault == Fault::BodyOnHead) {
+            out.extend_from_slice(&body);
+        }
+        if s.write_all(&out).await.is_err() || close {
+            return;
+        }
+    }
+}
+
+async fn run_against(fault: Fault) -> common::Run {
+    let addr = faulty_server(fault).await;
+    let (_dir, p) = profile(&format!("[http]\naddress = \"{addr}\"\n"));
+    conform(&[
+        "run",
+        "http",
+        "--target",
+        p.to_str().unwrap(),
+        "--step-timeout",
+        "1s",
+    ])
+    .await
+}
+
+fn assert_has(run: &common::Run, wants: &[&str]) {
+    for want in wants {
+        assert!(
+            run.stdout.contains(want),
+            "output has {want:?}\n{}",
+            run.all()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_ignoring_if_modified_since_fails() {
+    let run = run_against(Fault::IgnoresIfModifiedSince).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "If-Modified-Since with the Last-Modified date gets 304 Not Modified",
+            "requirement: MUST · RFC 9110 §13.2.1",
+            "step:        Then the server replies 304",
+            "expected:    304",
+            "C: If-Modified-Since: Mon, 02 Jan 2023 00:00:00 GMT\\r\\n",
+            "S: HTTP/1.1 200 X\\r\\n",
+        ],
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL  http/conditional.feature")
+                && l.contains("If-Modified-Since with the Last-Modified date gets 304")),
+        "{}",
+        run.all()
+    );
+    // Entity tags still work, so only the date-based scenarios fail.
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("PASS  http/conditional.feature")
+                && l.contains("If-None-Match with the current entity tag gets 304")),
+        "{}",
+        run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_content_length_one_short_fails() {
+    let run = run_against(Fault::ContentLengthShort).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "The notes' request for /somedir/page.html gets a well-formed 200 with the object",
+            "step:        And the response body is the fixture file \"/somedir/page.html\"",
+            "the response body is not the fixture file /somedir/page.html: the body is 163 bytes, the file 164 bytes",
+            "got:         163 bytes (Content-Length: 163)",
+            "S: Content-Length: 163\\r\\n",
+            "C: GET /somedir/page.html HTTP/1.1\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_content_length_one_long_fails() {
+    let run = run_against(Fault::ContentLengthLong).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "the 165-byte body announced by Content-Length was incomplete after 1s",
+            "S: Content-Length: 165\\r\\n",
+            "C: GET /somedir/page.html HTTP/1.1\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_in_reply_to_head_fails() {
+    let run = run_against(Fault::BodyOnHead).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "A response to HEAD has no content",
+            "requirement: MUST · RFC 9110 §9.3.2",
+            "step:        And no further bytes arrive within 500 ms",
+            "the server sent bytes after the end of the response as its framing defines it",
+            "C: HEAD /somedir/page.html HTTP/1.1\\r\\n",
+            "S: <!DOCTYPE html>\\n",
+        ],
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL  http/semantics.feature")
+                && l.contains("A response to HEAD has no content")),
+        "{}",
+        run.all()
+    );
+}
+
+// ---- the response reader against hostile peers -------------------------------
+
+/// A peer that accepts one connection and runs `act` on it.
+async fn peer<F, Fut>(act: F) -> SocketAddr
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        if let Ok((s, _)) = l.accept().await {
+            act(s).await;
+        }
+    });
+    addr
+}
+
+/// Reads one response to GET from `addr` with a 500 ms deadline per wait,
+/// and checks it returned within a few seconds.
+async fn read_from(addr: SocketAddr) -> Result<conform::wire::http::Response, WireError> {
+    let t = Transcript::new();
+    let mut c = Conn::connect(addr, "http", &t, Duration::from_millis(500))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(10), read_response(&mut c, "GET"))
+        .await
+        .expect("the reader is bounded in time");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    r
+}
+
+#[tokio::test]
+async fn reader_rejects_a_status_line_that_never_ends() {
+    let addr = peer(|mut s| async move {
+        let junk = vec![b'A'; 64 * 1024];
+        for _ in 0..4 {
+            if s.write_all(&junk).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    })
+    .await;
+    assert!(matches!(
+        read_from(addr).await,
+        Err(WireError::TooLong { .. })
+    ));
+}
+
+#[tokio::test]
+async fn reader_reports_a_close_before_the_newline() {
+    let addr = peer(|mut s| async move {
+        let _ = s.write_all(b"HTTP/1.1 200 O").await;
+    })
+    .await;
+    assert!(matches!(
+        read_from(addr).await,
+        Err(WireError::Closed { .. })
+    ));
+}
+
+#[tokio::test]
+async fn reader_reports_a_reset() {
+    let addr = peer(|s| async move {
+        // SO_LINGER zero: dropping the socket sends a reset.
+        #[allow(deprecated)]
+        let _ = s.set_linger(Some(Duration::ZERO));
+        drop(s);
+    })
+    .await;
+    assert!(matches!(
+        read_from(addr).await,
+        Err(WireError::Io { .. } | WireError::Closed { .. })
+    ));
+}
+
+#[tokio::test]
+async fn reader_times_out_on_a_stalled_body() {
+    let addr = peer(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            .await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    })
+    .await;
+    match read_from(addr).await {
+        Err(WireError::Timeout { partial, .. }) => assert_eq!(partial, b"abc"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reader_bounds_a_flood_of_header_fields() {
+    let addr = peer(|mut s| async move {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n").await;
+        let field = b"X-Flood: yes\r\n".repeat(1000);
+        for _ in 0..100 {
+            if s.write_all(&field).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(matches!(
+        read_from(addr).await,
+        Err(WireError::TooLong { .. })
+    ));
+}
+
+#[tokio::test]
+async fn reader_refuses_absurd_lengths_and_bad_framing() {
+    for reply in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n",
+        b"SSH-2.0-OpenSSH_9.2\r\n",
+        b"HTTP/1.1 2000 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    ] {
+        let addr = peer(move |mut s| async move {
+            let _ = s.write_all(reply).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        })
+        .await;
+        let got = read_from(addr).await;
+        assert!(
+            matches!(
+                got,
+                Err(WireError::Malformed { .. } | WireError::TooLong { .. })
+            ),
+            "{:?}: {got:?}",
+            String::from_utf8_lossy(reply)
+        );
+    }
+}
+
+#[tokio::test]
+async fn reader_bounds_a_body_delimited_by_close() {
+    let addr = peer(|mut s| async move {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        let block = vec![b'z'; 1024 * 1024];
+        for _ in 0..20 {
+            if s.write_all(&block).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(matches!(
+        read_from(addr).await,
+        Err(WireError::TooLong { .. })
+    ));
+}
+
+#[tokio::test]
+async fn reader_reads_chunked_and_skips_interim_responses() {
+    let addr = peer(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
+            .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    })
+    .await;
+    let r = read_from(addr).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.interim, vec![100]);
+    assert_eq!(r.body, b"hello world");
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+}

@@ -1,0 +1,184 @@
+//! One connection: requests are read and answered one after another, so
+//! pipelined requests get their responses in order (RFC 9112 §9.3.2). The
+//! connection persists unless the request asks otherwise (§9.3) or its
+//! framing cannot be trusted, and it is closed after the idle timeout.
+
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+use super::body::{self, Framing};
+use super::input::Input;
+use super::request::{self, Reject, Request};
+use super::response::Response;
+use super::{resource, Config};
+
+/// How long a closing connection keeps reading what the client still sends,
+/// so that the response is not destroyed by a TCP reset (RFC 9112 §9.6).
+const LINGER: Duration = Duration::from_millis(500);
+
+pub async fn run(stream: TcpStream, config: &Config) {
+    let (reader, mut writer) = stream.into_split();
+    let mut input = Input::new(reader);
+    loop {
+        // Idle between requests: nothing arrives within the timeout → close.
+        match timeout(config.idle_timeout, input.has_data()).await {
+            Ok(true) => {}
+            _ => return,
+        }
+        let req = match timeout(config.idle_timeout, request::read_head(&mut input)).await {
+            Err(_) | Ok(Ok(None)) => return,
+            Ok(Err(Reject(status))) => {
+                close_with(&mut writer, &mut input, Response::error(status), false).await;
+                return;
+            }
+            Ok(Ok(Some(req))) => req,
+        };
+        if !answer(&req, &mut input, &mut writer, config).await {
+            return;
+        }
+    }
+}
+
+/// Answers one request; false when the connection is to be closed.
+async fn answer(
+    req: &Request,
+    input: &mut Input,
+    writer: &mut OwnedWriteHalf,
+    config: &Config,
+) -> bool {
+    let head_only = req.method == "HEAD";
+    if let Err(Reject(status)) = host_ok(req) {
+        close_with(writer, input, Response::error(status), head_only).await;
+        return false;
+    }
+    let framing = match body::framing(req) {
+        Ok(f) => f,
+        Err(Reject(status)) => {
+            close_with(writer, input, Response::error(status), head_only).await;
+            return false;
+        }
+    };
+    if framing != Framing::None && req.minor >= 1 {
+        if let Some(expect) = req.field("expect") {
+            // RFC 9110 §10.1.1: 100-continue is the only expectation defined.
+            if !expect.trim().eq_ignore_ascii_case("100-continue") {
+                close_with(writer, input, Response::error(417), head_only).await;
+                return false;
+            }
+            if writer
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+    }
+    let content = match timeout(config.idle_timeout, body::read(input, &framing)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(Reject(status))) => {
+            close_with(writer, input, Response::error(status), head_only).await;
+            return false;
+        }
+        Err(_) => return false,
+    };
+    let response = resource::respond(req, &content, &config.root).await;
+    // RFC 9112 §9.3: HTTP/1.1 persists unless "close" is listed; HTTP/1.0
+    // persists only when the client asked for keep-alive.
+    let keep = if req.minor >= 1 {
+        !req.lists("connection", "close")
+    } else {
+        req.lists("connection", "keep-alive")
+    };
+    if !keep {
+        close_with(writer, input, response, head_only).await;
+        return false;
+    }
+    let connection = (req.minor == 0).then_some("keep-alive");
+    writer
+        .write_all(&response.to_bytes(head_only, connection))
+        .await
+        .is_ok()
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host with a
+/// valid value; otherwise 400.
+fn host_ok(req: &Request) -> Result<(), Reject> {
+    let hosts: Vec<&[u8]> = req.all("host").collect();
+    match hosts.as_slice() {
+        [] if req.minor == 0 => Ok(()),
+        [h] if valid_host(h) => Ok(()),
+        _ => Err(Reject(400)),
+    }
+}
+
+/// `uri-host [ ":" port ]`, loosely: reg-name/IPv4 characters or an IP
+/// literal, then digits for the port. Empty is allowed (RFC 9110 §7.2).
+fn valid_host(h: &[u8]) -> bool {
+    let (host, port) = if h.starts_with(b"[") {
+        match h.iter().position(|b| *b == b']') {
+            Some(i) => (&h[..=i], &h[i + 1..]),
+            None => return false,
+        }
+    } else {
+        match h.iter().position(|b| *b == b':') {
+            Some(i) => (&h[..i], &h[i..]),
+            None => (h, &h[h.len()..]),
+        }
+    };
+    let host_ok = host
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%[]:".contains(b));
+    let port_ok = port.is_empty()
+        || (port[0] == b':' && port[1..].iter().all(u8::is_ascii_digit) && port.len() <= 6);
+    host_ok && port_ok
+}
+
+/// Sends the response with `Connection: close`, half-closes, and drains what
+/// the client still sends for a moment before the socket is dropped.
+async fn close_with(
+    writer: &mut OwnedWriteHalf,
+    input: &mut Input,
+    response: Response,
+    head_only: bool,
+) {
+    if writer
+        .write_all(&response.to_bytes(head_only, Some("close")))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = writer.shutdown().await;
+    let _ = timeout(LINGER, async {
+        for _ in 0..64 {
+            if input.read_exact(1024).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_values() {
+        for ok in [
+            &b"a.test"[..],
+            b"a.test:80",
+            b"127.0.0.1:8080",
+            b"[::1]:80",
+            b"",
+        ] {
+            assert!(super::valid_host(ok), "{ok:?}");
+        }
+        for bad in [&b"a b"[..], b"a.test:8x", b"a/b", b"[::1"] {
+            assert!(!super::valid_host(bad), "{bad:?}");
+        }
+    }
+}
