@@ -49,6 +49,14 @@ Feature: IMAP connection, greeting and the commands valid in any state
     When the client sends "a1 FROBNICATE"
     Then the server replies BAD
 
+  @sec-7.1.5 @MUST
+  Scenario: A command with missing arguments is answered with BAD
+    # §7.1.3 (RFC 9051 §7.1.5): BAD when "the arguments are invalid".
+    # LOGIN takes a user name and a password.
+    Given an IMAP session
+    When the client sends "a1 LOGIN onlyauser"
+    Then the server replies BAD
+
   @sec-3 @MUST
   Scenario: A command that needs authentication is refused before login
     # §3 and §6: SELECT is valid only in the authenticated and selected
