@@ -79,7 +79,7 @@ pub fn parse_date_time(s: &str) -> Option<SystemTime> {
     let mi: i64 = hms.next()?.parse().ok()?;
     let se: i64 = hms.next()?.parse().ok()?;
     let zone = it.next()?;
-    if zone.len() != 5 || !(h < 24 && mi < 60 && se < 61) {
+    if zone.len() != 5 || !zone.is_ascii() || !(h < 24 && mi < 60 && se < 61) {
         return None;
     }
     let sign = match &zone[..1] {
@@ -106,5 +106,7 @@ mod tests {
         assert_eq!(date_time(t), "17-Jul-1996 09:44:25 +0000");
         assert_eq!(parse_date("1-Jan-1970"), Some(0));
         assert!(parse_date("1-Foo-1970").is_none());
+        assert!(parse_date_time("1-Jan-2000 00:00:00 +0\u{e9}0").is_none());
+        assert!(parse_date_time("1-Jan-2000 00:00:00 x").is_none());
     }
 }
