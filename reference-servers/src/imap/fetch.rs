@@ -5,7 +5,7 @@ use super::args::{Args, Parsed};
 use super::mime::{self, Part};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Text {
+pub enum SectionText {
     Header,
     Fields(Vec<String>),
     FieldsNot(Vec<String>),
@@ -16,7 +16,7 @@ pub enum Text {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Section {
     pub path: Vec<u32>,
-    pub text: Option<Text>,
+    pub text: Option<SectionText>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,9 +167,9 @@ fn parse_section(a: &mut Args) -> Parsed<Section> {
         let word = peek_name(a);
         a.i += word.len();
         text = Some(match word.to_ascii_uppercase().as_str() {
-            "HEADER" => Text::Header,
-            "TEXT" => Text::Text,
-            "MIME" if !path.is_empty() => Text::Mime,
+            "HEADER" => SectionText::Header,
+            "TEXT" => SectionText::Text,
+            "MIME" if !path.is_empty() => SectionText::Mime,
             "HEADER.FIELDS" | "HEADER.FIELDS.NOT" => {
                 a.space()?;
                 let names = a.flag_list()?;
@@ -177,9 +177,9 @@ fn parse_section(a: &mut Args) -> Parsed<Section> {
                     return Err("HEADER.FIELDS needs at least one field name".into());
                 }
                 if word.len() > "HEADER.FIELDS".len() {
-                    Text::FieldsNot(names)
+                    SectionText::FieldsNot(names)
                 } else {
-                    Text::Fields(names)
+                    SectionText::Fields(names)
                 }
             }
             _ => return Err(format!("unknown section text \"{word}\"")),
@@ -232,11 +232,11 @@ pub fn section_name(section: &Section, partial: Option<(u32, u32)>) -> String {
             s.push('.');
         }
         s.push_str(&match t {
-            Text::Header => "HEADER".into(),
-            Text::Text => "TEXT".into(),
-            Text::Mime => "MIME".into(),
-            Text::Fields(f) => format!("HEADER.FIELDS ({})", f.join(" ")),
-            Text::FieldsNot(f) => format!("HEADER.FIELDS.NOT ({})", f.join(" ")),
+            SectionText::Header => "HEADER".into(),
+            SectionText::Text => "TEXT".into(),
+            SectionText::Mime => "MIME".into(),
+            SectionText::Fields(f) => format!("HEADER.FIELDS ({})", f.join(" ")),
+            SectionText::FieldsNot(f) => format!("HEADER.FIELDS.NOT ({})", f.join(" ")),
         });
     }
     match partial {
@@ -280,13 +280,13 @@ pub fn section_bytes(msg: &[u8], section: &Section) -> Option<Vec<u8>> {
     Some(match &section.text {
         None if section.path.is_empty() => msg.to_vec(),
         None => slice(e.body),
-        Some(Text::Mime) => slice(e.header),
-        Some(Text::Header) => slice(message?.header),
-        Some(Text::Text) => slice(message?.body),
-        Some(Text::Fields(names)) => {
+        Some(SectionText::Mime) => slice(e.header),
+        Some(SectionText::Header) => slice(message?.header),
+        Some(SectionText::Text) => slice(message?.body),
+        Some(SectionText::Fields(names)) => {
             filter_fields(&msg[message?.header.0..message?.header.1], names, true)
         }
-        Some(Text::FieldsNot(names)) => {
+        Some(SectionText::FieldsNot(names)) => {
             filter_fields(&msg[message?.header.0..message?.header.1], names, false)
         }
     })
@@ -587,7 +587,7 @@ mod tests {
                 assert_eq!(section.path, vec![1]);
                 assert_eq!(
                     section.text,
-                    Some(Text::Fields(vec!["From".into(), "To".into()]))
+                    Some(SectionText::Fields(vec!["From".into(), "To".into()]))
                 );
                 assert_eq!(*partial, Some((0, 10)));
             }

@@ -938,9 +938,9 @@ fn render_item(out: &mut Vec<u8>, item: &Item, m: &Message, recent: bool, body: 
             let section = fetch::Section {
                 path: vec![],
                 text: Some(if *item == Item::Rfc822Header {
-                    fetch::Text::Header
+                    fetch::SectionText::Header
                 } else {
-                    fetch::Text::Text
+                    fetch::SectionText::Text
                 }),
             };
             let name = if *item == Item::Rfc822Header {
@@ -984,7 +984,7 @@ fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
             _ => return None,
         } as u32)
     };
-    if input.len() % 4 != 0 {
+    if !input.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(input.len() / 4 * 3);

@@ -346,7 +346,7 @@ mod hostile {
             };
             let _ = s.write_all(&script).await;
             if reset {
-                let _ = s.set_linger(Some(Duration::ZERO));
+                let _ = s.set_zero_linger();
                 drop(s);
                 return;
             }
