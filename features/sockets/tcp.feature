@@ -72,3 +72,16 @@ Feature: TCP upper-casing server (TCPServer.py)
     When the client sends the bytes "just this"
     Then the client receives exactly "JUST THIS"
     And the server closes the client's connection
+
+  @course-K-10 @MUST @points(2)
+  Scenario: A random sentence comes back upper-cased
+    # A new sentence every run: a program that answers with a fixed text fails.
+    When the client sends a random sentence
+    Then the client receives the sent bytes upper-cased
+
+  @course-K-09 @MUST @points(1)
+  Scenario: A client that sends nothing and closes its sending side sees the connection closed
+    # recv returns b'' at end of file; TCPServer.py sends b''.upper() (no
+    # bytes) and closes the connection socket.
+    When the client closes its sending side
+    Then the server closes the client's connection

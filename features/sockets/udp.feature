@@ -81,3 +81,9 @@ Feature: UDP upper-casing server (UDPServer.py)
     Given a new UDP client socket for "${sockets.udp}"
     When the client sends the datagram "second"
     Then the client receives the datagram "SECOND"
+
+  @MUST @points(2)
+  Scenario: A random sentence comes back upper-cased
+    # A new sentence every run: a program that answers with a fixed text fails.
+    When the client sends a random sentence in a datagram
+    Then the client receives the sent datagram upper-cased

@@ -34,6 +34,9 @@ fn main() {
                 step_timeout: Duration::from_secs(5),
                 features: features.clone(),
                 progress: false,
+                profile: None,
+                preflight: true,
+                only: None,
             };
             let start = Instant::now();
             let report = rt.block_on(run(&opts)).expect("the bundled suite runs");

@@ -36,6 +36,44 @@ enum Command {
     },
     /// List the scenarios a run would select.
     List(ListArgs),
+    /// Grade a student's program (or a folder of them) against an assignment.
+    Grade(GradeArgs),
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["submission", "command", "submissions"])))]
+struct GradeArgs {
+    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper.
+    #[arg(long)]
+    assignment: String,
+    /// The submission: a folder, copied to a scratch folder, built and started there.
+    #[arg(long)]
+    submission: Option<PathBuf>,
+    /// The submission as a command to start (with {port}), in the current folder.
+    #[arg(long)]
+    command: Option<String>,
+    /// Batch mode: grade every folder in this folder (needs --out).
+    #[arg(long)]
+    submissions: Option<PathBuf>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write Gradescope's results.json here.
+    #[arg(long)]
+    results: Option<PathBuf>,
+    /// Report folder: summary.txt, results.json, junit.xml and grade.json (in
+    /// batch mode, one folder per submission and the gradebook).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Batch mode: how many submissions are graded at once.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Folder of feature files (default: ./features, else the suites conform was built with).
+    #[arg(long)]
+    features: Option<PathBuf>,
+    /// Print only the summary.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -124,6 +162,7 @@ pub fn main() -> i32 {
                 crate::fixtures::write(&out).map(|()| 0).map_err(SetupError)
             }
             Command::List(a) => list(a),
+            Command::Grade(a) => grade(a).await,
         }
     });
     // Servers started in-process must not keep the process alive.
@@ -147,6 +186,9 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         step_timeout: a.step_timeout,
         features: a.features.unwrap_or_else(suite::default_features_dir),
         progress: !a.quiet,
+        profile: None,
+        preflight: true,
+        only: None,
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.junit {
@@ -156,6 +198,66 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         write_file(path, &report::json::render(&report))?;
     }
     report::console::print(&report);
+    Ok(report.exit_code())
+}
+
+async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
+    use crate::grade::{self, assignment::Assignment, feedback, Submission};
+    let assignment = Assignment::load(&a.assignment).map_err(SetupError)?;
+    let features = a.features.unwrap_or_else(suite::default_features_dir);
+    if let Some(folder) = a.submissions {
+        let Some(out) = a.out else {
+            return Err(SetupError(
+                "--submissions needs --out DIR for the reports and the gradebook".into(),
+            ));
+        };
+        let opts = grade::batch::BatchOptions {
+            assignment: a.assignment,
+            folder,
+            out,
+            jobs: a.jobs,
+            features,
+            limit: assignment.total_time + assignment.build_time + Duration::from_secs(60),
+        };
+        return grade::batch::run(&opts).await;
+    }
+    let submission = match (a.submission, a.command) {
+        (Some(dir), _) => Submission::Folder(dir),
+        (None, Some(cmd)) => Submission::Command(cmd),
+        (None, None) => unreachable!("clap requires one of them"),
+    };
+    let opts = grade::GradeOptions {
+        assignment,
+        submission,
+        features,
+        progress: !a.quiet,
+    };
+    let report = tokio::select! {
+        r = grade::grade(&opts) => r?,
+        _ = wait_for_signal() => {
+            grade::sandbox::kill_everything();
+            return Err(SetupError(
+                "interrupted; every process of the submission was killed".into(),
+            ));
+        }
+    };
+    let summary = feedback::summary(&report);
+    if let Some(dir) = &a.out {
+        write_file(&dir.join("summary.txt"), &summary)?;
+        write_file(&dir.join("results.json"), &feedback::gradescope(&report))?;
+        write_file(&dir.join("junit.xml"), &feedback::junit(&report))?;
+        write_file(&dir.join("grade.json"), &feedback::full_json(&report))?;
+    }
+    if let Some(path) = &a.junit {
+        write_file(path, &feedback::junit(&report))?;
+    }
+    if let Some(path) = &a.results {
+        write_file(path, &feedback::gradescope(&report))?;
+    }
+    if !a.quiet {
+        println!();
+    }
+    print!("{summary}");
     Ok(report.exit_code())
 }
 
@@ -205,7 +307,7 @@ async fn serve(a: ServeArgs) -> Result<i32, SetupError> {
     Ok(0)
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -242,6 +344,7 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
         protocols,
         tags,
         profile,
+        only: None,
     });
     for (f, r, s) in &selected {
         let meta = suite::ScenarioMeta::of(&root, f, *r, s);

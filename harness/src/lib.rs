@@ -7,9 +7,11 @@
 //! - [`wire`]: bounded client-side connections and reply readers.
 //! - [`steps`]: Gherkin step definitions, generic and per protocol.
 //! - [`report`]: transcripts, console, JUnit and JSON.
+//! - [`grade`]: `conform grade`, the suites as a grader of students' programs.
 
 pub mod cli;
 pub mod fixtures;
+pub mod grade;
 pub mod protocol;
 pub mod report;
 pub mod runner;

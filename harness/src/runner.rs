@@ -2,7 +2,7 @@
 //! suites on cucumber, and turns what happened into a [`RunReport`].
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -30,6 +30,33 @@ pub struct RunOptions {
     pub features: PathBuf,
     /// Print each scenario's verdict as it finishes.
     pub progress: bool,
+    /// A target given directly (by `conform grade`); wins over `target`.
+    pub profile: Option<Profile>,
+    /// Check that every TCP address accepts a connection before the run.
+    /// Grading turns it off: it waits for the port itself, and a probe
+    /// connection would use up a student's server that serves one client.
+    pub preflight: bool,
+    /// Only these scenarios (`file:line` below `features`), if given.
+    pub only: Option<BTreeSet<String>>,
+}
+
+impl RunOptions {
+    /// The options `conform run` would use with no arguments.
+    pub fn new(features: PathBuf) -> Self {
+        RunOptions {
+            protocols: Vec::new(),
+            target: None,
+            tags: None,
+            strict: false,
+            concurrency: 32,
+            step_timeout: Duration::from_secs(5),
+            features,
+            progress: false,
+            profile: None,
+            preflight: true,
+            only: None,
+        }
+    }
 }
 
 /// A problem that stops the run before any verdict: exit 2.
@@ -46,9 +73,10 @@ impl std::fmt::Display for SetupError {
 /// servers are started first and stopped afterwards.
 pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     let tags = parse_tags(opts.tags.as_deref())?;
-    let (profile, _bundled) = match &opts.target {
-        Some(path) => (Profile::load(path).map_err(|e| SetupError(e.0))?, None),
-        None => {
+    let (profile, _bundled) = match (&opts.profile, &opts.target) {
+        (Some(p), _) => (p.clone(), None),
+        (None, Some(path)) => (Profile::load(path).map_err(|e| SetupError(e.0))?, None),
+        (None, None) => {
             let protocols = if opts.protocols.is_empty() {
                 bundled::available()
             } else {
@@ -72,6 +100,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         protocols: protocols.clone(),
         tags,
         profile: profile.clone(),
+        only: opts.only.clone().map(|ids| (opts.features.clone(), ids)),
     };
     let suites = suite::load(&opts.features).map_err(SetupError)?;
     let selected = suites.select(&selection);
@@ -87,7 +116,9 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
             opts.features.display()
         )));
     }
-    preflight(&profile, &protocols, opts.step_timeout).await?;
+    if opts.preflight {
+        preflight(&profile, &protocols, opts.step_timeout).await?;
+    }
 
     let started = Instant::now();
     let ctx = Arc::new(RunContext {

@@ -63,6 +63,9 @@ pub struct Selection {
     pub protocols: Vec<Protocol>,
     pub tags: Option<TagOperation>,
     pub profile: Profile,
+    /// Only the scenarios with these ids (`file:line`, the file relative to
+    /// the features folder given first).
+    pub only: Option<(PathBuf, std::collections::BTreeSet<String>)>,
 }
 
 impl Selection {
@@ -75,6 +78,16 @@ impl Selection {
         let Some(protocol) = protocol_of(f) else {
             return false;
         };
+        if let Some((root, ids)) = &self.only {
+            let file = f
+                .path
+                .as_deref()
+                .map(|p| relative_name(root, p))
+                .unwrap_or_default();
+            if !ids.contains(&format!("{file}:{}", s.position.line)) {
+                return false;
+            }
+        }
         if !self.protocols.contains(&protocol) {
             return false;
         }

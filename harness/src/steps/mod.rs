@@ -59,6 +59,11 @@ pub(crate) fn expect_failure_panic() {
 /// Installs a panic hook that silences step failures and keeps real panics
 /// (bugs) visible.
 pub fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(install_quiet_hook);
+}
+
+fn install_quiet_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if EXPECTED_PANIC.with(|c| c.replace(false)) {

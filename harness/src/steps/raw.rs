@@ -56,7 +56,7 @@ async fn tcp_client_connected(w: &mut World, client: String, addr: String) -> St
     step!(w, connect_raw(w, &client, &addr).await)
 }
 
-async fn send_raw(w: &mut World, who: &str, bytes: Vec<u8>) -> StepResult {
+pub(crate) async fn send_raw(w: &mut World, who: &str, bytes: Vec<u8>) -> StepResult {
     let s = w.session(&client_name(who))?;
     s.conn.send(&bytes).await?;
     s.sent = bytes;
@@ -256,7 +256,7 @@ async fn udp_named_client(w: &mut World, client: String, addr: String) -> StepRe
     step!(w, udp_socket(w, &client, &addr).await)
 }
 
-async fn send_datagram(w: &mut World, who: &str, bytes: Vec<u8>) -> StepResult {
+pub(crate) async fn send_datagram(w: &mut World, who: &str, bytes: Vec<u8>) -> StepResult {
     let (sock, sent) = w.udp_client(&client_name(who))?;
     sock.send(&bytes).await?;
     *sent = bytes;

@@ -2,9 +2,11 @@
 //! client's own message with the ASCII letters a–z upper-cased, which the
 //! harness computes itself from what it sent.
 
-use cucumber::then;
+use std::hash::{BuildHasher as _, Hasher as _};
 
-use super::raw::{receive_datagram, receive_exactly};
+use cucumber::{then, when};
+
+use super::raw::{receive_datagram, receive_exactly, send_datagram, send_raw};
 use super::{client_name, StepResult, World};
 use crate::step;
 
@@ -30,4 +32,56 @@ async fn receives_datagram_upper(w: &mut World, who: String) -> StepResult {
         let expected = upper(&w.udp_client(&client_name(&who))?.1);
         receive_datagram(w, &who, &expected).await
     })
+}
+
+/// Words a random sentence is made of: letters of both cases, digits and
+/// punctuation, so that only a real upper-casing gives the expected reply.
+const WORDS: &[&str] = &[
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
+    "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango",
+    "uniform", "victor", "whiskey", "xray", "yankee", "zulu", "socket", "port", "datagram",
+    "Mixed", "iPhone", "x42", "3pm", "a-b", "c_d", "e.f", "{g}", "[h]", "`i`", "@j", "k~l",
+];
+
+/// A fresh random sentence of 4 to 11 words, e.g. `tango x42 Mixed {g} kilo`,
+/// different in every scenario run: a program that answers with a fixed text
+/// cannot pass a step that sends one.
+pub fn random_sentence() -> Vec<u8> {
+    let mut state = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+        | 1;
+    let mut next = move || {
+        // xorshift64: plenty for picking words.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let n = 4 + (next() % 8) as usize;
+    let words: Vec<&str> = (0..n)
+        .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
+        .collect();
+    format!("{} {}", words.join(" "), next() % 10_000).into_bytes()
+}
+
+#[when(regex = r"^(the client|client \w+) sends a random sentence$")]
+async fn sends_random_sentence(w: &mut World, who: String) -> StepResult {
+    step!(w, send_raw(w, &who, random_sentence()).await)
+}
+
+#[when(regex = r"^(the client|client \w+) sends a random sentence in a datagram$")]
+async fn sends_random_datagram(w: &mut World, who: String) -> StepResult {
+    step!(w, send_datagram(w, &who, random_sentence()).await)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn random_sentences_differ_and_have_letters_to_change() {
+        let a = super::random_sentence();
+        let b = super::random_sentence();
+        assert_ne!(a, b);
+        assert_ne!(super::upper(&a), a);
+    }
 }

@@ -73,39 +73,35 @@ impl UdpClient {
     /// Waits for the next datagram from anyone, up to `wait`.
     pub async fn recv_within(&self, wait: Duration, what: &str) -> Result<Datagram, WireError> {
         let mut buf = vec![0u8; MAX_DATAGRAM];
-        loop {
-            match tokio::time::timeout(wait, self.socket.recv_from(&mut buf)).await {
-                Ok(Ok((n, from))) => {
-                    if from != self.target {
-                        self.transcript.event(
-                            &self.name,
-                            format!("datagram from {from} (not the target {})", self.target),
-                        );
-                    }
-                    self.transcript.bytes(&self.name, Dir::Server, &buf[..n]);
-                    return Ok(Datagram {
-                        payload: buf[..n].to_vec(),
-                        from,
-                    });
-                }
-                // ICMP port unreachable for an earlier datagram surfaces here on
-                // Linux as ECONNREFUSED; note it and keep listening.
-                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+        match tokio::time::timeout(wait, self.socket.recv_from(&mut buf)).await {
+            Ok(Ok((n, from))) => {
+                if from != self.target {
                     self.transcript.event(
                         &self.name,
-                        "ICMP: port unreachable (nothing listens at the target)",
+                        format!("datagram from {from} (not the target {})", self.target),
                     );
-                    return Err(WireError::io(format!("receive from {}", self.target), e));
                 }
-                Ok(Err(e)) => return Err(WireError::io("receive a datagram", e)),
-                Err(_) => {
-                    return Err(WireError::Timeout {
-                        waited: wait,
-                        what: what.to_string(),
-                        partial: vec![],
-                    });
-                }
+                self.transcript.bytes(&self.name, Dir::Server, &buf[..n]);
+                Ok(Datagram {
+                    payload: buf[..n].to_vec(),
+                    from,
+                })
             }
+            // An ICMP port unreachable for an earlier datagram surfaces here
+            // on Linux as ECONNREFUSED: nothing listens at the target.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                self.transcript.event(
+                    &self.name,
+                    "ICMP: port unreachable (nothing listens at the target)",
+                );
+                Err(WireError::io(format!("receive from {}", self.target), e))
+            }
+            Ok(Err(e)) => Err(WireError::io("receive a datagram", e)),
+            Err(_) => Err(WireError::Timeout {
+                waited: wait,
+                what: what.to_string(),
+                partial: vec![],
+            }),
         }
     }
 

@@ -1,0 +1,408 @@
+//! The assignment file (TOML): which scenarios grade a submission, how to
+//! build and start it, its limits, and the points of each scenario.
+//!
+//! ```toml
+//! name = "udp-upper"
+//! title = "UDP upper-casing server (UDPServer.py)"
+//!
+//! [suite]
+//! protocols = ["sockets"]
+//! paths = ["sockets/udp.feature"]  # below the features folder, or next to this file
+//! tags = "@udp"                    # optional tag expression
+//!
+//! [submission]
+//! build = "javac *.java"           # optional, run in the submission folder
+//! start = "python3 UDPServer.py {port}"
+//! bind_timeout = "3s"              # how long the program has to open its port
+//! restart = "each-scenario"        # or "once": one start for all scenarios
+//! step_timeout = "2s"
+//!
+//! [target]                         # the target profile the scenarios see
+//! sockets = { udp = "127.0.0.1:{port}" }
+//!
+//! [limits]
+//! cpu = "10s"          # CPU time per start (RLIMIT_CPU)
+//! memory = "512MiB"    # address space (RLIMIT_AS)
+//! processes = 32       # more processes than the user already runs (RLIMIT_NPROC)
+//! file_size = "1MiB"   # largest file it may write (RLIMIT_FSIZE)
+//! open_files = 64      # RLIMIT_NOFILE
+//! output = "16KiB"     # stdout and stderr kept for feedback, each
+//! build_time = "120s"  # wall time for the build
+//! total_time = "300s"  # wall time for grading the whole submission
+//!
+//! [points]
+//! default = 1          # for scenarios without @points(N) or a rubric entry
+//!
+//! [[rubric]]
+//! criterion = "Exact upper-casing"
+//! scenarios = ["A lowercase sentence comes back upper-cased"]
+//! points = 2           # optional: overrides the scenarios' @points(N)
+//! hidden = false       # hidden scenarios show only their name and points
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::protocol::Protocol;
+use crate::target::Profile;
+
+/// The assignments that ship with conform (`--assignment udp-upper`).
+pub const BUNDLED: &[(&str, &str)] = &[
+    (
+        "udp-upper",
+        include_str!("../../assignments/udp-upper.toml"),
+    ),
+    (
+        "tcp-upper",
+        include_str!("../../assignments/tcp-upper.toml"),
+    ),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    name: Option<String>,
+    title: Option<String>,
+    suite: SuiteSpec,
+    submission: SubmissionSpec,
+    target: toml::Table,
+    #[serde(default)]
+    limits: LimitsSpec,
+    #[serde(default)]
+    points: PointsSpec,
+    #[serde(default)]
+    rubric: Vec<RubricEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuiteSpec {
+    protocols: Vec<String>,
+    paths: Vec<String>,
+    tags: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmissionSpec {
+    build: Option<String>,
+    start: String,
+    bind_timeout: Option<String>,
+    restart: Option<String>,
+    step_timeout: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSpec {
+    cpu: Option<String>,
+    memory: Option<toml::Value>,
+    processes: Option<u64>,
+    file_size: Option<toml::Value>,
+    open_files: Option<u64>,
+    output: Option<toml::Value>,
+    build_time: Option<String>,
+    total_time: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointsSpec {
+    default: Option<f64>,
+}
+
+/// One line of the rubric: a behaviour the grader cares about and the
+/// scenarios that check it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricEntry {
+    pub criterion: String,
+    pub scenarios: Vec<String>,
+    pub points: Option<f64>,
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// A fresh start of the program for every scenario: one broken behaviour
+    /// costs only the scenarios that check it.
+    EachScenario,
+    /// One start for all scenarios.
+    Once,
+}
+
+/// Limits applied to the submission's processes (see `sandbox`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limits {
+    pub cpu_seconds: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub processes: Option<u64>,
+    pub file_size_bytes: Option<u64>,
+    pub open_files: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    pub name: String,
+    pub title: String,
+    /// Where `paths` are looked up first: the assignment file's folder.
+    pub base: PathBuf,
+    pub protocols: Vec<Protocol>,
+    pub paths: Vec<String>,
+    pub tags: Option<String>,
+    pub build: Option<String>,
+    pub start: String,
+    pub env: BTreeMap<String, String>,
+    pub bind_timeout: Duration,
+    pub step_timeout: Duration,
+    pub restart: Restart,
+    /// `section.key` → value with `{port}`.
+    pub target: Vec<(String, String, String)>,
+    pub limits: Limits,
+    pub output_bytes: usize,
+    pub build_time: Duration,
+    pub total_time: Duration,
+    pub default_points: f64,
+    pub rubric: Vec<RubricEntry>,
+}
+
+impl Assignment {
+    /// `FILE`, or the name of a bundled assignment.
+    pub fn load(spec: &str) -> Result<Assignment, String> {
+        let path = Path::new(spec);
+        if path.is_file() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read assignment {spec}: {e}"))?;
+            let base = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Self::parse(&text, spec, &stem, base);
+        }
+        let name = spec.trim_end_matches(".toml");
+        match BUNDLED.iter().find(|(n, _)| *n == name) {
+            Some((n, text)) => Self::parse(text, n, n, bundled_dir()),
+            None => Err(format!(
+                "assignment {spec}: no such file, and not a bundled assignment (bundled: {})",
+                BUNDLED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    pub fn parse(
+        text: &str,
+        source: &str,
+        stem: &str,
+        base: PathBuf,
+    ) -> Result<Assignment, String> {
+        let bad = |what: String| format!("assignment {source}: {what}");
+        let file: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let mut protocols = Vec::new();
+        for p in &file.suite.protocols {
+            protocols
+                .push(Protocol::parse(p).ok_or_else(|| bad(format!("unknown protocol `{p}`")))?);
+        }
+        if protocols.is_empty() {
+            return Err(bad("[suite] protocols is empty".into()));
+        }
+        if file.suite.paths.is_empty() {
+            return Err(bad("[suite] paths is empty".into()));
+        }
+        if !file.submission.start.contains("{port}") {
+            return Err(bad(
+                "[submission] start must pass the port to the program: put {port} in it".into(),
+            ));
+        }
+        let dur = |field: &str, v: &Option<String>, default: u64| -> Result<Duration, String> {
+            match v {
+                None => Ok(Duration::from_secs(default)),
+                Some(s) => {
+                    humantime::parse_duration(s).map_err(|e| bad(format!("{field} = \"{s}\": {e}")))
+                }
+            }
+        };
+        let restart = match file.submission.restart.as_deref() {
+            None | Some("each-scenario") => Restart::EachScenario,
+            Some("once") => Restart::Once,
+            Some(other) => {
+                return Err(bad(format!(
+                    "restart = \"{other}\": use \"each-scenario\" or \"once\""
+                )))
+            }
+        };
+        let mut target = Vec::new();
+        for (section, value) in &file.target {
+            let toml::Value::Table(keys) = value else {
+                return Err(bad(format!("[target] {section} must be a table")));
+            };
+            for (key, v) in keys {
+                let toml::Value::String(v) = v else {
+                    return Err(bad(format!("[target] {section}.{key} must be a string")));
+                };
+                target.push((section.clone(), key.clone(), v.clone()));
+            }
+        }
+        if !target.iter().any(|(_, _, v)| v.contains("{port}")) {
+            return Err(bad(
+                "[target] must put the submission's {port} in at least one address".into(),
+            ));
+        }
+        let l = &file.limits;
+        let size = |field: &str, v: &Option<toml::Value>| -> Result<Option<u64>, String> {
+            match v {
+                None => Ok(None),
+                Some(toml::Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
+                Some(toml::Value::String(s)) => parse_size(s)
+                    .map(Some)
+                    .map_err(|e| bad(format!("{field} = \"{s}\": {e}"))),
+                Some(other) => Err(bad(format!("{field} = {other}: not a size"))),
+            }
+        };
+        let limits = Limits {
+            cpu_seconds: match &l.cpu {
+                Some(_) => Some(dur("cpu", &l.cpu, 0)?.as_secs().max(1)),
+                None => Some(10),
+            },
+            memory_bytes: size("memory", &l.memory)?.or(Some(512 << 20)),
+            processes: l.processes.or(Some(32)),
+            file_size_bytes: size("file_size", &l.file_size)?.or(Some(1 << 20)),
+            open_files: l.open_files.or(Some(64)),
+        };
+        let assignment = Assignment {
+            name: file.name.unwrap_or_else(|| stem.to_string()),
+            title: file.title.unwrap_or_else(|| stem.to_string()),
+            base,
+            protocols,
+            paths: file.suite.paths,
+            tags: file.suite.tags,
+            build: file.submission.build.filter(|b| !b.trim().is_empty()),
+            start: file.submission.start,
+            env: file.submission.env,
+            bind_timeout: dur("bind_timeout", &file.submission.bind_timeout, 3)?,
+            step_timeout: dur("step_timeout", &file.submission.step_timeout, 2)?,
+            restart,
+            target,
+            limits,
+            output_bytes: size("output", &l.output)?.unwrap_or(16 << 10) as usize,
+            build_time: dur("build_time", &l.build_time, 120)?,
+            total_time: dur("total_time", &l.total_time, 300)?,
+            default_points: file.points.default.unwrap_or(1.0),
+            rubric: file.rubric,
+        };
+        // The target template must make a valid profile.
+        assignment.profile(1)?;
+        Ok(assignment)
+    }
+
+    /// The target profile for a submission listening on `port`.
+    pub fn profile(&self, port: u16) -> Result<Profile, String> {
+        let mut text = String::new();
+        let mut sections: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
+        for (section, key, value) in &self.target {
+            sections
+                .entry(section)
+                .or_default()
+                .push((key, value.replace("{port}", &port.to_string())));
+        }
+        for (section, keys) in sections {
+            text.push_str(&format!("[{section}]\n"));
+            for (k, v) in keys {
+                text.push_str(&format!("{k} = {}\n", toml::Value::String(v)));
+            }
+        }
+        Profile::parse(&text, &format!("assignment {} [target]", self.name)).map_err(|e| e.0)
+    }
+
+    /// The ports the program must open: `(section.key, udp?)` for every
+    /// target address that holds `{port}`. A key named `udp` is a UDP port.
+    pub fn ports(&self) -> Vec<(String, bool)> {
+        self.target
+            .iter()
+            .filter(|(_, _, v)| v.contains("{port}"))
+            .map(|(s, k, _)| (format!("{s}.{k}"), k == "udp"))
+            .collect()
+    }
+
+    /// The rubric entry that names a scenario.
+    pub fn rubric_for(&self, scenario: &str) -> Option<&RubricEntry> {
+        self.rubric
+            .iter()
+            .find(|r| r.scenarios.iter().any(|s| s == scenario))
+    }
+}
+
+/// Where the bundled assignment files live in the source tree (for feature
+/// files next to them).
+fn bundled_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assignments"))
+}
+
+/// `1048576`, `64KiB`, `1MB`, `512M`, `2GiB`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "not a size like 64KiB".to_string())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown unit `{other}`")),
+    };
+    n.checked_mul(mult).ok_or_else(|| "too large".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_assignments_parse() {
+        for (name, _) in BUNDLED {
+            let a = Assignment::load(name).unwrap();
+            assert!(!a.rubric.is_empty(), "{name} has a rubric");
+            assert!(
+                a.profile(4242).unwrap().get("sockets.tcp").is_some()
+                    || a.profile(4242).unwrap().get("sockets.udp").is_some()
+            );
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64KiB").unwrap(), 65536);
+        assert_eq!(parse_size("2 MB").unwrap(), 2 << 20);
+        assert_eq!(parse_size("17").unwrap(), 17);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn rejects_a_start_without_port() {
+        let text = "[suite]\nprotocols=[\"sockets\"]\npaths=[\"sockets/udp.feature\"]\n[submission]\nstart=\"python3 s.py\"\n[target]\nsockets={udp=\"127.0.0.1:{port}\"}\n";
+        let e = Assignment::parse(text, "t", "t", PathBuf::from(".")).unwrap_err();
+        assert!(e.contains("{port}"), "{e}");
+        let ok = text.replace("s.py", "s.py {port}");
+        Assignment::parse(&ok, "t", "t", PathBuf::from(".")).unwrap();
+        let typo = ok.replace("[submission]", "[submission]\nstrat=\"x\"");
+        assert!(Assignment::parse(&typo, "t", "t", PathBuf::from(".")).is_err());
+    }
+}

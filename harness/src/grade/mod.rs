@@ -1,0 +1,635 @@
+//! `conform grade`: the suites as a grader. A submission (a folder with a
+//! student's program, or a command) is built, started on a free port with
+//! limits, and run against the assignment's scenarios with the same runner
+//! as `conform run`; every scenario earns its points or zero, with feedback.
+//!
+//! - [`assignment`]: the assignment file and the bundled assignments.
+//! - [`sandbox`]: starting and killing a submission's processes.
+//! - [`ports`]: free ports, and which ports a submission opened.
+//! - [`feedback`]: summary, Gradescope `results.json`, JUnit.
+//! - [`batch`]: a folder of submissions and the gradebook.
+
+pub mod assignment;
+pub mod batch;
+pub mod feedback;
+pub mod ports;
+pub mod sandbox;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::protocol::Protocol;
+use crate::report::{Outcome, ScenarioResult};
+use crate::runner::{self, RunOptions, SetupError};
+use crate::steps::Failure;
+use crate::suite::{self, Selection};
+use assignment::{Assignment, Restart};
+use ports::Transport;
+use sandbox::{Program, Stopped};
+
+/// What is graded.
+#[derive(Clone, Debug)]
+pub enum Submission {
+    /// A folder: copied to a scratch folder, built there, started there.
+    Folder(PathBuf),
+    /// A command (with `{port}`) started in the current folder, not built.
+    Command(String),
+}
+
+pub struct GradeOptions {
+    pub assignment: Assignment,
+    pub submission: Submission,
+    /// The suites (`--features`, else the default).
+    pub features: PathBuf,
+    /// Print each scenario's points as it is graded.
+    pub progress: bool,
+}
+
+/// One scenario, graded.
+#[derive(Clone, Debug, Serialize)]
+pub struct GradedScenario {
+    pub criterion: String,
+    pub name: String,
+    pub score: f64,
+    pub max_score: f64,
+    pub hidden: bool,
+    pub passed: bool,
+    /// About the program rather than the wire: it ended during the
+    /// scenario, never opened its port, did not build.
+    pub note: Option<String>,
+    pub result: ScenarioResult,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildLog {
+    pub command: String,
+    pub ok: bool,
+    pub how: String,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// One start of the program.
+#[derive(Clone, Debug, Serialize)]
+pub struct Start {
+    pub scenarios: Vec<String>,
+    pub port: u16,
+    pub pid: i32,
+    pub pgid: i32,
+    /// What kept the scenarios from running, if anything.
+    pub problem: Option<String>,
+    pub stopped: Stopped,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GradeReport {
+    pub assignment: String,
+    pub title: String,
+    pub submission: String,
+    pub score: f64,
+    pub max_score: f64,
+    pub seconds: f64,
+    /// The rubric's criteria in its order ("Other" last, if used).
+    pub criteria: Vec<String>,
+    /// Whether each scenario ran against a fresh start of the program.
+    pub fresh_start_per_scenario: bool,
+    /// A problem that cost every remaining scenario its points.
+    pub problem: Option<String>,
+    pub build: Option<BuildLog>,
+    pub starts: Vec<Start>,
+    pub scenarios: Vec<GradedScenario>,
+}
+
+impl GradeReport {
+    /// 0 for full marks, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.scenarios.iter().all(|s| s.passed) {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// Grades one submission.
+pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
+    let started = Instant::now();
+    let a = &opts.assignment;
+    let scratch = tempfile::Builder::new()
+        .prefix("conform-grade-")
+        .tempdir()
+        .map_err(|e| SetupError(format!("cannot make a scratch folder: {e}")))?;
+    let features = scratch.path().join("features");
+    gather_features(a, &opts.features, &features)?;
+    let mut graded = select(a, &features)?;
+
+    let (workdir, command, label) = match &opts.submission {
+        Submission::Folder(dir) => {
+            if !dir.is_dir() {
+                return Err(SetupError(format!(
+                    "submission {} is not a folder",
+                    dir.display()
+                )));
+            }
+            let work = scratch.path().join("submission");
+            copy_tree(dir, &work).map_err(|e| {
+                SetupError(format!("cannot copy submission {}: {e}", dir.display()))
+            })?;
+            (work, a.start.clone(), dir.display().to_string())
+        }
+        Submission::Command(cmd) => (
+            std::env::current_dir().map_err(|e| SetupError(e.to_string()))?,
+            cmd.clone(),
+            cmd.clone(),
+        ),
+    };
+    let env: Vec<(String, String)> = a.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut report = GradeReport {
+        assignment: a.name.clone(),
+        title: a.title.clone(),
+        submission: label,
+        score: 0.0,
+        max_score: graded.iter().map(|g| g.max_score).sum(),
+        seconds: 0.0,
+        criteria: criteria_in_order(a, &graded),
+        fresh_start_per_scenario: a.restart == Restart::EachScenario,
+        problem: None,
+        build: None,
+        starts: Vec::new(),
+        scenarios: Vec::new(),
+    };
+
+    // Build.
+    if let (Submission::Folder(_), Some(build)) = (&opts.submission, &a.build) {
+        let mut limits = a.limits;
+        limits.cpu_seconds = Some(a.build_time.as_secs().max(1));
+        let (ok, how, stopped) =
+            sandbox::run_to_end(build, &workdir, &env, &limits, a.output_bytes, a.build_time)
+                .await
+                .map_err(|e| SetupError(format!("cannot run the build command: {e}")))?;
+        report.build = Some(BuildLog {
+            command: build.clone(),
+            ok,
+            how: how.clone(),
+            stdout: stopped.stdout.clone(),
+            stderr: stopped.stderr.clone(),
+        });
+        if !ok {
+            let msg = format!(
+                "The build (`{build}`) failed: it {how}.{}",
+                output_excerpt(&stopped)
+            );
+            fail_all(&mut graded, &msg);
+            report.problem = Some(msg);
+        }
+    }
+
+    // Run: each group of scenarios gets its own start of the program.
+    let groups: Vec<Vec<usize>> = match a.restart {
+        Restart::EachScenario => (0..graded.len()).map(|i| vec![i]).collect(),
+        Restart::Once => vec![(0..graded.len()).collect()],
+    };
+    let deadline = started + a.total_time;
+    for group in groups {
+        if report.problem.is_some() {
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let msg = format!(
+                "Not run: grading this submission took longer than its limit of {}.",
+                humantime::format_duration(a.total_time)
+            );
+            for &i in &group {
+                fail(&mut graded[i], &msg);
+            }
+            continue;
+        }
+        let start = run_group(
+            a,
+            &features,
+            &workdir,
+            &command,
+            &env,
+            &mut graded,
+            &group,
+            deadline - now,
+        )
+        .await?;
+        if let Some(p) = &start.problem {
+            // The program cannot be tested at all: the same for every scenario.
+            let msg = p.clone();
+            fail_all(&mut graded, &msg);
+            report.problem = Some(msg);
+        }
+        if opts.progress {
+            for &i in &group {
+                feedback::progress_line(&graded[i]);
+            }
+        }
+        report.starts.push(start);
+    }
+    report.score = graded.iter().map(|g| g.score).sum();
+    report.scenarios = graded;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn criteria_in_order(a: &Assignment, graded: &[GradedScenario]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let named = a.rubric.iter().map(|r| &r.criterion);
+    for c in named.chain(graded.iter().map(|g| &g.criterion)) {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+/// Starts the program, waits for its port, runs the group's scenarios, and
+/// kills it.
+#[allow(clippy::too_many_arguments)]
+async fn run_group(
+    a: &Assignment,
+    features: &Path,
+    workdir: &Path,
+    command: &str,
+    env: &[(String, String)],
+    graded: &mut [GradedScenario],
+    group: &[usize],
+    time_left: Duration,
+) -> Result<Start, SetupError> {
+    let port =
+        ports::free_port().map_err(|e| SetupError(format!("cannot find a free port: {e}")))?;
+    let profile = a.profile(port).map_err(SetupError)?;
+    let mut env = env.to_vec();
+    env.push(("PORT".into(), port.to_string()));
+    let cmd = command.replace("{port}", &port.to_string());
+    let mut program = Program::spawn(&cmd, workdir, &env, &a.limits, a.output_bytes)
+        .map_err(|e| SetupError(format!("cannot start `{cmd}`: {e}")))?;
+    let names = group.iter().map(|&i| graded[i].name.clone()).collect();
+    let wanted: Vec<(Transport, u16)> = a
+        .ports()
+        .into_iter()
+        .map(|(_, udp)| (if udp { Transport::Udp } else { Transport::Tcp }, port))
+        .collect();
+    if let Err(why) = wait_bound(&mut program, &wanted, a.bind_timeout.min(time_left), &cmd).await {
+        let (pid, pgid) = (program.pid, program.pgid);
+        let stopped = program.stop().await;
+        return Ok(Start {
+            scenarios: names,
+            port,
+            pid,
+            pgid,
+            problem: Some(format!("{why}{}", output_excerpt(&stopped))),
+            stopped,
+        });
+    }
+    let mut opts = RunOptions::new(features.to_path_buf());
+    opts.protocols = a.protocols.clone();
+    opts.tags = a.tags.clone();
+    opts.step_timeout = a.step_timeout;
+    opts.concurrency = 1;
+    opts.profile = Some(profile);
+    opts.preflight = false;
+    opts.only = Some(group.iter().map(|&i| graded[i].result.id.clone()).collect());
+    let outcome = tokio::time::timeout(time_left, runner::run(&opts)).await;
+    // A program that closed its port has quit or is quitting: let it finish,
+    // so the feedback can say how it ended.
+    let mut closed = None;
+    if let Some(open) = ports::opened_by(&program.processes(false)) {
+        let want: BTreeSet<(Transport, u16)> = wanted.iter().copied().collect();
+        if !want.is_subset(&open) {
+            closed = Some(ports::describe(&want));
+            for _ in 0..20 {
+                if program.ended().is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    }
+    let (pid, pgid) = (program.pid, program.pgid);
+    let stopped = program.stop().await;
+    let ended = match (&stopped.ended_by_itself, closed) {
+        (Some(how), _) => Some(format!("Your program {how} while this scenario ran")),
+        (None, Some(ports)) => Some(format!(
+            "Your program was no longer listening on {ports} at the end of this scenario"
+        )),
+        (None, None) => None,
+    };
+    match outcome {
+        Ok(Ok(run)) => {
+            for r in run.scenarios {
+                let Some(g) = graded.iter_mut().find(|g| g.result.id == r.id) else {
+                    continue;
+                };
+                g.passed = r.failure.is_none();
+                g.score = if g.passed { g.max_score } else { 0.0 };
+                g.result = r;
+                g.result.points = Some(g.max_score);
+                if !g.passed {
+                    if let Some(what) = &ended {
+                        let afresh = if a.restart == Restart::EachScenario {
+                            " (it is started afresh for each scenario)"
+                        } else {
+                            ""
+                        };
+                        g.note = Some(format!("{what}{afresh}.{}", output_excerpt(&stopped)));
+                    }
+                }
+            }
+        }
+        Ok(Err(e)) => {
+            for &i in group {
+                fail(
+                    &mut graded[i],
+                    &format!("The grader could not run this scenario: {e}"),
+                );
+            }
+        }
+        Err(_) => {
+            for &i in group {
+                fail(
+                    &mut graded[i],
+                    &format!(
+                        "Not finished: grading this submission took longer than its limit of {}.",
+                        humantime::format_duration(a.total_time)
+                    ),
+                );
+            }
+        }
+    }
+    Ok(Start {
+        scenarios: names,
+        port,
+        pid,
+        pgid,
+        problem: None,
+        stopped,
+    })
+}
+
+/// Waits until the program's processes have opened every wanted port.
+async fn wait_bound(
+    p: &mut Program,
+    wanted: &[(Transport, u16)],
+    timeout: Duration,
+    cmd: &str,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let want: BTreeSet<(Transport, u16)> = wanted.iter().copied().collect();
+    let mut seen = BTreeSet::new();
+    loop {
+        if let Some(how) = p.ended() {
+            return Err(format!(
+                "Your program (`{cmd}`) {how} before it opened {}, so no scenario could run.",
+                ports::describe(&want)
+            ));
+        }
+        let pids = p.processes(false);
+        match ports::opened_by(&pids) {
+            Some(open) => {
+                if want.is_subset(&open) {
+                    return Ok(());
+                }
+                seen = open;
+            }
+            None => {
+                // No /proc: TCP ports by connecting, UDP by a short grace.
+                let mut all = true;
+                for (t, port) in &want {
+                    all &= match t {
+                        Transport::Tcp => {
+                            std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok()
+                        }
+                        Transport::Udp => false,
+                    };
+                }
+                if all {
+                    return Ok(());
+                }
+                if want.iter().all(|(t, _)| *t == Transport::Udp) {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    return Ok(());
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            let limit = humantime::format_duration(timeout);
+            return Err(if seen.is_empty() {
+                format!(
+                    "Your program (`{cmd}`) did not open {} within {limit}, so no scenario could run. \
+                     A server must open its port as soon as it starts.",
+                    ports::describe(&want)
+                )
+            } else {
+                format!(
+                    "Your program (`{cmd}`) opened {} but not {}: it must use the port it is given \
+                     on its command line (here {}), not a fixed one.",
+                    ports::describe(&seen),
+                    ports::describe(&want),
+                    want.iter().next().map(|(_, p)| *p).unwrap_or_default()
+                )
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// `\n\nIts output …` with what the program printed, if anything.
+fn output_excerpt(s: &Stopped) -> String {
+    let mut out = String::new();
+    for (name, text) in [
+        ("standard error", &s.stderr),
+        ("standard output", &s.stdout),
+    ] {
+        let text = text.trim_end();
+        if text.is_empty() {
+            continue;
+        }
+        let tail: String = if text.len() > 1500 {
+            let cut = text.len() - 1500;
+            let cut = (cut..text.len())
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(cut);
+            format!("…{}", &text[cut..])
+        } else {
+            text.to_string()
+        };
+        out.push_str(&format!("\n\nIts {name}:\n{tail}"));
+    }
+    out
+}
+
+fn fail(g: &mut GradedScenario, msg: &str) {
+    g.passed = false;
+    g.score = 0.0;
+    g.note = Some(msg.to_string());
+    if g.result.failure.is_none() {
+        g.result.failure = Some(Failure::harness(msg.lines().next().unwrap_or(msg)));
+        g.result.outcome = Outcome::Error;
+    }
+}
+
+/// Every scenario that has not run yet gets zero with `msg`.
+fn fail_all(graded: &mut [GradedScenario], msg: &str) {
+    // Not run yet: neither passed nor failed.
+    for g in graded
+        .iter_mut()
+        .filter(|g| !g.passed && g.result.failure.is_none())
+    {
+        fail(g, msg);
+    }
+}
+
+/// Copies the assignment's feature files into `dest/<protocol>/`, so that
+/// suites from the features folder and files next to the assignment run as
+/// one.
+fn gather_features(a: &Assignment, features: &Path, dest: &Path) -> Result<(), SetupError> {
+    let mut files = Vec::new();
+    for p in &a.paths {
+        let local = a.base.join(p);
+        let path = if local.exists() {
+            local
+        } else {
+            features.join(p)
+        };
+        if path.is_dir() {
+            collect_features(&path, &mut files)
+                .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
+        } else if path.is_file() {
+            files.push(path);
+        } else {
+            return Err(SetupError(format!(
+                "assignment {}: suite path {p} is neither next to the assignment nor in {}",
+                a.name,
+                features.display()
+            )));
+        }
+    }
+    for (i, file) in files.iter().enumerate() {
+        let proto = file
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|n| Protocol::parse(&n.to_string_lossy()))
+            .unwrap_or(a.protocols[0]);
+        let dir = dest.join(proto.name());
+        std::fs::create_dir_all(&dir).map_err(|e| SetupError(e.to_string()))?;
+        let name = file.file_name().map(PathBuf::from).unwrap_or_default();
+        let mut to = dir.join(&name);
+        if to.exists() {
+            to = dir.join(format!("{i}-{}", name.display()));
+        }
+        std::fs::copy(file, &to)
+            .map_err(|e| SetupError(format!("cannot copy {}: {e}", file.display())))?;
+    }
+    Ok(())
+}
+
+fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect_features(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "feature") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The assignment's scenarios, each with its criterion, points and
+/// visibility, all not yet run.
+fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupError> {
+    let suites = suite::load(features).map_err(SetupError)?;
+    let selection = Selection {
+        protocols: a.protocols.clone(),
+        tags: runner::parse_tags(a.tags.as_deref())?,
+        profile: a.profile(1).map_err(SetupError)?,
+        only: None,
+    };
+    let selected = suites.select(&selection);
+    if selected.is_empty() {
+        return Err(SetupError(format!(
+            "assignment {}: the suite paths and tags select no scenario",
+            a.name
+        )));
+    }
+    let mut out = Vec::new();
+    for (f, r, s) in selected {
+        let meta = suite::ScenarioMeta::of(features, f, r, s);
+        let entry = a.rubric_for(&meta.name);
+        let max = entry
+            .and_then(|e| e.points)
+            .or(meta.points)
+            .unwrap_or(a.default_points);
+        let hidden = entry.is_some_and(|e| e.hidden) || meta.tags.iter().any(|t| t == "hidden");
+        let criterion = entry
+            .map(|e| e.criterion.clone())
+            .unwrap_or_else(|| "Other".into());
+        out.push(GradedScenario {
+            criterion,
+            name: meta.name.clone(),
+            score: 0.0,
+            max_score: max,
+            hidden,
+            passed: false,
+            note: None,
+            result: ScenarioResult {
+                id: format!("{}:{}", meta.file, meta.line),
+                protocol: meta.protocol,
+                feature: f.name.clone(),
+                file: meta.file,
+                line: meta.line,
+                name: meta.name,
+                tags: meta.tags,
+                rfc: meta.rfc,
+                section: meta.section,
+                level: meta.level,
+                points: Some(max),
+                outcome: Outcome::Error,
+                failure: None,
+                step: None,
+                seconds: 0.0,
+                transcript: Vec::new(),
+                transcript_text: String::new(),
+            },
+        });
+    }
+    for entry in &a.rubric {
+        for name in &entry.scenarios {
+            if !out.iter().any(|g| &g.name == name) {
+                return Err(SetupError(format!(
+                    "assignment {}: rubric criterion \"{}\" names the scenario \"{name}\", which the suite paths and tags do not select",
+                    a.name, entry.criterion
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Copies a submission folder (regular files and folders; links and other
+/// special files are left out).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let kind = e.file_type()?;
+        let dest = to.join(e.file_name());
+        if kind.is_dir() {
+            copy_tree(&e.path(), &dest)?;
+        } else if kind.is_file() {
+            std::fs::copy(e.path(), dest)?;
+        }
+    }
+    Ok(())
+}

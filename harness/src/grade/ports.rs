@@ -1,0 +1,128 @@
+//! Ports: a free one for each start of a submission, and the ports a
+//! submission's processes actually opened (read from /proc), so that "never
+//! opened its port" and "opened port 12000 instead of the one it was given"
+//! can be told apart.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "TCP",
+            Transport::Udp => "UDP",
+        })
+    }
+}
+
+/// A loopback port that is free for both TCP and UDP right now.
+pub fn free_port() -> std::io::Result<u16> {
+    let mut last = None;
+    for _ in 0..50 {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let port = tcp.local_addr()?.port();
+        match std::net::UdpSocket::bind(("127.0.0.1", port)) {
+            Ok(_) => return Ok(port),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
+}
+
+/// The TCP ports listened on and UDP ports bound by these processes, or
+/// `None` where /proc does not tell (not Linux).
+pub fn opened_by(pids: &[i32]) -> Option<BTreeSet<(Transport, u16)>> {
+    let mut table: HashMap<u64, (Transport, u16)> = HashMap::new();
+    let mut any = false;
+    for (file, transport) in [
+        ("/proc/net/tcp", Transport::Tcp),
+        ("/proc/net/tcp6", Transport::Tcp),
+        ("/proc/net/udp", Transport::Udp),
+        ("/proc/net/udp6", Transport::Udp),
+    ] {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        any = true;
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 {
+                continue;
+            }
+            // TCP: only listening sockets (state 0A).
+            if transport == Transport::Tcp && f[3] != "0A" {
+                continue;
+            }
+            let Some(port) = f[1]
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+            else {
+                continue;
+            };
+            if let Ok(inode) = f[9].parse::<u64>() {
+                table.insert(inode, (transport, port));
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut out = BTreeSet::new();
+    for pid in pids {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(link) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let link = link.to_string_lossy();
+            let Some(inode) = link
+                .strip_prefix("socket:[")
+                .and_then(|s| s.strip_suffix(']'))
+                .and_then(|s| s.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if let Some(found) = table.get(&inode) {
+                out.insert(*found);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `TCP 12000, UDP 12000`.
+pub fn describe(set: &BTreeSet<(Transport, u16)>) -> String {
+    set.iter()
+        .map(|(t, p)| format!("{t} {p}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sees_its_own_sockets() {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let me = [std::process::id() as i32];
+        let Some(seen) = opened_by(&me) else { return };
+        assert!(seen.contains(&(Transport::Tcp, tcp.local_addr().unwrap().port())));
+        assert!(seen.contains(&(Transport::Udp, udp.local_addr().unwrap().port())));
+    }
+
+    #[test]
+    fn free_ports_are_free() {
+        let p = free_port().unwrap();
+        std::net::TcpListener::bind(("127.0.0.1", p)).unwrap();
+    }
+}

@@ -1,0 +1,16 @@
+# The course's TCPServer.py (course notes §8, K-09), ported to Python 3:
+# bytes instead of str, print(), and the port from the command line.
+import sys
+from socket import *
+
+serverPort = int(sys.argv[1]) if len(sys.argv) > 1 else 12000
+serverSocket = socket(AF_INET, SOCK_STREAM)
+serverSocket.bind(('', serverPort))
+serverSocket.listen(1)
+print('The server is ready to receive')
+while True:
+    connectionSocket, addr = serverSocket.accept()
+    sentence = connectionSocket.recv(1024)
+    capitalizedSentence = sentence.upper()
+    connectionSocket.send(capitalizedSentence)
+    connectionSocket.close()

@@ -1,0 +1,16 @@
+# Faulty: replies, but never closes the connection socket (it keeps every
+# connection open and goes on accepting).
+import sys
+from socket import *
+
+serverPort = int(sys.argv[1]) if len(sys.argv) > 1 else 12000
+serverSocket = socket(AF_INET, SOCK_STREAM)
+serverSocket.bind(('', serverPort))
+serverSocket.listen(1)
+print('The server is ready to receive')
+kept = []
+while True:
+    connectionSocket, addr = serverSocket.accept()
+    sentence = connectionSocket.recv(1024)
+    connectionSocket.send(sentence.upper())
+    kept.append(connectionSocket)
