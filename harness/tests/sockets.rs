@@ -227,7 +227,7 @@ async fn a_server_that_never_closes_fails_the_close_scenarios() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stdout.contains(
-            "FAIL  sockets/tcp.feature:37  The server closes the connection after its reply"
+            "FAIL  sockets/tcp.feature:41  The server closes the connection after its reply"
         ),
         "{}",
         run.all()
@@ -246,7 +246,7 @@ async fn a_server_that_never_closes_fails_the_close_scenarios() {
     );
     assert!(
         run.stdout
-            .contains("PASS  sockets/tcp.feature:14  A lowercase sentence"),
+            .contains("PASS  sockets/tcp.feature:18  A lowercase sentence"),
         "the upper-casing itself still passes\n{}",
         run.all()
     );
@@ -273,7 +273,7 @@ async fn a_server_that_replies_to_a_fixed_port_fails() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stdout.contains(
-            "FAIL  sockets/udp.feature:19  The reply is sent to the client's own address and port"
+            "FAIL  sockets/udp.feature:24  The reply is sent to the client's own address and port"
         ),
         "{}",
         run.all()
@@ -312,7 +312,7 @@ async fn a_server_that_replies_twice_fails_the_one_reply_scenario() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stdout
-            .contains("FAIL  sockets/udp.feature:32  Each datagram gets exactly one reply"),
+            .contains("FAIL  sockets/udp.feature:37  Each datagram gets exactly one reply"),
         "{}",
         run.all()
     );

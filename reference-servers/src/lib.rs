@@ -8,6 +8,7 @@
 pub mod dns;
 pub mod ftp;
 pub mod http;
+pub mod imap;
 pub mod lineio;
 pub mod mailstore;
 pub mod pop3;

@@ -10,6 +10,7 @@ pub mod ftp;
 pub mod ftp_client;
 pub mod fuzz;
 pub mod http;
+pub mod imap;
 pub mod line;
 pub mod pop3;
 pub mod raw;

@@ -38,6 +38,10 @@ pub struct World {
     pub tcp: BTreeMap<String, Session>,
     /// UDP client sockets by client name, with the last datagram each sent.
     pub udp: BTreeMap<String, (UdpClient, Vec<u8>)>,
+    /// Values the scenario's own steps set for later steps, as
+    /// `${section.key}` (a scratch mailbox's name…); they come before the
+    /// profile's.
+    pub vars: BTreeMap<String, String>,
     /// The first failure of the scenario, as the step reported it.
     pub failure: Option<Failure>,
     /// Undo actions registered by steps (delete an uploaded file…), run
@@ -67,6 +71,7 @@ impl World {
             transcript: Transcript::new(),
             tcp: BTreeMap::new(),
             udp: BTreeMap::new(),
+            vars: BTreeMap::new(),
             failure: None,
             cleanups: Vec::new(),
             slots: HashMap::new(),
@@ -86,9 +91,14 @@ impl World {
         &self.ctx.profile
     }
 
-    /// Replaces `${section.key}` with profile values.
+    /// Replaces `${section.key}` with the scenario's values, then the
+    /// profile's.
     pub fn expand(&self, text: &str) -> Result<String, Failure> {
-        Ok(self.ctx.profile.expand(text)?)
+        let mut text = text.to_string();
+        for (k, v) in &self.vars {
+            text = text.replace(&format!("${{{k}}}"), v);
+        }
+        Ok(self.ctx.profile.expand(&text)?)
     }
 
     /// The TCP session of a client (`""` is the unnamed one).

@@ -30,6 +30,7 @@ pub fn available() -> Vec<Protocol> {
         Protocol::Ftp,
         Protocol::Smtp,
         Protocol::Pop3,
+        Protocol::Imap,
         Protocol::Dns,
         Protocol::Sockets,
     ]
@@ -37,7 +38,14 @@ pub fn available() -> Vec<Protocol> {
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.
 pub async fn start(protocols: &[Protocol], ip: IpAddr) -> std::io::Result<Bundled> {
-    start_at(protocols, SocketAddr::new(ip, 0)).await
+    // IMAP's end-to-end scenario (`@needs-smtp`) delivers by SMTP into the
+    // store IMAP serves: a run of IMAP alone gets SMTP alongside, on the
+    // same store. Its own suite still runs only when asked for.
+    let mut protocols = protocols.to_vec();
+    if protocols.contains(&Protocol::Imap) && !protocols.contains(&Protocol::Smtp) {
+        protocols.insert(0, Protocol::Smtp);
+    }
+    start_at(&protocols, SocketAddr::new(ip, 0)).await
 }
 
 /// What the start-up functions share while a run is being set up.
@@ -103,13 +111,9 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Http => start_http(&mut setup).await?,
             Protocol::Smtp => start_smtp(&mut setup).await?,
             Protocol::Pop3 => start_pop3(&mut setup).await?,
+            Protocol::Imap => start_imap(&mut setup).await?,
             Protocol::Dns => start_dns(&mut setup).await?,
             Protocol::Ftp => start_ftp(&mut setup).await?,
-            other => {
-                return Err(std::io::Error::other(format!(
-                    "no bundled reference server for {other} yet"
-                )));
-            }
         }
     }
     Ok(Bundled {
@@ -169,6 +173,17 @@ async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
     s.profile.set("pop3", "user", mail::USER);
     s.profile.set("pop3", "password", mail::PASSWORD);
     s.add("pop3", "address", "pop3", r);
+    Ok(())
+}
+
+async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
+    let store = s.mail_store()?;
+    let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+    let config = reference_servers::imap::Config::new(accounts);
+    let r = reference_servers::imap::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("imap", "user", mail::USER);
+    s.profile.set("imap", "password", mail::PASSWORD);
+    s.add("imap", "address", "imap", r);
     Ok(())
 }
 

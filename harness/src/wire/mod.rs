@@ -9,6 +9,7 @@ pub mod dns;
 pub mod error;
 pub mod ftp;
 pub mod http;
+pub mod imap;
 pub mod pop3;
 pub mod relay;
 pub mod reply;

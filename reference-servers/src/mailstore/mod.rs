@@ -135,6 +135,42 @@ impl MailStore {
         Ok(names)
     }
 
+    /// Removes folder `folder` of `user` with its messages (IMAP DELETE).
+    /// INBOX cannot be removed.
+    pub fn delete_folder(&self, user: &str, folder: &str) -> io::Result<()> {
+        if folder.eq_ignore_ascii_case(INBOX) {
+            return Err(invalid("INBOX cannot be deleted"));
+        }
+        let m = self.folder(user, folder)?;
+        std::fs::remove_dir_all(m.path())
+    }
+
+    /// Renames folder `from` of `user` to `to` (IMAP RENAME of a folder other
+    /// than INBOX). Fails with `AlreadyExists` when `to` exists.
+    pub fn rename_folder(&self, user: &str, from: &str, to: &str) -> io::Result<()> {
+        if from.eq_ignore_ascii_case(INBOX) || to.eq_ignore_ascii_case(INBOX) {
+            return Err(invalid("INBOX cannot be renamed this way"));
+        }
+        let src = self.folder(user, from)?;
+        let dst = self.folder_path(user, to)?;
+        if dst.exists() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the new name exists",
+            ));
+        }
+        std::fs::rename(src.path(), dst)
+    }
+
+    /// The user's own directory (next to the Maildir): where servers keep
+    /// per-user state such as IMAP subscriptions.
+    pub fn user_state_dir(&self, user: &str) -> io::Result<PathBuf> {
+        if !valid_name(user) {
+            return Err(invalid("bad user name"));
+        }
+        Ok(self.user_dir(user))
+    }
+
     fn user_dir(&self, user: &str) -> PathBuf {
         self.root.join(user).join("Maildir")
     }

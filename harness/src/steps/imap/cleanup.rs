@@ -1,0 +1,160 @@
+//! Leaving the target as it was found: after each scenario, the mailboxes
+//! it created are unsubscribed and deleted, and messages it delivered into
+//! INBOX are expunged, over a fresh connection (the scenario's own may be
+//! closed or in the middle of a command). Registered once per scenario with
+//! the world's cleanups; best effort: a failure here does not change the
+//! scenario's verdict, but shows in its transcript.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{parse_response, quoted, ImapState};
+use crate::report::Transcript;
+use crate::steps::{Failure, World};
+use crate::wire::imap::{ImapReader, Token};
+use crate::wire::{Conn, Reply, ReplyReader, WireError};
+
+const CLIENT: &str = "imap cleanup";
+
+/// What a scenario leaves behind, filled in as it goes.
+#[derive(Default)]
+pub struct Leftovers {
+    /// Mailboxes it created (or names it may have created).
+    pub mailboxes: Vec<String>,
+    /// Message-IDs of messages delivered into INBOX.
+    pub delivered: Vec<String>,
+}
+
+/// The scenario's leftovers list; the first call registers the cleanup.
+pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
+    if let Some(l) = &w.state::<ImapState>().leftovers {
+        return Ok(l.clone());
+    }
+    let list = Arc::new(Mutex::new(Leftovers::default()));
+    let addr = crate::steps::raw::address(w, "${imap.address}")?;
+    let user = w.expand("${imap.user}")?;
+    let pass = w.expand("${imap.password}")?;
+    let transcript = w.transcript.clone();
+    let timeout = w.step_timeout;
+    let shared = list.clone();
+    w.cleanups.push(Box::pin(async move {
+        let (mailboxes, delivered) = match shared.lock() {
+            Ok(mut l) => (
+                std::mem::take(&mut l.mailboxes),
+                std::mem::take(&mut l.delivered),
+            ),
+            Err(_) => return,
+        };
+        if mailboxes.is_empty() && delivered.is_empty() {
+            return;
+        }
+        // A server may limit connections per user (dovecot:
+        // mail_max_userip_connections): try again when others have ended.
+        for attempt in 0..3 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            let run = remove(
+                addr,
+                &user,
+                &pass,
+                &transcript,
+                timeout,
+                &mailboxes,
+                &delivered,
+            );
+            match run.await {
+                Ok(()) => return,
+                Err(e) => transcript.event(
+                    CLIENT,
+                    format!("cleanup attempt {} failed: {e}", attempt + 1),
+                ),
+            }
+        }
+    }));
+    w.state::<ImapState>().leftovers = Some(list.clone());
+    Ok(list)
+}
+
+struct Client {
+    conn: Conn,
+    reader: ImapReader,
+    tag: u32,
+}
+
+impl Client {
+    async fn command(&mut self, cmd: &str) -> Result<Reply, String> {
+        self.tag += 1;
+        let framed = self.reader.frame(format!("z{} {cmd}", self.tag).as_bytes());
+        self.conn.send(&framed).await.map_err(|e| e.to_string())?;
+        self.reader
+            .read(&mut self.conn)
+            .await
+            .map_err(|e: WireError| e.to_string())
+    }
+}
+
+async fn remove(
+    addr: SocketAddr,
+    user: &str,
+    pass: &str,
+    transcript: &Transcript,
+    timeout: Duration,
+    mailboxes: &[String],
+    delivered: &[String],
+) -> Result<(), String> {
+    let conn = Conn::connect(addr, CLIENT, transcript, timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut c = Client {
+        conn,
+        reader: ImapReader::default(),
+        tag: 0,
+    };
+    c.reader
+        .read(&mut c.conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    let login = c
+        .command(&format!("LOGIN {} {}", quoted(user), quoted(pass)))
+        .await?;
+    if login.status != "OK" {
+        return Err(format!("LOGIN: {}", login.text()));
+    }
+    for name in mailboxes {
+        c.command(&format!("UNSUBSCRIBE {name}")).await?;
+        c.command(&format!("DELETE {name}")).await?;
+    }
+    if !delivered.is_empty() {
+        c.command("SELECT INBOX").await?;
+        for id in delivered {
+            let reply = c
+                .command(&format!("UID SEARCH HEADER Message-ID {}", quoted(id)))
+                .await?;
+            let uids: Vec<String> = reply
+                .lines
+                .iter()
+                .filter_map(|l| parse_response(&l.bytes).ok())
+                .filter(|r| r.tag == "*" && r.word(0).as_deref() == Some("SEARCH"))
+                .flat_map(|r| {
+                    r.tokens[1..]
+                        .iter()
+                        .filter_map(Token::as_number)
+                        .collect::<Vec<_>>()
+                })
+                .map(|n| n.to_string())
+                .collect();
+            if !uids.is_empty() {
+                c.command(&format!(
+                    "UID STORE {} +FLAGS.SILENT (\\Deleted)",
+                    uids.join(",")
+                ))
+                .await?;
+            }
+        }
+        c.command("EXPUNGE").await?;
+    }
+    c.command("LOGOUT").await?;
+    Ok(())
+}

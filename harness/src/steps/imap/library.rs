@@ -1,0 +1,109 @@
+//! A scenario driven by a real client library, async-imap: what a Rust
+//! mail client would do (log in, select, fetch envelopes) must work
+//! against the target. The library parses the server's responses with its
+//! own parser (imap-proto), independently of the harness's reader.
+
+use cucumber::{then, when};
+use futures::TryStreamExt;
+
+use super::{scratch, ImapState};
+use crate::step;
+use crate::steps::{Failure, StepResult, World};
+
+async fn fetch_subjects(
+    addr: std::net::SocketAddr,
+    user: &str,
+    pass: &str,
+    mailbox: &str,
+) -> Result<Vec<String>, String> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let mut client = async_imap::Client::new(tcp);
+    client
+        .read_response()
+        .await
+        .map_err(|e| format!("reading the greeting: {e}"))?
+        .ok_or("the server closed before its greeting")?;
+    let mut session = client
+        .login(user, pass)
+        .await
+        .map_err(|(e, _)| format!("LOGIN: {e}"))?;
+    let mailbox_info = session
+        .select(mailbox)
+        .await
+        .map_err(|e| format!("SELECT: {e}"))?;
+    let mut subjects = Vec::new();
+    if mailbox_info.exists > 0 {
+        let fetches: Vec<_> = session
+            .fetch("1:*", "(UID ENVELOPE)")
+            .await
+            .map_err(|e| format!("FETCH: {e}"))?
+            .try_collect()
+            .await
+            .map_err(|e| format!("FETCH responses: {e}"))?;
+        for f in &fetches {
+            let subject = f
+                .envelope()
+                .and_then(|e| e.subject.as_ref())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .unwrap_or_default();
+            subjects.push(subject);
+        }
+    }
+    session.logout().await.map_err(|e| format!("LOGOUT: {e}"))?;
+    Ok(subjects)
+}
+
+#[when(regex = r"^a client built on async-imap fetches the envelopes of the scratch mailbox$")]
+async fn library_fetch(w: &mut World) -> StepResult {
+    step!(w, {
+        let addr = crate::steps::raw::address(w, "${imap.address}")?;
+        let user = w.expand("${imap.user}")?;
+        let pass = w.expand("${imap.password}")?;
+        let mailbox = scratch(w, "scratch")?;
+        w.transcript.event(
+            "async-imap",
+            format!("async-imap connects to {addr}, selects {mailbox}, fetches 1:* (UID ENVELOPE)"),
+        );
+        let run = fetch_subjects(addr, &user, &pass, &mailbox);
+        let subjects = match tokio::time::timeout(w.step_timeout, run).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                w.transcript.event("async-imap", format!("failed: {e}"));
+                return Err(Failure::conformance(format!(
+                    "the async-imap client failed: {e}"
+                )));
+            }
+            Err(_) => {
+                return Err(Failure::conformance(
+                    "the async-imap client did not finish within the step timeout",
+                ))
+            }
+        };
+        w.transcript
+            .event("async-imap", format!("subjects seen: {subjects:?}"));
+        w.state::<ImapState>().library_subjects = subjects;
+        Ok(())
+    })
+}
+
+#[then(regex = r"^async-imap saw the subjects of the test messages in order$")]
+async fn library_saw(w: &mut World) -> StepResult {
+    step!(w, {
+        let want: Vec<String> = super::messages::ALL
+            .iter()
+            .map(|m| m.subject.to_string())
+            .collect();
+        let got = w.state::<ImapState>().library_subjects.clone();
+        if got == want {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("async-imap saw other envelopes than the messages appended")
+                    .expected(format!("{want:?}"))
+                    .got(format!("{got:?}")),
+            )
+        }
+    })
+}

@@ -1,0 +1,1051 @@
+//! IMAP steps (RFC 3501, RFC 9051). A session is opened with the
+//! [`ImapReader`], so the generic steps work on it: `the client sends "a1
+//! NOOP"` reads up to the tagged completion and `the server replies OK`
+//! checks its status. The steps here open sessions, manage a scratch
+//! mailbox per scenario (created, filled with the test messages, and
+//! deleted after the scenario), and inspect untagged data: FETCH items,
+//! SEARCH results, STATUS and LIST.
+//!
+//! Scenario values: `${imap.scratch}` and `${imap.scratch2}` name the
+//! scenario's scratch mailboxes.
+
+mod cleanup;
+mod library;
+pub mod messages;
+mod smtp;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use cucumber::{given, then, when};
+use regex::RegexBuilder;
+
+use super::line::{command, last_reply};
+use super::text::payload;
+use super::{client_name, Failure, Session, StepResult, World};
+use crate::report::transcript::escape_short;
+use crate::step;
+use crate::wire::imap::{parse_response, ImapReader, Response, Token};
+use crate::wire::{Conn, Reply};
+
+use messages::TestMessage;
+
+/// Per-scenario IMAP state.
+#[derive(Default)]
+pub struct ImapState {
+    next_tag: u32,
+    /// What to remove after the scenario (see `cleanup`).
+    leftovers: Option<Arc<std::sync::Mutex<cleanup::Leftovers>>>,
+    /// What async-imap saw.
+    library_subjects: Vec<String>,
+}
+
+static SCRATCH_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A mailbox name no other scenario (or run) uses.
+fn scratch_name() -> String {
+    let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or_default();
+    format!("conform-{}-{t}-{n}", std::process::id())
+}
+
+fn next_tag(w: &mut World) -> String {
+    let s = w.state::<ImapState>();
+    s.next_tag += 1;
+    format!("c{}", s.next_tag)
+}
+
+/// Sends `tag command` (a fresh tag) and reads the reply.
+pub(crate) async fn imap(w: &mut World, client: &str, cmd: &str) -> Result<Reply, Failure> {
+    let tag = next_tag(w);
+    command(w, client, format!("{tag} {cmd}").as_bytes()).await
+}
+
+/// Like [`imap`], but anything other than OK is a failure of `purpose`.
+async fn imap_ok(w: &mut World, client: &str, cmd: &str, purpose: &str) -> Result<Reply, Failure> {
+    let reply = imap(w, client, cmd).await?;
+    if reply.status != "OK" {
+        return Err(Failure::conformance(format!("{purpose} failed"))
+            .expected(format!("OK to \"{cmd}\""))
+            .got(quote(&reply.text())));
+    }
+    Ok(reply)
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", escape_short(s.as_bytes(), 400))
+}
+
+/// IMAP quoted string (RFC 3501 §4.3).
+pub(crate) fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Connects `client` to `${imap.address}` and reads the greeting.
+pub(crate) async fn connect(w: &mut World, client: &str) -> StepResult {
+    let addr = super::raw::address(w, "${imap.address}")?;
+    let label = if client.is_empty() {
+        "imap".to_string()
+    } else {
+        format!("imap {client}")
+    };
+    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
+    w.tcp.insert(
+        client.to_string(),
+        Session {
+            conn,
+            reader: Arc::new(ImapReader::default()),
+            last_reply: None,
+            sent: Vec::new(),
+        },
+    );
+    super::line::next_reply(w, client).await?;
+    Ok(())
+}
+
+pub(crate) async fn login(w: &mut World, client: &str) -> StepResult {
+    let user = w.expand("${imap.user}")?;
+    let pass = w.expand("${imap.password}")?;
+    let reply = imap(
+        w,
+        client,
+        &format!("LOGIN {} {}", quoted(&user), quoted(&pass)),
+    )
+    .await?;
+    if reply.status != "OK" {
+        return Err(Failure::harness(format!(
+            "cannot log in as the profile's imap.user \"{user}\": {}",
+            reply.text()
+        )));
+    }
+    Ok(())
+}
+
+async fn authenticated(w: &mut World, client: &str) -> StepResult {
+    connect(w, client).await?;
+    let greeting = last_reply(w, client)?;
+    if greeting.status == "PREAUTH" {
+        return Ok(());
+    }
+    login(w, client).await
+}
+
+/// Creates a scratch mailbox, remembered for the cleanup; sets `var`.
+async fn create_scratch(w: &mut World, var: &str) -> StepResult {
+    let name = scratch_name();
+    // Remembered first: a CREATE whose reply is lost may still have worked.
+    remember_mailbox(w, &name)?;
+    imap_ok(
+        w,
+        "",
+        &format!("CREATE {name}"),
+        "creating a scratch mailbox",
+    )
+    .await?;
+    w.vars.insert(format!("imap.{var}"), name);
+    Ok(())
+}
+
+/// A mailbox to unsubscribe and delete after the scenario.
+fn remember_mailbox(w: &mut World, name: &str) -> StepResult {
+    let list = cleanup::leftovers(w)?;
+    if let Ok(mut l) = list.lock() {
+        l.mailboxes.push(name.to_string());
+    }
+    Ok(())
+}
+
+/// A message delivered into INBOX, to expunge after the scenario.
+pub(crate) fn remember_delivery(w: &mut World, message_id: &str) -> StepResult {
+    let list = cleanup::leftovers(w)?;
+    if let Ok(mut l) = list.lock() {
+        l.delivered.push(message_id.to_string());
+    }
+    Ok(())
+}
+
+fn scratch(w: &World, which: &str) -> Result<String, Failure> {
+    let key = if which.contains("second") {
+        "imap.scratch2"
+    } else {
+        "imap.scratch"
+    };
+    w.vars
+        .get(key)
+        .cloned()
+        .ok_or_else(|| Failure::harness(format!("the scenario has no {which} mailbox")))
+}
+
+/// APPENDs `msg` with a synchronising literal: the server must ask for the
+/// literal with a continuation request (RFC 3501 §7.5) and then complete.
+pub(crate) async fn append(w: &mut World, client: &str, mailbox: &str, msg: &str) -> StepResult {
+    let cmd = format!("APPEND {mailbox} {{{}}}", msg.len());
+    let first = imap(w, client, &cmd).await?;
+    if first.status != "+" {
+        return Err(Failure::conformance(
+            "APPEND with a synchronising literal got no continuation request (RFC 3501 §7.5)",
+        )
+        .expected("\"+ …\"")
+        .got(quote(&first.text())));
+    }
+    let done = command(w, client, msg.as_bytes()).await?;
+    if done.status != "OK" {
+        return Err(Failure::conformance("APPEND failed")
+            .expected("OK")
+            .got(quote(&done.text())));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- Given
+
+#[given(regex = r"^an IMAP session(?: that has been greeted)?$")]
+async fn session(w: &mut World) -> StepResult {
+    step!(w, connect(w, "").await)
+}
+
+#[given(regex = r"^an authenticated IMAP session$")]
+async fn authenticated_session(w: &mut World) -> StepResult {
+    step!(w, authenticated(w, "").await)
+}
+
+#[given(regex = r"^client (\w+) has an authenticated IMAP session$")]
+async fn client_authenticated(w: &mut World, client: String) -> StepResult {
+    step!(w, authenticated(w, &client).await)
+}
+
+#[given(regex = r"^an IMAP session with a scratch mailbox$")]
+async fn with_scratch(w: &mut World) -> StepResult {
+    step!(w, {
+        authenticated(w, "").await?;
+        create_scratch(w, "scratch").await
+    })
+}
+
+#[given(regex = r"^a second scratch mailbox$")]
+async fn second_scratch(w: &mut World) -> StepResult {
+    step!(w, create_scratch(w, "scratch2").await)
+}
+
+#[given(regex = r"^the scratch mailbox holds the test messages$")]
+async fn holds_test_messages(w: &mut World) -> StepResult {
+    step!(w, {
+        let name = scratch(w, "scratch")?;
+        for m in messages::ALL {
+            append(w, "", &name, &m.text()).await?;
+        }
+        Ok(())
+    })
+}
+
+#[given(regex = r"^the scratch mailbox is selected$")]
+async fn scratch_selected(w: &mut World) -> StepResult {
+    step!(w, {
+        let name = scratch(w, "scratch")?;
+        imap_ok(
+            w,
+            "",
+            &format!("SELECT {name}"),
+            "selecting the scratch mailbox",
+        )
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Skips the scenario unless CAPABILITY (asked now, in the current state)
+/// announces `cap` (RFC 3501 §6.1.1; an extension is used only when
+/// announced).
+#[given(regex = r"^the server announces the (\S+) capability$")]
+async fn announces(w: &mut World, cap: String) -> StepResult {
+    step!(w, {
+        let reply = imap_ok(w, "", "CAPABILITY", "CAPABILITY").await?;
+        let caps = capabilities(&reply);
+        if caps.iter().any(|c| c.eq_ignore_ascii_case(&cap)) {
+            Ok(())
+        } else {
+            Err(Failure::skip(format!(
+                "the server does not announce {cap} (CAPABILITY: {})",
+                caps.join(" ")
+            )))
+        }
+    })
+}
+
+fn capabilities(reply: &Reply) -> Vec<String> {
+    untagged(reply)
+        .into_iter()
+        .filter(|r| r.word(0).as_deref() == Some("CAPABILITY"))
+        .flat_map(|r| {
+            r.tokens[1..]
+                .iter()
+                .filter_map(Token::as_text)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- When
+
+#[when(
+    regex = r"^(the client|client \w+) appends the (\w+) test message to the (scratch|second scratch) mailbox$"
+)]
+async fn appends(w: &mut World, who: String, which: String, mailbox: String) -> StepResult {
+    step!(w, {
+        let msg = test_message(&which)?;
+        let name = scratch(w, &mailbox)?;
+        append(w, &client_name(&who), &name, &msg.text()).await
+    })
+}
+
+/// AUTHENTICATE PLAIN's response (RFC 4616): `authzid NUL user NUL pass`,
+/// base64, sent as the answer to the continuation request.
+#[when(regex = r"^the client answers with the PLAIN credentials$")]
+async fn plain_credentials(w: &mut World) -> StepResult {
+    step!(w, {
+        let user = w.expand("${imap.user}")?;
+        let pass = w.expand("${imap.password}")?;
+        let b64 = base64(format!("\0{user}\0{pass}").as_bytes());
+        command(w, "", b64.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// LOGIN whose user name is a synchronising literal (RFC 3501 §4.3): the
+/// server must answer `{n}` with a continuation request before the client
+/// sends the rest.
+#[when(regex = r"^the client logs in with the user name as a synchronising literal$")]
+async fn login_literal(w: &mut World) -> StepResult {
+    step!(w, {
+        let user = w.expand("${imap.user}")?;
+        let pass = w.expand("${imap.password}")?;
+        let first = imap(w, "", &format!("LOGIN {{{}}}", user.len())).await?;
+        if first.status != "+" {
+            return Err(Failure::conformance(
+                "the server did not send a continuation request for the literal (RFC 3501 §4.3, §7.5)",
+            )
+            .expected("\"+ …\"")
+            .got(quote(&first.text())));
+        }
+        command(w, "", format!("{user} {}", quoted(&pass)).as_bytes())
+            .await
+            .map(|_| ())
+    })
+}
+
+/// APPEND with a synchronising literal, leaving the final reply to be
+/// checked: the server may refuse at once (tagged NO/BAD instead of "+",
+/// RFC 3501 §7.5) or after the literal.
+#[when(regex = r#"^the client appends a small message to the mailbox "(.*)"$"#)]
+async fn append_small(w: &mut World, mailbox: String) -> StepResult {
+    step!(w, {
+        let mailbox = w.expand(&mailbox)?;
+        let msg = "Subject: hi\r\n\r\nho";
+        let first = imap(w, "", &format!("APPEND {mailbox} {{{}}}", msg.len())).await?;
+        if first.status == "+" {
+            command(w, "", msg.as_bytes()).await?;
+        }
+        Ok(())
+    })
+}
+
+#[when(regex = r"^the client logs out and opens a new authenticated IMAP session$")]
+async fn relogin(w: &mut World) -> StepResult {
+    step!(w, {
+        imap(w, "", "LOGOUT").await?;
+        authenticated(w, "").await
+    })
+}
+
+#[when(regex = r"^the client selects the (scratch|second scratch) mailbox$")]
+async fn selects(w: &mut World, which: String) -> StepResult {
+    step!(w, {
+        let name = scratch(w, &which)?;
+        imap(w, "", &format!("SELECT {name}")).await.map(|_| ())
+    })
+}
+
+/// E2E: looks for the delivered message in INBOX (read-only, EXAMINE) by
+/// its Message-ID, until it arrives or the step times out (delivery may be
+/// queued); `${imap.found}` is its message number.
+#[when(regex = r"^the client searches INBOX for the delivered message's Message-ID$")]
+async fn search_delivered(w: &mut World) -> StepResult {
+    step!(w, {
+        let id = w.expand("${imap.message_id}")?;
+        loop {
+            imap_ok(w, "", "EXAMINE INBOX", "EXAMINE INBOX").await?;
+            let reply = imap_ok(
+                w,
+                "",
+                &format!("SEARCH HEADER Message-ID {}", quoted(&id)),
+                "SEARCH",
+            )
+            .await?;
+            if let Some(first) = search_hits(&reply)?.first() {
+                w.vars.insert("imap.found".into(), first.to_string());
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+}
+
+/// Asks the UID of message `seq` (FETCH UID) and keeps it as `${imap.uid}`.
+#[when(regex = r"^the client notes the UID of message (\d+)$")]
+async fn note_uid(w: &mut World, seq: u64) -> StepResult {
+    step!(w, {
+        let reply = imap_ok(w, "", &format!("FETCH {seq} (UID)"), "FETCH UID").await?;
+        let uid = fetch_item(&reply, seq, "UID")?;
+        let uid = uid
+            .as_number()
+            .ok_or_else(|| Failure::conformance("the UID is not a number").got(render(&uid)))?;
+        w.vars.insert("imap.uid".into(), uid.to_string());
+        Ok(())
+    })
+}
+
+/// Asks STATUS (UIDVALIDITY) and keeps it as `${imap.uidvalidity}`.
+#[when(regex = r"^the client notes the UIDVALIDITY of the scratch mailbox$")]
+async fn note_uidvalidity(w: &mut World) -> StepResult {
+    step!(w, {
+        let name = scratch(w, "scratch")?;
+        let reply = imap_ok(w, "", &format!("STATUS {name} (UIDVALIDITY)"), "STATUS").await?;
+        let v = status_item(&reply, "UIDVALIDITY")?;
+        w.vars.insert("imap.uidvalidity".into(), v.to_string());
+        Ok(())
+    })
+}
+
+#[given(regex = r"^an unused mailbox name$")]
+async fn unused_name(w: &mut World) -> StepResult {
+    step!(w, {
+        let name = scratch_name();
+        remember_mailbox(w, &name)?;
+        w.vars.insert("imap.unused".into(), name);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------- Then
+
+/// The untagged responses of a reply (everything before the completion).
+fn untagged(reply: &Reply) -> Vec<Response> {
+    reply
+        .lines
+        .iter()
+        .filter(|l| l.bytes.starts_with(b"* "))
+        .filter_map(|l| parse_response(&l.bytes).ok())
+        .collect()
+}
+
+fn untagged_lines(reply: &Reply) -> Vec<String> {
+    reply
+        .lines
+        .iter()
+        .filter(|l| l.bytes.starts_with(b"* "))
+        .map(|l| l.text())
+        .collect()
+}
+
+fn regex(w: &World, pattern: &str) -> Result<regex::Regex, Failure> {
+    let pattern = w.expand(pattern)?;
+    RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| Failure::harness(format!("bad pattern \"{pattern}\": {e}")))
+}
+
+#[then(regex = r#"^(the client|client \w+) got an untagged response matching "(.*)"$"#)]
+async fn untagged_matching(w: &mut World, who: String, pattern: String) -> StepResult {
+    step!(w, {
+        let re = regex(w, &pattern)?;
+        let reply = last_reply(w, &client_name(&who))?;
+        let lines = untagged_lines(&reply);
+        if lines.iter().any(|l| re.is_match(l)) {
+            return Ok(());
+        }
+        Err(Failure::conformance("no untagged response matches")
+            .expected(format!("an untagged response matching /{}/", re.as_str()))
+            .got(quote(&lines.join("\n"))))
+    })
+}
+
+#[then(regex = r#"^no untagged response matches "(.*)"$"#)]
+async fn no_untagged_matching(w: &mut World, pattern: String) -> StepResult {
+    step!(w, {
+        let re = regex(w, &pattern)?;
+        let reply = last_reply(w, "")?;
+        match untagged_lines(&reply).into_iter().find(|l| re.is_match(l)) {
+            None => Ok(()),
+            Some(l) => Err(
+                Failure::conformance("an untagged response the RFC rules out came")
+                    .expected(format!("no untagged response matching /{}/", re.as_str()))
+                    .got(quote(&l)),
+            ),
+        }
+    })
+}
+
+#[then(regex = r#"^the tagged completion matches "(.*)"$"#)]
+async fn completion_matching(w: &mut World, pattern: String) -> StepResult {
+    step!(w, {
+        let re = regex(w, &pattern)?;
+        let reply = last_reply(w, "")?;
+        let last = reply.lines.last().map(|l| l.text()).unwrap_or_default();
+        if re.is_match(&last) {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("the tagged completion is not as required")
+                    .expected(format!("a completion matching /{}/", re.as_str()))
+                    .got(quote(&last)),
+            )
+        }
+    })
+}
+
+/// The items of the FETCH response for message `seq` in the last reply,
+/// merged when the server sent several.
+fn fetch_items(reply: &Reply, seq: u64) -> Result<Vec<(String, Token)>, Failure> {
+    let mut items = Vec::new();
+    for r in untagged(reply) {
+        if r.numbered() != Some((seq, "FETCH".into())) {
+            continue;
+        }
+        let Some(list) = r.tokens.get(2).and_then(Token::as_list) else {
+            continue;
+        };
+        for pair in list.chunks(2) {
+            if let [Token::Atom(k), v] = pair {
+                items.push((k.to_ascii_uppercase(), v.clone()));
+            }
+        }
+    }
+    if items.is_empty() {
+        return Err(
+            Failure::conformance(format!("no FETCH response for message {seq}"))
+                .expected(format!("\"* {seq} FETCH (…)\""))
+                .got(quote(&reply.text())),
+        );
+    }
+    Ok(items)
+}
+
+fn fetch_item(reply: &Reply, seq: u64, name: &str) -> Result<Token, Failure> {
+    let items = fetch_items(reply, seq)?;
+    items
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| {
+            Failure::conformance(format!("the FETCH response for message {seq} lacks {name}"))
+                .expected(format!("{name} among the items"))
+                .got(
+                    items
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+        })
+}
+
+fn flags_of(reply: &Reply, seq: u64) -> Result<Vec<String>, Failure> {
+    let t = fetch_item(reply, seq, "FLAGS")?;
+    Ok(t.as_list()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Token::as_text)
+        .collect())
+}
+
+#[then(regex = r"^the FETCH response for message (\S+) has the flag (\S+)$")]
+async fn has_flag(w: &mut World, seq: String, flag: String) -> StepResult {
+    step!(w, {
+        let seq = seq_arg(w, &seq)?;
+        let reply = last_reply(w, "")?;
+        let flags = flags_of(&reply, seq)?;
+        if flags.iter().any(|f| f.eq_ignore_ascii_case(&flag)) {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("message {seq} lacks the flag {flag}"))
+                    .expected(format!("FLAGS including {flag}"))
+                    .got(format!("FLAGS ({})", flags.join(" "))),
+            )
+        }
+    })
+}
+
+#[then(regex = r"^the FETCH response for message (\S+) does not have the flag (\S+)$")]
+async fn lacks_flag(w: &mut World, seq: String, flag: String) -> StepResult {
+    step!(w, {
+        let seq = seq_arg(w, &seq)?;
+        let reply = last_reply(w, "")?;
+        let flags = flags_of(&reply, seq)?;
+        if flags.iter().any(|f| f.eq_ignore_ascii_case(&flag)) {
+            Err(
+                Failure::conformance(format!("message {seq} has the flag {flag}"))
+                    .expected(format!("FLAGS without {flag}"))
+                    .got(format!("FLAGS ({})", flags.join(" "))),
+            )
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Asks for the flags of message `seq` itself (BODY.PEEK-free: FETCH FLAGS
+/// never changes them) and checks `flag`.
+#[then(regex = r"^message (\d+) (has|does not have) the flag (\S+) when fetched again$")]
+async fn flag_again(w: &mut World, seq: u64, has: String, flag: String) -> StepResult {
+    step!(w, {
+        let reply = imap_ok(w, "", &format!("FETCH {seq} (FLAGS)"), "FETCH FLAGS").await?;
+        let flags = flags_of(&reply, seq)?;
+        let present = flags.iter().any(|f| f.eq_ignore_ascii_case(&flag));
+        if present == (has == "has") {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "message {seq} {} the flag {flag} on a later FETCH",
+                if present { "has" } else { "lacks" }
+            ))
+            .expected(format!(
+                "FLAGS {} {flag}",
+                if has == "has" { "including" } else { "without" }
+            ))
+            .got(format!("FLAGS ({})", flags.join(" "))))
+        }
+    })
+}
+
+/// A message number, given as digits or as `${imap.found}`.
+fn seq_arg(w: &World, s: &str) -> Result<u64, Failure> {
+    let text = w.expand(s)?;
+    text.parse()
+        .map_err(|_| Failure::harness(format!("\"{text}\" is not a message number")))
+}
+
+fn test_message(name: &str) -> Result<&'static TestMessage, Failure> {
+    messages::by_name(name).ok_or_else(|| Failure::harness(format!("no test message \"{name}\"")))
+}
+
+fn bytes_of(t: &Token) -> Vec<u8> {
+    t.as_bytes().unwrap_or_default()
+}
+
+/// `whole text`, `header`, `body`, `part N`, `part N MIME header`.
+fn expected_section(msg: &TestMessage, what: &str) -> Result<String, Failure> {
+    let part = |s: &str| -> Result<usize, Failure> {
+        s.parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Failure::harness(format!("bad part number in \"{what}\"")))
+    };
+    if what == "whole text" {
+        return Ok(msg.text());
+    }
+    if what == "header" {
+        return Ok(msg.header.into());
+    }
+    if what == "body" {
+        return Ok(msg.body.into());
+    }
+    if let Some(n) = what
+        .strip_prefix("part ")
+        .and_then(|r| r.strip_suffix(" MIME header"))
+    {
+        let n = part(n)?;
+        return msg
+            .part_headers
+            .get(n - 1)
+            .map(|s| s.to_string())
+            .ok_or_else(|| {
+                Failure::harness(format!(
+                    "the {} test message has no part {n} header",
+                    msg.name
+                ))
+            });
+    }
+    if let Some(n) = what.strip_prefix("part ") {
+        let n = part(n)?;
+        return msg.parts.get(n - 1).map(|s| s.to_string()).ok_or_else(|| {
+            Failure::harness(format!("the {} test message has no part {n}", msg.name))
+        });
+    }
+    Err(Failure::harness(format!("unknown section \"{what}\"")))
+}
+
+#[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is the (\w+) test message's (.+)$"#)]
+async fn item_is_section(
+    w: &mut World,
+    item: String,
+    seq: String,
+    which: String,
+    what: String,
+) -> StepResult {
+    step!(w, {
+        let seq = seq_arg(w, &seq)?;
+        let msg = test_message(&which)?;
+        let expected = expected_section(msg, &what)?;
+        let reply = last_reply(w, "")?;
+        let got = bytes_of(&fetch_item(&reply, seq, &item)?);
+        if got == expected.as_bytes() {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "{item} of message {seq} is not the {which} message's {what}"
+            ))
+            .expected(quote(&expected))
+            .got(quote(&String::from_utf8_lossy(&got))))
+        }
+    })
+}
+
+#[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is (\d+) octets? long$"#)]
+async fn item_length(w: &mut World, item: String, seq: String, n: usize) -> StepResult {
+    step!(w, {
+        let seq = seq_arg(w, &seq)?;
+        let reply = last_reply(w, "")?;
+        let got = bytes_of(&fetch_item(&reply, seq, &item)?);
+        if got.len() == n {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("{item} of message {seq} has the wrong length"))
+                    .expected(format!("{n} octets"))
+                    .got(format!(
+                        "{} octets: {}",
+                        got.len(),
+                        quote(&String::from_utf8_lossy(&got))
+                    )),
+            )
+        }
+    })
+}
+
+#[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is the size of the (\w+) test message$"#)]
+async fn item_size(w: &mut World, item: String, seq: String, which: String) -> StepResult {
+    step!(w, {
+        let seq = seq_arg(w, &seq)?;
+        let want = test_message(&which)?.text().len() as u64;
+        let reply = last_reply(w, "")?;
+        let got = fetch_item(&reply, seq, &item)?;
+        if got.as_number() == Some(want) {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "{item} of message {seq} is not the message's size in octets"
+            ))
+            .expected(want.to_string())
+            .got(format!("{got:?}")))
+        }
+    })
+}
+
+#[then(regex = r#"^the FETCH item "(.+)" of message (\S+) (contains|does not contain) "(.*)"$"#)]
+async fn item_contains(
+    w: &mut World,
+    item: String,
+    seq: String,
+    how: String,
+    text: String,
+) -> StepResult {
+    step!(w, {
+        let seq = seq_arg(w, &seq)?;
+        let want = String::from_utf8_lossy(&payload(w, &text)?).into_owned();
+        let reply = last_reply(w, "")?;
+        let got = fetch_item(&reply, seq, &item)?;
+        let rendered = render(&got);
+        let present = rendered
+            .to_ascii_lowercase()
+            .contains(&want.to_ascii_lowercase());
+        if present == (how == "contains") {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("{item} of message {seq} {how} \"{want}\" is false"))
+                    .expected(format!("{item} that {how} \"{want}\""))
+                    .got(quote(&rendered)),
+            )
+        }
+    })
+}
+
+/// A token as text, lists in parentheses, strings quoted.
+fn render(t: &Token) -> String {
+    match t {
+        Token::List(items) => format!(
+            "({})",
+            items.iter().map(render).collect::<Vec<_>>().join(" ")
+        ),
+        Token::Nil => "NIL".into(),
+        Token::Quoted(b) | Token::Literal(b) => format!("\"{}\"", String::from_utf8_lossy(b)),
+        other => other.as_text().unwrap_or_default(),
+    }
+}
+
+fn numbers(list: &str) -> Vec<u64> {
+    list.split([',', ' '])
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+fn search_hits(reply: &Reply) -> Result<Vec<u64>, Failure> {
+    let r = untagged(reply)
+        .into_iter()
+        .find(|r| r.word(0).as_deref() == Some("SEARCH"))
+        .ok_or_else(|| {
+            Failure::conformance("no untagged SEARCH response (RFC 3501 §7.2.5)")
+                .expected("\"* SEARCH …\"")
+                .got(quote(&reply.text()))
+        })?;
+    let mut hits: Vec<u64> = r.tokens[1..].iter().filter_map(Token::as_number).collect();
+    hits.sort_unstable();
+    Ok(hits)
+}
+
+#[then(regex = r"^the SEARCH response lists exactly messages? (.+)$")]
+async fn search_lists(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let want = numbers(&list);
+        let reply = last_reply(w, "")?;
+        let got = search_hits(&reply)?;
+        if got == want {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("SEARCH found other messages than those that match")
+                    .expected(format!("* SEARCH {want:?}"))
+                    .got(format!("* SEARCH {got:?}")),
+            )
+        }
+    })
+}
+
+#[then(regex = r"^the SEARCH response lists exactly the UIDs of messages? (.+)$")]
+async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let seqs = numbers(&list);
+        let reply = last_reply(w, "")?;
+        let got = search_hits(&reply)?;
+        let set = seqs
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let uids_reply = imap_ok(w, "", &format!("FETCH {set} (UID)"), "FETCH UID").await?;
+        let mut want = Vec::new();
+        for s in &seqs {
+            let uid = fetch_item(&uids_reply, *s, "UID")?;
+            want.push(uid.as_number().unwrap_or_default());
+        }
+        want.sort_unstable();
+        if got == want {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "UID SEARCH did not return the UIDs of the matching messages (RFC 3501 §6.4.8)",
+            )
+            .expected(format!("* SEARCH {want:?}"))
+            .got(format!("* SEARCH {got:?}")))
+        }
+    })
+}
+
+/// Asks the UIDs of the messages itself (FETCH UID) and checks that they
+/// strictly ascend with the sequence numbers (RFC 3501 §2.3.1.1).
+#[then(regex = r"^the UIDs of messages (.+) ascend$")]
+async fn uids_ascend(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let seqs = numbers(&list);
+        let set = seqs
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let reply = imap_ok(w, "", &format!("FETCH {set} (UID)"), "FETCH UID").await?;
+        let mut uids = Vec::new();
+        for s in &seqs {
+            uids.push(
+                fetch_item(&reply, *s, "UID")?
+                    .as_number()
+                    .unwrap_or_default(),
+            );
+        }
+        if uids.windows(2).all(|p| p[0] < p[1]) {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance("UIDs do not ascend with the message numbers")
+                    .expected(format!("strictly ascending UIDs for messages {seqs:?}"))
+                    .got(format!("{uids:?}")),
+            )
+        }
+    })
+}
+
+/// Asks STATUS itself and compares MESSAGES.
+#[then(regex = r"^the (scratch|second scratch) mailbox holds (\d+) messages?$")]
+async fn holds(w: &mut World, which: String, n: u64) -> StepResult {
+    step!(w, {
+        let name = scratch(w, &which)?;
+        let reply = imap_ok(w, "", &format!("STATUS {name} (MESSAGES)"), "STATUS").await?;
+        let got = status_item(&reply, "MESSAGES")?;
+        if got == n {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "the {which} mailbox holds another number of messages"
+            ))
+            .expected(format!("MESSAGES {n}"))
+            .got(format!("MESSAGES {got}")))
+        }
+    })
+}
+
+fn status_item(reply: &Reply, item: &str) -> Result<u64, Failure> {
+    for r in untagged(reply) {
+        if r.word(0).as_deref() != Some("STATUS") {
+            continue;
+        }
+        if let Some(list) = r.tokens.get(2).and_then(Token::as_list) {
+            for pair in list.chunks(2) {
+                if let [k, Token::Number(v)] = pair {
+                    if k.as_text().is_some_and(|k| k.eq_ignore_ascii_case(item)) {
+                        return Ok(*v);
+                    }
+                }
+            }
+        }
+    }
+    Err(
+        Failure::conformance(format!("no STATUS response with {item} (RFC 3501 §7.2.4)"))
+            .expected(format!("\"* STATUS name (… {item} n …)\""))
+            .got(quote(&reply.text())),
+    )
+}
+
+#[then(regex = r"^the STATUS response reports (\w+) (\S+)$")]
+async fn status_reports(w: &mut World, item: String, n: String) -> StepResult {
+    step!(w, {
+        let n: u64 = w
+            .expand(&n)?
+            .parse()
+            .map_err(|_| Failure::harness(format!("\"{n}\" is not a number")))?;
+        let reply = last_reply(w, "")?;
+        let got = status_item(&reply, &item)?;
+        if got == n {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("STATUS reports a wrong {item}"))
+                    .expected(format!("{item} {n}"))
+                    .got(format!("{item} {got}")),
+            )
+        }
+    })
+}
+
+/// The mailbox names of LIST/LSUB responses in a reply.
+fn listed(reply: &Reply, verb: &str) -> Vec<String> {
+    untagged(reply)
+        .into_iter()
+        .filter(|r| r.word(0).as_deref() == Some(verb))
+        .filter_map(|r| r.tokens.get(3).and_then(Token::as_text))
+        .collect()
+}
+
+/// Asks `LIST "" "*"` (or LSUB) itself and looks for `name`.
+#[then(regex = r#"^(LIST|LSUB) (shows|does not show) the mailbox "(.*)"$"#)]
+async fn list_shows(w: &mut World, verb: String, how: String, name: String) -> StepResult {
+    step!(w, {
+        let name = w.expand(&name)?;
+        let reply = imap_ok(w, "", &format!("{verb} \"\" \"*\""), &verb).await?;
+        let names = listed(&reply, &verb);
+        let present = names.iter().any(|n| {
+            n == &name || (n.eq_ignore_ascii_case("INBOX") && name.eq_ignore_ascii_case("INBOX"))
+        });
+        if present == (how == "shows") {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "{verb} {} \"{name}\"",
+                if present {
+                    "still shows"
+                } else {
+                    "does not show"
+                }
+            ))
+            .expected(format!("{verb} {how} \"{name}\""))
+            .got(names.join(", ")))
+        }
+    })
+}
+
+/// Reads from `client`'s connection until an untagged `* n EXISTS` comes
+/// (while it is in IDLE, RFC 2177).
+#[then(regex = r"^(the client|client \w+) receives an untagged EXISTS response$")]
+async fn receives_exists(w: &mut World, who: String) -> StepResult {
+    step!(w, {
+        let s = w.session(&client_name(&who))?;
+        loop {
+            let line = s
+                .conn
+                .read_line(64 * 1024, "an untagged EXISTS response")
+                .await?;
+            let text = line.text();
+            if text.starts_with("* ") && text.to_ascii_uppercase().ends_with(" EXISTS") {
+                return Ok(());
+            }
+            if !text.starts_with("* ") {
+                return Err(Failure::conformance(
+                    "a tagged response came during IDLE, before DONE",
+                )
+                .expected("\"* n EXISTS\"")
+                .got(quote(&text)));
+            }
+        }
+    })
+}
+
+/// base64 (RFC 4648), for AUTHENTICATE PLAIN.
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64() {
+        assert_eq!(super::base64(b"\0bob\0hungry"), "AGJvYgBodW5ncnk=");
+        assert_eq!(super::base64(b"ab"), "YWI=");
+    }
+
+    #[test]
+    fn messages_are_crlf() {
+        for m in super::messages::ALL {
+            let t = m.text();
+            assert!(!t.replace("\r\n", "").contains('\n'), "{}", m.name);
+        }
+    }
+}

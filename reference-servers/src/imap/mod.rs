@@ -1,0 +1,104 @@
+//! The IMAP reference server (RFC 3501 IMAP4rev1, with LITERAL+ RFC 7888,
+//! SASL-IR RFC 4959, IDLE RFC 2177, MOVE RFC 6851, UNSELECT RFC 3691) on
+//! the shared Maildir mail store, so that mail the SMTP server delivers
+//! appears in INBOX.
+//!
+//! - `codec`: commands off the wire, literals read by count
+//! - `args`: the argument syntax (astrings, lists, sequence sets)
+//! - `session`: the state machine (§3) and the commands of §6
+//! - `mailbox`: a selected mailbox's view (sequence numbers, updates)
+//! - `fetch`, `search`, `mime`, `flags`, `date`: what FETCH and SEARCH need
+
+mod args;
+mod codec;
+mod date;
+mod fetch;
+mod flags;
+mod folders;
+mod mailbox;
+mod mime;
+mod search;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::mailstore::{Accounts, MailStore};
+use crate::Running;
+
+pub use codec::Limits;
+
+/// What the server announces (§7.2.1). No STARTTLS: the reference servers
+/// are loopback-only and plaintext, so LOGIN is not disabled.
+pub const CAPABILITIES: &str = "IMAP4rev1 LITERAL+ SASL-IR IDLE MOVE UNSELECT AUTH=PLAIN";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Who may log in (LOGIN, AUTHENTICATE PLAIN).
+    pub accounts: Accounts,
+    pub limits: Limits,
+    /// Simultaneous connections; the next one gets `* BYE` and is closed.
+    pub max_connections: usize,
+    /// How often a session in IDLE looks for changes to report.
+    pub idle_poll: Duration,
+}
+
+impl Config {
+    pub fn new(accounts: Accounts) -> Self {
+        Config {
+            accounts,
+            limits: Limits {
+                line: 8 * 1024,
+                literal: 10 * 1024 * 1024,
+                // §5.4: an autologout timer of at least 30 minutes.
+                idle: Duration::from_secs(30 * 60),
+            },
+            max_connections: 64,
+            idle_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Starts the server on `ip:port` (0 for an ephemeral port).
+pub async fn start(
+    ip: IpAddr,
+    port: u16,
+    config: Config,
+    store: MailStore,
+) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
+    let addr = listener.local_addr()?;
+    let mut running = Running::new();
+    running.add("imap", addr, tokio::spawn(serve(listener, config, store)));
+    Ok(running)
+}
+
+async fn serve(listener: TcpListener, config: Config, store: MailStore) {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.max_connections));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let permit = slots.clone().try_acquire_owned();
+        let config = config.clone();
+        let store = store.clone();
+        tokio::spawn(async move {
+            let (r, w) = stream.into_split();
+            let mut wire = codec::Wire::new(r, w, config.limits);
+            match permit {
+                Ok(_permit) => session::run(wire, config, store).await,
+                Err(_) => {
+                    let _ = wire.send(b"* BYE Too many connections\r\n").await;
+                }
+            }
+        });
+    }
+}
