@@ -28,7 +28,7 @@ cargo test --locked --workspace
 
 log "the full suite against the bundled reference servers"
 ./target/debug/conform run --quiet --junit reports/bundled.xml
-for p in sockets http smtp pop3 ftp dns; do ./target/debug/conform fuzz "$p" --quiet --duration 10s --seed 1 --no-save --junit "reports/fuzz-$p.xml"; done
+for p in sockets http smtp pop3 imap ftp dns; do ./target/debug/conform fuzz "$p" --quiet --duration 10s --seed 1 --no-save --junit "reports/fuzz-$p.xml"; done
 
 shopt -s nullglob
 for script in .ci/interop/*.sh; do

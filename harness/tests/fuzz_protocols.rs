@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, UdpSocket};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_bundled_server_survives_a_short_fuzz_run() {
-    for p in ["http", "smtp", "pop3", "ftp", "dns"] {
+    for p in ["http", "smtp", "pop3", "imap", "ftp", "dns"] {
         let run = conform(&[
             "fuzz",
             p,

@@ -21,6 +21,7 @@ pub mod dns;
 pub mod engine;
 pub mod ftp;
 pub mod http;
+pub mod imap;
 pub mod line;
 pub mod link;
 pub mod mutate;
@@ -248,7 +249,7 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         Protocol::Ftp => Some(Arc::new(ftp::protocol())),
         Protocol::Http => Some(Arc::new(http::Http::default())),
         Protocol::Dns => Some(Arc::new(dns::Dns::default())),
-        _ => None,
+        Protocol::Imap => Some(Arc::new(imap::Imap::default())),
     }
 }
 
