@@ -10,6 +10,7 @@ pub mod ftp;
 pub mod http;
 pub mod imap;
 pub mod lineio;
+pub mod listener;
 pub mod mailstore;
 pub mod pop3;
 pub mod running;
