@@ -5,6 +5,7 @@
 //! harness starts these in-process but talks to them only over sockets: no
 //! protocol code is shared between the two crates.
 
+pub mod calendar;
 pub mod dns;
 pub mod ftp;
 pub mod http;
