@@ -7,6 +7,10 @@ Feature: TCP upper-casing server (TCPServer.py)
   one), and accept the next client. Python's bytes.upper() changes only the
   ASCII letters a-z.
 
+  The scenarios about something else than the letters (closing, the next client)
+  accept the message back in any letter case, so that a server that gets the
+  case wrong loses only the upper-casing scenarios.
+
   Background:
     Given a TCP connection to "${sockets.tcp}"
 
@@ -36,7 +40,7 @@ Feature: TCP upper-casing server (TCPServer.py)
   @course-K-10 @MUST @points(2)
   Scenario: The server closes the connection after its reply
     When the client sends the bytes "close me"
-    Then the client receives exactly "CLOSE ME"
+    Then the client receives its message back in any letter case
     And the server closes the client's connection
 
   @course-K-08 @MUST @points(1)
@@ -48,11 +52,11 @@ Feature: TCP upper-casing server (TCPServer.py)
   @course-K-10 @MUST @points(2)
   Scenario: The next client is served after the first one's connection is closed
     When the client sends the bytes "first client"
-    Then the client receives exactly "FIRST CLIENT"
+    Then the client receives its message back in any letter case
     And the server closes the client's connection
     Given a new TCP connection to "${sockets.tcp}"
     When the client sends the bytes "second client"
-    Then the client receives exactly "SECOND CLIENT"
+    Then the client receives its message back in any letter case
     And the server closes the client's connection
 
   @course-K-10 @MUST @points(2)
@@ -61,16 +65,16 @@ Feature: TCP upper-casing server (TCPServer.py)
     # in the backlog until the first is done, then gets its own reply.
     Given TCP client B connected to "${sockets.tcp}"
     When the client sends the bytes "from a"
-    Then the client receives exactly "FROM A"
+    Then the client receives its message back in any letter case
     And the server closes the client's connection
     When client B sends the bytes "from b"
-    Then client B receives exactly "FROM B"
+    Then client B receives its message back in any letter case
     And the server closes client B's connection
 
   @course-K-03 @MUST @points(1)
   Scenario: A message sent in one piece gets one reply with nothing after it
     When the client sends the bytes "just this"
-    Then the client receives exactly "JUST THIS"
+    Then the client receives its message back in any letter case
     And the server closes the client's connection
 
   @course-K-10 @MUST @points(2)

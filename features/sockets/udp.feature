@@ -7,6 +7,11 @@ Feature: UDP upper-casing server (UDPServer.py)
   port. RFC 768: the source port is "the port to which a reply should be
   addressed in the absence of any other information".
 
+  The scenarios about something else than the letters (where the reply goes, how
+  many come, the server staying up) accept the datagram back in any letter
+  case, so that a server that gets the case wrong loses only the upper-casing
+  scenarios.
+
   Background:
     Given a UDP client socket for "${sockets.udp}"
 
@@ -20,18 +25,18 @@ Feature: UDP upper-casing server (UDPServer.py)
     # The client socket has an ephemeral port; the reply must reach it (a
     # server that answers a fixed port never does).
     When the client sends the datagram "where am i"
-    Then the client receives the datagram "WHERE AM I"
+    Then the client receives its datagram back in any letter case
 
   @course-K-05 @SHOULD @points(1)
   Scenario: The reply comes from the address and port the client sent to
     When the client sends the datagram "who answers"
-    Then the client receives the datagram "WHO ANSWERS"
+    Then the client receives its datagram back in any letter case
     And the reply to the client came from the server's address
 
   @MUST @points(2)
   Scenario: Each datagram gets exactly one reply
     When the client sends the datagram "once"
-    Then the client receives the datagram "ONCE"
+    Then the client receives its datagram back in any letter case
     And no further datagram arrives at the client within 300 ms
 
   @MUST @points(1)
@@ -62,7 +67,7 @@ Feature: UDP upper-casing server (UDPServer.py)
     When the client sends the datagram "one"
     And the client sends the datagram "two"
     And the client sends the datagram "three"
-    Then the client receives these datagrams in any order: "ONE", "TWO", "THREE"
+    Then the client receives these datagrams in any order and any letter case: "ONE", "TWO", "THREE"
     And no further datagram arrives at the client within 300 ms
 
   @course-K-06 @MUST @points(2)
@@ -70,17 +75,17 @@ Feature: UDP upper-casing server (UDPServer.py)
     Given UDP client B for "${sockets.udp}"
     When the client sends the datagram "from a"
     And client B sends the datagram "from b"
-    Then client B receives the datagram "FROM B"
-    And the client receives the datagram "FROM A"
+    Then client B receives its datagram back in any letter case
+    And the client receives its datagram back in any letter case
     And no further datagram arrives at client B within 300 ms
 
   @course-K-06 @MUST @points(1)
   Scenario: The server keeps running after serving a client
     When the client sends the datagram "first"
-    Then the client receives the datagram "FIRST"
+    Then the client receives its datagram back in any letter case
     Given a new UDP client socket for "${sockets.udp}"
     When the client sends the datagram "second"
-    Then the client receives the datagram "SECOND"
+    Then the client receives its datagram back in any letter case
 
   @MUST @points(2)
   Scenario: A random sentence comes back upper-cased

@@ -104,9 +104,40 @@ async fn closes_sending_side(w: &mut World, who: String) -> StepResult {
     )
 }
 
-/// Reads `expected.len()` bytes (or until close) and compares them exactly.
-/// Bytes that came beyond them are a failure too.
-pub(crate) async fn receive_exactly(w: &mut World, who: &str, expected: &[u8]) -> StepResult {
+/// How received bytes are compared with the expected ones.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    Exact,
+    /// ASCII letters match in either case: for scenarios about something
+    /// else than the letters (a reply came, the connection closed…), so a
+    /// server that gets the case wrong loses only the scenarios about case.
+    IgnoreCase,
+}
+
+impl Match {
+    fn same(self, expected: &[u8], got: &[u8]) -> bool {
+        match self {
+            Match::Exact => expected == got,
+            Match::IgnoreCase => expected.eq_ignore_ascii_case(got),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Match::Exact => "",
+            Match::IgnoreCase => " (in any letter case)",
+        }
+    }
+}
+
+/// Reads `expected.len()` bytes (or until close) and compares them. Bytes
+/// that came beyond them are a failure too.
+pub(crate) async fn receive_exactly(
+    w: &mut World,
+    who: &str,
+    expected: &[u8],
+    how: Match,
+) -> StepResult {
     let client = client_name(who);
     let s = w.session(&client)?;
     let what = format!("the {}-byte reply", expected.len());
@@ -116,7 +147,7 @@ pub(crate) async fn receive_exactly(w: &mut World, who: &str, expected: &[u8]) -
             return Err(Failure::from(e).expected(format!("\"{}\"", escape_short(expected, 300))));
         }
     };
-    if got != expected {
+    if !how.same(expected, &got) {
         let why = if got.is_empty() && s.conn.at_eof() {
             "the server closed the connection without replying".to_string()
         } else if got.len() < expected.len() {
@@ -133,9 +164,10 @@ pub(crate) async fn receive_exactly(w: &mut World, who: &str, expected: &[u8]) -
             describe_client(&client)
         ))
         .expected(format!(
-            "\"{}\" ({})",
+            "\"{}\" ({}){}",
             escape_short(expected, 300),
-            count(expected.len())
+            count(expected.len()),
+            how.describe()
         ))
         .got(format!(
             "\"{}\" ({})",
@@ -189,7 +221,7 @@ fn first_difference(expected: &[u8], got: &[u8]) -> String {
 async fn receives_exactly(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
         let expected = payload(w, &text)?;
-        receive_exactly(w, &who, &expected).await
+        receive_exactly(w, &who, &expected, Match::Exact).await
     })
 }
 
@@ -293,8 +325,13 @@ async fn sends_n_datagram(w: &mut World, who: String, n: usize, pattern: String)
     })
 }
 
-/// Waits for the next datagram and compares its payload exactly.
-pub(crate) async fn receive_datagram(w: &mut World, who: &str, expected: &[u8]) -> StepResult {
+/// Waits for the next datagram and compares its payload.
+pub(crate) async fn receive_datagram(
+    w: &mut World,
+    who: &str,
+    expected: &[u8],
+    how: Match,
+) -> StepResult {
     let client = client_name(who);
     let (sock, _) = w.udp_client(&client)?;
     let what = format!(
@@ -308,16 +345,17 @@ pub(crate) async fn receive_datagram(w: &mut World, who: &str, expected: &[u8]) 
             sock.local
         ))
     })?;
-    if dg.payload != expected {
+    if !how.same(expected, &dg.payload) {
         return Err(Failure::conformance(format!(
             "{} received a datagram with the wrong payload: {}",
             describe_client(&client),
             first_difference(expected, &dg.payload)
         ))
         .expected(format!(
-            "\"{}\" ({})",
+            "\"{}\" ({}){}",
             escape_short(expected, 300),
-            count(expected.len())
+            count(expected.len()),
+            how.describe()
         ))
         .got(format!(
             "\"{}\" ({}) from {}",
@@ -342,12 +380,24 @@ struct LastSource(std::collections::HashMap<String, std::net::SocketAddr>);
 async fn receives_datagram(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
         let expected = payload(w, &text)?;
-        receive_datagram(w, &who, &expected).await
+        receive_datagram(w, &who, &expected, Match::Exact).await
     })
 }
 
-#[then(regex = r#"^(the client|client \w+) receives these datagrams in any order: (.*)$"#)]
-async fn receives_in_any_order(w: &mut World, who: String, list: String) -> StepResult {
+#[then(
+    regex = r#"^(the client|client \w+) receives these datagrams in any order(| and any letter case): (.*)$"#
+)]
+async fn receives_in_any_order(
+    w: &mut World,
+    who: String,
+    case: String,
+    list: String,
+) -> StepResult {
+    let how = if case.is_empty() {
+        Match::Exact
+    } else {
+        Match::IgnoreCase
+    };
     step!(w, {
         let mut wanted = Vec::new();
         for item in quoted_list(&list).map_err(Failure::harness)? {
@@ -371,7 +421,7 @@ async fn receives_in_any_order(w: &mut World, who: String, list: String) -> Step
                             .join(", ")
                     ))
                 })?;
-            match wanted.iter().position(|p| *p == dg.payload) {
+            match wanted.iter().position(|p| how.same(p, &dg.payload)) {
                 Some(i) => {
                     wanted.remove(i);
                     got.push(dg.payload);

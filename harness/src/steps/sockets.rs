@@ -6,7 +6,7 @@ use std::hash::{BuildHasher as _, Hasher as _};
 
 use cucumber::{then, when};
 
-use super::raw::{receive_datagram, receive_exactly, send_datagram, send_raw};
+use super::raw::{receive_datagram, receive_exactly, send_datagram, send_raw, Match};
 use super::{client_name, StepResult, World};
 use crate::step;
 
@@ -22,7 +22,7 @@ pub fn upper(bytes: &[u8]) -> Vec<u8> {
 async fn receives_sent_upper(w: &mut World, who: String) -> StepResult {
     step!(w, {
         let expected = upper(&w.session(&client_name(&who))?.sent);
-        receive_exactly(w, &who, &expected).await
+        receive_exactly(w, &who, &expected, Match::Exact).await
     })
 }
 
@@ -30,7 +30,27 @@ async fn receives_sent_upper(w: &mut World, who: String) -> StepResult {
 async fn receives_datagram_upper(w: &mut World, who: String) -> StepResult {
     step!(w, {
         let expected = upper(&w.udp_client(&client_name(&who))?.1);
-        receive_datagram(w, &who, &expected).await
+        receive_datagram(w, &who, &expected, Match::Exact).await
+    })
+}
+
+/// For scenarios about something else than the letters (the connection is
+/// closed, the next client is served, the reply reaches the sender): the
+/// client's own message back, letters in any case, so that a server that gets
+/// the case wrong loses only the upper-casing scenarios.
+#[then(regex = r"^(the client|client \w+) receives its message back in any letter case$")]
+async fn receives_own_message(w: &mut World, who: String) -> StepResult {
+    step!(w, {
+        let sent = w.session(&client_name(&who))?.sent.clone();
+        receive_exactly(w, &who, &sent, Match::IgnoreCase).await
+    })
+}
+
+#[then(regex = r"^(the client|client \w+) receives its datagram back in any letter case$")]
+async fn receives_own_datagram(w: &mut World, who: String) -> StepResult {
+    step!(w, {
+        let sent = w.udp_client(&client_name(&who))?.1.clone();
+        receive_datagram(w, &who, &sent, Match::IgnoreCase).await
     })
 }
 
