@@ -375,23 +375,11 @@ fn build_result(
     }
     let outcome = Outcome::judge(failure.as_ref(), &meta.level, strict);
     ScenarioResult {
-        id: format!("{}:{}", meta.file, meta.line),
-        protocol: meta.protocol,
-        feature: f.name.clone(),
-        file: meta.file,
-        line: meta.line,
-        name: meta.name,
-        tags: meta.tags,
-        rfc: meta.rfc,
-        section: meta.section,
-        level: meta.level,
-        points: meta.points,
-        outcome,
         failure,
-        step: None,
         seconds,
         transcript: transcript.entries(),
         transcript_text: transcript.render(),
+        ..ScenarioResult::of(meta, &f.name, outcome)
     }
 }
 

@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{cases, conform, parse_junit, profile};
+use common::{
+    assert_fails_with, bundled_run_passes, cases, conform, parse_junit, run_against, serve,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
@@ -99,38 +101,14 @@ async fn write_framed(s: &mut TcpStream, m: &[u8]) -> Option<()> {
     s.write_all(&f).await.ok()
 }
 
-fn dns_profile(addr: SocketAddr) -> (tempfile::TempDir, std::path::PathBuf) {
-    profile(&format!(
-        "[dns]\naddress = \"{addr}\"\nzone = \"example.test\"\n"
-    ))
-}
-
-fn assert_output(run: &common::Run, wants: &[&str]) {
-    for want in wants {
-        assert!(
-            run.stdout.contains(want),
-            "output has {want:?}\n{}",
-            run.all()
-        );
-    }
+fn dns_profile(addr: SocketAddr) -> String {
+    format!("[dns]\naddress = \"{addr}\"\nzone = \"example.test\"\n")
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_server_passes_and_junit_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let run = conform(&["run", "dns", "--junit", junit.to_str().unwrap()]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("0 failed"), "{}", run.all());
-    let suites = parse_junit(&junit);
-    let all = cases(&suites);
-    assert!(
-        all.len() >= 60,
-        "one testcase per scenario, got {}",
-        all.len()
-    );
-    for c in &all {
-        assert!(c.status.is_success(), "{} passed", c.name);
+    let (_run, suites) = bundled_run_passes(&["dns"], &[], 60).await;
+    for c in cases(&suites) {
         let so = c.system_out.as_deref().unwrap_or_default();
         assert!(
             so.contains("decoded ;; id"),
@@ -142,34 +120,15 @@ async fn bundled_server_passes_and_junit_loads() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_then_run_against_the_written_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("p.toml");
-    let mut serve = tokio::process::Command::new(common::conform_bin())
-        .args(["serve", "dns", "--profile-out", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = serve.stdout.take().unwrap();
-    let mut first = vec![0u8; 256];
-    let n = tokio::time::timeout(Duration::from_secs(30), out.read(&mut first))
-        .await
-        .unwrap()
-        .unwrap();
-    let line = String::from_utf8_lossy(&first[..n]).to_string();
+    let served = serve(&["dns"]).await;
     assert!(
-        line.starts_with("dns 127.0.0.1:"),
-        "serve prints PROTOCOL ADDRESS: {line}"
+        served.first_line.starts_with("dns 127.0.0.1:"),
+        "serve prints PROTOCOL ADDRESS: {}",
+        served.first_line
     );
-    for _ in 0..100 {
-        if p.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let run = conform(&["run", "dns", "--target", p.to_str().unwrap()]).await;
+    let run = conform(&["run", "dns", "--target", served.profile_arg()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    serve.kill().await.unwrap();
+    served.kill().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -205,10 +164,8 @@ fn never_tc(r: &mut Vec<u8>, _udp: bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_does_not_echo_the_id_fails_with_the_decoded_message() {
     let (_up, up, _d) = upstream().await;
-    let (_p, p) = dns_profile(faulty_proxy(up, wrong_id).await);
-    let run = conform(&["run", "dns", "--target", p.to_str().unwrap()]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_output(
+    let run = run_against("dns", &dns_profile(faulty_proxy(up, wrong_id).await), &[]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  dns/header.feature",
@@ -224,20 +181,15 @@ async fn a_server_that_does_not_echo_the_id_fails_with_the_decoded_message() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_clears_aa_fails_with_the_decoded_message() {
     let (_up, up, _d) = upstream().await;
-    let (_p, p) = dns_profile(faulty_proxy(up, clear_aa).await);
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("r.xml");
-    let run = conform(&[
-        "run",
+    let run = run_against(
         "dns",
-        "--target",
-        p.to_str().unwrap(),
-        "--junit",
-        junit.to_str().unwrap(),
-    ])
+        &dns_profile(faulty_proxy(up, clear_aa).await),
+        &["--junit", junit.to_str().unwrap()],
+    )
     .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_output(
+    assert_fails_with(
         &run,
         &[
             "FAIL  dns/header.feature",
@@ -266,10 +218,8 @@ async fn a_server_that_clears_aa_fails_with_the_decoded_message() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_never_sets_tc_fails_with_the_decoded_message() {
     let (_up, up, _d) = upstream().await;
-    let (_p, p) = dns_profile(faulty_proxy(up, never_tc).await);
-    let run = conform(&["run", "dns", "--target", p.to_str().unwrap()]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_output(
+    let run = run_against("dns", &dns_profile(faulty_proxy(up, never_tc).await), &[]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  dns/truncation.feature",
@@ -341,18 +291,17 @@ async fn hostile_responses_fail_cleanly_without_hanging() {
         (pointer_loop as fn(&[u8]) -> Vec<u8>, "points forward"),
         (cut_short, "not a well-formed DNS message"),
     ] {
-        let (_p, p) = dns_profile(hostile_udp(reply).await);
         let started = std::time::Instant::now();
-        let run = conform(&[
-            "run",
+        let run = run_against(
             "dns",
-            "--target",
-            p.to_str().unwrap(),
-            "--step-timeout",
-            "1s",
-            "--tags",
-            "@rfc1035 and not @rfc7766",
-        ])
+            &dns_profile(hostile_udp(reply).await),
+            &[
+                "--step-timeout",
+                "1s",
+                "--tags",
+                "@rfc1035 and not @rfc7766",
+            ],
+        )
         .await;
         assert_eq!(run.code, 1, "{}", run.all());
         assert!(
@@ -370,17 +319,11 @@ async fn hostile_responses_fail_cleanly_without_hanging() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tcp_server_that_never_answers_times_out() {
-    let (_p, p) = dns_profile(hostile_udp(cut_short).await);
-    let run = conform(&[
-        "run",
+    let run = run_against(
         "dns",
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "1s",
-        "--tags",
-        "@rfc7766",
-    ])
+        &dns_profile(hostile_udp(cut_short).await),
+        &["--step-timeout", "1s", "--tags", "@rfc7766"],
+    )
     .await;
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("two-octet length"), "{}", run.all());
@@ -406,18 +349,13 @@ fn lowercases_question(r: &mut Vec<u8>, _udp: bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_sets_ra_or_lowercases_the_question_fails() {
     let (_up, up, _d) = upstream().await;
-    let (_p, p) = dns_profile(faulty_proxy(up, sets_ra).await);
-    let run = conform(&[
-        "run",
+    let run = run_against(
         "dns",
-        "--target",
-        p.to_str().unwrap(),
-        "--tags",
-        "@rfc1035",
-    ])
+        &dns_profile(faulty_proxy(up, sets_ra).await),
+        &["--tags", "@rfc1035"],
+    )
     .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_output(
+    assert_fails_with(
         &run,
         &[
             "step:        Then the RA flag is clear",
@@ -426,18 +364,13 @@ async fn a_server_that_sets_ra_or_lowercases_the_question_fails() {
         ],
     );
 
-    let (_p2, p2) = dns_profile(faulty_proxy(up, lowercases_question).await);
-    let run = conform(&[
-        "run",
+    let run = run_against(
         "dns",
-        "--target",
-        p2.to_str().unwrap(),
-        "--tags",
-        "@rfc1035",
-    ])
+        &dns_profile(faulty_proxy(up, lowercases_question).await),
+        &["--tags", "@rfc1035"],
+    )
     .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_output(
+    assert_fails_with(
         &run,
         &[
             "step:        Then the question section is the query's, byte for byte",

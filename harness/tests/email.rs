@@ -8,91 +8,45 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{cases, conform, parse_junit, profile};
+use common::{
+    assert_fails_with, bundled_run_passes, cases, conform, one_connection, python_client,
+    run_against, serve, tcp_server,
+};
 use conform::report::Transcript;
 use conform::wire::pop3::Pop3Reader;
 use conform::wire::smtp::SmtpReader;
 use conform::wire::{Conn, ReplyReader, WireError};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_servers_pass_and_junit_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let run = conform(&["run", "smtp", "pop3", "--junit", junit.to_str().unwrap()]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stdout.contains("conform: ") && run.stdout.contains(" 0 failed"),
-        "{}",
-        run.all()
-    );
-    let suites = parse_junit(&junit);
-    let all = cases(&suites);
-    assert!(
-        all.len() >= 70,
-        "one testcase per scenario, got {}",
-        all.len()
-    );
-    assert!(all.iter().all(|c| c.status.is_success()));
+    let (run, suites) = bundled_run_passes(&["smtp", "pop3"], &[], 70).await;
+    assert!(run.stdout.contains("conform: "), "{}", run.all());
     // The SMTP → POP3 chain ran (it needs both sections).
-    assert!(all
+    assert!(cases(&suites)
         .iter()
         .any(|c| c.original_name.contains("byte for byte")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_smtplib_and_poplib_work_with_conform_serve() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("p.toml");
-    let mut serve = tokio::process::Command::new(common::conform_bin())
-        .args([
-            "serve",
-            "smtp",
-            "pop3",
-            "--profile-out",
-            p.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let out = serve.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !p.exists() || std::fs::read_to_string(&p).unwrap_or_default().is_empty() {
-        assert!(Instant::now() < deadline, "serve wrote no profile");
-        let _ = tokio::time::timeout(Duration::from_millis(200), lines.next_line()).await;
-    }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mail.py");
+    let served = serve(&["smtp", "pop3"]).await;
     for round in 0..2 {
         // Twice: the first run leaves the mailbox as it found it.
-        let out = tokio::process::Command::new("python3")
-            .args([script, p.to_str().unwrap()])
-            .output()
-            .await
-            .unwrap();
-        let text = format!(
-            "round {round}\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{text}");
+        let out = python_client(
+            "mail.py",
+            &[served.profile.as_os_str()],
+            Duration::from_secs(120),
+        )
+        .await;
+        let text = format!("round {round}\n{}\n{}", out.stdout, out.stderr);
+        assert!(out.ok, "{text}");
         assert!(text.contains("retrieved message 3 byte for byte"), "{text}");
         assert!(text.contains("mailbox as it was"), "{text}");
     }
     // SIGTERM: serve stops its servers and removes its temporary mail store.
-    let pid = serve.id().unwrap().to_string();
-    let status = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(10), serve.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let exit = served.terminate().await;
     assert!(
         exit.success() || exit.code().is_some(),
         "serve ended: {exit:?}"
@@ -130,14 +84,7 @@ enum SmtpFault {
 
 /// A small SMTP server, right except for `fault`.
 async fn faulty_smtp(fault: SmtpFault) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(smtp_session(stream, fault));
-        }
-    });
-    addr
+    tcp_server(move |stream| smtp_session(stream, fault)).await
 }
 
 async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
@@ -218,41 +165,17 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
     }
 }
 
-fn smtp_profile(addr: SocketAddr) -> (tempfile::TempDir, std::path::PathBuf) {
-    profile(&format!(
+fn smtp_profile(addr: SocketAddr) -> String {
+    format!(
         "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n"
-    ))
-}
-
-async fn run_against(protocol: &str, p: &std::path::Path) -> common::Run {
-    conform(&[
-        "run",
-        protocol,
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "2s",
-    ])
-    .await
-}
-
-fn assert_has(run: &common::Run, wants: &[&str]) {
-    for want in wants {
-        assert!(
-            run.stdout.contains(want),
-            "output has {want:?}\n{}",
-            run.all()
-        );
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_answers_data_with_250_fails() {
     let addr = faulty_smtp(SmtpFault::DataGets250).await;
-    let (_dir, p) = smtp_profile(addr);
-    let run = run_against("smtp", &p).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_against("smtp", &smtp_profile(addr), &["--step-timeout", "2s"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  smtp/data.feature",
@@ -269,10 +192,8 @@ async fn a_server_that_answers_data_with_250_fails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_accepts_rcpt_before_mail_fails() {
     let addr = faulty_smtp(SmtpFault::RcptBeforeMail).await;
-    let (_dir, p) = smtp_profile(addr);
-    let run = run_against("smtp", &p).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_against("smtp", &smtp_profile(addr), &["--step-timeout", "2s"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  smtp/sequence.feature",
@@ -292,18 +213,11 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
 
 /// A POP3 server that removes a message at DELE instead of at QUIT.
 async fn deletes_on_dele() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let drop: Arc<Mutex<Vec<Vec<u8>>>> = Arc::new(Mutex::new(vec![
         b"Subject: one\r\n\r\nFirst.\r\n".to_vec(),
         b"Subject: two\r\n\r\nSecond.\r\n".to_vec(),
     ]));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(pop3_session(stream, drop.clone()));
-        }
-    });
-    addr
+    tcp_server(move |stream| pop3_session(stream, drop.clone())).await
 }
 
 async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
@@ -400,22 +314,14 @@ async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_deletes_at_dele_fails() {
     let addr = deletes_on_dele().await;
-    let (_dir, p) = profile(&format!(
-        "[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n"
-    ));
-    let run = conform(&[
-        "run",
+    let profile = format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    let run = run_against(
         "pop3",
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "2s",
-        "--tags",
-        "@sec-6 and @MUST",
-    ])
+        &profile,
+        &["--step-timeout", "2s", "--tags", "@sec-6 and @MUST"],
+    )
     .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    assert_fails_with(
         &run,
         &[
             "FAIL  pop3/transaction.feature",
@@ -433,12 +339,7 @@ async fn a_server_that_deletes_at_dele_fails() {
 
 /// A peer that sends `bytes` (repeated `times`), then does `then`.
 async fn hostile(bytes: &'static [u8], times: usize, then: Then) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let Ok((mut s, _)) = listener.accept().await else {
-            return;
-        };
+    one_connection(move |mut s| async move {
         for _ in 0..times {
             if s.write_all(bytes).await.is_err() {
                 return;
@@ -454,8 +355,8 @@ async fn hostile(bytes: &'static [u8], times: usize, then: Then) -> SocketAddr {
         }
         let mut sink = [0u8; 64];
         let _ = tokio::time::timeout(Duration::from_millis(10), s.read(&mut sink)).await;
-    });
-    addr
+    })
+    .await
 }
 
 #[derive(Clone, Copy)]

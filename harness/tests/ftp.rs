@@ -10,30 +10,17 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
-use common::{cases, conform, parse_junit, profile};
+use common::{
+    assert_fails_with, bundled_run_passes, conform, pipe, proxy, python_client, run_against, serve,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_server_passes_and_junit_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let run = conform(&["run", "ftp", "--junit", junit.to_str().unwrap()]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("0 failed"), "{}", run.all());
-    let suites = parse_junit(&junit);
-    let all = cases(&suites);
-    assert!(
-        all.len() >= 60,
-        "one testcase per scenario, got {}",
-        all.len()
-    );
-    for c in &all {
-        assert!(c.status.is_success(), "{} passed", c.name);
-    }
+    bundled_run_passes(&["ftp"], &[], 60).await;
 }
 
 /// A fresh copy of the fixture tree and a reference server on it.
@@ -68,23 +55,10 @@ enum Fault {
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
 async fn faulty_proxy(upstream: SocketAddr, fault: Fault) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = l.accept().await else {
-                return;
-            };
-            tokio::spawn(relay(client, upstream, fault));
-        }
-    });
-    addr
+    proxy(upstream, move |client, server| relay(client, server, fault)).await
 }
 
-async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault) {
-    let Ok(server) = TcpStream::connect(upstream).await else {
-        return;
-    };
+async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     let (cr, mut cw) = client.into_split();
     let (sr, mut sw) = server.into_split();
     let (to_client_tx, mut to_client_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
@@ -194,25 +168,9 @@ fn third_party(cmd: &str) -> Option<SocketAddr> {
     (addr.ip().to_string() != "127.0.0.1").then_some(addr)
 }
 
-async fn run_against(addr: SocketAddr, extra: &[&str]) -> common::Run {
-    let (_dir, p) = profile(&format!(
-        "[ftp]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n"
-    ));
-    let mut args = vec!["run", "ftp", "--target", p.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    conform(&args).await
-}
-
-fn assert_has(run: &common::Run, wants: &[&str]) {
-    // Shown with --nocapture: what a user of the faulty server would read.
-    println!("{}", run.stdout);
-    for want in wants {
-        assert!(
-            run.stdout.contains(want),
-            "output has {want:?}\n{}",
-            run.all()
-        );
-    }
+async fn run_with(addr: SocketAddr, extra: &[&str]) -> common::Run {
+    let profile = format!("[ftp]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    run_against("ftp", &profile, extra).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -220,26 +178,8 @@ async fn the_proxy_without_a_fault_passes() {
     // The faulty servers below are this proxy plus one fault; without one the
     // suite passes, so each failure comes from the fault alone.
     let (_dir, _server, upstream) = reference_server().await;
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = l.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let a = tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
-                let _ = tokio::io::copy(&mut sr, &mut cw).await;
-                a.abort();
-            });
-        }
-    });
-    let run = run_against(addr, &[]).await;
+    let addr = proxy(upstream, pipe).await;
+    let run = run_with(addr, &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
@@ -247,9 +187,8 @@ async fn the_proxy_without_a_fault_passes() {
 async fn a_pasv_reply_with_the_wrong_port_fails_with_the_transcript() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::WrongPasvPort).await;
-    let run = run_against(addr, &["--step-timeout", "3s"]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(addr, &["--step-timeout", "3s"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  ftp/transfers.feature",
@@ -275,9 +214,8 @@ async fn a_pasv_reply_with_the_wrong_port_fails_with_the_transcript() {
 async fn a_server_that_drops_the_226_fails_with_the_transcript() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::Drops226).await;
-    let run = run_against(addr, &["--step-timeout", "1s"]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(addr, &["--step-timeout", "1s"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  ftp/transfers.feature",
@@ -295,9 +233,8 @@ async fn a_server_that_drops_the_226_fails_with_the_transcript() {
 async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::AcceptsThirdPartyPort).await;
-    let run = run_against(addr, &["--tags", "@rfc2577"]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(addr, &["--tags", "@rfc2577"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  ftp/security.feature:9  PORT to another host's address is refused",
@@ -317,9 +254,8 @@ async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript()
 async fn bare_lf_replies_and_unindented_feat_lines_fail() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::BareLf).await;
-    let run = run_against(addr, &["--tags", "@sec-4.2"]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(addr, &["--tags", "@sec-4.2"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  ftp/session.feature:16  Reply lines end with CRLF",
@@ -328,9 +264,8 @@ async fn bare_lf_replies_and_unindented_feat_lines_fail() {
         ],
     );
     let addr = faulty_proxy(upstream, Fault::UnindentedFeat).await;
-    let run = run_against(addr, &["--tags", "@rfc2389"]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(addr, &["--tags", "@rfc2389"]).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  ftp/feat.feature:12  Each feature line of the FEAT reply starts with a space",
@@ -344,43 +279,15 @@ async fn bare_lf_replies_and_unindented_feat_lines_fail() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_ftplib_and_curl_against_conform_serve() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("p.toml");
-    let mut serve = tokio::process::Command::new(common::conform_bin())
-        .args(["serve", "ftp", "--profile-out", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    for _ in 0..200 {
-        if p.exists()
-            && std::fs::read_to_string(&p)
-                .unwrap_or_default()
-                .contains("[ftp]")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/ftp_client.py");
-    let out = tokio::time::timeout(
+    let served = serve(&["ftp"]).await;
+    let out = python_client(
+        "ftp_client.py",
+        &[served.profile.as_os_str()],
         Duration::from_secs(120),
-        tokio::process::Command::new("python3")
-            .arg(&script)
-            .arg(&p)
-            .kill_on_drop(true)
-            .output(),
     )
-    .await
-    .expect("the client script finished in time")
-    .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "ftp_client.py failed\n{stdout}\n{stderr}"
-    );
+    .await;
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert!(out.ok, "ftp_client.py failed\n{stdout}\n{stderr}");
     for want in [
         "ftplib passive: ok",
         "ftplib active: ok",
@@ -390,5 +297,5 @@ async fn python_ftplib_and_curl_against_conform_serve() {
     ] {
         assert!(stdout.contains(want), "{want}\n{stdout}\n{stderr}");
     }
-    serve.kill().await.unwrap();
+    served.kill().await;
 }

@@ -8,31 +8,20 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{cases, conform, parse_junit, profile};
+use common::{
+    assert_fails_with, bundled_run_passes, conform, one_connection, python_client, run_against,
+    serve, tcp_server,
+};
 use conform::report::Transcript;
 use conform::wire::http::read_response;
 use conform::wire::{Conn, WireError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_server_passes_and_junit_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let run = conform(&["run", "http", "--junit", junit.to_str().unwrap()]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains(" 0 failed"), "{}", run.all());
+    let (run, _suites) = bundled_run_passes(&["http"], &[], 70).await;
     assert!(run.stdout.contains("0 warnings"), "{}", run.all());
-    let suites = parse_junit(&junit);
-    let all = cases(&suites);
-    assert!(
-        all.len() >= 70,
-        "one testcase per scenario, got {}",
-        all.len()
-    );
-    for c in &all {
-        assert!(c.status.is_success(), "{} passed", c.name);
-    }
 }
 
 fn webroot() -> PathBuf {
@@ -43,47 +32,20 @@ fn webroot() -> PathBuf {
 /// posts through it.
 #[tokio::test(flavor = "multi_thread")]
 async fn python_http_client_fetches_revalidates_and_posts() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("p.toml");
-    let mut serve = tokio::process::Command::new(common::conform_bin())
-        .args(["serve", "http", "--profile-out", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = serve.stdout.take().unwrap();
-    let mut first = vec![0u8; 256];
-    let n = tokio::time::timeout(Duration::from_secs(30), out.read(&mut first))
-        .await
-        .unwrap()
-        .unwrap();
-    let line = String::from_utf8_lossy(&first[..n]).to_string();
+    let served = serve(&["http"]).await;
     assert!(
-        line.starts_with("http "),
-        "serve prints PROTOCOL ADDRESS: {line}"
+        served.first_line.starts_with("http "),
+        "serve prints PROTOCOL ADDRESS: {}",
+        served.first_line
     );
-    for _ in 0..100 {
-        if p.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/http_client.py");
-    let py = tokio::process::Command::new("python3")
-        .arg(&script)
-        .arg(&p)
-        .arg(webroot())
-        .output();
-    let py = tokio::time::timeout(Duration::from_secs(60), py)
-        .await
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&py.stdout);
-    let stderr = String::from_utf8_lossy(&py.stderr);
-    assert!(
-        py.status.success(),
-        "python client failed\n{stdout}\n{stderr}"
-    );
+    let py = python_client(
+        "http_client.py",
+        &[served.profile.as_os_str(), webroot().as_os_str()],
+        Duration::from_secs(60),
+    )
+    .await;
+    let (stdout, stderr) = (&py.stdout, &py.stderr);
+    assert!(py.ok, "python client failed\n{stdout}\n{stderr}");
     for want in [
         "fetch ok",
         "revalidate (If-None-Match) ok",
@@ -93,16 +55,10 @@ async fn python_http_client_fetches_revalidates_and_posts() {
         assert!(stdout.contains(want), "{want}\n{stdout}\n{stderr}");
     }
     // The same served target passes the suite through its written profile.
-    let run = conform(&["run", "http", "--target", p.to_str().unwrap()]).await;
+    let run = conform(&["run", "http", "--target", served.profile_arg()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     // SIGTERM lets serve stop cleanly and remove its fixture folder.
-    if let Some(pid) = serve.id() {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
-    }
-    let stopped = tokio::time::timeout(Duration::from_secs(10), serve.wait()).await;
-    assert!(stopped.is_ok(), "conform serve stops on SIGTERM");
+    served.terminate().await;
 }
 
 // ---- faulty servers --------------------------------------------------------
@@ -125,18 +81,10 @@ const ETAG: &str = "\"v1\"";
 /// A small persistent HTTP/1.1 file server over the fixture web root that is
 /// right about most things and wrong about `fault`.
 async fn faulty_server(fault: Fault) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = l.accept().await else { return };
-            tokio::spawn(serve(s, fault));
-        }
-    });
-    addr
+    tcp_server(move |s| http_session(s, fault)).await
 }
 
-async fn serve(mut s: TcpStream, fault: Fault) {
+async fn http_session(mut s: TcpStream, fault: Fault) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
@@ -228,35 +176,16 @@ async fn serve(mut s: TcpStream, fault: Fault) {
     }
 }
 
-async fn run_against(fault: Fault) -> common::Run {
+async fn run_with(fault: Fault) -> common::Run {
     let addr = faulty_server(fault).await;
-    let (_dir, p) = profile(&format!("[http]\naddress = \"{addr}\"\n"));
-    conform(&[
-        "run",
-        "http",
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "1s",
-    ])
-    .await
-}
-
-fn assert_has(run: &common::Run, wants: &[&str]) {
-    for want in wants {
-        assert!(
-            run.stdout.contains(want),
-            "output has {want:?}\n{}",
-            run.all()
-        );
-    }
+    let profile = format!("[http]\naddress = \"{addr}\"\n");
+    run_against("http", &profile, &["--step-timeout", "1s"]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_ignoring_if_modified_since_fails() {
-    let run = run_against(Fault::IgnoresIfModifiedSince).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(Fault::IgnoresIfModifiedSince).await;
+    assert_fails_with(
         &run,
         &[
             "If-Modified-Since with the Last-Modified date gets 304 Not Modified",
@@ -288,9 +217,8 @@ async fn a_server_ignoring_if_modified_since_fails() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_content_length_one_short_fails() {
-    let run = run_against(Fault::ContentLengthShort).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(Fault::ContentLengthShort).await;
+    assert_fails_with(
         &run,
         &[
             "The notes' request for /somedir/page.html gets a well-formed 200 with the object",
@@ -305,9 +233,8 @@ async fn a_content_length_one_short_fails() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_content_length_one_long_fails() {
-    let run = run_against(Fault::ContentLengthLong).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(Fault::ContentLengthLong).await;
+    assert_fails_with(
         &run,
         &[
             "the 165-byte body announced by Content-Length was incomplete after 1s",
@@ -319,9 +246,8 @@ async fn a_content_length_one_long_fails() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_in_reply_to_head_fails() {
-    let run = run_against(Fault::BodyOnHead).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert_has(
+    let run = run_with(Fault::BodyOnHead).await;
+    assert_fails_with(
         &run,
         &[
             "A response to HEAD has no content",
@@ -344,22 +270,6 @@ async fn a_body_in_reply_to_head_fails() {
 
 // ---- the response reader against hostile peers -------------------------------
 
-/// A peer that accepts one connection and runs `act` on it.
-async fn peer<F, Fut>(act: F) -> SocketAddr
-where
-    F: FnOnce(TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        if let Ok((s, _)) = l.accept().await {
-            act(s).await;
-        }
-    });
-    addr
-}
-
 /// Reads one response to GET from `addr` with a 500 ms deadline per wait,
 /// and checks it returned within a few seconds.
 async fn read_from(addr: SocketAddr) -> Result<conform::wire::http::Response, WireError> {
@@ -381,7 +291,7 @@ async fn read_from(addr: SocketAddr) -> Result<conform::wire::http::Response, Wi
 
 #[tokio::test]
 async fn reader_rejects_a_status_line_that_never_ends() {
-    let addr = peer(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let junk = vec![b'A'; 64 * 1024];
         for _ in 0..4 {
             if s.write_all(&junk).await.is_err() {
@@ -399,7 +309,7 @@ async fn reader_rejects_a_status_line_that_never_ends() {
 
 #[tokio::test]
 async fn reader_reports_a_close_before_the_newline() {
-    let addr = peer(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s.write_all(b"HTTP/1.1 200 O").await;
     })
     .await;
@@ -411,7 +321,7 @@ async fn reader_reports_a_close_before_the_newline() {
 
 #[tokio::test]
 async fn reader_reports_a_reset() {
-    let addr = peer(|s| async move {
+    let addr = one_connection(|s| async move {
         // SO_LINGER zero: dropping the socket sends a reset.
         #[allow(deprecated)]
         let _ = s.set_linger(Some(Duration::ZERO));
@@ -426,7 +336,7 @@ async fn reader_reports_a_reset() {
 
 #[tokio::test]
 async fn reader_times_out_on_a_stalled_body() {
-    let addr = peer(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s
             .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
             .await;
@@ -441,7 +351,7 @@ async fn reader_times_out_on_a_stalled_body() {
 
 #[tokio::test]
 async fn reader_bounds_a_flood_of_header_fields() {
-    let addr = peer(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\n").await;
         let field = b"X-Flood: yes\r\n".repeat(1000);
         for _ in 0..100 {
@@ -470,7 +380,7 @@ async fn reader_refuses_absurd_lengths_and_bad_framing() {
         b"HTTP/1.1 2000 OK\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
     ] {
-        let addr = peer(move |mut s| async move {
+        let addr = one_connection(move |mut s| async move {
             let _ = s.write_all(reply).await;
             tokio::time::sleep(Duration::from_secs(2)).await;
         })
@@ -489,7 +399,7 @@ async fn reader_refuses_absurd_lengths_and_bad_framing() {
 
 #[tokio::test]
 async fn reader_bounds_a_body_delimited_by_close() {
-    let addr = peer(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
         let block = vec![b'z'; 1024 * 1024];
         for _ in 0..20 {
@@ -507,7 +417,7 @@ async fn reader_bounds_a_body_delimited_by_close() {
 
 #[tokio::test]
 async fn reader_reads_chunked_and_skips_interim_responses() {
-    let addr = peer(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s
             .write_all(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n")
             .await;

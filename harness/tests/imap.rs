@@ -10,30 +10,21 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{cases, conform, parse_junit, profile};
+use common::{
+    assert_fails_with, bundled_run_passes, cases, conform, proxy, python_client, run_against, serve,
+};
 use reference_servers::mailstore::{Accounts, MailStore};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bundled_server_passes_and_junit_loads() {
-    let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
-    let run = conform(&["run", "imap", "--junit", junit.to_str().unwrap()]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("0 failed"), "{}", run.all());
-    let suites = parse_junit(&junit);
-    let all = cases(&suites);
-    assert!(
-        all.len() >= 70,
-        "one testcase per scenario, got {}",
-        all.len()
-    );
-    assert!(all.iter().all(|c| c.status.is_success()));
+    let (_run, suites) = bundled_run_passes(&["imap"], &[], 70).await;
     // The end-to-end scenario (SMTP delivery) ran too.
     assert!(
-        all.iter()
+        cases(&suites)
+            .iter()
             .any(|c| c.original_name.contains("delivered by SMTP")),
         "the end-to-end scenario ran"
     );
@@ -64,23 +55,10 @@ enum Fault {
 
 /// A proxy in front of `upstream` that breaks the protocol as `fault` says.
 async fn faulty(upstream: SocketAddr, fault: Fault) -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = l.accept().await else {
-                return;
-            };
-            let Ok(server) = TcpStream::connect(upstream).await else {
-                return;
-            };
-            tokio::spawn(proxy(client, server, fault));
-        }
-    });
-    addr
+    proxy(upstream, move |client, server| relay(client, server, fault)).await
 }
 
-async fn proxy(client: TcpStream, server: TcpStream, fault: Fault) {
+async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     let (cr, cw) = client.into_split();
     let (sr, mut sw) = server.into_split();
     let cw = Arc::new(Mutex::new(cw));
@@ -156,38 +134,17 @@ fn literal_len(line: &[u8]) -> Option<usize> {
     std::str::from_utf8(&body[open + 1..]).ok()?.parse().ok()
 }
 
-async fn run_against(fault: Fault) -> common::Run {
+async fn run_with(fault: Fault) -> common::Run {
     let (upstream, _running, _dir) = reference_server().await;
     let addr = faulty(upstream, fault).await;
-    let (_pdir, p) = profile(&format!(
-        "[imap]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n"
-    ));
-    conform(&[
-        "run",
-        "imap",
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "2s",
-    ])
-    .await
-}
-
-fn assert_has(run: &common::Run, wants: &[&str]) {
-    assert_eq!(run.code, 1, "{}", run.all());
-    for want in wants {
-        assert!(
-            run.stdout.contains(want),
-            "output has {want:?}\n{}",
-            run.all()
-        );
-    }
+    let profile = format!("[imap]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    run_against("imap", &profile, &["--step-timeout", "2s"]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_completion_with_the_wrong_tag_fails_with_the_transcript() {
-    let run = run_against(Fault::WrongTag).await;
-    assert_has(
+    let run = run_with(Fault::WrongTag).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  imap/session.feature",
@@ -202,8 +159,8 @@ async fn a_completion_with_the_wrong_tag_fails_with_the_transcript() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_literal_length_off_by_one_fails_with_the_transcript() {
-    let run = run_against(Fault::LiteralOffByOne).await;
-    assert_has(
+    let run = run_with(Fault::LiteralOffByOne).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  imap/messages.feature",
@@ -216,8 +173,8 @@ async fn a_literal_length_off_by_one_fails_with_the_transcript() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
-    let run = run_against(Fault::IgnoresStoreFlags).await;
-    assert_has(
+    let run = run_with(Fault::IgnoresStoreFlags).await;
+    assert_fails_with(
         &run,
         &[
             "FAIL  imap/messages.feature",
@@ -233,41 +190,18 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
 /// selects, searches, fetches and stores flags (harness/tests/clients).
 #[tokio::test(flavor = "multi_thread")]
 async fn python_imaplib_against_conform_serve() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("p.toml");
-    let mut serve = tokio::process::Command::new(common::conform_bin())
-        .args(["serve", "imap", "--profile-out", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    for _ in 0..200 {
-        if std::fs::read_to_string(&p).is_ok_and(|t| t.contains("password")) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/imap_client.py");
-    let out = tokio::time::timeout(
+    let served = serve(&["imap"]).await;
+    let out = python_client(
+        "imap_client.py",
+        &[served.profile.as_os_str()],
         Duration::from_secs(60),
-        tokio::process::Command::new("python3")
-            .arg(&script)
-            .arg(&p)
-            .output(),
     )
-    .await
-    .expect("imaplib finished")
-    .expect("python3 runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
+    .await;
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(out.ok, "{text}");
     assert!(text.contains("imaplib client: ok"), "{text}");
     // The run against the same server passes too (external-target path).
-    let run = conform(&["run", "imap", "--target", p.to_str().unwrap()]).await;
+    let run = conform(&["run", "imap", "--target", served.profile_arg()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    serve.kill().await.unwrap();
+    served.kill().await;
 }

@@ -3,43 +3,26 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{cases, conform, parse_junit, profile};
+use common::{
+    assert_fails_with, bundled_run_passes, cases, conform, parse_junit, profile, run_against,
+    serve, tcp_server,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_servers_pass_and_junit_loads() {
     let dir = tempfile::tempdir().unwrap();
-    let junit = dir.path().join("r.xml");
     let json = dir.path().join("r.json");
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--junit",
-        junit.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ])
-    .await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("0 failed"), "{}", run.all());
-
-    let suites = parse_junit(&junit);
+    let (_run, suites) =
+        bundled_run_passes(&["sockets"], &["--json", json.to_str().unwrap()], 20).await;
     let all = cases(&suites);
-    assert!(
-        all.len() >= 20,
-        "one testcase per scenario, got {}",
-        all.len()
-    );
     let names: std::collections::HashSet<_> = all
         .iter()
         .map(|c| (c.classname.clone(), c.name.clone()))
         .collect();
     assert_eq!(names.len(), all.len(), "testcase names are unique");
     for c in &all {
-        assert!(c.status.is_success(), "{} passed", c.name);
         let props: Vec<_> = c.properties.vec.iter().map(|(k, _)| k.as_str()).collect();
         for key in ["target", "level", "rfc", "tags", "id"] {
             assert!(
@@ -67,64 +50,37 @@ async fn bundled_servers_pass_and_junit_loads() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_then_run_against_the_written_profile() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("p.toml");
-    let mut serve = tokio::process::Command::new(common::conform_bin())
-        .args(["serve", "sockets", "--profile-out", p.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = serve.stdout.take().unwrap();
-    let mut first = vec![0u8; 256];
-    let n = tokio::time::timeout(Duration::from_secs(30), out.read(&mut first))
-        .await
-        .unwrap()
-        .unwrap();
-    let line = String::from_utf8_lossy(&first[..n]).to_string();
+    let served = serve(&["sockets"]).await;
     assert!(
-        line.starts_with("sockets "),
-        "serve prints PROTOCOL ADDRESS: {line}"
+        served.first_line.starts_with("sockets "),
+        "serve prints PROTOCOL ADDRESS: {}",
+        served.first_line
     );
-    for _ in 0..100 {
-        if p.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let run = conform(&["run", "sockets", "--target", p.to_str().unwrap()]).await;
+    let run = conform(&["run", "sockets", "--target", served.profile_arg()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
-        run.stdout.contains(&format!("target {}", p.display())),
+        run.stdout
+            .contains(&format!("target {}", served.profile.display())),
         "{}",
         run.all()
     );
-    serve.kill().await.unwrap();
+    served.kill().await;
 }
 
 /// Serves TCP with `reply(message)`; closes the connection after the reply
 /// only when `close` is true.
-async fn tcp_server(reply: fn(&[u8]) -> Vec<u8>, close: bool) -> std::net::SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 1024];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                let _ = s.write_all(&reply(&buf[..n])).await;
-                if close {
-                    return;
-                }
-                // Never closes: keep the socket until the client goes away.
-                let _ = s.read(&mut buf).await;
-            });
+async fn reply_server(reply: fn(&[u8]) -> Vec<u8>, close: bool) -> std::net::SocketAddr {
+    tcp_server(move |mut s| async move {
+        let mut buf = vec![0u8; 1024];
+        let n = s.read(&mut buf).await.unwrap_or(0);
+        let _ = s.write_all(&reply(&buf[..n])).await;
+        if close {
+            return;
         }
-    });
-    addr
+        // Never closes: keep the socket until the client goes away.
+        let _ = s.read(&mut buf).await;
+    })
+    .await
 }
 
 /// Serves UDP with `reply(message)`, sent to `to(sender)`.
@@ -156,7 +112,7 @@ fn lower(b: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lowercasing_server_fails_with_step_expectation_and_transcript() {
-    let tcp = tcp_server(lower, true).await;
+    let tcp = reply_server(lower, true).await;
     let udp = udp_server(lower, |a| a).await;
     let (dir, p) = profile(&format!("[sockets]\ntcp = \"{tcp}\"\nudp = \"{udp}\"\n"));
     let junit = dir.path().join("r.xml");
@@ -169,22 +125,18 @@ async fn a_lowercasing_server_fails_with_step_expectation_and_transcript() {
         junit.to_str().unwrap(),
     ])
     .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    for want in [
-        "FAIL  sockets/tcp.feature",
-        "step:        Then the client receives exactly \"HELLO WORLD\"",
-        "expected:    \"HELLO WORLD\" (11 bytes)",
-        "got:         \"hello world\" (11 bytes)",
-        "C: hello world",
-        "S: hello world",
-        "requirement: MUST",
-    ] {
-        assert!(
-            run.stdout.contains(want),
-            "output has {want:?}\n{}",
-            run.all()
-        );
-    }
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  sockets/tcp.feature",
+            "step:        Then the client receives exactly \"HELLO WORLD\"",
+            "expected:    \"HELLO WORLD\" (11 bytes)",
+            "got:         \"hello world\" (11 bytes)",
+            "C: hello world",
+            "S: hello world",
+            "requirement: MUST",
+        ],
+    );
     let suites = parse_junit(&junit);
     let failed: Vec<_> = cases(&suites)
         .into_iter()
@@ -213,42 +165,18 @@ async fn a_lowercasing_server_fails_with_step_expectation_and_transcript() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_never_closes_fails_the_close_scenarios() {
-    let tcp = tcp_server(upper, false).await;
-    let (_dir, p) = profile(&format!("[sockets]\ntcp = \"{tcp}\"\n"));
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "1s",
-    ])
-    .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stdout.contains(
-            "FAIL  sockets/tcp.feature:41  The server closes the connection after its reply"
-        ),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stdout
-            .contains("step:        And the server closes the client's connection"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stdout
-            .contains("the server did not close the connection within 1s"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stdout
-            .contains("PASS  sockets/tcp.feature:18  A lowercase sentence"),
-        "the upper-casing itself still passes\n{}",
-        run.all()
+    let tcp = reply_server(upper, false).await;
+    let profile = format!("[sockets]\ntcp = \"{tcp}\"\n");
+    let run = run_against("sockets", &profile, &["--step-timeout", "1s"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  sockets/tcp.feature:41  The server closes the connection after its reply",
+            "step:        And the server closes the client's connection",
+            "the server did not close the connection within 1s",
+            // The upper-casing itself still passes.
+            "PASS  sockets/tcp.feature:18  A lowercase sentence",
+        ],
     );
     assert!(
         !run.stdout.contains("udp.feature"),
@@ -260,31 +188,16 @@ async fn a_server_that_never_closes_fails_the_close_scenarios() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_replies_to_a_fixed_port_fails() {
     let udp = udp_server(upper, |a| std::net::SocketAddr::new(a.ip(), 9)).await;
-    let (_dir, p) = profile(&format!("[sockets]\nudp = \"{udp}\"\n"));
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        p.to_str().unwrap(),
-        "--step-timeout",
-        "1s",
-    ])
-    .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stdout.contains(
-            "FAIL  sockets/udp.feature:24  The reply is sent to the client's own address and port"
-        ),
-        "{}",
-        run.all()
+    let profile = format!("[sockets]\nudp = \"{udp}\"\n");
+    let run = run_against("sockets", &profile, &["--step-timeout", "1s"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  sockets/udp.feature:24  The reply is sent to the client's own address and port",
+            "nothing arrived within 1s while waiting for a reply datagram at 127.0.0.1:",
+            "C: where am i",
+        ],
     );
-    assert!(
-        run.stdout
-            .contains("nothing arrived within 1s while waiting for a reply datagram at 127.0.0.1:"),
-        "{}",
-        run.all()
-    );
-    assert!(run.stdout.contains("C: where am i"), "{}", run.all());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -299,27 +212,14 @@ async fn a_server_that_replies_twice_fails_the_one_reply_scenario() {
             let _ = s.send_to(&r, from).await;
         }
     });
-    let (_dir, p) = profile(&format!("[sockets]\nudp = \"{udp}\"\n"));
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        p.to_str().unwrap(),
-        "--tags",
-        "@udp",
-    ])
-    .await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stdout
-            .contains("FAIL  sockets/udp.feature:37  Each datagram gets exactly one reply"),
-        "{}",
-        run.all()
-    );
-    assert!(
-        run.stdout.contains("received a second datagram"),
-        "{}",
-        run.all()
+    let profile = format!("[sockets]\nudp = \"{udp}\"\n");
+    let run = run_against("sockets", &profile, &["--tags", "@udp"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  sockets/udp.feature:37  Each datagram gets exactly one reply",
+            "received a second datagram",
+        ],
     );
 }
 

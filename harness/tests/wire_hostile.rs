@@ -2,31 +2,18 @@
 //! then silence, a reset, a stall, a flood. Every case must end with a clear
 //! error, quickly, within bounded memory, and never panic.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::one_connection;
 use conform::report::Transcript;
 use conform::wire::{Conn, LineReader, ReplyReader, UdpClient, WireError};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const T: Duration = Duration::from_millis(500);
-
-/// A server that runs `behave` on each accepted connection.
-async fn server<F, Fut>(behave: F) -> SocketAddr
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            behave(s).await;
-        }
-    });
-    addr
-}
 
 async fn connect(addr: SocketAddr) -> Conn {
     Conn::connect(addr, "hostile", &Transcript::new(), T)
@@ -36,7 +23,7 @@ async fn connect(addr: SocketAddr) -> Conn {
 
 #[tokio::test]
 async fn a_line_that_never_ends_is_cut_at_the_limit() {
-    let addr = server(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let chunk = vec![b'a'; 64 * 1024];
         for _ in 0..1024 {
             if s.write_all(&chunk).await.is_err() {
@@ -62,7 +49,7 @@ async fn a_line_that_never_ends_is_cut_at_the_limit() {
 
 #[tokio::test]
 async fn no_newline_then_silence_times_out_with_the_partial_data() {
-    let addr = server(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s.write_all(b"220 half a line").await;
         tokio::time::sleep(Duration::from_secs(5)).await;
     })
@@ -83,7 +70,7 @@ async fn no_newline_then_silence_times_out_with_the_partial_data() {
 
 #[tokio::test]
 async fn a_reset_is_an_error_not_a_panic() {
-    let addr = server(|s| async move {
+    let addr = one_connection(|s| async move {
         // SO_LINGER 0: closing sends RST instead of FIN.
         #[allow(deprecated)]
         let _ = s.set_linger(Some(Duration::ZERO));
@@ -98,7 +85,7 @@ async fn a_reset_is_an_error_not_a_panic() {
 
 #[tokio::test]
 async fn a_stall_times_out_within_the_deadline() {
-    let addr = server(|s| async move {
+    let addr = one_connection(|s| async move {
         tokio::time::sleep(Duration::from_secs(5)).await;
         drop(s);
     })
@@ -117,7 +104,7 @@ async fn a_stall_times_out_within_the_deadline() {
 
 #[tokio::test]
 async fn a_flood_is_bounded_when_reading_to_close() {
-    let addr = server(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let chunk = vec![b'x'; 64 * 1024];
         loop {
             if s.write_all(&chunk).await.is_err() {
@@ -138,7 +125,7 @@ async fn a_flood_is_bounded_when_reading_to_close() {
 
 #[tokio::test]
 async fn an_early_close_reports_what_came() {
-    let addr = server(|mut s| async move {
+    let addr = one_connection(|mut s| async move {
         let _ = s.write_all(b"250-first line\r\n250-sec").await;
     })
     .await;

@@ -5,11 +5,13 @@
 //! harness starts these in-process but talks to them only over sockets: no
 //! protocol code is shared between the two crates.
 
+pub mod calendar;
 pub mod dns;
 pub mod ftp;
 pub mod http;
 pub mod imap;
 pub mod lineio;
+pub mod listener;
 pub mod mailstore;
 pub mod pop3;
 pub mod running;

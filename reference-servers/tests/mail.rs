@@ -114,6 +114,16 @@ async fn greeted(addr: SocketAddr) -> Client {
     c
 }
 
+/// MAIL FROM a@b.test, RCPT TO bob, DATA: each accepted (250, 250, 354).
+async fn to_bob_data(c: &mut Client) {
+    assert!(c.cmd("MAIL FROM:<a@b.test>").await.starts_with("250 "));
+    assert!(c
+        .cmd("RCPT TO:<bob@example.test>")
+        .await
+        .starts_with("250 "));
+    assert!(c.cmd("DATA").await.starts_with("354 "));
+}
+
 #[tokio::test]
 async fn smtp_idle_client_gets_421_and_is_disconnected() {
     let (_d, store) = store();
@@ -132,12 +142,7 @@ async fn smtp_refuses_oversize_messages_with_552_and_delivers_nothing() {
         .cmd("MAIL FROM:<a@b.test> SIZE=101")
         .await
         .starts_with("552 "));
-    assert!(c.cmd("MAIL FROM:<a@b.test>").await.starts_with("250 "));
-    assert!(c
-        .cmd("RCPT TO:<bob@example.test>")
-        .await
-        .starts_with("250 "));
-    assert!(c.cmd("DATA").await.starts_with("354 "));
+    to_bob_data(&mut c).await;
     c.send(&b"x".repeat(98)).await;
     c.send(b"\r\nmore\r\n.\r\n").await;
     assert!(c.reply().await.starts_with("552 "));
@@ -159,12 +164,7 @@ async fn smtp_line_limits_give_500() {
     c.send(b"NOOP\n").await;
     assert!(c.reply().await.starts_with("500 "), "bare LF");
     // §4.5.3.1.6: a text line over 1000 octets.
-    assert!(c.cmd("MAIL FROM:<a@b.test>").await.starts_with("250 "));
-    assert!(c
-        .cmd("RCPT TO:<bob@example.test>")
-        .await
-        .starts_with("250 "));
-    assert!(c.cmd("DATA").await.starts_with("354 "));
+    to_bob_data(&mut c).await;
     c.send(&b"y".repeat(1001)).await;
     c.send(b"\r\n.\r\n").await;
     assert!(c.reply().await.starts_with("500 "));

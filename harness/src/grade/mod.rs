@@ -584,23 +584,8 @@ fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupE
             passed: false,
             note: None,
             result: ScenarioResult {
-                id: format!("{}:{}", meta.file, meta.line),
-                protocol: meta.protocol,
-                feature: f.name.clone(),
-                file: meta.file,
-                line: meta.line,
-                name: meta.name,
-                tags: meta.tags,
-                rfc: meta.rfc,
-                section: meta.section,
-                level: meta.level,
                 points: Some(max),
-                outcome: Outcome::Error,
-                failure: None,
-                step: None,
-                seconds: 0.0,
-                transcript: Vec::new(),
-                transcript_text: String::new(),
+                ..ScenarioResult::of(meta, &f.name, Outcome::Error)
             },
         });
     }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::report::transcript::Entry;
 use crate::steps::{Failure, FailureKind};
+use crate::suite::ScenarioMeta;
 
 /// The verdict of one scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -87,6 +88,32 @@ pub struct ScenarioResult {
     pub transcript: Vec<Entry>,
     #[serde(skip)]
     pub transcript_text: String,
+}
+
+impl ScenarioResult {
+    /// The result of the scenario `meta` of the feature called `feature`,
+    /// judged `outcome`, with no failure, no time and no transcript yet.
+    pub fn of(meta: ScenarioMeta, feature: &str, outcome: Outcome) -> ScenarioResult {
+        ScenarioResult {
+            id: format!("{}:{}", meta.file, meta.line),
+            protocol: meta.protocol,
+            feature: feature.to_string(),
+            file: meta.file,
+            line: meta.line,
+            name: meta.name,
+            tags: meta.tags,
+            rfc: meta.rfc,
+            section: meta.section,
+            level: meta.level,
+            points: meta.points,
+            outcome,
+            failure: None,
+            step: None,
+            seconds: 0.0,
+            transcript: Vec::new(),
+            transcript_text: String::new(),
+        }
+    }
 }
 
 /// A whole run.

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 
 use super::line::{check_status, command, last_reply, next_reply};
 use super::text::payload;
-use super::{Failure, Session, StepResult, World};
+use super::{Failure, StepResult, World};
 use crate::report::transcript::{escape_short, Transcript};
 use crate::step;
 use crate::wire::ftp::data::{self, DataChannel};
@@ -60,18 +60,7 @@ pub fn account(w: &World) -> Result<Account, Failure> {
 }
 
 async fn connect(w: &mut World) -> Result<(), Failure> {
-    let addr = super::raw::address(w, "${ftp.address}")?;
-    let conn = Conn::connect(addr, CONTROL, &w.transcript, w.step_timeout).await?;
-    w.tcp.insert(
-        String::new(),
-        Session {
-            conn,
-            reader: Arc::new(FtpReader),
-            last_reply: None,
-            sent: Vec::new(),
-        },
-    );
-    Ok(())
+    super::raw::open_session(w, "", CONTROL, "${ftp.address}", Arc::new(FtpReader)).await
 }
 
 /// Reads the greeting: 220, possibly after 120 "ready in nnn minutes"

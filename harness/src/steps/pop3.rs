@@ -13,13 +13,13 @@ use std::time::Duration;
 use cucumber::{given, then, when};
 
 use super::line::{check_status, command, last_reply, next_reply};
-use super::raw::address;
+use super::raw::open_session;
 use super::text::payload;
-use super::{client_name, Failure, Session, StepResult, World};
+use super::{client_name, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::pop3::Pop3Reader;
-use crate::wire::{Conn, Reply};
+use crate::wire::Reply;
 
 #[derive(Default)]
 pub struct Pop3State {
@@ -32,27 +32,10 @@ pub struct Pop3State {
     found: Option<usize>,
 }
 
-fn label(client: &str) -> String {
-    if client.is_empty() {
-        "pop3".to_string()
-    } else {
-        format!("pop3 {client}")
-    }
-}
-
 /// Opens a POP3 connection; with `greet`, requires the +OK greeting (§4).
 pub async fn open(w: &mut World, client: &str, greet: bool) -> StepResult {
-    let addr = address(w, "${pop3.address}")?;
-    let conn = Conn::connect(addr, &label(client), &w.transcript, w.step_timeout).await?;
-    w.tcp.insert(
-        client.to_string(),
-        Session {
-            conn,
-            reader: Arc::new(Pop3Reader::new()),
-            last_reply: None,
-            sent: Vec::new(),
-        },
-    );
+    let reader = Arc::new(Pop3Reader::new());
+    open_session(w, client, "pop3", "${pop3.address}", reader).await?;
     if greet {
         let reply = next_reply(w, client).await?;
         check_status(&reply, &["+OK".into()], "as the greeting (RFC 1939 §4)")?;
@@ -198,14 +181,7 @@ async fn drops(w: &mut World) -> StepResult {
 #[then(regex = r"^message (\d+) is unchanged in a new session$")]
 async fn unchanged(w: &mut World, n: usize) -> StepResult {
     step!(w, {
-        let before = w
-            .state::<Pop3State>()
-            .remembered
-            .get(&n)
-            .cloned()
-            .ok_or_else(|| {
-                Failure::harness(format!("the scenario never remembered message {n}"))
-            })?;
+        let before = remembered(w, n)?;
         login(w, "").await?;
         let reply = command(w, "", format!("RETR {n}").as_bytes()).await?;
         if reply.status != "+OK" {
@@ -229,14 +205,7 @@ async fn unchanged(w: &mut World, n: usize) -> StepResult {
 #[then(regex = r"^the data is the header of message (\d+) and the blank line$")]
 async fn top_zero(w: &mut World, n: usize) -> StepResult {
     step!(w, {
-        let full = w
-            .state::<Pop3State>()
-            .remembered
-            .get(&n)
-            .cloned()
-            .ok_or_else(|| {
-                Failure::harness(format!("the scenario never remembered message {n}"))
-            })?;
+        let full = remembered(w, n)?;
         let header_end = full
             .windows(4)
             .position(|x| x == b"\r\n\r\n")
@@ -254,6 +223,15 @@ async fn top_zero(w: &mut World, n: usize) -> StepResult {
             .got(format!("\"{}\"", escape_short(&got, 300))))
         }
     })
+}
+
+/// The content of message `n` as the scenario remembered it.
+fn remembered(w: &mut World, n: usize) -> Result<Vec<u8>, Failure> {
+    w.state::<Pop3State>()
+        .remembered
+        .get(&n)
+        .cloned()
+        .ok_or_else(|| Failure::harness(format!("the scenario never remembered message {n}")))
 }
 
 /// Data lines of the last reply, as text.

@@ -12,7 +12,7 @@ use super::{client_name, describe_client, Failure, Session, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::target::profile::resolve;
-use crate::wire::{Conn, LineReader, UdpClient};
+use crate::wire::{Conn, LineReader, ReplyReader, UdpClient};
 
 /// Most bytes a raw read keeps while waiting for the connection to close.
 const MAX_RAW: usize = 1024 * 1024;
@@ -22,18 +22,24 @@ pub(crate) fn address(w: &World, raw: &str) -> Result<std::net::SocketAddr, Fail
     resolve(&text).map_err(|e| Failure::harness(format!("\"{text}\": {e}")))
 }
 
-/// Opens a raw TCP connection for `client`, replacing any it had.
-pub(crate) async fn connect_raw(w: &mut World, client: &str, addr: &str) -> StepResult {
+/// Connects `client` to `addr` (profile values expanded) and makes the
+/// connection its session, replacing any it had, with replies read by
+/// `reader`. The transcript names it `kind`, or `kind client` for a named
+/// client.
+pub(crate) async fn open_session(
+    w: &mut World,
+    client: &str,
+    kind: &str,
+    addr: &str,
+    reader: Arc<dyn ReplyReader>,
+) -> StepResult {
     let addr = address(w, addr)?;
     let label = if client.is_empty() {
-        "tcp".to_string()
+        kind.to_string()
     } else {
-        format!("tcp {client}")
+        format!("{kind} {client}")
     };
     let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
-    let reader = Arc::new(LineReader {
-        max_line: 64 * 1024,
-    });
     w.tcp.insert(
         client.to_string(),
         Session {
@@ -44,6 +50,14 @@ pub(crate) async fn connect_raw(w: &mut World, client: &str, addr: &str) -> Step
         },
     );
     Ok(())
+}
+
+/// Opens a raw TCP connection for `client`, replacing any it had.
+pub(crate) async fn connect_raw(w: &mut World, client: &str, addr: &str) -> StepResult {
+    let reader = Arc::new(LineReader {
+        max_line: 64 * 1024,
+    });
+    open_session(w, client, "tcp", addr, reader).await
 }
 
 #[given(regex = r#"^(?:a|another|a new) TCP connection to "(.*)"$"#)]

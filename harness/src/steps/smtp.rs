@@ -7,13 +7,13 @@ use std::sync::Arc;
 use cucumber::{given, then, when};
 
 use super::line::{check_status, command, last_reply, next_reply};
-use super::raw::address;
+use super::raw::{address, open_session};
 use super::text::payload;
-use super::{Failure, Session, StepResult, World};
+use super::{Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::smtp::{enhanced, extensions, SmtpReader};
-use crate::wire::{Conn, Reply};
+use crate::wire::Reply;
 
 /// The name the harness gives in HELO/EHLO.
 pub const CLIENT_DOMAIN: &str = "client.example";
@@ -33,22 +33,7 @@ pub struct SmtpState {
 /// Opens an SMTP connection for `client`; with `greet`, reads the greeting
 /// and requires 220 (RFC 5321 §3.1, §4.2).
 pub async fn open(w: &mut World, client: &str, greet: bool) -> StepResult {
-    let addr = address(w, "${smtp.address}")?;
-    let label = if client.is_empty() {
-        "smtp".to_string()
-    } else {
-        format!("smtp {client}")
-    };
-    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
-    w.tcp.insert(
-        client.to_string(),
-        Session {
-            conn,
-            reader: Arc::new(SmtpReader),
-            last_reply: None,
-            sent: Vec::new(),
-        },
-    );
+    open_session(w, client, "smtp", "${smtp.address}", Arc::new(SmtpReader)).await?;
     if greet {
         let reply = next_reply(w, client).await?;
         check_status(&reply, &["220".into()], "as the greeting (RFC 5321 §4.2)")?;

@@ -25,15 +25,8 @@ pub struct Bundled {
 
 /// Protocols that have a bundled reference server.
 pub fn available() -> Vec<Protocol> {
-    vec![
-        Protocol::Http,
-        Protocol::Ftp,
-        Protocol::Smtp,
-        Protocol::Pop3,
-        Protocol::Imap,
-        Protocol::Dns,
-        Protocol::Sockets,
-    ]
+    // Every protocol has one.
+    Protocol::ALL.to_vec()
 }
 
 /// Starts the reference servers for `protocols` on `ip`, on ephemeral ports.

@@ -76,16 +76,7 @@ impl Conn {
             .local_addr()
             .map_err(|e| WireError::io("local address", e))?;
         transcript.event(name, format!("connected {local} -> {addr}"));
-        Ok(Conn {
-            name: name.to_string(),
-            peer: addr,
-            local,
-            timeout,
-            stream,
-            buf: Vec::new(),
-            eof: false,
-            transcript: transcript.clone(),
-        })
+        Ok(Conn::over(stream, name, addr, local, transcript, timeout))
     }
 
     /// Wraps a connection the server opened to the client (an accepted
@@ -104,7 +95,19 @@ impl Conn {
             .peer_addr()
             .map_err(|e| WireError::io("peer address", e))?;
         transcript.event(name, format!("accepted {peer} -> {local}"));
-        Ok(Conn {
+        Ok(Conn::over(stream, name, peer, local, transcript, timeout))
+    }
+
+    /// A connection over `stream`, with nothing read yet.
+    fn over(
+        stream: TcpStream,
+        name: &str,
+        peer: SocketAddr,
+        local: SocketAddr,
+        transcript: &Transcript,
+        timeout: Duration,
+    ) -> Conn {
+        Conn {
             name: name.to_string(),
             peer,
             local,
@@ -113,7 +116,7 @@ impl Conn {
             buf: Vec::new(),
             eof: false,
             transcript: transcript.clone(),
-        })
+        }
     }
 
     pub fn transcript(&self) -> &Transcript {

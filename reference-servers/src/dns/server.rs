@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::Semaphore;
 
 use super::codec::{parse_query, rcode, Header, Malformed, Opt, Section, Writer};
 use super::lookup;
 use super::zone::Zone;
+use crate::listener::{accept_loop, WhenFull};
 
 /// RFC 1035 §4.2.1: UDP messages are at most 512 octets without EDNS(0).
 pub const UDP_CLASSIC: usize = 512;
@@ -112,22 +112,19 @@ pub async fn serve_udp(socket: UdpSocket, zones: Arc<Vec<Zone>>) {
 }
 
 pub async fn serve_tcp(listener: TcpListener, zones: Arc<Vec<Zone>>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        // Beyond the limit, new connections are closed right away.
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            drop(stream);
-            continue;
-        };
-        let zones = zones.clone();
-        tokio::spawn(async move {
-            let _ = connection(stream, &zones).await;
-            drop(permit);
-        });
-    }
+    // Beyond the limit, new connections are closed right away.
+    accept_loop(
+        listener,
+        MAX_CONNECTIONS,
+        WhenFull::Close,
+        move |stream, _| {
+            let zones = zones.clone();
+            async move {
+                let _ = connection(stream, &zones).await;
+            }
+        },
+    )
+    .await
 }
 
 /// Several queries on one connection, each framed by a two-octet length

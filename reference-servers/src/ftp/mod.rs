@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+use crate::listener::{self, accept_loop, WhenFull};
 use crate::Running;
 
 /// What the server serves and to whom.
@@ -76,33 +76,20 @@ pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Run
         )));
     }
     let config = Arc::new(Config { root, ..config });
-    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
-    let addr = listener.local_addr()?;
-    let mut running = Running::new();
-    running.add("control", addr, tokio::spawn(serve(listener, config)));
-    Ok(running)
+    let addr = SocketAddr::new(ip, port);
+    listener::start("control", addr, |l| serve(l, config)).await
 }
 
 async fn serve(listener: TcpListener, config: Arc<Config>) {
-    let slots = Arc::new(Semaphore::new(config.max_connections));
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let config = config.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(permit) => {
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    session::run(stream, config).await;
-                });
-            }
-            Err(_) => {
-                // RFC 959 §4.2: 421 "Service not available, closing control connection".
-                tokio::spawn(session::refuse(stream));
-            }
-        }
-    }
+    let max = config.max_connections;
+    // RFC 959 §4.2: 421 "Service not available, closing control connection".
+    accept_loop(
+        listener,
+        max,
+        WhenFull::refuse(session::refuse),
+        move |stream, _| session::run(stream, config.clone()),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::calendar::{civil_from_days, MONTHS};
+
 pub struct Tree {
     root: PathBuf,
 }
@@ -106,9 +108,6 @@ pub fn list_line(name: &str, meta: &Metadata) -> String {
         "rw-r--r--"
     };
     let t = civil(mtime(meta));
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let month = MONTHS[(t.1 as usize).saturating_sub(1) % 12];
     format!(
         "{kind}{perm} 1 ftp ftp {:>10} {month} {:>2} {:04} {name}",
@@ -145,19 +144,9 @@ pub fn timeval(meta: &Metadata) -> String {
 }
 
 /// Seconds since 1970 → (year, month, day, hour, minute, second), UTC.
-/// The days-to-date step is Howard Hinnant's `civil_from_days`.
 fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     (
         y,
         m,

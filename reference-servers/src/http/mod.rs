@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+use crate::listener::{self, accept_loop, WhenFull};
 use crate::Running;
 
 /// Longest request line (method, target, version) read; longer is 414.
@@ -72,28 +72,21 @@ pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Run
         std::io::Error::new(e.kind(), format!("web root {}: {e}", config.root.display()))
     })?;
     let config = Arc::new(Config { root, ..config });
-    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
-    let addr = listener.local_addr()?;
-    let mut running = Running::new();
-    running.add("http", addr, tokio::spawn(serve(listener, config)));
-    Ok(running)
+    let addr = SocketAddr::new(ip, port);
+    listener::start("http", addr, |l| serve(l, config)).await
 }
 
 async fn serve(listener: TcpListener, config: Arc<Config>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let config = config.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            session::run(stream, &config).await;
-        });
-    }
+    accept_loop(
+        listener,
+        MAX_CONNECTIONS,
+        WhenFull::Wait,
+        move |stream, _| {
+            let config = config.clone();
+            async move { session::run(stream, &config).await }
+        },
+    )
+    .await
 }
 
 #[cfg(test)]

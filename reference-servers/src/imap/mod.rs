@@ -26,9 +26,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
 
+use crate::listener::{self, accept_loop, WhenFull};
 use crate::mailstore::{Accounts, MailStore};
 use crate::Running;
 
@@ -72,33 +72,29 @@ pub async fn start(
     config: Config,
     store: MailStore,
 ) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
-    let addr = listener.local_addr()?;
-    let mut running = Running::new();
-    running.add("imap", addr, tokio::spawn(serve(listener, config, store)));
-    Ok(running)
+    let addr = SocketAddr::new(ip, port);
+    listener::start("imap", addr, |l| serve(l, config, store)).await
 }
 
 async fn serve(listener: TcpListener, config: Config, store: MailStore) {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.max_connections));
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+    let max = config.max_connections;
+    let limits = config.limits;
+    let full = WhenFull::refuse(move |stream: TcpStream| async move {
         let _ = stream.set_nodelay(true);
-        let permit = slots.clone().try_acquire_owned();
+        let (r, w) = stream.into_split();
+        let mut wire = codec::Wire::new(r, w, limits);
+        let _ = wire.send(b"* BYE Too many connections\r\n").await;
+    });
+    accept_loop(listener, max, full, move |stream, _| {
+        let _ = stream.set_nodelay(true);
         let config = config.clone();
         let store = store.clone();
-        tokio::spawn(async move {
+        async move {
             let (r, w) = stream.into_split();
-            let mut wire = codec::Wire::new(r, w, config.limits);
-            match permit {
-                Ok(_permit) => session::run(wire, config, store).await,
-                Err(_) => {
-                    let _ = wire.send(b"* BYE Too many connections\r\n").await;
-                }
-            }
-        });
-    }
+            let wire = codec::Wire::new(r, w, config.limits);
+            session::run(wire, config, store).await
+        }
+    })
+    .await
 }

@@ -110,44 +110,12 @@ fn tag_of(command: &[u8]) -> Option<&str> {
     valid.then_some(tag)
 }
 
-/// Commands valid in each state (§6.1–§6.4).
-fn allowed(state: &State, command: &str) -> bool {
-    let any = ["CAPABILITY", "NOOP", "LOGOUT"];
-    let not_auth = ["LOGIN", "AUTHENTICATE"];
-    let auth = [
-        "SELECT",
-        "EXAMINE",
-        "CREATE",
-        "DELETE",
-        "RENAME",
-        "SUBSCRIBE",
-        "UNSUBSCRIBE",
-        "LIST",
-        "LSUB",
-        "STATUS",
-        "APPEND",
-        "IDLE",
-    ];
-    let selected = [
-        "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID",
-    ];
-    if any.contains(&command) {
-        return true;
-    }
-    match state {
-        State::NotAuthenticated => not_auth.contains(&command),
-        State::Authenticated => auth.contains(&command),
-        State::Selected(_) => auth.contains(&command) || selected.contains(&command),
-        State::Logout => false,
-    }
-}
-
-const KNOWN: [&str; 28] = [
-    "CAPABILITY",
-    "NOOP",
-    "LOGOUT",
-    "LOGIN",
-    "AUTHENTICATE",
+/// Commands valid in any state (RFC 3501 §6.1).
+const ANY_STATE: &[&str] = &["CAPABILITY", "NOOP", "LOGOUT"];
+/// Commands valid in the not-authenticated state (§6.2).
+const NOT_AUTHENTICATED: &[&str] = &["LOGIN", "AUTHENTICATE"];
+/// Commands valid in the authenticated and selected states (§6.3).
+const AUTHENTICATED: &[&str] = &[
     "SELECT",
     "EXAMINE",
     "CREATE",
@@ -160,18 +128,33 @@ const KNOWN: [&str; 28] = [
     "STATUS",
     "APPEND",
     "IDLE",
-    "CHECK",
-    "CLOSE",
-    "UNSELECT",
-    "EXPUNGE",
-    "SEARCH",
-    "FETCH",
-    "STORE",
-    "COPY",
-    "MOVE",
-    "UID",
-    "STARTTLS",
 ];
+/// Commands valid in the selected state only (§6.4).
+const SELECTED: &[&str] = &[
+    "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID",
+];
+/// Known, but valid in no state: this server offers no TLS.
+const NEVER: &[&str] = &["STARTTLS"];
+
+/// Commands valid in each state (§6.1–§6.4).
+fn allowed(state: &State, command: &str) -> bool {
+    if ANY_STATE.contains(&command) {
+        return true;
+    }
+    match state {
+        State::NotAuthenticated => NOT_AUTHENTICATED.contains(&command),
+        State::Authenticated => AUTHENTICATED.contains(&command),
+        State::Selected(_) => AUTHENTICATED.contains(&command) || SELECTED.contains(&command),
+        State::Logout => false,
+    }
+}
+
+/// Whether `command` is an IMAP command this server knows at all.
+fn known(command: &str) -> bool {
+    [ANY_STATE, NOT_AUTHENTICATED, AUTHENTICATED, SELECTED, NEVER]
+        .iter()
+        .any(|commands| commands.contains(&command))
+}
 
 impl Session {
     fn untagged(&mut self, line: impl AsRef<[u8]>) {
@@ -188,7 +171,7 @@ impl Session {
     }
 
     async fn dispatch(&mut self, name: &str, a: &mut Args<'_>) -> Done {
-        if !KNOWN.contains(&name) {
+        if !known(name) {
             return bad(format!("Unknown command {name}"));
         }
         if !allowed(&self.state, name) {

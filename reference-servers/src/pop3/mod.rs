@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+use crate::listener::{self, accept_loop, WhenFull};
 use crate::mailstore::{Accounts, MailStore};
 use crate::Running;
 
@@ -51,33 +51,22 @@ pub async fn start(
     config: Config,
     store: MailStore,
 ) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
-    let addr = listener.local_addr()?;
-    let mut running = Running::new();
-    running.add("pop3", addr, tokio::spawn(serve(listener, config, store)));
-    Ok(running)
+    let addr = SocketAddr::new(ip, port);
+    listener::start("pop3", addr, |l| serve(l, config, store)).await
 }
 
 async fn serve(listener: TcpListener, config: Config, store: MailStore) {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.max_connections));
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let config = config.clone();
-        let store = store.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(permit) => {
-                tokio::spawn(async move {
-                    session::run(stream, &config, &store).await;
-                    drop(permit);
-                });
-            }
-            Err(_) => {
-                tokio::spawn(session::refuse(stream));
-            }
-        }
-    }
+    let max = config.max_connections;
+    accept_loop(
+        listener,
+        max,
+        WhenFull::refuse(session::refuse),
+        move |stream, _| {
+            let config = config.clone();
+            let store = store.clone();
+            async move { session::run(stream, &config, &store).await }
+        },
+    )
+    .await
 }

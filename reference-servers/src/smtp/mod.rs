@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
+use crate::listener::{self, accept_loop, WhenFull};
 use crate::mailstore::MailStore;
 use crate::Running;
 
@@ -59,33 +59,19 @@ pub async fn start(
     config: Config,
     store: MailStore,
 ) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
-    let addr = listener.local_addr()?;
-    let mut running = Running::new();
-    running.add("smtp", addr, tokio::spawn(serve(listener, config, store)));
-    Ok(running)
+    let addr = SocketAddr::new(ip, port);
+    listener::start("smtp", addr, |l| serve(l, config, store)).await
 }
 
 async fn serve(listener: TcpListener, config: Config, store: MailStore) {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.max_connections));
-    loop {
-        let Ok((stream, peer)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
+    let max = config.max_connections;
+    let for_refusal = config.clone();
+    let full = WhenFull::refuse(move |stream| session::refuse(stream, for_refusal.clone()));
+    accept_loop(listener, max, full, move |stream, peer| {
         let config = config.clone();
         let store = store.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(permit) => {
-                tokio::spawn(async move {
-                    session::run(stream, peer, &config, &store).await;
-                    drop(permit);
-                });
-            }
-            Err(_) => {
-                tokio::spawn(session::refuse(stream, config));
-            }
-        }
-    }
+        async move { session::run(stream, peer, &config, &store).await }
+    })
+    .await
 }

@@ -5,12 +5,12 @@
 //! task so that a client that connects and says nothing cannot block the
 //! others, but each connection sees exactly the course's behaviour.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+
+use crate::listener::{accept_loop, WhenFull};
 
 /// `connectionSocket.recv(1024)`.
 pub const MAX_MESSAGE: usize = 1024;
@@ -20,19 +20,15 @@ const IDLE: Duration = Duration::from_secs(30);
 const MAX_CONNECTIONS: usize = 256;
 
 pub async fn serve(listener: TcpListener) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        tokio::spawn(async move {
-            let _permit = permit;
+    accept_loop(
+        listener,
+        MAX_CONNECTIONS,
+        WhenFull::Wait,
+        |stream, _| async move {
             let _ = tokio::time::timeout(IDLE, one_message(stream)).await;
-        });
-    }
+        },
+    )
+    .await
 }
 
 async fn one_message(mut stream: TcpStream) -> std::io::Result<()> {

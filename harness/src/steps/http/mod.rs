@@ -17,9 +17,9 @@ use std::time::Duration;
 use cucumber::{given, then, when};
 
 use super::line::{check_status, last_reply, next_reply};
-use super::raw::address;
+use super::raw::{address, open_session};
 use super::text::{payload, unescape};
-use super::{client_name, describe_client, Failure, Session, StepResult, World};
+use super::{client_name, describe_client, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::http::{read_response, HttpReader, Response};
@@ -32,26 +32,11 @@ pub(crate) struct HttpState {
 }
 
 async fn connect(w: &mut World, client: &str) -> StepResult {
-    let addr = address(w, "${http.address}")?;
-    let label = if client.is_empty() {
-        "http".to_string()
-    } else {
-        format!("http {client}")
-    };
-    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
     let reader = Arc::new(HttpReader::default());
+    open_session(w, client, "http", "${http.address}", reader.clone()).await?;
     w.state::<HttpState>()
         .readers
-        .insert(client.to_string(), reader.clone());
-    w.tcp.insert(
-        client.to_string(),
-        Session {
-            conn,
-            reader,
-            last_reply: None,
-            sent: Vec::new(),
-        },
-    );
+        .insert(client.to_string(), reader);
     Ok(())
 }
 

@@ -22,11 +22,11 @@ use regex::RegexBuilder;
 
 use super::line::{command, last_reply};
 use super::text::payload;
-use super::{client_name, Failure, Session, StepResult, World};
+use super::{client_name, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::imap::{parse_response, ImapReader, Response, Token};
-use crate::wire::{Conn, Reply};
+use crate::wire::Reply;
 
 use messages::TestMessage;
 
@@ -86,22 +86,8 @@ pub(crate) fn quoted(s: &str) -> String {
 
 /// Connects `client` to `${imap.address}` and reads the greeting.
 pub(crate) async fn connect(w: &mut World, client: &str) -> StepResult {
-    let addr = super::raw::address(w, "${imap.address}")?;
-    let label = if client.is_empty() {
-        "imap".to_string()
-    } else {
-        format!("imap {client}")
-    };
-    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
-    w.tcp.insert(
-        client.to_string(),
-        Session {
-            conn,
-            reader: Arc::new(ImapReader::default()),
-            last_reply: None,
-            sent: Vec::new(),
-        },
-    );
+    let reader = Arc::new(ImapReader::default());
+    super::raw::open_session(w, client, "imap", "${imap.address}", reader).await?;
     super::line::next_reply(w, client).await?;
     Ok(())
 }
