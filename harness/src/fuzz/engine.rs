@@ -523,9 +523,29 @@ fn died(
 /// the same kind of message (its first words: "no reply within …", "an
 /// unknown command got …"), so that shrinking does not drift to another
 /// failure of the same oracle (dropping a login and being refused).
+///
+/// One exception: a server that goes away while handling a case shows as a
+/// close without a reply, or (when the case was longer than what it read,
+/// so the close became a reset) only as a failed liveness probe. Both are the
+/// same failure, so shrinking may cross from one to the other.
 fn same_failure(v: &Violation, first: &Violation) -> bool {
-    let kind = |m: &str| m.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
-    v.oracle == first.oracle && kind(&v.message) == kind(&first.message)
+    fn kind(v: &Violation) -> String {
+        let gone = v.oracle == Oracle::StaysAlive
+            || (v.oracle == Oracle::Answers
+                && v.message
+                    .starts_with("the server closed the connection without replying"));
+        if gone {
+            return "the server went away".into();
+        }
+        let words = v
+            .message
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("{} {words}", v.oracle.name())
+    }
+    kind(v) == kind(first)
 }
 
 fn shrink_finding(
@@ -535,7 +555,6 @@ fn shrink_finding(
     first: Violation,
     opts: &FuzzOptions,
 ) -> Finding {
-    let oracle = first.oracle;
     let recover = opts.recover_time;
     let full = exec.limits.reply_timeout;
     exec.limits.reply_timeout = (exec.slowest_pass * 20).clamp(Duration::from_millis(100), full);
@@ -580,7 +599,7 @@ fn shrink_finding(
     let mut flaky = false;
     if !gave_up {
         match exec.check(&minimized, recover) {
-            Some((v, t)) if v.oracle == oracle => {
+            Some((v, t)) if same_failure(&v, &first) => {
                 violation = v;
                 transcript = t;
             }
