@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 SMTP_PORT=${SMTP_PORT:-20025}
+# How long postfix waits for the next SMTP command (smtpd_timeout).
+SMTP_IDLE=${SMTP_IDLE:-5}
 POP3_PORT=${POP3_PORT:-20110}
 CONFORM=./target/debug/conform
 MAIL_UID=$(id -u nobody)
@@ -109,6 +111,10 @@ smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
 smtpd_client_connection_rate_limit = 0
+# A short wait for the next command (default 300s, RFC 5321 §4.5.3.2's
+# 5 minutes), announced as smtp.idle_timeout, so the idle-session scenario
+# sees postfix's 421 in seconds.
+smtpd_timeout = ${SMTP_IDLE}s
 # example.test is delivered into the fixture Maildirs, which dovecot serves.
 virtual_mailbox_domains = example.test
 virtual_mailbox_base = $WORK/maildir
@@ -207,6 +213,7 @@ address = "127.0.0.1:$SMTP_PORT"
 domain = "example.test"
 recipient = "bob@example.test"
 sink = "sink@example.test"
+idle_timeout = "${SMTP_IDLE}s"
 PR
 }
 

@@ -115,3 +115,17 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     Then the server replies 354
     When the client sends the message "Subject: second\r\n\r\nTwo.\r\n"
     Then the server replies 250
+
+  @sec-4.5.3.2 @sec-3.8 @sec-4.2.2 @SHOULD @timeout(20s)
+  Scenario: An idle session is ended with 421 after the server's timeout
+    # §4.5.3.2: "An SMTP server SHOULD have a timeout of at least 5 minutes
+    # while it is awaiting the next command from the sender." §3.8 lets the
+    # server close "after a timeout ... waiting for the client to send a
+    # command", and 421 is the reply for a server that closes on its own
+    # (§4.2.2: "Service not available, closing transmission channel"; §3.8:
+    # a server shut down "SHOULD attempt to send a line containing a 421
+    # response code"). The timeout itself is a SHOULD and no MUST ties the
+    # 421 to it, so the scenario is @SHOULD. The profile states the target's
+    # timeout as smtp.idle_timeout; without it the scenario is skipped.
+    Given an SMTP session after EHLO
+    Then the server ends the idle session with 421 within its idle timeout

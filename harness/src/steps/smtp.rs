@@ -3,6 +3,7 @@
 //! enhanced status codes, and a message sent by a real client (lettre).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use cucumber::{given, then, when};
 
@@ -402,9 +403,103 @@ async fn lettre_accepted(w: &mut World) -> StepResult {
     })
 }
 
+#[then(regex = r"^the server ends the idle session with 421 within its idle timeout$")]
+async fn ends_idle_session(w: &mut World) -> StepResult {
+    step!(w, {
+        let Some(idle) = w.profile().get("smtp.idle_timeout").map(str::to_string) else {
+            return Err(Failure::skip(
+                "the target profile sets no smtp.idle_timeout, so how long to wait is unknown \
+                 (RFC 5321 §4.5.3.2 suggests at least 5 minutes)",
+            ));
+        };
+        let idle = humantime::parse_duration(&idle)
+            .map_err(|e| Failure::harness(format!("smtp.idle_timeout \"{idle}\": {e}")))?;
+        let margin = Duration::from_secs(2);
+        if idle + margin > w.step_timeout {
+            return Err(Failure::skip(format!(
+                "smtp.idle_timeout {} plus {} of margin exceeds the step timeout {}; raise it with --step-timeout",
+                humantime::format_duration(idle),
+                humantime::format_duration(margin),
+                humantime::format_duration(w.step_timeout),
+            )));
+        }
+        let s = w.session("")?;
+        let old = s.conn.timeout;
+        s.conn.timeout = idle + margin;
+        let got = s.conn.wait_for_close(64 * 1024).await;
+        s.conn.timeout = old;
+        let expected = format!(
+            "a 421 reply, then the connection closed, within the idle timeout of {} (smtp.idle_timeout)",
+            humantime::format_duration(idle)
+        );
+        match got {
+            Ok(sent) => closing_reply_is_421(&sent).map_err(|got| {
+                Failure::conformance("the server ended the idle session without a 421 reply")
+                    .expected(expected)
+                    .got(got)
+            }),
+            Err(crate::wire::WireError::Timeout { .. }) => Err(Failure::conformance(format!(
+                "the idle session was still open {} after the last reply",
+                humantime::format_duration(idle + margin)
+            ))
+            .expected(expected)
+            .got("the connection still open")),
+            Err(e) => Err(e.into()),
+        }
+    })
+}
+
+/// What a server sent before closing an idle session: one 421 reply (RFC
+/// 5321 §3.8, §4.2.2), possibly multi-line, and nothing else. Err says what
+/// came instead.
+fn closing_reply_is_421(sent: &[u8]) -> Result<(), String> {
+    if sent.is_empty() {
+        return Err("the connection closed with nothing sent".into());
+    }
+    let text = String::from_utf8_lossy(sent);
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    // A complete reply ends in CRLF: the split leaves an empty last piece.
+    let complete = lines.len() > 1 && lines.last() == Some(&"");
+    let lines = &lines[..lines.len() - 1];
+    let code_line = |l: &&str, sep: &[char]| {
+        l.starts_with("421")
+            && l[3..]
+                .chars()
+                .next()
+                .map_or(sep.contains(&' '), |c| sep.contains(&c))
+    };
+    let well_formed = complete
+        && lines
+            .iter()
+            .take(lines.len() - 1)
+            .all(|l| code_line(l, &['-']))
+        && lines.last().is_some_and(|l| code_line(l, &[' ']));
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!("\"{}\" then close", escape_short(sent, 200)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::dot_stuffed;
+    use super::{closing_reply_is_421, dot_stuffed};
+
+    #[test]
+    fn closing_reply() {
+        assert!(closing_reply_is_421(b"421 4.4.2 mx Error: timeout exceeded\r\n").is_ok());
+        assert!(closing_reply_is_421(b"421-mx\r\n421 bye\r\n").is_ok());
+        assert!(closing_reply_is_421(b"421\r\n").is_ok());
+        assert!(closing_reply_is_421(b"").is_err());
+        assert!(closing_reply_is_421(b"221 bye\r\n").is_err());
+        assert!(closing_reply_is_421(b"421 bye").is_err());
+        assert!(closing_reply_is_421(b"4210 x\r\n").is_err());
+        assert!(closing_reply_is_421(b"421-a\r\n").is_err());
+        assert!(closing_reply_is_421(b"421 a\r\n250 b\r\n").is_err());
+    }
 
     #[test]
     fn stuffs_and_terminates() {

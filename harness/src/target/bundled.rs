@@ -144,13 +144,23 @@ async fn start_http(s: &mut Setup) -> std::io::Result<()> {
 }
 
 const HOSTNAME: &str = "mail.example.test";
+/// The bundled SMTP server's idle timeout: short, so the idle-session
+/// scenario runs in seconds (RFC 5321 §4.5.3.2 suggests 5 minutes for real
+/// servers); no other scenario leaves a session silent nearly this long.
+const SMTP_IDLE: std::time::Duration = std::time::Duration::from_secs(3);
 const DOMAIN: &str = "example.test";
 
 async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
     let store = s.mail_store()?;
-    let config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
+    let mut config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
+    config.idle_timeout = SMTP_IDLE;
     let r = reference_servers::smtp::start(s.bind.ip(), s.bind.port(), config, store).await?;
     s.profile.set("smtp", "domain", DOMAIN);
+    s.profile.set(
+        "smtp",
+        "idle_timeout",
+        &humantime::format_duration(SMTP_IDLE).to_string(),
+    );
     s.profile
         .set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
     s.profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
