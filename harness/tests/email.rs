@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{
-    assert_fails_with, bundled_run_passes, cases, conform, one_connection, python_client,
-    run_against, serve, tcp_server,
+    assert_fails_with, assert_has, bundled_run_passes, cases, conform, one_connection,
+    python_client, run_against, serve, tcp_server, Run,
 };
 use conform::report::Transcript;
 use conform::wire::pop3::Pop3Reader;
@@ -80,6 +80,10 @@ enum SmtpFault {
     DataGets250,
     /// Accepts RCPT before MAIL.
     RcptBeforeMail,
+    /// Closes a session idle for a second without sending 421.
+    IdleCloseWithout421,
+    /// Never ends an idle session (a server without a timeout).
+    NoIdleTimeout,
 }
 
 /// A small SMTP server, right except for `fault`.
@@ -95,7 +99,17 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
     let mut line = String::new();
     loop {
         line.clear();
-        if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+        let read = r.read_line(&mut line);
+        let n = if fault == SmtpFault::IdleCloseWithout421 {
+            match tokio::time::timeout(Duration::from_secs(1), read).await {
+                Ok(n) => n,
+                // The fault: the connection just drops, no 421.
+                Err(_) => return,
+            }
+        } else {
+            read.await
+        };
+        if n.unwrap_or(0) == 0 {
             return;
         }
         let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
@@ -209,6 +223,71 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
         "{}",
         run.all()
     );
+}
+
+/// Runs only the idle-session scenario (a @SHOULD, so --strict makes its
+/// failure the exit code) against `fault`, with a 1s idle timeout announced.
+async fn idle_run(fault: SmtpFault) -> Run {
+    let addr = faulty_smtp(fault).await;
+    let profile = format!("{}idle_timeout = \"1s\"\n", smtp_profile(addr));
+    run_against(
+        "smtp",
+        &profile,
+        &["--strict", "--tags", "@sec-4.5.3.2", "--step-timeout", "2s"],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_closes_an_idle_session_without_421_fails() {
+    let started = Instant::now();
+    let run = idle_run(SmtpFault::IdleCloseWithout421).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/session.feature",
+            "An idle session is ended with 421 after the server's timeout",
+            "step:        Then the server ends the idle session with 421 within its idle timeout",
+            "expected:    a 421 reply, then the connection closed, within the idle timeout of 1s",
+            "got:         the connection closed with nothing sent",
+            "C: EHLO client.example\\r\\n",
+        ],
+    );
+    assert!(
+        run.stdout.contains("smtp: 0 passed, 1 failed"),
+        "{}",
+        run.all()
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_ends_an_idle_session_fails() {
+    let run = idle_run(SmtpFault::NoIdleTimeout).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/session.feature",
+            "An idle session is ended with 421 after the server's timeout",
+            "the idle session was still open 3s after the last reply",
+            "expected:    a 421 reply, then the connection closed, within the idle timeout of 1s",
+            "got:         the connection still open",
+            "S: 250 ENHANCEDSTATUSCODES\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_idle_timeout_in_the_profile_the_idle_scenario_is_skipped() {
+    let addr = faulty_smtp(SmtpFault::NoIdleTimeout).await;
+    let run = run_against(
+        "smtp",
+        &smtp_profile(addr),
+        &["--strict", "--tags", "@sec-4.5.3.2"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["the target profile sets no smtp.idle_timeout"]);
 }
 
 /// A POP3 server that removes a message at DELE instead of at QUIT.
