@@ -6,14 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 CONFORM="${CONFORM:-./target/debug/conform}"
 
-if ! command -v dig >/dev/null; then
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-  fi
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bind9-dnsutils
-fi
+source .ci/interop/packages.bash
+install_packages bind9-dnsutils
 [ -x "$CONFORM" ] || cargo build -p conform
 
 WORK="$(mktemp -d /tmp/conform-dig.XXXXXX)"

@@ -8,60 +8,6 @@ source "$(dirname "$0")/mail-common.bash"
 
 IMAP_PORT=${IMAP_PORT:-20143}
 
-start_dovecot_imap() {
-  local d="$WORK/dovecot-imap"
-  mkdir -p "$d"
-  cat > "$d/users" <<US
-bob:{PLAIN}hungry:$MAIL_UID:$MAIL_GID::$WORK/maildir/bob::
-US
-  # Every setting inside { } on its own line (dovecot's parser insists).
-  cat > "$d/dovecot.conf" <<DC
-protocols = imap
-listen = 127.0.0.1
-base_dir = $d/run
-state_dir = $d/state
-instance_name = conform-interop-imap
-log_path = $d/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-mail_location = maildir:$WORK/maildir/%n/Maildir
-first_valid_uid = $MAIL_UID
-first_valid_gid = $MAIL_GID
-# The suite runs up to 32 scenarios at once, each with its own connections
-# (the default allows 10 per user and address).
-mail_max_userip_connections = 200
-# dovecot 2.3.19's mailbox list index races with concurrent CREATEs: a
-# session refreshing the index opens a mailbox another session is creating,
-# and that CREATE fails with a spurious "NO [ALREADYEXISTS]" (seen here
-# under the suite's concurrency, with mail_debug). Without the index the
-# folders are listed from the Maildir directly.
-mailbox_list_index = no
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%n $d/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%n $d/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-DC
-  dovecot -c "$d/dovecot.conf" -n > /dev/null
-  dovecot -F -c "$d/dovecot.conf" &
-  PIDS+=($!)
-  wait_port "$IMAP_PORT" dovecot
-  log "dovecot $(dovecot --version | cut -d' ' -f1) IMAP on 127.0.0.1:$IMAP_PORT"
-}
-
 imap_profile() {
   cat <<PR
 [imap]
@@ -73,7 +19,16 @@ PR
 
 install_packages postfix dovecot-imapd
 prepare_maildir
-start_dovecot_imap
+start_dovecot imap "$IMAP_PORT" "\
+# The suite runs up to 32 scenarios at once, each with its own connections
+# (the default allows 10 per user and address).
+mail_max_userip_connections = 200
+# dovecot 2.3.19's mailbox list index races with concurrent CREATEs: a
+# session refreshing the index opens a mailbox another session is creating,
+# and that CREATE fails with a spurious \"NO [ALREADYEXISTS]\" (seen here
+# under the suite's concurrency, with mail_debug). Without the index the
+# folders are listed from the Maildir directly.
+mailbox_list_index = no"
 start_postfix
 { smtp_profile; imap_profile; } > "$WORK/target.toml"
 mkdir -p reports

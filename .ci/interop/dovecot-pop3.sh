@@ -7,7 +7,15 @@ source "$(dirname "$0")/mail-common.bash"
 
 install_packages postfix dovecot-pop3d
 prepare_maildir
-start_dovecot
+start_dovecot pop3 "$POP3_PORT" "\
+# RFC 1939 §4: hold the maildrop exclusively for the whole session.
+pop3_lock_session = yes
+# ...and answer a second login -ERR [IN-USE] after 1 s instead of waiting
+# for the first session to end.
+mail_max_lock_timeout = 1s
+# Loopback clients are trusted: no auth-failure penalty delays between
+# scenarios (the suite tries a wrong password on purpose).
+login_trusted_networks = 127.0.0.0/8"
 start_postfix
 { smtp_profile; pop3_profile; } > "$WORK/target.toml"
 before=$(ls "$WORK/maildir/bob/Maildir/cur" "$WORK/maildir/bob/Maildir/new" | sort)

@@ -10,14 +10,8 @@ PORT="${KNOT_PORT:-25354}"
 CONFORM="${CONFORM:-./target/debug/conform}"
 mkdir -p reports
 
-if [ ! -x /usr/sbin/knotd ]; then
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-  fi
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends knot
-fi
+source .ci/interop/packages.bash
+install_packages knot
 [ -x "$CONFORM" ] || cargo build -p conform
 
 WORK="$(mktemp -d /tmp/conform-knot.XXXXXX)"

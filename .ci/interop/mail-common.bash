@@ -1,4 +1,4 @@
-# Shared by postfix.sh and dovecot-pop3.sh (sourced, not run: the .bash
+# Shared by postfix.sh, dovecot-pop3.sh and dovecot-imap.sh (sourced, not run: the .bash
 # suffix keeps it out of .ci/test.sh's *.sh loop).
 #
 # A private postfix and/or dovecot on loopback 2xxxx ports, with configs
@@ -6,6 +6,7 @@
 # `conform fixtures` writes. Mail belongs to nobody:nogroup, so no account is
 # created on the machine. Servers run in the foreground as background jobs
 # and are stopped by PID on exit.
+source "$(dirname "${BASH_SOURCE[0]}")/packages.bash"
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -34,20 +35,6 @@ stop_servers() {
 }
 
 # install PACKAGE...: Debian packages, without starting any daemon.
-install_packages() {
-  local missing=()
-  local p
-  for p in "$@"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ -e /usr/sbin/policy-rc.d ] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod +x /usr/sbin/policy-rc.d
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-}
-
 # The fixture Maildirs (bob with the fixture messages, sink, postmaster).
 prepare_maildir() {
   WORK=$(mktemp -d /tmp/conform-mail.XXXXXX)
@@ -157,18 +144,23 @@ MC
   log "postfix $(postconf -c "$etc" -h mail_version) on 127.0.0.1:$SMTP_PORT"
 }
 
+# start_dovecot PROTOCOL PORT SETTINGS: dovecot serving bob's fixture Maildir
+# over PROTOCOL (pop3 or imap) on 127.0.0.1:PORT, with SETTINGS (lines of
+# dovecot.conf) added for that protocol.
 start_dovecot() {
-  local d="$WORK/dovecot"
+  local proto=$1 port=$2 settings=$3
+  local d="$WORK/dovecot-$proto"
   mkdir -p "$d"
   cat > "$d/users" <<US
 bob:{PLAIN}hungry:$MAIL_UID:$MAIL_GID::$WORK/maildir/bob::
 US
+  # Every setting inside { } on its own line (dovecot's parser insists).
   cat > "$d/dovecot.conf" <<DC
-protocols = pop3
+protocols = $proto
 listen = 127.0.0.1
 base_dir = $d/run
 state_dir = $d/state
-instance_name = conform-interop-pop3
+instance_name = conform-interop-$proto
 log_path = $d/dovecot.log
 ssl = no
 disable_plaintext_auth = no
@@ -176,14 +168,7 @@ auth_mechanisms = plain
 mail_location = maildir:$WORK/maildir/%n/Maildir
 first_valid_uid = $MAIL_UID
 first_valid_gid = $MAIL_GID
-# RFC 1939 §4: hold the maildrop exclusively for the whole session.
-pop3_lock_session = yes
-# ...and answer a second login -ERR [IN-USE] after 1 s instead of waiting
-# for the first session to end.
-mail_max_lock_timeout = 1s
-# Loopback clients are trusted: no auth-failure penalty delays between
-# scenarios (the suite tries a wrong password on purpose).
-login_trusted_networks = 127.0.0.0/8
+$settings
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $d/users
@@ -192,18 +177,21 @@ userdb {
   driver = passwd-file
   args = username_format=%n $d/users
 }
-service pop3-login {
-  inet_listener pop3 {
+service $proto-login {
+  inet_listener $proto {
     address = 127.0.0.1
-    port = $POP3_PORT
+    port = $port
+  }
+  inet_listener ${proto}s {
+    port = 0
   }
 }
 DC
   dovecot -c "$d/dovecot.conf" -n > /dev/null
   dovecot -F -c "$d/dovecot.conf" &
   PIDS+=($!)
-  wait_port "$POP3_PORT" dovecot
-  log "dovecot $(dovecot --version | cut -d' ' -f1) POP3 on 127.0.0.1:$POP3_PORT"
+  wait_port "$port" dovecot
+  log "dovecot $(dovecot --version | cut -d' ' -f1) ${proto^^} on 127.0.0.1:$port"
 }
 
 smtp_profile() {

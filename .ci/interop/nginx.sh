@@ -11,15 +11,8 @@ cd "$(dirname "$0")/../.."
 PORT=${CONFORM_NGINX_PORT:-28080}
 INNER=$((PORT + 1))
 
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  # Nothing may start on its default port when the package installs.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-  fi
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx
-fi
+source .ci/interop/packages.bash
+install_packages nginx
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 [ -x target/debug/conform ] || cargo build -p conform

@@ -10,15 +10,8 @@ PORT="${NSD_PORT:-25353}"
 CONFORM="${CONFORM:-./target/debug/conform}"
 mkdir -p reports
 
-if ! command -v nsd >/dev/null && [ ! -x /usr/sbin/nsd ]; then
-  # Nothing may start on its default port while installing.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-  fi
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nsd
-fi
+source .ci/interop/packages.bash
+install_packages nsd
 [ -x "$CONFORM" ] || cargo build -p conform
 
 WORK="$(mktemp -d /tmp/conform-nsd.XXXXXX)"

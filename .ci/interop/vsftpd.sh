@@ -35,17 +35,8 @@ fi
 [ -x "$CONFORM" ] || cargo build --locked -p conform
 
 # ---- packages (nothing may start on its default port) ----------------------
-if [ ! -x /usr/sbin/vsftpd ]; then
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-  fi
-  if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial || true)" ]; then
-    apt-get update
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends vsftpd \
-    || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends vsftpd; }
-fi
+source .ci/interop/packages.bash
+install_packages vsftpd
 
 # ---- a fresh run directory with the fixture tree ---------------------------
 RUN=$(mktemp -d /tmp/conform-vsftpd.XXXXXX)

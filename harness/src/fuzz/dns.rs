@@ -28,7 +28,6 @@ use super::link::{Link, ReadError, UdpLink};
 use super::mutate::bytes;
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
-use crate::target::profile::resolve;
 use crate::target::Profile;
 
 /// The sync query's ID is the mutated query's ID plus this (mod 2^16).
@@ -375,14 +374,12 @@ impl FuzzProtocol for Dns {
         if let Ok(mut p) = self.profile.write() {
             *p = profile.clone();
         }
-        let v = profile
-            .get("dns.address")
-            .ok_or("the target profile has no `dns.address`")?;
-        Ok(vec![Channel {
-            name: "udp".into(),
-            transport: Transport::Udp,
-            addr: resolve(v).map_err(|e| format!("dns.address = \"{v}\": {e}"))?,
-        }])
+        Ok(vec![Channel::from_profile(
+            profile,
+            "dns.address",
+            "udp",
+            Transport::Udp,
+        )?])
     }
 
     fn builtin_seeds(&self) -> Vec<Vec<u8>> {

@@ -29,7 +29,6 @@ use super::link::{Link, ReadError, TcpLink};
 use super::mutate::bytes::{self, ByteOp};
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
-use crate::target::profile::resolve;
 use crate::target::Profile;
 
 const MAX_HEAD: usize = 64 * 1024;
@@ -545,14 +544,12 @@ impl FuzzProtocol for Http {
         if let Ok(mut p) = self.profile.write() {
             *p = profile.clone();
         }
-        let v = profile
-            .get("http.address")
-            .ok_or("the target profile has no `http.address`")?;
-        Ok(vec![Channel {
-            name: "address".into(),
-            transport: Transport::Tcp,
-            addr: resolve(v).map_err(|e| format!("http.address = \"{v}\": {e}"))?,
-        }])
+        Ok(vec![Channel::from_profile(
+            profile,
+            "http.address",
+            "address",
+            Transport::Tcp,
+        )?])
     }
 
     fn builtin_seeds(&self) -> Vec<Vec<u8>> {

@@ -24,7 +24,6 @@ use super::link::{Link, ReadError, TcpLink};
 use super::mutate::{self, TextGrammar};
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
-use crate::target::profile::resolve;
 use crate::target::Profile;
 
 const MAX_LINE: usize = 64 * 1024;
@@ -224,14 +223,12 @@ impl FuzzProtocol for Imap {
         if let Ok(mut p) = self.profile.write() {
             *p = profile.clone();
         }
-        let v = profile
-            .get("imap.address")
-            .ok_or("the target profile has no `imap.address`")?;
-        Ok(vec![Channel {
-            name: "address".into(),
-            transport: Transport::Tcp,
-            addr: resolve(v).map_err(|e| format!("imap.address = \"{v}\": {e}"))?,
-        }])
+        Ok(vec![Channel::from_profile(
+            profile,
+            "imap.address",
+            "address",
+            Transport::Tcp,
+        )?])
     }
 
     fn builtin_seeds(&self) -> Vec<Vec<u8>> {

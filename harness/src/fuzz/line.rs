@@ -24,7 +24,6 @@ use super::link::{Link, ReadError, TcpLink};
 use super::mutate::{self, TextGrammar};
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
-use crate::target::profile::resolve;
 use crate::target::Profile;
 
 /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; real servers
@@ -399,14 +398,12 @@ impl FuzzProtocol for LineProtocol {
             *p = profile.clone();
         }
         let path = format!("{}.{}", self.name, self.key);
-        let v = profile
-            .get(&path)
-            .ok_or_else(|| format!("the target profile has no `{path}`"))?;
-        Ok(vec![Channel {
-            name: self.key.into(),
-            transport: Transport::Tcp,
-            addr: resolve(v).map_err(|e| format!("{path} = \"{v}\": {e}"))?,
-        }])
+        Ok(vec![Channel::from_profile(
+            profile,
+            &path,
+            self.key,
+            Transport::Tcp,
+        )?])
     }
 
     fn builtin_seeds(&self) -> Vec<Vec<u8>> {

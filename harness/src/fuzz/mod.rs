@@ -136,6 +136,28 @@ pub struct Channel {
     pub addr: SocketAddr,
 }
 
+impl Channel {
+    /// The channel `name` at the address the profile gives as `path`
+    /// (`smtp.address`), or why there is none.
+    pub fn from_profile(
+        profile: &Profile,
+        path: &str,
+        name: &str,
+        transport: Transport,
+    ) -> Result<Channel, String> {
+        let v = profile
+            .get(path)
+            .ok_or_else(|| format!("the target profile has no `{path}`"))?;
+        let addr =
+            crate::target::profile::resolve(v).map_err(|e| format!("{path} = \"{v}\": {e}"))?;
+        Ok(Channel {
+            name: name.into(),
+            transport,
+            addr,
+        })
+    }
+}
+
 /// Bounds of one run.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
