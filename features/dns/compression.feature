@@ -11,6 +11,7 @@ Feature: Name compression (RFC 1035 §4.1.4)
 
   @sec-4.1.4 @MUST
   Scenario: Every pointer in a referral points back to an earlier name
+    Given the zone under test holds the fixture's "delegation" data
     When the client queries "www.child.${dns.zone}" for A
     Then every compression pointer in the response points back to an earlier name, and the sections fill the message exactly
 

@@ -9,8 +9,11 @@ Feature: Malformed and unsupported queries (RFC 1035 §4.1.1)
   Background:
     Given a DNS client for the server under test
 
-  @sec-4.1.1 @MUST
+  @rfc8906 @sec-3.1.4 @SHOULD
   Scenario: An unknown opcode is answered NOTIMP
+    # RFC 1035 §4.1.1 defines NOTIMP but requires no answer to an unknown
+    # opcode; RFC 8906 §3.1.4: "NOTIMP is the expected rcode to an unknown
+    # or unimplemented opcode" (also §7), no keyword of RFC 2119.
     When the client sends this query:
       | opcode | 15              |
       | name   | www.${dns.zone} |

@@ -8,6 +8,10 @@ Feature: DNS message header and question (RFC 1035 §4.1)
   for a queried name"; RD is copied from the query; RA says whether the
   server offers recursion. Every check here reads the header octets directly.
 
+  RFC 1034 and 1035 predate RFC 2119: what they define without a keyword
+  (the meaning of a header field) is tagged @MUST; where they say "should"
+  or "may", the tag says so.
+
   Background:
     Given a DNS client for the server under test
 
@@ -40,8 +44,21 @@ Feature: DNS message header and question (RFC 1035 §4.1)
     # RA "denotes whether recursive query support is available in the name
     # server" (also RFC 1034 §4.3.1); dig warns "recursion requested but not
     # available" (course notes D-16, D-26).
+    Given the server under test offers no recursion
     When the client queries "www.${dns.zone}" for A with RD set
     Then the RA flag is clear
+
+  @rfc1034 @sec-4.3.1 @MUST @course-D-16
+  Scenario: A server that also recurses sets RA, whether or not recursion is desired
+    # RFC 1034 §4.3.1: RA "is set or cleared by a name server in all
+    # responses. The bit is true if the name server is willing to provide
+    # recursive service for the client, regardless of whether the client
+    # requested recursive service."
+    Given the server under test offers recursion
+    When the client queries "www.${dns.zone}" for A with RD set
+    Then the RA flag is set
+    When the client queries "www.${dns.zone}" for A
+    Then the RA flag is set
 
   @sec-4.1.2 @sec-7.3 @MUST @course-D-25
   Scenario: The question is echoed byte for byte, the case of the name included

@@ -10,8 +10,9 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
   Background:
     Given a DNS client for the server under test
 
-  @sec-3.4.1 @MUST @course-D-05 @course-D-20 @course-D-25
+  @rfc1034 @sec-4.3.2 @MUST @course-D-05 @course-D-20 @course-D-25
   Scenario: A name with several addresses gets all of them in one answer
+    # Step 3a: "copy all RRs which match QTYPE into the answer section".
     When the client queries "www.${dns.zone}" for A
     Then the answer section is exactly:
       | name            | type | data       |
@@ -21,6 +22,7 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
 
   @sec-3.2.1 @MUST @course-D-19
   Scenario: Records carry class IN and the TTL the zone gives them
+    Given the zone under test holds the fixture's "ttl" data
     When the client queries "www.${dns.zone}" for A
     Then the answer section is exactly:
       | name            | class | type | data       | ttl |
@@ -28,8 +30,13 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | www.${dns.zone} | IN    | A    | 192.0.2.11 | 300 |
       | www.${dns.zone} | IN    | A    | 192.0.2.12 | 300 |
 
-  @sec-3.2.1 @MUST @course-D-19
+  @rfc2308 @sec-4 @MUST @course-D-19
   Scenario: Records without their own TTL take the zone's default
+    # RFC 2308 §4: "All resource records appearing after the directive, and
+    # which do not explicitly include a TTL value, have their TTL set to the
+    # TTL given in the $TTL directive" (it extends RFC 1035 §5.1, where an
+    # omitted TTL was the last one stated). mail follows www's 300s records.
+    Given the zone under test holds the fixture's "ttl" data
     When the client queries "mail.${dns.zone}" for A
     Then the answer section is exactly:
       | name             | type | data       | ttl  |
@@ -54,8 +61,11 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | ns1.${dns.zone} | A    | 192.0.2.53 |
       | ns2.${dns.zone} | A    | 192.0.2.54 |
 
-  @sec-3.3.1 @MUST @course-D-05 @course-D-22
+  @rfc1034 @sec-4.3.2 @MUST @course-D-05 @course-D-22
   Scenario: A query for an alias returns the CNAME chain, then the canonical name's addresses
+    # Step 3a: "copy the CNAME RR into the answer section of the response,
+    # change QNAME to the canonical name in the CNAME RR, and go back to
+    # step 1" (RFC 1035 §3.3.1 only says servers "may choose to restart").
     When the client queries "ftp.${dns.zone}" for A
     Then the answer section contains:
       | name            | type  | data            |
@@ -72,7 +82,7 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | name            | type  | data            |
       | web.${dns.zone} | CNAME | www.${dns.zone} |
 
-  @sec-3.3.1 @MUST @course-D-22
+  @rfc1034 @sec-4.3.2 @MUST @course-D-22
   Scenario: An alias to a name outside the zone is answered with the CNAME alone
     When the client queries "elsewhere.${dns.zone}" for A
     Then the response has RCODE NOERROR
@@ -88,10 +98,12 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | ${dns.zone} | MX   | 10 mail.${dns.zone}  |
       | ${dns.zone} | MX   | 20 mail2.${dns.zone} |
 
-  @sec-3.3.9 @sec-4.3.2 @SHOULD @course-D-23
+  @sec-3.3.9 @SHOULD @course-D-23
   Scenario: The mail servers' addresses come in the additional section
     # RFC 1035 §3.3.9: MX "cause[s] type A additional section processing
-    # for the host specified by EXCHANGE"; additional data is best effort.
+    # for the host specified by EXCHANGE"; additional data is best effort
+    # (RFC 1034 §4.3.2 step 6: "attempt to add other RRs which may be
+    # useful").
     When the client queries "${dns.zone}" for MX
     Then the additional section contains:
       | name              | type | data       |
@@ -114,6 +126,7 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
 
   @sec-3.3.12 @MUST @course-D-06
   Scenario: A PTR query maps an address back to a name
+    Given the zone under test holds the fixture's "ptr" data
     When the client queries "10.2.0.192.rev.${dns.zone}" for PTR
     Then the answer section is exactly:
       | name                       | type | data            |

@@ -8,6 +8,7 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
 
   Background:
     Given a DNS client for the server under test
+    And the zone under test holds the fixture's "delegation" data
 
   @sec-4.3.2 @MUST @course-D-17 @course-D-26
   Scenario: A name in the delegated child gets a referral with no answer and AA clear
@@ -44,7 +45,22 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
 
   @sec-4.3.1 @MUST @course-D-16 @course-D-17
   Scenario: With recursion desired, a non-recursive server still refers and leaves RA clear
+    # RFC 8906 §3.1.3.1: "A non-recursive server is supposed to respond to
+    # recursive queries as if the Recursion Desired (RD) bit is not set".
+    Given the server under test offers no recursion
     When the client queries "www.child.${dns.zone}" for A with RD set
     Then the answer section is empty
     And the RA flag is clear
     And the RD flag is set
+
+  @sec-4.3.1 @MUST
+  Scenario: With recursion desired, a server that recurses answers or fails, but does not refer
+    # §4.3.1: "The recursive mode occurs when a query with RD set arrives at
+    # a server which is willing to provide recursive service"; the server
+    # then "returns either an error or the answer, but never referrals".
+    # The child's servers are in a documentation range, so SERVFAIL is the
+    # likely outcome.
+    Given the server under test offers recursion
+    When the client queries "www.child.${dns.zone}" for A with RD set
+    Then the response is not a referral
+    And the RA flag is set

@@ -26,7 +26,7 @@ Feature: Queries as a resolver library sends them (hickory-client)
     Then the response has RCODE NOERROR
     And the answer section has 2 records
 
-  @sec-4.3.2 @MUST @course-D-22
+  @rfc1034 @sec-4.3.2 @MUST @course-D-22
   Scenario: hickory-client gets the CNAME chain and the canonical name's address from the server
     When a hickory client queries "ftp.${dns.zone}" for A over UDP
     Then the answer section contains:

@@ -12,6 +12,7 @@ Feature: RRsets and TTLs (RFC 2181)
 
   @sec-5.2 @MUST
   Scenario: The RRsets of a referral each have one TTL
+    Given the zone under test holds the fixture's "delegation" data
     When the client queries "www.child.${dns.zone}" for A
     Then the records of each RRset have the same TTL
 
