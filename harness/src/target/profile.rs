@@ -246,7 +246,11 @@ mod tests {
         assert!(Profile::parse("[sockets]\ntcp=\"nonsense\"", "t").is_err());
         assert!(Profile::parse("not toml [", "t").is_err());
         let dns = "[dns]\naddress=\"127.0.0.1:53\"\nzone=\"example.test\"\n";
-        for bad in ["recursion = \"yes\"", "recursion = 1", "lacks = \"wildcards\""] {
+        for bad in [
+            "recursion = \"yes\"",
+            "recursion = 1",
+            "lacks = \"wildcards\"",
+        ] {
             let e = Profile::parse(&format!("{dns}{bad}\n"), "t").unwrap_err();
             assert!(e.0.contains("[dns] "), "{e}");
         }

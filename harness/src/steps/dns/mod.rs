@@ -30,8 +30,7 @@ use crate::step;
 use crate::target::profile::resolve;
 use crate::wire::dns::{
     compression_pointers, question_bytes, rcode_from_name, rcode_name, rdata_text, read_tcp,
-    response_rcode,
-    send_tcp, type_from_name, EdnsSpec, QuerySpec, Response,
+    response_rcode, send_tcp, type_from_name, EdnsSpec, QuerySpec, Response,
 };
 use crate::wire::{Conn, UdpClient, WireError};
 

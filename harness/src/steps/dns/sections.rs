@@ -363,9 +363,7 @@ async fn order_rotates(w: &mut World) -> StepResult {
 /// for a name performs type AAAA processing too. Where the additional
 /// section holds no A record of the name, the server did no such processing
 /// and the scenario does not apply.
-#[then(
-    regex = r#"^where the additional section holds an A record of "(.*)", it also contains:$"#
-)]
+#[then(regex = r#"^where the additional section holds an A record of "(.*)", it also contains:$"#)]
 async fn additional_if_a(w: &mut World, step: &Step, owner: String) -> StepResult {
     step!(w, {
         let owner = norm_name(&w.expand(&owner)?);
@@ -412,8 +410,7 @@ async fn not_a_referral(w: &mut World) -> StepResult {
         let m = decoded(&resp)?;
         let referral = u16::from(m.response_code()) == 0
             && m.answers().is_empty()
-            && m
-                .name_servers()
+            && m.name_servers()
                 .iter()
                 .any(|r| r.record_type() == hickory_proto::rr::RecordType::NS);
         if referral {
