@@ -38,8 +38,10 @@ Feature: EDNS(0) (RFC 6891)
 
   @sec-6.2.3 @sec-6.2.5 @MUST @course-D-28
   Scenario: A UDP response never exceeds the requestor's payload size
-    # No amplification beyond what the client said it can take; an answer
-    # that does not fit is truncated (TC) instead.
+    # The payload size is "the largest UDP payload that can be reassembled
+    # and delivered in the requestor's network stack" (§6.2.3); RFC 8906
+    # §3.2.5: "Servers must send UDP responses no larger than the advertised
+    # EDNS UDP buffer size." An answer that does not fit is truncated (TC).
     When the client sends this query:
       | name    | big.${dns.zone} |
       | type    | TXT             |

@@ -22,6 +22,8 @@ Feature: UDP message size and truncation (RFC 1035 §4.2.1, §4.1.1)
 
   @sec-4.1.1 @MUST
   Scenario: An answer that fits over UDP does not have TC set
-    # RFC 2181 §9: TC is set only when the answer could not be sent whole.
+    # TC "specifies that this message was truncated" (§4.1.1); RFC 2181 §9:
+    # "The TC bit should be set in responses only when an RRSet is required
+    # as a part of the response, but could not be included in its entirety."
     When the client queries "${dns.zone}" for MX
     Then the TC flag is clear

@@ -601,7 +601,7 @@ fn formerr_echoes_two_opts(r: &mut Vec<u8>, _udp: bool) {
 
 fn formerr_to_noerror(r: &mut Vec<u8>, _udp: bool) {
     if rcode(r) == 1 {
-        r[3] &= 0xf0;
+        r.splice(3..4, [r[3] & 0xf0]);
     }
 }
 
@@ -670,13 +670,13 @@ fn last_stated_ttl(r: &mut Vec<u8>, _udp: bool) {
 
 fn notimp_to_refused(r: &mut Vec<u8>, _udp: bool) {
     if rcode(r) == 4 {
-        r[3] = (r[3] & 0xf0) | 5;
+        r.splice(3..4, [(r[3] & 0xf0) | 5]);
     }
 }
 
 fn refused_to(r: &mut Vec<u8>, code: u8) {
     if rcode(r) == 5 {
-        r[3] = (r[3] & 0xf0) | code;
+        r.splice(3..4, [(r[3] & 0xf0) | code]);
     }
 }
 
