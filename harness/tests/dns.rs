@@ -688,6 +688,13 @@ fn refused_to_servfail(r: &mut Vec<u8>, _udp: bool) {
     refused_to(r, 2)
 }
 
+/// REFUSED as NOERROR with AA set: claims authority outside its zones.
+fn refused_to_authoritative_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) == 5 {
+        r.splice(2..4, [r[2] | 0x04, r[3] & 0xf0]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn levels_follow_the_rfc_words() {
     let (_up, up, _d) = upstream().await;
@@ -776,6 +783,19 @@ async fn levels_follow_the_rfc_words() {
         &[
             "A server that does not recurse answers a name outside its zones with no data and RA clear",
             "problem:     RCODE SERVFAIL",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, refused_to_authoritative_noerror).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A server that does not recurse answers a name outside its zones with no data and RA clear",
+            "problem:     the AA flag is set on a NOERROR response for a name outside the server's zones",
         ],
     );
 }

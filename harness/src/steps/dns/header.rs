@@ -179,3 +179,31 @@ async fn larger_than(w: &mut World, n: usize) -> StepResult {
         }
     })
 }
+
+/// AA clear, except where the RCODE is one for which an RFC lets a server
+/// answer with authority although the name is in none of its zones (an
+/// NXDOMAIN for a special-use name, RFC 6761 §6.4).
+#[then(regex = r"^the AA flag is clear unless the RCODE is (\S+)$")]
+async fn aa_clear_unless(w: &mut World, code: String) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let except = rcode_from_name(&code)
+            .ok_or_else(|| Failure::harness(format!("unknown RCODE {code}")))?;
+        let h = resp
+            .header
+            .ok_or_else(|| fail("no header", "a header", &resp))?;
+        let got = response_rcode(&resp.raw).unwrap_or(h.rcode as u16);
+        if !h.aa || got == except {
+            Ok(())
+        } else {
+            Err(fail(
+                format!(
+                    "the AA flag is set on a {} response for a name outside the server's zones",
+                    rcode_name(got)
+                ),
+                format!("AA clear (or RCODE {code})"),
+                &resp,
+            ))
+        }
+    })
+}
