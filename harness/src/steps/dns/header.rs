@@ -74,8 +74,18 @@ async fn flag(w: &mut World, which: String, state: String) -> StepResult {
         if on == (state == "set") {
             Ok(())
         } else {
+            // RA set where the profile describes an authoritative-only
+            // server: the server may be a resolver too.
+            let hint = if which == "RA" && on && w.profile().get("dns.recursion").is_none() {
+                " (if the server also offers recursion, say so with [dns] recursion = true)"
+            } else {
+                ""
+            };
             Err(fail(
-                format!("the {which} flag is {}", if on { "set" } else { "clear" }),
+                format!(
+                    "the {which} flag is {}{hint}",
+                    if on { "set" } else { "clear" }
+                ),
                 format!("{which} {state}"),
                 &resp,
             ))
