@@ -151,7 +151,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
             scenarios.len()
         )));
     }
-    let mut report = RunReport {
+    let report = RunReport {
         target: profile.source.clone(),
         protocols: protocols.iter().map(|p| p.name().to_string()).collect(),
         strict: opts.strict,
