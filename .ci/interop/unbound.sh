@@ -3,7 +3,7 @@
 # recursive resolver, serving the fixture zone from `conform fixtures` as an
 # auth-zone, on a loopback port of its own. Its profile says
 # `recursion = true`; what it does against the RFCs on purpose or by default
-# is declared in unbound-deviations.toml.
+# is declared in deviations/unbound.toml.
 #   bash .ci/interop/unbound.sh        (as root on Debian; builds conform first if needed)
 # Environment: UNBOUND_PORT (default 25355), CONFORM (default ./target/debug/conform).
 set -euo pipefail
@@ -88,4 +88,4 @@ recursion = true
 TOML
 
 "$CONFORM" run dns --target "$WORK/profile.toml" --junit reports/interop-unbound.xml \
-  --deviations .ci/interop/unbound-deviations.toml
+  --deviations .ci/interop/deviations/unbound.toml --ratchet
