@@ -27,14 +27,28 @@ Feature: EDNS(0) (RFC 6891)
     Then the response has no OPT record
 
   @sec-6.1.3 @MUST
-  Scenario: An unknown EDNS version is answered with BADVERS and version 0
+  Scenario: An unknown EDNS version is answered with BADVERS
+    # RFC 6891 §6.1.3: "If a responder does not implement the VERSION level
+    # of the request, then it MUST respond with RCODE=BADVERS"; the RCODE's
+    # upper bits are in the OPT record, which a responder MUST include
+    # (§6.1.1).
     When the client sends this query:
       | name    | www.${dns.zone} |
       | type    | A               |
       | version | 1               |
     Then the response has RCODE BADVERS
-    And the response has an OPT record of version 0
-    And the answer section is empty
+    And the response has an OPT record
+
+  @sec-6.1.3 @SHOULD
+  Scenario: A BADVERS response states the highest version the server implements
+    # "the VERSION of each response SHOULD be the highest implementation
+    # level of the responder", including RCODE=BADVERS: 0 for a server that
+    # does not implement version 1.
+    When the client sends this query:
+      | name    | www.${dns.zone} |
+      | type    | A               |
+      | version | 1               |
+    Then the response has an OPT record of version 0
 
   @sec-6.2.3 @sec-6.2.5 @MUST @course-D-28
   Scenario: A UDP response never exceeds the requestor's payload size

@@ -688,6 +688,29 @@ fn refused_to_servfail(r: &mut Vec<u8>, _udp: bool) {
     refused_to(r, 2)
 }
 
+/// The position of the extended RCODE in a response that ends with an OPT
+/// record without options (how the reference server sends one).
+fn last_opt_ttl(r: &[u8]) -> Option<usize> {
+    let n = r.len();
+    (n >= 23 && r[n - 11..n - 8] == [0, 0, 41] && r[n - 2..] == [0, 0]).then(|| n - 6)
+}
+
+/// BADVERS with OPT version 1 (a server that claims a version it lacks).
+fn badvers_version_1(r: &mut Vec<u8>, _udp: bool) {
+    if let Some(at) = last_opt_ttl(r) {
+        if r[at] == 1 {
+            r.splice(at + 1..at + 2, [1]);
+        }
+    }
+}
+
+/// BADVERS turned into NOERROR: the extended RCODE cleared.
+fn badvers_to_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if let Some(at) = last_opt_ttl(r) {
+        r.splice(at..at + 1, [0]);
+    }
+}
+
 /// REFUSED as NOERROR with AA set: claims authority outside its zones.
 fn refused_to_authoritative_noerror(r: &mut Vec<u8>, _udp: bool) {
     if rcode(r) == 5 {
@@ -761,6 +784,38 @@ async fn levels_follow_the_rfc_words() {
             "An unknown opcode is answered NOTIMP",
             "requirement: SHOULD",
             "RFC 8906 §3.1.4",
+        ],
+    );
+    // BADVERS is a MUST, the version in it a SHOULD.
+    let tags = ["--tags", "@rfc6891"];
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, badvers_version_1).await),
+        &tags,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "WARN dns/edns.feature",
+            "A BADVERS response states the highest version the server implements",
+            "problem:     OPT version 1",
+            "1 warnings",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, badvers_to_noerror).await),
+        &tags,
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/edns.feature",
+            "An unknown EDNS version is answered with BADVERS",
+            "problem:     RCODE NOERROR",
         ],
     );
     // A name outside the zones: NXDOMAIN (RFC 6761 for invalid.) passes,
