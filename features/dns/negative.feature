@@ -87,8 +87,8 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     # nothing, or REFUSED ("for policy reasons", RFC 1035 §4.1.1); and for a
     # name under "invalid." NXDOMAIN, which RFC 6761 §6.4 asks authoritative
     # servers to give at once (RFC 6761 is not in the RFC folder). Never
-    # data, AA only on that NXDOMAIN, and RA stays clear: "The bit is true if the name server is
-    # willing to provide recursive service" (§4.3.1).
+    # data, AA only on that NXDOMAIN, and RA stays clear: "The bit is true
+    # if the name server is willing to provide recursive service" (§4.3.1).
     Given the server under test offers no recursion
     When the client queries "www.example.invalid" for A with RD set
     Then the response has RCODE one of REFUSED, NOERROR, NXDOMAIN
