@@ -63,8 +63,8 @@ pub struct Selection {
     pub protocols: Vec<Protocol>,
     pub tags: Option<TagOperation>,
     pub profile: Profile,
-    /// Only the scenarios with these ids (`file:line`, the file relative to
-    /// the features folder given first).
+    /// Only the scenarios with these stable ids ([`ScenarioMeta::id`]), the
+    /// files named relative to the features folder given first.
     pub only: Option<(PathBuf, std::collections::BTreeSet<String>)>,
 }
 
@@ -79,12 +79,7 @@ impl Selection {
             return false;
         };
         if let Some((root, ids)) = &self.only {
-            let file = f
-                .path
-                .as_deref()
-                .map(|p| relative_name(root, p))
-                .unwrap_or_default();
-            if !ids.contains(&format!("{file}:{}", s.position.line)) {
+            if !ids.contains(&ScenarioMeta::of(root, f, r, s).id) {
                 return false;
             }
         }
