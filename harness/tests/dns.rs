@@ -30,9 +30,9 @@ type Alter = fn(&mut Vec<u8>, bool);
 /// A UDP+TCP proxy on one port that passes each response through `alter`
 /// (`true` for UDP).
 async fn faulty_proxy(upstream: SocketAddr, alter: Alter) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (listener, udp) = tcp_and_udp().await;
     let addr = listener.local_addr().unwrap();
-    let udp = Arc::new(UdpSocket::bind(addr).await.unwrap());
+    let udp = Arc::new(udp);
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65535];
         loop {
@@ -83,6 +83,19 @@ async fn faulty_proxy(upstream: SocketAddr, alter: Alter) -> SocketAddr {
         }
     });
     addr
+}
+
+/// A TCP listener and a UDP socket on one free loopback port (another
+/// process may hold the UDP port of a free TCP one: then try another).
+async fn tcp_and_udp() -> (TcpListener, UdpSocket) {
+    for _ in 0..50 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        if let Ok(udp) = UdpSocket::bind(addr).await {
+            return (listener, udp);
+        }
+    }
+    panic!("no loopback port free for both TCP and UDP");
 }
 
 async fn read_framed(s: &mut TcpStream) -> Option<Vec<u8>> {
@@ -253,9 +266,8 @@ async fn a_server_that_never_sets_tc_fails_with_the_decoded_message() {
 
 /// A hostile UDP server: answers every query with `reply(query)`.
 async fn hostile_udp(reply: fn(&[u8]) -> Vec<u8>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (listener, udp) = tcp_and_udp().await;
     let addr = listener.local_addr().unwrap();
-    let udp = UdpSocket::bind(addr).await.unwrap();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65535];
         loop {
