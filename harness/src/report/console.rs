@@ -61,6 +61,11 @@ pub fn failure_block(r: &ScenarioResult) -> String {
 }
 
 pub fn print(report: &RunReport) {
+    print!("{}", render(report));
+}
+
+/// Every problem in full, a count line per protocol, and the closing line.
+pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     let problems: Vec<&ScenarioResult> = report
         .scenarios
@@ -101,28 +106,9 @@ pub fn print(report: &RunReport) {
         .collect();
     protocols.dedup();
     for p in protocols {
-        let of = |o: Outcome| {
-            report
-                .scenarios
-                .iter()
-                .filter(|s| s.protocol == p && s.outcome == o)
-                .count()
-        };
-        let _ = writeln!(
-            out,
-            "{p}: {} passed, {} failed, {} errors, {} warnings, {} info, {} skipped",
-            of(Outcome::Passed),
-            of(Outcome::Failed),
-            of(Outcome::Error),
-            of(Outcome::Warning),
-            of(Outcome::Info),
-            of(Outcome::Skipped)
-        );
+        let counts = super::Counts::of(report.scenarios.iter().filter(|s| s.protocol == p));
+        let _ = writeln!(out, "{p}: {counts}");
     }
-    let passed = report.count(Outcome::Passed)
-        + report.count(Outcome::Warning)
-        + report.count(Outcome::Info);
-    let failed = report.count(Outcome::Failed) + report.count(Outcome::Error);
     let _ = writeln!(
         out,
         "target {} · {} scenarios in {:.2} s ({:.0}/s)",
@@ -131,10 +117,65 @@ pub fn print(report: &RunReport) {
         report.seconds,
         report.scenarios.len() as f64 / report.seconds.max(1e-9)
     );
-    let _ = writeln!(
-        out,
-        "conform: {passed} passed, {failed} failed, {} skipped",
-        report.count(Outcome::Skipped)
-    );
-    print!("{out}");
+    let _ = writeln!(out, "conform: {}", report.counts());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::ScenarioMeta;
+
+    fn scenario(protocol: &str, line: usize, outcome: Outcome) -> ScenarioResult {
+        let meta = ScenarioMeta {
+            protocol: protocol.into(),
+            file: format!("{protocol}/x.feature"),
+            line,
+            name: "n".into(),
+            tags: vec![],
+            rfc: vec![],
+            section: vec![],
+            level: String::new(),
+            points: None,
+        };
+        ScenarioResult::of(meta, "f", outcome)
+    }
+
+    #[test]
+    fn warnings_and_info_are_not_counted_as_passed() {
+        let report = RunReport {
+            target: "t".into(),
+            protocols: vec!["smtp".into(), "pop3".into()],
+            strict: false,
+            seconds: 1.0,
+            scenarios: vec![
+                scenario("pop3", 1, Outcome::Warning),
+                scenario("pop3", 2, Outcome::Info),
+                scenario("smtp", 1, Outcome::Warning),
+                scenario("smtp", 2, Outcome::Skipped),
+                scenario("smtp", 3, Outcome::Error),
+                scenario("smtp", 4, Outcome::Failed),
+                scenario("smtp", 5, Outcome::Passed),
+            ],
+        };
+        let text = render(&report);
+        assert!(
+            text.contains("pop3: 0 passed, 0 failed, 0 errors, 1 warnings, 1 info, 0 skipped"),
+            "{text}"
+        );
+        assert!(
+            text.contains("smtp: 1 passed, 1 failed, 1 errors, 1 warnings, 0 info, 1 skipped"),
+            "{text}"
+        );
+        assert!(
+            text.contains("conform: 1 passed, 1 failed, 1 errors, 2 warnings, 1 info, 1 skipped"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&crate::report::json::render(&report)).unwrap();
+        assert_eq!(json["summary"]["passed"], 1);
+        assert_eq!(json["summary"]["warnings"], 2);
+        assert_eq!(json["summary"]["info"], 1);
+        assert_eq!(json["scenarios"].as_array().map(Vec::len), Some(7));
+    }
 }

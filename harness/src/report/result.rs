@@ -126,9 +126,62 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioResult>,
 }
 
+/// How many scenarios got each verdict. Every summary line (console, per
+/// protocol, JSON) is made from this, so warnings and info are never counted
+/// as passed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub info: usize,
+    pub skipped: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(scenarios: impl IntoIterator<Item = &'a ScenarioResult>) -> Counts {
+        let mut c = Counts::default();
+        for s in scenarios {
+            c.add(s.outcome);
+        }
+        c
+    }
+
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Error => self.errors += 1,
+            Outcome::Warning => self.warnings += 1,
+            Outcome::Info => self.info += 1,
+            Outcome::Skipped => self.skipped += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed + self.failed + self.errors + self.warnings + self.info + self.skipped
+    }
+}
+
+impl std::fmt::Display for Counts {
+    /// `3 passed, 1 failed, 0 errors, 2 warnings, 0 info, 1 skipped`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} errors, {} warnings, {} info, {} skipped",
+            self.passed, self.failed, self.errors, self.warnings, self.info, self.skipped
+        )
+    }
+}
+
 impl RunReport {
     pub fn count(&self, o: Outcome) -> usize {
         self.scenarios.iter().filter(|s| s.outcome == o).count()
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.scenarios)
     }
 
     /// 0 when every selected scenario passed (warnings and skips allowed), 1
