@@ -37,6 +37,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
     let pass = w.expand("${imap.password}")?;
     let transcript = w.transcript.clone();
     let timeout = w.step_timeout;
+    let ledger = w.budget.clone();
     let shared = list.clone();
     w.cleanups.push(Box::pin(async move {
         let (mailboxes, delivered) = match shared.lock() {
@@ -56,6 +57,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             let run = remove(
+                &ledger,
                 addr,
                 &user,
                 &pass,
@@ -96,6 +98,7 @@ impl Client {
 }
 
 async fn remove(
+    ledger: &crate::target::budget::Ledger,
     addr: SocketAddr,
     user: &str,
     pass: &str,
@@ -104,9 +107,16 @@ async fn remove(
     mailboxes: &[String],
     delivered: &[String],
 ) -> Result<(), String> {
-    let conn = Conn::connect(addr, CLIENT, transcript, timeout)
-        .await
-        .map_err(|e| e.to_string())?;
+    let conn = crate::steps::connect_within(
+        ledger,
+        Some(crate::protocol::Protocol::Imap),
+        addr,
+        CLIENT,
+        transcript,
+        timeout,
+    )
+    .await
+    .map_err(|e| e.message)?;
     let mut c = Client {
         conn,
         reader: ImapReader::default(),
