@@ -118,7 +118,38 @@ pub fn render(report: &RunReport) -> String {
         report.scenarios.len() as f64 / report.seconds.max(1e-9)
     );
     let _ = writeln!(out, "conform: {}", report.counts());
+    if let Some(line) = limit_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// The closing line of a run whose server refused connections for a limit.
+pub fn limit_line(report: &RunReport) -> Option<String> {
+    let n = report.limit_refusals();
+    if n == 0 {
+        return None;
+    }
+    let mut keys: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter_map(|s| s.failure.as_ref().filter(|f| f.is_configuration()))
+        .filter_map(|f| {
+            let start = f.message.find("set [")? + 4;
+            let end = start + f.message[start..].find(']')? + 1;
+            Some(format!("{} max_connections", &f.message[start..end]))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let keys = if keys.is_empty() {
+        "max_connections".to_string()
+    } else {
+        keys.join(", ")
+    };
+    Some(format!(
+        "conform: configuration problem: the server refused connections for a limit in {n} scenario(s); set {keys} lower (or raise the server's limit) and run again (exit 2)"
+    ))
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ impl Outcome {
         };
         match f.kind {
             FailureKind::Skip => Outcome::Skipped,
-            FailureKind::Harness => Outcome::Error,
+            FailureKind::Harness | FailureKind::Limit => Outcome::Error,
             FailureKind::Conformance => match level {
                 "SHOULD" if !strict => Outcome::Warning,
                 "MAY" => Outcome::Info,
@@ -180,6 +180,15 @@ impl RunReport {
         self.scenarios.iter().filter(|s| s.outcome == o).count()
     }
 
+    /// Scenarios whose server refused a connection for a limit (a
+    /// configuration problem: the run exits 2).
+    pub fn limit_refusals(&self) -> usize {
+        self.scenarios
+            .iter()
+            .filter(|s| s.failure.as_ref().is_some_and(Failure::is_configuration))
+            .count()
+    }
+
     pub fn counts(&self) -> Counts {
         Counts::of(&self.scenarios)
     }
@@ -187,6 +196,9 @@ impl RunReport {
     /// 0 when every selected scenario passed (warnings and skips allowed), 1
     /// otherwise.
     pub fn exit_code(&self) -> i32 {
+        if self.limit_refusals() > 0 {
+            return 2;
+        }
         if self.scenarios.iter().any(|s| s.outcome.fails_run()) {
             1
         } else {

@@ -11,6 +11,7 @@ pub mod ftp_client;
 pub mod fuzz;
 pub mod http;
 pub mod imap;
+pub mod limits;
 pub mod line;
 pub mod pop3;
 pub mod raw;

@@ -51,6 +51,8 @@ pub(crate) async fn open_session(
             reader,
             last_reply: None,
             sent: Vec::new(),
+            section,
+            replies: 0,
         },
     );
     Ok(())

@@ -29,6 +29,10 @@ pub struct Session {
     pub last_reply: Option<Reply>,
     /// The last payload the client sent on it.
     pub sent: Vec<u8>,
+    /// The section whose server it is connected to, if a profile one.
+    pub section: Option<Protocol>,
+    /// Replies read so far; the first is the greeting.
+    pub replies: usize,
 }
 
 #[derive(cucumber::World)]
@@ -219,7 +223,18 @@ pub async fn connect_within(
     timeout: Duration,
 ) -> Result<Conn, Failure> {
     let lease = lease(ledger, section, name, transcript, timeout).await?;
-    let conn = Conn::connect(addr, name, transcript, timeout).await?;
+    let conn = match Conn::connect(addr, name, transcript, timeout).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Refused or reset while others are open: the server sheds load.
+            if let Some(p) = section {
+                if let Some(what) = super::limits::under_load(&e, ledger.open_in_run(p)) {
+                    return Err(super::limits::refused(ledger, section, &what));
+                }
+            }
+            return Err(e.into());
+        }
+    };
     Ok(conn.with_lease(lease))
 }
 
