@@ -219,7 +219,11 @@ async fn preflight(
             }
         }
     }
-    Ok(())
+    // Then what the suites need of each section: credentials, the zone, the
+    // recipients, the fixture content.
+    crate::target::preflight::check(profile, protocols, timeout)
+        .await
+        .map_err(SetupError)
 }
 
 /// What the writer saw of a scenario: the failing step, or an undefined one.

@@ -134,3 +134,130 @@ async fn a_greeting_that_never_comes_under_load_is_a_limit_not_a_timeout_failure
     );
     served.kill().await;
 }
+
+/// `text` with `[section] key` set to `value`.
+fn with_key(text: &str, section: &str, key: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.starts_with('[') {
+            current = line.trim_matches(['[', ']']).to_string();
+        } else if current == section && line.split('=').next().map(str::trim) == Some(key) {
+            out.push_str(&format!("{key} = \"{value}\"\n"));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_names_the_wrong_key_and_runs_nothing() {
+    let served = serve(&["smtp", "pop3", "imap", "ftp", "dns", "http"]).await;
+    let text = std::fs::read_to_string(&served.profile).expect("served profile");
+    // The profile as written passes the preflight.
+    let run = run_with(&text, &["--tags", "@sec-4.1.1.1"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let cases = [
+        (
+            "imap",
+            "password",
+            "nope",
+            "[imap] password: LOGIN as \"bob\" was refused: NO",
+        ),
+        (
+            "pop3",
+            "password",
+            "nope",
+            "[pop3] password: PASS for \"bob\" was refused: -ERR",
+        ),
+        (
+            "ftp",
+            "password",
+            "nope",
+            "[ftp] password: PASS for \"bob\" was refused: 530",
+        ),
+        (
+            "smtp",
+            "recipient",
+            "nobody@example.test",
+            "[smtp] recipient: RCPT TO:<nobody@example.test> was refused: 550",
+        ),
+        (
+            "smtp",
+            "sink",
+            "nobody@elsewhere.test",
+            "[smtp] sink: RCPT TO:<nobody@elsewhere.test> was refused",
+        ),
+        (
+            "dns",
+            "zone",
+            "wrong.test",
+            "[dns] zone: the server is not authoritative for \"wrong.test\"",
+        ),
+    ];
+    for (section, key, value, want) in cases {
+        let broken = with_key(&text, section, key, value);
+        let run = run_with(&broken, &[section]).await;
+        assert_eq!(run.code, 2, "{section}.{key}\n{}", run.all());
+        assert!(run.stderr.contains(want), "{want}\n{}", run.all());
+        assert!(
+            !run.stdout.contains("PASS ") && !run.stdout.contains("FAIL "),
+            "no scenario ran\n{}",
+            run.all()
+        );
+    }
+    served.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_finds_a_missing_fixture_tree_and_web_root() {
+    // An FTP server whose home lacks the fixture tree, an HTTP server with
+    // another index: small fakes.
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let ftp = common::tcp_server(|s| async move {
+        let (r, mut w) = s.into_split();
+        let mut lines = BufReader::new(r).lines();
+        let _ = w.write_all(b"220 ready\r\n").await;
+        while let Ok(Some(l)) = lines.next_line().await {
+            let reply: &[u8] = match l.split(' ').next().unwrap_or("") {
+                "USER" => b"331 password\r\n",
+                "PASS" => b"230 in\r\n",
+                "TYPE" => b"200 ok\r\n",
+                "QUIT" => b"221 bye\r\n",
+                _ => b"550 no such file\r\n",
+            };
+            let _ = w.write_all(reply).await;
+        }
+    })
+    .await;
+    let http = common::tcp_server(|mut s| async move {
+        let mut buf = [0u8; 1024];
+        let _ = tokio::io::AsyncReadExt::read(&mut s, &mut buf).await;
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            .await;
+    })
+    .await;
+    let text = format!(
+        "[ftp]\naddress = \"{ftp}\"\nuser = \"bob\"\npassword = \"x\"\n[http]\naddress = \"{http}\"\n"
+    );
+    let run = run_with(&text, &["ftp"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains(
+            "[ftp] user: the login directory of \"bob\" does not hold the fixture file hello.txt"
+        ),
+        "{}",
+        run.all()
+    );
+    let run = run_with(&text, &["http"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("[http] address: the server does not serve the fixture web root at /"),
+        "{}",
+        run.all()
+    );
+}

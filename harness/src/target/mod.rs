@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod bundled;
+pub mod preflight;
 pub mod profile;
 
 pub use profile::{Profile, ProfileError};
