@@ -61,6 +61,14 @@ async fn a_421_greeting_beyond_the_servers_limit_is_a_configuration_error() {
     let run = run_with(&text, &["smtp", "--step-timeout", "2s"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains(" 0 failed, 0 errors"), "{}", run.all());
+    // A scenario with a second client does not fit in a budget of one.
+    assert!(
+        run.stdout.contains(
+            "the scenario needs 2 connections at once to the [smtp] server, more than [smtp] max_connections = 1 allows"
+        ),
+        "{}",
+        run.all()
+    );
     served.kill().await;
 }
 

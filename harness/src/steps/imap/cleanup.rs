@@ -57,8 +57,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             let run = remove(
-                &ledger,
-                addr,
+                (&ledger, addr),
                 &user,
                 &pass,
                 &transcript,
@@ -97,9 +96,9 @@ impl Client {
     }
 }
 
+/// `server`: the scenario's connection budget and the server's address.
 async fn remove(
-    ledger: &crate::target::budget::Ledger,
-    addr: SocketAddr,
+    (ledger, addr): (&crate::target::budget::Ledger, SocketAddr),
     user: &str,
     pass: &str,
     transcript: &Transcript,
