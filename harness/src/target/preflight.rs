@@ -16,9 +16,7 @@ use crate::wire::imap::ImapReader;
 use crate::wire::smtp::SmtpReader;
 use crate::wire::{Conn, Reply, ReplyReader, UdpClient, WireError};
 
-/// The sender the SMTP check (and the suites) use.
-const SENDER: &str = "alice@crepes.fr";
-const CLIENT_DOMAIN: &str = "client.example";
+use crate::steps::smtp::{CLIENT_DOMAIN, SENDER};
 
 /// Checks every section of `protocols`; the first problem found, as a
 /// message naming its profile key.
@@ -29,16 +27,20 @@ pub async fn check(
 ) -> Result<(), String> {
     for p in protocols {
         let run = async {
-            match p {
-                Protocol::Pop3 => pop3(profile, timeout).await,
-                Protocol::Imap => imap(profile, timeout).await,
-                Protocol::Ftp => ftp(profile, timeout).await,
-                Protocol::Smtp => smtp(profile, timeout).await,
-                Protocol::Dns => dns(profile, timeout).await,
-                Protocol::Http => http(profile, timeout).await,
-                // Connect only (the runner's reachability check).
-                Protocol::Sockets => Ok(()),
+            // A server that refuses for a limit may still count a connection
+            // just closed (the reachability probe's): try again shortly.
+            let mut result = Ok(());
+            for attempt in 0..3 {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                result = section(profile, *p, timeout).await;
+                match &result {
+                    Err(e) if e.contains(REFUSED) => continue,
+                    _ => break,
+                }
             }
+            result
         };
         // Each wait is bounded; so is the whole check of a section.
         match tokio::time::timeout(timeout * 8, run).await {
@@ -54,6 +56,21 @@ pub async fn check(
         }
     }
     Ok(())
+}
+
+const REFUSED: &str = "the server refused the connection";
+
+async fn section(profile: &Profile, p: Protocol, timeout: Duration) -> Result<(), String> {
+    match p {
+        Protocol::Pop3 => pop3(profile, timeout).await,
+        Protocol::Imap => imap(profile, timeout).await,
+        Protocol::Ftp => ftp(profile, timeout).await,
+        Protocol::Smtp => smtp(profile, timeout).await,
+        Protocol::Dns => dns(profile, timeout).await,
+        Protocol::Http => http(profile, timeout).await,
+        // Connect only (the runner's reachability check).
+        Protocol::Sockets => Ok(()),
+    }
 }
 
 fn value(profile: &Profile, path: &str) -> Result<String, String> {
@@ -137,7 +154,7 @@ fn address(profile: &Profile, p: Protocol) -> Result<SocketAddr, String> {
 /// A greeting that refuses for a connection limit.
 fn limit(section: Protocol, greeting: &Reply) -> String {
     format!(
-        "[{section}] address: the server refused the connection: \"{}\" (it may limit connections; wait for other clients to end, or raise its limit)",
+        "[{section}] address: {REFUSED}: \"{}\" (it may limit connections; wait for other clients to end, or raise its limit)",
         text(greeting)
     )
 }
