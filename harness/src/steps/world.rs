@@ -204,7 +204,7 @@ pub async fn lease(
         Ok((lease, Beyond::Granted)) => {
             transcript.event(
                 name,
-                format!("a connection to [{p}] beyond the scenario's reserved connections (a free one of max_connections was taken)"),
+                format!("a connection to [{p}] beyond the reservation of the scenario (a free one of max_connections was taken)"),
             );
             Ok(lease)
         }

@@ -121,6 +121,18 @@ pub async fn bundled_run_passes(
     let run = conform(&all).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains(" 0 failed"), "{}", run.all());
+    // Every scenario reserved the connections it opened (target::budget):
+    // the transcripts in system-out never note one beyond the reservation.
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(
+        !xml.contains("beyond the reservation of the scenario"),
+        "a scenario opened more connections than its steps reserve; extend target::budget::scenario_need\n{}",
+        xml.lines()
+            .filter(|l| l.contains("beyond the reservation of the scenario"))
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let suites = parse_junit(&junit);
     let found = cases(&suites);
     assert!(
