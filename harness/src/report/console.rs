@@ -45,6 +45,18 @@ pub fn requirement(r: &ScenarioResult) -> String {
 pub fn failure_block(r: &ScenarioResult) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "requirement: {}", requirement(r));
+    match (r.outcome, &r.deviation) {
+        (Outcome::Deviation, Some(d)) => {
+            let _ = writeln!(s, "declared:    {d}");
+        }
+        (Outcome::Fixed, Some(d)) => {
+            let _ = writeln!(
+                s,
+                "fixed:       it holds now, but is declared as a deviation ({d}); remove it from the deviations file"
+            );
+        }
+        _ => {}
+    }
     if let Some(step) = &r.step {
         let _ = writeln!(s, "step:        {step}");
     }
@@ -118,6 +130,21 @@ pub fn render(report: &RunReport) -> String {
         report.scenarios.len() as f64 / report.seconds.max(1e-9)
     );
     let _ = writeln!(out, "conform: {}", report.counts());
+    let (dev, fixed) = (
+        report.count(Outcome::Deviation),
+        report.count(Outcome::Fixed),
+    );
+    if dev + fixed > 0 {
+        let _ = writeln!(
+            out,
+            "declared deviations: {dev} still deviate, {fixed} fixed{}",
+            if fixed > 0 && report.ratchet {
+                " (--ratchet: the fixed ones fail the run until they are removed from the file)"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(line) = limit_line(report) {
         let _ = writeln!(out, "{line}");
     }
@@ -159,6 +186,7 @@ mod tests {
 
     fn scenario(protocol: &str, line: usize, outcome: Outcome) -> ScenarioResult {
         let meta = ScenarioMeta {
+            id: format!("{protocol}/x/{line}"),
             protocol: protocol.into(),
             file: format!("{protocol}/x.feature"),
             line,
@@ -178,6 +206,7 @@ mod tests {
             target: "t".into(),
             protocols: vec!["smtp".into(), "pop3".into()],
             strict: false,
+            ratchet: false,
             seconds: 1.0,
             scenarios: vec![
                 scenario("pop3", 1, Outcome::Warning),

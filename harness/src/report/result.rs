@@ -23,6 +23,11 @@ pub enum Outcome {
     Error,
     /// Not applicable to this target (e.g. the extension is not announced).
     Skipped,
+    /// Did not hold, but the target declares it (`--deviations`).
+    Deviation,
+    /// Declared as a deviation, yet it holds now; fails the run with
+    /// `--ratchet` until the declaration is removed.
+    Fixed,
 }
 
 impl Outcome {
@@ -39,6 +44,8 @@ impl Outcome {
             Outcome::Info => "INFO",
             Outcome::Error => "ERROR",
             Outcome::Skipped => "SKIP",
+            Outcome::Deviation => "DEV",
+            Outcome::Fixed => "FIXED",
         }
     }
 
@@ -61,7 +68,8 @@ impl Outcome {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioResult {
-    /// Unique and stable across runs: `protocol/file.feature:line`.
+    /// Stable across edits of the file: `protocol/file-stem/name-slug`
+    /// ([`crate::suite::ScenarioMeta::id`]).
     pub id: String,
     pub protocol: String,
     pub feature: String,
@@ -82,6 +90,9 @@ pub struct ScenarioResult {
     pub points: Option<f64>,
     pub outcome: Outcome,
     pub failure: Option<Failure>,
+    /// The declared reason, for a `deviation` or a `fixed` scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
     /// The step that failed, as written, with its line.
     pub step: Option<String>,
     pub seconds: f64,
@@ -95,7 +106,7 @@ impl ScenarioResult {
     /// judged `outcome`, with no failure, no time and no transcript yet.
     pub fn of(meta: ScenarioMeta, feature: &str, outcome: Outcome) -> ScenarioResult {
         ScenarioResult {
-            id: format!("{}:{}", meta.file, meta.line),
+            id: meta.id,
             protocol: meta.protocol,
             feature: feature.to_string(),
             file: meta.file,
@@ -108,6 +119,7 @@ impl ScenarioResult {
             points: meta.points,
             outcome,
             failure: None,
+            deviation: None,
             step: None,
             seconds: 0.0,
             transcript: Vec::new(),
@@ -122,6 +134,8 @@ pub struct RunReport {
     pub target: String,
     pub protocols: Vec<String>,
     pub strict: bool,
+    /// `--ratchet`: a declared deviation that no longer occurs fails the run.
+    pub ratchet: bool,
     pub seconds: f64,
     pub scenarios: Vec<ScenarioResult>,
 }
@@ -137,6 +151,10 @@ pub struct Counts {
     pub warnings: usize,
     pub info: usize,
     pub skipped: usize,
+    /// Declared deviations (`--deviations`) that still deviate.
+    pub deviations: usize,
+    /// Declared deviations that hold now.
+    pub fixed: usize,
 }
 
 impl Counts {
@@ -156,22 +174,36 @@ impl Counts {
             Outcome::Warning => self.warnings += 1,
             Outcome::Info => self.info += 1,
             Outcome::Skipped => self.skipped += 1,
+            Outcome::Deviation => self.deviations += 1,
+            Outcome::Fixed => self.fixed += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.passed + self.failed + self.errors + self.warnings + self.info + self.skipped
+        self.passed
+            + self.failed
+            + self.errors
+            + self.warnings
+            + self.info
+            + self.skipped
+            + self.deviations
+            + self.fixed
     }
 }
 
 impl std::fmt::Display for Counts {
-    /// `3 passed, 1 failed, 0 errors, 2 warnings, 0 info, 1 skipped`.
+    /// `3 passed, 1 failed, 0 errors, 2 warnings, 0 info, 1 skipped`, then
+    /// `, 2 deviations, 0 fixed` when deviations were declared.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "{} passed, {} failed, {} errors, {} warnings, {} info, {} skipped",
             self.passed, self.failed, self.errors, self.warnings, self.info, self.skipped
-        )
+        )?;
+        if self.deviations + self.fixed > 0 {
+            write!(f, ", {} deviations, {} fixed", self.deviations, self.fixed)?;
+        }
+        Ok(())
     }
 }
 
@@ -193,13 +225,18 @@ impl RunReport {
         Counts::of(&self.scenarios)
     }
 
-    /// 0 when every selected scenario passed (warnings and skips allowed), 1
-    /// otherwise.
+    /// 0 when every selected scenario passed (warnings, skips and declared
+    /// deviations allowed), 1 otherwise; 2 when the server refused
+    /// connections for a limit (a configuration problem).
     pub fn exit_code(&self) -> i32 {
         if self.limit_refusals() > 0 {
             return 2;
         }
-        if self.scenarios.iter().any(|s| s.outcome.fails_run()) {
+        if self
+            .scenarios
+            .iter()
+            .any(|s| s.outcome.fails_run() || (self.ratchet && s.outcome == Outcome::Fixed))
+        {
             1
         } else {
             0
