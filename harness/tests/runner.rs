@@ -90,8 +90,24 @@ async fn an_imap_bye_greeting_beyond_the_limit_names_the_key() {
     )
     .await;
     let text = reroute(&served, "imap", addr, "");
-    let run = run_with(&text, &["imap", "--tags", IMAP_FEW, "--step-timeout", "2s"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let run = run_with(
+        &text,
+        &[
+            "imap",
+            "--tags",
+            IMAP_FEW,
+            "--step-timeout",
+            "2s",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert_eq!(run.code, 2, "{}", run.all());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("type=\"configuration\""), "{xml}");
     assert!(
         run.stdout
             .contains("refused a connection for a limit: \"* BYE Too many connections\""),
