@@ -218,7 +218,7 @@ async fn preflight_names_the_wrong_key_and_runs_nothing() {
             "dns",
             "zone",
             "wrong.test",
-            "[dns] zone: the server is not authoritative for \"wrong.test\"",
+            "[dns] zone: the server does not serve \"wrong.test\": SOA wrong.test was answered",
         ),
     ];
     for (section, key, value, want) in cases {
