@@ -199,7 +199,7 @@ mod tests {
             name: "n".into(),
             tags: vec![],
             rfc: vec![],
-            section: vec![],
+            sections: vec![],
             level: String::new(),
             points: None,
         };
