@@ -54,6 +54,17 @@ impl Protocol {
         }
     }
 
+    /// Optional keys that declare a property of the target's configuration,
+    /// `true` or `false` (the scenarios that depend on it are skipped unless
+    /// it is `true`).
+    pub fn flag_keys(self) -> &'static [&'static str] {
+        match self {
+            // The server confines the user to the home (chroot, virtual root).
+            Protocol::Ftp => &["confined"],
+            _ => &[],
+        }
+    }
+
     /// Keys that name a TCP address to check for reachability before a run.
     pub fn tcp_address_keys(self) -> &'static [&'static str] {
         match self {

@@ -113,6 +113,16 @@ impl Profile {
                     parts.join(", ")
                 )));
             }
+            for key in p.flag_keys() {
+                if let Some(v) = section.get(*key) {
+                    if v != "true" && v != "false" {
+                        return Err(ProfileError(format!(
+                            "target profile {}: [{p}] {key} must be true or false, not \"{v}\"",
+                            self.source
+                        )));
+                    }
+                }
+            }
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
                     self.addr(&format!("{p}.{key}"))?;
@@ -230,6 +240,9 @@ mod tests {
         assert!(Profile::parse("[sockets]\n", "t").is_err());
         assert!(Profile::parse("[sockets]\ntcp=\"nonsense\"", "t").is_err());
         assert!(Profile::parse("not toml [", "t").is_err());
+        let ftp = "[ftp]\naddress=\"127.0.0.1:21\"\nuser=\"u\"\npassword=\"p\"\n";
+        assert!(Profile::parse(&format!("{ftp}confined = true"), "t").is_ok());
+        assert!(Profile::parse(&format!("{ftp}confined = \"yes\""), "t").is_err());
     }
 
     #[test]
