@@ -21,7 +21,7 @@ Feature: FTP feature negotiation (FEAT, OPTS)
     When the client sends "FEAT"
     Then every line between the first and the last starts with a space
 
-  @rfc3659 @sec-4.4 @MUST
+  @rfc3659-sec-4.4 @MUST
   Scenario: A server that has SIZE lists it in FEAT
     # RFC 3659 §4.4: "When replying to the FEAT command, a server-FTP
     # process that supports the SIZE command MUST include a line containing
@@ -30,7 +30,7 @@ Feature: FTP feature negotiation (FEAT, OPTS)
     When the client sends "TYPE I"
     Then a server that answers "SIZE binary.bin" with 213 lists "SIZE" in its FEAT reply
 
-  @rfc3659 @sec-3.4 @MUST
+  @rfc3659-sec-3.4 @MUST
   Scenario: A server that has MDTM lists it in FEAT
     # RFC 3659 §3.4: a server-FTP process that supports MDTM "MUST include a
     # line containing the single word "MDTM"" when replying to FEAT.

@@ -84,7 +84,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "noop"
     Then the server replies 200
 
-  @sec-4.1.3 @rfc1123 @sec-4.1.2.13 @MUST
+  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: SYST is answered with 215 and a system name
     # RFC 1123 §4.1.2.13: SYST is among the commands that "MUST be
     # supported by every server-FTP".
@@ -92,7 +92,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "SYST"
     Then the server replies 215
 
-  @sec-4.1.3 @rfc1123 @sec-4.1.2.13 @MUST
+  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: HELP is answered with 211 or 214
     # RFC 1123 §4.1.2.13 has HELP among the commands that MUST be supported;
     # RFC 959 §5.4: HELP → 211, 214. One line or several: the reply reader
@@ -120,7 +120,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "TYPE A"
     Then the server replies 200
 
-  @sec-5.1 @sec-5.3.2 @rfc1123 @sec-4.1.2.13 @MUST
+  @sec-5.1 @sec-5.3.2 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: TYPE A N, the default ASCII format, is accepted
     # RFC 959 §5.1, minimum implementation: "TYPE - ASCII Non-print", and
     # §5.3.2: <type-code> ::= A [<sp> <form-code>]; RFC 1123 §4.1.2.13:

@@ -110,7 +110,7 @@ Feature: FTP data transfers in passive and active mode
     And the client stores "conform-stor-active.bin" with the fixture file "binary.bin"
     Then the server replies with one of 226, 250
 
-  @sec-3.1.1.1 @rfc1123 @sec-4.1.2.13 @MUST
+  @sec-3.1.1.1 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: RETR in TYPE A sends the text with CRLF line endings
     # The fixture file has LF line endings on disk. RFC 959 §3.1.1.1: "The
     # sender converts the data from an internal character representation to
@@ -144,7 +144,7 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR conform-stor-ascii-lf.txt" over the data connection
     Then the data received is exactly "a\nb\n"
 
-  @sec-4.1.3 @rfc1123 @sec-4.1.2.13 @MUST
+  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: APPE appends to an existing file
     # APPE is not in RFC 959 §5.1's minimum, but RFC 1123 §4.1.2.13 lists it
     # among the commands that "MUST be supported by every server-FTP".
