@@ -67,8 +67,15 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "NLST" over the data connection
     Then the listing names "binary.bin"
 
-  @sec-5.4 @MUST @course-F-07
+  @sec-3.2 @sec-5.4 @MUST @course-F-07
   Scenario: A transfer with no data connection set up is refused with 425
+    # Without PORT or PASV the data port is the default one, the client's
+    # control port (§3.2: "The server, upon receiving the transfer request,
+    # will initiate the data connection to the port", and "Every FTP
+    # implementation must support the use of the default data ports").
+    # Nothing listens there, so the transfer ends in 425, at once or after
+    # a 125/150; a server that promises a connection with 150 and then
+    # neither opens one nor answers fails.
     When the client sends "RETR hello.txt"
     Then the transfer is refused with 425
 
@@ -103,11 +110,13 @@ Feature: FTP data transfers in passive and active mode
     And the client stores "conform-stor-active.bin" with the fixture file "binary.bin"
     Then the server replies with one of 226, 250
 
-  @sec-3.1.1.1 @MUST
+  @sec-3.1.1.1 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: RETR in TYPE A sends the text with CRLF line endings
-    # The fixture file has LF line endings on disk; NVT-ASCII ends lines in
-    # CRLF, and the sender converts (RFC 959 §3.1.1.1). vsftpd does this only
-    # with ascii_download_enable=YES (the interop configuration sets it).
+    # The fixture file has LF line endings on disk. RFC 959 §3.1.1.1: "The
+    # sender converts the data from an internal character representation to
+    # the standard 8-bit NVT-ASCII representation", whose line end is CRLF;
+    # RFC 1123 §4.1.2.13: "Type: ASCII Non-print" MUST be supported. vsftpd
+    # converts only with ascii_download_enable=YES (off by default).
     When the client sends "TYPE A"
     And the client enters passive mode
     And the client sends "RETR hello.txt" over the data connection
@@ -135,8 +144,10 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR conform-stor-ascii-lf.txt" over the data connection
     Then the data received is exactly "a\nb\n"
 
-  @sec-4.1.3 @MUST
+  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: APPE appends to an existing file
+    # APPE is not in RFC 959 §5.1's minimum, but RFC 1123 §4.1.2.13 lists it
+    # among the commands that "MUST be supported by every server-FTP".
     When the client sends "TYPE I"
     And the client enters passive mode
     And the client stores "conform-appe.txt" with the bytes "one\n"
@@ -158,5 +169,7 @@ Feature: FTP data transfers in passive and active mode
 
   @sec-4.1.3 @MUST
   Scenario: ABOR with no transfer in progress is answered 225 or 226
+    # ABOR is optional (RFC 1123 §4.1.2.13 leaves it out of the minimum; its
+    # summary marks it MAY): a server without it (500, 502) is skipped.
     When the client sends "ABOR"
-    Then the server replies with one of 225, 226
+    Then a server that implements the command replies with one of 225, 226

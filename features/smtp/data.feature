@@ -4,7 +4,9 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
   §4.1.1.4: DATA is answered with 354; the message ends with a line holding
   only "." (CRLF.CRLF); the server then replies once for the whole message.
   §4.5.2: a line that starts with "." is sent with one more "."
-  (transparency) and the receiver removes it.
+  (transparency) and the receiver removes it. The messages carry the header
+  fields RFC 5322 §3.6 requires (Date, From), so a 250 is owed to them; a
+  message without them is another scenario (session.feature).
 
   @sec-4.1.1.4 @MUST @course-S-09 @course-S-10
   Scenario: DATA is answered with 354
@@ -17,7 +19,7 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     # A plain 7-bit ASCII message (course S-12) must be accepted.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
     When the client sends "DATA"
-    And the client sends the bytes "Subject: ketchup\r\n\r\nDo you like ketchup?\r\n.\r\n"
+    And the client sends the bytes "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: ketchup\r\n\r\nDo you like ketchup?\r\n.\r\n"
     Then the next reply is 250
 
   @sec-4.1.1.4 @MUST @course-S-10
@@ -26,7 +28,7 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     # must not reply until the real end arrives.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
     When the client sends "DATA"
-    And the client sends the bytes "Subject: dots\r\n\r\nNot the end.\r\n"
+    And the client sends the bytes "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: dots\r\n\r\nNot the end.\r\n"
     Then the server sends nothing for 500 ms
     When the client sends the bytes ".\r\n"
     Then the next reply is 250
@@ -36,20 +38,22 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     # "..\r\n" is a line holding "." once the receiver removes the stuffing.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
     When the client sends "DATA"
-    And the client sends the bytes "Subject: stuffed\r\n\r\n..\r\n..leading dot\r\n"
+    And the client sends the bytes "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: stuffed\r\n\r\n..\r\n..leading dot\r\n"
     Then the server sends nothing for 500 ms
     When the client sends the bytes ".\r\n"
     Then the next reply is 250
 
   @sec-2.3.8 @sec-4.1.1.4 @MUST
   Scenario: A bare LF before "." does not end the message
-    # §4.1.1.4 and the SMTP smuggling advisories: the end of data is
-    # CRLF "." CRLF; LF "." LF or LF "." CRLF must not end it. Refusing
-    # bare LF with a 5xx reply is fine too (postfix's
-    # smtpd_forbid_bare_newline does that).
+    # §4.1.1.4: "the sequence "<LF>.<LF>" (bare line feeds, without
+    # carriage returns) MUST NOT be treated as equivalent to <CRLF>.<CRLF>
+    # as the end of mail data indication." Refusing the bare LF outright is
+    # fine too, with a 5xx or a temporary 4xx (postfix's
+    # smtpd_forbid_bare_newline answers 521); only a 2xx before the real
+    # end shows that LF "." LF ended the message.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
     When the client sends "DATA"
-    And the client sends the bytes "Subject: lf\r\n\r\nline\n.\nmore\n.\r\n"
+    And the client sends the bytes "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: lf\r\n\r\nline\n.\nmore\n.\r\n"
     Then the server does not take a bare LF for the end of the message
 
   @rfc1870 @sec-6.1 @SHOULD

@@ -55,7 +55,7 @@ impl Protocol {
     }
 
     /// Checks the value of an optional key this protocol gives a meaning
-    /// (`[dns] recursion`, `[dns] lacks`); other keys pass.
+    /// (`[dns] recursion`, `[dns] lacks`, `[ftp] confined`); other keys pass.
     pub fn check_value(self, key: &str, value: &str) -> Result<(), String> {
         match (self, key) {
             (Protocol::Dns, "recursion") => match value {
@@ -65,6 +65,13 @@ impl Protocol {
                 )),
             },
             (Protocol::Dns, "lacks") => dns_lacks(value).map(|_| ()),
+            // The server confines the user to the home (chroot, virtual root).
+            (Protocol::Ftp, "confined") => match value {
+                "true" | "false" => Ok(()),
+                other => Err(format!(
+                    "must be true (the server confines the user to the home) or false, not \"{other}\""
+                )),
+            },
             _ => Ok(()),
         }
     }

@@ -13,7 +13,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{
-    assert_fails_with, bundled_run_passes, conform, pipe, proxy, python_client, run_against, serve,
+    assert_fails_with, assert_has, bundled_run_passes, conform, pipe, proxy, python_client,
+    run_against, serve,
 };
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -51,6 +52,16 @@ enum Fault {
     BareLf,
     /// The feature lines of FEAT lose their leading space.
     UnindentedFeat,
+    /// A wrong password is answered 530 for ever: no limit on attempts.
+    NoLoginLimit,
+    /// EPRT with an unknown network protocol gets 500 instead of 522.
+    Eprt500,
+    /// FEAT is answered "211 no-features" though SIZE and MDTM work.
+    FeatNoFeatures,
+    /// A path climbing above the home reaches a file outside it.
+    LeaksOutsideHome,
+    /// A transfer without a data connection gets 150 and then nothing.
+    Stalls150,
 }
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
@@ -87,7 +98,18 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     let mut bounce_to: Option<SocketAddr> = None;
     while lines.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
         let text = String::from_utf8_lossy(&line).trim_end().to_string();
-        if let (Fault::AcceptsThirdPartyPort, Some(to)) = (fault, third_party(&text)) {
+        let upper = text.to_ascii_uppercase();
+        let local: Option<&[u8]> = match fault {
+            Fault::NoLoginLimit if upper.starts_with("PASS ") && text != "PASS hungry" => {
+                Some(b"530 Login incorrect.\r\n")
+            }
+            Fault::FeatNoFeatures if upper == "FEAT" => Some(b"211 no-features\r\n"),
+            Fault::LeaksOutsideHome if upper.starts_with("SIZE ../") => Some(b"213 2048\r\n"),
+            _ => None,
+        };
+        if let Some(reply) = local {
+            let _ = to_client_tx.send(reply.to_vec());
+        } else if let (Fault::AcceptsThirdPartyPort, Some(to)) = (fault, third_party(&text)) {
             bounce_to = Some(to);
             let _ = to_client_tx.send(b"200 PORT command successful.\r\n".to_vec());
         } else if let (Some(to), true) = (bounce_to, text.eq_ignore_ascii_case("LIST")) {
@@ -110,6 +132,10 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
     let text = String::from_utf8_lossy(line);
     match fault {
         Fault::Drops226 if text.starts_with("226") => None,
+        Fault::Eprt500 if text.starts_with("522") => Some(b"500 Bad EPRT protocol.\r\n".to_vec()),
+        Fault::Stalls150 if text.starts_with("425 Use PORT") => {
+            Some(b"150 File status okay; about to open data connection.\r\n".to_vec())
+        }
         Fault::BareLf => Some(
             text.trim_end_matches(['\r', '\n'])
                 .as_bytes()
@@ -146,7 +172,8 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
     }
 }
 
-/// The address of a PORT/EPRT command that is not 127.0.0.1.
+/// The address of a PORT/EPRT command that is not 127.0.0.1 or names a
+/// privileged port.
 fn third_party(cmd: &str) -> Option<SocketAddr> {
     let upper = cmd.to_ascii_uppercase();
     let addr: SocketAddr = if let Some(arg) = upper.strip_prefix("PORT ") {
@@ -165,7 +192,7 @@ fn third_party(cmd: &str) -> Option<SocketAddr> {
     } else {
         return None;
     };
-    (addr.ip().to_string() != "127.0.0.1").then_some(addr)
+    (addr.ip().to_string() != "127.0.0.1" || addr.port() < 1024).then_some(addr)
 }
 
 async fn run_with(addr: SocketAddr, extra: &[&str]) -> common::Run {
@@ -233,12 +260,16 @@ async fn a_server_that_drops_the_226_fails_with_the_transcript() {
 async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::AcceptsThirdPartyPort).await;
-    let run = run_with(addr, &["--tags", "@rfc2577"]).await;
+    let run = run_with(addr, &["--tags", "@rfc2577", "--strict"]).await;
+    // RFC 2577 §3 suggests refusing privileged ports (a SHOULD here, so a
+    // failure with --strict); refusing other hosts has no keyword (@MAY).
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/security.feature:9  PORT to another host's address is refused",
-            "FAIL  ftp/security.feature:15  EPRT to another host's address is refused",
+            "FAIL  ftp/security.feature:11  PORT to a privileged port is refused",
+            "got:         \"200 PORT command successful.\"",
+            "INFO  ftp/security.feature:21  PORT to another host's address is refused",
+            "INFO  ftp/security.feature:32  EPRT to another host's address is refused",
             "step:        Then the server refuses the third party's address and never connects to it",
             "the server accepted a data address that is not the client's (the FTP bounce attack, RFC 2577 §3)",
             "expected:    a 4xx or 5xx refusal of \"PORT 127,0,0,2,",
@@ -268,11 +299,108 @@ async fn bare_lf_replies_and_unindented_feat_lines_fail() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/feat.feature:12  Each feature line of the FEAT reply starts with a space",
+            "FAIL  ftp/feat.feature:17  Each feature line of the FEAT reply starts with a space",
             "a feature line does not start with a space (RFC 2389 §3.2)",
             "got:         \"EPRT\"",
             "S: 211-Features:\\r\\n",
             "S: EPRT\\r\\n",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_without_a_login_limit_is_judged_after_five_attempts() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::NoLoginLimit).await;
+    let started = std::time::Instant::now();
+    let run = run_with(addr, &["--tags", "@rfc2577 and @sec-5", "--strict"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  ftp/security.feature:38  The server closes the connection after a few failed logins",
+            "RFC 2577 §5",
+            "got:         5 failed logins, connection still open",
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "{}", run.all());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eprt_refused_with_500_instead_of_522_fails() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::Eprt500).await;
+    let run = run_with(addr, &["--tags", "@rfc2428"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  ftp/epsv-eprt.feature:29  EPRT with an unknown network protocol is refused",
+            "expected:    522",
+            "got:         \"500 Bad EPRT protocol.\"",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feat_without_features_passes_but_must_list_the_size_it_has() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::FeatNoFeatures).await;
+    let run = run_with(addr, &["--tags", "@rfc2389 or @rfc3659"]).await;
+    // RFC 2389 §3.2 allows "211 no-features"; RFC 3659 §4.4 then forbids
+    // answering SIZE.
+    assert_fails_with(
+        &run,
+        &[
+            "PASS  ftp/feat.feature:11  FEAT is answered with a 211 reply",
+            "PASS  ftp/feat.feature:17  Each feature line of the FEAT reply starts with a space",
+            "FAIL  ftp/feat.feature:25  A server that has SIZE lists it in FEAT",
+            "the server answers SIZE but its FEAT reply does not list it (RFC 3659)",
+            "SKIP  ftp/rfc3659.feature",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn confinement_is_checked_only_where_the_profile_declares_it() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::LeaksOutsideHome).await;
+    let run = run_with(addr, &["--tags", "@rfc2577 and @sec-4", "--strict"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "SKIP  ftp/security.feature:51  A path that climbs above the home finds nothing outside it",
+            "the target profile does not set ftp.confined = true",
+        ],
+    );
+    let profile = format!(
+        "[ftp]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\nconfined = true\n"
+    );
+    let run = run_against(
+        "ftp",
+        &profile,
+        &["--tags", "@rfc2577 and @sec-4", "--strict"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  ftp/security.feature:51  A path that climbs above the home finds nothing outside it",
+            "got:         \"213 2048\"",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_150_without_a_data_connection_or_a_reply_fails() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::Stalls150).await;
+    let run = run_with(addr, &["--tags", "@sec-3.2", "--step-timeout", "1s"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  ftp/transfers.feature:71  A transfer with no data connection set up is refused with 425",
+            "after \"150 File status okay; about to open data connection.\" the server sent nothing more",
+            "expected:    425 (RFC 959 §5.4)",
         ],
     );
 }

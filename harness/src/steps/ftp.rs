@@ -212,6 +212,7 @@ async fn pasv_is_control_address(w: &mut World) -> StepResult {
 async fn enters_epsv(w: &mut World) -> StepResult {
     step!(w, {
         let reply = command(w, "", b"EPSV").await?;
+        not_implemented(&reply, "EPSV")?;
         check_status(&reply, &["229".into()], "to EPSV")?;
         let port = wire::parse_epsv(&reply.text()).ok_or_else(|| {
             Failure::conformance("the 229 reply does not carry a port as (|||port|)")
@@ -239,8 +240,22 @@ async fn active(w: &mut World, extended: bool) -> StepResult {
         format!("PORT {arg}")
     };
     let reply = command(w, "", line.as_bytes()).await?;
+    if extended {
+        not_implemented(&reply, "EPRT")?;
+    }
     check_status(&reply, &["200".into()], &format!("to \"{line}\""))?;
     w.state::<FtpState>().data = Some(channel);
+    Ok(())
+}
+
+/// RFC 2428 is an extension: 500 or 502 to EPSV/EPRT skips the scenario.
+fn not_implemented(reply: &Reply, verb: &str) -> StepResult {
+    if matches!(reply.status.as_str(), "500" | "502") {
+        return Err(Failure::skip(format!(
+            "the server does not implement {verb} (it answered \"{}\"), an RFC 2428 extension",
+            escape_short(reply.text().as_bytes(), 120)
+        )));
+    }
     Ok(())
 }
 
@@ -479,7 +494,20 @@ async fn transfer_refused(w: &mut World, code: String) -> StepResult {
         // after it (125/150 → 425): both are accepted.
         let mut reply = last_reply(w, "")?;
         if reply.class() == Some('1') {
-            reply = next_reply(w, "").await?;
+            let first = reply.text();
+            reply = next_reply(w, "").await.map_err(|e| {
+                let mut f = e.clone();
+                if f.kind == super::FailureKind::Conformance {
+                    f.message = format!(
+                        "after \"{}\" the server sent nothing more: {}",
+                        escape_short(first.as_bytes(), 120),
+                        e.message
+                    );
+                }
+                f.expected(format!(
+                    "{code} (RFC 959 §5.4) once the data connection cannot be opened: a 1yz reply \"expect[s] another reply before proceeding\" (§4.2)"
+                ))
+            })?;
         }
         check_status(&reply, &[code], "when the data connection cannot be opened")
     })
@@ -773,7 +801,18 @@ async fn reply_lines_crlf(w: &mut World) -> StepResult {
 async fn feature_lines(w: &mut World) -> StepResult {
     step!(w, {
         let reply = last_reply(w, "")?;
+        // RFC 2389 §3.2: a server without FEAT answers 500 or 502; one
+        // without extensions may answer the single line "211 no-features".
+        if matches!(reply.status.as_str(), "500" | "502") {
+            return Err(Failure::skip(format!(
+                "the server does not implement FEAT (it answered {})",
+                reply.status
+            )));
+        }
         let n = reply.lines.len();
+        if n == 1 && reply.status == "211" {
+            return Ok(());
+        }
         let bad = reply
             .lines
             .iter()
@@ -782,7 +821,7 @@ async fn feature_lines(w: &mut World) -> StepResult {
         match bad {
             None if n >= 2 => Ok(()),
             None => Err(Failure::conformance(
-                "FEAT must answer with a multi-line 211 reply (RFC 2389 §3.2)",
+                "FEAT is answered with the 211 feature listing or \"211 no-features\" (RFC 2389 §3.2)",
             )
             .expected("211-… / features / 211 End")
             .got(reply.text())),
@@ -924,6 +963,50 @@ async fn refuses_third_party(w: &mut World) -> StepResult {
     })
 }
 
+/// Whether a FEAT reply lists `feature` (the first word of a feature line).
+fn feat_lists(reply: &Reply, feature: &str) -> bool {
+    reply.lines.iter().skip(1).any(|l| {
+        l.text()
+            .trim()
+            .to_ascii_uppercase()
+            .split_whitespace()
+            .next()
+            == Some(feature.to_ascii_uppercase().as_str())
+    })
+}
+
+#[then(regex = r#"^a server that answers "(.*)" with (\d{3}) lists "(.*)" in its FEAT reply$"#)]
+async fn implementer_lists(
+    w: &mut World,
+    text: String,
+    status: String,
+    feature: String,
+) -> StepResult {
+    step!(w, {
+        let line = payload(w, &text)?;
+        let reply = command(w, "", &line).await?;
+        if reply.status != status {
+            return Err(Failure::skip(format!(
+                "the server does not implement {feature} (it answered \"{}\")",
+                escape_short(reply.text().as_bytes(), 120)
+            )));
+        }
+        let feat = command(w, "", b"FEAT").await?;
+        if matches!(feat.status.as_str(), "500" | "502") {
+            return Err(Failure::skip("the server does not implement FEAT"));
+        }
+        if feat.status == "211" && feat_lists(&feat, &feature) {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "the server answers {feature} but its FEAT reply does not list it (RFC 3659)"
+            ))
+            .expected(format!("a feature line \" {feature}\" in the 211 reply"))
+            .got(format!("\"{}\"", escape_short(feat.text().as_bytes(), 400))))
+        }
+    })
+}
+
 #[given(regex = r#"^the server announces "(.*)" in its FEAT reply$"#)]
 async fn announces(w: &mut World, feature: String) -> StepResult {
     step!(w, {
@@ -935,21 +1018,25 @@ async fn announces(w: &mut World, feature: String) -> StepResult {
                 "the server does not answer FEAT with 211, so it announces no \"{feature}\""
             )));
         }
-        let listed = reply.lines.iter().skip(1).any(|l| {
-            l.text()
-                .trim()
-                .to_ascii_uppercase()
-                .split_whitespace()
-                .next()
-                == Some(feature.to_ascii_uppercase().as_str())
-        });
-        if listed {
+        if feat_lists(&reply, &feature) {
             Ok(())
         } else {
             Err(Failure::skip(format!(
                 "the server does not list {feature} in FEAT (an optional extension)"
             )))
         }
+    })
+}
+
+#[when(regex = r"^the client sends PORT for port (\d+) at its own address$")]
+async fn port_to_own_port(w: &mut World, port: u16) -> StepResult {
+    step!(w, {
+        let (local, _) = control_addrs(w)?;
+        let arg = data::port_argument(SocketAddr::new(local.ip(), port))
+            .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
+        command(w, "", format!("PORT {arg}").as_bytes())
+            .await
+            .map(|_| ())
     })
 }
 
@@ -987,7 +1074,12 @@ async fn fails_logins(w: &mut World, n: usize) -> StepResult {
             }
         }
         if !closed {
-            closed = w.session("")?.conn.at_eof();
+            // One more USER shows whether the server closed the connection
+            // after the last failure (421 or EOF); it is not a login attempt.
+            closed = match command(w, "", user.as_bytes()).await {
+                Ok(r) => r.status == "421",
+                Err(_) => true,
+            };
         }
         w.state::<FtpState>().failed_logins = Some((made, closed));
         Ok(())
@@ -1005,7 +1097,7 @@ async fn closed_after_failures(w: &mut World, n: usize) -> StepResult {
             Ok(())
         } else {
             Err(Failure::conformance(
-                "the server keeps accepting passwords after repeated failures (RFC 2577 §4: close the control connection after a small number of attempts, 3-5)",
+                "the server keeps accepting passwords after repeated failures (RFC 2577 §5: close the control connection after a small number of attempts, 3-5)",
             )
             .expected(format!("421 or a closed connection within {n} failed logins"))
             .got(format!("{made} failed logins, connection still open")))

@@ -153,6 +153,24 @@ async fn replies_one_of(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// For a command outside the minimum implementation (FTP's ABOR, an SMTP
+/// extension's verb): 500 or 502 means the server does not have it, and the
+/// scenario is skipped; anything else is checked against the set.
+#[then(regex = r"^a server that implements the command replies with one of (.+)$")]
+async fn implementer_replies(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let sent = escape_short(&w.session("")?.sent, 120);
+        if matches!(reply.status.as_str(), "500" | "502") {
+            return Err(Failure::skip(format!(
+                "the server does not implement \"{sent}\" (it answered {}); the command is optional",
+                reply.status
+            )));
+        }
+        check_status(&reply, &statuses(&list), &format!("to \"{sent}\""))
+    })
+}
+
 #[then(regex = r"^the server replies (\S+)$")]
 async fn replies(w: &mut World, status: String) -> StepResult {
     step!(w, {

@@ -22,6 +22,28 @@ pub(crate) fn address(w: &World, raw: &str) -> Result<std::net::SocketAddr, Fail
     resolve(&text).map_err(|e| Failure::harness(format!("\"{text}\": {e}")))
 }
 
+/// `Given the profile sets ftp.confined to true` / `… sets smtp.unknown_recipient`:
+/// a scenario that depends on what only the profile can declare about the
+/// target (a configuration, not a protocol rule) is skipped without it.
+#[given(regex = r"^the profile sets ([a-z0-9_]+\.[a-z0-9_]+)(?: to (\S+))?$")]
+async fn profile_sets(w: &mut World, key: String, value: String) -> StepResult {
+    step!(w, {
+        let got = w.profile().get(&key).map(str::to_string);
+        match got {
+            Some(v) if value.is_empty() || v.eq_ignore_ascii_case(&value) => Ok(()),
+            Some(v) => Err(Failure::skip(format!(
+                "the target profile sets {key} = \"{v}\", not {value}"
+            ))),
+            None if value.is_empty() => Err(Failure::skip(format!(
+                "the target profile does not set {key} (see README, target profile)"
+            ))),
+            None => Err(Failure::skip(format!(
+                "the target profile does not set {key} = {value} (see README, target profile)"
+            ))),
+        }
+    })
+}
+
 /// Connects `client` to `addr` (profile values expanded) and makes the
 /// connection its session, replacing any it had, with replies read by
 /// `reader`. The transcript names it `kind`, or `kind client` for a named

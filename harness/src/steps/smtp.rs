@@ -20,6 +20,10 @@ use crate::wire::Reply;
 pub const CLIENT_DOMAIN: &str = "client.example";
 /// The sender of the harness's test mail (the course's Alice).
 pub const SENDER: &str = "alice@crepes.fr";
+/// The header fields RFC 5322 §3.6 requires (Date, From), for messages the
+/// server owes a 250.
+pub const MESSAGE_HEADER: &str =
+    "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\n";
 
 #[derive(Default)]
 pub struct SmtpState {
@@ -162,23 +166,75 @@ async fn sends_message(w: &mut World, text: String) -> StepResult {
 async fn sends_long_line_message(w: &mut World, octets: usize) -> StepResult {
     step!(w, {
         // The line counts its CRLF (RFC 5321 §4.5.3.1.6).
-        let mut content = b"Subject: a long line\r\n\r\n".to_vec();
+        let mut content = MESSAGE_HEADER.as_bytes().to_vec();
+        content.extend_from_slice(b"Subject: a long line\r\n\r\n");
         content.extend(std::iter::repeat_n(b'x', octets.saturating_sub(2)));
         content.extend_from_slice(b"\r\n");
         send_content(w, "", &content).await.map(|_| ())
     })
 }
 
-#[when(regex = r#"^the client sends a command line of (\d+) octets starting with "(.*)"$"#)]
-async fn sends_padded_command(w: &mut World, octets: usize, start: String) -> StepResult {
-    step!(w, {
-        let mut line = payload(w, &start)?;
-        if line.len() + 2 > octets {
-            return Err(Failure::harness(format!(
-                "\"{start}\" is longer than a {octets}-octet line"
-            )));
+/// `MAIL FROM:<alice@…>` padded to `octets` with the CRLF: the sender's
+/// domain is made of 63-octet labels ending in the harness's own domain.
+fn long_mail_line(octets: usize) -> Option<Vec<u8>> {
+    let (local, tail) = SENDER.split_once('@')?;
+    let fixed = "MAIL FROM:<".len() + local.len() + 1 + tail.len() + ">".len() + 2;
+    let mut pad = octets.checked_sub(fixed)?;
+    let mut local = local.to_string();
+    if pad == 1 {
+        local.push('x');
+        pad = 0;
+    }
+    let mut domain = String::new();
+    while pad > 0 {
+        // A label and its dot, never leaving a single octet over.
+        let mut label = (pad - 1).min(63);
+        if pad - (label + 1) == 1 {
+            label -= 1;
         }
-        line.resize(octets - 2, b'x'); // the CRLF makes up the rest
+        domain.push_str(&"x".repeat(label));
+        domain.push('.');
+        pad -= label + 1;
+    }
+    let line = format!("MAIL FROM:<{local}@{domain}{tail}>");
+    (line.len() + 2 == octets).then(|| line.into_bytes())
+}
+
+#[then(regex = r"^the server either reset the transaction or refused the EHLO and kept it$")]
+async fn ehlo_reset_or_kept(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let probe = w.expand("RCPT TO:<${smtp.sink}>")?;
+        // RFC 5321 §4.1.4: an acceptable EHLO resets as RSET would; one that
+        // is not acceptable gets 501, 500, 502 or 550 and changes nothing.
+        let (accepted, context) = match reply.status.as_str() {
+            "250" => (
+                vec!["503".to_string()],
+                "to RCPT after the new EHLO was accepted (RFC 5321 §4.1.4: the state is reset \"exactly as if a RSET command had been issued\", so there is no MAIL)",
+            ),
+            "500" | "501" | "502" | "550" => (
+                vec!["250".to_string(), "251".to_string()],
+                "to RCPT after the new EHLO was refused (RFC 5321 §4.1.4: the server \"MUST stay in the same state\", so the transaction is still open)",
+            ),
+            _ => {
+                return Err(Failure::conformance(
+                    "a new EHLO is either accepted, resetting the transaction, or refused with 501, 500, 502 or 550 (RFC 5321 §4.1.4)",
+                )
+                .expected("250, or one of 500, 501, 502, 550")
+                .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 300))))
+            }
+        };
+        let r = command(w, "", probe.as_bytes()).await?;
+        check_status(&r, &accepted, context)
+    })
+}
+
+#[when(regex = r"^the client sends a MAIL command line of (\d+) octets$")]
+async fn sends_long_mail(w: &mut World, octets: usize) -> StepResult {
+    step!(w, {
+        let line = long_mail_line(octets).ok_or_else(|| {
+            Failure::harness(format!("no MAIL command line of exactly {octets} octets"))
+        })?;
         command(w, "", &line).await.map(|_| ())
     })
 }
@@ -309,21 +365,24 @@ async fn no_bare_lf_end(w: &mut World) -> StepResult {
             // Still in DATA: finish properly; any verdict on the message is fine.
             s.conn.send(b"\r\n.\r\n").await?;
             let reply = next_reply(w, "").await?;
+            // §4.1.1.4: the processing of the message either succeeds (250)
+            // or fails (a failure reply).
             return check_status(
                 &reply,
-                &["250".into(), "5xx".into()],
+                &["250".into(), "4xx".into(), "5xx".into()],
                 "to the real end of data",
             );
         }
-        // A server may refuse bare LF outright (a 5xx reply, maybe closing),
-        // but a 2xx means LF "." LF ended the message: the smuggling bug.
-        if early.first().is_some_and(|b| *b == b'5') {
+        // A server may refuse bare LF outright (a 5xx or a temporary 4xx
+        // reply, maybe closing), but a 2xx means LF "." LF ended the message:
+        // the smuggling bug.
+        if early.first().is_some_and(|b| matches!(b, b'4' | b'5')) {
             Ok(())
         } else {
             Err(Failure::conformance(
                 "the server ended the message at LF \".\" LF (RFC 5321 §4.1.1.4: only CRLF \".\" CRLF ends it)",
             )
-            .expected("no reply until CRLF.CRLF, or a 5xx refusal of the bare LF")
+            .expected("no reply until CRLF.CRLF, or a 4xx/5xx refusal of the bare LF")
             .got(format!("\"{}\"", escape_short(&early, 200))))
         }
     })
@@ -494,7 +553,24 @@ fn closing_reply_is_421(sent: &[u8]) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{closing_reply_is_421, dot_stuffed};
+    use super::{closing_reply_is_421, dot_stuffed, long_mail_line};
+
+    #[test]
+    fn long_mail_lines_have_the_length_asked_for() {
+        for n in 30..1100 {
+            let line = long_mail_line(n).expect("a line");
+            assert_eq!(line.len() + 2, n);
+            let text = String::from_utf8(line).unwrap();
+            assert!(text.starts_with("MAIL FROM:<alice") && text.ends_with("crepes.fr>"));
+            assert!(!text.contains(".."), "{text}");
+            let domain = text.split('@').nth(1).unwrap();
+            assert!(
+                domain.split('.').all(|l| !l.is_empty() && l.len() <= 63),
+                "{text}"
+            );
+        }
+        assert!(long_mail_line(10).is_none());
+    }
 
     #[test]
     fn closing_reply() {

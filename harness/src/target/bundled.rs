@@ -173,6 +173,11 @@ async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
     s.profile
         .set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
     s.profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
+    s.profile.set(
+        "smtp",
+        "unknown_recipient",
+        &format!("no-such-user-7f3a@{DOMAIN}"),
+    );
     s.add("smtp", "address", "smtp", r);
     Ok(())
 }
@@ -219,6 +224,8 @@ async fn start_ftp(s: &mut Setup) -> std::io::Result<()> {
     let r = reference_servers::ftp::start(s.bind.ip(), s.bind.port(), config).await?;
     s.profile.set("ftp", "user", FTP_USER);
     s.profile.set("ftp", "password", FTP_PASSWORD);
+    // The reference server resolves every path inside the home.
+    s.profile.set("ftp", "confined", "true");
     s.add("ftp", "address", "control", r);
     Ok(())
 }

@@ -245,6 +245,9 @@ mod tests {
         assert!(Profile::parse("[sockets]\n", "t").is_err());
         assert!(Profile::parse("[sockets]\ntcp=\"nonsense\"", "t").is_err());
         assert!(Profile::parse("not toml [", "t").is_err());
+        let ftp = "[ftp]\naddress=\"127.0.0.1:21\"\nuser=\"u\"\npassword=\"p\"\n";
+        assert!(Profile::parse(&format!("{ftp}confined = true"), "t").is_ok());
+        assert!(Profile::parse(&format!("{ftp}confined = \"yes\""), "t").is_err());
         let dns = "[dns]\naddress=\"127.0.0.1:53\"\nzone=\"example.test\"\n";
         for bad in [
             "recursion = \"yes\"",
