@@ -22,7 +22,7 @@ import pathlib
 import re
 import sys
 
-HEADING = re.compile(r"^(?:\ufeff)?((?:\d+|[A-Z])(?:\.\d+)*)\.?\s+(\S.*?)\s*(?:\.{2,}.*)?$")
+HEADING = re.compile(r"^(?:\ufeff)?\s*((?:\d+|[A-Z])(?:\.\d+)*)\.?\s+([A-Za-z0-9]\S*(?:\s\S+)*?)\s*(?:\.{2,}.*)?$")
 
 
 def headings(rfc_dir, number, cache={}):
@@ -36,7 +36,8 @@ def headings(rfc_dir, number, cache={}):
     found = {}
     for line in path.read_text(errors="replace").splitlines():
         m = HEADING.match(line)
-        if m and not line.startswith(" "):
+        # Headings may be indented (RFC 959 and 1123 indent theirs).
+        if m:
             sec, title = m.group(1), m.group(2)
             # Keep the body heading (the last one), not the table of contents.
             found[sec] = re.sub(r"\s+", " ", title.lower())
