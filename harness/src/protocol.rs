@@ -54,6 +54,23 @@ impl Protocol {
         }
     }
 
+    /// Optional keys that name a resource on the target by its path (`/echo`):
+    /// scenarios that need the resource skip without it, and a value that
+    /// is not a path is a configuration error. What each resource must do is
+    /// in [`crate::fixtures::http::RESOURCES`].
+    pub fn resource_keys(self) -> &'static [&'static str] {
+        match self {
+            Protocol::Http => &[
+                "echo",
+                "redirect",
+                "redirect_to",
+                "cookie_set",
+                "cookie_show",
+            ],
+            _ => &[],
+        }
+    }
+
     /// Keys that name a TCP address to check for reachability before a run.
     pub fn tcp_address_keys(self) -> &'static [&'static str] {
         match self {

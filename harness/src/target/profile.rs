@@ -81,6 +81,10 @@ impl Profile {
             let r = r.to_string();
             profile.set("smtp", "sink", &r);
         }
+        // A redirect resource points at /somedir/page.html unless it says.
+        if profile.get("http.redirect").is_some() && profile.get("http.redirect_to").is_none() {
+            profile.set("http", "redirect_to", crate::fixtures::http::REDIRECT_TO);
+        }
         profile.validate()?;
         Ok(profile)
     }
@@ -112,6 +116,16 @@ impl Profile {
                     self.source,
                     parts.join(", ")
                 )));
+            }
+            for key in p.resource_keys() {
+                if let Some(v) = section.get(*key) {
+                    if !v.starts_with('/') || v.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                        return Err(ProfileError(format!(
+                            "target profile {}: [{p}] {key} = \"{v}\" must be a path on the target, starting with / (e.g. \"/{key}\")",
+                            self.source
+                        )));
+                    }
+                }
             }
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
@@ -230,6 +244,9 @@ mod tests {
         assert!(Profile::parse("[sockets]\n", "t").is_err());
         assert!(Profile::parse("[sockets]\ntcp=\"nonsense\"", "t").is_err());
         assert!(Profile::parse("not toml [", "t").is_err());
+        assert!(Profile::parse("[http]\naddress=\"127.0.0.1:80\"\necho=\"echo\"", "t").is_err());
+        let p = Profile::parse("[http]\naddress=\"127.0.0.1:80\"\nredirect=\"/r\"", "t").unwrap();
+        assert_eq!(p.get("http.redirect_to"), Some("/somedir/page.html"));
     }
 
     #[test]

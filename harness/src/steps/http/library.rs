@@ -88,6 +88,7 @@ async fn fetch(
     body: Vec<u8>,
 ) -> StepResult {
     let timeout = w.step_timeout;
+    let path = &w.expand(path)?;
     let lib = library(w)?;
     let url = format!("{}{path}", lib.base);
     let mut req = lib.client.request(method.clone(), &url);
@@ -206,7 +207,10 @@ async fn library_status(w: &mut World, status: u16) -> StepResult {
 
 #[then(regex = r#"^the library response body is the fixture file "(.*)"$"#)]
 async fn library_body_fixture(w: &mut World, path: String) -> StepResult {
-    step!(w, checks::body_is_fixture(&last(w)?.0, &path))
+    step!(w, {
+        let path = w.expand(&path)?;
+        checks::body_is_fixture(&last(w)?.0, &path)
+    })
 }
 
 #[then(regex = r#"^the library response body contains "(.*)"$"#)]
@@ -225,6 +229,7 @@ async fn library_has_header(w: &mut World, name: String) -> StepResult {
 #[then(regex = r#"^the library client ended at "([^"]*)"$"#)]
 async fn ended_at(w: &mut World, path: String) -> StepResult {
     step!(w, {
+        let path = w.expand(&path)?;
         let (_, url) = last(w)?;
         if url.path() == path {
             Ok(())
