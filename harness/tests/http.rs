@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{
-    assert_fails_with, bundled_run_passes, conform, one_connection, python_client, run_against,
-    serve, tcp_server,
+    assert_fails_with, assert_has, bundled_run_passes, conform, one_connection, python_client,
+    run_against, serve, tcp_server,
 };
 use conform::report::Transcript;
 use conform::wire::http::read_response;
@@ -63,7 +63,7 @@ async fn python_http_client_fetches_revalidates_and_posts() {
 
 // ---- faulty servers --------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Fault {
     /// Never answers If-Modified-Since with 304.
     IgnoresIfModifiedSince,
@@ -73,71 +73,255 @@ enum Fault {
     ContentLengthLong,
     /// Sends the body in reply to HEAD too.
     BodyOnHead,
+    /// Reads a request body by Content-Length only: a chunked body is left
+    /// on the connection.
+    ChunkedIgnored,
+    /// Rejects a chunk-size line with an extension (400 and close).
+    ChunkExtensionRejected,
+    /// Ends a chunked body at the line after the last chunk, whatever it is
+    /// (reads one trailer line at most).
+    TrailerCutShort,
+    /// Never reads a Content-Length body.
+    ContentLengthIgnored,
+    /// Processes Content-Length with Transfer-Encoding by the chunked coding
+    /// and keeps the connection open.
+    KeepsOpenOnClTe,
+    /// Processes Content-Length with Transfer-Encoding by Content-Length and
+    /// keeps the connection open.
+    ClOverTe,
+    /// Takes the first 8 KiB of a longer request line as the request line
+    /// and the rest as the next request.
+    SplitsLongLine,
+    /// Keeps only the first 8 KiB of a field value.
+    TruncatesFields,
+    /// Drops a folded continuation line instead of unfolding it.
+    DropsFoldedLines,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
 const ETAG: &str = "\"v1\"";
+const LINE_LIMIT: usize = 8 * 1024;
 
 /// A small persistent HTTP/1.1 file server over the fixture web root that is
-/// right about most things and wrong about `fault`.
+/// right about most things (its framing follows RFC 9112 §6 and §7) and
+/// wrong about `fault`.
 async fn faulty_server(fault: Fault) -> SocketAddr {
     tcp_server(move |s| http_session(s, fault)).await
 }
 
-async fn http_session(mut s: TcpStream, fault: Fault) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
+/// The connection's input, buffered, every wait bounded.
+struct Input {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Input {
+    async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 8192];
+        match tokio::time::timeout(Duration::from_secs(5), self.s.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                self.buf.len() < 256 * 1024
+            }
+            _ => false,
+        }
+    }
+
+    /// One CRLF-terminated line, without the CRLF.
+    async fn line(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = self.buf[..i].to_vec();
+                self.buf.drain(..i + 2);
+                return Some(line);
+            }
+            if !self.fill().await {
+                return None;
+            }
+        }
+    }
+
+    async fn take(&mut self, n: usize) -> Option<Vec<u8>> {
+        while self.buf.len() < n {
+            if !self.fill().await {
+                return None;
+            }
+        }
+        Some(self.buf.drain(..n).collect())
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> bool {
+        self.s.write_all(bytes).await.is_ok()
+    }
+}
+
+/// A chunked body (RFC 9112 §7.1); None when it is malformed.
+async fn read_chunked(input: &mut Input, fault: Fault) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
     loop {
-        let end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
+        let line = input.line().await?;
+        let text = String::from_utf8_lossy(&line).to_string();
+        if fault == Fault::ChunkExtensionRejected && text.contains(';') {
+            return None;
+        }
+        let size = text.split(';').next().unwrap_or_default().trim();
+        let n = usize::from_str_radix(size, 16).ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend(input.take(n).await?);
+        if !input.line().await?.is_empty() {
+            return None;
+        }
+    }
+    if fault == Fault::TrailerCutShort {
+        input.line().await?;
+        return Some(body);
+    }
+    // The trailer section, up to its empty line.
+    loop {
+        if input.line().await?.is_empty() {
+            return Some(body);
+        }
+    }
+}
+
+fn error(status: u16) -> Vec<u8> {
+    format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+async fn http_session(s: TcpStream, fault: Fault) {
+    let mut input = Input { s, buf: Vec::new() };
+    loop {
+        // The request line: over the limit is 414, unless split.
+        let line = loop {
+            if let Some(i) = input.buf.windows(2).position(|w| w == b"\r\n") {
+                if i > LINE_LIMIT && fault == Fault::SplitsLongLine {
+                    let cut: Vec<u8> = input.buf.drain(..LINE_LIMIT).collect();
+                    break cut;
+                }
+                if i > LINE_LIMIT {
+                    let _ = input.send(&error(414)).await;
+                    return;
+                }
+                break input.line().await.unwrap_or_default();
             }
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-            if buf.len() > 64 * 1024 {
+            if !input.fill().await {
                 return;
             }
         };
-        let head = String::from_utf8_lossy(&buf[..end]).to_string();
-        buf.drain(..end);
-        let mut lines = head.split("\r\n");
-        let start: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
-        let (method, target, version) = match start.as_slice() {
+        let start = String::from_utf8_lossy(&line).to_string();
+        let parts: Vec<&str> = start.split(' ').collect();
+        let (method, target, version) = match parts.as_slice() {
             [m, t, v] => (m.to_string(), t.to_string(), v.to_string()),
-            _ => return,
-        };
-        let header = |name: &str| {
-            head.split("\r\n").skip(1).find_map(|l| {
-                let (n, v) = l.split_once(':')?;
-                n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-            })
-        };
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < length {
-            match s.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            [m, t] if fault == Fault::SplitsLongLine => {
+                (m.to_string(), t.to_string(), "HTTP/1.1".to_string())
             }
+            _ => {
+                let _ = input.send(&error(400)).await;
+                return;
+            }
+        };
+        // The field lines, obs-fold unfolded (RFC 9112 §5.2).
+        let mut fields: Vec<(String, String)> = Vec::new();
+        loop {
+            let Some(l) = input.line().await else { return };
+            if l.is_empty() {
+                break;
+            }
+            let l = String::from_utf8_lossy(&l).to_string();
+            if l.starts_with(' ') || l.starts_with('\t') {
+                if fault != Fault::DropsFoldedLines {
+                    if let Some((_, v)) = fields.last_mut() {
+                        v.push(' ');
+                        v.push_str(l.trim());
+                    }
+                }
+                continue;
+            }
+            let Some((n, v)) = l.split_once(':') else {
+                let _ = input.send(&error(400)).await;
+                return;
+            };
+            let mut v = v.trim().to_string();
+            if fault == Fault::TruncatesFields {
+                v.truncate(LINE_LIMIT);
+            }
+            fields.push((n.to_string(), v));
         }
-        let body_in: Vec<u8> = buf.drain(..length).collect();
-        let close = version == "HTTP/1.0"
+        let header = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let hosts = fields
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+            .count();
+        if (version == "HTTP/1.1" && hosts != 1) || hosts > 1 {
+            let _ = input.send(&error(400)).await;
+            return;
+        }
+        let te = header("transfer-encoding");
+        let cls: Vec<String> = fields
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let mut close = version == "HTTP/1.0"
             || header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
+        // RFC 9112 §6.3: Transfer-Encoding wins over Content-Length, and the
+        // connection closes after such a request (§6.1).
+        let by_te = te.is_some()
+            && fault != Fault::ChunkedIgnored
+            && !(fault == Fault::ClOverTe && !cls.is_empty());
+        let body_in = if by_te {
+            let te = te.unwrap_or_default();
+            if !te.trim().eq_ignore_ascii_case("chunked") {
+                let _ = input.send(&error(400)).await;
+                return;
+            }
+            if !cls.is_empty() && fault != Fault::KeepsOpenOnClTe {
+                close = true;
+            }
+            match read_chunked(&mut input, fault).await {
+                Some(b) => b,
+                None => {
+                    let _ = input.send(&error(400)).await;
+                    return;
+                }
+            }
+        } else if !cls.is_empty() && fault != Fault::ContentLengthIgnored {
+            let first = cls[0].clone();
+            let Some(n) = first
+                .parse::<usize>()
+                .ok()
+                .filter(|_| cls.iter().all(|c| *c == first))
+            else {
+                let _ = input.send(&error(400)).await;
+                return;
+            };
+            let Some(b) = input.take(n).await else { return };
+            b
+        } else {
+            Vec::new()
+        };
 
         let path = target.split('?').next().unwrap_or_default().to_string();
-        let (status, mut fields, body) = if path == "/echo" {
+        let (status, mut out_fields, body) = if path == "/echo" {
             (200, vec![], format!("len={}\n", body_in.len()).into_bytes())
         } else if path.contains("..") {
             (404, vec![], b"not found\n".to_vec())
         } else {
             match std::fs::read(webroot().join(path.trim_start_matches('/'))) {
                 Ok(content) => {
-                    let fresh = header("if-none-match").is_some_and(|v| v == ETAG)
+                    let inm = header("if-none-match");
+                    let fresh = inm
+                        .as_deref()
+                        .is_some_and(|v| v.split(',').any(|t| t.trim() == ETAG || t.trim() == "*"))
                         || (fault != Fault::IgnoresIfModifiedSince
-                            && header("if-none-match").is_none()
+                            && inm.is_none()
                             && header("if-modified-since").is_some_and(|v| v == LAST_MODIFIED));
                     let fields = vec![
                         format!("Last-Modified: {LAST_MODIFIED}"),
@@ -153,24 +337,24 @@ async fn http_session(mut s: TcpStream, fault: Fault) {
                 Err(_) => (404, vec![], b"not found\n".to_vec()),
             }
         };
-        fields.push("Date: Mon, 02 Jan 2023 00:00:00 GMT".into());
+        out_fields.push("Date: Mon, 02 Jan 2023 00:00:00 GMT".into());
         if status != 304 {
             let announced = match fault {
                 Fault::ContentLengthShort if status == 200 => body.len() - 1,
                 Fault::ContentLengthLong if status == 200 => body.len() + 1,
                 _ => body.len(),
             };
-            fields.push(format!("Content-Length: {announced}"));
+            out_fields.push(format!("Content-Length: {announced}"));
         }
         if close {
-            fields.push("Connection: close".into());
+            out_fields.push("Connection: close".into());
         }
         let mut out =
-            format!("HTTP/1.1 {status} X\r\n{}\r\n\r\n", fields.join("\r\n")).into_bytes();
+            format!("HTTP/1.1 {status} X\r\n{}\r\n\r\n", out_fields.join("\r\n")).into_bytes();
         if status != 304 && (method != "HEAD" || fault == Fault::BodyOnHead) {
             out.extend_from_slice(&body);
         }
-        if s.write_all(&out).await.is_err() || close {
+        if !input.send(&out).await || close {
             return;
         }
     }
@@ -266,6 +450,123 @@ async fn a_body_in_reply_to_head_fails() {
         "{}",
         run.all()
     );
+}
+
+// ---- framing, long lines, folding: each fault fails its scenario ------------
+
+/// The console line of a scenario, by the start of its name.
+fn verdict<'a>(run: &'a common::Run, name: &str) -> Option<&'a str> {
+    run.stdout
+        .lines()
+        .find(|l| l.split("  ").nth(2).is_some_and(|n| n.starts_with(name)))
+        .and_then(|l| l.split(' ').next())
+}
+
+fn assert_verdict(run: &common::Run, name: &str, want: &str) {
+    assert_eq!(
+        verdict(run, name),
+        Some(want),
+        "{name} should be {want}\n{}",
+        run.all()
+    );
+}
+
+const CHUNKED: &str = "A chunked request body is decoded";
+const EXTENSIONS: &str = "Unknown chunk extensions are ignored";
+const TRAILER: &str = "A trailer section after the last chunk is read";
+const BY_LENGTH: &str = "A POST body is read by its Content-Length and not taken";
+const CL_TE_LONG: &str = "Content-Length together with Transfer-Encoding ends the connection (Content-Length the longer)";
+const CL_TE_SHORT: &str =
+    "Content-Length together with Transfer-Encoding ends the connection (chunked the longer)";
+const LONG_TARGET: &str = "A request-target too long to parse is answered with 414";
+const LONG_FIELD: &str = "A header field too large to process is answered with a 4xx status";
+const FOLDED: &str = "A folded field line is rejected or unfolded";
+
+/// A server whose framing is right passes every framing scenario; the
+/// faulty ones below each fail theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_with_right_framing_passes_the_framing_scenarios() {
+    let run = run_with(Fault::IgnoresIfModifiedSince).await;
+    for name in [
+        CHUNKED,
+        EXTENSIONS,
+        TRAILER,
+        BY_LENGTH,
+        CL_TE_LONG,
+        CL_TE_SHORT,
+        LONG_TARGET,
+        LONG_FIELD,
+        FOLDED,
+    ] {
+        assert_verdict(&run, name, "PASS");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_ignores_chunked_fails() {
+    let run = run_with(Fault::ChunkedIgnored).await;
+    for name in [CHUNKED, EXTENSIONS, TRAILER] {
+        assert_verdict(&run, name, "FAIL");
+    }
+    assert_has(
+        &run,
+        &["the response after the first one is not the GET's: the server answered bytes of the body as a request"],
+    );
+    assert_verdict(&run, BY_LENGTH, "PASS");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_rejects_chunk_extensions_fails() {
+    let run = run_with(Fault::ChunkExtensionRejected).await;
+    assert_verdict(&run, EXTENSIONS, "FAIL");
+    assert_has(
+        &run,
+        &["the server answered 400 to a request whose body is well-formed"],
+    );
+    assert_verdict(&run, CHUNKED, "PASS");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_stops_at_the_trailer_fails() {
+    let run = run_with(Fault::TrailerCutShort).await;
+    assert_verdict(&run, TRAILER, "FAIL");
+    assert_verdict(&run, CHUNKED, "PASS");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_ignores_content_length_fails() {
+    let run = run_with(Fault::ContentLengthIgnored).await;
+    assert_verdict(&run, BY_LENGTH, "FAIL");
+    // The body is a request for home.index: answered as such.
+    assert_has(&run, &["S: HTTP/1.1 200 X\\r\\n", "not the GET's"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_that_keep_a_cl_te_connection_open_fail() {
+    for fault in [Fault::KeepsOpenOnClTe, Fault::ClOverTe] {
+        let run = run_with(fault).await;
+        assert_verdict(&run, CL_TE_LONG, "FAIL");
+        assert_verdict(&run, CL_TE_SHORT, "FAIL");
+        assert_has(
+            &run,
+            &["the server did not close the connection within 1s"],
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_cuts_long_lines_and_fields_short_fails() {
+    let run = run_with(Fault::SplitsLongLine).await;
+    assert_verdict(&run, LONG_TARGET, "FAIL");
+    let run = run_with(Fault::TruncatesFields).await;
+    assert_verdict(&run, LONG_FIELD, "FAIL");
+    assert_has(&run, &["expected:    one of 4xx, 304"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_drops_folded_lines_fails() {
+    let run = run_with(Fault::DropsFoldedLines).await;
+    assert_verdict(&run, FOLDED, "FAIL");
 }
 
 // ---- the response reader against hostile peers -------------------------------
