@@ -170,14 +170,14 @@ Feature: HTTP/1.1 message syntax and framing
     # after responding to such a request". The two framings give different
     # bodies, and a GET follows: a server that stays open answers a second
     # request, whichever framing it used.
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX" and then GET "/somedir/page.html" in the same write
     And the client reads the response
     Then the server closes the client's connection
 
   @sec-6.1 @MUST
   Scenario: Content-Length together with Transfer-Encoding ends the connection (chunked the longer)
     # As above; by Content-Length the body ends inside the first chunk.
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     And the client reads the response
     Then the server closes the client's connection
 
@@ -186,13 +186,13 @@ Feature: HTTP/1.1 message syntax and framing
     # "If a message is received without Transfer-Encoding and with an invalid
     # Content-Length header field ... the server MUST respond with a 400 (Bad
     # Request) status code and then close the connection."
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" and reads the response
     Then the server replies 400
     And the server closes the client's connection
 
   @sec-6.3 @MUST
   Scenario: A Content-Length that is not a number is answered with 400 and the connection closed
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5x\r\n\r\nhello" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5x\r\n\r\nhello" and reads the response
     Then the server replies 400
     And the server closes the client's connection
 
@@ -205,7 +205,7 @@ Feature: HTTP/1.1 message syntax and framing
     # transfer coding it does not understand SHOULD respond with 501 (Not
     # Implemented)." Both rules meet here (nginx answers 501); either status
     # refuses the request, and the connection must close.
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" and reads the response
     Then the server replies with one of 400, 501
     And the server closes the client's connection
 
@@ -216,11 +216,12 @@ Feature: HTTP/1.1 message syntax and framing
     # is faulty, even if a Content-Length is present, and close the connection
     # after processing the message." The client asks for keep-alive, so only
     # this rule closes the connection.
-    When the client sends the request "POST /index.html HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" and reads the response
     Then the server closes the client's connection
 
-  # The framing scenarios below send a request with a body to a fixture
-  # file and, in the same write, a GET. Whatever the server answers to the
+  # The framing scenarios below send a request with a body to ${http.post}
+  # (the profile's echo resource, else the fixture file /index.html) and, in
+  # the same write, a GET. Whatever the server answers to the
   # method (405, 200…), the GET must be answered next with its file: the
   # body was taken by the right framing and the GET parsed where it begins.
   # A server that closes after its first response (RFC 9112 §9.6) leaves
@@ -229,14 +230,14 @@ Feature: HTTP/1.1 message syntax and framing
   @sec-7.1 @MUST
   Scenario: A chunked request body is decoded
     # "A recipient MUST be able to parse the chunked transfer coding".
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
   @sec-7.1.1 @MUST
   Scenario: Unknown chunk extensions are ignored
     # "A recipient MUST ignore unrecognized chunk extensions." One with a
     # token value, one with a quoted string holding ";".
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6;q=\"a;b\"\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6;q=\"a;b\"\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
   @sec-7.1.2 @MUST
@@ -245,7 +246,7 @@ Feature: HTTP/1.1 message syntax and framing
     # selectively retain or discard the received trailer fields", but it
     # reads them: the chunked body ends with the empty line after them
     # (§7.1: "MUST be able to parse the chunked transfer coding").
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
   @sec-2.2 @SHOULD
@@ -255,7 +256,7 @@ Feature: HTTP/1.1 message syntax and framing
     # server SHOULD respond with a 400 (Bad Request) response and close the
     # connection." A server that answers before reading the body and then
     # closes never takes the bad chunk for anything.
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     And the client reads the response
     Then the server replies 400, or answers and closes the connection
 
@@ -265,5 +266,5 @@ Feature: HTTP/1.1 message syntax and framing
     # Transfer-Encoding, its decimal value defines the expected message body
     # length in octets." The body is itself a request for another file: a
     # server that does not read it as the body answers it.
-    When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 52\r\n\r\nGET /someDepartment/home.index HTTP/1.1\r\nHost: a\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 52\r\n\r\nGET /someDepartment/home.index HTTP/1.1\r\nHost: a\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"

@@ -547,10 +547,7 @@ async fn servers_that_keep_a_cl_te_connection_open_fail() {
         let run = run_with(fault).await;
         assert_verdict(&run, CL_TE_LONG, "FAIL");
         assert_verdict(&run, CL_TE_SHORT, "FAIL");
-        assert_has(
-            &run,
-            &["the server did not close the connection within 1s"],
-        );
+        assert_has(&run, &["the server did not close the connection within 1s"]);
     }
 }
 

@@ -86,17 +86,69 @@ pub fn date_near(r: &Response, name: &str, secs: u64) -> StepResult {
     .got(format!("{name}: {got}")))
 }
 
+/// The content with its content codings (RFC 9110 §8.4) removed: gzip and
+/// deflate, which a server may apply when the request accepts them (or
+/// names no Accept-Encoding, §12.5.3). Bounded like the body itself.
+pub fn decoded(r: &Response) -> Result<std::borrow::Cow<'_, [u8]>, Failure> {
+    use std::io::Read;
+    let Some(codings) = r.field("Content-Encoding") else {
+        return Ok(std::borrow::Cow::Borrowed(&r.body));
+    };
+    let mut body = r.body.clone();
+    for coding in codings.rsplit(',').map(|c| c.trim().to_ascii_lowercase()) {
+        let mut out = Vec::new();
+        let limit = crate::wire::http::MAX_BODY as u64 + 1;
+        let read = match coding.as_str() {
+            "identity" | "" => continue,
+            "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(&body[..])
+                .take(limit)
+                .read_to_end(&mut out),
+            "deflate" => flate2::read::ZlibDecoder::new(&body[..])
+                .take(limit)
+                .read_to_end(&mut out),
+            other => {
+                return Err(Failure::conformance(format!(
+                    "the response has a content coding the request did not offer: {other}"
+                ))
+                .expected("gzip, deflate or no Content-Encoding")
+                .got(format!("Content-Encoding: {codings}")))
+            }
+        };
+        if let Err(e) = read {
+            return Err(Failure::conformance(format!(
+                "the content does not decode as its Content-Encoding {coding} says: {e}"
+            ))
+            .expected(format!("{coding}-coded content"))
+            .got(format!("\"{}\"", escape_short(&body, 80))));
+        }
+        if out.len() as u64 >= limit {
+            return Err(
+                Failure::conformance("the decoded content exceeds the size limit")
+                    .expected(format!("at most {} bytes", crate::wire::http::MAX_BODY))
+                    .got(format!("Content-Encoding: {codings}")),
+            );
+        }
+        body = out;
+    }
+    Ok(std::borrow::Cow::Owned(body))
+}
+
 pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
     let want = fixtures::http::file(path)
         .ok_or_else(|| Failure::harness(format!("\"{path}\" is not a fixture file")))?;
-    if r.body == want {
+    let body = decoded(r)?;
+    if body.as_ref() == want {
         return Ok(());
     }
-    let why = match want.iter().zip(&r.body).position(|(a, b)| a != b) {
-        Some(i) => format!("they differ first at byte {i}"),
+    let encoded = r
+        .field("Content-Encoding")
+        .map(|c| format!(", decoded from {c}"))
+        .unwrap_or_default();
+    let why = match want.iter().zip(body.iter()).position(|(a, b)| a != b) {
+        Some(i) => format!("they differ first at byte {i}{encoded}"),
         None => format!(
-            "the body is {} bytes, the file {} bytes",
-            r.body.len(),
+            "the body is {} bytes{encoded}, the file {} bytes",
+            body.len(),
             want.len()
         ),
     };
@@ -109,10 +161,10 @@ pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
         escape_short(want, 120)
     ))
     .got(format!(
-        "{} bytes ({}): \"{}\"",
-        r.body.len(),
+        "{} bytes ({}{encoded}): \"{}\"",
+        body.len(),
         framing(&r.framing),
-        escape_short(&r.body, 120)
+        escape_short(&body, 120)
     )))
 }
 
