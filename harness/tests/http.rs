@@ -96,6 +96,9 @@ enum Fault {
     TruncatesFields,
     /// Drops a folded continuation line instead of unfolding it.
     DropsFoldedLines,
+    /// Answers a request that has a body without reading it, then closes
+    /// (as lighttpd does for a static file).
+    ClosesAfterBody,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -273,6 +276,17 @@ async fn http_session(s: TcpStream, fault: Fault) {
             || header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
         // RFC 9112 §6.3: Transfer-Encoding wins over Content-Length, and the
         // connection closes after such a request (§6.1).
+        if fault == Fault::ClosesAfterBody && (te.is_some() || !cls.is_empty()) {
+            let page = std::fs::read(webroot().join("index.html")).unwrap_or_default();
+            let mut out = format!(
+                "HTTP/1.1 200 X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                page.len()
+            )
+            .into_bytes();
+            out.extend_from_slice(&page);
+            let _ = input.send(&out).await;
+            return;
+        }
         let by_te = te.is_some()
             && fault != Fault::ChunkedIgnored
             && !(fault == Fault::ClOverTe && !cls.is_empty());
@@ -558,6 +572,20 @@ async fn a_server_that_cuts_long_lines_and_fields_short_fails() {
     let run = run_with(Fault::TruncatesFields).await;
     assert_verdict(&run, LONG_FIELD, "FAIL");
     assert_has(&run, &["expected:    one of 4xx, 304"]);
+}
+
+/// Closing after a response is allowed (RFC 9112 §9.6): the framing
+/// scenarios cannot observe the framing then, and skip; the CL+TE ones pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_closes_after_a_body_skips_the_framing_scenarios() {
+    let run = run_with(Fault::ClosesAfterBody).await;
+    for name in [CHUNKED, EXTENSIONS, TRAILER, BY_LENGTH] {
+        assert_verdict(&run, name, "SKIP");
+    }
+    for name in [CL_TE_LONG, CL_TE_SHORT] {
+        assert_verdict(&run, name, "PASS");
+    }
+    assert_has(&run, &["so how it framed the body is not observable"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
