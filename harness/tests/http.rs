@@ -757,3 +757,87 @@ async fn reader_reads_chunked_and_skips_interim_responses() {
     assert_eq!(r.body, b"hello world");
     assert!(r.problems.is_empty(), "{:?}", r.problems);
 }
+
+// ---- conform fixtures: the resource snippets ---------------------------------
+
+/// `conform fixtures` writes a snippet per server naming the four resources
+/// and the profile lines, and CGI scripts that do what the keys promise.
+#[tokio::test]
+async fn fixtures_write_resource_snippets_whose_scripts_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fx");
+    let run = conform(&["fixtures", "--out", out.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let snippets = out.join("snippets");
+    let cgi = std::fs::canonicalize(snippets.join("cgi-bin")).unwrap();
+    for server in ["nginx", "apache2", "lighttpd"] {
+        let text = std::fs::read_to_string(snippets.join(format!("{server}.conf"))).unwrap();
+        for want in [
+            "/echo",
+            "/redirect",
+            "/cookie/set",
+            "/cookie/show",
+            "#   echo = \"/echo\"",
+            "#   cookie_show = \"/cookie/show\"",
+        ] {
+            assert!(text.contains(want), "{server}.conf names {want}\n{text}");
+        }
+        if server != "nginx" {
+            assert!(text.contains(&cgi.display().to_string()), "{text}");
+        }
+    }
+    let template = std::fs::read_to_string(out.join("profile.toml")).unwrap();
+    for key in [
+        "echo",
+        "redirect",
+        "redirect_to",
+        "cookie_set",
+        "cookie_show",
+    ] {
+        assert!(template.contains(&format!("# {key} = ")), "{template}");
+    }
+    // The CGI scripts, run as a server runs them.
+    let script = |name: &str, stdin: &'static [u8], env: &[(&str, &str)]| {
+        let mut cmd = tokio::process::Command::new(cgi.join(name));
+        cmd.envs(env.iter().copied())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        async move {
+            let mut child = cmd.spawn().expect("the CGI script runs");
+            let mut input = child.stdin.take().unwrap();
+            input.write_all(stdin).await.unwrap();
+            drop(input);
+            let out = child.wait_with_output().await.unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    };
+    let echo = script("echo", b"hello world", &[("CONTENT_LENGTH", "11")]).await;
+    assert!(
+        echo.starts_with("Content-Type: text/plain\r\n\r\n") && echo.ends_with("len=11\n"),
+        "{echo:?}"
+    );
+    let set = script("cookie-set", b"", &[]).await;
+    assert!(
+        set.contains("\r\nSet-Cookie: conform_id=4711; Path=/\r\n\r\n"),
+        "{set:?}"
+    );
+    let show = script("cookie-show", b"", &[("HTTP_COOKIE", "conform_id=4711")]).await;
+    assert!(show.ends_with("cookie=conform_id=4711\n"), "{show:?}");
+}
+
+/// A resource key that is not a path is a configuration error naming it.
+#[tokio::test]
+async fn a_resource_key_that_is_not_a_path_is_a_configuration_error() {
+    let run = run_against(
+        "http",
+        "[http]\naddress = \"127.0.0.1:9\"\necho = \"echo\"\n",
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("[http] echo = \"echo\""),
+        "{}",
+        run.all()
+    );
+}
