@@ -289,7 +289,7 @@ async fn http_session(s: TcpStream, fault: Fault) {
         }
         let by_te = te.is_some()
             && fault != Fault::ChunkedIgnored
-            && !(fault == Fault::ClOverTe && !cls.is_empty());
+            && (fault != Fault::ClOverTe || cls.is_empty());
         let body_in = if by_te {
             let te = te.unwrap_or_default();
             if !te.trim().eq_ignore_ascii_case("chunked") {
