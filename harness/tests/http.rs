@@ -99,6 +99,8 @@ enum Fault {
     /// Answers a request that has a body without reading it, then closes
     /// (as lighttpd does for a static file).
     ClosesAfterBody,
+    /// Answers in the version the request named, even HTTP/2.0.
+    EchoesVersion,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -363,8 +365,16 @@ async fn http_session(s: TcpStream, fault: Fault) {
         if close {
             out_fields.push("Connection: close".into());
         }
-        let mut out =
-            format!("HTTP/1.1 {status} X\r\n{}\r\n\r\n", out_fields.join("\r\n")).into_bytes();
+        let answer_version = if fault == Fault::EchoesVersion {
+            version.as_str()
+        } else {
+            "HTTP/1.1"
+        };
+        let mut out = format!(
+            "{answer_version} {status} X\r\n{}\r\n\r\n",
+            out_fields.join("\r\n")
+        )
+        .into_bytes();
         if status != 304 && (method != "HEAD" || fault == Fault::BodyOnHead) {
             out.extend_from_slice(&body);
         }
@@ -515,6 +525,27 @@ async fn a_server_with_right_framing_passes_the_framing_scenarios() {
     ] {
         assert_verdict(&run, name, "PASS");
     }
+    // It serves every method (OPTIONS too, without Allow) and labels every
+    // file text/html: the SHOULD scenarios that judge that warn.
+    assert_verdict(&run, "A successful answer to OPTIONS on a file", "WARN");
+    assert_verdict(&run, "A GIF image is labelled image/gif", "WARN");
+    // The profile names no application resource.
+    assert_verdict(&run, "A POST body is read whole (the echo resource", "SKIP");
+    assert_verdict(&run, "The moved resource is answered with 301", "SKIP");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_in_http_2_0_fails() {
+    let run = run_with(Fault::EchoesVersion).await;
+    assert_verdict(
+        &run,
+        "A request in major version 2 is not answered in a version the server does not speak",
+        "FAIL",
+    );
+    assert_has(
+        &run,
+        &["the status line says HTTP/2.0 to an HTTP/1.1 request"],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -528,6 +559,8 @@ async fn a_server_that_ignores_chunked_fails() {
         &["the response after the first one is not the GET's: the server answered bytes of the body as a request"],
     );
     assert_verdict(&run, BY_LENGTH, "PASS");
+    // The bad chunk is answered as a request after a 200: not 400, not closed.
+    assert_verdict(&run, "A chunk size that is not hexadecimal", "WARN");
 }
 
 #[tokio::test(flavor = "multi_thread")]

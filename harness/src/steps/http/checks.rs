@@ -276,6 +276,42 @@ fn set_cookie_string(v: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::wire::http::{Framing, Response};
+
+    fn with_coding(coding: &str, body: Vec<u8>) -> Response {
+        Response {
+            version: "HTTP/1.1".into(),
+            status: 200,
+            reason: "OK".into(),
+            lines: vec![],
+            fields: vec![("Content-Encoding".into(), coding.as_bytes().to_vec())],
+            framing: Framing::Length(body.len()),
+            body,
+            interim: vec![],
+            problems: vec![],
+        }
+    }
+
+    #[test]
+    fn content_codings_are_removed_or_refused() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"<html>fixture</html>").unwrap();
+        let r = with_coding("gzip", gz.finish().unwrap());
+        assert_eq!(
+            super::decoded(&r).unwrap().as_ref(),
+            b"<html>fixture</html>"
+        );
+        assert!(super::decoded(&with_coding("gzip", b"not gzip".to_vec())).is_err());
+        assert!(super::decoded(&with_coding("br", b"x".to_vec())).is_err());
+        assert_eq!(
+            super::decoded(&with_coding("identity", b"x".to_vec()))
+                .unwrap()
+                .as_ref(),
+            b"x"
+        );
+    }
+
     #[test]
     fn set_cookie_strings() {
         for ok in [
