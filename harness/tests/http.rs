@@ -481,9 +481,14 @@ async fn a_body_in_reply_to_head_fails() {
 
 /// The console line of a scenario, by the start of its name.
 fn verdict<'a>(run: &'a common::Run, name: &str) -> Option<&'a str> {
+    // `PASS  http/x.feature:12  Name (3 ms)`; `ERROR http/…` has one space.
     run.stdout
         .lines()
-        .find(|l| l.split("  ").nth(2).is_some_and(|n| n.starts_with(name)))
+        .find(|l| {
+            l.split_once(' ')
+                .and_then(|(_, rest)| rest.trim_start().split_once("  "))
+                .is_some_and(|(_, n)| n.starts_with(name))
+        })
         .and_then(|l| l.split(' ').next())
 }
 
@@ -872,5 +877,23 @@ async fn a_resource_key_that_is_not_a_path_is_a_configuration_error() {
         run.stderr.contains("[http] echo = \"echo\""),
         "{}",
         run.all()
+    );
+}
+
+/// A resource key naming a path that does not do what the key promises is
+/// the profile's problem: an error naming the key, not a conformance failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resource_key_for_a_missing_resource_is_an_error_not_a_failure() {
+    let addr = faulty_server(Fault::IgnoresIfModifiedSince).await;
+    let profile = format!("[http]\naddress = \"{addr}\"\necho = \"/no-such-echo\"\n");
+    let run = run_against("http", &profile, &["--step-timeout", "1s"]).await;
+    assert_verdict(
+        &run,
+        "A POST body is read whole (the echo resource",
+        "ERROR",
+    );
+    assert_has(
+        &run,
+        &["the profile's http.echo = \"/no-such-echo\" does not behave as that resource"],
     );
 }

@@ -153,14 +153,48 @@ async fn has_resource(w: &mut World, key: String) -> StepResult {
         let what = crate::fixtures::http::resource(&key).ok_or_else(|| {
             Failure::harness(format!("\"{key}\" is not an HTTP fixture resource"))
         })?;
-        if w.profile().get(&format!("http.{key}")).is_some() {
-            return Ok(());
+        if let Some(path) = w.profile().get(&format!("http.{key}")).map(str::to_string) {
+            return probe_resource(w, &key, &path, what).await;
         }
         Err(Failure::skip(format!(
             "the target profile sets no http.{key}: the path of a resource that {what} \
              (conform fixtures writes configuration snippets that provide it)"
         )))
     })
+}
+
+/// Checks, on a connection of its own, that the resource a profile key
+/// names answers as the key promises, so that a wrong path or a missing
+/// snippet is reported as the profile's problem (a harness error naming the
+/// key), not as the server's non-conformance.
+async fn probe_resource(w: &mut World, key: &str, path: &str, what: &str) -> StepResult {
+    let (method, extra, body): (&str, &str, &[u8]) = match key {
+        "echo" => ("POST", "Content-Type: text/plain", b"conform"),
+        "cookie_show" => ("GET", "Cookie: conform_probe=1", b""),
+        _ => ("GET", "", b""),
+    };
+    let req = build(w, method, path, "HTTP/1.1", extra, body)?;
+    let addr = address(w, "${http.address}")?;
+    let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout).await?;
+    c.send(&req).await?;
+    let r = read_response(&mut c, method).await?;
+    let ok = match key {
+        "echo" => r.status == 200 && r.body.windows(5).any(|x| x == b"len=7"),
+        "redirect" => (300..400).contains(&r.status),
+        "cookie_set" => r.status == 200 && r.field("Set-Cookie").is_some(),
+        _ => r.status == 200,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::harness(format!(
+        "the profile's http.{key} = \"{path}\" does not behave as that resource: it must be the path of a resource that {what}; check the key and the server's configuration (conform fixtures writes snippets)"
+    ))
+    .expected(format!("{method} {path} answered as http.{key} promises"))
+    .got(format!(
+        "\"{}\"",
+        escape_short(r.to_reply().text().as_bytes(), 300)
+    )))
 }
 
 // ---- When ----------------------------------------------------------------
