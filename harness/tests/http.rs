@@ -101,6 +101,8 @@ enum Fault {
     ClosesAfterBody,
     /// Answers in the version the request named, even HTTP/2.0.
     EchoesVersion,
+    /// Sends neither ETag nor Last-Modified (both SHOULDs).
+    NoValidators,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -339,11 +341,14 @@ async fn http_session(s: TcpStream, fault: Fault) {
                         || (fault != Fault::IgnoresIfModifiedSince
                             && inm.is_none()
                             && header("if-modified-since").is_some_and(|v| v == LAST_MODIFIED));
-                    let fields = vec![
+                    let mut fields = vec![
                         format!("Last-Modified: {LAST_MODIFIED}"),
                         format!("ETag: {ETAG}"),
                         "Content-Type: text/html".to_string(),
                     ];
+                    if fault == Fault::NoValidators {
+                        fields.drain(..2);
+                    }
                     if fresh {
                         (304, fields, vec![])
                     } else {
@@ -537,6 +542,24 @@ async fn a_server_with_right_framing_passes_the_framing_scenarios() {
     // The profile names no application resource.
     assert_verdict(&run, "A POST body is read whole (the echo resource", "SKIP");
     assert_verdict(&run, "The moved resource is answered with 301", "SKIP");
+}
+
+/// ETag and Last-Modified are SHOULDs: a server without them gets their
+/// warnings, and the MUST scenarios built on them are skipped, not failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_without_validators_skips_the_scenarios_built_on_them() {
+    let run = run_with(Fault::NoValidators).await;
+    assert_verdict(&run, "A file's response carries an entity tag", "WARN");
+    for name in [
+        "If-None-Match with the current entity tag gets 304 Not Modified",
+        "A 304 response repeats the entity tag",
+        "A client library revalidates with the entity tag it was given",
+        FOLDED,
+        LONG_FIELD,
+    ] {
+        assert_verdict(&run, name, "SKIP");
+    }
+    assert_has(&run, &["the server sent no ETag"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -20,6 +20,18 @@ pub fn has_header(r: &Response, name: &str) -> StepResult {
     )
 }
 
+/// The validator (`ETag`, `Last-Modified`) a later request builds on. Both
+/// are SHOULDs (RFC 9110 §8.8.2.1, §8.8.3), checked by their own scenarios:
+/// without one, a scenario built on it does not apply and is skipped.
+pub fn validator(r: &Response, name: &str) -> Result<String, Failure> {
+    r.field(name).ok_or_else(|| {
+        Failure::skip(format!(
+            "the server sent no {name} (RFC 9110 §8.8: SHOULD, judged by its own scenario), \
+             so there is nothing to build this scenario's request on"
+        ))
+    })
+}
+
 pub fn header_value(r: &Response, name: &str, how: &str, want: &str) -> StepResult {
     has_header(r, name)?;
     let got = r.field(name).unwrap_or_default();

@@ -159,16 +159,7 @@ async fn fetches(w: &mut World, path: String) -> StepResult {
 async fn fetches_with(w: &mut World, path: String, header: String, from: String) -> StepResult {
     step!(w, {
         let (r, _) = last(w)?;
-        let value = r.field(&from).ok_or_else(|| {
-            Failure::conformance(format!(
-                "the previous response has no {from} to revalidate with"
-            ))
-            .expected(format!("the header field {from}"))
-            .got(format!(
-                "\"{}\"",
-                escape_short(r.to_reply().text().as_bytes(), 300)
-            ))
-        })?;
+        let value = checks::validator(&r, &from)?;
         fetch(
             w,
             reqwest::Method::GET,
