@@ -636,7 +636,7 @@ async fn a_server_that_cuts_long_lines_and_fields_short_fails() {
     assert_has(&run, &["expected:    one of 4xx, 304"]);
 }
 
-/// Closing after a response is allowed (RFC 9112 §9.6): the framing
+/// Closing after a response is allowed (RFC 9112 §9.5): the framing
 /// scenarios cannot observe the framing then, and skip; the CL+TE ones pass.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_closes_after_a_body_skips_the_framing_scenarios() {

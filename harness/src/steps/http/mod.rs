@@ -469,7 +469,7 @@ async fn answers_then_get(w: &mut World, path: String) -> StepResult {
             Err(e) if ended(&e) => {
                 return Err(Failure::skip(format!(
                     "the server closed the connection after its {} response to the first request \
-                     (RFC 9112 §9.6 allows a server to close), so how it framed the body is not observable",
+                     (RFC 9112 §9.5: a server \"MAY close the transport connection at any time\"), so how it framed the body is not observable",
                     r.status
                 )))
             }
