@@ -897,7 +897,7 @@ async fn a_resource_key_that_is_not_a_path_is_a_configuration_error() {
     .await;
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
-        run.stderr.contains("[http] echo = \"echo\""),
+        run.stderr.contains("[http] echo: \"echo\" must be a path"),
         "{}",
         run.all()
     );

@@ -66,6 +66,16 @@ impl Profile {
                     toml::Value::String(s) => s,
                     toml::Value::Integer(i) => i.to_string(),
                     toml::Value::Boolean(b) => b.to_string(),
+                    // A list of words (`lacks = ["wildcard", "ptr"]`).
+                    toml::Value::Array(items)
+                        if items.iter().all(|i| matches!(i, toml::Value::String(_))) =>
+                    {
+                        items
+                            .iter()
+                            .filter_map(|i| i.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
                     other => {
                         return Err(ProfileError(format!(
                             "target profile {source}: [{name}] {key} must be a string or number, not {}",
@@ -117,15 +127,10 @@ impl Profile {
                     parts.join(", ")
                 )));
             }
-            for key in p.resource_keys() {
-                if let Some(v) = section.get(*key) {
-                    if !v.starts_with('/') || v.bytes().any(|b| b <= b' ' || b == 0x7f) {
-                        return Err(ProfileError(format!(
-                            "target profile {}: [{p}] {key} = \"{v}\" must be a path on the target, starting with / (e.g. \"/{key}\")",
-                            self.source
-                        )));
-                    }
-                }
+            for (key, value) in section {
+                p.check_value(key, value).map_err(|e| {
+                    ProfileError(format!("target profile {}: [{p}] {key}: {e}", self.source))
+                })?;
             }
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
@@ -244,6 +249,25 @@ mod tests {
         assert!(Profile::parse("[sockets]\n", "t").is_err());
         assert!(Profile::parse("[sockets]\ntcp=\"nonsense\"", "t").is_err());
         assert!(Profile::parse("not toml [", "t").is_err());
+        let dns = "[dns]\naddress=\"127.0.0.1:53\"\nzone=\"example.test\"\n";
+        for bad in [
+            "recursion = \"yes\"",
+            "recursion = 1",
+            "lacks = \"wildcards\"",
+        ] {
+            let e = Profile::parse(&format!("{dns}{bad}\n"), "t").unwrap_err();
+            assert!(e.0.contains("[dns] "), "{e}");
+        }
+        let p = Profile::parse(
+            &format!("{dns}recursion = true\nlacks = [\"wildcard\", \"PTR\"]\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(p.get("dns.recursion"), Some("true"));
+        assert_eq!(
+            crate::protocol::dns_lacks(p.get("dns.lacks").unwrap()).unwrap(),
+            vec!["wildcard", "ptr"]
+        );
         assert!(Profile::parse("[http]\naddress=\"127.0.0.1:80\"\necho=\"echo\"", "t").is_err());
         let p = Profile::parse("[http]\naddress=\"127.0.0.1:80\"\nredirect=\"/r\"", "t").unwrap();
         assert_eq!(p.get("http.redirect_to"), Some("/somedir/page.html"));
