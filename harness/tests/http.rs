@@ -103,6 +103,9 @@ enum Fault {
     EchoesVersion,
     /// Sends neither ETag nor Last-Modified (both SHOULDs).
     NoValidators,
+    /// Closes a connection it is to close only 3 s later (as at an idle
+    /// timeout).
+    LateClose,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -383,7 +386,13 @@ async fn http_session(s: TcpStream, fault: Fault) {
         if status != 304 && (method != "HEAD" || fault == Fault::BodyOnHead) {
             out.extend_from_slice(&body);
         }
-        if !input.send(&out).await || close {
+        if !input.send(&out).await {
+            return;
+        }
+        if close {
+            if fault == Fault::LateClose {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            }
             return;
         }
     }
@@ -560,6 +569,26 @@ async fn a_server_without_validators_skips_the_scenarios_built_on_them() {
         assert_verdict(&run, name, "SKIP");
     }
     assert_has(&run, &["the server sent no ETag"]);
+}
+
+/// A close is judged within 2 s of the response, even with a longer step
+/// timeout: closing only at an idle timeout is not closing after it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_closes_only_later_fails_the_close_scenarios() {
+    let addr = faulty_server(Fault::LateClose).await;
+    let profile = format!("[http]\naddress = \"{addr}\"\n");
+    let run = run_against(
+        "http",
+        &profile,
+        &["--tags", "@sec-9.6", "--step-timeout", "5s"],
+    )
+    .await;
+    assert_verdict(
+        &run,
+        "Connection: close makes the server close after the response",
+        "FAIL",
+    );
+    assert_has(&run, &["the server did not close the connection within 2s"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
