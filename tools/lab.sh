@@ -58,6 +58,9 @@ for s in nginx:$P_HTTP apache2:$P_APACHE lighttpd:$P_LIGHTTPD; do
   w "${s%%:*}" "[http]
 address = \"127.0.0.1:${s##*:}\""
 done
+# The lab's nginx has two application resources of its own: POST /post
+# answers len=$content_length, /redirect answers 301 to /index.html.
+printf 'echo = "/post"\nredirect = "/redirect"\nredirect_to = "/index.html"\n' >> "$OUT/nginx.toml"
 for s in vsftpd:$P_FTP pyftpdlib:$P_PYFTP; do
   w "${s%%:*}" "[ftp]
 address = \"127.0.0.1:${s##*:}\"

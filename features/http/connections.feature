@@ -28,7 +28,7 @@ Feature: Persistent and non-persistent connections
     When the client requests GET "/index.html" with "Connection: close"
     Then the server replies 200
     And the response body is the fixture file "/index.html"
-    And the server closes the client's connection
+    And the server closes the client's connection within 2000 ms
 
   @sec-9.6 @SHOULD @course-H-28
   Scenario: The response to Connection: close says Connection: close
@@ -46,7 +46,7 @@ Feature: Persistent and non-persistent connections
     When the client sends the request "GET /index.html HTTP/1.0\r\n\r\n" and reads the response
     Then the server replies 200
     And the response body is the fixture file "/index.html"
-    And the server closes the client's connection
+    And the server closes the client's connection within 2000 ms
 
   @sec-9.3 @MAY @course-H-13
   Scenario: An HTTP/1.0 request with Connection: keep-alive keeps the connection open

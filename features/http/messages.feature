@@ -73,13 +73,21 @@ Feature: HTTP/1.1 message syntax and framing
       | G(T /index.html HTTP/1.1  |
       | FOO                       |
 
-  @sec-2.3 @SHOULD @course-H-29
+  @rfc9110 @sec-6.2 @MAY @course-H-29
   Scenario: A request in an unsupported major version is answered with 505
-    # RFC 9110 §15.6.6: 505 "indicates that the server does not support, or
-    # refuses to support, the major version of HTTP that was used in the
-    # request message."
+    # RFC 9110 §6.2: "A server can send a 505 (HTTP Version Not Supported)
+    # response if it wishes, for any reason, to refuse service of the
+    # client's major protocol version." It may also answer in HTTP/1.1.
     When the client sends the request "GET /index.html HTTP/2.0\r\nHost: ${http.address}\r\n\r\n" and reads the response
     Then the server replies 505
+
+  @rfc9110 @sec-6.2 @MUST
+  Scenario: A request in major version 2 is not answered in a version the server does not speak
+    # RFC 9110 §6.2: "A server MUST NOT send a version to which it is not
+    # conformant." An HTTP/1.1 message claiming HTTP/2.0 gets an HTTP/1.x
+    # response, whatever its status.
+    When the client sends the request "GET /index.html HTTP/2.0\r\nHost: ${http.address}\r\n\r\n" and reads the response
+    Then the response is well-formed
 
   @sec-3.2 @MUST @course-H-19
   Scenario: An HTTP/1.1 request without Host is answered with 400
@@ -89,11 +97,17 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies 400
 
   @sec-3.2 @MUST @course-H-19
-  Scenario: A request with two Host header fields is answered with 400
+  Scenario Outline: A request with two Host header fields is answered with 400
     # "... and to any request message that contains more than one Host header
-    # field line or a Host header field with an invalid field value."
-    When the client sends the request "GET /index.html HTTP/1.1\r\nHost: ${http.address}\r\nHost: other.example\r\n\r\n" and reads the response
+    # field line or a Host header field with an invalid field value." Two
+    # equal lines are still two.
+    When the client sends the request "GET /index.html HTTP/1.1\r\nHost: ${http.address}\r\nHost: <second>\r\n\r\n" and reads the response
     Then the server replies 400
+
+    Examples:
+      | second          |
+      | other.example   |
+      | ${http.address} |
 
   @sec-3.2 @MUST @course-H-19
   Scenario: A request with an invalid Host value is answered with 400
@@ -112,9 +126,12 @@ Feature: HTTP/1.1 message syntax and framing
   Scenario: A request-target too long to parse is answered with 414
     # "A server that receives a request-target longer than any URI it wishes to
     # parse MUST respond with a 414 (URI Too Long) status code." A server that
-    # does parse 20000 bytes answers as for any missing file: 404.
-    When the client requests GET a path of 20000 bytes
+    # does parse all 20000 bytes finds no such file and answers 404, once: a
+    # 2xx, another status, a second response (the rest of a line cut short,
+    # answered as a request) or no answer does not follow the rule.
+    When the client requests GET a path of 20000 bytes under "/"
     Then the server replies with one of 414, 404
+    And no further bytes arrive within 300 ms
 
   @sec-5.1 @MUST
   Scenario: Whitespace between a field name and the colon is answered with 400
@@ -129,10 +146,13 @@ Feature: HTTP/1.1 message syntax and framing
     # "A server that receives an obs-fold in a request message ... MUST either
     # reject the message by sending a 400 (Bad Request) ... or replace each
     # received obs-fold with one or more SP octets prior to interpreting the
-    # field value". /cookie/show reports the Cookie it received: unfolded,
-    # the value goes on with "b=2".
-    When the client sends the request "GET /cookie/show HTTP/1.1\r\nHost: ${http.address}\r\nCookie: a=1;\r\n b=2\r\n\r\n" and reads the response
-    Then the server replies 400, or 200 with a body that contains "b=2"
+    # field value". The folded line carries the file's current entity tag:
+    # unfolded, If-None-Match matches and the answer is 304 (RFC 9110
+    # §13.1.2: MUST); a server that drops the continuation answers 200.
+    When the client requests GET "/somedir/page.html"
+    And the client notes the response header "ETag" as "http.etag"
+    And the client requests GET "/somedir/page.html" with "If-None-Match: \"conform-no-such-tag\",\r\n ${http.etag}"
+    Then the server replies with one of 400, 304
 
   @sec-2.2 @SHOULD
   Scenario: A field line without a colon is answered with 400
@@ -143,30 +163,38 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies 400
 
   @sec-6.1 @MUST
-  Scenario: Content-Length together with Transfer-Encoding ends the connection
+  Scenario: Content-Length together with Transfer-Encoding ends the connection (Content-Length the longer)
     # "A server MAY reject a request that contains both Content-Length and
     # Transfer-Encoding or process such a request in accordance with the
     # Transfer-Encoding alone. Regardless, the server MUST close the connection
-    # after responding to such a request". Processed by Transfer-Encoding
-    # alone, /echo reads an empty chunked body: 200.
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" and reads the response
-    Then the server replies with one of 400, 200
-    And the server closes the client's connection
+    # after responding to such a request". The two framings give different
+    # bodies, and a GET follows: a server that stays open answers a second
+    # request, whichever framing it used.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX" and then GET "/somedir/page.html" in the same write
+    And the client reads the response
+    Then the server closes the client's connection within 2000 ms
+
+  @sec-6.1 @MUST
+  Scenario: Content-Length together with Transfer-Encoding ends the connection (chunked the longer)
+    # As above; by Content-Length the body ends inside the first chunk.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    And the client reads the response
+    Then the server closes the client's connection within 2000 ms
 
   @sec-6.3 @MUST
   Scenario: Conflicting Content-Length values are answered with 400 and the connection closed
     # "If a message is received without Transfer-Encoding and with an invalid
     # Content-Length header field ... the server MUST respond with a 400 (Bad
     # Request) status code and then close the connection."
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!" and reads the response
     Then the server replies 400
-    And the server closes the client's connection
+    And the server closes the client's connection within 2000 ms
 
   @sec-6.3 @MUST
   Scenario: A Content-Length that is not a number is answered with 400 and the connection closed
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5x\r\n\r\nhello" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5x\r\n\r\nhello" and reads the response
     Then the server replies 400
-    And the server closes the client's connection
+    And the server closes the client's connection within 2000 ms
 
   @sec-6.3 @MUST
   Scenario: A Transfer-Encoding whose final coding is not chunked is rejected and the connection closed
@@ -177,9 +205,9 @@ Feature: HTTP/1.1 message syntax and framing
     # transfer coding it does not understand SHOULD respond with 501 (Not
     # Implemented)." Both rules meet here (nginx answers 501); either status
     # refuses the request, and the connection must close.
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" and reads the response
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked, gzip\r\n\r\n" and reads the response
     Then the server replies with one of 400, 501
-    And the server closes the client's connection
+    And the server closes the client's connection within 2000 ms
 
   @sec-6.1 @MUST
   Scenario: Transfer-Encoding in an HTTP/1.0 request is faulty framing and ends the connection
@@ -188,41 +216,56 @@ Feature: HTTP/1.1 message syntax and framing
     # is faulty, even if a Content-Length is present, and close the connection
     # after processing the message." The client asks for keep-alive, so only
     # this rule closes the connection.
-    When the client sends the request "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" and reads the response
-    Then the server closes the client's connection
+    When the client sends the request "POST ${http.post} HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" and reads the response
+    Then the server closes the client's connection within 2000 ms
+
+  # The framing scenarios below send a request with a body to ${http.post}
+  # (the profile's echo resource, else the fixture file /index.html) and, in
+  # the same write, a GET. Whatever the server answers to the
+  # method (405, 200…), the GET must be answered next with its file: the
+  # body was taken by the right framing and the GET parsed where it begins.
+  # A server that closes after its first response (RFC 9112 §9.5: it "MAY
+  # close the transport connection at any time") leaves the framing
+  # unobservable, and the scenario is skipped.
 
   @sec-7.1 @MUST
   Scenario: A chunked request body is decoded
     # "A recipient MUST be able to parse the chunked transfer coding".
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" and reads the response
-    Then the server replies 200
-    And the response body contains "len=11"
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
   @sec-7.1.1 @MUST
   Scenario: Unknown chunk extensions are ignored
-    # "A recipient MUST ignore unrecognized chunk extensions."
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n0\r\n\r\n" and reads the response
-    Then the server replies 200
-    And the response body contains "len=5"
+    # "A recipient MUST ignore unrecognized chunk extensions." One with a
+    # token value, one with a quoted string holding ";".
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6;q=\"a;b\"\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
   @sec-7.1.2 @MUST
   Scenario: A trailer section after the last chunk is read and the connection stays usable
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 1\r\n\r\n" and reads the response
-    Then the server replies 200
-    And the response body contains "len=3"
-    When the client requests GET "/somedir/page.html"
-    Then the server replies 200
-    And the response body is the fixture file "/somedir/page.html"
+    # "A recipient that removes the chunked coding from a message MAY
+    # selectively retain or discard the received trailer fields", but it
+    # reads them: the chunked body ends with the empty line after them
+    # (§7.1: "MUST be able to parse the chunked transfer coding").
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
   @sec-2.2 @SHOULD
   Scenario: A chunk size that is not hexadecimal is answered with 400
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" and reads the response
-    Then the server replies 400
+    # "When a server listening only for HTTP request messages ... receives a
+    # sequence of octets that does not match the HTTP-message grammar ... the
+    # server SHOULD respond with a 400 (Bad Request) response and close the
+    # connection." A server that answers before reading the body and then
+    # closes never takes the bad chunk for anything.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    And the client reads the response
+    Then the server replies 400, or answers and closes the connection
 
   @sec-6.3 @MUST @course-H-24
   Scenario: A POST body is read by its Content-Length and not taken for the next request
-    When the client sends the request "POST /echo HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 16\r\n\r\nGET / HTTP/1.1\r\n"
-    And the client sends the request "GET /somedir/page.html HTTP/1.1\r\nHost: ${http.address}\r\n\r\n"
-    Then the next reply is 200
-    And the response body contains "len=16"
-    And the next response is 200 with the body of the fixture file "/somedir/page.html"
+    # "If a valid Content-Length header field is present without
+    # Transfer-Encoding, its decimal value defines the expected message body
+    # length in octets." The body is itself a request for another file: a
+    # server that does not read it as the body answers it.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 52\r\n\r\nGET /someDepartment/home.index HTTP/1.1\r\nHost: a\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server answers the request, then the GET with the fixture file "/somedir/page.html"

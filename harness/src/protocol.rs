@@ -54,8 +54,26 @@ impl Protocol {
         }
     }
 
+    /// Optional keys that name a resource on the target by its path (`/echo`):
+    /// scenarios that need the resource skip without it, and a value that
+    /// is not a path is a configuration error ([`Protocol::check_value`]).
+    /// What each resource must do is in [`crate::fixtures::http::RESOURCES`].
+    pub fn resource_keys(self) -> &'static [&'static str] {
+        match self {
+            Protocol::Http => &[
+                "echo",
+                "redirect",
+                "redirect_to",
+                "cookie_set",
+                "cookie_show",
+            ],
+            _ => &[],
+        }
+    }
+
     /// Checks the value of an optional key this protocol gives a meaning
-    /// (`[dns] recursion`, `[dns] lacks`, `[ftp] confined`); other keys pass.
+    /// (`[dns] recursion`, `[dns] lacks`, `[ftp] confined`, the `[http]`
+    /// resource paths); other keys pass.
     pub fn check_value(self, key: &str, value: &str) -> Result<(), String> {
         match (self, key) {
             (Protocol::Dns, "recursion") => match value {
@@ -72,6 +90,15 @@ impl Protocol {
                     "must be true (the server confines the user to the home) or false, not \"{other}\""
                 )),
             },
+            (p, key) if p.resource_keys().contains(&key) => {
+                if value.starts_with('/') && !value.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "\"{value}\" must be a path on the target, starting with / (e.g. \"/{key}\")"
+                    ))
+                }
+            }
             _ => Ok(()),
         }
     }

@@ -253,13 +253,23 @@ async fn receives_exactly(w: &mut World, who: String, text: String) -> StepResul
     })
 }
 
-#[then(regex = r#"^the server closes (the client's|client \w+'s) connection$"#)]
-async fn server_closes(w: &mut World, whose: String) -> StepResult {
+#[then(
+    regex = r#"^the server closes (the client's|client \w+'s) connection(?: within (\d+) ms)?$"#
+)]
+async fn server_closes(w: &mut World, whose: String, within: String) -> StepResult {
     step!(w, {
         let client = client_name(whose.trim_end_matches("'s"));
         let s = w.session(&client)?;
+        // "within N ms": promptly, so that an idle-timeout close later on
+        // does not pass for a close after the response.
+        let old = s.conn.timeout;
+        if let Ok(ms) = within.parse::<u64>() {
+            s.conn.timeout = old.min(Duration::from_millis(ms));
+        }
         let timeout = s.conn.timeout;
-        match s.conn.wait_for_close(MAX_RAW).await {
+        let got = s.conn.wait_for_close(MAX_RAW).await;
+        s.conn.timeout = old;
+        match got {
             Ok(extra) if extra.is_empty() => Ok(()),
             Ok(extra) => Err(Failure::conformance(
                 "the server sent more data before closing the connection",

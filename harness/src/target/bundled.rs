@@ -148,6 +148,17 @@ async fn start_http(s: &mut Setup) -> std::io::Result<()> {
         "idle_timeout",
         &humantime::format_duration(HTTP_IDLE).to_string(),
     );
+    // Its application resources (reference_servers::http), by profile key.
+    for (key, path) in [
+        ("echo", "/echo"),
+        ("redirect", "/redirect"),
+        ("cookie_set", "/cookie/set"),
+        ("cookie_show", "/cookie/show"),
+    ] {
+        s.profile.set("http", key, path);
+    }
+    s.profile
+        .set("http", "redirect_to", crate::fixtures::http::REDIRECT_TO);
     s.add("http", "address", "http", r);
     Ok(())
 }

@@ -91,6 +91,10 @@ impl Profile {
             let r = r.to_string();
             profile.set("smtp", "sink", &r);
         }
+        // A redirect resource points at /somedir/page.html unless it says.
+        if profile.get("http.redirect").is_some() && profile.get("http.redirect_to").is_none() {
+            profile.set("http", "redirect_to", crate::fixtures::http::REDIRECT_TO);
+        }
         profile.validate()?;
         Ok(profile)
     }
@@ -267,6 +271,9 @@ mod tests {
             crate::protocol::dns_lacks(p.get("dns.lacks").unwrap()).unwrap(),
             vec!["wildcard", "ptr"]
         );
+        assert!(Profile::parse("[http]\naddress=\"127.0.0.1:80\"\necho=\"echo\"", "t").is_err());
+        let p = Profile::parse("[http]\naddress=\"127.0.0.1:80\"\nredirect=\"/r\"", "t").unwrap();
+        assert_eq!(p.get("http.redirect_to"), Some("/somedir/page.html"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! A small, strict HTTP/1.1 origin server (RFC 9110 semantics, RFC 9112
 //! message syntax, RFC 6265 cookies) serving a fixture web root.
 //!
-//! Besides the files under the root it answers four fixture resources that the
-//! suite (and any external target's configuration) provides:
+//! Besides the files under the root it answers the four application
+//! resources a target profile can name (`[http] echo`, `redirect`,
+//! `cookie_set`, `cookie_show`; the embedded profile names these paths):
 //! - `/echo`: reports the length of the request body it read (`len=N`);
 //! - `/redirect`: `301 Moved Permanently` to `/somedir/page.html`;
 //! - `/cookie/set`: sets the cookie `conform_id=4711`;

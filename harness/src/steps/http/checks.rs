@@ -20,6 +20,18 @@ pub fn has_header(r: &Response, name: &str) -> StepResult {
     )
 }
 
+/// The validator (`ETag`, `Last-Modified`) a later request builds on. Both
+/// are SHOULDs (RFC 9110 §8.8.2.1, §8.8.3), checked by their own scenarios:
+/// without one, a scenario built on it does not apply and is skipped.
+pub fn validator(r: &Response, name: &str) -> Result<String, Failure> {
+    r.field(name).ok_or_else(|| {
+        Failure::skip(format!(
+            "the server sent no {name} (RFC 9110 §8.8: SHOULD, judged by its own scenario), \
+             so there is nothing to build this scenario's request on"
+        ))
+    })
+}
+
 pub fn header_value(r: &Response, name: &str, how: &str, want: &str) -> StepResult {
     has_header(r, name)?;
     let got = r.field(name).unwrap_or_default();
@@ -86,17 +98,69 @@ pub fn date_near(r: &Response, name: &str, secs: u64) -> StepResult {
     .got(format!("{name}: {got}")))
 }
 
+/// The content with its content codings (RFC 9110 §8.4) removed: gzip and
+/// deflate, which a server may apply when the request accepts them (or
+/// names no Accept-Encoding, §12.5.3). Bounded like the body itself.
+pub fn decoded(r: &Response) -> Result<std::borrow::Cow<'_, [u8]>, Failure> {
+    use std::io::Read;
+    let Some(codings) = r.field("Content-Encoding") else {
+        return Ok(std::borrow::Cow::Borrowed(&r.body));
+    };
+    let mut body = r.body.clone();
+    for coding in codings.rsplit(',').map(|c| c.trim().to_ascii_lowercase()) {
+        let mut out = Vec::new();
+        let limit = crate::wire::http::MAX_BODY as u64 + 1;
+        let read = match coding.as_str() {
+            "identity" | "" => continue,
+            "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(&body[..])
+                .take(limit)
+                .read_to_end(&mut out),
+            "deflate" => flate2::read::ZlibDecoder::new(&body[..])
+                .take(limit)
+                .read_to_end(&mut out),
+            other => {
+                return Err(Failure::conformance(format!(
+                    "the response has a content coding the request did not offer: {other}"
+                ))
+                .expected("gzip, deflate or no Content-Encoding")
+                .got(format!("Content-Encoding: {codings}")))
+            }
+        };
+        if let Err(e) = read {
+            return Err(Failure::conformance(format!(
+                "the content does not decode as its Content-Encoding {coding} says: {e}"
+            ))
+            .expected(format!("{coding}-coded content"))
+            .got(format!("\"{}\"", escape_short(&body, 80))));
+        }
+        if out.len() as u64 >= limit {
+            return Err(
+                Failure::conformance("the decoded content exceeds the size limit")
+                    .expected(format!("at most {} bytes", crate::wire::http::MAX_BODY))
+                    .got(format!("Content-Encoding: {codings}")),
+            );
+        }
+        body = out;
+    }
+    Ok(std::borrow::Cow::Owned(body))
+}
+
 pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
     let want = fixtures::http::file(path)
         .ok_or_else(|| Failure::harness(format!("\"{path}\" is not a fixture file")))?;
-    if r.body == want {
+    let body = decoded(r)?;
+    if body.as_ref() == want {
         return Ok(());
     }
-    let why = match want.iter().zip(&r.body).position(|(a, b)| a != b) {
-        Some(i) => format!("they differ first at byte {i}"),
+    let encoded = r
+        .field("Content-Encoding")
+        .map(|c| format!(", decoded from {c}"))
+        .unwrap_or_default();
+    let why = match want.iter().zip(body.iter()).position(|(a, b)| a != b) {
+        Some(i) => format!("they differ first at byte {i}{encoded}"),
         None => format!(
-            "the body is {} bytes, the file {} bytes",
-            r.body.len(),
+            "the body is {} bytes{encoded}, the file {} bytes",
+            body.len(),
             want.len()
         ),
     };
@@ -109,10 +173,10 @@ pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
         escape_short(want, 120)
     ))
     .got(format!(
-        "{} bytes ({}): \"{}\"",
-        r.body.len(),
+        "{} bytes ({}{encoded}): \"{}\"",
+        body.len(),
         framing(&r.framing),
-        escape_short(&r.body, 120)
+        escape_short(&body, 120)
     )))
 }
 
@@ -224,6 +288,42 @@ fn set_cookie_string(v: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::wire::http::{Framing, Response};
+
+    fn with_coding(coding: &str, body: Vec<u8>) -> Response {
+        Response {
+            version: "HTTP/1.1".into(),
+            status: 200,
+            reason: "OK".into(),
+            lines: vec![],
+            fields: vec![("Content-Encoding".into(), coding.as_bytes().to_vec())],
+            framing: Framing::Length(body.len()),
+            body,
+            interim: vec![],
+            problems: vec![],
+        }
+    }
+
+    #[test]
+    fn content_codings_are_removed_or_refused() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"<html>fixture</html>").unwrap();
+        let r = with_coding("gzip", gz.finish().unwrap());
+        assert_eq!(
+            super::decoded(&r).unwrap().as_ref(),
+            b"<html>fixture</html>"
+        );
+        assert!(super::decoded(&with_coding("gzip", b"not gzip".to_vec())).is_err());
+        assert!(super::decoded(&with_coding("br", b"x".to_vec())).is_err());
+        assert_eq!(
+            super::decoded(&with_coding("identity", b"x".to_vec()))
+                .unwrap()
+                .as_ref(),
+            b"x"
+        );
+    }
+
     #[test]
     fn set_cookie_strings() {
         for ok in [

@@ -93,6 +93,7 @@ async fn fetch(
     body: Vec<u8>,
 ) -> StepResult {
     let timeout = w.step_timeout;
+    let path = &w.expand(path)?;
     let lib = library(w)?;
     let url = format!("{}{path}", lib.base);
     let mut req = lib.client.request(method.clone(), &url);
@@ -163,16 +164,7 @@ async fn fetches(w: &mut World, path: String) -> StepResult {
 async fn fetches_with(w: &mut World, path: String, header: String, from: String) -> StepResult {
     step!(w, {
         let (r, _) = last(w)?;
-        let value = r.field(&from).ok_or_else(|| {
-            Failure::conformance(format!(
-                "the previous response has no {from} to revalidate with"
-            ))
-            .expected(format!("the header field {from}"))
-            .got(format!(
-                "\"{}\"",
-                escape_short(r.to_reply().text().as_bytes(), 300)
-            ))
-        })?;
+        let value = checks::validator(&r, &from)?;
         fetch(
             w,
             reqwest::Method::GET,
@@ -211,7 +203,10 @@ async fn library_status(w: &mut World, status: u16) -> StepResult {
 
 #[then(regex = r#"^the library response body is the fixture file "(.*)"$"#)]
 async fn library_body_fixture(w: &mut World, path: String) -> StepResult {
-    step!(w, checks::body_is_fixture(&last(w)?.0, &path))
+    step!(w, {
+        let path = w.expand(&path)?;
+        checks::body_is_fixture(&last(w)?.0, &path)
+    })
 }
 
 #[then(regex = r#"^the library response body contains "(.*)"$"#)]
@@ -230,6 +225,7 @@ async fn library_has_header(w: &mut World, name: String) -> StepResult {
 #[then(regex = r#"^the library client ended at "([^"]*)"$"#)]
 async fn ended_at(w: &mut World, path: String) -> StepResult {
     step!(w, {
+        let path = w.expand(&path)?;
         let (_, url) = last(w)?;
         if url.path() == path {
             Ok(())

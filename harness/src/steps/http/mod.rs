@@ -32,6 +32,17 @@ pub(crate) struct HttpState {
 }
 
 async fn connect(w: &mut World, client: &str) -> StepResult {
+    // `${http.post}`: where the framing scenarios send request bodies. The
+    // echo resource reads every body it gets; without one, a fixture file
+    // (a server may then answer without reading the body and close).
+    if !w.vars.contains_key("http.post") {
+        let post = w
+            .profile()
+            .get("http.echo")
+            .unwrap_or("/index.html")
+            .to_string();
+        w.vars.insert("http.post".into(), post);
+    }
     let reader = Arc::new(HttpReader::default());
     open_session(w, client, "http", "${http.address}", reader.clone()).await?;
     w.state::<HttpState>()
@@ -75,6 +86,7 @@ fn build(
     body: &[u8],
 ) -> Result<Vec<u8>, Failure> {
     let host = w.expand("${http.address}")?;
+    let path = w.expand(path)?;
     let mut head = format!("{method} {path} {version}\r\nHost: {host}\r\n");
     let extra = String::from_utf8_lossy(&payload(w, extra)?).into_owned();
     for line in extra.split("\r\n").filter(|l| !l.is_empty()) {
@@ -135,6 +147,56 @@ async fn http_client_connected(w: &mut World, client: String) -> StepResult {
     step!(w, connect(w, &client).await)
 }
 
+#[given(regex = r#"^the target has the "(\w+)" resource$"#)]
+async fn has_resource(w: &mut World, key: String) -> StepResult {
+    step!(w, {
+        let what = crate::fixtures::http::resource(&key).ok_or_else(|| {
+            Failure::harness(format!("\"{key}\" is not an HTTP fixture resource"))
+        })?;
+        if let Some(path) = w.profile().get(&format!("http.{key}")).map(str::to_string) {
+            return probe_resource(w, &key, &path, what).await;
+        }
+        Err(Failure::skip(format!(
+            "the target profile sets no http.{key}: the path of a resource that {what} \
+             (conform fixtures writes configuration snippets that provide it)"
+        )))
+    })
+}
+
+/// Checks, on a connection of its own, that the resource a profile key
+/// names answers as the key promises, so that a wrong path or a missing
+/// snippet is reported as the profile's problem (a harness error naming the
+/// key), not as the server's non-conformance.
+async fn probe_resource(w: &mut World, key: &str, path: &str, what: &str) -> StepResult {
+    let (method, extra, body): (&str, &str, &[u8]) = match key {
+        "echo" => ("POST", "Content-Type: text/plain", b"conform"),
+        "cookie_show" => ("GET", "Cookie: conform_probe=1", b""),
+        _ => ("GET", "", b""),
+    };
+    let req = build(w, method, path, "HTTP/1.1", extra, body)?;
+    let addr = address(w, "${http.address}")?;
+    let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout).await?;
+    c.send(&req).await?;
+    let r = read_response(&mut c, method).await?;
+    let ok = match key {
+        "echo" => r.status == 200 && r.body.windows(5).any(|x| x == b"len=7"),
+        "redirect" => (300..400).contains(&r.status),
+        "cookie_set" => r.status == 200 && r.field("Set-Cookie").is_some(),
+        _ => r.status == 200,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::harness(format!(
+        "the profile's http.{key} = \"{path}\" does not behave as that resource: it must be the path of a resource that {what}; check the key and the server's configuration (conform fixtures writes snippets)"
+    ))
+    .expected(format!("{method} {path} answered as http.{key} promises"))
+    .got(format!(
+        "\"{}\"",
+        escape_short(r.to_reply().text().as_bytes(), 300)
+    )))
+}
+
 // ---- When ----------------------------------------------------------------
 
 #[when(regex = r#"^(the client|client \w+) sends the request "(.*)"$"#)]
@@ -142,6 +204,75 @@ async fn sends_request(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
         let bytes = payload(w, &text)?;
         send(w, &client_name(&who), bytes).await
+    })
+}
+
+#[when(
+    regex = r#"^(the client|client \w+) sends the request "(.*)" and then GET "([^"]*)" in the same write$"#
+)]
+async fn sends_request_then_get(
+    w: &mut World,
+    who: String,
+    text: String,
+    path: String,
+) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let first = payload(w, &text)?;
+        let get = build(w, "GET", &path, "HTTP/1.1", "", b"")?;
+        let s = w.session(&client)?;
+        // Both requests are noted, so each response is framed by its method.
+        s.reader.frame(&first);
+        s.reader.frame(&get);
+        let mut all = first;
+        all.extend_from_slice(&get);
+        s.conn.send(&all).await?;
+        s.sent = all;
+        Ok(())
+    })
+}
+
+#[when(
+    regex = r#"^(the client|client \w+) notes the response header "([^"]+)" as "([a-z_]+\.[a-z_]+)"$"#
+)]
+async fn notes_header(w: &mut World, who: String, name: String, var: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, &client_name(&who))?;
+        let v = checks::validator(&r, &name)?;
+        w.vars.insert(var, v);
+        Ok(())
+    })
+}
+
+#[when(
+    regex = r#"^(the client|client \w+) requests GET "([^"]*)" with an If-None-Match of (\d+) bytes that ends with the last response's "ETag"$"#
+)]
+async fn requests_long_if_none_match(
+    w: &mut World,
+    who: String,
+    path: String,
+    n: usize,
+) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let last = last_response(w, &client)?;
+        let etag = checks::validator(&last, "ETag")?;
+        let mut value = String::new();
+        let mut i = 0;
+        while value.len() + etag.len() < n.saturating_sub(15) {
+            value.push_str(&format!("\"conform-pad-{i:06}\", "));
+            i += 1;
+        }
+        value.push_str(&etag);
+        let req = build(
+            w,
+            "GET",
+            &path,
+            "HTTP/1.1",
+            &format!("If-None-Match: {value}"),
+            b"",
+        )?;
+        exchange(w, &client, req).await
     })
 }
 
@@ -180,10 +311,11 @@ async fn requests(
     })
 }
 
-#[when(regex = r#"^(the client|client \w+) requests GET a path of (\d+) bytes$"#)]
-async fn requests_long_path(w: &mut World, who: String, n: usize) -> StepResult {
+#[when(regex = r#"^(the client|client \w+) requests GET a path of (\d+) bytes under "([^"]*)"$"#)]
+async fn requests_long_path(w: &mut World, who: String, n: usize, under: String) -> StepResult {
     step!(w, {
-        let path = format!("/{}", "a".repeat(n.saturating_sub(1)));
+        let prefix = format!("{}/", under.trim_end_matches('/'));
+        let path = format!("{prefix}{}", "a".repeat(n.saturating_sub(prefix.len())));
         let req = build(w, "GET", &path, "HTTP/1.1", "", b"")?;
         exchange(w, &client_name(&who), req).await
     })
@@ -229,16 +361,7 @@ async fn requests_with_validator(
     step!(w, {
         let client = client_name(&who);
         let last = last_response(w, &client)?;
-        let value = last.field(&from).ok_or_else(|| {
-            Failure::conformance(format!(
-                "the previous response has no {from} header to revalidate with"
-            ))
-            .expected(format!("the header field {from}"))
-            .got(format!(
-                "\"{}\"",
-                escape_short(last.to_reply().text().as_bytes(), 300)
-            ))
-        })?;
+        let value = checks::validator(&last, &from)?;
         let req = build(
             w,
             "GET",
@@ -310,6 +433,119 @@ async fn next_response_no_body(w: &mut World, status: String) -> StepResult {
         check_status(&reply, &[status], "for the next pipelined request")?;
         let r = last_response(w, "")?;
         checks::no_body(&r)
+    })
+}
+
+/// Whether the connection ended (end of file or a reset) with nothing more.
+fn ended(e: &crate::wire::WireError) -> bool {
+    use crate::wire::WireError;
+    match e {
+        WireError::Closed { partial, .. } => partial.is_empty(),
+        WireError::Io { .. } => true,
+        _ => false,
+    }
+}
+
+#[then(regex = r#"^the server answers the request, then the GET with the fixture file "(.*)"$"#)]
+async fn answers_then_get(w: &mut World, path: String) -> StepResult {
+    step!(w, {
+        // The first request's body is well-formed: whatever the server thinks
+        // of the method or the resource, it must take the body by its framing
+        // (RFC 9112 §6.3) and parse the GET where it begins.
+        let first = next_reply(w, "").await?;
+        let r = last_response(w, "")?;
+        if r.status == 400 || r.status == 501 {
+            return Err(Failure::conformance(format!(
+                "the server answered {} to a request whose body is well-formed: it could not parse its framing",
+                r.status
+            ))
+            .expected("any answer to the method and resource but 400 or 501, then the GET answered")
+            .got(format!("\"{}\"", escape_short(first.text().as_bytes(), 300))));
+        }
+        let s = w.session("")?;
+        let reader = s.reader.clone();
+        match reader.read(&mut s.conn).await {
+            Ok(_) => {}
+            Err(e) if ended(&e) => {
+                return Err(Failure::skip(format!(
+                    "the server closed the connection after its {} response to the first request \
+                     (RFC 9112 §9.5: a server \"MAY close the transport connection at any time\"), so how it framed the body is not observable",
+                    r.status
+                )))
+            }
+            Err(crate::wire::WireError::Timeout { waited, partial, .. }) if partial.is_empty() => {
+                return Err(Failure::conformance(format!(
+                    "no response to the GET within {}: the server took it for part of the first request's body",
+                    humantime::format_duration(waited)
+                ))
+                .expected(format!("the GET answered with the fixture file {path}"))
+                .got("nothing"))
+            }
+            Err(e) => {
+                return Err(Failure::from(e)
+                    .expected(format!("the GET answered with the fixture file {path}")))
+            }
+        }
+        let second = last_response(w, "")?;
+        let is_fixture = second.status == 200 && checks::body_is_fixture(&second, &path).is_ok();
+        if !is_fixture {
+            return Err(Failure::conformance(
+                "the response after the first one is not the GET's: the server answered bytes of the body as a request",
+            )
+            .expected(format!("200 with the fixture file {path}"))
+            .got(format!(
+                "\"{}\" with {} bytes of body: \"{}\"",
+                escape_short(second.to_reply().text().as_bytes(), 300),
+                second.body.len(),
+                escape_short(&second.body, 80)
+            )));
+        }
+        let s = w.session("")?;
+        let extra = s
+            .conn
+            .drain_for(Duration::from_millis(300), 64 * 1024)
+            .await?;
+        if !extra.is_empty() {
+            return Err(Failure::conformance(
+                "the server sent more after the GET's response: it answered bytes of the body as a request",
+            )
+            .expected("nothing after the GET's response")
+            .got(format!("\"{}\"", escape_short(&extra, 200))));
+        }
+        Ok(())
+    })
+}
+
+#[then(regex = r"^the server replies 400, or answers and closes the connection$")]
+async fn rejects_or_closes(w: &mut World) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if r.status == 400 {
+            return Ok(());
+        }
+        let s = w.session("")?;
+        match s.conn.wait_for_close(64 * 1024).await {
+            Ok(extra) if extra.is_empty() => Ok(()),
+            Ok(extra) => Err(Failure::conformance(format!(
+                "after its {} response the server answered what followed the invalid framing",
+                r.status
+            ))
+            .expected("400, or the connection closed after the response (RFC 9112 §2.2)")
+            .got(format!("\"{}\" then close", escape_short(&extra, 200)))),
+            Err(crate::wire::WireError::Timeout { partial, .. }) => {
+                Err(Failure::conformance(format!(
+                    "the server answered {} and kept reading a connection whose framing is invalid",
+                    r.status
+                ))
+                .expected("400, or the connection closed after the response (RFC 9112 §2.2)")
+                .got(if partial.is_empty() {
+                    "the connection still open".to_string()
+                } else {
+                    format!("\"{}\"", escape_short(&partial, 200))
+                }))
+            }
+            Err(e) => Err(e.into()),
+        }
     })
 }
 
@@ -483,6 +719,34 @@ async fn header_value(w: &mut World, name: String, how: String, want: String) ->
     })
 }
 
+#[then(regex = r#"^the response's media type, if it has one, is one of (.+)$"#)]
+async fn media_type_if_any(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        let Some(ct) = r.field("Content-Type") else {
+            return Ok(());
+        };
+        let media = ct
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let accepted = quoted(&list)?;
+        if accepted.iter().any(|a| a.eq_ignore_ascii_case(&media)) {
+            return Ok(());
+        }
+        Err(
+            Failure::conformance("the response labels the content with another media type")
+                .expected(format!(
+                    "no Content-Type, or one of {}",
+                    accepted.join(", ")
+                ))
+                .got(format!("Content-Type: {ct}")),
+        )
+    })
+}
+
 #[then(regex = r#"^the response header "([^"]+)" is an HTTP-date$"#)]
 async fn header_date(w: &mut World, name: String) -> StepResult {
     step!(w, checks::http_date(&last_response(w, "")?, &name))
@@ -495,7 +759,10 @@ async fn header_date_near(w: &mut World, name: String, secs: u64) -> StepResult 
 
 #[then(regex = r#"^the response body is the fixture file "(.*)"$"#)]
 async fn body_fixture(w: &mut World, path: String) -> StepResult {
-    step!(w, checks::body_is_fixture(&last_response(w, "")?, &path))
+    step!(w, {
+        let path = w.expand(&path)?;
+        checks::body_is_fixture(&last_response(w, "")?, &path)
+    })
 }
 
 #[then(regex = r#"^the response body (contains|does not contain) "(.*)"$"#)]
@@ -540,30 +807,18 @@ async fn set_cookie_grammar(w: &mut World) -> StepResult {
     step!(w, checks::set_cookie(&last_response(w, "")?))
 }
 
-#[then(regex = r#"^the server replies 400, or 200 with a body that contains "(.*)"$"#)]
-async fn rejects_or_body(w: &mut World, text: String) -> StepResult {
-    step!(w, {
-        let want = payload(w, &text)?;
-        let r = last_response(w, "")?;
-        match r.status {
-            400 => Ok(()),
-            200 => checks::body_contains(&r.body, &want, true),
-            _ => check_status(
-                &r.to_reply(),
-                &["400".into(), "200".into()],
-                "to the request",
-            ),
-        }
-    })
-}
-
-#[then(regex = r#"^if the response is 405, its header "Allow" lists "(.*)"$"#)]
-async fn allow_if_405(w: &mut World, method: String) -> StepResult {
+#[then(regex = r#"^if the response is (405|2xx), its header "Allow" lists "(.*)"$"#)]
+async fn allow_if(w: &mut World, when: String, method: String) -> StepResult {
     step!(w, {
         let r = last_response(w, "")?;
-        if r.status != 405 {
+        let applies = if when == "2xx" {
+            (200..300).contains(&r.status)
+        } else {
+            r.status == 405
+        };
+        if !applies {
             return Err(Failure::skip(format!(
-                "the target answered {} rather than 405, so there is no 405 response to check",
+                "the target answered {} rather than {when}, so there is no {when} response to check",
                 r.status
             )));
         }
