@@ -544,10 +544,20 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
             .map(|r| format!("RFC{r}"))
             .collect::<Vec<_>>()
             .join(",");
-        println!(
+        // A closed pipe (`conform list | head`) ends the listing, not a panic.
+        use std::io::Write as _;
+        if writeln!(
+            std::io::stdout().lock(),
             "{}\t{}:{}\t{level}\t{rfc}\t{}",
-            meta.id, meta.file, meta.line, meta.name
-        );
+            meta.id,
+            meta.file,
+            meta.line,
+            meta.name
+        )
+        .is_err()
+        {
+            return Ok(0);
+        }
     }
     eprintln!("{} scenario(s)", selected.len());
     Ok(if selected.is_empty() { 2 } else { 0 })
