@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    assert_fails_with, bundled_run_passes, cases, conform, proxy, python_client, run_against, serve,
+    assert_fails_with, assert_has, bundled_run_passes, cases, conform, proxy, python_client,
+    run_against, serve,
 };
 use reference_servers::mailstore::{Accounts, MailStore};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -32,10 +33,19 @@ async fn the_bundled_server_passes_and_junit_loads() {
 
 /// The reference server on a fresh store holding bob's empty INBOX.
 async fn reference_server() -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+    reference_server_with(None).await
+}
+
+/// The same, with a personal namespace prefix (RFC 2342) outside which
+/// CREATE is refused, as on dovecot with `prefix = INBOX.`.
+async fn reference_server_with(
+    namespace: Option<&str>,
+) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
     store.create_user("bob").unwrap();
-    let config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
+    let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
+    config.namespace = namespace.map(str::to_string);
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
@@ -182,6 +192,62 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
             "message 2 lacks the flag \\Flagged on a later FETCH",
             "C: a1 STORE 2 +FLAGS (\\\\Flagged)\\r\\n",
             "S: a1 OK STORE completed\\r\\n",
+        ],
+    );
+}
+
+fn bob(addr: SocketAddr, extra: &str) -> String {
+    format!("[imap]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n{extra}")
+}
+
+/// A server that takes new mailboxes only under `INBOX.` (announced with
+/// NAMESPACE): the whole suite passes, every scratch mailbox under the
+/// prefix, and none is left behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_with_an_inbox_namespace_passes() {
+    let (addr, _running, dir) = reference_server_with(Some("INBOX.")).await;
+    let json = dir.path().join("run.json");
+    let json_arg = json.to_str().unwrap();
+    let run = run_against("imap", &bob(addr, ""), &["--json", json_arg]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed, 0 errors"), "{}", run.all());
+    let report = std::fs::read_to_string(&json).unwrap();
+    assert!(report.contains("* NAMESPACE (("), "NAMESPACE was asked");
+    assert!(
+        report.contains("CREATE INBOX.conform-"),
+        "scratch under INBOX."
+    );
+    assert!(
+        !report.contains("CREATE conform-"),
+        "no scratch at top level"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("bob/Maildir"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n.contains("conform-"))
+        .collect();
+    assert!(left.is_empty(), "scratch mailboxes left behind: {left:?}");
+}
+
+/// The profile's keys override NAMESPACE: pointing them at top level on
+/// that server makes every scenario that needs a scratch mailbox an error
+/// that names the key to fix, not a conformance failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
+    let (addr, _running, _dir) = reference_server_with(Some("INBOX.")).await;
+    let profile = bob(addr, "namespace_prefix = \"\"\ndelimiter = \".\"\n");
+    let run = run_against("imap", &profile, &["--tags", "@sec-6.4.5"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed,"), "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "ERROR imap/messages.feature",
+            "the server refused to create the scratch mailbox conform-",
+            "placed by the profile's imap.namespace_prefix and imap.delimiter",
+            "set [imap] namespace_prefix",
+            "NO [CANNOT] Mailboxes can be created only under the personal namespace",
         ],
     );
 }

@@ -113,6 +113,16 @@ impl Profile {
                     parts.join(", ")
                 )));
             }
+            // [imap] delimiter: the personal namespace's hierarchy
+            // delimiter, one character ("" for a flat namespace).
+            if let Some(d) = section.get("delimiter").filter(|_| p == Protocol::Imap) {
+                if d.chars().count() > 1 {
+                    return Err(ProfileError(format!(
+                        "target profile {}: [imap] delimiter = \"{d}\" must be one character (\"\" for none)",
+                        self.source
+                    )));
+                }
+            }
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
                     self.addr(&format!("{p}.{key}"))?;
@@ -230,6 +240,9 @@ mod tests {
         assert!(Profile::parse("[sockets]\n", "t").is_err());
         assert!(Profile::parse("[sockets]\ntcp=\"nonsense\"", "t").is_err());
         assert!(Profile::parse("not toml [", "t").is_err());
+        let imap = "[imap]\naddress=\"127.0.0.1:1\"\nuser=\"u\"\npassword=\"p\"\n";
+        assert!(Profile::parse(&format!("{imap}delimiter=\"..\""), "t").is_err());
+        assert!(Profile::parse(&format!("{imap}delimiter=\".\""), "t").is_ok());
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub struct Config {
     pub max_connections: usize,
     /// How often a session in IDLE looks for changes to report.
     pub idle_poll: Duration,
+    /// A personal namespace prefix (RFC 2342), e.g. `INBOX.`: announced
+    /// with NAMESPACE, and new mailboxes may be made only under it, as
+    /// dovecot and Cyrus configured that way allow. `None`: no NAMESPACE,
+    /// mailboxes anywhere.
+    pub namespace: Option<String>,
 }
 
 impl Config {
@@ -61,6 +66,7 @@ impl Config {
             },
             max_connections: 64,
             idle_poll: Duration::from_millis(500),
+            namespace: None,
         }
     }
 }

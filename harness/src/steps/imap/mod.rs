@@ -12,6 +12,7 @@
 mod cleanup;
 mod library;
 pub mod messages;
+mod namespace;
 mod smtp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,11 +39,13 @@ pub struct ImapState {
     leftovers: Option<Arc<std::sync::Mutex<cleanup::Leftovers>>>,
     /// What async-imap saw.
     library_subjects: Vec<String>,
+    /// Where the scenario's mailboxes go (see `namespace`).
+    namespace: Option<namespace::Personal>,
 }
 
 static SCRATCH_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A mailbox name no other scenario (or run) uses.
+/// A name no other scenario (or run) uses.
 fn scratch_name() -> String {
     let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
     let t = std::time::SystemTime::now()
@@ -77,6 +80,26 @@ async fn imap_ok(w: &mut World, client: &str, cmd: &str, purpose: &str) -> Resul
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", escape_short(s.as_bytes(), 400))
+}
+
+/// The name a mailbox argument stands for: a quoted string unquoted.
+fn unquote(arg: &str) -> String {
+    match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
+        Some(inner) => {
+            let mut out = String::new();
+            let mut escaped = false;
+            for c in inner.chars() {
+                if c == '\\' && !escaped {
+                    escaped = true;
+                } else {
+                    out.push(c);
+                    escaped = false;
+                }
+            }
+            out
+        }
+        None => arg.to_string(),
+    }
 }
 
 /// IMAP quoted string (RFC 3501 §4.3).
@@ -119,18 +142,35 @@ async fn authenticated(w: &mut World, client: &str) -> StepResult {
     login(w, client).await
 }
 
+/// A mailbox name no other scenario (or run) uses, under the personal
+/// namespace, as a command argument.
+async fn fresh_mailbox(w: &mut World) -> Result<String, Failure> {
+    let ns = namespace::personal(w).await?;
+    Ok(ns.mailbox(&scratch_name()))
+}
+
 /// Creates a scratch mailbox, remembered for the cleanup; sets `var`.
+/// A refused CREATE is not what the scenario checks: it is a setup problem
+/// (most often the namespace), reported as such.
 async fn create_scratch(w: &mut World, var: &str) -> StepResult {
-    let name = scratch_name();
+    let name = fresh_mailbox(w).await?;
     // Remembered first: a CREATE whose reply is lost may still have worked.
     remember_mailbox(w, &name)?;
-    imap_ok(
-        w,
-        "",
-        &format!("CREATE {name}"),
-        "creating a scratch mailbox",
-    )
-    .await?;
+    let reply = imap(w, "", &format!("CREATE {name}")).await?;
+    if reply.status != "OK" {
+        let source = w
+            .state::<ImapState>()
+            .namespace
+            .as_ref()
+            .map(|n| n.source)
+            .unwrap_or_default();
+        return Err(Failure::harness(format!(
+            "the server refused to create the scratch mailbox {name} (placed by {source}): \
+             set [imap] namespace_prefix (and delimiter) in the profile to where the user \
+             may create mailboxes (RFC 2342 personal namespace)"
+        ))
+        .got(quote(&reply.text())));
+    }
     w.vars.insert(format!("imap.{var}"), name);
     Ok(())
 }
@@ -407,7 +447,7 @@ async fn note_uidvalidity(w: &mut World) -> StepResult {
 #[given(regex = r"^an unused mailbox name$")]
 async fn unused_name(w: &mut World) -> StepResult {
     step!(w, {
-        let name = scratch_name();
+        let name = fresh_mailbox(w).await?;
         remember_mailbox(w, &name)?;
         w.vars.insert("imap.unused".into(), name);
         Ok(())
@@ -948,7 +988,7 @@ fn listed(reply: &Reply, verb: &str) -> Vec<String> {
 #[then(regex = r#"^(LIST|LSUB) (shows|does not show) the mailbox "(.*)"$"#)]
 async fn list_shows(w: &mut World, verb: String, how: String, name: String) -> StepResult {
     step!(w, {
-        let name = w.expand(&name)?;
+        let name = unquote(&w.expand(&name)?);
         let reply = imap_ok(w, "", &format!("{verb} \"\" \"*\""), &verb).await?;
         let names = listed(&reply, &verb);
         let present = names.iter().any(|n| {
@@ -1021,6 +1061,15 @@ fn base64(data: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unquote() {
+        assert_eq!(super::unquote("INBOX.a"), "INBOX.a");
+        assert_eq!(
+            super::unquote(&super::quoted("My \"Mail\"\\x")),
+            "My \"Mail\"\\x"
+        );
+    }
+
     #[test]
     fn base64() {
         assert_eq!(super::base64(b"\0bob\0hungry"), "AGJvYgBodW5ncnk=");
