@@ -61,6 +61,30 @@ enum Fault {
     LiteralOffByOne,
     /// `STORE … +FLAGS …` is answered `OK` and never reaches the server.
     IgnoresStoreFlags,
+    /// Every UID the server sends is shifted by the connection's number:
+    /// UIDs change between sessions, UIDVALIDITY does not.
+    UidsShiftPerSession,
+}
+
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `UID n` in a server line, with `n + by`.
+fn shift_uids(line: &[u8], by: u64) -> Vec<u8> {
+    let text = String::from_utf8_lossy(line);
+    let mut out = String::new();
+    let mut rest: &str = &text;
+    while let Some(i) = rest.find("UID ") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<u64>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
 }
 
 /// A proxy in front of `upstream` that breaks the protocol as `fault` says.
@@ -69,6 +93,7 @@ async fn faulty(upstream: SocketAddr, fault: Fault) -> SocketAddr {
 }
 
 async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
+    let session = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
     let (cr, cw) = client.into_split();
     let (sr, mut sw) = server.into_split();
     let cw = Arc::new(Mutex::new(cw));
@@ -96,6 +121,9 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                         let at = line.iter().rposition(|c| *c == b'{').unwrap_or(0);
                         line.truncate(at);
                         line.extend_from_slice(format!("{{{}}}\r\n", n + 1).as_bytes());
+                    }
+                    Fault::UidsShiftPerSession if line.starts_with(b"* ") => {
+                        line = shift_uids(&line, session);
                     }
                     _ => {}
                 }
@@ -192,6 +220,24 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
             "message 2 lacks the flag \\Flagged on a later FETCH",
             "C: a1 STORE 2 +FLAGS (\\\\Flagged)\\r\\n",
             "S: a1 OK STORE completed\\r\\n",
+        ],
+    );
+}
+
+/// UIDs that change between sessions under the same UIDVALIDITY fail the
+/// RFC 3501 §2.3.1.1 MUST; the other UID scenarios still pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn uids_that_change_between_sessions_under_one_uidvalidity_fail() {
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, Fault::UidsShiftPerSession).await;
+    let run = run_against("imap", &bob(addr, ""), &["--tags", "@sec-2.3.1.1"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/mailboxes.feature",
+            "A UID that changes between sessions comes with a greater UIDVALIDITY",
+            "the UID of a message changed between sessions under the same UIDVALIDITY",
+            "imap: 4 passed, 1 failed, 0 errors",
         ],
     );
 }

@@ -881,6 +881,65 @@ async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// After a new SELECT (the last reply): message `seq` has the UID noted
+/// earlier, or the UIDVALIDITY of this SELECT is greater than the one noted
+/// (RFC 3501 §2.3.1.1: a change of UIDs between sessions must show as a
+/// greater UIDVALIDITY).
+#[then(regex = r"^the UID of message (\d+) is as noted, or the new UIDVALIDITY is greater$")]
+async fn uid_or_uidvalidity(w: &mut World, seq: u64) -> StepResult {
+    step!(w, {
+        let old_uid = w.expand("${imap.uid}")?;
+        let old_validity: u64 = w
+            .expand("${imap.uidvalidity}")?
+            .parse()
+            .map_err(|_| Failure::harness("the noted UIDVALIDITY is not a number"))?;
+        let select = last_reply(w, "")?;
+        if select.status != "OK" {
+            return Err(Failure::conformance(
+                "SELECT of the scratch mailbox failed in the new session",
+            )
+            .expected("OK")
+            .got(quote(&select.text())));
+        }
+        let validity = untagged(&select)
+            .into_iter()
+            .find_map(|r| {
+                let code = r.tokens.get(1)?.as_text()?;
+                let n = code.strip_prefix('[')?;
+                if !n.eq_ignore_ascii_case("UIDVALIDITY") {
+                    return None;
+                }
+                let v = r.tokens.get(2)?.as_text()?;
+                v.strip_suffix(']')?.parse::<u64>().ok()
+            })
+            .ok_or_else(|| {
+                Failure::conformance(
+                    "SELECT sent no OK [UIDVALIDITY n] (RFC 3501 §6.3.1: REQUIRED)",
+                )
+                .expected("\"* OK [UIDVALIDITY n]\"")
+                .got(quote(&select.text()))
+            })?;
+        let reply = imap_ok(w, "", &format!("FETCH {seq} (UID)"), "FETCH UID").await?;
+        let uid = fetch_item(&reply, seq, "UID")?
+            .as_number()
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        if validity > old_validity || (validity == old_validity && uid == old_uid) {
+            return Ok(());
+        }
+        let problem = if validity < old_validity {
+            "UIDVALIDITY went down between sessions (RFC 3501 §2.3.1.1: when UIDs do not persist it MUST be greater)"
+        } else {
+            "the UID of a message changed between sessions under the same UIDVALIDITY (RFC 3501 §2.3.1.1: a change MUST be detectable by UIDVALIDITY)"
+        };
+        Err(Failure::conformance(problem)
+            .expected(format!(
+                "UID {old_uid} with UIDVALIDITY {old_validity}, or a UIDVALIDITY above {old_validity}"
+            ))
+            .got(format!("UID {uid} with UIDVALIDITY {validity}")))
+    })
+}
+
 /// Asks the UIDs of the messages itself (FETCH UID) and checks that they
 /// strictly ascend with the sequence numbers (RFC 3501 §2.3.1.1).
 #[then(regex = r"^the UIDs of messages (.+) ascend$")]
