@@ -296,10 +296,16 @@ async fn deletes_on_dele() -> SocketAddr {
         b"Subject: one\r\n\r\nFirst.\r\n".to_vec(),
         b"Subject: two\r\n\r\nSecond.\r\n".to_vec(),
     ]));
-    tcp_server(move |stream| pop3_session(stream, drop.clone())).await
+    tcp_server(move |stream| pop3_session(stream, drop.clone(), false)).await
 }
 
-async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
+/// The same server, knowing its commands other than USER in upper case only.
+async fn upper_case_only() -> SocketAddr {
+    let drop: Arc<Mutex<Vec<Vec<u8>>>> = Arc::new(Mutex::new(vec![]));
+    tcp_server(move |stream| pop3_session(stream, drop.clone(), true)).await
+}
+
+async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>, case_sensitive: bool) {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     let _ = w.write_all(b"+OK faulty POP3\r\n").await;
@@ -313,7 +319,13 @@ async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
         let verb = words
             .first()
-            .map(|v| v.to_ascii_uppercase())
+            .map(|v| {
+                if case_sensitive && !v.eq_ignore_ascii_case("USER") {
+                    v.clone()
+                } else {
+                    v.to_ascii_uppercase()
+                }
+            })
             .unwrap_or_default();
         let n = words
             .get(1)
@@ -410,6 +422,30 @@ async fn a_server_that_deletes_at_dele_fails() {
             "C: DELE 1\\r\\n",
             "S: +OK message 1 deleted\\r\\n",
             "client closed the connection without QUIT",
+        ],
+    );
+}
+
+/// RFC 1939 §3: keywords are case-insensitive; "pass" answered -ERR fails
+/// the course's login (an -ERR that is not [IN-USE] is not accepted).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_refuses_lower_case_commands_fails_the_course_login() {
+    let addr = upper_case_only().await;
+    let profile = format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    let run = run_against(
+        "pop3",
+        &profile,
+        &["--step-timeout", "2s", "--tags", "@course-P-04"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  pop3/authorization.feature",
+            "The course's login, in lower case, is accepted",
+            "the server refused the login",
+            "C: pass hungry\\r\\n",
+            "S: -ERR\\r\\n",
         ],
     );
 }

@@ -157,6 +157,26 @@ async fn refused_or_held(w: &mut World, client: String) -> StepResult {
     })
 }
 
+/// The PASS reply: +OK, or `-ERR [IN-USE]`, which says "the authentication
+/// was successful, but the user's maildrop is currently in use" (RFC 2449
+/// §8.1.2): another session of the run holds the lock (RFC 1939 §4). Either
+/// way the server understood the command and accepted the credentials.
+#[then(regex = r"^the server accepts the login, or answers that the maildrop is in use$")]
+async fn accepts_login(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let text = reply.text();
+        if reply.status == "+OK" || text.to_ascii_uppercase().starts_with("-ERR [IN-USE]") {
+            return Ok(());
+        }
+        Err(Failure::conformance("the server refused the login")
+            .expected(
+                "+OK, or -ERR [IN-USE] (RFC 2449 §8.1.2) while another session holds the maildrop",
+            )
+            .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
+    })
+}
+
 #[when(regex = r"^the client remembers message (\d+)$")]
 async fn remembers(w: &mut World, n: usize) -> StepResult {
     step!(w, {
