@@ -87,18 +87,3 @@ Feature: POP3 greeting and the AUTHORIZATION state
     When the client sends "CAPA"
     Then the server replies +OK
     And the reply text contains "USER"
-
-  @sec-4 @SHOULD @serial
-  Scenario: A second session is refused, or held back, while the maildrop is locked
-    # §4: on PASS the server "acquires an exclusive-access lock on the
-    # maildrop, as necessary to prevent messages from being modified or
-    # removed before the session enters the UPDATE state"; if the lock
-    # cannot be acquired it replies -ERR. Dovecot with pop3_lock_session =
-    # yes instead holds the second login until the first session ends,
-    # which also keeps the sessions apart; both outcomes pass. Without the
-    # setting, dovecot logs both in ("as necessary"): this scenario warns.
-    Given a POP3 session logged in
-    And client B has a POP3 session that has been greeted
-    When client B sends "USER ${pop3.user}"
-    And client B sends "PASS ${pop3.password}" without waiting for the reply
-    Then client B is refused or held back while the first session lasts

@@ -450,6 +450,58 @@ async fn a_server_that_refuses_lower_case_commands_fails_the_course_login() {
     );
 }
 
+/// The reference SMTP and POP3 servers on one store, POP3 with or without
+/// the maildrop lock; returns a profile for both.
+async fn smtp_and_pop3(lock: bool) -> (String, Vec<reference_servers::Running>, tempfile::TempDir) {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = MailStore::open(dir.path()).unwrap();
+    store.create_user("bob").unwrap();
+    let ip = [127, 0, 0, 1].into();
+    let smtp_config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
+    let smtp = reference_servers::smtp::start(ip, 0, smtp_config, store.clone())
+        .await
+        .unwrap();
+    let mut pop3_config = reference_servers::pop3::Config::new(
+        "mail.example.test",
+        Accounts::new().with("bob", "hungry"),
+    );
+    pop3_config.lock_maildrop = lock;
+    let pop3 = reference_servers::pop3::start(ip, 0, pop3_config, store)
+        .await
+        .unwrap();
+    let profile = format!(
+        "[smtp]\naddress = \"{}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
+         [pop3]\naddress = \"{}\"\nuser = \"bob\"\npassword = \"hungry\"\n",
+        smtp.addr("smtp").unwrap(),
+        pop3.addr("pop3").unwrap()
+    );
+    (profile, vec![smtp, pop3], dir)
+}
+
+/// RFC 1939 §4: a server that lets a second session remove a message from
+/// under the first (no lock, as dovecot's default) fails; with the lock
+/// (the second login gets -ERR [IN-USE]) it passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
+    let tags = ["--tags", "@sec-4 and @needs-smtp"];
+    let (profile, _running, _dir) = smtp_and_pop3(false).await;
+    let run = run_against("pop3", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  pop3/smtp_to_pop3.feature",
+            "A message stays retrievable while another session deletes it",
+            "a second session removed message 1 from under this one",
+            "C: DELE 1\\r\\n",
+        ],
+    );
+    let (profile, _running, _dir) = smtp_and_pop3(true).await;
+    let run = run_against("pop3", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("pop3: 1 passed"), "{}", run.all());
+}
+
 // ---- hostile peers against the reply readers ------------------------------
 
 /// A peer that sends `bytes` (repeated `times`), then does `then`.
