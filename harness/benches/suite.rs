@@ -26,17 +26,9 @@ fn main() {
         let mut walls = Vec::new();
         for i in 0..iterations {
             let opts = RunOptions {
-                protocols: vec![],
-                target: None,
-                tags: None,
-                strict: false,
                 concurrency,
                 step_timeout: Duration::from_secs(5),
-                features: features.clone(),
-                progress: false,
-                profile: None,
-                preflight: true,
-                only: None,
+                ..RunOptions::new(features.clone())
             };
             let start = Instant::now();
             let report = rt.block_on(run(&opts)).expect("the bundled suite runs");

@@ -149,6 +149,19 @@ struct RunArgs {
     /// Print only the summary, not a line per scenario.
     #[arg(long, short)]
     quiet: bool,
+    /// Declared deviations of the target (TOML: [[deviation]] id, reason,
+    /// link): a listed scenario that does not hold is reported as a declared
+    /// deviation, not a failure.
+    #[arg(long, value_name = "FILE")]
+    deviations: Option<PathBuf>,
+    /// With --deviations: a declared deviation that no longer occurs fails the
+    /// run until it is removed from the file.
+    #[arg(long, requires = "deviations")]
+    ratchet: bool,
+    /// Write every scenario that did not hold as a deviations file (a
+    /// starting list to edit).
+    #[arg(long, value_name = "FILE")]
+    write_deviations: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -219,6 +232,12 @@ pub fn main() -> i32 {
 }
 
 async fn run(a: RunArgs) -> Result<i32, SetupError> {
+    let deviations = a
+        .deviations
+        .as_deref()
+        .map(report::deviations::Deviations::load)
+        .transpose()
+        .map_err(SetupError)?;
     let opts = RunOptions {
         protocols: a.protocols,
         target: a.target,
@@ -231,8 +250,13 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         profile: None,
         preflight: true,
         only: None,
+        deviations,
+        ratchet: a.ratchet,
     };
     let report = runner::run(&opts).await?;
+    if let Some(path) = &a.write_deviations {
+        write_file(path, &report::deviations::render_current(&report))?;
+    }
     if let Some(path) = &a.junit {
         write_file(path, &report::junit::render(&report))?;
     }
@@ -520,7 +544,10 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
             .map(|r| format!("RFC{r}"))
             .collect::<Vec<_>>()
             .join(",");
-        println!("{}:{}\t{level}\t{rfc}\t{}", meta.file, meta.line, meta.name);
+        println!(
+            "{}\t{}:{}\t{level}\t{rfc}\t{}",
+            meta.id, meta.file, meta.line, meta.name
+        );
     }
     eprintln!("{} scenario(s)", selected.len());
     Ok(if selected.is_empty() { 2 } else { 0 })

@@ -14,6 +14,7 @@ use cucumber::World as _;
 use futures::FutureExt as _;
 
 use crate::protocol::Protocol;
+use crate::report::deviations::Deviations;
 use crate::report::{Outcome, RunReport, ScenarioResult};
 use crate::steps::{Failure, RunContext, World};
 use crate::suite::{self, Selection};
@@ -38,6 +39,10 @@ pub struct RunOptions {
     pub preflight: bool,
     /// Only these scenarios (`file:line` below `features`), if given.
     pub only: Option<BTreeSet<String>>,
+    /// Declared deviations of the target (`--deviations FILE`).
+    pub deviations: Option<Deviations>,
+    /// A declared deviation that no longer occurs fails the run.
+    pub ratchet: bool,
 }
 
 impl RunOptions {
@@ -55,6 +60,8 @@ impl RunOptions {
             profile: None,
             preflight: true,
             only: None,
+            deviations: None,
+            ratchet: false,
         }
     }
 }
@@ -103,6 +110,9 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         only: opts.only.clone().map(|ids| (opts.features.clone(), ids)),
     };
     let suites = suite::load(&opts.features).map_err(SetupError)?;
+    if let Some(d) = &opts.deviations {
+        d.check_ids(&suites.ids()).map_err(SetupError)?;
+    }
     let selected = suites.select(&selection);
     if selected.is_empty() {
         return Err(SetupError(format!(
@@ -141,13 +151,15 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
             scenarios.len()
         )));
     }
-    Ok(RunReport {
+    let report = RunReport {
         target: profile.source.clone(),
         protocols: protocols.iter().map(|p| p.name().to_string()).collect(),
         strict: opts.strict,
+        ratchet: opts.ratchet,
         seconds: started.elapsed().as_secs_f64(),
         scenarios,
-    })
+    };
+    Ok(report)
 }
 
 pub fn parse_tags(expr: Option<&str>) -> Result<Option<TagOperation>, SetupError> {
@@ -251,6 +263,7 @@ async fn execute(
     let strict = opts.strict;
     let progress = opts.progress;
     let default_timeout = opts.step_timeout;
+    let deviations = opts.deviations.clone();
 
     let before_ctx = ctx.clone();
     let after_results = results.clone();
@@ -286,11 +299,16 @@ async fn execute(
         .after(move |f, r, s, finished, mut world| {
             let results = after_results.clone();
             let root = features_root.clone();
+            let deviations = deviations.clone();
             async move {
                 if let Some(w) = world.as_deref_mut() {
                     w.run_cleanups().await;
                 }
-                let result = build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
+                let mut result =
+                    build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
+                if let Some(d) = &deviations {
+                    d.apply(&mut result);
+                }
                 if let Some(w) = world {
                     w.close();
                 }
@@ -318,6 +336,7 @@ async fn execute(
                 "no step definition matches \"{step}\"; check its wording against the step definitions (README, Steps)"
             )));
             result.outcome = Outcome::Error;
+            result.deviation = None;
             result.step = Some(step.clone());
         } else if result.failure.is_some() {
             result.step = notes.failed_step.get(&k).cloned();

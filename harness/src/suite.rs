@@ -116,6 +116,32 @@ impl Selection {
 }
 
 impl Suites {
+    /// The stable id of every scenario, selected or not.
+    pub fn ids(&self) -> std::collections::BTreeSet<String> {
+        self.all()
+            .into_iter()
+            .map(|(f, r, s)| ScenarioMeta::of(&self.root, f, r, s).id)
+            .collect()
+    }
+
+    /// `(feature, rule, scenario)` of every scenario.
+    pub fn all(
+        &self,
+    ) -> Vec<(
+        &gherkin::Feature,
+        Option<&gherkin::Rule>,
+        &gherkin::Scenario,
+    )> {
+        let mut out = Vec::new();
+        for f in &self.features {
+            out.extend(f.scenarios.iter().map(|s| (f, None, s)));
+            for r in &f.rules {
+                out.extend(r.scenarios.iter().map(|s| (f, Some(r), s)));
+            }
+        }
+        out
+    }
+
     /// `(feature, rule, scenario)` of every selected scenario.
     pub fn select<'a>(
         &'a self,
@@ -181,6 +207,9 @@ pub fn timeout_tag(
 
 /// What the reports say about a scenario, read from its place and tags.
 pub struct ScenarioMeta {
+    /// Stable across edits of the file: `protocol/file-stem/slug-of-the-name`,
+    /// or `protocol/file-stem/X` for a scenario tagged `@id(X)`.
+    pub id: String,
     pub protocol: String,
     pub file: String,
     pub line: usize,
@@ -206,6 +235,7 @@ impl ScenarioMeta {
             .map(|p| relative_name(root, p))
             .unwrap_or_default();
         let mut name = s.name.clone();
+        let mut row_id = String::new();
         if let Some(ex) = s.examples.first().and_then(|e| e.table.as_ref()) {
             if let (Some(head), Some(row)) = (ex.rows.first(), ex.rows.get(1)) {
                 let cells: Vec<String> = head
@@ -213,7 +243,18 @@ impl ScenarioMeta {
                     .zip(row)
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
-                name = format!("{name} [{}]", cells.join(", "));
+                let cells = cells.join(", ");
+                // The row's values, readable; where the slug loses some of
+                // them (`/../x` and `//x` both read `x`), a short hash of the
+                // values keeps rows apart.
+                row_id = format!("-{}", slug(&cells));
+                if cells
+                    .chars()
+                    .any(|c| !(c.is_ascii_alphanumeric() || " =,-".contains(c)))
+                {
+                    row_id.push_str(&format!("-{:06x}", fnv1a(cells.as_bytes()) & 0xff_ffff));
+                }
+                name = format!("{name} [{cells}]");
             }
         }
         let rfc = tags
@@ -237,10 +278,24 @@ impl ScenarioMeta {
             .iter()
             .filter_map(|t| t.strip_prefix("points(")?.strip_suffix(')')?.parse().ok())
             .last();
+        let protocol = protocol_of(f)
+            .map(|p| p.name().to_string())
+            .unwrap_or_default();
+        let own = tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("id(")?.strip_suffix(')'))
+            .next_back()
+            .map(slug);
+        let scenario_slug = own.unwrap_or_else(|| slug(&s.name));
+        let stem = f
+            .path
+            .as_deref()
+            .and_then(|p| p.file_stem())
+            .map(|s| slug(&s.to_string_lossy()))
+            .unwrap_or_default();
         ScenarioMeta {
-            protocol: protocol_of(f)
-                .map(|p| p.name().to_string())
-                .unwrap_or_default(),
+            id: format!("{protocol}/{stem}/{scenario_slug}{row_id}"),
+            protocol,
             file,
             line: s.position.line,
             name,
@@ -251,6 +306,29 @@ impl ScenarioMeta {
             points,
         }
     }
+}
+
+/// `A 405 lists Allow [m=GET]` → `a-405-lists-allow-m-get`: lower-case ASCII
+/// letters and digits, every other run of characters one `-`.
+pub fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h: u32, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// `smtp/session.feature`: the path below the features folder, or else the

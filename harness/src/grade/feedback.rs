@@ -213,6 +213,7 @@ pub fn junit(r: &GradeReport) -> String {
         target: format!("submission {}", r.submission),
         protocols: Vec::new(),
         strict: false,
+        ratchet: false,
         seconds: r.seconds,
         scenarios,
     })

@@ -45,6 +45,18 @@ pub fn requirement(r: &ScenarioResult) -> String {
 pub fn failure_block(r: &ScenarioResult) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "requirement: {}", requirement(r));
+    match (r.outcome, &r.deviation) {
+        (Outcome::Deviation, Some(d)) => {
+            let _ = writeln!(s, "declared:    {d}");
+        }
+        (Outcome::Fixed, Some(d)) => {
+            let _ = writeln!(
+                s,
+                "fixed:       it holds now, but is declared as a deviation ({d}); remove it from the deviations file"
+            );
+        }
+        _ => {}
+    }
     if let Some(step) = &r.step {
         let _ = writeln!(s, "step:        {step}");
     }
@@ -136,5 +148,20 @@ pub fn print(report: &RunReport) {
         "conform: {passed} passed, {failed} failed, {} skipped",
         report.count(Outcome::Skipped)
     );
+    let (dev, fixed) = (
+        report.count(Outcome::Deviation),
+        report.count(Outcome::Fixed),
+    );
+    if dev + fixed > 0 {
+        let _ = writeln!(
+            out,
+            "declared deviations: {dev} still deviate, {fixed} fixed{}",
+            if fixed > 0 && report.ratchet {
+                " (--ratchet: the fixed ones fail the run until they are removed from the file)"
+            } else {
+                ""
+            }
+        );
+    }
     print!("{out}");
 }

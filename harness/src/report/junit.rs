@@ -16,7 +16,13 @@ pub fn render(report: &RunReport) -> String {
     }
     let failures = report.count(Outcome::Failed);
     let errors = report.count(Outcome::Error);
-    let skipped = report.count(Outcome::Skipped);
+    let skipped = report.count(Outcome::Skipped) + report.count(Outcome::Deviation);
+    let failures = failures
+        + if report.ratchet {
+            report.count(Outcome::Fixed)
+        } else {
+            0
+        };
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -25,7 +31,16 @@ pub fn render(report: &RunReport) -> String {
         report.seconds
     );
     for (file, cases) in by_file {
-        let count = |o: Outcome| cases.iter().filter(|c| c.outcome == o).count();
+        let count = |o: Outcome| {
+            cases
+                .iter()
+                .filter(|c| {
+                    c.outcome == o
+                        || (o == Outcome::Skipped && c.outcome == Outcome::Deviation)
+                        || (o == Outcome::Failed && report.ratchet && c.outcome == Outcome::Fixed)
+                })
+                .count()
+        };
         let time: f64 = cases.iter().map(|c| c.seconds).sum();
         let feature = cases
             .first()
@@ -128,8 +143,28 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
     if let Some(p) = c.points {
         property(out, 8, "points", &p.to_string());
     }
+    if let Some(d) = &c.deviation {
+        property(out, 8, "deviation", d);
+    }
     let _ = writeln!(out, "      </properties>");
-    if let Some(f) = &c.failure {
+    let declared = c.deviation.as_deref().unwrap_or_default();
+    if c.outcome == Outcome::Deviation {
+        let _ = writeln!(
+            out,
+            "      <skipped message=\"{}\" type=\"declared-deviation\">{}</skipped>",
+            attr(&format!("declared deviation: {declared}")),
+            text(&super::console::failure_block(c))
+        );
+    } else if c.outcome == Outcome::Fixed && report.ratchet {
+        let _ = writeln!(
+            out,
+            "      <failure message=\"{}\" type=\"fixed-deviation\">{}</failure>",
+            attr(&format!(
+                "declared as a deviation but it holds now; remove it from the deviations file ({declared})"
+            )),
+            text(&super::console::failure_block(c))
+        );
+    } else if let Some(f) = &c.failure {
         let message = f.message.lines().next().unwrap_or_default();
         let body = super::console::failure_block(c);
         let tag = match c.outcome {

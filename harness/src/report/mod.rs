@@ -2,6 +2,7 @@
 //! console reports made from them.
 
 pub mod console;
+pub mod deviations;
 pub mod json;
 pub mod junit;
 pub mod result;

@@ -23,6 +23,11 @@ pub enum Outcome {
     Error,
     /// Not applicable to this target (e.g. the extension is not announced).
     Skipped,
+    /// Did not hold, but the target declares it (`--deviations`).
+    Deviation,
+    /// Declared as a deviation, yet it holds now; fails the run with
+    /// `--ratchet` until the declaration is removed.
+    Fixed,
 }
 
 impl Outcome {
@@ -39,6 +44,8 @@ impl Outcome {
             Outcome::Info => "INFO",
             Outcome::Error => "ERROR",
             Outcome::Skipped => "SKIP",
+            Outcome::Deviation => "DEV",
+            Outcome::Fixed => "FIXED",
         }
     }
 
@@ -61,7 +68,8 @@ impl Outcome {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioResult {
-    /// Unique and stable across runs: `protocol/file.feature:line`.
+    /// Stable across edits of the file: `protocol/file-stem/name-slug`
+    /// ([`crate::suite::ScenarioMeta::id`]).
     pub id: String,
     pub protocol: String,
     pub feature: String,
@@ -82,6 +90,9 @@ pub struct ScenarioResult {
     pub points: Option<f64>,
     pub outcome: Outcome,
     pub failure: Option<Failure>,
+    /// The declared reason, for a `deviation` or a `fixed` scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
     /// The step that failed, as written, with its line.
     pub step: Option<String>,
     pub seconds: f64,
@@ -95,7 +106,7 @@ impl ScenarioResult {
     /// judged `outcome`, with no failure, no time and no transcript yet.
     pub fn of(meta: ScenarioMeta, feature: &str, outcome: Outcome) -> ScenarioResult {
         ScenarioResult {
-            id: format!("{}:{}", meta.file, meta.line),
+            id: meta.id,
             protocol: meta.protocol,
             feature: feature.to_string(),
             file: meta.file,
@@ -108,6 +119,7 @@ impl ScenarioResult {
             points: meta.points,
             outcome,
             failure: None,
+            deviation: None,
             step: None,
             seconds: 0.0,
             transcript: Vec::new(),
@@ -122,6 +134,8 @@ pub struct RunReport {
     pub target: String,
     pub protocols: Vec<String>,
     pub strict: bool,
+    /// `--ratchet`: a declared deviation that no longer occurs fails the run.
+    pub ratchet: bool,
     pub seconds: f64,
     pub scenarios: Vec<ScenarioResult>,
 }
@@ -131,10 +145,14 @@ impl RunReport {
         self.scenarios.iter().filter(|s| s.outcome == o).count()
     }
 
-    /// 0 when every selected scenario passed (warnings and skips allowed), 1
-    /// otherwise.
+    /// 0 when every selected scenario passed (warnings, skips and declared
+    /// deviations allowed), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        if self.scenarios.iter().any(|s| s.outcome.fails_run()) {
+        if self
+            .scenarios
+            .iter()
+            .any(|s| s.outcome.fails_run() || (self.ratchet && s.outcome == Outcome::Fixed))
+        {
             1
         } else {
             0
