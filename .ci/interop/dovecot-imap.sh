@@ -19,4 +19,5 @@ start_postfix
 { smtp_profile; imap_profile; } > "$WORK/target.toml"
 # Three scenarios at once (each holds one or two connections) stay within
 # dovecot's mail_max_userip_connections = 10.
-run_imap_suite dovecot-imap --concurrency 3
+run_imap_suite dovecot-imap --concurrency 3 \
+  --deviations .ci/interop/deviations/dovecot.toml --ratchet

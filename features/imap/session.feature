@@ -74,6 +74,14 @@ Feature: IMAP connection, greeting and the commands valid in any state
     When the client sends "A.b-7 NOOP"
     Then the server replies OK
 
+  @sec-9 @sec-2.2.1 @MUST
+  Scenario: A tag containing "]" gets its completion
+    # §9: 'tag = 1*<any ASTRING-CHAR except "+">', 'ASTRING-CHAR =
+    # ATOM-CHAR / resp-specials', 'resp-specials = "]"'.
+    Given an IMAP session
+    When the client sends "a]1 NOOP" without waiting for the reply
+    Then the server completes the command tagged "a]1" with OK
+
   @sec-2.2.1 @sec-5.5 @MUST
   Scenario: Pipelined commands are answered each with its own tag
     # §5.5: a client MAY send another command without waiting for the

@@ -64,6 +64,8 @@ enum Fault {
     /// Every UID the server sends is shifted by the connection's number:
     /// UIDs change between sessions, UIDVALIDITY does not.
     UidsShiftPerSession,
+    /// A command whose tag holds "]" gets an untagged BAD (dovecot).
+    RejectsBracketInTag,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -143,6 +145,14 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                 return;
             }
             let text = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            let tag_has_bracket = text.split(' ').next().is_some_and(|t| t.contains(']'));
+            if matches!(fault, Fault::RejectsBracketInTag) && tag_has_bracket {
+                let reply = b"* BAD Error in IMAP command received by server.\r\n";
+                if cw.lock().await.write_all(reply).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if matches!(fault, Fault::IgnoresStoreFlags)
                 && text.contains(" STORE ")
                 && text.contains("+FLAGS")
@@ -238,6 +248,21 @@ async fn uids_that_change_between_sessions_under_one_uidvalidity_fail() {
             "A UID that changes between sessions comes with a greater UIDVALIDITY",
             "the UID of a message changed between sessions under the same UIDVALIDITY",
             "imap: 4 passed, 1 failed, 0 errors",
+        ],
+    );
+}
+
+/// RFC 3501 §9: "]" is an ASTRING-CHAR, so "a]1" is a tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_rejects_a_bracket_in_a_tag_fails() {
+    let run = run_with(Fault::RejectsBracketInTag).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/session.feature",
+            "A tag containing \"]\" gets its completion",
+            "it did not take \"a]1\" for a tag",
+            "S: * BAD Error in IMAP command received by server.\\r\\n",
         ],
     );
 }

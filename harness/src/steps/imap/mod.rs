@@ -1096,6 +1096,44 @@ async fn receives_exists(w: &mut World, who: String) -> StepResult {
     })
 }
 
+/// Reads the responses to a command sent without waiting, until its tagged
+/// completion (which must be OK) or an untagged BAD, which "indicates a
+/// protocol-level error for which the associated command can not be
+/// determined" (RFC 3501 §7.1.3): the server did not take the tag.
+#[then(regex = r#"^the server completes the command tagged "(.+)" with OK$"#)]
+async fn completes_tagged(w: &mut World, tag: String) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        for _ in 0..100 {
+            let text = s
+                .conn
+                .read_line(64 * 1024, "the tagged completion")
+                .await?
+                .text();
+            if let Some(rest) = text.strip_prefix(&format!("{tag} ")) {
+                if rest.to_ascii_uppercase().starts_with("OK") {
+                    return Ok(());
+                }
+                return Err(
+                    Failure::conformance(format!("the command tagged \"{tag}\" failed"))
+                        .expected(format!("\"{tag} OK …\""))
+                        .got(quote(&text)),
+                );
+            }
+            if text.to_ascii_uppercase().starts_with("* BAD") {
+                return Err(Failure::conformance(format!(
+                    "the server answered with an untagged BAD: it did not take \"{tag}\" for a tag (RFC 3501 §9: tag = 1*<any ASTRING-CHAR except \"+\">)"
+                ))
+                .expected(format!("\"{tag} OK …\""))
+                .got(quote(&text)));
+            }
+        }
+        Err(Failure::conformance(
+            "more than 100 responses to one command, without its completion",
+        ))
+    })
+}
+
 /// base64 (RFC 4648), for AUTHENTICATE PLAIN.
 fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
