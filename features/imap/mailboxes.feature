@@ -78,6 +78,20 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST shows the mailbox "${imap.unused}"
 
+  @sec-6.3.3 @SHOULD
+  Scenario: CREATE of a name under a parent that does not exist creates the parent too
+    # §6.3.3: "If the server's hierarchy separator character appears
+    # elsewhere in the name, the server SHOULD create any superior
+    # hierarchical names that are needed for the CREATE command to be
+    # successfully completed." ${imap.child} is ${imap.unused}, the
+    # namespace's delimiter, and "child".
+    Given an authenticated IMAP session
+    And an unused mailbox name
+    And a name one level under the unused one
+    When the client sends "a1 CREATE ${imap.child}"
+    Then the server replies OK
+    And LIST shows the mailbox "${imap.unused}"
+
   @sec-6.3.3 @MUST
   Scenario: CREATE of an existing mailbox fails with NO
     # §6.3.3: "It is an error to attempt to create ... a mailbox with a

@@ -66,6 +66,8 @@ enum Fault {
     UidsShiftPerSession,
     /// A command whose tag holds "]" gets an untagged BAD (dovecot).
     RejectsBracketInTag,
+    /// CREATE of a name one level under another is refused.
+    RefusesNestedCreate,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -145,6 +147,21 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                 return;
             }
             let text = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            if matches!(fault, Fault::RefusesNestedCreate)
+                && text.contains(" CREATE ")
+                && text.contains(".CHILD")
+            {
+                let tag = String::from_utf8_lossy(&line)
+                    .split(' ')
+                    .next()
+                    .unwrap_or("*")
+                    .to_string();
+                let reply = format!("{tag} NO [CANNOT] no such parent\r\n");
+                if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             let tag_has_bracket = text.split(' ').next().is_some_and(|t| t.contains(']'));
             if matches!(fault, Fault::RejectsBracketInTag) && tag_has_bracket {
                 let reply = b"* BAD Error in IMAP command received by server.\r\n";
@@ -263,6 +280,26 @@ async fn a_server_that_rejects_a_bracket_in_a_tag_fails() {
             "A tag containing \"]\" gets its completion",
             "it did not take \"a]1\" for a tag",
             "S: * BAD Error in IMAP command received by server.\\r\\n",
+        ],
+    );
+}
+
+/// RFC 3501 §6.3.3: the server SHOULD create the superior names; refusing
+/// a nested CREATE is a warning, not a failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, Fault::RefusesNestedCreate).await;
+    let run = run_against("imap", &bob(addr, ""), &["--tags", "@sec-6.3.3"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "WARN  imap/mailboxes.feature",
+            "CREATE of a name under a parent that does not exist creates the parent too",
+            ".child\\r\\n",
+            "NO [CANNOT] no such parent",
+            "imap: 3 passed, 0 failed, 0 errors, 1 warnings",
         ],
     );
 }

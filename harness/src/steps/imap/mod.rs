@@ -444,6 +444,30 @@ async fn note_uidvalidity(w: &mut World) -> StepResult {
     })
 }
 
+/// `${imap.child}`: a name one level under `${imap.unused}`, with the
+/// personal namespace's delimiter; skips the scenario in a flat namespace.
+#[given(regex = r"^a name one level under the unused one$")]
+async fn child_name(w: &mut World) -> StepResult {
+    step!(w, {
+        let ns = namespace::personal(w).await?;
+        let Some(d) = ns.delimiter else {
+            return Err(Failure::skip(format!(
+                "the personal namespace has no hierarchy delimiter ({})",
+                ns.source
+            )));
+        };
+        let parent = w
+            .vars
+            .get("imap.unused")
+            .cloned()
+            .ok_or_else(|| Failure::harness("the scenario has no unused mailbox name"))?;
+        let child = namespace::astring(&format!("{}{d}child", unquote(&parent)));
+        remember_mailbox(w, &child)?;
+        w.vars.insert("imap.child".into(), child);
+        Ok(())
+    })
+}
+
 #[given(regex = r"^an unused mailbox name$")]
 async fn unused_name(w: &mut World) -> StepResult {
     step!(w, {

@@ -36,12 +36,17 @@ impl Personal {
             Some('-') => leaf.replace('-', "_"),
             _ => leaf.to_string(),
         };
-        let name = format!("{}{leaf}", self.prefix);
-        if !name.is_empty() && name.bytes().all(is_astring_char) {
-            name
-        } else {
-            super::quoted(&name)
-        }
+        astring(&format!("{}{leaf}", self.prefix))
+    }
+}
+
+/// A mailbox name as a command argument: an atom where it is one, else a
+/// quoted string.
+pub fn astring(name: &str) -> String {
+    if !name.is_empty() && name.bytes().all(is_astring_char) {
+        name.to_string()
+    } else {
+        super::quoted(name)
     }
 }
 
