@@ -153,6 +153,19 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* LIST \([^)]*\) (NIL|"[^"]*"|"\\\\") ""$"
 
+  @rfc2342 @sec-5 @MUST
+  Scenario: NAMESPACE answers with the three namespace classes
+    # RFC 2342 §5 (RFC 9051 §6.3.10): "an untagged NAMESPACE response that
+    # contains the prefix and hierarchy delimiter to the server's Personal
+    # Namespace(s), Other Users' Namespace(s), and Shared Namespace(s) ...
+    # The response will contain a NIL for any namespace class that is not
+    # available."
+    Given an authenticated IMAP session
+    And the server announces the NAMESPACE capability
+    When the client sends "a1 NAMESPACE"
+    Then the server replies OK
+    And the client got an untagged response matching "^\* NAMESPACE (NIL|\(\(.*\)\)) (NIL|\(\(.*\)\)) (NIL|\(\(.*\)\))$"
+
   @sec-6.3.8 @MUST @course-I-02
   Scenario: LIST "*" includes INBOX
     Given an authenticated IMAP session

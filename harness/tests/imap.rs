@@ -68,6 +68,8 @@ enum Fault {
     RejectsBracketInTag,
     /// CREATE of a name one level under another is refused.
     RefusesNestedCreate,
+    /// The NAMESPACE response lacks two of its three classes.
+    BrokenNamespace,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -125,6 +127,9 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                         let at = line.iter().rposition(|c| *c == b'{').unwrap_or(0);
                         line.truncate(at);
                         line.extend_from_slice(format!("{{{}}}\r\n", n + 1).as_bytes());
+                    }
+                    Fault::BrokenNamespace if line.starts_with(b"* NAMESPACE ") => {
+                        line = b"* NAMESPACE ((\"INBOX.\"))\r\n".to_vec();
                     }
                     Fault::UidsShiftPerSession if line.starts_with(b"* ") => {
                         line = shift_uids(&line, session);
@@ -358,6 +363,31 @@ async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
             "NO [CANNOT] Mailboxes can be created only under the personal namespace",
         ],
     );
+}
+
+/// A malformed NAMESPACE response fails the NAMESPACE scenario (RFC 2342
+/// §5); the scenarios that need a scratch mailbox cannot tell where it goes
+/// and are errors naming the keys, until the profile sets them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_namespace_response_fails_and_the_profile_keys_take_over() {
+    let (upstream, _running, _dir) = reference_server_with(Some("INBOX.")).await;
+    let addr = faulty(upstream, Fault::BrokenNamespace).await;
+    let tags = ["--tags", "@rfc2342 or @sec-6.3.10"];
+    let run = run_against("imap", &bob(addr, ""), &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/mailboxes.feature",
+            "NAMESPACE answers with the three namespace classes",
+            "ERROR imap/mailboxes.feature",
+            "the server announces NAMESPACE but its answer is unusable",
+            "set [imap] namespace_prefix and delimiter in the profile",
+            "imap: 0 passed, 1 failed, 2 errors",
+        ],
+    );
+    let keys = "namespace_prefix = \"INBOX.\"\ndelimiter = \".\"\n";
+    let run = run_against("imap", &bob(addr, keys), &tags).await;
+    assert_fails_with(&run, &["imap: 2 passed, 1 failed, 0 errors"]);
 }
 
 /// `conform serve imap` as an external target: Python's imaplib logs in,
