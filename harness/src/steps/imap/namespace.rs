@@ -90,7 +90,7 @@ async fn find(w: &mut World) -> Result<Personal, Failure> {
         .iter()
         .any(|c| c.eq_ignore_ascii_case("NAMESPACE") || c.eq_ignore_ascii_case("IMAP4rev2"));
     let from_server = if announced {
-        // Judged by its own scenario (session.feature); here a broken
+        // Judged by its own scenario (mailboxes.feature); here a broken
         // answer only means the profile must say where mailboxes go.
         let reply = imap(w, "", "NAMESPACE").await?;
         let parsed = if reply.status == "OK" {
