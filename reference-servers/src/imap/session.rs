@@ -492,6 +492,21 @@ impl Session {
         if let Some(refused) = self.outside_namespace(name) {
             return refused;
         }
+        // §6.3.3: "the server SHOULD create any superior hierarchical names
+        // that are needed for the CREATE command to be successfully
+        // completed."
+        for (i, _) in name.match_indices(folders::DELIMITER) {
+            let superior = &name[..i];
+            if superior.is_empty()
+                || superior.eq_ignore_ascii_case(INBOX)
+                || self.store.folder(&self.user, superior).is_ok()
+            {
+                continue;
+            }
+            if let Err(e) = self.store.create_folder(&self.user, superior) {
+                return no(format!("[CANNOT] {e}"));
+            }
+        }
         match self.store.create_folder(&self.user, name) {
             Ok(_) => ok("CREATE completed"),
             Err(e) => no(format!("[CANNOT] {e}")),
