@@ -47,10 +47,10 @@ pub struct Config {
     pub max_connections: usize,
     /// How often a session in IDLE looks for changes to report.
     pub idle_poll: Duration,
-    /// A personal namespace prefix (RFC 2342), e.g. `INBOX.`: announced
-    /// with NAMESPACE, and new mailboxes may be made only under it, as
-    /// dovecot and Cyrus configured that way allow. `None`: no NAMESPACE,
-    /// mailboxes anywhere.
+    /// The personal namespace prefix (RFC 2342), announced with NAMESPACE:
+    /// `""` (top level, as bundled) or e.g. `INBOX.`, under which alone new
+    /// mailboxes may then be made (dovecot or Cyrus configured that way).
+    /// `None`: no NAMESPACE capability, mailboxes anywhere.
     pub namespace: Option<String>,
 }
 
