@@ -37,7 +37,7 @@ pub struct RunOptions {
     /// Grading turns it off: it waits for the port itself, and a probe
     /// connection would use up a student's server that serves one client.
     pub preflight: bool,
-    /// Only these scenarios (`file:line` below `features`), if given.
+    /// Only the scenarios with these stable ids, if given.
     pub only: Option<BTreeSet<String>>,
     /// Declared deviations of the target (`--deviations FILE`).
     pub deviations: Option<Deviations>,

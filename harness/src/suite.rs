@@ -63,8 +63,8 @@ pub struct Selection {
     pub protocols: Vec<Protocol>,
     pub tags: Option<TagOperation>,
     pub profile: Profile,
-    /// Only the scenarios with these ids (`file:line`, the file relative to
-    /// the features folder given first).
+    /// Only the scenarios with these stable ids ([`ScenarioMeta::id`]), the
+    /// files named relative to the features folder given first.
     pub only: Option<(PathBuf, std::collections::BTreeSet<String>)>,
 }
 
@@ -79,12 +79,7 @@ impl Selection {
             return false;
         };
         if let Some((root, ids)) = &self.only {
-            let file = f
-                .path
-                .as_deref()
-                .map(|p| relative_name(root, p))
-                .unwrap_or_default();
-            if !ids.contains(&format!("{file}:{}", s.position.line)) {
+            if !ids.contains(&ScenarioMeta::of(root, f, r, s).id) {
                 return false;
             }
         }
@@ -215,8 +210,10 @@ pub struct ScenarioMeta {
     pub line: usize,
     pub name: String,
     pub tags: Vec<String>,
+    /// Every RFC the scenario cites, in tag order: `5321`.
     pub rfc: Vec<String>,
-    pub section: Vec<String>,
+    /// The RFC-bound sections (`@rfc5321-sec-4.1.1.4`).
+    pub sections: Vec<Section>,
     pub level: String,
     pub points: Option<f64>,
 }
@@ -257,17 +254,7 @@ impl ScenarioMeta {
                 name = format!("{name} [{cells}]");
             }
         }
-        let rfc = tags
-            .iter()
-            .filter_map(|t| t.strip_prefix("rfc"))
-            .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
-            .map(str::to_string)
-            .collect();
-        let section = tags
-            .iter()
-            .filter_map(|t| t.strip_prefix("sec-"))
-            .map(str::to_string)
-            .collect();
+        let (rfc, sections) = requirements(&tags);
         let level = tags
             .iter()
             .rev()
@@ -301,11 +288,76 @@ impl ScenarioMeta {
             name,
             tags,
             rfc,
-            section,
+            sections,
             level,
             points,
         }
     }
+}
+
+/// A section of one RFC, from a tag `@rfc5321-sec-4.1.1.4`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Section {
+    pub rfc: String,
+    pub section: String,
+}
+
+impl Section {
+    /// Where the RFC Editor publishes it.
+    pub fn url(&self) -> String {
+        format!(
+            "https://www.rfc-editor.org/rfc/rfc{}#section-{}",
+            self.rfc, self.section
+        )
+    }
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RFC {} §{}", self.rfc, self.section)
+    }
+}
+
+/// The RFCs (`@rfcNNNN`, and those of bound sections) and the RFC-bound
+/// sections (`@rfcNNNN-sec-X.Y`) among a scenario's tags. A section tag that
+/// is not bound (`@sec-X.Y`, the old form) is bound to the first RFC.
+pub fn requirements(tags: &[String]) -> (Vec<String>, Vec<Section>) {
+    let mut rfcs: Vec<String> = Vec::new();
+    let mut sections = Vec::new();
+    let mut loose = Vec::new();
+    for t in tags {
+        let Some(rest) = t.strip_prefix("rfc") else {
+            if let Some(sec) = t.strip_prefix("sec-") {
+                loose.push(sec.to_string());
+            }
+            continue;
+        };
+        let (num, sec) = match rest.split_once("-sec-") {
+            Some((n, s)) => (n, Some(s)),
+            None => (rest, None),
+        };
+        if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if !rfcs.iter().any(|r| r == num) {
+            rfcs.push(num.to_string());
+        }
+        if let Some(sec) = sec {
+            sections.push(Section {
+                rfc: num.to_string(),
+                section: sec.to_string(),
+            });
+        }
+    }
+    if let Some(first) = rfcs.first() {
+        for sec in loose {
+            sections.push(Section {
+                rfc: first.clone(),
+                section: sec,
+            });
+        }
+    }
+    (rfcs, sections)
 }
 
 /// `A 405 lists Allow [m=GET]` → `a-405-lists-allow-m-get`: lower-case ASCII
@@ -341,5 +393,52 @@ fn relative_name(root: &Path, path: &Path) -> String {
     match path.parent().and_then(|d| d.file_name()) {
         Some(dir) => PathBuf::from(dir).join(name).display().to_string(),
         None => name.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(t: &str) -> Vec<String> {
+        t.split_whitespace()
+            .map(|s| s.trim_start_matches('@').to_string())
+            .collect()
+    }
+
+    #[test]
+    fn sections_belong_to_their_rfc() {
+        let (rfc, secs) = requirements(&tags(
+            "@imap @rfc3501 @rfc9051 @rfc3501-sec-6.3.1 @rfc4616 @MUST",
+        ));
+        assert_eq!(rfc, ["3501", "9051", "4616"]);
+        assert_eq!(secs.len(), 1);
+        assert_eq!(secs[0].to_string(), "RFC 3501 §6.3.1");
+        assert_eq!(
+            secs[0].url(),
+            "https://www.rfc-editor.org/rfc/rfc3501#section-6.3.1"
+        );
+        // A bound section names its RFC even without a plain @rfc tag.
+        let (rfc, secs) = requirements(&tags("@rfc1870-sec-6.1"));
+        assert_eq!(rfc, ["1870"]);
+        assert_eq!(secs[0].rfc, "1870");
+        // The old loose form goes to the first RFC only.
+        let (_, secs) = requirements(&tags("@rfc5321 @rfc5322 @sec-4.2"));
+        assert_eq!(
+            secs,
+            [Section {
+                rfc: "5321".into(),
+                section: "4.2".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn slugs_are_stable_names() {
+        assert_eq!(
+            slug("A 405 lists Allow [m=GET, x=/..]"),
+            "a-405-lists-allow-m-get-x"
+        );
+        assert_eq!(slug("  --Trim--  "), "trim");
     }
 }

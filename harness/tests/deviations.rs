@@ -23,6 +23,13 @@ async fn server(upper: bool) -> std::net::SocketAddr {
     .await
 }
 
+/// `conform run sockets --target TARGET ARGS…`.
+async fn sockets(target: &str, args: &[&str]) -> common::Run {
+    let mut all = vec!["run", "sockets", "--target", target];
+    all.extend_from_slice(args);
+    conform(&all).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_bundled_scenario_has_a_unique_stable_id() {
     let run = conform(&["list"]).await;
@@ -55,15 +62,7 @@ async fn declared_deviations_and_the_ratchet() {
     let devs_arg = devs.to_str().unwrap();
 
     // Today's failures, written as a starting list.
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        target,
-        "--write-deviations",
-        devs_arg,
-    ])
-    .await;
+    let run = sockets(target, &["--write-deviations", devs_arg]).await;
     assert_eq!(run.code, 1, "{}", run.all());
     let written = std::fs::read_to_string(&devs).unwrap();
     assert!(
@@ -73,17 +72,16 @@ async fn declared_deviations_and_the_ratchet() {
 
     // With the list, the same server is green, and JUnit says why.
     let junit = dir.path().join("r.xml");
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
+    let run = sockets(
         target,
-        "--deviations",
-        devs_arg,
-        "--ratchet",
-        "--junit",
-        junit.to_str().unwrap(),
-    ])
+        &[
+            "--deviations",
+            devs_arg,
+            "--ratchet",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    )
     .await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
@@ -111,44 +109,23 @@ async fn declared_deviations_and_the_ratchet() {
     );
     let fewer = dir.path().join("fewer.toml");
     std::fs::write(&fewer, kept).unwrap();
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        target,
-        "--deviations",
-        fewer.to_str().unwrap(),
-    ])
-    .await;
+    let run = sockets(target, &["--deviations", fewer.to_str().unwrap()]).await;
     assert_eq!(run.code, 1, "{}", run.all());
 
     // The server is fixed: without --ratchet a note, with it red.
     let good = server(true).await;
     let (_d2, p2) = profile(&format!("[sockets]\ntcp = \"{good}\"\n"));
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        p2.to_str().unwrap(),
-        "--deviations",
-        devs_arg,
-    ])
-    .await;
+    let run = sockets(p2.to_str().unwrap(), &["--deviations", devs_arg]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stdout.contains("FIXED sockets/tcp.feature"),
         "{}",
         run.all()
     );
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
+    let run = sockets(
         p2.to_str().unwrap(),
-        "--deviations",
-        devs_arg,
-        "--ratchet",
-    ])
+        &["--deviations", devs_arg, "--ratchet"],
+    )
     .await;
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
@@ -164,15 +141,7 @@ async fn declared_deviations_and_the_ratchet() {
         "[[deviation]]\nid = \"sockets/tcp/no-such-scenario\"\nreason = \"x\"\n",
     )
     .unwrap();
-    let run = conform(&[
-        "run",
-        "sockets",
-        "--target",
-        target,
-        "--deviations",
-        typo.to_str().unwrap(),
-    ])
-    .await;
+    let run = sockets(target, &["--deviations", typo.to_str().unwrap()]).await;
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(
         run.stderr.contains("sockets/tcp/no-such-scenario"),

@@ -27,6 +27,7 @@ use crate::runner::{self, RunOptions, SetupError};
 use crate::steps::Failure;
 use crate::suite::{self, Selection};
 use assignment::{Assignment, Restart};
+use futures::StreamExt as _;
 use ports::Transport;
 use sandbox::{Program, Stopped};
 
@@ -47,6 +48,10 @@ pub struct GradeOptions {
     /// Print each scenario's points as it is graded.
     pub progress: bool,
 }
+
+/// How many starts of a submission are graded at once (each scenario gets its
+/// own start with `restart = "each-scenario"`).
+const PARALLEL_STARTS: usize = 2;
 
 /// One scenario, graded.
 #[derive(Clone, Debug, Serialize)]
@@ -193,44 +198,70 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         Restart::Once => vec![(0..graded.len()).collect()],
     };
     let deadline = started + a.total_time;
-    for group in groups {
-        if report.problem.is_some() {
-            break;
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            let msg = format!(
-                "Not run: grading this submission took longer than its limit of {}.",
-                humantime::format_duration(a.total_time)
-            );
-            for &i in &group {
-                fail(&mut graded[i], &msg);
+    // Each start of the program is its own process on its own port, so the
+    // groups run side by side: a program that never answers costs the wait
+    // of a few scenarios, not the sum of all of them.
+    let parallel = groups.len().clamp(1, PARALLEL_STARTS);
+    let problem: std::cell::RefCell<Option<String>> =
+        std::cell::RefCell::new(report.problem.clone());
+    let runs = futures::stream::iter(groups.into_iter().map(|group| {
+        let mut local: Vec<GradedScenario> = group.iter().map(|&i| graded[i].clone()).collect();
+        let (features, workdir, command, env, problem) =
+            (&features, &workdir, &command, &env, &problem);
+        async move {
+            if problem.borrow().is_some() {
+                return Ok((group, local, None));
             }
-            continue;
+            let now = Instant::now();
+            let all: Vec<usize> = (0..local.len()).collect();
+            if now >= deadline {
+                let msg = format!(
+                    "Not run: grading this submission took longer than its limit of {}.",
+                    humantime::format_duration(a.total_time)
+                );
+                for g in &mut local {
+                    fail(g, &msg);
+                }
+                return Ok((group, local, None));
+            }
+            let start = run_group(
+                a,
+                features,
+                workdir,
+                command,
+                env,
+                &mut local,
+                &all,
+                deadline - now,
+            )
+            .await?;
+            if let Some(p) = &start.problem {
+                problem.borrow_mut().get_or_insert_with(|| p.clone());
+            }
+            Ok::<_, SetupError>((group, local, Some(start)))
         }
-        let start = run_group(
-            a,
-            &features,
-            &workdir,
-            &command,
-            &env,
-            &mut graded,
-            &group,
-            deadline - now,
-        )
-        .await?;
-        if let Some(p) = &start.problem {
-            // The program cannot be tested at all: the same for every scenario.
-            let msg = p.clone();
-            fail_all(&mut graded, &msg);
-            report.problem = Some(msg);
+    }))
+    .buffered(parallel)
+    .collect::<Vec<_>>()
+    .await;
+    for run in runs {
+        let (group, local, start) = run?;
+        for (&i, g) in group.iter().zip(local) {
+            graded[i] = g;
         }
         if opts.progress {
             for &i in &group {
                 feedback::progress_line(&graded[i]);
             }
         }
-        report.starts.push(start);
+        report.starts.extend(start);
+    }
+    if let Some(msg) = problem.into_inner() {
+        // The program cannot be tested at all: the same for every scenario.
+        if report.problem.is_none() {
+            fail_all(&mut graded, &msg);
+            report.problem = Some(msg);
+        }
     }
     report.score = graded.iter().map(|g| g.score).sum();
     report.scenarios = graded;

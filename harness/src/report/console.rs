@@ -28,12 +28,18 @@ pub fn requirement(r: &ScenarioResult) -> String {
         r.level.clone()
     }];
     for rfc in &r.rfc {
-        let sec = r
+        // `section` holds `RFC 5321 §4.1.1.4`: the sections of this RFC.
+        let head = format!("RFC {rfc} ");
+        let secs: Vec<&str> = r
             .section
-            .first()
-            .map(|s| format!(" §{s}"))
-            .unwrap_or_default();
-        parts.push(format!("RFC {rfc}{sec}"));
+            .iter()
+            .filter_map(|s| s.strip_prefix(&head))
+            .collect();
+        if secs.is_empty() {
+            parts.push(format!("RFC {rfc}"));
+        } else {
+            parts.push(format!("RFC {rfc} {}", secs.join(", ")));
+        }
     }
     for t in r.tags.iter().filter(|t| t.starts_with("course-")) {
         parts.push(format!("course notes {}", t.trim_start_matches("course-")));

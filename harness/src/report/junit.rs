@@ -130,6 +130,9 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
     for s in &c.section {
         property(out, 8, "section", s);
     }
+    for l in &c.links {
+        property(out, 8, "link", l);
+    }
     property(
         out,
         8,

@@ -82,8 +82,10 @@ pub struct ScenarioResult {
     pub tags: Vec<String>,
     /// `5321` from `@rfc5321`.
     pub rfc: Vec<String>,
-    /// `4.1.1.4` from `@sec-4.1.1.4`.
+    /// RFC-bound sections, from `@rfc5321-sec-4.1.1.4`: `RFC 5321 §4.1.1.4`.
     pub section: Vec<String>,
+    /// The RFC Editor's page of each section in `section`.
+    pub links: Vec<String>,
     /// `MUST`, `SHOULD`, `MAY`, or empty (treated as MUST).
     pub level: String,
     /// `@points(N)`.
@@ -114,7 +116,8 @@ impl ScenarioResult {
             name: meta.name,
             tags: meta.tags,
             rfc: meta.rfc,
-            section: meta.section,
+            section: meta.sections.iter().map(|s| s.to_string()).collect(),
+            links: meta.sections.iter().map(|s| s.url()).collect(),
             level: meta.level,
             points: meta.points,
             outcome,

@@ -483,6 +483,53 @@ async fn no_further_datagram(w: &mut World, who: String, ms: u64) -> StepResult 
     })
 }
 
+/// How long the reply to the client's last message took: from its last
+/// bytes sent to the first bytes received after them, read off the
+/// transcript (TCP or UDP, whichever the client has).
+#[then(regex = r#"^the reply to (the client|client \w+) came within (\d+) ms of the request$"#)]
+async fn reply_within(w: &mut World, who: String, ms: u64) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
+        let kind = if w.udp.contains_key(&client) {
+            "udp"
+        } else {
+            "tcp"
+        };
+        let label = if client.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind} {client}")
+        };
+        let entries = w.transcript.entries();
+        use crate::report::transcript::Dir;
+        let sent = entries
+            .iter()
+            .rposition(|e| e.conn == label && e.dir == Dir::Client)
+            .ok_or_else(|| {
+                Failure::harness(format!("{} has sent nothing yet", describe_client(&client)))
+            })?;
+        let reply = entries[sent..]
+            .iter()
+            .find(|e| e.conn == label && e.dir == Dir::Server)
+            .ok_or_else(|| {
+                Failure::harness(format!(
+                    "{} has received no reply yet",
+                    describe_client(&client)
+                ))
+            })?;
+        let took = reply.at - entries[sent].at;
+        if took * 1000.0 <= ms as f64 {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "the reply came late: {took:.2} s after the request; the course's program answers at once"
+            ))
+            .expected(format!("a reply within {ms} ms"))
+            .got(format!("the reply after {:.0} ms", took * 1000.0)))
+        }
+    })
+}
+
 /// `"a", "b\"c", "d"` → `[a, b\"c, d]` (escapes are kept for [`payload`]).
 fn quoted_list(list: &str) -> Result<Vec<String>, String> {
     let mut items = Vec::new();
