@@ -93,9 +93,14 @@ password = \"$FUZZ_PASS\"
 address = \"127.0.0.1:$P_IMAP\"
 user = \"$FUZZ_USER\"
 password = \"$FUZZ_PASS\""
-for s in nsd:$P_NSD knot:$P_KNOT unbound:$P_UNBOUND; do
+for s in nsd:$P_NSD knot:$P_KNOT; do
   w "${s%%:*}" "[dns]
 address = \"127.0.0.1:${s##*:}\"
 zone = \"example.test\""
 done
+# The lab's unbound is a recursive resolver with the zone as an auth-zone.
+w unbound "[dns]
+address = \"127.0.0.1:$P_UNBOUND\"
+zone = \"example.test\"
+recursion = true"
 echo "profiles in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"

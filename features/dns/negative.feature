@@ -8,14 +8,14 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
   Background:
     Given a DNS client for the server under test
 
-  @sec-4.3.2 @MUST @course-D-26
+  @rfc1034-sec-4.3.2 @MUST @course-D-26
   Scenario: A name that does not exist gets NXDOMAIN with AA set
     When the client queries "no-such-name.${dns.zone}" for A
     Then the response has RCODE NXDOMAIN
     And the AA flag is set
     And the answer section is empty
 
-  @sec-4.3.2 @MUST
+  @rfc2308 @rfc2308-sec-3 @MUST
   Scenario: NXDOMAIN carries the zone's SOA in the authority section
     # RFC 2308 §3: "Name servers authoritative for a zone MUST include the
     # SOA record of the zone in the authority section of the response when
@@ -24,24 +24,32 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     When the client queries "no-such-name.${dns.zone}" for A
     Then the authority section holds the SOA of "${dns.zone}"
 
-  @sec-4.3.2 @MUST
-  Scenario: A name without data of the asked type gets NOERROR, no answer, and the SOA
+  @rfc1034-sec-4.3.2 @MUST
+  Scenario: A name without data of the asked type gets NOERROR and no answer
     When the client queries "mail2.${dns.zone}" for AAAA
     Then the response has RCODE NOERROR
     And the AA flag is set
     And the answer section is empty
-    And the authority section holds the SOA of "${dns.zone}"
 
-  @sec-3.1 @MUST
+  @rfc2308 @rfc2308-sec-3 @MUST
+  Scenario: No data of the asked type carries the zone's SOA in the authority section
+    # RFC 2308 §3: the SOA MUST be included "when reporting an NXDOMAIN or
+    # indicating that no data of the requested type exists".
+    When the client queries "mail2.${dns.zone}" for AAAA
+    Then the authority section holds the SOA of "${dns.zone}"
+
+  @rfc1034-sec-4.3.2 @MUST
   Scenario: A name that has only descendants exists: NODATA, not NXDOMAIN
     # dept.${dns.zone} owns no records but host.dept.${dns.zone} does
-    # (an "empty non-terminal"; RFC 8020 §2).
+    # (an "empty non-terminal", RFC 4592 §2.2.2): step 3c sets a name error
+    # only where a label of QNAME does not exist in the tree.
     When the client queries "dept.${dns.zone}" for A
     Then the response has RCODE NOERROR
     And the answer section is empty
 
-  @sec-4.3.3 @MUST
+  @rfc1034-sec-4.3.3 @MUST
   Scenario: A wildcard answers for a name it covers, under the name asked for
+    Given the zone under test holds the fixture's "wildcard" data
     When the client queries "anything.wild.${dns.zone}" for A
     Then the response has RCODE NOERROR
     And the AA flag is set
@@ -49,39 +57,58 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
       | name                      | type | data       |
       | anything.wild.${dns.zone} | A    | 192.0.2.99 |
 
-  @sec-4.3.3 @MUST
+  @rfc1034-sec-4.3.3 @MUST
   Scenario: A wildcard answers several labels deep
+    Given the zone under test holds the fixture's "wildcard" data
     When the client queries "a.b.wild.${dns.zone}" for TXT
     Then the answer section is exactly:
       | name                 | type | data                          |
       | a.b.wild.${dns.zone} | TXT  | "synthesised from a wildcard" |
 
-  @sec-4.3.3 @MUST
+  @rfc1034-sec-4.3.3 @MUST
   Scenario: A name that exists is not answered from the wildcard
+    Given the zone under test holds the fixture's "wildcard" data
     When the client queries "exact.wild.${dns.zone}" for A
     Then the answer section is exactly:
       | name                   | type | data       |
       | exact.wild.${dns.zone} | A    | 192.0.2.98 |
 
-  @sec-4.3.3 @MUST
+  @rfc1034-sec-4.3.3 @MUST
   Scenario: A wildcard does not hide the absence of a type at an existing name
+    Given the zone under test holds the fixture's "wildcard" data
     When the client queries "exact.wild.${dns.zone}" for TXT
     Then the response has RCODE NOERROR
     And the answer section is empty
 
-  @sec-4.3.2 @sec-4.3.1 @MUST @course-D-28
-  Scenario: A name outside the server's zones is refused, not answered or recursed for
-    # RFC 1034 §4.3.2 step 2 applies only to names the server holds; an
-    # authoritative-only server that offers no recursion answers REFUSED
-    # (RFC 1035 §4.1.1: "the name server refuses to perform the specified
-    # operation for policy reasons"). RA stays clear.
+  @rfc1034-sec-4.3.1 @rfc1034-sec-4.3.2 @MUST @course-D-28
+  Scenario: A server that does not recurse answers a name outside its zones with no data and RA clear
+    # §4.3.2 step 2 finds no zone for the name and step 4 only a referral
+    # from a cache, if any: the response is a referral, or NOERROR with
+    # nothing, or REFUSED ("for policy reasons", RFC 1035 §4.1.1); and for a
+    # name under "invalid." NXDOMAIN, which RFC 6761 §6.4 asks authoritative
+    # servers to give at once (RFC 6761 is not in the RFC folder). Never
+    # data, AA only on that NXDOMAIN, and RA stays clear: "The bit is true
+    # if the name server is willing to provide recursive service" (§4.3.1).
+    Given the server under test offers no recursion
     When the client queries "www.example.invalid" for A with RD set
-    Then the response has RCODE REFUSED
+    Then the response has RCODE one of REFUSED, NOERROR, NXDOMAIN
     And the answer section is empty
-    And the AA flag is clear
+    And the AA flag is clear unless the RCODE is NXDOMAIN
     And the RA flag is clear
 
-  @sec-4.3.2 @MUST @course-D-25
+  @rfc1034-sec-4.3.1 @MUST @course-D-28
+  Scenario: A server that recurses answers a name outside its zones with an error or the answer, not a referral
+    # §4.3.1: in recursive mode the server "returns either an error or the
+    # answer, but never referrals"; names under "invalid." do not exist
+    # (RFC 6761 §6.4), so the outcome is NXDOMAIN, or SERVFAIL ("a
+    # temporary error indication") from a resolver without upstream.
+    Given the server under test offers recursion
+    When the client queries "www.example.invalid" for A with RD set
+    Then the response has RCODE one of NXDOMAIN, SERVFAIL
+    And the answer section is empty
+    And the RA flag is set
+
+  @rfc1034-sec-4.3.2 @MUST @course-D-25
   Scenario: The answer holds only records of the question's name and type
     When the client queries "mail.${dns.zone}" for A
     Then every answer record is for the question's name and type, or a CNAME chain leading to them

@@ -10,8 +10,9 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
   Background:
     Given a DNS client for the server under test
 
-  @sec-3.4.1 @MUST @course-D-05 @course-D-20 @course-D-25
+  @rfc1034 @rfc1034-sec-4.3.2 @MUST @course-D-05 @course-D-20 @course-D-25
   Scenario: A name with several addresses gets all of them in one answer
+    # Step 3a: "copy all RRs which match QTYPE into the answer section".
     When the client queries "www.${dns.zone}" for A
     Then the answer section is exactly:
       | name            | type | data       |
@@ -19,8 +20,9 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | www.${dns.zone} | A    | 192.0.2.11 |
       | www.${dns.zone} | A    | 192.0.2.12 |
 
-  @sec-3.2.1 @MUST @course-D-19
+  @rfc1035-sec-3.2.1 @MUST @course-D-19
   Scenario: Records carry class IN and the TTL the zone gives them
+    Given the zone under test holds the fixture's "ttl" data
     When the client queries "www.${dns.zone}" for A
     Then the answer section is exactly:
       | name            | class | type | data       | ttl |
@@ -28,14 +30,19 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | www.${dns.zone} | IN    | A    | 192.0.2.11 | 300 |
       | www.${dns.zone} | IN    | A    | 192.0.2.12 | 300 |
 
-  @sec-3.2.1 @MUST @course-D-19
+  @rfc2308 @rfc2308-sec-4 @MUST @course-D-19
   Scenario: Records without their own TTL take the zone's default
+    # RFC 2308 §4: "All resource records appearing after the directive, and
+    # which do not explicitly include a TTL value, have their TTL set to the
+    # TTL given in the $TTL directive" (it extends RFC 1035 §5.1, where an
+    # omitted TTL was the last one stated). mail follows www's 300s records.
+    Given the zone under test holds the fixture's "ttl" data
     When the client queries "mail.${dns.zone}" for A
     Then the answer section is exactly:
       | name             | type | data       | ttl  |
       | mail.${dns.zone} | A    | 192.0.2.25 | 3600 |
 
-  @sec-3.3.11 @MUST @course-D-21
+  @rfc1035-sec-3.3.11 @MUST @course-D-21
   Scenario: An NS query returns the zone's name servers
     When the client queries "${dns.zone}" for NS
     Then the answer section is exactly:
@@ -44,7 +51,7 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | ${dns.zone} | NS   | ns2.${dns.zone} |
     And the AA flag is set
 
-  @sec-3.3.11 @SHOULD @course-D-21
+  @rfc1035-sec-3.3.11 @SHOULD @course-D-21
   Scenario: The name servers' addresses come in the additional section
     # RFC 1035 §3.3.11: NS "cause[s] both the usual additional section
     # processing to locate a type A record" for the server's name.
@@ -54,8 +61,11 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | ns1.${dns.zone} | A    | 192.0.2.53 |
       | ns2.${dns.zone} | A    | 192.0.2.54 |
 
-  @sec-3.3.1 @MUST @course-D-05 @course-D-22
+  @rfc1034 @rfc1034-sec-4.3.2 @MUST @course-D-05 @course-D-22
   Scenario: A query for an alias returns the CNAME chain, then the canonical name's addresses
+    # Step 3a: "copy the CNAME RR into the answer section of the response,
+    # change QNAME to the canonical name in the CNAME RR, and go back to
+    # step 1" (RFC 1035 §3.3.1 only says servers "may choose to restart").
     When the client queries "ftp.${dns.zone}" for A
     Then the answer section contains:
       | name            | type  | data            |
@@ -65,14 +75,14 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
     And every answer record is for the question's name and type, or a CNAME chain leading to them
     And the AA flag is set
 
-  @sec-3.3.1 @MUST @course-D-22
+  @rfc1035-sec-3.3.1 @MUST @course-D-22
   Scenario: A CNAME query returns the canonical name only
     When the client queries "web.${dns.zone}" for CNAME
     Then the answer section is exactly:
       | name            | type  | data            |
       | web.${dns.zone} | CNAME | www.${dns.zone} |
 
-  @sec-3.3.1 @MUST @course-D-22
+  @rfc1034 @rfc1034-sec-4.3.2 @MUST @course-D-22
   Scenario: An alias to a name outside the zone is answered with the CNAME alone
     When the client queries "elsewhere.${dns.zone}" for A
     Then the response has RCODE NOERROR
@@ -80,7 +90,7 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | name                  | type  | data                  |
       | elsewhere.${dns.zone} | CNAME | host.outside.invalid. |
 
-  @sec-3.3.9 @MUST @course-D-23
+  @rfc1035-sec-3.3.9 @MUST @course-D-23
   Scenario: An MX query returns preference and exchange for each mail server
     When the client queries "${dns.zone}" for MX
     Then the answer section is exactly:
@@ -88,32 +98,35 @@ Feature: Resource records from the zone (RFC 1035 §3.2, §3.3)
       | ${dns.zone} | MX   | 10 mail.${dns.zone}  |
       | ${dns.zone} | MX   | 20 mail2.${dns.zone} |
 
-  @sec-3.3.9 @sec-4.3.2 @SHOULD @course-D-23
+  @rfc1035-sec-3.3.9 @SHOULD @course-D-23
   Scenario: The mail servers' addresses come in the additional section
     # RFC 1035 §3.3.9: MX "cause[s] type A additional section processing
-    # for the host specified by EXCHANGE"; additional data is best effort.
+    # for the host specified by EXCHANGE"; additional data is best effort
+    # (RFC 1034 §4.3.2 step 6: "attempt to add other RRs which may be
+    # useful").
     When the client queries "${dns.zone}" for MX
     Then the additional section contains:
       | name              | type | data       |
       | mail.${dns.zone}  | A    | 192.0.2.25 |
       | mail2.${dns.zone} | A    | 192.0.2.26 |
 
-  @sec-3.3.14 @MUST
+  @rfc1035-sec-3.3.14 @MUST
   Scenario: A TXT record keeps its character-strings apart
     When the client queries "txt.${dns.zone}" for TXT
     Then the answer section is exactly:
       | name            | type | data                             |
       | txt.${dns.zone} | TXT  | "hello world" "second string" |
 
-  @sec-3.3.13 @MUST @course-D-06
+  @rfc1035-sec-3.3.13 @MUST @course-D-06
   Scenario: An SOA query returns the zone's start of authority
     When the client queries "${dns.zone}" for SOA
     Then the answer section is exactly:
       | name        | type | data                                                      |
       | ${dns.zone} | SOA  | ns1.${dns.zone} hostmaster.${dns.zone} 2026112101 7200 900 1209600 300 |
 
-  @sec-3.3.12 @MUST @course-D-06
+  @rfc1035-sec-3.3.12 @MUST @course-D-06
   Scenario: A PTR query maps an address back to a name
+    Given the zone under test holds the fixture's "ptr" data
     When the client queries "10.2.0.192.rev.${dns.zone}" for PTR
     Then the answer section is exactly:
       | name                       | type | data            |

@@ -8,15 +8,16 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
 
   Background:
     Given a DNS client for the server under test
+    And the zone under test holds the fixture's "delegation" data
 
-  @sec-4.3.2 @MUST @course-D-17 @course-D-26
+  @rfc1034-sec-4.3.2 @MUST @course-D-17 @course-D-26
   Scenario: A name in the delegated child gets a referral with no answer and AA clear
     When the client queries "www.child.${dns.zone}" for A
     Then the response has RCODE NOERROR
     And the answer section is empty
     And the AA flag is clear
 
-  @sec-4.3.2 @MUST @course-D-14 @course-D-21
+  @rfc1034-sec-4.3.2 @MUST @course-D-14 @course-D-21
   Scenario: The referral names the child's servers in the authority section
     When the client queries "www.child.${dns.zone}" for A
     Then the authority section is exactly:
@@ -24,7 +25,7 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
       | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
       | child.${dns.zone} | NS   | ns2.child.${dns.zone} |
 
-  @sec-4.3.2 @MUST @course-D-17 @course-D-27
+  @rfc1034-sec-4.3.2 @MUST @course-D-17 @course-D-27
   Scenario: The referral carries the glue addresses in the additional section
     # Glue is needed here: the servers' names are inside the child zone.
     When the client queries "www.child.${dns.zone}" for A
@@ -33,7 +34,7 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
       | ns1.child.${dns.zone} | A    | 192.0.2.201 |
       | ns2.child.${dns.zone} | A    | 192.0.2.202 |
 
-  @sec-4.3.2 @MUST @course-D-17
+  @rfc1034-sec-4.3.2 @MUST @course-D-17
   Scenario: The delegation point itself is referred, not answered
     When the client queries "child.${dns.zone}" for A
     Then the answer section is empty
@@ -42,9 +43,24 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
       | name              | type | data                  |
       | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
 
-  @sec-4.3.1 @MUST @course-D-16 @course-D-17
+  @rfc1034-sec-4.3.1 @MUST @course-D-16 @course-D-17
   Scenario: With recursion desired, a non-recursive server still refers and leaves RA clear
+    # RFC 8906 §3.1.3.1: "A non-recursive server is supposed to respond to
+    # recursive queries as if the Recursion Desired (RD) bit is not set".
+    Given the server under test offers no recursion
     When the client queries "www.child.${dns.zone}" for A with RD set
     Then the answer section is empty
     And the RA flag is clear
     And the RD flag is set
+
+  @rfc1034-sec-4.3.1 @MUST
+  Scenario: With recursion desired, a server that recurses answers or fails, but does not refer
+    # §4.3.1: "The recursive mode occurs when a query with RD set arrives at
+    # a server which is willing to provide recursive service"; the server
+    # then "returns either an error or the answer, but never referrals".
+    # The child's servers are in a documentation range, so SERVFAIL is the
+    # likely outcome.
+    Given the server under test offers recursion
+    When the client queries "www.child.${dns.zone}" for A with RD set
+    Then the response is not a referral
+    And the RA flag is set

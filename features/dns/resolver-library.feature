@@ -9,7 +9,7 @@ Feature: Queries as a resolver library sends them (hickory-client)
   Background:
     Given a DNS client for the server under test
 
-  @sec-4.2.1 @MUST @course-D-02 @course-D-20
+  @rfc1035-sec-4.2.1 @MUST @course-D-02 @course-D-20
   Scenario: hickory-client gets all the addresses of a name over UDP
     When a hickory client queries "www.${dns.zone}" for A over UDP
     Then the response has RCODE NOERROR
@@ -20,13 +20,13 @@ Feature: Queries as a resolver library sends them (hickory-client)
       | www.${dns.zone} | A    | 192.0.2.11 |
       | www.${dns.zone} | A    | 192.0.2.12 |
 
-  @sec-4.2.2 @MUST @course-D-02
+  @rfc1035-sec-4.2.2 @MUST @course-D-02
   Scenario: hickory-client gets the mail servers over TCP
     When a hickory client queries "${dns.zone}" for MX over TCP
     Then the response has RCODE NOERROR
     And the answer section has 2 records
 
-  @sec-4.3.2 @MUST @course-D-22
+  @rfc1034 @rfc1034-sec-4.3.2 @MUST @course-D-22
   Scenario: hickory-client gets the CNAME chain and the canonical name's address from the server
     When a hickory client queries "ftp.${dns.zone}" for A over UDP
     Then the answer section contains:
@@ -34,19 +34,19 @@ Feature: Queries as a resolver library sends them (hickory-client)
       | ftp.${dns.zone} | CNAME | web.${dns.zone} |
       | www.${dns.zone} | A     | 192.0.2.12      |
 
-  @sec-4.1.1 @MUST
+  @rfc1035-sec-4.1.1 @MUST
   Scenario: hickory-client sees NXDOMAIN with the SOA
     When a hickory client queries "nowhere.${dns.zone}" for A over UDP
     Then the response has RCODE NXDOMAIN
     And the authority section holds the SOA of "${dns.zone}"
 
-  @sec-4.2.2 @MUST @course-D-02
+  @rfc1035-sec-4.2.2 @MUST @course-D-02
   Scenario: hickory-client gets the whole large answer over TCP
     When a hickory client queries "big.${dns.zone}" for TXT over TCP
     Then the TC flag is clear
     And the answer section has 40 records
 
-  @sec-3.3.13 @MUST @course-D-06
+  @rfc1035-sec-3.3.13 @MUST @course-D-06
   Scenario: hickory-client gets the zone's SOA
     When a hickory client queries "${dns.zone}" for SOA over UDP
     Then the response has RCODE NOERROR

@@ -9,7 +9,7 @@ Feature: DNS over TCP (RFC 7766)
   Background:
     Given a DNS client for the server under test
 
-  @sec-5 @MUST @course-D-02
+  @rfc7766-sec-5 @MUST @course-D-02
   Scenario: A query over TCP gets the same authoritative answer
     # RFC 7766 §5: "authoritative server implementations MUST support TCP".
     When the client queries "www.${dns.zone}" for A over TCP
@@ -18,7 +18,7 @@ Feature: DNS over TCP (RFC 7766)
     And the answer section has 3 records
     And the question section is the query's, byte for byte
 
-  @sec-5 @MUST @course-D-02
+  @rfc7766-sec-5 @MUST @course-D-02
   Scenario: The truncated answer comes whole over TCP
     When the client queries "big.${dns.zone}" for TXT
     And the client repeats the query over TCP
@@ -26,7 +26,7 @@ Feature: DNS over TCP (RFC 7766)
     And the answer section has 40 records
     And the response is larger than 512 octets
 
-  @sec-6.2.1 @SHOULD
+  @rfc7766-sec-6.2.1 @SHOULD
   Scenario: Several queries go over one TCP connection, one after another
     # RFC 1035 §4.2.2: the server "should assume that the client will
     # initiate connection closing"; RFC 7766 §6.2.1 has clients reuse a
@@ -38,7 +38,7 @@ Feature: DNS over TCP (RFC 7766)
     And the answer section has 2 records
     And both queries went over the same TCP connection
 
-  @sec-6.2.1.1 @SHOULD
+  @rfc7766-sec-6.2.1.1 @SHOULD
   Scenario: Pipelined queries on one connection are each answered
     # RFC 7766 §6.2.1.1: clients pipeline queries (send the next one before
     # the previous answer arrives) and servers process them; responses may

@@ -54,6 +54,25 @@ impl Protocol {
         }
     }
 
+    /// Checks the value of an optional key this protocol gives a meaning
+    /// (`[dns] recursion`, `[dns] lacks`); other keys pass.
+    pub fn check_value(self, key: &str, value: &str) -> Result<(), String> {
+        match (self, key) {
+            (Protocol::Dns, "recursion") => match value {
+                "true" | "false" => Ok(()),
+                other => Err(format!(
+                    "must be true (the server also recurses) or false, not \"{other}\""
+                )),
+            },
+            (Protocol::Dns, "lacks") => dns_lacks(value).map(|_| ()),
+            // The personal namespace's hierarchy delimiter ("" for none).
+            (Protocol::Imap, "delimiter") if value.chars().count() > 1 => Err(format!(
+                "must be one character (\"\" for none), not \"{value}\""
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Keys that name a TCP address to check for reachability before a run.
     pub fn tcp_address_keys(self) -> &'static [&'static str] {
         match self {
@@ -70,6 +89,48 @@ impl Protocol {
             _ => &[],
         }
     }
+}
+
+/// The fixture-zone features a DNS target may declare it cannot hold
+/// (`[dns] lacks`), each with what it covers; their scenarios are skipped.
+pub const DNS_FIXTURE_FEATURES: &[(&str, &str)] = &[
+    ("wildcard", "the wildcard records *.wild (RFC 1034 §4.3.3)"),
+    (
+        "delegation",
+        "the delegated child zone: its NS records and glue (referrals)",
+    ),
+    (
+        "ttl",
+        "per-record TTLs: records with their own TTL, the others from $TTL",
+    ),
+    ("ptr", "the PTR record 10.2.0.192.rev"),
+];
+
+/// `[dns] lacks`: a list separated by commas or spaces (a TOML array is
+/// joined into one), each a name from `DNS_FIXTURE_FEATURES`.
+pub fn dns_lacks(value: &str) -> Result<Vec<&'static str>, String> {
+    let mut out = Vec::new();
+    for word in value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
+        let known = DNS_FIXTURE_FEATURES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(word))
+            .map(|(name, _)| *name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown fixture feature \"{word}\" (known: {})",
+                    DNS_FIXTURE_FEATURES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        out.push(known);
+    }
+    Ok(out)
 }
 
 impl fmt::Display for Protocol {

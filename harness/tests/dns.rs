@@ -10,9 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{
-    assert_fails_with, bundled_run_passes, cases, conform, parse_junit, run_against, serve,
-};
+use common::{assert_fails_with, cases, conform, parse_junit, run_against, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
@@ -32,9 +30,9 @@ type Alter = fn(&mut Vec<u8>, bool);
 /// A UDP+TCP proxy on one port that passes each response through `alter`
 /// (`true` for UDP).
 async fn faulty_proxy(upstream: SocketAddr, alter: Alter) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (listener, udp) = tcp_and_udp().await;
     let addr = listener.local_addr().unwrap();
-    let udp = Arc::new(UdpSocket::bind(addr).await.unwrap());
+    let udp = Arc::new(udp);
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65535];
         loop {
@@ -87,6 +85,19 @@ async fn faulty_proxy(upstream: SocketAddr, alter: Alter) -> SocketAddr {
     addr
 }
 
+/// A TCP listener and a UDP socket on one free loopback port (another
+/// process may hold the UDP port of a free TCP one: then try another).
+async fn tcp_and_udp() -> (TcpListener, UdpSocket) {
+    for _ in 0..50 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        if let Ok(udp) = UdpSocket::bind(addr).await {
+            return (listener, udp);
+        }
+    }
+    panic!("no loopback port free for both TCP and UDP");
+}
+
 async fn read_framed(s: &mut TcpStream) -> Option<Vec<u8>> {
     let mut len = [0u8; 2];
     s.read_exact(&mut len).await.ok()?;
@@ -107,15 +118,37 @@ fn dns_profile(addr: SocketAddr) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_server_passes_and_junit_loads() {
-    let (_run, suites) = bundled_run_passes(&["dns"], &[], 60).await;
-    for c in cases(&suites) {
+    // The bundled server does not recurse: the scenarios for a server that
+    // also recurses are skipped, every other one passes.
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let run = conform(&["run", "dns", "--junit", junit.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed"), "{}", run.all());
+    let suites = parse_junit(&junit);
+    let found = cases(&suites);
+    assert!(found.len() >= 60, "{}", found.len());
+    let mut skipped = 0;
+    for c in found {
+        if c.status.is_skipped() {
+            skipped += 1;
+            let reason = format!("{:?}", c.status);
+            assert!(
+                reason.contains("dns.recursion"),
+                "{} skipped: {reason}",
+                c.name
+            );
+        } else {
+            assert!(c.status.is_success(), "{} passed", c.name);
+        }
         let so = c.system_out.as_deref().unwrap_or_default();
         assert!(
-            so.contains("decoded ;; id"),
+            c.status.is_skipped() || so.contains("decoded ;; id"),
             "decoded messages in the transcript of {}: {so}",
             c.name
         );
     }
+    assert_eq!(skipped, 3, "{}", run.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,9 +266,8 @@ async fn a_server_that_never_sets_tc_fails_with_the_decoded_message() {
 
 /// A hostile UDP server: answers every query with `reply(query)`.
 async fn hostile_udp(reply: fn(&[u8]) -> Vec<u8>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (listener, udp) = tcp_and_udp().await;
     let addr = listener.local_addr().unwrap();
-    let udp = UdpSocket::bind(addr).await.unwrap();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 65535];
         loop {
@@ -376,6 +408,461 @@ async fn a_server_that_sets_ra_or_lowercases_the_question_fails() {
             "step:        Then the question section is the query's, byte for byte",
             "expected:    QDCOUNT 1 and the question \\x03wWw\\x07ExAmPlE",
             "decoded ;; QUESTION www.example.example.test. IN A",
+        ],
+    );
+}
+
+/// Rewrites a response through hickory-proto (the test's own tool, not the
+/// harness's reading of it).
+fn rewrite(r: &mut Vec<u8>, f: impl FnOnce(&mut hickory_proto::op::Message)) {
+    if let Ok(mut m) = hickory_proto::op::Message::from_vec(r) {
+        f(&mut m);
+        if let Ok(v) = m.to_vec() {
+            *r = v;
+        }
+    }
+}
+
+fn rcode(r: &[u8]) -> u8 {
+    r.get(3).map(|b| b & 0x0f).unwrap_or(0)
+}
+
+fn is_referral(m: &hickory_proto::op::Message) -> bool {
+    m.answers().is_empty()
+        && !m.authoritative()
+        && m.name_servers()
+            .iter()
+            .any(|r| r.record_type() == hickory_proto::rr::RecordType::NS)
+}
+
+/// A recursive resolver in front of the reference server, as unbound with
+/// an auth-zone should be: RA always set; a name outside the zones or below
+/// the delegation with RD set is resolved, here failing (SERVFAIL: no
+/// upstream). `RECURSES_NO_RA` does the same with RA left clear.
+fn recurses_impl(r: &mut Vec<u8>, ra: bool) {
+    let rd = r.get(2).is_some_and(|b| b & 1 != 0);
+    let refused = rcode(r) == 5;
+    rewrite(r, |m| {
+        if rd && (refused || is_referral(m)) {
+            m.set_response_code(hickory_proto::op::ResponseCode::ServFail);
+            m.take_name_servers();
+            m.take_additionals();
+        }
+        m.set_recursion_available(ra);
+    });
+}
+
+fn recurses(r: &mut Vec<u8>, _udp: bool) {
+    recurses_impl(r, true)
+}
+
+fn recurses_no_ra(r: &mut Vec<u8>, _udp: bool) {
+    recurses_impl(r, false)
+}
+
+fn recursive_profile(addr: SocketAddr) -> String {
+    format!("{}recursion = true\n", dns_profile(addr))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recursive_server_is_judged_as_one() {
+    let (_up, up, _d) = upstream().await;
+    // A correct recursive server: passes; the authoritative-only scenarios
+    // are skipped with the reason.
+    let run = run_against(
+        "dns",
+        &recursive_profile(faulty_proxy(up, recurses).await),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "SKIP dns/header.feature",
+            "An authoritative-only server leaves RA clear even when recursion is desired",
+            "problem:     the target profile sets dns.recursion = true: the server also recurses",
+            "SKIP dns/negative.feature",
+            "A server that does not recurse answers a name outside its zones",
+            "3 skipped",
+        ],
+    );
+    // RA clear although it recurses.
+    let run = run_against(
+        "dns",
+        &recursive_profile(faulty_proxy(up, recurses_no_ra).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/header.feature",
+            "A server that also recurses sets RA, whether or not recursion is desired",
+            "problem:     the RA flag is clear",
+        ],
+    );
+    // RA set, but referrals and REFUSED as an authoritative-only server gives.
+    let run = run_against(
+        "dns",
+        &recursive_profile(faulty_proxy(up, sets_ra).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/referral.feature",
+            "problem:     the response is a referral: no answer, NS records in the authority section",
+            "FAIL dns/negative.feature",
+            "problem:     RCODE REFUSED",
+            "expected:    RCODE NXDOMAIN, SERVFAIL",
+        ],
+    );
+    // Without the key, a server that recurses is judged authoritative-only.
+    let run = run_against("dns", &dns_profile(faulty_proxy(up, recurses).await), &[]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "An authoritative-only server leaves RA clear even when recursion is desired",
+            "problem:     the RA flag is set",
+            "SKIP dns/header.feature",
+            "problem:     the target profile does not set dns.recursion = true",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_that_lacks_fixture_data_skips_those_scenarios() {
+    let (_up, up, _d) = upstream().await;
+    for (feature, scenarios, count) in [
+        (
+            "wildcard",
+            &["A wildcard answers for a name it covers, under the name asked for"][..],
+            4,
+        ),
+        (
+            "delegation",
+            &[
+                "The referral carries the glue addresses in the additional section",
+                "Every pointer in a referral points back to an earlier name",
+                "The RRsets of a referral each have one TTL",
+            ][..],
+            8,
+        ),
+        (
+            "ttl",
+            &["Records without their own TTL take the zone's default"][..],
+            2,
+        ),
+        (
+            "ptr",
+            &["A PTR query maps an address back to a name"][..],
+            1,
+        ),
+    ] {
+        let profile = format!("{}lacks = \"{feature}\"\n", dns_profile(up));
+        let run = run_against("dns", &profile, &[]).await;
+        assert_eq!(run.code, 0, "{feature}: {}", run.all());
+        let reason = format!("problem:     the target profile declares dns.lacks = \"{feature}\"");
+        assert_eq!(
+            run.stdout.matches(&reason).count(),
+            count,
+            "{feature}: {}",
+            run.stdout
+        );
+        for s in scenarios {
+            let line = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("SKIP ") && l.contains(s));
+            assert!(line.is_some(), "{feature}: {s} skipped\n{}", run.stdout);
+        }
+    }
+    // A list of several, as a TOML array; a misspelt name is a configuration
+    // error naming the key.
+    let profile = format!("{}lacks = [\"ptr\", \"ttl\"]\n", dns_profile(up));
+    let run = run_against("dns", &profile, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    // ptr 1, ttl 2, and the 3 scenarios for a server that recurses.
+    assert!(run.stdout.contains("6 skipped"), "{}", run.stdout);
+    for bad in ["lacks = \"wildcards\"", "recursion = \"yes\""] {
+        let run = run_against("dns", &format!("{}{bad}\n", dns_profile(up)), &[]).await;
+        assert_eq!(run.code, 2, "{}", run.all());
+        let key = bad.split(' ').next().unwrap_or_default();
+        assert!(run.all().contains(&format!("[dns] {key}")), "{}", run.all());
+    }
+}
+
+/// unbound's FORMERR to a query with two OPT records: the question and both
+/// OPT records repeated, which hickory-proto refuses to decode.
+fn formerr_echoes_two_opts(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) != 1 || r.len() < 12 {
+        return;
+    }
+    let mut at = 12;
+    while at < r.len() && r[at] != 0 {
+        at += 1 + r[at] as usize;
+    }
+    r.truncate((at + 5).min(r.len()));
+    r[6..12].copy_from_slice(&[0, 0, 0, 0, 0, 2]);
+    for _ in 0..2 {
+        r.extend_from_slice(&[0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0]);
+    }
+}
+
+fn formerr_to_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) == 1 {
+        r.splice(3..4, [r[3] & 0xf0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_formerr_that_repeats_two_opt_records_is_judged_by_its_rcode() {
+    let (_up, up, _d) = upstream().await;
+    let tags = ["--tags", "@rfc6891"];
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, formerr_echoes_two_opts).await),
+        &tags,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, formerr_to_noerror).await),
+        &tags,
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/edns.feature",
+            "A query with two OPT records is malformed",
+            "problem:     RCODE NOERROR",
+            "expected:    RCODE FORMERR",
+        ],
+    );
+}
+
+/// Minimal responses (unbound's default): no additional section for MX.
+fn no_additional(r: &mut Vec<u8>, _udp: bool) {
+    rewrite(r, |m| {
+        if m.queries()
+            .first()
+            .is_some_and(|q| q.query_type() == hickory_proto::rr::RecordType::MX)
+        {
+            m.take_additionals();
+        }
+    });
+}
+
+fn no_aaaa_additional(r: &mut Vec<u8>, _udp: bool) {
+    rewrite(r, |m| {
+        let kept: Vec<_> = m
+            .take_additionals()
+            .into_iter()
+            .filter(|r| r.record_type() != hickory_proto::rr::RecordType::AAAA)
+            .collect();
+        m.add_additionals(kept);
+    });
+}
+
+/// Every record without its own TTL in the fixture (3600 from $TTL) gets the
+/// TTL of the record before it (300), as RFC 1035 §5.1 had it.
+fn last_stated_ttl(r: &mut Vec<u8>, _udp: bool) {
+    rewrite(r, |m| {
+        for a in m.answers_mut() {
+            if a.ttl() == 3600 {
+                a.set_ttl(300);
+            }
+        }
+    });
+}
+
+fn notimp_to_refused(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) == 4 {
+        r.splice(3..4, [(r[3] & 0xf0) | 5]);
+    }
+}
+
+fn refused_to(r: &mut Vec<u8>, code: u8) {
+    if rcode(r) == 5 {
+        r.splice(3..4, [(r[3] & 0xf0) | code]);
+    }
+}
+
+fn refused_to_nxdomain(r: &mut Vec<u8>, _udp: bool) {
+    refused_to(r, 3)
+}
+
+fn refused_to_servfail(r: &mut Vec<u8>, _udp: bool) {
+    refused_to(r, 2)
+}
+
+/// The position of the extended RCODE in a response that ends with an OPT
+/// record without options (how the reference server sends one).
+fn last_opt_ttl(r: &[u8]) -> Option<usize> {
+    let n = r.len();
+    (n >= 23 && r[n - 11..n - 8] == [0, 0, 41] && r[n - 2..] == [0, 0]).then(|| n - 6)
+}
+
+/// BADVERS with OPT version 1 (a server that claims a version it lacks).
+fn badvers_version_1(r: &mut Vec<u8>, _udp: bool) {
+    if let Some(at) = last_opt_ttl(r) {
+        if r[at] == 1 {
+            r.splice(at + 1..at + 2, [1]);
+        }
+    }
+}
+
+/// BADVERS turned into NOERROR: the extended RCODE cleared.
+fn badvers_to_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if let Some(at) = last_opt_ttl(r) {
+        r.splice(at..at + 1, [0]);
+    }
+}
+
+/// REFUSED as NOERROR with AA set: claims authority outside its zones.
+fn refused_to_authoritative_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) == 5 {
+        r.splice(2..4, [r[2] | 0x04, r[3] & 0xf0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn levels_follow_the_rfc_words() {
+    let (_up, up, _d) = upstream().await;
+    // No additional section processing at all: the AAAA scenario does not
+    // apply (skipped), the A one is a SHOULD (a warning, exit 0).
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, no_additional).await),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "SKIP dns/aaaa.feature",
+            "problem:     the additional section holds no A record of mail.example.test.",
+            "WARN dns/records.feature",
+            "The mail servers' addresses come in the additional section",
+        ],
+    );
+    // A records added, AAAA left out: RFC 3596 §3 is broken.
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, no_aaaa_additional).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/aaaa.feature",
+            "problem:     the additional section holds the A record of mail.example.test. but lacks mail.example.test. AAAA 2001:db8::25",
+            "requirement: MUST · RFC 3596 §3",
+        ],
+    );
+    // $TTL ignored.
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, last_stated_ttl).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/records.feature",
+            "Records without their own TTL take the zone's default",
+            "RFC 2308 §4",
+        ],
+    );
+    // REFUSED for an unknown opcode: RFC 8906 expects NOTIMP, no MUST.
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, notimp_to_refused).await),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "WARN dns/errors.feature",
+            "An unknown opcode is answered NOTIMP",
+            "requirement: SHOULD",
+            "RFC 8906 §3.1.4",
+        ],
+    );
+    // BADVERS is a MUST, the version in it a SHOULD.
+    let tags = ["--tags", "@rfc6891"];
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, badvers_version_1).await),
+        &tags,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "WARN dns/edns.feature",
+            "A BADVERS response states the highest version the server implements",
+            "problem:     OPT version 1",
+            "1 warnings",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, badvers_to_noerror).await),
+        &tags,
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL dns/edns.feature",
+            "An unknown EDNS version is answered with BADVERS",
+            "problem:     RCODE NOERROR",
+        ],
+    );
+    // A name outside the zones: NXDOMAIN (RFC 6761 for invalid.) passes,
+    // SERVFAIL does not.
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, refused_to_nxdomain).await),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, refused_to_servfail).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A server that does not recurse answers a name outside its zones with no data and RA clear",
+            "problem:     RCODE SERVFAIL",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, refused_to_authoritative_noerror).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A server that does not recurse answers a name outside its zones with no data and RA clear",
+            "problem:     the AA flag is set on a NOERROR response for a name outside the server's zones",
         ],
     );
 }

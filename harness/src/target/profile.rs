@@ -66,6 +66,16 @@ impl Profile {
                     toml::Value::String(s) => s,
                     toml::Value::Integer(i) => i.to_string(),
                     toml::Value::Boolean(b) => b.to_string(),
+                    // A list of words (`lacks = ["wildcard", "ptr"]`).
+                    toml::Value::Array(items)
+                        if items.iter().all(|i| matches!(i, toml::Value::String(_))) =>
+                    {
+                        items
+                            .iter()
+                            .filter_map(|i| i.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
                     other => {
                         return Err(ProfileError(format!(
                             "target profile {source}: [{name}] {key} must be a string or number, not {}",
@@ -113,15 +123,10 @@ impl Profile {
                     parts.join(", ")
                 )));
             }
-            // [imap] delimiter: the personal namespace's hierarchy
-            // delimiter, one character ("" for a flat namespace).
-            if let Some(d) = section.get("delimiter").filter(|_| p == Protocol::Imap) {
-                if d.chars().count() > 1 {
-                    return Err(ProfileError(format!(
-                        "target profile {}: [imap] delimiter = \"{d}\" must be one character (\"\" for none)",
-                        self.source
-                    )));
-                }
+            for (key, value) in section {
+                p.check_value(key, value).map_err(|e| {
+                    ProfileError(format!("target profile {}: [{p}] {key}: {e}", self.source))
+                })?;
             }
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
@@ -243,6 +248,25 @@ mod tests {
         let imap = "[imap]\naddress=\"127.0.0.1:1\"\nuser=\"u\"\npassword=\"p\"\n";
         assert!(Profile::parse(&format!("{imap}delimiter=\"..\""), "t").is_err());
         assert!(Profile::parse(&format!("{imap}delimiter=\".\""), "t").is_ok());
+        let dns = "[dns]\naddress=\"127.0.0.1:53\"\nzone=\"example.test\"\n";
+        for bad in [
+            "recursion = \"yes\"",
+            "recursion = 1",
+            "lacks = \"wildcards\"",
+        ] {
+            let e = Profile::parse(&format!("{dns}{bad}\n"), "t").unwrap_err();
+            assert!(e.0.contains("[dns] "), "{e}");
+        }
+        let p = Profile::parse(
+            &format!("{dns}recursion = true\nlacks = [\"wildcard\", \"PTR\"]\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(p.get("dns.recursion"), Some("true"));
+        assert_eq!(
+            crate::protocol::dns_lacks(p.get("dns.lacks").unwrap()).unwrap(),
+            vec!["wildcard", "ptr"]
+        );
     }
 
     #[test]

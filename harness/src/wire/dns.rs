@@ -341,15 +341,40 @@ pub fn type_from_name(s: &str) -> Option<u16> {
     upper.parse::<RecordType>().ok().map(u16::from)
 }
 
+/// One resource record as found on the wire, by the harness's own walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawRecord {
+    /// 1 answer, 2 authority, 3 additional.
+    pub section: u8,
+    pub rtype: u16,
+    pub class: u16,
+    pub ttl: u32,
+}
+
+/// What walking a message's sections found: every compression pointer (where,
+/// to where), every record, and where the last section ends.
+pub struct Walk {
+    pub pointers: Vec<(usize, usize)>,
+    pub records: Vec<RawRecord>,
+    pub end: usize,
+}
+
 /// Every compression pointer of a message, as (where, to where), and where
 /// the last section ends, walking
 /// the names of all sections independently of any library. An error says
 /// where the message is broken (a pointer loop, forward pointer, or a name
 /// running past the end).
 pub fn compression_pointers(msg: &[u8]) -> Result<(Vec<(usize, usize)>, usize), String> {
+    walk(msg).map(|w| (w.pointers, w.end))
+}
+
+/// Walks header, question and records with bounds on every read: the counts
+/// come from the peer, so each record must be there before it is counted.
+pub fn walk(msg: &[u8]) -> Result<Walk, String> {
     let h = RawHeader::read(msg).ok_or("shorter than a header")?;
     let mut at = HEADER_LEN;
     let mut pointers = vec![];
+    let mut records = vec![];
     let name = |at: &mut usize, pointers: &mut Vec<(usize, usize)>| -> Result<(), String> {
         let mut pos = *at;
         let mut jumped = false;
@@ -395,38 +420,68 @@ pub fn compression_pointers(msg: &[u8]) -> Result<(Vec<(usize, usize)>, usize), 
         name(&mut at, &mut pointers)?;
         at += 4;
     }
-    let records: usize = h.counts[1..].iter().map(|c| *c as usize).sum();
-    for _ in 0..records {
-        name(&mut at, &mut pointers)?;
-        let rtype = msg
-            .get(at..at + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]))
-            .ok_or("a record cut off")?;
-        let rdlen = msg
-            .get(at + 8..at + 10)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-            .ok_or("a record cut off")?;
-        let start = at + 10;
-        if start + rdlen > msg.len() {
-            return Err(format!("RDATA at octet {start} runs past the end"));
-        }
-        // Names inside the RDATA of the RFC 1035 types may be compressed.
-        let mut p = start;
-        match rtype {
-            2 | 5 | 12 => name(&mut p, &mut pointers)?,
-            15 => {
-                p += 2;
-                name(&mut p, &mut pointers)?
+    for (section, count) in h.counts[1..].iter().enumerate() {
+        for _ in 0..*count {
+            name(&mut at, &mut pointers)?;
+            let fixed = msg.get(at..at + 10).ok_or("a record cut off")?;
+            let word = |i: usize| u16::from_be_bytes([fixed[i], fixed[i + 1]]);
+            let rtype = word(0);
+            let rdlen = word(8) as usize;
+            records.push(RawRecord {
+                section: section as u8 + 1,
+                rtype,
+                class: word(2),
+                ttl: u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
+            });
+            let start = at + 10;
+            if start + rdlen > msg.len() {
+                return Err(format!("RDATA at octet {start} runs past the end"));
             }
-            6 => {
-                name(&mut p, &mut pointers)?;
-                name(&mut p, &mut pointers)?
+            // Names inside the RDATA of the RFC 1035 types may be compressed.
+            let mut p = start;
+            match rtype {
+                2 | 5 | 12 => name(&mut p, &mut pointers)?,
+                15 => {
+                    p += 2;
+                    name(&mut p, &mut pointers)?
+                }
+                6 => {
+                    name(&mut p, &mut pointers)?;
+                    name(&mut p, &mut pointers)?
+                }
+                _ => {}
             }
-            _ => {}
+            at = start + rdlen;
         }
-        at = start + rdlen;
     }
-    Ok((pointers, at))
+    Ok(Walk {
+        pointers,
+        records,
+        end: at,
+    })
+}
+
+/// The response's RCODE as the harness reads it, independently of any
+/// decoder: the header's four bits, extended by the upper eight bits in the
+/// TTL of the OPT record (RFC 6891 §6.1.3). A message that repeats the query's
+/// two OPT records (a FORMERR that echoes them) is judged by its header if
+/// the OPT records agree; a message whose sections cannot be walked has no
+/// RCODE to judge.
+pub fn response_rcode(msg: &[u8]) -> Result<u16, String> {
+    let h = RawHeader::read(msg).ok_or("shorter than a DNS header")?;
+    let w = walk(msg)?;
+    let mut ext = w
+        .records
+        .iter()
+        .filter(|r| r.section == 3 && r.rtype == 41)
+        .map(|r| (r.ttl >> 24) as u16);
+    let first = ext.next();
+    if let Some(e) = first {
+        if ext.any(|other| other != e) {
+            return Err("its OPT records give different extended RCODEs".into());
+        }
+    }
+    Ok(first.unwrap_or(0) << 4 | h.rcode as u16)
 }
 
 /// Largest DNS message over TCP: the length prefix is two octets.
@@ -470,6 +525,27 @@ mod tests {
         assert_eq!(question_bytes(&q).unwrap().len(), q.len() - 12);
         let long = format!("{}.test", "a".repeat(64));
         assert_eq!(encode_name(&long).unwrap()[0], 64);
+        // A FORMERR echoing two OPT records, as unbound sends it; BADVERS
+        // in the OPT's extended RCODE; OPTs that disagree; a cut record.
+        let mut q = QuerySpec::new(9, "www.example.test", 1);
+        q.edns = Some(EdnsSpec {
+            payload: 1232,
+            version: 0,
+            dnssec_ok: false,
+        });
+        q.extra_opts = 1;
+        let mut r = q.encode().unwrap();
+        r[2] |= 0x80;
+        r[3] = 1;
+        assert_eq!(response_rcode(&r), Ok(1));
+        let opt_ttl = r.len() - 6;
+        r[opt_ttl] = 1;
+        assert!(response_rcode(&r).is_err());
+        r[opt_ttl - 11] = 1;
+        r[3] = 0;
+        assert_eq!(response_rcode(&r), Ok(16));
+        r.truncate(r.len() - 3);
+        assert!(response_rcode(&r).unwrap_err().contains("cut off"));
         assert!(Response::decode(vec![1, 2], "udp")
             .describe()
             .contains("shorter"));

@@ -10,12 +10,14 @@
 //! - `query`: When steps that build and send queries;
 //! - `tcp`: pipelining and connection reuse;
 //! - `library`: queries sent by hickory-client;
+//! - `roles`: what the profile declares (recursion, fixture data it lacks);
 //! - `header`, `sections`, `message`: Then steps on the response.
 
 mod header;
 mod library;
 mod message;
 mod query;
+mod roles;
 mod sections;
 mod tcp;
 
@@ -28,7 +30,7 @@ use crate::step;
 use crate::target::profile::resolve;
 use crate::wire::dns::{
     compression_pointers, question_bytes, rcode_from_name, rcode_name, rdata_text, read_tcp,
-    send_tcp, type_from_name, EdnsSpec, QuerySpec, Response,
+    response_rcode, send_tcp, type_from_name, EdnsSpec, QuerySpec, Response,
 };
 use crate::wire::{Conn, UdpClient, WireError};
 

@@ -358,3 +358,69 @@ async fn order_rotates(w: &mut World) -> StepResult {
         }
     })
 }
+
+/// RFC 3596 §3: a server that performs type A additional section processing
+/// for a name performs type AAAA processing too. Where the additional
+/// section holds no A record of the name, the server did no such processing
+/// and the scenario does not apply.
+#[then(regex = r#"^where the additional section holds an A record of "(.*)", it also contains:$"#)]
+async fn additional_if_a(w: &mut World, step: &Step, owner: String) -> StepResult {
+    step!(w, {
+        let owner = norm_name(&w.expand(&owner)?);
+        let wanted = wants(w, step)?;
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        let has_a = m.additionals().iter().any(|r| {
+            r.record_type() == hickory_proto::rr::RecordType::A
+                && norm_name(&r.name().to_ascii()) == owner
+        });
+        if !has_a {
+            return Err(Failure::skip(format!(
+                "the additional section holds no A record of {owner}: the server does no type A \
+                 additional section processing here, and RFC 3596 §3 asks for AAAA only where it does"
+            )));
+        }
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|want| !m.additionals().iter().any(|r| matches(want, r)))
+            .map(describe_want)
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(fail(
+                format!(
+                    "the additional section holds the A record of {owner} but lacks {}",
+                    missing.join("; ")
+                ),
+                describe_all(&wanted),
+                &resp,
+            ))
+        }
+    })
+}
+
+/// RFC 1034 §4.3.1: a recursive response is "either an error or the answer,
+/// but never referrals". A referral is NOERROR with no answer and NS records
+/// in the authority section.
+#[then(regex = r"^the response is not a referral$")]
+async fn not_a_referral(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        let referral = u16::from(m.response_code()) == 0
+            && m.answers().is_empty()
+            && m.name_servers()
+                .iter()
+                .any(|r| r.record_type() == hickory_proto::rr::RecordType::NS);
+        if referral {
+            Err(fail(
+                "the response is a referral: no answer, NS records in the authority section",
+                "the answer or an error (RFC 1034 §4.3.1: a recursive response is \"either an error or the answer, but never referrals\")",
+                &resp,
+            ))
+        } else {
+            Ok(())
+        }
+    })
+}
