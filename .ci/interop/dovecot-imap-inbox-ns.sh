@@ -15,9 +15,7 @@ namespace inbox {
   inbox = yes
   prefix = INBOX.
   separator = .
-}
-# As in dovecot-imap.sh: no list index, which races with concurrent CREATEs.
-mailbox_list_index = no"
+}"
 imap_profile > "$WORK/target.toml"
 run_imap_suite dovecot-imap-inbox-ns --concurrency 3 \
   --deviations .ci/interop/deviations/dovecot.toml --ratchet
