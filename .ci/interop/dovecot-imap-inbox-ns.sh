@@ -17,5 +17,4 @@ namespace inbox {
   separator = .
 }"
 imap_profile > "$WORK/target.toml"
-run_imap_suite dovecot-imap-inbox-ns --concurrency 3 \
-  --deviations .ci/interop/deviations/dovecot.toml --ratchet
+run_imap_suite dovecot-imap-inbox-ns --deviations .ci/interop/deviations/dovecot.toml --ratchet

@@ -18,6 +18,7 @@ use crate::report::deviations::Deviations;
 use crate::report::{Outcome, RunReport, ScenarioResult};
 use crate::steps::{Failure, RunContext, World};
 use crate::suite::{self, Selection};
+use crate::target::budget::{self, Budgets};
 use crate::target::{bundled, Profile};
 
 pub struct RunOptions {
@@ -126,6 +127,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
             opts.features.display()
         )));
     }
+    let budgets = Arc::new(Budgets::from_profile(&profile).map_err(|e| SetupError(e.0))?);
     if opts.preflight {
         preflight(&profile, &protocols, opts.step_timeout).await?;
     }
@@ -134,6 +136,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     let ctx = Arc::new(RunContext {
         profile: profile.clone(),
         step_timeout: opts.step_timeout,
+        budgets,
     });
     let results = execute(opts, ctx, selection).await?;
     let mut scenarios = results;
@@ -228,7 +231,11 @@ async fn preflight(
             }
         }
     }
-    Ok(())
+    // Then what the suites need of each section: credentials, the zone, the
+    // recipients, the fixture content.
+    crate::target::preflight::check(profile, protocols, timeout)
+        .await
+        .map_err(SetupError)
 }
 
 /// What the writer saw of a scenario: the failing step, or an undefined one.
@@ -266,6 +273,7 @@ async fn execute(
     let deviations = opts.deviations.clone();
 
     let before_ctx = ctx.clone();
+    let before_root = opts.features.clone();
     let after_results = results.clone();
     let writer = Recorder {
         notes: notes.clone(),
@@ -289,9 +297,24 @@ async fn execute(
         })
         .before(move |f, r, s, world| {
             let ctx = before_ctx.clone();
+            let root = before_root.clone();
             async move {
-                world.ctx = ctx;
                 world.step_timeout = suite::timeout_tag(f, r, s).unwrap_or(default_timeout);
+                // The scenario's connections, all reserved before its first
+                // step (see target::budget).
+                let need = scenario_need(&root, f, r, s);
+                match ctx.budgets.reserve(&need).await {
+                    Ok(reservation) => {
+                        world.budget = reservation.ledger.clone();
+                        world.reservation = Some(reservation);
+                    }
+                    Err(e) => {
+                        world.preempted = Some(Failure::skip(format!(
+                            "{e}; raise max_connections in the profile to run it"
+                        )))
+                    }
+                }
+                world.ctx = ctx;
                 world.state::<Started>().0 = Some(Instant::now());
             }
             .boxed_local()
@@ -302,6 +325,10 @@ async fn execute(
             let deviations = deviations.clone();
             async move {
                 if let Some(w) = world.as_deref_mut() {
+                    // The scenario's sessions end before the cleanups open
+                    // theirs: both count against the same reservation.
+                    w.tcp.clear();
+                    w.udp.clear();
                     w.run_cleanups().await;
                 }
                 let mut result =
@@ -311,6 +338,7 @@ async fn execute(
                 }
                 if let Some(w) = world {
                     w.close();
+                    w.reservation = None;
                 }
                 if progress {
                     crate::report::console::progress_line(&result);
@@ -348,6 +376,31 @@ async fn execute(
 
 #[derive(Default)]
 struct Started(Option<Instant>);
+
+/// What the scenario needs of each section's connection budget, from its
+/// steps (backgrounds included).
+fn scenario_need(
+    root: &Path,
+    f: &gherkin::Feature,
+    r: Option<&gherkin::Rule>,
+    s: &gherkin::Scenario,
+) -> std::collections::BTreeMap<Protocol, u32> {
+    let protocol = suite::ScenarioMeta::of(root, f, r, s).protocol;
+    let Some(protocol) = Protocol::parse(&protocol) else {
+        return Default::default();
+    };
+    let steps = f
+        .background
+        .iter()
+        .flat_map(|b| b.steps.iter())
+        .chain(
+            r.into_iter()
+                .flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter())),
+        )
+        .chain(s.steps.iter())
+        .map(|st| st.value.as_str());
+    budget::scenario_need(protocol, steps)
+}
 
 fn build_result(
     root: &Path,

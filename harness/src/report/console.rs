@@ -79,6 +79,11 @@ pub fn failure_block(r: &ScenarioResult) -> String {
 }
 
 pub fn print(report: &RunReport) {
+    print!("{}", render(report));
+}
+
+/// Every problem in full, a count line per protocol, and the closing line.
+pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     let problems: Vec<&ScenarioResult> = report
         .scenarios
@@ -119,28 +124,9 @@ pub fn print(report: &RunReport) {
         .collect();
     protocols.dedup();
     for p in protocols {
-        let of = |o: Outcome| {
-            report
-                .scenarios
-                .iter()
-                .filter(|s| s.protocol == p && s.outcome == o)
-                .count()
-        };
-        let _ = writeln!(
-            out,
-            "{p}: {} passed, {} failed, {} errors, {} warnings, {} info, {} skipped",
-            of(Outcome::Passed),
-            of(Outcome::Failed),
-            of(Outcome::Error),
-            of(Outcome::Warning),
-            of(Outcome::Info),
-            of(Outcome::Skipped)
-        );
+        let counts = super::Counts::of(report.scenarios.iter().filter(|s| s.protocol == p));
+        let _ = writeln!(out, "{p}: {counts}");
     }
-    let passed = report.count(Outcome::Passed)
-        + report.count(Outcome::Warning)
-        + report.count(Outcome::Info);
-    let failed = report.count(Outcome::Failed) + report.count(Outcome::Error);
     let _ = writeln!(
         out,
         "target {} · {} scenarios in {:.2} s ({:.0}/s)",
@@ -149,11 +135,7 @@ pub fn print(report: &RunReport) {
         report.seconds,
         report.scenarios.len() as f64 / report.seconds.max(1e-9)
     );
-    let _ = writeln!(
-        out,
-        "conform: {passed} passed, {failed} failed, {} skipped",
-        report.count(Outcome::Skipped)
-    );
+    let _ = writeln!(out, "conform: {}", report.counts());
     let (dev, fixed) = (
         report.count(Outcome::Deviation),
         report.count(Outcome::Fixed),
@@ -169,5 +151,97 @@ pub fn print(report: &RunReport) {
             }
         );
     }
-    print!("{out}");
+    if let Some(line) = limit_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+/// The closing line of a run whose server refused connections for a limit.
+pub fn limit_line(report: &RunReport) -> Option<String> {
+    let n = report.limit_refusals();
+    if n == 0 {
+        return None;
+    }
+    let mut keys: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter_map(|s| s.failure.as_ref().filter(|f| f.is_configuration()))
+        .filter_map(|f| {
+            let start = f.message.find("set [")? + 4;
+            let end = start + f.message[start..].find(']')? + 1;
+            Some(format!("{} max_connections", &f.message[start..end]))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let keys = if keys.is_empty() {
+        "max_connections".to_string()
+    } else {
+        keys.join(", ")
+    };
+    Some(format!(
+        "conform: configuration problem: the server refused connections for a limit in {n} scenario(s); set {keys} lower (or raise the server's limit) and run again (exit 2)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::ScenarioMeta;
+
+    fn scenario(protocol: &str, line: usize, outcome: Outcome) -> ScenarioResult {
+        let meta = ScenarioMeta {
+            id: format!("{protocol}/x/{line}"),
+            protocol: protocol.into(),
+            file: format!("{protocol}/x.feature"),
+            line,
+            name: "n".into(),
+            tags: vec![],
+            rfc: vec![],
+            sections: vec![],
+            level: String::new(),
+            points: None,
+        };
+        ScenarioResult::of(meta, "f", outcome)
+    }
+
+    #[test]
+    fn warnings_and_info_are_not_counted_as_passed() {
+        let report = RunReport {
+            target: "t".into(),
+            protocols: vec!["smtp".into(), "pop3".into()],
+            strict: false,
+            ratchet: false,
+            seconds: 1.0,
+            scenarios: vec![
+                scenario("pop3", 1, Outcome::Warning),
+                scenario("pop3", 2, Outcome::Info),
+                scenario("smtp", 1, Outcome::Warning),
+                scenario("smtp", 2, Outcome::Skipped),
+                scenario("smtp", 3, Outcome::Error),
+                scenario("smtp", 4, Outcome::Failed),
+                scenario("smtp", 5, Outcome::Passed),
+            ],
+        };
+        let text = render(&report);
+        assert!(
+            text.contains("pop3: 0 passed, 0 failed, 0 errors, 1 warnings, 1 info, 0 skipped"),
+            "{text}"
+        );
+        assert!(
+            text.contains("smtp: 1 passed, 1 failed, 1 errors, 1 warnings, 0 info, 1 skipped"),
+            "{text}"
+        );
+        assert!(
+            text.contains("conform: 1 passed, 1 failed, 1 errors, 2 warnings, 1 info, 1 skipped"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&crate::report::json::render(&report)).unwrap();
+        assert_eq!(json["summary"]["passed"], 1);
+        assert_eq!(json["summary"]["warnings"], 2);
+        assert_eq!(json["summary"]["info"], 1);
+        assert_eq!(json["scenarios"].as_array().map(Vec::len), Some(7));
+    }
 }

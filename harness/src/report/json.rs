@@ -1,8 +1,23 @@
 //! The whole run as JSON: every scenario with its verdict, failure, tags and
-//! transcript entries. Stable field names; scripts may depend on them.
+//! transcript entries, and a `summary` counting each verdict apart. Stable
+//! field names; scripts may depend on them.
 
-use super::RunReport;
+use serde::Serialize;
+
+use super::{Counts, RunReport};
+
+#[derive(Serialize)]
+struct WithSummary<'a> {
+    #[serde(flatten)]
+    report: &'a RunReport,
+    /// `passed`, `failed`, `errors`, `warnings`, `info`, `skipped`.
+    summary: Counts,
+}
 
 pub fn render(report: &RunReport) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    let doc = WithSummary {
+        report,
+        summary: report.counts(),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

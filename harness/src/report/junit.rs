@@ -172,6 +172,8 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
         let body = super::console::failure_block(c);
         let tag = match c.outcome {
             Outcome::Failed => Some(("failure", "conformance")),
+            // A refusal for a connection limit: the run's configuration.
+            Outcome::Error if f.is_configuration() => Some(("error", "configuration")),
             Outcome::Error => Some(("error", "harness")),
             Outcome::Skipped => Some(("skipped", "not-applicable")),
             _ => None,

@@ -8,5 +8,5 @@ pub mod junit;
 pub mod result;
 pub mod transcript;
 
-pub use result::{Outcome, RunReport, ScenarioResult};
+pub use result::{Counts, Outcome, RunReport, ScenarioResult};
 pub use transcript::Transcript;

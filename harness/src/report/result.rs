@@ -56,7 +56,7 @@ impl Outcome {
         };
         match f.kind {
             FailureKind::Skip => Outcome::Skipped,
-            FailureKind::Harness => Outcome::Error,
+            FailureKind::Harness | FailureKind::Limit => Outcome::Error,
             FailureKind::Conformance => match level {
                 "SHOULD" if !strict => Outcome::Warning,
                 "MAY" => Outcome::Info,
@@ -143,14 +143,98 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioResult>,
 }
 
+/// How many scenarios got each verdict. Every summary line (console, per
+/// protocol, JSON) is made from this, so warnings and info are never counted
+/// as passed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub info: usize,
+    pub skipped: usize,
+    /// Declared deviations (`--deviations`) that still deviate.
+    pub deviations: usize,
+    /// Declared deviations that hold now.
+    pub fixed: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(scenarios: impl IntoIterator<Item = &'a ScenarioResult>) -> Counts {
+        let mut c = Counts::default();
+        for s in scenarios {
+            c.add(s.outcome);
+        }
+        c
+    }
+
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Passed => self.passed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Error => self.errors += 1,
+            Outcome::Warning => self.warnings += 1,
+            Outcome::Info => self.info += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Deviation => self.deviations += 1,
+            Outcome::Fixed => self.fixed += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.passed
+            + self.failed
+            + self.errors
+            + self.warnings
+            + self.info
+            + self.skipped
+            + self.deviations
+            + self.fixed
+    }
+}
+
+impl std::fmt::Display for Counts {
+    /// `3 passed, 1 failed, 0 errors, 2 warnings, 0 info, 1 skipped`, then
+    /// `, 2 deviations, 0 fixed` when deviations were declared.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} errors, {} warnings, {} info, {} skipped",
+            self.passed, self.failed, self.errors, self.warnings, self.info, self.skipped
+        )?;
+        if self.deviations + self.fixed > 0 {
+            write!(f, ", {} deviations, {} fixed", self.deviations, self.fixed)?;
+        }
+        Ok(())
+    }
+}
+
 impl RunReport {
     pub fn count(&self, o: Outcome) -> usize {
         self.scenarios.iter().filter(|s| s.outcome == o).count()
     }
 
+    /// Scenarios whose server refused a connection for a limit (a
+    /// configuration problem: the run exits 2).
+    pub fn limit_refusals(&self) -> usize {
+        self.scenarios
+            .iter()
+            .filter(|s| s.failure.as_ref().is_some_and(Failure::is_configuration))
+            .count()
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts::of(&self.scenarios)
+    }
+
     /// 0 when every selected scenario passed (warnings, skips and declared
-    /// deviations allowed), 1 otherwise.
+    /// deviations allowed), 1 otherwise; 2 when the server refused
+    /// connections for a limit (a configuration problem).
     pub fn exit_code(&self) -> i32 {
+        if self.limit_refusals() > 0 {
+            return 2;
+        }
         if self
             .scenarios
             .iter()

@@ -11,6 +11,9 @@ pub enum FailureKind {
     Conformance,
     Harness,
     Skip,
+    /// The server refused a connection for a limit: the run's
+    /// configuration (`max_connections`), reported as an error; exit 2.
+    Limit,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -42,6 +45,11 @@ impl Failure {
         }
     }
 
+    /// Whether this is a configuration problem of the run (exit 2).
+    pub fn is_configuration(&self) -> bool {
+        self.kind == FailureKind::Limit
+    }
+
     pub fn skip(reason: impl Into<String>) -> Self {
         Self {
             kind: FailureKind::Skip,
@@ -54,6 +62,16 @@ impl Failure {
     pub fn expected(mut self, what: impl Into<String>) -> Self {
         self.expected = Some(what.into());
         self
+    }
+
+    /// Sets what was expected, unless this is a limit refusal (whose
+    /// message says it all).
+    pub fn or_expected(self, what: impl Into<String>) -> Self {
+        if self.is_configuration() {
+            self
+        } else {
+            self.expected(what)
+        }
     }
 
     pub fn got(mut self, what: impl Into<String>) -> Self {

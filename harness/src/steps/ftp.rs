@@ -142,8 +142,19 @@ fn control_addrs(w: &mut World) -> Result<(SocketAddr, SocketAddr), Failure> {
 /// Connects to the address a 227/229 reply named. A failure here is the
 /// server's: it named an address where nothing accepts the connection.
 async fn connect_passive(w: &mut World, addr: SocketAddr, reply: &Reply) -> StepResult {
+    // A data connection replaces the one prepared before.
+    w.state::<FtpState>().data = None;
+    let lease = super::lease(
+        &w.budget,
+        Some(crate::protocol::Protocol::Ftp),
+        data::NAME,
+        &w.transcript,
+        w.step_timeout,
+    )
+    .await?;
     match DataChannel::connect(addr, &w.transcript, w.step_timeout).await {
         Ok(d) => {
+            let d = d.with_lease(lease);
             w.state::<FtpState>().data = Some(d);
             Ok(())
         }
@@ -376,19 +387,31 @@ pub fn register_cleanup(w: &mut World, commands: Vec<String>) -> StepResult {
     let acct = account(w)?;
     let transcript = w.transcript.clone();
     let timeout = w.step_timeout;
+    let ledger = w.budget.clone();
     w.cleanups.push(Box::pin(async move {
-        let _ = cleanup(acct, transcript, timeout, commands).await;
+        if let Err(e) = cleanup(acct, ledger, transcript.clone(), timeout, commands).await {
+            transcript.event("ftp cleanup", format!("cleanup failed: {e}"));
+        }
     }));
     Ok(())
 }
 
 async fn cleanup(
     acct: Account,
+    ledger: crate::target::budget::Ledger,
     transcript: Transcript,
     timeout: Duration,
     commands: Vec<String>,
-) -> Result<(), crate::wire::WireError> {
-    let mut conn = Conn::connect(acct.address, "ftp cleanup", &transcript, timeout).await?;
+) -> Result<(), Failure> {
+    let mut conn = super::connect_within(
+        &ledger,
+        Some(crate::protocol::Protocol::Ftp),
+        acct.address,
+        "ftp cleanup",
+        &transcript,
+        timeout,
+    )
+    .await?;
     let frame = |line: String| {
         let mut v = line.into_bytes();
         v.extend_from_slice(b"\r\n");

@@ -18,27 +18,63 @@ pub async fn command(w: &mut World, client: &str, line: &[u8]) -> Result<Reply, 
     let framed = s.reader.frame(line);
     s.conn.send(&framed).await?;
     s.sent = line.to_vec();
-    let reply = s.reader.read(&mut s.conn).await.map_err(|e| {
-        Failure::from(e).expected(format!(
+    let read = s.reader.read(&mut s.conn).await;
+    let reply = judge_read(&w.budget, w.tcp.get_mut(client), read).map_err(|e| {
+        e.or_expected(format!(
             "a {} reply to \"{}\"",
-            s.reader.protocol(),
+            w.tcp
+                .get(client)
+                .map(|s| s.reader.protocol())
+                .unwrap_or("line"),
             escape_short(line, 120)
         ))
     })?;
-    s.last_reply = Some(reply.clone());
     Ok(reply)
+}
+
+/// A reply read on a session: a refusal for a connection limit (at the
+/// greeting, or to a login) or a greeting that did not come while other
+/// connections to the server were open is a [`limits`] failure; anything
+/// else is what it is. Counts the reply and keeps it as the last one.
+///
+/// [`limits`]: super::limits
+fn judge_read(
+    ledger: &crate::target::budget::Ledger,
+    session: Option<&mut super::Session>,
+    read: Result<Reply, crate::wire::WireError>,
+) -> Result<Reply, Failure> {
+    let Some(s) = session else {
+        return Err(Failure::harness("the session went away"));
+    };
+    let first = s.replies == 0;
+    s.replies += 1;
+    match read {
+        Ok(reply) => {
+            s.last_reply = Some(reply.clone());
+            if super::limits::is_refusal(s.reader.protocol(), first, &s.sent, &reply) {
+                return Err(super::limits::refused_reply(ledger, s.section, &reply));
+            }
+            Ok(reply)
+        }
+        Err(e) => {
+            let greets = matches!(s.reader.protocol(), "SMTP" | "FTP" | "POP3" | "IMAP");
+            if let (true, true, Some(p)) = (first, greets, s.section) {
+                if let Some(what) = super::limits::under_load(&e, ledger.open_in_run(p)) {
+                    return Err(super::limits::refused(ledger, s.section, &what));
+                }
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// Reads the next reply on a session (after pipelined commands, a greeting…).
 pub async fn next_reply(w: &mut World, client: &str) -> Result<Reply, Failure> {
     let s = w.session(client)?;
-    let reply = s
-        .reader
-        .read(&mut s.conn)
-        .await
-        .map_err(|e| Failure::from(e).expected(format!("a {} reply", s.reader.protocol())))?;
-    s.last_reply = Some(reply.clone());
-    Ok(reply)
+    let protocol = s.reader.protocol();
+    let read = s.reader.read(&mut s.conn).await;
+    judge_read(&w.budget, w.tcp.get_mut(client), read)
+        .map_err(|e| e.or_expected(format!("a {protocol} reply")))
 }
 
 pub fn last_reply(w: &mut World, client: &str) -> Result<Reply, Failure> {

@@ -11,6 +11,7 @@ pub mod ftp_client;
 pub mod fuzz;
 pub mod http;
 pub mod imap;
+pub mod limits;
 pub mod line;
 pub mod pop3;
 pub mod raw;
@@ -22,7 +23,7 @@ mod world;
 use std::cell::Cell;
 
 pub use failure::{Failure, FailureKind, StepResult};
-pub use world::{client_name, describe_client, RunContext, Session, World};
+pub use world::{client_name, connect_within, describe_client, lease, RunContext, Session, World};
 
 /// Runs a step body (an expression of type [`StepResult`] that may use `?`)
 /// under the step timeout, and records a failure in the world.
@@ -30,14 +31,19 @@ pub use world::{client_name, describe_client, RunContext, Session, World};
 macro_rules! step {
     ($w:ident, $body:expr) => {{
         let limit = $w.step_timeout;
+        let preempted = $w.preempted.take();
         // Individual waits are bounded by the same timeout and report what they
         // waited for; this outer bound only catches a step that makes progress
         // too slowly to ever finish.
         let outer = limit + std::time::Duration::from_millis(250);
-        let result = match tokio::time::timeout(outer, $crate::steps::typed(async { $body })).await
-        {
-            Ok(r) => r,
-            Err(_) => Err($crate::steps::Failure::stalled(limit)),
+        let result = match preempted {
+            Some(f) => Err(f),
+            None => {
+                match tokio::time::timeout(outer, $crate::steps::typed(async { $body })).await {
+                    Ok(r) => r,
+                    Err(_) => Err($crate::steps::Failure::stalled(limit)),
+                }
+            }
         };
         $w.settle(result)
     }};

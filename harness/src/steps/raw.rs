@@ -12,7 +12,7 @@ use super::{client_name, describe_client, Failure, Session, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::target::profile::resolve;
-use crate::wire::{Conn, LineReader, ReplyReader, UdpClient};
+use crate::wire::{LineReader, ReplyReader, UdpClient};
 
 /// Most bytes a raw read keeps while waiting for the connection to close.
 const MAX_RAW: usize = 1024 * 1024;
@@ -33,13 +33,17 @@ pub(crate) async fn open_session(
     addr: &str,
     reader: Arc<dyn ReplyReader>,
 ) -> StepResult {
-    let addr = address(w, addr)?;
+    let raw = addr;
+    let addr = address(w, raw)?;
     let label = if client.is_empty() {
         kind.to_string()
     } else {
         format!("{kind} {client}")
     };
-    let conn = Conn::connect(addr, &label, &w.transcript, w.step_timeout).await?;
+    // The session it replaces ends first: a client has one connection.
+    w.tcp.remove(client);
+    let section = crate::target::budget::section_of(w.profile(), raw, addr);
+    let conn = w.connect(section, addr, &label).await?;
     w.tcp.insert(
         client.to_string(),
         Session {
@@ -47,6 +51,8 @@ pub(crate) async fn open_session(
             reader,
             last_reply: None,
             sent: Vec::new(),
+            section,
+            replies: 0,
         },
     );
     Ok(())

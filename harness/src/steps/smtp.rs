@@ -335,6 +335,14 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
         let from = w.expand(&from)?;
         let to = w.expand(&to)?;
         let addr = address(w, "${smtp.address}")?;
+        let _lease = crate::steps::lease(
+            &w.budget,
+            Some(crate::protocol::Protocol::Smtp),
+            "lettre",
+            &w.transcript,
+            w.step_timeout,
+        )
+        .await?;
         let outcome = lettre_send(addr, &from, &to, w.step_timeout).await;
         let note = match &outcome {
             Ok((code, text)) => {

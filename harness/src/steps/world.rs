@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Failure, StepResult};
+use crate::protocol::Protocol;
 use crate::report::Transcript;
+use crate::target::budget::{Beyond, Budgets, Lease, Ledger, Reservation};
 use crate::target::Profile;
 use crate::wire::{Conn, Reply, ReplyReader, UdpClient};
 
@@ -16,6 +18,8 @@ use crate::wire::{Conn, Reply, ReplyReader, UdpClient};
 pub struct RunContext {
     pub profile: Profile,
     pub step_timeout: Duration,
+    /// `[section] max_connections`, shared by every scenario.
+    pub budgets: Arc<Budgets>,
 }
 
 /// A TCP connection together with the reader that knows where its replies end.
@@ -25,6 +29,10 @@ pub struct Session {
     pub last_reply: Option<Reply>,
     /// The last payload the client sent on it.
     pub sent: Vec<u8>,
+    /// The section whose server it is connected to, if a profile one.
+    pub section: Option<Protocol>,
+    /// Replies read so far; the first is the greeting.
+    pub replies: usize,
 }
 
 #[derive(cucumber::World)]
@@ -48,6 +56,13 @@ pub struct World {
     /// after the scenario whatever its outcome, so the target is left as it
     /// was found.
     pub cleanups: Vec<futures::future::BoxFuture<'static, ()>>,
+    /// The scenario's account of its connections (`max_connections`).
+    pub budget: Ledger,
+    /// The permits reserved for the scenario; given back after its cleanups.
+    pub reservation: Option<Reservation>,
+    /// A verdict decided before the first step (the scenario cannot run
+    /// within the connection budget); the first step reports it.
+    pub preempted: Option<Failure>,
     slots: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
 }
 
@@ -66,6 +81,7 @@ impl World {
             ctx: Arc::new(RunContext {
                 profile: Profile::default(),
                 step_timeout: Duration::from_secs(5),
+                budgets: Arc::new(Budgets::default()),
             }),
             step_timeout: Duration::from_secs(5),
             transcript: Transcript::new(),
@@ -74,6 +90,9 @@ impl World {
             vars: BTreeMap::new(),
             failure: None,
             cleanups: Vec::new(),
+            budget: Ledger::default(),
+            reservation: None,
+            preempted: None,
             slots: HashMap::new(),
         }
     }
@@ -99,6 +118,26 @@ impl World {
             text = text.replace(&format!("${{{k}}}"), v);
         }
         Ok(self.ctx.profile.expand(&text)?)
+    }
+
+    /// Connects to `addr`, a server of `section` (`None`: not a profile
+    /// server), within the scenario's connection budget and the step
+    /// timeout. The connection holds its lease until it is dropped.
+    pub async fn connect(
+        &self,
+        section: Option<Protocol>,
+        addr: std::net::SocketAddr,
+        name: &str,
+    ) -> Result<Conn, Failure> {
+        connect_within(
+            &self.budget,
+            section,
+            addr,
+            name,
+            &self.transcript,
+            self.step_timeout,
+        )
+        .await
     }
 
     /// The TCP session of a client (`""` is the unnamed one).
@@ -146,6 +185,57 @@ impl World {
         }
         result
     }
+}
+
+/// A lease for one connection to `section`'s server from `ledger`; a
+/// connection beyond the scenario's reservation is noted in its transcript.
+pub async fn lease(
+    ledger: &Ledger,
+    section: Option<Protocol>,
+    name: &str,
+    transcript: &Transcript,
+    timeout: Duration,
+) -> Result<Lease, Failure> {
+    let Some(p) = section else {
+        return Ok(Lease::none());
+    };
+    match ledger.lease(p, timeout).await {
+        Ok((lease, Beyond::No)) => Ok(lease),
+        Ok((lease, Beyond::Granted)) => {
+            transcript.event(
+                name,
+                format!("a connection to [{p}] beyond the reservation of the scenario (a free one of max_connections was taken)"),
+            );
+            Ok(lease)
+        }
+        Err(e) => Err(Failure::harness(e)),
+    }
+}
+
+/// [`World::connect`] for code that runs outside a step (a cleanup) with
+/// the scenario's ledger.
+pub async fn connect_within(
+    ledger: &Ledger,
+    section: Option<Protocol>,
+    addr: std::net::SocketAddr,
+    name: &str,
+    transcript: &Transcript,
+    timeout: Duration,
+) -> Result<Conn, Failure> {
+    let lease = lease(ledger, section, name, transcript, timeout).await?;
+    let conn = match Conn::connect(addr, name, transcript, timeout).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Refused or reset while others are open: the server sheds load.
+            if let Some(p) = section {
+                if let Some(what) = super::limits::under_load(&e, ledger.open_in_run(p)) {
+                    return Err(super::limits::refused(ledger, section, &what));
+                }
+            }
+            return Err(e.into());
+        }
+    };
+    Ok(conn.with_lease(lease))
 }
 
 /// `"the client"` or `"client A"`.

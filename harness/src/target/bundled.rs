@@ -109,6 +109,15 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Ftp => start_ftp(&mut setup).await?,
         }
     }
+    // The bundled servers take what the run gives them: budgets never slow
+    // the bundled suite down.
+    for p in protocols {
+        setup.profile.set(
+            p.name(),
+            super::budget::KEY,
+            &super::budget::BUNDLED_MAX_CONNECTIONS.to_string(),
+        );
+    }
     Ok(Bundled {
         profile: setup.profile,
         _running: setup.running,

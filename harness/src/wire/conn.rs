@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::WireError;
 use crate::report::transcript::{Dir, Transcript};
+use crate::target::budget::Lease;
 
 /// Largest single read from the socket.
 const CHUNK: usize = 16 * 1024;
@@ -45,6 +46,8 @@ pub struct Conn {
     buf: Vec<u8>,
     eof: bool,
     transcript: Transcript,
+    /// Its place in the section's connection budget, given back on drop.
+    _lease: Lease,
 }
 
 impl Conn {
@@ -116,7 +119,14 @@ impl Conn {
             buf: Vec::new(),
             eof: false,
             transcript: transcript.clone(),
+            _lease: Lease::none(),
         }
+    }
+
+    /// The connection, counted against a connection budget while it lives.
+    pub fn with_lease(mut self, lease: Lease) -> Conn {
+        self._lease = lease;
+        self
     }
 
     pub fn transcript(&self) -> &Transcript {

@@ -6,12 +6,15 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::protocol::Protocol;
 use crate::report::transcript::{Dir, Transcript};
+use crate::target::budget::{Lease, Ledger};
 
 pub struct Relay {
     /// Where the library should connect.
@@ -28,6 +31,17 @@ impl Relay {
         transcript: &Transcript,
         label: &str,
     ) -> std::io::Result<Relay> {
+        Self::within(target, transcript, label, None).await
+    }
+
+    /// [`Relay::start`], each relayed connection counted against `budget`'s
+    /// section (`max_connections`) while it lasts.
+    pub async fn within(
+        target: SocketAddr,
+        transcript: &Transcript,
+        label: &str,
+        budget: Option<(Ledger, Protocol, Duration)>,
+    ) -> std::io::Result<Relay> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let connections = Arc::new(AtomicUsize::new(0));
@@ -42,7 +56,28 @@ impl Relay {
                 let n = count.fetch_add(1, Ordering::SeqCst) + 1;
                 let name = format!("{label}#{n}");
                 let transcript = transcript.clone();
+                let budget = budget.clone();
                 set.spawn(async move {
+                    let _lease = match &budget {
+                        Some((ledger, p, timeout)) => {
+                            match crate::steps::lease(
+                                ledger,
+                                Some(*p),
+                                &name,
+                                &transcript,
+                                *timeout,
+                            )
+                            .await
+                            {
+                                Ok(l) => l,
+                                Err(e) => {
+                                    transcript.event(&name, format!("not relayed: {}", e.message));
+                                    return;
+                                }
+                            }
+                        }
+                        None => Lease::none(),
+                    };
                     match TcpStream::connect(target).await {
                         Ok(server) => {
                             transcript.event(

@@ -121,6 +121,18 @@ pub async fn bundled_run_passes(
     let run = conform(&all).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains(" 0 failed"), "{}", run.all());
+    // Every scenario reserved the connections it opened (target::budget):
+    // the transcripts in system-out never note one beyond the reservation.
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(
+        !xml.contains("beyond the reservation of the scenario"),
+        "a scenario opened more connections than its steps reserve; extend target::budget::scenario_need\n{}",
+        xml.lines()
+            .filter(|l| l.contains("beyond the reservation of the scenario"))
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     let suites = parse_junit(&junit);
     let found = cases(&suites);
     assert!(
@@ -307,4 +319,93 @@ pub async fn pipe(client: TcpStream, server: TcpStream) {
     let up = tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
     let _ = tokio::io::copy(&mut sr, &mut cw).await;
     up.abort();
+}
+
+/// What a [`limited_proxy`] does with a connection beyond its limit.
+#[derive(Clone, Copy)]
+pub enum OverLimit {
+    /// Sends these bytes (a 421 greeting, `* BYE`) and closes.
+    Refuse(&'static [u8]),
+    /// Accepts and never greets.
+    Silent,
+}
+
+/// A proxy in front of `upstream` that lets at most `limit` connections
+/// through at once, like a stock server's connection limit; each relayed
+/// connection is held at least `hold` before it is relayed, so that
+/// concurrent scenarios overlap. Returns its address and a counter of the
+/// connections it turned away.
+pub async fn limited_proxy(
+    upstream: SocketAddr,
+    limit: usize,
+    over: OverLimit,
+    hold: Duration,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
+    let active = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let counted = refused.clone();
+    let addr = tcp_server(move |mut client| {
+        let active = active.clone();
+        let refused = refused.clone();
+        async move {
+            if active.fetch_add(1, Ordering::SeqCst) >= limit {
+                active.fetch_sub(1, Ordering::SeqCst);
+                refused.fetch_add(1, Ordering::SeqCst);
+                match over {
+                    OverLimit::Refuse(bytes) => {
+                        let _ = client.write_all(bytes).await;
+                        let _ = client.shutdown().await;
+                    }
+                    OverLimit::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
+                }
+                return;
+            }
+            tokio::time::sleep(hold).await;
+            if let Ok(server) = TcpStream::connect(upstream).await {
+                // Either side's end ends the connection, as for a server
+                // that notices a client's close at once.
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                tokio::select! {
+                    _ = tokio::io::copy(&mut cr, &mut sw) => {}
+                    _ = tokio::io::copy(&mut sr, &mut cw) => {}
+                }
+            }
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
+    })
+    .await;
+    (addr, counted)
+}
+
+/// The profile `served` wrote, with `[section] address` replaced by `addr`
+/// and `extra` lines added to the section.
+pub fn reroute(served: &Served, section: &str, addr: SocketAddr, extra: &str) -> String {
+    let text = std::fs::read_to_string(&served.profile).expect("served profile");
+    let mut out = String::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.starts_with('[') {
+            current = line.trim_matches(['[', ']']).to_string();
+            out.push_str(line);
+            out.push('\n');
+            if current == section {
+                out.push_str(extra);
+                out.push('\n');
+            }
+            continue;
+        }
+        if current == section && line.starts_with("address") {
+            out.push_str(&format!("address = \"{addr}\"\n"));
+        } else if current == section && line.starts_with("max_connections") {
+            continue;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }

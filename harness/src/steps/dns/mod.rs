@@ -113,8 +113,13 @@ async fn tcp_conn(w: &mut World) -> Result<&mut Conn, Failure> {
     if w.state::<DnsState>().tcp.is_none() {
         let addr = server(w)?;
         let n = w.state::<DnsState>().tcp_opened + 1;
-        let conn =
-            Conn::connect(addr, &format!("dns tcp{n}"), &w.transcript, w.step_timeout).await?;
+        let conn = w
+            .connect(
+                Some(crate::protocol::Protocol::Dns),
+                addr,
+                &format!("dns tcp{n}"),
+            )
+            .await?;
         let st = w.state::<DnsState>();
         st.tcp = Some(conn);
         st.tcp_opened = n;

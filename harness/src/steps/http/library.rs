@@ -46,7 +46,12 @@ fn last(w: &mut World) -> Result<(Response, reqwest::Url), Failure> {
 async fn library_client(w: &mut World) -> StepResult {
     step!(w, {
         let target = address(w, "${http.address}")?;
-        let relay = Relay::start(target, &w.transcript, "reqwest")
+        let budget = Some((
+            w.budget.clone(),
+            crate::protocol::Protocol::Http,
+            w.step_timeout,
+        ));
+        let relay = Relay::within(target, &w.transcript, "reqwest", budget)
             .await
             .map_err(|e| Failure::harness(format!("cannot start the recording relay: {e}")))?;
         let redirects = Arc::new(Mutex::new(Vec::new()));

@@ -413,13 +413,24 @@ async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
     step!(w, {
         let addr = address(w, "${http.address}")?;
         let req = build(w, "GET", &path, "HTTP/1.1", "Connection: close", b"")?;
-        let jobs = (1..=n.min(64)).map(|i| {
+        let mut leases = Vec::new();
+        for i in 1..=n.min(64) {
+            let name = format!("http #{i}");
+            let section = Some(crate::protocol::Protocol::Http);
+            leases.push(
+                crate::steps::lease(&w.budget, section, &name, &w.transcript, w.step_timeout)
+                    .await?,
+            );
+        }
+        let jobs = leases.into_iter().enumerate().map(|(i, lease)| {
+            let i = i + 1;
             let transcript = w.transcript.clone();
             let req = req.clone();
             let timeout = w.step_timeout;
             async move {
-                let mut c =
-                    Conn::connect(addr, &format!("http #{i}"), &transcript, timeout).await?;
+                let mut c = Conn::connect(addr, &format!("http #{i}"), &transcript, timeout)
+                    .await?
+                    .with_lease(lease);
                 c.send(&req).await?;
                 read_response(&mut c, "GET").await
             }

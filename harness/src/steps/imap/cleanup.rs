@@ -37,6 +37,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
     let pass = w.expand("${imap.password}")?;
     let transcript = w.transcript.clone();
     let timeout = w.step_timeout;
+    let ledger = w.budget.clone();
     let shared = list.clone();
     w.cleanups.push(Box::pin(async move {
         let (mailboxes, delivered) = match shared.lock() {
@@ -56,7 +57,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             let run = remove(
-                addr,
+                (&ledger, addr),
                 &user,
                 &pass,
                 &transcript,
@@ -95,8 +96,9 @@ impl Client {
     }
 }
 
+/// `server`: the scenario's connection budget and the server's address.
 async fn remove(
-    addr: SocketAddr,
+    (ledger, addr): (&crate::target::budget::Ledger, SocketAddr),
     user: &str,
     pass: &str,
     transcript: &Transcript,
@@ -104,9 +106,16 @@ async fn remove(
     mailboxes: &[String],
     delivered: &[String],
 ) -> Result<(), String> {
-    let conn = Conn::connect(addr, CLIENT, transcript, timeout)
-        .await
-        .map_err(|e| e.to_string())?;
+    let conn = crate::steps::connect_within(
+        ledger,
+        Some(crate::protocol::Protocol::Imap),
+        addr,
+        CLIENT,
+        transcript,
+        timeout,
+    )
+    .await
+    .map_err(|e| e.message)?;
     let mut c = Client {
         conn,
         reader: ImapReader::default(),

@@ -55,7 +55,9 @@ async fn delivered(w: &mut World) -> StepResult {
             "Message-ID: <conform-multipart@hamburger.edu>",
             &format!("Message-ID: {id}"),
         );
-        let mut conn = Conn::connect(addr, "smtp", &w.transcript, w.step_timeout).await?;
+        let mut conn = w
+            .connect(Some(crate::protocol::Protocol::Smtp), addr, "smtp")
+            .await?;
         expect(&mut conn, None, '2').await?;
         expect(&mut conn, Some("EHLO conform.test"), '2').await?;
         expect(&mut conn, Some("MAIL FROM:<bob@hamburger.edu>"), '2').await?;

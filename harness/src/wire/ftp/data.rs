@@ -41,6 +41,14 @@ impl DataChannel {
         ))
     }
 
+    /// A passive connection counted against the connection budget.
+    pub fn with_lease(self, lease: crate::target::budget::Lease) -> DataChannel {
+        match self {
+            DataChannel::Passive(conn) => DataChannel::Passive(conn.with_lease(lease)),
+            active => active,
+        }
+    }
+
     /// Active mode: listen on `local` (the control connection's own address)
     /// for the server at `server`.
     pub async fn listen(
