@@ -151,13 +151,25 @@ async fn fresh_mailbox(w: &mut World) -> Result<String, Failure> {
 
 /// Creates a scratch mailbox, remembered for the cleanup; sets `var`.
 /// A refused CREATE is not what the scenario checks: it is a setup problem
-/// (most often the namespace), reported as such.
+/// (most often the namespace), reported as such. "[ALREADYEXISTS]" for a
+/// name no one used is tried again with another (dovecot 2.3's mailbox list
+/// index answers so when CREATEs run concurrently).
 async fn create_scratch(w: &mut World, var: &str) -> StepResult {
-    let name = fresh_mailbox(w).await?;
-    // Remembered first: a CREATE whose reply is lost may still have worked.
-    remember_mailbox(w, &name)?;
-    let reply = imap(w, "", &format!("CREATE {name}")).await?;
-    if reply.status != "OK" {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let name = fresh_mailbox(w).await?;
+        // Remembered first: a CREATE whose reply is lost may still have worked.
+        remember_mailbox(w, &name)?;
+        let reply = imap(w, "", &format!("CREATE {name}")).await?;
+        if reply.status == "OK" {
+            w.vars.insert(format!("imap.{var}"), name);
+            return Ok(());
+        }
+        let text = reply.text();
+        if text.to_ascii_uppercase().contains("[ALREADYEXISTS]") && attempt < 3 {
+            continue;
+        }
         let source = w
             .state::<ImapState>()
             .namespace
@@ -169,10 +181,8 @@ async fn create_scratch(w: &mut World, var: &str) -> StepResult {
              set [imap] namespace_prefix (and delimiter) in the profile to where the user \
              may create mailboxes (RFC 2342 personal namespace)"
         ))
-        .got(quote(&reply.text())));
+        .got(quote(&text)));
     }
-    w.vars.insert(format!("imap.{var}"), name);
-    Ok(())
 }
 
 /// A mailbox to unsubscribe and delete after the scenario.
