@@ -1,4 +1,5 @@
-# Shared by postfix.sh, dovecot-pop3.sh and dovecot-imap.sh (sourced, not run: the .bash
+# Shared by postfix.sh, dovecot-pop3.sh, dovecot-imap.sh and dovecot-imap-inbox-ns.sh
+# (sourced, not run: the .bash
 # suffix keeps it out of .ci/test.sh's *.sh loop).
 #
 # A private postfix and/or dovecot on loopback 2xxxx ports, with configs
@@ -15,6 +16,7 @@ SMTP_PORT=${SMTP_PORT:-20025}
 # How long postfix waits for the next SMTP command (smtpd_timeout).
 SMTP_IDLE=${SMTP_IDLE:-5}
 POP3_PORT=${POP3_PORT:-20110}
+IMAP_PORT=${IMAP_PORT:-20143}
 CONFORM=./target/debug/conform
 MAIL_UID=$(id -u nobody)
 MAIL_GID=$(getent group nogroup | cut -d: -f3)
@@ -203,4 +205,41 @@ address = "127.0.0.1:$POP3_PORT"
 user = "bob"
 password = "hungry"
 PR
+}
+
+imap_profile() {
+  cat <<PR
+[imap]
+address = "127.0.0.1:$IMAP_PORT"
+user = "bob"
+password = "hungry"
+PR
+}
+
+# run_imap_suite NAME ARGS...: the IMAP suite against the dovecot started
+# for imap, JUnit in reports/interop-NAME.xml; then checks that the run left
+# bob's mail as it found it (INBOX with the 2 fixture messages, no scratch
+# mailbox: Maildir++ keeps "x" and "INBOX.x" alike as the folder ".x").
+run_imap_suite() {
+  local name=$1 status=0
+  shift
+  mkdir -p reports
+  "$CONFORM" run imap --target "$WORK/target.toml" --junit "reports/interop-$name.xml" "$@" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "--- dovecot log (last lines)" >&2
+    tail -n 30 "$WORK/dovecot-imap/dovecot.log" >&2 || true
+    exit "$status"
+  fi
+  local count left
+  count=$(find "$WORK/maildir/bob/Maildir/cur" "$WORK/maildir/bob/Maildir/new" -type f | wc -l)
+  if [ "$count" -ne 2 ]; then
+    echo "the run left $count messages in bob's INBOX, not the 2 fixture messages" >&2
+    exit 1
+  fi
+  left=$(find "$WORK/maildir/bob/Maildir" -maxdepth 1 -name '.conform-*' | wc -l)
+  if [ "$left" -ne 0 ]; then
+    echo "the run left $left scratch mailboxes behind" >&2
+    exit 1
+  fi
+  log "bob's INBOX holds the 2 fixture messages and no scratch mailbox is left, as before the run"
 }

@@ -36,10 +36,11 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* OK \[UIDNEXT [1-9][0-9]*\]"
 
-  @sec-6.3.1 @MUST
+  @sec-6.3.1 @SHOULD
   Scenario: SELECT of a writable mailbox completes with READ-WRITE
-    # §6.3.1: "the server MUST send [READ-WRITE] ... if the client is
-    # permitted to modify the mailbox" (that is the scratch mailbox it made).
+    # §6.3.1 (RFC 9051 §6.3.2): "If the client is permitted to modify the
+    # mailbox, the server SHOULD prefix the text of the tagged OK response
+    # with the "[READ-WRITE]" response code" (the scratch mailbox it made).
     Given an IMAP session with a scratch mailbox
     When the client sends "a1 SELECT ${imap.scratch}"
     Then the server replies OK
@@ -74,6 +75,20 @@ Feature: IMAP mailboxes
     Given an authenticated IMAP session
     And an unused mailbox name
     When the client sends "a1 CREATE ${imap.unused}"
+    Then the server replies OK
+    And LIST shows the mailbox "${imap.unused}"
+
+  @sec-6.3.3 @SHOULD
+  Scenario: CREATE of a name under a parent that does not exist creates the parent too
+    # §6.3.3: "If the server's hierarchy separator character appears
+    # elsewhere in the name, the server SHOULD create any superior
+    # hierarchical names that are needed for the CREATE command to be
+    # successfully completed." ${imap.child} is ${imap.unused}, the
+    # namespace's delimiter, and "child".
+    Given an authenticated IMAP session
+    And an unused mailbox name
+    And a name one level under the unused one
+    When the client sends "a1 CREATE ${imap.child}"
     Then the server replies OK
     And LIST shows the mailbox "${imap.unused}"
 
@@ -138,6 +153,19 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* LIST \([^)]*\) (NIL|"[^"]*"|"\\\\") ""$"
 
+  @rfc2342 @sec-5 @MUST
+  Scenario: NAMESPACE answers with the three namespace classes
+    # RFC 2342 §5 (RFC 9051 §6.3.10): "an untagged NAMESPACE response that
+    # contains the prefix and hierarchy delimiter to the server's Personal
+    # Namespace(s), Other Users' Namespace(s), and Shared Namespace(s) ...
+    # The response will contain a NIL for any namespace class that is not
+    # available."
+    Given an authenticated IMAP session
+    And the server announces the NAMESPACE capability
+    When the client sends "a1 NAMESPACE"
+    Then the server replies OK
+    And the client got an untagged response matching "^\* NAMESPACE (NIL|\(\(.*\)\)) (NIL|\(\(.*\)\)) (NIL|\(\(.*\)\))$"
+
   @sec-6.3.8 @MUST @course-I-02
   Scenario: LIST "*" includes INBOX
     Given an authenticated IMAP session
@@ -199,10 +227,27 @@ Feature: IMAP mailboxes
     Then LIST shows the mailbox "${imap.scratch}"
     And the scratch mailbox holds 3 messages
 
-  @sec-2.3.1.1 @MUST @course-I-04
+  @sec-2.3.1.1 @MUST
+  Scenario: A UID that changes between sessions comes with a greater UIDVALIDITY
+    # §2.3.1.1: "Any change of unique identifiers between sessions MUST be
+    # detectable using the UIDVALIDITY mechanism"; "If unique identifiers
+    # from an earlier session fail to persist in this session, the unique
+    # identifier validity value MUST be greater than the one used in the
+    # earlier session."
+    Given an IMAP session with a scratch mailbox
+    And the scratch mailbox holds the test messages
+    When the client notes the UIDVALIDITY of the scratch mailbox
+    And the client selects the scratch mailbox
+    And the client notes the UID of message 3
+    And the client logs out and opens a new authenticated IMAP session
+    And the client selects the scratch mailbox
+    Then the UID of message 3 is as noted, or the new UIDVALIDITY is greater
+
+  @sec-2.3.1.1 @SHOULD @course-I-04
   Scenario: UIDVALIDITY stays the same across sessions
-    # §2.3.1.1: UIDs "MUST NOT change" between sessions unless UIDVALIDITY
-    # changes, and it changes only when UIDs cannot persist.
+    # §2.3.1.1: "The unique identifier of a message MUST NOT change during
+    # the session, and SHOULD NOT change between sessions"; a new
+    # UIDVALIDITY declares every UID changed.
     Given an IMAP session with a scratch mailbox
     And the scratch mailbox holds the test messages
     When the client notes the UIDVALIDITY of the scratch mailbox

@@ -41,17 +41,17 @@ Feature: IMAP connection, greeting and the commands valid in any state
     When the client sends "a1 LOGOUT"
     Then the server closes the client's connection
 
-  @sec-7.1.5 @MUST
+  @sec-7.1.3 @MUST
   Scenario: An unknown command is answered with BAD
-    # §7.1.3 (RFC 9051 §7.1.5): BAD "indicates an error message from the
+    # §7.1.3: BAD "indicates an error message from the
     # server ... the command is unknown or the arguments are invalid".
     Given an IMAP session
     When the client sends "a1 FROBNICATE"
     Then the server replies BAD
 
-  @sec-7.1.5 @MUST
+  @sec-7.1.3 @MUST
   Scenario: A command with missing arguments is answered with BAD
-    # §7.1.3 (RFC 9051 §7.1.5): BAD when "the arguments are invalid".
+    # §7.1.3: BAD when "the arguments are invalid".
     # LOGIN takes a user name and a password.
     Given an IMAP session
     When the client sends "a1 LOGIN onlyauser"
@@ -74,7 +74,15 @@ Feature: IMAP connection, greeting and the commands valid in any state
     When the client sends "A.b-7 NOOP"
     Then the server replies OK
 
-  @sec-2.2.1 @MUST
+  @sec-9 @sec-2.2.1 @MUST
+  Scenario: A tag containing "]" gets its completion
+    # §9: 'tag = 1*<any ASTRING-CHAR except "+">', 'ASTRING-CHAR =
+    # ATOM-CHAR / resp-specials', 'resp-specials = "]"'.
+    Given an IMAP session
+    When the client sends "a]1 NOOP" without waiting for the reply
+    Then the server completes the command tagged "a]1" with OK
+
+  @sec-2.2.1 @sec-5.5 @MUST
   Scenario: Pipelined commands are answered each with its own tag
     # §5.5: a client MAY send another command without waiting for the
     # completion of the previous one.

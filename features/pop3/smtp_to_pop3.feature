@@ -31,3 +31,15 @@ Feature: Mail delivered by SMTP is retrieved by POP3
     When the client sends "QUIT"
     Then the server replies +OK
     And the delivered message is still there in a new session
+
+  @sec-4 @MUST
+  Scenario: A message stays retrievable while another session deletes it
+    # §4: the server "acquires an exclusive-access lock on the maildrop, as
+    # necessary to prevent messages from being modified or removed before
+    # the session enters the UPDATE state". Refusing the second session
+    # (-ERR, "[IN-USE]" in RFC 2449 §8.1.2) or holding it back does that;
+    # so does letting it in while the first session's messages stay intact.
+    Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Locked\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lock-e2e@crepes.fr>\r\n\r\nStill here.\r\n" delivered by SMTP to "${smtp.recipient}"
+    And a POP3 session logged in that sees the delivered message
+    When client B deletes the delivered message in a second session, if the server lets it in
+    Then the client still retrieves the delivered message

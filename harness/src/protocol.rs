@@ -99,6 +99,10 @@ impl Protocol {
                     ))
                 }
             }
+            // The personal namespace's hierarchy delimiter ("" for none).
+            (Protocol::Imap, "delimiter") if value.chars().count() > 1 => Err(format!(
+                "must be one character (\"\" for none), not \"{value}\""
+            )),
             _ => Ok(()),
         }
     }

@@ -423,10 +423,16 @@ async fn deletes_on_dele() -> SocketAddr {
         b"Subject: one\r\n\r\nFirst.\r\n".to_vec(),
         b"Subject: two\r\n\r\nSecond.\r\n".to_vec(),
     ]));
-    tcp_server(move |stream| pop3_session(stream, drop.clone())).await
+    tcp_server(move |stream| pop3_session(stream, drop.clone(), false)).await
 }
 
-async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
+/// The same server, knowing its commands other than USER in upper case only.
+async fn upper_case_only() -> SocketAddr {
+    let drop: Arc<Mutex<Vec<Vec<u8>>>> = Arc::new(Mutex::new(vec![]));
+    tcp_server(move |stream| pop3_session(stream, drop.clone(), true)).await
+}
+
+async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>, case_sensitive: bool) {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     let _ = w.write_all(b"+OK faulty POP3\r\n").await;
@@ -440,7 +446,13 @@ async fn pop3_session(stream: TcpStream, maildrop: Arc<Mutex<Vec<Vec<u8>>>>) {
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
         let verb = words
             .first()
-            .map(|v| v.to_ascii_uppercase())
+            .map(|v| {
+                if case_sensitive && !v.eq_ignore_ascii_case("USER") {
+                    v.clone()
+                } else {
+                    v.to_ascii_uppercase()
+                }
+            })
             .unwrap_or_default();
         let n = words
             .get(1)
@@ -539,6 +551,82 @@ async fn a_server_that_deletes_at_dele_fails() {
             "client closed the connection without QUIT",
         ],
     );
+}
+
+/// RFC 1939 §3: keywords are case-insensitive; "pass" answered -ERR fails
+/// the course's login (an -ERR that is not [IN-USE] is not accepted).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_refuses_lower_case_commands_fails_the_course_login() {
+    let addr = upper_case_only().await;
+    let profile = format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    let run = run_against(
+        "pop3",
+        &profile,
+        &["--step-timeout", "2s", "--tags", "@course-P-04"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  pop3/authorization.feature",
+            "The course's login, in lower case, is accepted",
+            "the server refused the login",
+            "C: pass hungry\\r\\n",
+            "S: -ERR\\r\\n",
+        ],
+    );
+}
+
+/// The reference SMTP and POP3 servers on one store, POP3 with or without
+/// the maildrop lock; returns a profile for both.
+async fn smtp_and_pop3(lock: bool) -> (String, Vec<reference_servers::Running>, tempfile::TempDir) {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = MailStore::open(dir.path()).unwrap();
+    store.create_user("bob").unwrap();
+    let ip = [127, 0, 0, 1].into();
+    let smtp_config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
+    let smtp = reference_servers::smtp::start(ip, 0, smtp_config, store.clone())
+        .await
+        .unwrap();
+    let mut pop3_config = reference_servers::pop3::Config::new(
+        "mail.example.test",
+        Accounts::new().with("bob", "hungry"),
+    );
+    pop3_config.lock_maildrop = lock;
+    let pop3 = reference_servers::pop3::start(ip, 0, pop3_config, store)
+        .await
+        .unwrap();
+    let profile = format!(
+        "[smtp]\naddress = \"{}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
+         [pop3]\naddress = \"{}\"\nuser = \"bob\"\npassword = \"hungry\"\n",
+        smtp.addr("smtp").unwrap(),
+        pop3.addr("pop3").unwrap()
+    );
+    (profile, vec![smtp, pop3], dir)
+}
+
+/// RFC 1939 §4: a server that lets a second session remove a message from
+/// under the first (no lock, as dovecot's default) fails; with the lock
+/// (the second login gets -ERR [IN-USE]) it passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
+    let tags = ["--tags", "@sec-4 and @needs-smtp"];
+    let (profile, _running, _dir) = smtp_and_pop3(false).await;
+    let run = run_against("pop3", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  pop3/smtp_to_pop3.feature",
+            "A message stays retrievable while another session deletes it",
+            "a second session removed message 1 from under this one",
+            "C: DELE 1\\r\\n",
+        ],
+    );
+    let (profile, _running, _dir) = smtp_and_pop3(true).await;
+    let run = run_against("pop3", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("pop3: 1 passed"), "{}", run.all());
 }
 
 // ---- hostile peers against the reply readers ------------------------------

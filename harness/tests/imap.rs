@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    assert_fails_with, bundled_run_passes, cases, conform, proxy, python_client, run_against, serve,
+    assert_fails_with, assert_has, bundled_run_passes, cases, conform, proxy, python_client,
+    run_against, serve,
 };
 use reference_servers::mailstore::{Accounts, MailStore};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -20,7 +21,13 @@ use tokio::sync::Mutex;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bundled_server_passes_and_junit_loads() {
-    let (_run, suites) = bundled_run_passes(&["imap"], &[], 70).await;
+    let (run, suites) = bundled_run_passes(&["imap"], &[], 70).await;
+    // The reference server meets the SHOULDs too: no warning.
+    assert!(
+        run.stdout.contains(" 0 failed, 0 errors, 0 warnings"),
+        "{}",
+        run.all()
+    );
     // The end-to-end scenario (SMTP delivery) ran too.
     assert!(
         cases(&suites)
@@ -32,10 +39,19 @@ async fn the_bundled_server_passes_and_junit_loads() {
 
 /// The reference server on a fresh store holding bob's empty INBOX.
 async fn reference_server() -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+    reference_server_with(None).await
+}
+
+/// The same, with a personal namespace prefix (RFC 2342) outside which
+/// CREATE is refused, as on dovecot with `prefix = INBOX.`.
+async fn reference_server_with(
+    namespace: Option<&str>,
+) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
     store.create_user("bob").unwrap();
-    let config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
+    let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
+    config.namespace = namespace.map(str::to_string);
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
@@ -51,6 +67,36 @@ enum Fault {
     LiteralOffByOne,
     /// `STORE … +FLAGS …` is answered `OK` and never reaches the server.
     IgnoresStoreFlags,
+    /// Every UID the server sends is shifted by the connection's number:
+    /// UIDs change between sessions, UIDVALIDITY does not.
+    UidsShiftPerSession,
+    /// A command whose tag holds "]" gets an untagged BAD (dovecot).
+    RejectsBracketInTag,
+    /// CREATE of a name one level under another is refused.
+    RefusesNestedCreate,
+    /// The NAMESPACE response lacks two of its three classes.
+    BrokenNamespace,
+}
+
+static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `UID n` in a server line, with `n + by`.
+fn shift_uids(line: &[u8], by: u64) -> Vec<u8> {
+    let text = String::from_utf8_lossy(line);
+    let mut out = String::new();
+    let mut rest: &str = &text;
+    while let Some(i) = rest.find("UID ") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<u64>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
 }
 
 /// A proxy in front of `upstream` that breaks the protocol as `fault` says.
@@ -59,6 +105,7 @@ async fn faulty(upstream: SocketAddr, fault: Fault) -> SocketAddr {
 }
 
 async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
+    let session = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
     let (cr, cw) = client.into_split();
     let (sr, mut sw) = server.into_split();
     let cw = Arc::new(Mutex::new(cw));
@@ -87,6 +134,12 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                         line.truncate(at);
                         line.extend_from_slice(format!("{{{}}}\r\n", n + 1).as_bytes());
                     }
+                    Fault::BrokenNamespace if line.starts_with(b"* NAMESPACE ") => {
+                        line = b"* NAMESPACE ((\"INBOX.\"))\r\n".to_vec();
+                    }
+                    Fault::UidsShiftPerSession if line.starts_with(b"* ") => {
+                        line = shift_uids(&line, session);
+                    }
                     _ => {}
                 }
                 line.extend_from_slice(&data);
@@ -105,6 +158,29 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                 return;
             }
             let text = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            if matches!(fault, Fault::RefusesNestedCreate)
+                && text.contains(" CREATE ")
+                && text.contains(".CHILD")
+            {
+                let tag = String::from_utf8_lossy(&line)
+                    .split(' ')
+                    .next()
+                    .unwrap_or("*")
+                    .to_string();
+                let reply = format!("{tag} NO [CANNOT] no such parent\r\n");
+                if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let tag_has_bracket = text.split(' ').next().is_some_and(|t| t.contains(']'));
+            if matches!(fault, Fault::RejectsBracketInTag) && tag_has_bracket {
+                let reply = b"* BAD Error in IMAP command received by server.\r\n";
+                if cw.lock().await.write_all(reply).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if matches!(fault, Fault::IgnoresStoreFlags)
                 && text.contains(" STORE ")
                 && text.contains("+FLAGS")
@@ -184,6 +260,140 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
             "S: a1 OK STORE completed\\r\\n",
         ],
     );
+}
+
+/// UIDs that change between sessions under the same UIDVALIDITY fail the
+/// RFC 3501 §2.3.1.1 MUST; the other UID scenarios still pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn uids_that_change_between_sessions_under_one_uidvalidity_fail() {
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, Fault::UidsShiftPerSession).await;
+    let run = run_against("imap", &bob(addr, ""), &["--tags", "@sec-2.3.1.1"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/mailboxes.feature",
+            "A UID that changes between sessions comes with a greater UIDVALIDITY",
+            "the UID of a message changed between sessions under the same UIDVALIDITY",
+            "imap: 4 passed, 1 failed, 0 errors",
+        ],
+    );
+}
+
+/// RFC 3501 §9: "]" is an ASTRING-CHAR, so "a]1" is a tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_rejects_a_bracket_in_a_tag_fails() {
+    let run = run_with(Fault::RejectsBracketInTag).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/session.feature",
+            "A tag containing \"]\" gets its completion",
+            "it did not take \"a]1\" for a tag",
+            "S: * BAD Error in IMAP command received by server.\\r\\n",
+        ],
+    );
+}
+
+/// RFC 3501 §6.3.3: the server SHOULD create the superior names; refusing
+/// a nested CREATE is a warning, not a failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, Fault::RefusesNestedCreate).await;
+    let run = run_against("imap", &bob(addr, ""), &["--tags", "@sec-6.3.3"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "WARN  imap/mailboxes.feature",
+            "CREATE of a name under a parent that does not exist creates the parent too",
+            ".child\\r\\n",
+            "NO [CANNOT] no such parent",
+            "imap: 3 passed, 0 failed, 0 errors, 1 warnings",
+        ],
+    );
+}
+
+fn bob(addr: SocketAddr, extra: &str) -> String {
+    format!("[imap]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n{extra}")
+}
+
+/// A server that takes new mailboxes only under `INBOX.` (announced with
+/// NAMESPACE): the whole suite passes, every scratch mailbox under the
+/// prefix, and none is left behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_with_an_inbox_namespace_passes() {
+    let (addr, _running, dir) = reference_server_with(Some("INBOX.")).await;
+    let json = dir.path().join("run.json");
+    let json_arg = json.to_str().unwrap();
+    let run = run_against("imap", &bob(addr, ""), &["--json", json_arg]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed, 0 errors"), "{}", run.all());
+    let report = std::fs::read_to_string(&json).unwrap();
+    assert!(report.contains("* NAMESPACE (("), "NAMESPACE was asked");
+    assert!(
+        report.contains("CREATE INBOX.conform-"),
+        "scratch under INBOX."
+    );
+    assert!(
+        !report.contains("CREATE conform-"),
+        "no scratch at top level"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("bob/Maildir"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n.contains("conform-"))
+        .collect();
+    assert!(left.is_empty(), "scratch mailboxes left behind: {left:?}");
+}
+
+/// The profile's keys override NAMESPACE: pointing them at top level on
+/// that server makes every scenario that needs a scratch mailbox an error
+/// that names the key to fix, not a conformance failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
+    let (addr, _running, _dir) = reference_server_with(Some("INBOX.")).await;
+    let profile = bob(addr, "namespace_prefix = \"\"\ndelimiter = \".\"\n");
+    let run = run_against("imap", &profile, &["--tags", "@sec-6.4.5"]).await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed,"), "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "ERROR imap/messages.feature",
+            "the server refused to create the scratch mailbox conform-",
+            "placed by the profile's imap.namespace_prefix and imap.delimiter",
+            "set [imap] namespace_prefix",
+            "NO [CANNOT] Mailboxes can be created only under the personal namespace",
+        ],
+    );
+}
+
+/// A malformed NAMESPACE response fails the NAMESPACE scenario (RFC 2342
+/// §5); the scenarios that need a scratch mailbox cannot tell where it goes
+/// and are errors naming the keys, until the profile sets them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_namespace_response_fails_and_the_profile_keys_take_over() {
+    let (upstream, _running, _dir) = reference_server_with(Some("INBOX.")).await;
+    let addr = faulty(upstream, Fault::BrokenNamespace).await;
+    let tags = ["--tags", "@rfc2342 or @sec-6.3.10"];
+    let run = run_against("imap", &bob(addr, ""), &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/mailboxes.feature",
+            "NAMESPACE answers with the three namespace classes",
+            "ERROR imap/mailboxes.feature",
+            "the server announces NAMESPACE but its answer is unusable",
+            "set [imap] namespace_prefix and delimiter in the profile",
+            "imap: 0 passed, 1 failed, 2 errors",
+        ],
+    );
+    let keys = "namespace_prefix = \"INBOX.\"\ndelimiter = \".\"\n";
+    let run = run_against("imap", &bob(addr, keys), &tags).await;
+    assert_fails_with(&run, &["imap: 2 passed, 1 failed, 0 errors"]);
 }
 
 /// `conform serve imap` as an external target: Python's imaplib logs in,

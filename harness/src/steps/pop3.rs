@@ -4,7 +4,9 @@
 //! for byte, and deleted again so the mailbox is left as it was found).
 //!
 //! A maildrop may be locked for a whole session (RFC 1939 §4), so scenarios
-//! that log in are tagged `@serial`: they need the maildrop to themselves.
+//! that work in a logged-in session are tagged `@serial`: they need the
+//! maildrop to themselves. The course's login needs no session afterwards:
+//! `-ERR [IN-USE]` (RFC 2449 §8.1.2) answers it as well as +OK.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -138,22 +140,23 @@ async fn logs_in(w: &mut World, who: String) -> StepResult {
     step!(w, user_pass(w, &client_name(&who)).await.map(|_| ()))
 }
 
-#[then(regex = r"^client (\w+) is refused or held back while the first session lasts$")]
-async fn refused_or_held(w: &mut World, client: String) -> StepResult {
+/// The PASS reply: +OK, or `-ERR [IN-USE]`, which says "the authentication
+/// was successful, but the user's maildrop is currently in use" (RFC 2449
+/// §8.1.2): another session of the run holds the lock (RFC 1939 §4). Either
+/// way the server understood the command and accepted the credentials.
+#[then(regex = r"^the server accepts the login, or answers that the maildrop is in use$")]
+async fn accepts_login(w: &mut World) -> StepResult {
     step!(w, {
-        let hold = (w.step_timeout / 2).min(Duration::from_secs(2));
-        let reply = match tokio::time::timeout(hold, next_reply(w, &client)).await {
-            Err(_) => return Ok(()), // held back: no second session yet
-            Ok(r) => r?,
-        };
-        if reply.status == "-ERR" {
+        let reply = last_reply(w, "")?;
+        let text = reply.text();
+        if reply.status == "+OK" || text.to_ascii_uppercase().starts_with("-ERR [IN-USE]") {
             return Ok(());
         }
-        Err(Failure::conformance(
-            "a second session logged in while the first one held the maildrop (RFC 1939 §4: exclusive-access lock)",
-        )
-        .expected(format!("-ERR, or no answer for {}", humantime::format_duration(hold)))
-        .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))))
+        Err(Failure::conformance("the server refused the login")
+            .expected(
+                "+OK, or -ERR [IN-USE] (RFC 2449 §8.1.2) while another session holds the maildrop",
+            )
+            .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
     })
 }
 
@@ -476,6 +479,104 @@ async fn marks_delivered(w: &mut World) -> StepResult {
             &["+OK".into()],
             &format!("to \"DELE {n}\" (RFC 1939 §5)"),
         )
+    })
+}
+
+/// A second session for `client` tries to log in while the first holds the
+/// maildrop; where the server lets it in (answering PASS within a short
+/// hold), it marks the delivered message deleted and QUITs. A -ERR, or no
+/// answer yet (held back until the first session ends), ends it there.
+#[when(
+    regex = r"^client (\w+) deletes the delivered message in a second session, if the server lets it in$"
+)]
+async fn second_session_deletes(w: &mut World, client: String) -> StepResult {
+    step!(w, {
+        let (id, _) = w
+            .state::<Pop3State>()
+            .delivered
+            .clone()
+            .ok_or_else(|| Failure::harness("the scenario has no delivered message"))?;
+        open(w, &client, true).await?;
+        let user = w.expand("USER ${pop3.user}")?;
+        let reply = command(w, &client, user.as_bytes()).await?;
+        check_status(&reply, &["+OK".into()], "to USER (RFC 1939 §7)")?;
+        let pass = w.expand("PASS ${pop3.password}")?;
+        let conn = &mut w.session(&client)?.conn;
+        conn.send(format!("{pass}\r\n").as_bytes()).await?;
+        let hold = (w.step_timeout / 2).min(Duration::from_secs(2));
+        let reply = match tokio::time::timeout(hold, next_reply(w, &client)).await {
+            Err(_) => {
+                let s = w.session(&client)?;
+                s.conn.transcript().event(
+                    &s.conn.name,
+                    format!(
+                        "no answer to PASS within {}: held back while the maildrop is locked",
+                        humantime::format_duration(hold)
+                    ),
+                );
+                w.tcp.remove(&client);
+                return Ok(());
+            }
+            Ok(r) => r?,
+        };
+        if reply.status != "+OK" {
+            w.tcp.remove(&client);
+            return Ok(()); // refused: the first session keeps the maildrop
+        }
+        let needle = format!("X-Conform-Id: {id}");
+        let stat = command(w, &client, b"STAT").await?;
+        let count: usize = stat
+            .text()
+            .split(' ')
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        for n in (1..=count.min(1000)).rev() {
+            let top = command(w, &client, format!("TOP {n} 0").as_bytes()).await?;
+            if top
+                .lines
+                .iter()
+                .any(|l| l.text().eq_ignore_ascii_case(&needle))
+            {
+                command(w, &client, format!("DELE {n}").as_bytes()).await?;
+                break;
+            }
+        }
+        quit(w, &client).await
+    })
+}
+
+/// The first session still sends the delivered message (RETR by the number
+/// it found); then deletes it, so the maildrop ends as it was found.
+#[then(regex = r"^the client still retrieves the delivered message$")]
+async fn still_retrieves(w: &mut World) -> StepResult {
+    step!(w, {
+        let n = w.state::<Pop3State>().found.ok_or_else(|| {
+            Failure::harness("the delivered message was not found in this session")
+        })?;
+        let sent = w
+            .state::<Pop3State>()
+            .delivered
+            .clone()
+            .map(|d| d.1)
+            .unwrap_or_default();
+        let reply = command(w, "", format!("RETR {n}").as_bytes()).await?;
+        let verdict = if reply.status == "+OK" && reply.body.ends_with(&sent) {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "a second session removed message {n} from under this one before its UPDATE state (RFC 1939 §4: the lock is to prevent messages from being modified or removed)"
+            ))
+            .expected(format!("+OK to RETR {n} and the delivered message"))
+            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))))
+        };
+        // Leave the maildrop as found, whatever the verdict (QUIT may say
+        // "-ERR some deleted messages not removed" where the other session
+        // removed it: §6 allows that).
+        let _ = command(w, "", format!("DELE {n}").as_bytes()).await?;
+        let _ = command(w, "", b"QUIT").await?;
+        w.tcp.remove("");
+        verdict
     })
 }
 

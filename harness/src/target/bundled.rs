@@ -207,7 +207,9 @@ async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
 async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
     let store = s.mail_store()?;
     let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
-    let config = reference_servers::imap::Config::new(accounts);
+    let mut config = reference_servers::imap::Config::new(accounts);
+    // NAMESPACE (RFC 2342) with mailboxes at top level: `* NAMESPACE (("" "."))`.
+    config.namespace = Some(String::new());
     let r = reference_servers::imap::start(s.bind.ip(), s.bind.port(), config, store).await?;
     s.profile.set("imap", "user", mail::USER);
     s.profile.set("imap", "password", mail::PASSWORD);

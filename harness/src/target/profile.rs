@@ -252,6 +252,9 @@ mod tests {
         let ftp = "[ftp]\naddress=\"127.0.0.1:21\"\nuser=\"u\"\npassword=\"p\"\n";
         assert!(Profile::parse(&format!("{ftp}confined = true"), "t").is_ok());
         assert!(Profile::parse(&format!("{ftp}confined = \"yes\""), "t").is_err());
+        let imap = "[imap]\naddress=\"127.0.0.1:1\"\nuser=\"u\"\npassword=\"p\"\n";
+        assert!(Profile::parse(&format!("{imap}delimiter=\"..\""), "t").is_err());
+        assert!(Profile::parse(&format!("{imap}delimiter=\".\""), "t").is_ok());
         let dns = "[dns]\naddress=\"127.0.0.1:53\"\nzone=\"example.test\"\n";
         for bad in [
             "recursion = \"yes\"",

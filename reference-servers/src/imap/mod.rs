@@ -47,6 +47,11 @@ pub struct Config {
     pub max_connections: usize,
     /// How often a session in IDLE looks for changes to report.
     pub idle_poll: Duration,
+    /// The personal namespace prefix (RFC 2342), announced with NAMESPACE:
+    /// `""` (top level, as bundled) or e.g. `INBOX.`, under which alone new
+    /// mailboxes may then be made (dovecot or Cyrus configured that way).
+    /// `None`: no NAMESPACE capability, mailboxes anywhere.
+    pub namespace: Option<String>,
 }
 
 impl Config {
@@ -61,6 +66,7 @@ impl Config {
             },
             max_connections: 64,
             idle_poll: Duration::from_millis(500),
+            namespace: None,
         }
     }
 }

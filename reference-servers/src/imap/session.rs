@@ -53,8 +53,10 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
         user: String::new(),
         out: Vec::new(),
     };
-    let greeting =
-        format!("* OK [CAPABILITY {CAPABILITIES}] conform IMAP reference server ready\r\n");
+    let greeting = format!(
+        "* OK [CAPABILITY {}] conform IMAP reference server ready\r\n",
+        s.capabilities()
+    );
     if !s.wire.send(greeting.as_bytes()).await {
         return;
     }
@@ -128,6 +130,7 @@ const AUTHENTICATED: &[&str] = &[
     "STATUS",
     "APPEND",
     "IDLE",
+    "NAMESPACE",
 ];
 /// Commands valid in the selected state only (§6.4).
 const SELECTED: &[&str] = &[
@@ -197,7 +200,7 @@ impl Session {
         match name {
             "CAPABILITY" => {
                 a.end()?;
-                self.untagged(format!("CAPABILITY {CAPABILITIES}"));
+                self.untagged(format!("CAPABILITY {}", self.capabilities()));
                 Ok(ok("CAPABILITY completed"))
             }
             "NOOP" | "CHECK" => {
@@ -225,6 +228,10 @@ impl Session {
                 let mailbox = a.mailbox()?;
                 a.end()?;
                 Ok(self.select(&mailbox, name == "EXAMINE"))
+            }
+            "NAMESPACE" => {
+                a.end()?;
+                Ok(self.namespace())
             }
             "CREATE" => {
                 a.space()?;
@@ -346,8 +353,43 @@ impl Session {
         }
     }
 
-    fn capability_code() -> String {
-        format!("[CAPABILITY {CAPABILITIES}]")
+    /// What the server announces: NAMESPACE only with a namespace.
+    fn capabilities(&self) -> String {
+        match self.config.namespace {
+            Some(_) => format!("{CAPABILITIES} NAMESPACE"),
+            None => CAPABILITIES.to_string(),
+        }
+    }
+
+    fn capability_code(&self) -> String {
+        format!("[CAPABILITY {}]", self.capabilities())
+    }
+
+    /// RFC 2342 §5: the personal namespace, no others.
+    fn namespace(&mut self) -> Done {
+        let Some(prefix) = self.config.namespace.clone() else {
+            return bad("Unknown command NAMESPACE");
+        };
+        let d = folders::DELIMITER;
+        self.untagged(format!(
+            "NAMESPACE (({} \"{d}\")) NIL NIL",
+            fetch::string(prefix.as_bytes())
+        ));
+        ok("NAMESPACE completed")
+    }
+
+    /// With a namespace prefix, new names must be under it.
+    fn outside_namespace(&self, name: &str) -> Option<Done> {
+        let prefix = self.config.namespace.as_deref().filter(|p| !p.is_empty())?;
+        let inside = name
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            && name.len() > prefix.len();
+        (!inside).then(|| {
+            no(format!(
+                "[CANNOT] Mailboxes can be created only under the personal namespace \"{prefix}\""
+            ))
+        })
     }
 
     fn login(&mut self, user: &str, pass: &str) -> Done {
@@ -359,7 +401,7 @@ impl Session {
         }
         self.user = user.to_string();
         self.state = State::Authenticated;
-        ok(format!("{} Logged in", Self::capability_code()))
+        ok(format!("{} Logged in", self.capability_code()))
     }
 
     /// AUTHENTICATE PLAIN (RFC 4616), with an initial response (SASL-IR,
@@ -447,6 +489,24 @@ impl Session {
         if self.store.folder(&self.user, name).is_ok() {
             return no("[ALREADYEXISTS] Mailbox exists");
         }
+        if let Some(refused) = self.outside_namespace(name) {
+            return refused;
+        }
+        // §6.3.3: "the server SHOULD create any superior hierarchical names
+        // that are needed for the CREATE command to be successfully
+        // completed."
+        for (i, _) in name.match_indices(folders::DELIMITER) {
+            let superior = &name[..i];
+            if superior.is_empty()
+                || superior.eq_ignore_ascii_case(INBOX)
+                || self.store.folder(&self.user, superior).is_ok()
+            {
+                continue;
+            }
+            if let Err(e) = self.store.create_folder(&self.user, superior) {
+                return no(format!("[CANNOT] {e}"));
+            }
+        }
         match self.store.create_folder(&self.user, name) {
             Ok(_) => ok("CREATE completed"),
             Err(e) => no(format!("[CANNOT] {e}")),
@@ -477,6 +537,9 @@ impl Session {
         }
         if to == INBOX || self.store.folder(&self.user, to).is_ok() {
             return no("[ALREADYEXISTS] The new name exists");
+        }
+        if let Some(refused) = self.outside_namespace(to) {
+            return refused;
         }
         if from == INBOX {
             // §6.3.5: renaming INBOX moves its messages to the new mailbox

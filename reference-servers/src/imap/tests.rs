@@ -219,3 +219,21 @@ fn parsers_survive_random_input() {
         }
     }
 }
+
+#[tokio::test]
+async fn create_makes_superior_names_and_keeps_to_the_namespace() {
+    let (addr, _r, _d) = server(|c| c.namespace = Some("INBOX.".into())).await;
+    let (out, _) = exchange(
+        addr,
+        b"a1 LOGIN bob hungry\r\na2 NAMESPACE\r\na3 CREATE top\r\na4 CREATE INBOX.a.b\r\na5 LIST \"\" *\r\n",
+    )
+    .await;
+    assert!(
+        out.contains("* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL"),
+        "{out}"
+    );
+    assert!(out.contains("a3 NO [CANNOT]"), "{out}");
+    assert!(out.contains("a4 OK"), "{out}");
+    assert!(out.contains("\".\" \"INBOX.a\"\r\n"), "{out}");
+    assert!(out.contains("\".\" \"INBOX.a.b\"\r\n"), "{out}");
+}

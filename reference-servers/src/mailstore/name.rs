@@ -2,7 +2,7 @@
 //!
 //! The unique part follows the Maildir convention
 //! `<seconds>.M<micros>P<pid>Q<counter>.<host>`, plus `,S=<size>` as postfix
-//! and dovecot write it.
+//! and dovecot write it; micros and counter zero-padded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,8 +15,11 @@ pub fn unique(size: usize) -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let q = COUNTER.fetch_add(1, Ordering::Relaxed);
+    // Zero-padded, so that names made in one second sort in the order
+    // they were made: new messages get their UIDs in (mtime, name) order,
+    // and mtimes are coarse (RFC 3501 §2.3.1.1: strictly ascending UIDs).
     format!(
-        "{}.M{}P{}Q{}.conform,S={}",
+        "{}.M{:06}P{}Q{:09}.conform,S={}",
         now.as_secs(),
         now.subsec_micros(),
         std::process::id(),
@@ -45,4 +48,17 @@ pub fn normalize_flags(flags: &str) -> String {
     v.sort_unstable();
     v.dedup();
     v.into_iter().collect()
+}
+
+#[cfg(test)]
+mod order_tests {
+    /// Names sort in the order they were made (the tie-break of UID
+    /// assignment when mtimes are equal).
+    #[test]
+    fn unique_names_sort_in_creation_order() {
+        let made: Vec<String> = (0..3000).map(|_| super::unique(10)).collect();
+        let mut sorted = made.clone();
+        sorted.sort();
+        assert_eq!(made, sorted);
+    }
 }

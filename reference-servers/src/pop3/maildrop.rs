@@ -9,11 +9,11 @@ pub struct Maildrop {
     messages: Vec<Message>,
     deleted: Vec<bool>,
     /// Held for the whole session (§4: exclusive-access lock).
-    _lock: MaildropLock,
+    _lock: Option<MaildropLock>,
 }
 
 impl Maildrop {
-    pub fn open(folder: Maildir, lock: MaildropLock) -> std::io::Result<Self> {
+    pub fn open(folder: Maildir, lock: Option<MaildropLock>) -> std::io::Result<Self> {
         let messages = folder.list()?;
         let deleted = vec![false; messages.len()];
         Ok(Self {

@@ -31,6 +31,10 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Simultaneous connections; the next one gets -ERR and is closed.
     pub max_connections: usize,
+    /// Whether a session holds the maildrop's exclusive lock (§4); off
+    /// only in tests, to be a server that lets a second session remove
+    /// messages from under the first (dovecot's default).
+    pub lock_maildrop: bool,
 }
 
 impl Config {
@@ -40,6 +44,7 @@ impl Config {
             accounts,
             idle_timeout: Duration::from_secs(600),
             max_connections: 64,
+            lock_maildrop: true,
         }
     }
 }

@@ -118,9 +118,14 @@ fn login(
     let folder = store
         .inbox(user)
         .map_err(|_| "-ERR [SYS/PERM] unable to open maildrop".to_string())?;
-    let lock = folder
-        .lock()
-        .map_err(|_| "-ERR [IN-USE] maildrop already locked".to_string())?;
+    let lock = if config.lock_maildrop {
+        let lock = folder
+            .lock()
+            .map_err(|_| "-ERR [IN-USE] maildrop already locked".to_string())?;
+        Some(lock)
+    } else {
+        None
+    };
     Maildrop::open(folder, lock).map_err(|_| "-ERR [SYS/TEMP] unable to read maildrop".into())
 }
 

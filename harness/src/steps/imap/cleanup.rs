@@ -131,7 +131,8 @@ async fn remove(
     if login.status != "OK" {
         return Err(format!("LOGIN: {}", login.text()));
     }
-    for name in mailboxes {
+    // Last made first: a mailbox under another goes before its parent.
+    for name in mailboxes.iter().rev() {
         c.command(&format!("UNSUBSCRIBE {name}")).await?;
         c.command(&format!("DELETE {name}")).await?;
     }

@@ -12,6 +12,7 @@
 mod cleanup;
 mod library;
 pub mod messages;
+mod namespace;
 mod smtp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,11 +39,13 @@ pub struct ImapState {
     leftovers: Option<Arc<std::sync::Mutex<cleanup::Leftovers>>>,
     /// What async-imap saw.
     library_subjects: Vec<String>,
+    /// Where the scenario's mailboxes go (see `namespace`).
+    namespace: Option<namespace::Personal>,
 }
 
 static SCRATCH_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A mailbox name no other scenario (or run) uses.
+/// A name no other scenario (or run) uses.
 fn scratch_name() -> String {
     let n = SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed);
     let t = std::time::SystemTime::now()
@@ -77,6 +80,26 @@ async fn imap_ok(w: &mut World, client: &str, cmd: &str, purpose: &str) -> Resul
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", escape_short(s.as_bytes(), 400))
+}
+
+/// The name a mailbox argument stands for: a quoted string unquoted.
+fn unquote(arg: &str) -> String {
+    match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
+        Some(inner) => {
+            let mut out = String::new();
+            let mut escaped = false;
+            for c in inner.chars() {
+                if c == '\\' && !escaped {
+                    escaped = true;
+                } else {
+                    out.push(c);
+                    escaped = false;
+                }
+            }
+            out
+        }
+        None => arg.to_string(),
+    }
 }
 
 /// IMAP quoted string (RFC 3501 §4.3).
@@ -119,20 +142,47 @@ async fn authenticated(w: &mut World, client: &str) -> StepResult {
     login(w, client).await
 }
 
+/// A mailbox name no other scenario (or run) uses, under the personal
+/// namespace, as a command argument.
+async fn fresh_mailbox(w: &mut World) -> Result<String, Failure> {
+    let ns = namespace::personal(w).await?;
+    Ok(ns.mailbox(&scratch_name()))
+}
+
 /// Creates a scratch mailbox, remembered for the cleanup; sets `var`.
+/// A refused CREATE is not what the scenario checks: it is a setup problem
+/// (most often the namespace), reported as such. "[ALREADYEXISTS]" for a
+/// name no one used is tried again with another (dovecot 2.3's mailbox list
+/// index answers so when CREATEs run concurrently).
 async fn create_scratch(w: &mut World, var: &str) -> StepResult {
-    let name = scratch_name();
-    // Remembered first: a CREATE whose reply is lost may still have worked.
-    remember_mailbox(w, &name)?;
-    imap_ok(
-        w,
-        "",
-        &format!("CREATE {name}"),
-        "creating a scratch mailbox",
-    )
-    .await?;
-    w.vars.insert(format!("imap.{var}"), name);
-    Ok(())
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let name = fresh_mailbox(w).await?;
+        // Remembered first: a CREATE whose reply is lost may still have worked.
+        remember_mailbox(w, &name)?;
+        let reply = imap(w, "", &format!("CREATE {name}")).await?;
+        if reply.status == "OK" {
+            w.vars.insert(format!("imap.{var}"), name);
+            return Ok(());
+        }
+        let text = reply.text();
+        if text.to_ascii_uppercase().contains("[ALREADYEXISTS]") && attempt < 3 {
+            continue;
+        }
+        let source = w
+            .state::<ImapState>()
+            .namespace
+            .as_ref()
+            .map(|n| n.source)
+            .unwrap_or_default();
+        return Err(Failure::harness(format!(
+            "the server refused to create the scratch mailbox {name} (placed by {source}): \
+             set [imap] namespace_prefix (and delimiter) in the profile to where the user \
+             may create mailboxes (RFC 2342 personal namespace)"
+        ))
+        .got(quote(&text)));
+    }
 }
 
 /// A mailbox to unsubscribe and delete after the scenario.
@@ -404,10 +454,34 @@ async fn note_uidvalidity(w: &mut World) -> StepResult {
     })
 }
 
+/// `${imap.child}`: a name one level under `${imap.unused}`, with the
+/// personal namespace's delimiter; skips the scenario in a flat namespace.
+#[given(regex = r"^a name one level under the unused one$")]
+async fn child_name(w: &mut World) -> StepResult {
+    step!(w, {
+        let ns = namespace::personal(w).await?;
+        let Some(d) = ns.delimiter else {
+            return Err(Failure::skip(format!(
+                "the personal namespace has no hierarchy delimiter ({})",
+                ns.source
+            )));
+        };
+        let parent = w
+            .vars
+            .get("imap.unused")
+            .cloned()
+            .ok_or_else(|| Failure::harness("the scenario has no unused mailbox name"))?;
+        let child = namespace::astring(&format!("{}{d}child", unquote(&parent)));
+        remember_mailbox(w, &child)?;
+        w.vars.insert("imap.child".into(), child);
+        Ok(())
+    })
+}
+
 #[given(regex = r"^an unused mailbox name$")]
 async fn unused_name(w: &mut World) -> StepResult {
     step!(w, {
-        let name = scratch_name();
+        let name = fresh_mailbox(w).await?;
         remember_mailbox(w, &name)?;
         w.vars.insert("imap.unused".into(), name);
         Ok(())
@@ -841,6 +915,65 @@ async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// After a new SELECT (the last reply): message `seq` has the UID noted
+/// earlier, or the UIDVALIDITY of this SELECT is greater than the one noted
+/// (RFC 3501 §2.3.1.1: a change of UIDs between sessions must show as a
+/// greater UIDVALIDITY).
+#[then(regex = r"^the UID of message (\d+) is as noted, or the new UIDVALIDITY is greater$")]
+async fn uid_or_uidvalidity(w: &mut World, seq: u64) -> StepResult {
+    step!(w, {
+        let old_uid = w.expand("${imap.uid}")?;
+        let old_validity: u64 = w
+            .expand("${imap.uidvalidity}")?
+            .parse()
+            .map_err(|_| Failure::harness("the noted UIDVALIDITY is not a number"))?;
+        let select = last_reply(w, "")?;
+        if select.status != "OK" {
+            return Err(Failure::conformance(
+                "SELECT of the scratch mailbox failed in the new session",
+            )
+            .expected("OK")
+            .got(quote(&select.text())));
+        }
+        let validity = untagged(&select)
+            .into_iter()
+            .find_map(|r| {
+                let code = r.tokens.get(1)?.as_text()?;
+                let n = code.strip_prefix('[')?;
+                if !n.eq_ignore_ascii_case("UIDVALIDITY") {
+                    return None;
+                }
+                let v = r.tokens.get(2)?.as_text()?;
+                v.strip_suffix(']')?.parse::<u64>().ok()
+            })
+            .ok_or_else(|| {
+                Failure::conformance(
+                    "SELECT sent no OK [UIDVALIDITY n] (RFC 3501 §6.3.1: REQUIRED)",
+                )
+                .expected("\"* OK [UIDVALIDITY n]\"")
+                .got(quote(&select.text()))
+            })?;
+        let reply = imap_ok(w, "", &format!("FETCH {seq} (UID)"), "FETCH UID").await?;
+        let uid = fetch_item(&reply, seq, "UID")?
+            .as_number()
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        if validity > old_validity || (validity == old_validity && uid == old_uid) {
+            return Ok(());
+        }
+        let problem = if validity < old_validity {
+            "UIDVALIDITY went down between sessions (RFC 3501 §2.3.1.1: when UIDs do not persist it MUST be greater)"
+        } else {
+            "the UID of a message changed between sessions under the same UIDVALIDITY (RFC 3501 §2.3.1.1: a change MUST be detectable by UIDVALIDITY)"
+        };
+        Err(Failure::conformance(problem)
+            .expected(format!(
+                "UID {old_uid} with UIDVALIDITY {old_validity}, or a UIDVALIDITY above {old_validity}"
+            ))
+            .got(format!("UID {uid} with UIDVALIDITY {validity}")))
+    })
+}
+
 /// Asks the UIDs of the messages itself (FETCH UID) and checks that they
 /// strictly ascend with the sequence numbers (RFC 3501 §2.3.1.1).
 #[then(regex = r"^the UIDs of messages (.+) ascend$")]
@@ -948,7 +1081,7 @@ fn listed(reply: &Reply, verb: &str) -> Vec<String> {
 #[then(regex = r#"^(LIST|LSUB) (shows|does not show) the mailbox "(.*)"$"#)]
 async fn list_shows(w: &mut World, verb: String, how: String, name: String) -> StepResult {
     step!(w, {
-        let name = w.expand(&name)?;
+        let name = unquote(&w.expand(&name)?);
         let reply = imap_ok(w, "", &format!("{verb} \"\" \"*\""), &verb).await?;
         let names = listed(&reply, &verb);
         let present = names.iter().any(|n| {
@@ -997,6 +1130,44 @@ async fn receives_exists(w: &mut World, who: String) -> StepResult {
     })
 }
 
+/// Reads the responses to a command sent without waiting, until its tagged
+/// completion (which must be OK) or an untagged BAD, which "indicates a
+/// protocol-level error for which the associated command can not be
+/// determined" (RFC 3501 §7.1.3): the server did not take the tag.
+#[then(regex = r#"^the server completes the command tagged "(.+)" with OK$"#)]
+async fn completes_tagged(w: &mut World, tag: String) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        for _ in 0..100 {
+            let text = s
+                .conn
+                .read_line(64 * 1024, "the tagged completion")
+                .await?
+                .text();
+            if let Some(rest) = text.strip_prefix(&format!("{tag} ")) {
+                if rest.to_ascii_uppercase().starts_with("OK") {
+                    return Ok(());
+                }
+                return Err(
+                    Failure::conformance(format!("the command tagged \"{tag}\" failed"))
+                        .expected(format!("\"{tag} OK …\""))
+                        .got(quote(&text)),
+                );
+            }
+            if text.to_ascii_uppercase().starts_with("* BAD") {
+                return Err(Failure::conformance(format!(
+                    "the server answered with an untagged BAD: it did not take \"{tag}\" for a tag (RFC 3501 §9: tag = 1*<any ASTRING-CHAR except \"+\">)"
+                ))
+                .expected(format!("\"{tag} OK …\""))
+                .got(quote(&text)));
+            }
+        }
+        Err(Failure::conformance(
+            "more than 100 responses to one command, without its completion",
+        ))
+    })
+}
+
 /// base64 (RFC 4648), for AUTHENTICATE PLAIN.
 fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -1021,6 +1192,15 @@ fn base64(data: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unquote() {
+        assert_eq!(super::unquote("INBOX.a"), "INBOX.a");
+        assert_eq!(
+            super::unquote(&super::quoted("My \"Mail\"\\x")),
+            "My \"Mail\"\\x"
+        );
+    }
+
     #[test]
     fn base64() {
         assert_eq!(super::base64(b"\0bob\0hungry"), "AGJvYgBodW5ncnk=");
