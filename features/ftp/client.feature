@@ -8,27 +8,27 @@ Feature: A real FTP client (suppaftp) logs in, lists, uploads and downloads
   Background:
     Given a suppaftp client logged in as the profile's user
 
-  @sec-4.1.3 @MUST @course-F-03
+  @rfc959-sec-4.1.3 @MUST @course-F-03
   Scenario: suppaftp downloads a file in passive mode, byte for byte
     When suppaftp uses passive mode
     And suppaftp uses binary type
     And suppaftp downloads "binary.bin"
     Then the data received is the fixture file "binary.bin"
 
-  @sec-4.1.3 @MUST @course-F-03
+  @rfc959-sec-4.1.3 @MUST @course-F-03
   Scenario: suppaftp downloads a file in active mode, byte for byte
     When suppaftp uses active mode
     And suppaftp uses binary type
     And suppaftp downloads "binary.bin"
     Then the data received is the fixture file "binary.bin"
 
-  @sec-4.1.3 @MUST @course-F-06
+  @rfc959-sec-4.1.3 @MUST @course-F-06
   Scenario: suppaftp lists the home directory
     When suppaftp uses passive mode
     And suppaftp lists the current directory
     Then the listing names "hello.txt"
 
-  @sec-4.1.3 @MUST @course-F-06
+  @rfc959-sec-4.1.3 @MUST @course-F-06
   Scenario: suppaftp uploads then downloads a binary file unchanged (passive)
     When suppaftp uses passive mode
     And suppaftp uses binary type
@@ -36,7 +36,7 @@ Feature: A real FTP client (suppaftp) logs in, lists, uploads and downloads
     And suppaftp downloads "conform-suppaftp-passive.bin"
     Then the data received is the fixture file "binary.bin"
 
-  @sec-4.1.3 @MUST @course-F-06
+  @rfc959-sec-4.1.3 @MUST @course-F-06
   Scenario: suppaftp uploads then downloads a binary file unchanged (active)
     When suppaftp uses active mode
     And suppaftp uses binary type
@@ -44,14 +44,14 @@ Feature: A real FTP client (suppaftp) logs in, lists, uploads and downloads
     And suppaftp downloads "conform-suppaftp-active.bin"
     Then the data received is the fixture file "binary.bin"
 
-  @sec-4 @MUST
+  @rfc959-sec-4 @MUST
   Scenario: The size of an uploaded binary file is what was uploaded
     When suppaftp uses passive mode
     And suppaftp uses binary type
     And suppaftp uploads "conform-suppaftp-size.bin" with the fixture file "binary.bin"
     Then suppaftp reports the size of "conform-suppaftp-size.bin" as the fixture file "binary.bin"'s
 
-  @sec-3.1.1.1 @MUST
+  @rfc959-sec-3.1.1.1 @MUST
   Scenario: suppaftp uploads then downloads text in ASCII type
     # suppaftp sends LF as CRLF in TYPE A and hands the downloaded bytes over
     # as they came: the text comes back in NVT-ASCII, CRLF line endings.
@@ -61,6 +61,6 @@ Feature: A real FTP client (suppaftp) logs in, lists, uploads and downloads
     And suppaftp downloads "conform-suppaftp-ascii.txt"
     Then the data received is "one\ntwo\nthree\n" with CRLF line endings
 
-  @sec-4.1.1 @MUST
+  @rfc959-sec-4.1.1 @MUST
   Scenario: suppaftp quits with 221
     Then suppaftp quits cleanly

@@ -8,18 +8,18 @@ Feature: FTP directories and file management
   Background:
     Given an FTP session logged in as the profile's user
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: PWD names the current directory in a 257 reply
     When the client sends "PWD"
     Then the server replies 257
 
-  @sec-4.1.1 @MUST @course-F-04
+  @rfc959-sec-4.1.1 @MUST @course-F-04
   Scenario: CWD into a directory changes what PWD reports
     When the client sends "CWD docs"
     Then the server replies 250
     And the current directory is "docs" under the login directory
 
-  @sec-4.1.1 @MUST
+  @rfc959-sec-4.1.1 @MUST
   Scenario: CDUP returns to the parent directory
     # RFC 959 §4.1.1 says CDUP's replies are those of CWD (250); §5.4 lists
     # 200. Both are accepted.
@@ -28,43 +28,43 @@ Feature: FTP directories and file management
     Then the server replies with one of 200, 250
     And the current directory is the login directory
 
-  @sec-5.4 @MUST
+  @rfc959-sec-5.4 @MUST
   Scenario: CWD into a missing directory is refused with 550
     When the client sends "CWD no-such-directory"
     Then the server replies 550
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: MKD creates a directory and answers 257
     When the scenario will remove the directory "conform-mkd-test" afterwards
     And the client sends "MKD conform-mkd-test"
     Then the server replies 257
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: RMD removes an empty directory with 250
     When the client sends "MKD conform-rmd-test"
     And the client sends "RMD conform-rmd-test"
     Then the server replies 250
 
-  @sec-5.4 @MUST
+  @rfc959-sec-5.4 @MUST
   Scenario: DELE of a missing file is refused with 550
     When the client sends "DELE conform-no-such-file.txt"
     Then the server replies 550
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: DELE removes a file with 250
     When the client enters passive mode
     And the client stores "conform-dele.txt" with the bytes "to be deleted\r\n"
     And the client sends "DELE conform-dele.txt"
     Then the server replies 250
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: RNFR of an existing file is answered 350, pending RNTO
     When the client enters passive mode
     And the client stores "conform-rnfr.txt" with the bytes "rename me\r\n"
     And the client sends "RNFR conform-rnfr.txt"
     Then the server replies 350
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: RNTO after RNFR renames the file with 250
     When the scenario will remove the file "conform-rnto-new.txt" afterwards
     And the client enters passive mode
@@ -73,7 +73,7 @@ Feature: FTP directories and file management
     And the client sends "RNTO conform-rnto-new.txt"
     Then the server replies 250
 
-  @sec-5.4 @MUST
+  @rfc959-sec-5.4 @MUST
   Scenario: RNTO without RNFR is a bad sequence of commands
     When the client sends "RNTO conform-nothing.txt"
     Then the server replies 503

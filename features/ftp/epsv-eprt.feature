@@ -9,7 +9,7 @@ Feature: FTP extended passive and active modes (EPSV, EPRT)
   Background:
     Given an FTP session logged in as the profile's user
 
-  @sec-3 @MUST
+  @rfc2428-sec-3 @MUST
   Scenario: EPSV is answered with 229 and a port, and RETR works over it
     When the client sends "TYPE I"
     And the client enters extended passive mode
@@ -17,7 +17,7 @@ Feature: FTP extended passive and active modes (EPSV, EPRT)
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
-  @sec-2 @MUST
+  @rfc2428-sec-2 @MUST
   Scenario: EPRT with an IPv4 address sets up an active data connection
     When the client sends "TYPE I"
     And the client enters extended active mode
@@ -25,7 +25,7 @@ Feature: FTP extended passive and active modes (EPSV, EPRT)
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
-  @sec-2 @MUST
+  @rfc2428-sec-2 @MUST
   Scenario: EPRT with an unknown network protocol is refused
     # RFC 2428 §2: "The response code 522 indicates that the server does not
     # support the requested network protocol"; "If the network protocol is

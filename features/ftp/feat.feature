@@ -7,13 +7,13 @@ Feature: FTP feature negotiation (FEAT, OPTS)
   no-features = "211" SP *TCHAR CRLF); otherwise the reply is the
   multi-line feature listing.
 
-  @sec-3.2 @MUST
+  @rfc2389-sec-3.2 @MUST
   Scenario: FEAT is answered with a 211 reply
     Given an FTP session logged in as the profile's user
     When the client sends "FEAT"
     Then a server that implements the command replies with one of 211
 
-  @sec-3.2 @MUST
+  @rfc2389-sec-3.2 @MUST
   Scenario: Each feature line of the FEAT reply starts with a space
     # §3.2: feature-listing = "211-" *TCHAR CRLF 1*( SP feature CRLF )
     # "211 End" CRLF.
@@ -37,7 +37,7 @@ Feature: FTP feature negotiation (FEAT, OPTS)
     Given an FTP session logged in as the profile's user
     Then a server that answers "MDTM hello.txt" with 213 lists "MDTM" in its FEAT reply
 
-  @sec-4 @MAY
+  @rfc2389-sec-4 @MAY
   Scenario: OPTS UTF8 ON is accepted by a server that lists UTF8
     # No RFC defines OPTS UTF8 ON: RFC 2640 §3.2 has the UTF8 line of FEAT,
     # and RFC 2389 §4 defines OPTS for a command name, letting a server

@@ -8,33 +8,33 @@ Feature: FTP extensions SIZE, MDTM, MLSD and REST STREAM
   Background:
     Given an FTP session logged in as the profile's user
 
-  @sec-4 @MUST
+  @rfc3659-sec-4 @MUST
   Scenario: SIZE in TYPE I reports the file's size in octets
     Given the server announces "SIZE" in its FEAT reply
     When the client sends "TYPE I"
     And the client sends "SIZE binary.bin"
     Then the server replies 213 with the size of the fixture file "binary.bin"
 
-  @sec-4.2 @MUST
+  @rfc3659-sec-4.2 @MUST
   Scenario: SIZE of a missing file is refused with 550
     Given the server announces "SIZE" in its FEAT reply
     When the client sends "TYPE I"
     And the client sends "SIZE conform-no-such-file.txt"
     Then the server replies 550
 
-  @sec-3 @MUST
+  @rfc3659-sec-3 @MUST
   Scenario: MDTM answers 213 with a UTC time-val
     Given the server announces "MDTM" in its FEAT reply
     When the client sends "MDTM hello.txt"
     Then the server replies 213 with a time-val
 
-  @sec-3.2 @MUST
+  @rfc3659-sec-3.2 @MUST
   Scenario: MDTM of a missing file is refused with 550
     Given the server announces "MDTM" in its FEAT reply
     When the client sends "MDTM conform-no-such-file.txt"
     Then the server replies 550
 
-  @sec-7 @MUST
+  @rfc3659-sec-7 @MUST
   Scenario: MLSD lists files with type and size facts
     Given the server announces "MLST" in its FEAT reply
     When the client enters passive mode
@@ -42,14 +42,14 @@ Feature: FTP extensions SIZE, MDTM, MLSD and REST STREAM
     Then the server replies with one of 226, 250
     And the MLSD entry for "binary.bin" has type "file" and the fixture file's size
 
-  @sec-7 @MUST
+  @rfc3659-sec-7 @MUST
   Scenario: MLSD marks directories with type=dir
     Given the server announces "MLST" in its FEAT reply
     When the client enters passive mode
     And the client sends "MLSD" over the data connection
     Then the MLSD entry for "docs" has type "dir"
 
-  @sec-5 @MUST
+  @rfc3659-sec-5 @MUST
   Scenario: REST then RETR sends the file from the restart point
     Given the server announces "REST" in its FEAT reply
     # REST is "followed immediately by the FTP service command which shall
@@ -60,7 +60,7 @@ Feature: FTP extensions SIZE, MDTM, MLSD and REST STREAM
     And the client sends "RETR hello.txt" over the data connection
     Then the data received is exactly "from the conform FTP fixture tree.\nThis file has LF line endings on disk.\nIn TYPE A they travel as CRLF.\n"
 
-  @sec-5.3 @MUST
+  @rfc3659-sec-5.3 @MUST
   Scenario: REST is answered with 350
     Given the server announces "REST" in its FEAT reply
     When the client sends "TYPE I"

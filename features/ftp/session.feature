@@ -7,23 +7,23 @@ Feature: FTP control connection: greeting, login and command replies
   current directory. Replies that RFC 959 §5.4 allows for each command are
   stated as sets.
 
-  @sec-5.4 @MUST @course-F-01
+  @rfc959-sec-5.4 @MUST @course-F-01
   Scenario: The server greets a new control connection with 220
     Given an FTP connection
     Then the server replies 220
 
-  @sec-4.2 @MUST @course-F-05
+  @rfc959-sec-4.2 @MUST @course-F-05
   Scenario: Reply lines end with CRLF
     Given an FTP connection
     Then every line of the reply ends with CRLF
 
-  @sec-4.1.1 @MUST @course-F-07
+  @rfc959-sec-4.1.1 @MUST @course-F-07
   Scenario: USER is answered with 331 User name okay, need password
     Given an FTP session that has been greeted
     When the client sends "USER ${ftp.user}"
     Then the server replies 331
 
-  @sec-4.1.1 @MUST @course-F-06
+  @rfc959-sec-4.1.1 @MUST @course-F-06
   Scenario: PASS with the right password after USER logs in with 230
     # RFC 959 §5.4: PASS → 230, or 202 (superfluous at this site).
     Given an FTP session that has been greeted
@@ -31,14 +31,14 @@ Feature: FTP control connection: greeting, login and command replies
     And the client sends "PASS ${ftp.password}"
     Then the server replies with one of 230, 202
 
-  @sec-4.1.1 @MUST @course-F-06
+  @rfc959-sec-4.1.1 @MUST @course-F-06
   Scenario: PASS with a wrong password is refused with 530
     Given an FTP session that has been greeted
     When the client sends "USER ${ftp.user}"
     And the client sends "PASS ${ftp.password}-wrong"
     Then the server replies 530
 
-  @sec-5.4 @MUST
+  @rfc959-sec-5.4 @MUST
   Scenario: PASS without USER first is a bad sequence of commands
     # RFC 959 §5.4: PASS → 230, 202, 530, 500, 501, 503, 421, 332. With no
     # USER before it, 503 "bad sequence" or 530 "not logged in".
@@ -46,7 +46,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "PASS ${ftp.password}"
     Then the server replies with one of 503, 530
 
-  @sec-4.1.1 @MAY @course-F-04
+  @rfc959-sec-4.1.1 @MAY @course-F-04
   Scenario: Commands that need a login are refused with 530 before it
     # RFC 959 §4.1.1: USER "will normally be the first command transmitted
     # by the user after the control connections are made (some servers may
@@ -56,7 +56,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "PWD"
     Then the server replies 530
 
-  @sec-4.1.1 @MAY @course-F-04
+  @rfc959-sec-4.1.1 @MAY @course-F-04
   Scenario: A transfer command before login is refused with 530
     # As above: access control is the server's (§4.1.1); 530 is the reply
     # §5.4 lists for RETR when it is refused for want of a login.
@@ -64,7 +64,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "RETR hello.txt"
     Then the server replies 530
 
-  @sec-4.2 @MUST
+  @rfc959-sec-4.2 @MUST
   Scenario: An unknown command is answered with 500 or 502
     # RFC 959 §4.2.1: 500 "Syntax error, command unrecognized", 502
     # "Command not implemented".
@@ -72,19 +72,19 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "XYZZ"
     Then the server replies with one of 500, 502
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: NOOP is answered with 200
     Given an FTP session logged in as the profile's user
     When the client sends "NOOP"
     Then the server replies 200
 
-  @sec-5.3.1 @MUST
+  @rfc959-sec-5.3.1 @MUST
   Scenario: Command verbs are case-insensitive
     Given an FTP session logged in as the profile's user
     When the client sends "noop"
     Then the server replies 200
 
-  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
+  @rfc959-sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: SYST is answered with 215 and a system name
     # RFC 1123 §4.1.2.13: SYST is among the commands that "MUST be
     # supported by every server-FTP".
@@ -92,7 +92,7 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "SYST"
     Then the server replies 215
 
-  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
+  @rfc959-sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: HELP is answered with 211 or 214
     # RFC 1123 §4.1.2.13 has HELP among the commands that MUST be supported;
     # RFC 959 §5.4: HELP → 211, 214. One line or several: the reply reader
@@ -101,26 +101,26 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "HELP"
     Then the server replies with one of 211, 214
 
-  @sec-4.1.1 @MUST
+  @rfc959-sec-4.1.1 @MUST
   Scenario: QUIT is answered with 221 and the server closes the connection
     Given an FTP session logged in as the profile's user
     When the client sends "QUIT"
     Then the server replies 221
     And the server closes the client's connection
 
-  @sec-4.1.2 @MUST
+  @rfc959-sec-4.1.2 @MUST
   Scenario: TYPE I is accepted with 200
     Given an FTP session logged in as the profile's user
     When the client sends "TYPE I"
     Then the server replies 200
 
-  @sec-4.1.2 @MUST
+  @rfc959-sec-4.1.2 @MUST
   Scenario: TYPE A is accepted with 200
     Given an FTP session logged in as the profile's user
     When the client sends "TYPE A"
     Then the server replies 200
 
-  @sec-5.1 @sec-5.3.2 @rfc1123-sec-4.1.2.13 @MUST
+  @rfc959-sec-5.1 @rfc959-sec-5.3.2 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: TYPE A N, the default ASCII format, is accepted
     # RFC 959 §5.1, minimum implementation: "TYPE - ASCII Non-print", and
     # §5.3.2: <type-code> ::= A [<sp> <form-code>]; RFC 1123 §4.1.2.13:
@@ -130,19 +130,19 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "TYPE A N"
     Then the server replies 200
 
-  @sec-5.1 @MUST
+  @rfc959-sec-5.1 @MUST
   Scenario: MODE S, the minimum implementation, is accepted
     Given an FTP session logged in as the profile's user
     When the client sends "MODE S"
     Then the server replies 200
 
-  @sec-5.1 @MUST
+  @rfc959-sec-5.1 @MUST
   Scenario: STRU F, the minimum implementation, is accepted
     Given an FTP session logged in as the profile's user
     When the client sends "STRU F"
     Then the server replies 200
 
-  @sec-4.1.2 @MUST
+  @rfc959-sec-4.1.2 @MUST
   Scenario: An unknown TYPE is refused
     # RFC 959 §5.4: TYPE → 200, 500, 501, 504, 421, 530.
     Given an FTP session logged in as the profile's user

@@ -10,7 +10,7 @@ Feature: FTP data transfers in passive and active mode
   Background:
     Given an FTP session logged in as the profile's user
 
-  @sec-4.1.3 @MUST @course-F-06
+  @rfc959-sec-4.1.3 @MUST @course-F-06
   Scenario: RETR in passive mode sends the file byte for byte, then 226
     When the client sends "TYPE I"
     And the client enters passive mode
@@ -18,7 +18,7 @@ Feature: FTP data transfers in passive and active mode
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
-  @sec-4.1.2 @SHOULD
+  @rfc959-sec-4.1.2 @SHOULD
   Scenario: The PASV reply names the address the client is connected to
     # RFC 959 §4.1.2: PASV replies with "the host and port address this
     # server is listening on". A different host there is a server behind NAT
@@ -26,7 +26,7 @@ Feature: FTP data transfers in passive and active mode
     When the client enters passive mode
     Then the address in the 227 reply is the server's control address
 
-  @sec-2.3 @MUST @course-F-02
+  @rfc959-sec-2.3 @MUST @course-F-02
   Scenario: The control connection stays open after a transfer
     When the client sends "TYPE I"
     And the client enters passive mode
@@ -34,7 +34,7 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "NOOP"
     Then the server replies 200
 
-  @sec-4.1.3 @MUST @course-F-03
+  @rfc959-sec-4.1.3 @MUST @course-F-03
   Scenario: RETR in active mode: the server connects to the PORT address
     When the client sends "TYPE I"
     And the client enters active mode
@@ -42,32 +42,32 @@ Feature: FTP data transfers in passive and active mode
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
-  @sec-4.1.3 @MUST @course-F-06
+  @rfc959-sec-4.1.3 @MUST @course-F-06
   Scenario: LIST sends the directory listing over the data connection
     When the client enters passive mode
     And the client sends "LIST" over the data connection
     Then the server replies with one of 226, 250
     And the listing names "hello.txt"
 
-  @sec-3.1.1.1 @MUST
+  @rfc959-sec-3.1.1.1 @MUST
   Scenario: LIST lines travel as ASCII lines ending in CRLF
     When the client enters passive mode
     And the client sends "LIST" over the data connection
     Then every line of the data received ends with CRLF
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: LIST in active mode
     When the client enters active mode
     And the client sends "LIST docs" over the data connection
     Then the listing names "notes.txt"
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: NLST lists the names of the directory
     When the client enters passive mode
     And the client sends "NLST" over the data connection
     Then the listing names "binary.bin"
 
-  @sec-3.2 @sec-5.4 @MUST @course-F-07
+  @rfc959-sec-3.2 @rfc959-sec-5.4 @MUST @course-F-07
   Scenario: A transfer with no data connection set up is refused with 425
     # Without PORT or PASV the data port is the default one, the client's
     # control port (§3.2: "The server, upon receiving the transfer request,
@@ -79,7 +79,7 @@ Feature: FTP data transfers in passive and active mode
     When the client sends "RETR hello.txt"
     Then the transfer is refused with 425
 
-  @sec-5.4 @MUST @course-F-07
+  @rfc959-sec-5.4 @MUST @course-F-07
   Scenario: A transfer whose PORT address does not answer is refused with 425
     # RFC 959 §5.4 lists 425 for the transfer command. A server may also try
     # the address at once and refuse PORT with 425 (pyftpdlib does): both are
@@ -87,13 +87,13 @@ Feature: FTP data transfers in passive and active mode
     When the client sends "RETR hello.txt" after a PORT command for a port where nothing listens
     Then the transfer is refused with 425
 
-  @sec-5.4 @MUST
+  @rfc959-sec-5.4 @MUST
   Scenario: RETR of a missing file is refused with 550
     When the client enters passive mode
     And the client sends "RETR conform-no-such-file.txt" over the data connection
     Then the server replies 550
 
-  @sec-4.1.3 @MUST @course-F-06
+  @rfc959-sec-4.1.3 @MUST @course-F-06
   Scenario: STOR in passive mode then RETR gives back the same bytes (TYPE I)
     When the client sends "TYPE I"
     And the client enters passive mode
@@ -103,14 +103,14 @@ Feature: FTP data transfers in passive and active mode
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: STOR is answered with 226 after the data connection closes
     When the client sends "TYPE I"
     And the client enters active mode
     And the client stores "conform-stor-active.bin" with the fixture file "binary.bin"
     Then the server replies with one of 226, 250
 
-  @sec-3.1.1.1 @rfc1123-sec-4.1.2.13 @MUST
+  @rfc959-sec-3.1.1.1 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: RETR in TYPE A sends the text with CRLF line endings
     # The fixture file has LF line endings on disk. RFC 959 §3.1.1.1: "The
     # sender converts the data from an internal character representation to
@@ -122,7 +122,7 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR hello.txt" over the data connection
     Then the data received is the fixture file "hello.txt" with CRLF line endings
 
-  @sec-3.1.1.1 @MUST
+  @rfc959-sec-3.1.1.1 @MUST
   Scenario: Text stored in TYPE A comes back unchanged in TYPE A
     When the client sends "TYPE A"
     And the client enters passive mode
@@ -131,7 +131,7 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR conform-stor-ascii.txt" over the data connection
     Then the data received is exactly "first line\r\nsecond line\r\n"
 
-  @sec-3.1.1.1 @SHOULD
+  @rfc959-sec-3.1.1.1 @SHOULD
   Scenario: Text stored in TYPE A is kept with the server's line endings (LF on Unix)
     # The receiver converts NVT-ASCII to its own representation (a MUST);
     # that this representation is LF holds for Unix servers only, hence
@@ -144,7 +144,7 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR conform-stor-ascii-lf.txt" over the data connection
     Then the data received is exactly "a\nb\n"
 
-  @sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
+  @rfc959-sec-4.1.3 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: APPE appends to an existing file
     # APPE is not in RFC 959 §5.1's minimum, but RFC 1123 §4.1.2.13 lists it
     # among the commands that "MUST be supported by every server-FTP".
@@ -157,7 +157,7 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR conform-appe.txt" over the data connection
     Then the data received is exactly "one\ntwo\n"
 
-  @sec-3.3 @MUST @course-F-03
+  @rfc959-sec-3.3 @MUST @course-F-03
   Scenario: A second transfer needs a new data connection and gets one
     When the client sends "TYPE I"
     And the client enters passive mode
@@ -167,7 +167,7 @@ Feature: FTP data transfers in passive and active mode
     Then the server replies with one of 226, 250
     And the data received is the fixture file "binary.bin"
 
-  @sec-4.1.3 @MUST
+  @rfc959-sec-4.1.3 @MUST
   Scenario: ABOR with no transfer in progress is answered 225 or 226
     # ABOR is optional (RFC 1123 §4.1.2.13 leaves it out of the minimum; its
     # summary marks it MAY): a server without it (500, 502) is skipped.

@@ -9,7 +9,7 @@ Feature: Conditional GET
   Background:
     Given an HTTP connection to the target
 
-  @sec-13.1.3 @SHOULD @course-H-34
+  @rfc9110-sec-13.1.3 @SHOULD @course-H-34
   Scenario: If-Modified-Since with the Last-Modified date gets 304 Not Modified
     # §13.1.3: "the origin server SHOULD evaluate the If-Modified-Since
     # condition"; if the representation was not modified since the date,
@@ -19,7 +19,7 @@ Feature: Conditional GET
     When the client requests GET "/somedir/page.html" with the header "If-Modified-Since" set to the last response's "Last-Modified"
     Then the server replies 304
 
-  @sec-15.4.5 @MUST @course-H-34
+  @rfc9110-sec-15.4.5 @MUST @course-H-34
   Scenario: A 304 response ends with its header section and the connection stays usable
     # "A 304 response is terminated by the end of the header section; it
     # cannot contain content or trailers." The 304 comes from If-None-Match
@@ -32,13 +32,13 @@ Feature: Conditional GET
     Then the server replies 200
     And the response body is the fixture file "/index.html"
 
-  @sec-13.1.3 @MUST @course-H-34
+  @rfc9110-sec-13.1.3 @MUST @course-H-34
   Scenario: If-Modified-Since with an older date gets the whole object
     When the client requests GET "/somedir/page.html" with "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-13.1.3 @MUST
+  @rfc9110-sec-13.1.3 @MUST
   Scenario: An If-Modified-Since that is not a valid date is ignored
     # "A recipient MUST ignore the If-Modified-Since header field if the
     # received field value is not a valid HTTP-date".
@@ -46,7 +46,7 @@ Feature: Conditional GET
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-13.1.2 @MUST
+  @rfc9110-sec-13.1.2 @MUST
   Scenario: If-None-Match with the current entity tag gets 304 Not Modified
     # "the origin server MUST respond with either a) the 304 (Not Modified)
     # status code if the request method is GET or HEAD or b) the 412".
@@ -54,13 +54,13 @@ Feature: Conditional GET
     And the client requests GET "/somedir/page.html" with the header "If-None-Match" set to the last response's "ETag"
     Then the server replies 304
 
-  @sec-13.1.2 @MUST
+  @rfc9110-sec-13.1.2 @MUST
   Scenario: If-None-Match with another entity tag gets the whole object
     When the client requests GET "/somedir/page.html" with "If-None-Match: \"conform-no-such-tag\""
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-13.1.3 @MUST
+  @rfc9110-sec-13.1.3 @MUST
   Scenario: If-None-Match takes precedence over If-Modified-Since
     # "A recipient MUST ignore If-Modified-Since if the request contains an
     # If-None-Match header field". The tag does not match, so the object is
@@ -69,7 +69,7 @@ Feature: Conditional GET
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-15.4.5 @MUST
+  @rfc9110-sec-15.4.5 @MUST
   Scenario: A 304 response repeats the entity tag
     # "The server generating a 304 response MUST generate any of the following
     # header fields that would have been sent in a 200 (OK) response to the
@@ -79,7 +79,7 @@ Feature: Conditional GET
     Then the server replies 304
     And the response header "ETag" is the same as in the previous response
 
-  @sec-13.1.2 @MUST @course-H-34
+  @rfc9110-sec-13.1.2 @MUST @course-H-34
   Scenario: A client library revalidates with the entity tag it was given
     # §13.1.2: the origin server "MUST evaluate the If-None-Match condition"
     # and, when it is false, "MUST respond with ... the 304 (Not Modified)".
@@ -88,7 +88,7 @@ Feature: Conditional GET
     And the library client fetches "/someDepartment/home.index" with the header "If-None-Match" set to the last library response's "ETag"
     Then the library response status is 304
 
-  @sec-13.1.3 @SHOULD @course-H-34
+  @rfc9110-sec-13.1.3 @SHOULD @course-H-34
   Scenario: A client library revalidates with the Last-Modified date it was given
     # §13.1.3: "the origin server SHOULD generate a 304 (Not Modified)".
     Given an HTTP client library (reqwest) for the target

@@ -11,7 +11,7 @@ Feature: Cookies
   Background:
     Given an HTTP connection to the target
 
-  @sec-4.1.1 @SHOULD @course-H-31
+  @rfc6265-sec-4.1.1 @SHOULD @course-H-31
   Scenario: Set-Cookie follows the cookie grammar (name=value, then attributes)
     # "Servers SHOULD NOT send Set-Cookie headers that fail to conform to the
     # following grammar". The notes' "Set-cookie: 1678" would not.
@@ -21,7 +21,7 @@ Feature: Cookies
     And the response header "Set-Cookie" follows the set-cookie-string grammar
     And the response header "Set-Cookie" contains "conform_id=4711"
 
-  @sec-4.2 @MAY @course-H-31
+  @rfc6265-sec-4.2 @MAY @course-H-31
   Scenario: The server receives the Cookie a client sends back
     # RFC 6265 §4.2 puts no requirement on the server that receives Cookie
     # (its MUSTs are on the user agent, §5.4): this shows the course's
@@ -31,7 +31,7 @@ Feature: Cookies
     Then the server replies 200
     And the response body contains "conform_id=4711"
 
-  @sec-5.4 @MAY @course-H-31
+  @rfc6265-sec-5.4 @MAY @course-H-31
   Scenario: A client library stores the cookie and sends it on the next request
     # §5.4: "the user agent MUST send the cookie-string" — a rule for the
     # client (reqwest), not the server; informational against a target.

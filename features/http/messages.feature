@@ -9,14 +9,14 @@ Feature: HTTP/1.1 message syntax and framing
   Background:
     Given an HTTP connection to the target
 
-  @sec-2.1 @MUST @course-H-17 @course-H-25 @course-H-29
+  @rfc9112-sec-2.1 @MUST @course-H-17 @course-H-25 @course-H-29
   Scenario: The notes' request for /somedir/page.html gets a well-formed 200 with the object
     When the client sends the request "GET /somedir/page.html HTTP/1.1\r\nHost: ${http.address}\r\nConnection: close\r\nUser-agent: Mozilla/5.0\r\nAccept-language: fr\r\n\r\n" and reads the response
     Then the server replies 200
     And the response is well-formed
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-2.3 @SHOULD @course-H-25
+  @rfc9112-sec-2.3 @SHOULD @course-H-25
   Scenario: An HTTP/1.1 server answers an HTTP/1.1 request with HTTP/1.1
     # "A server SHOULD send a response version equal to the highest version to
     # which the server is conformant that has a major version less than or
@@ -24,25 +24,25 @@ Feature: HTTP/1.1 message syntax and framing
     When the client requests GET "/index.html"
     Then the response version is "HTTP/1.1"
 
-  @sec-6.3 @MUST @course-H-28
+  @rfc9112-sec-6.3 @MUST @course-H-28
   Scenario: Content-Length frames a 100000-byte file exactly
     When the client requests GET "/big.txt"
     Then the server replies 200
     And the response body is the fixture file "/big.txt"
     And the server keeps the connection open
 
-  @sec-6.3 @MUST @course-H-28
+  @rfc9112-sec-6.3 @MUST @course-H-28
   Scenario: A binary object arrives byte for byte
     When the client requests GET "/someDepartment/picture.gif"
     Then the server replies 200
     And the response body is the fixture file "/someDepartment/picture.gif"
 
-  @sec-2.1 @MUST @course-H-15
+  @rfc9112-sec-2.1 @MUST @course-H-15
   Scenario: The server does not answer before the empty line that ends the header section
     When the client sends the request "GET /index.html HTTP/1.1\r\nHost: ${http.address}\r\n"
     Then no further bytes arrive within 500 ms
 
-  @sec-2.2 @SHOULD
+  @rfc9112-sec-2.2 @SHOULD
   Scenario: An empty line before the request-line is ignored
     # "a server that is expecting to receive and parse a request-line SHOULD
     # ignore at least one empty line (CRLF) received prior to the request-line."
@@ -50,14 +50,14 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies 200
     And the response body is the fixture file "/index.html"
 
-  @sec-2.2 @MAY @course-H-30
+  @rfc9112-sec-2.2 @MAY @course-H-30
   Scenario: A request typed in telnet with bare LF line ends is understood
     # "a recipient MAY recognize a single LF as a line terminator and ignore
     # any preceding CR."
     When the client sends the request "GET /index.html HTTP/1.1\nHost: ${http.address}\n\n" and reads the response
     Then the server replies 200
 
-  @sec-3 @SHOULD @course-H-16 @course-H-29
+  @rfc9112-sec-3 @SHOULD @course-H-16 @course-H-29
   Scenario Outline: A malformed request-line is answered with 400
     # "Recipients of an invalid request-line SHOULD respond with either a 400
     # (Bad Request) error or a 301 (Moved Permanently) redirect with the
@@ -73,7 +73,7 @@ Feature: HTTP/1.1 message syntax and framing
       | G(T /index.html HTTP/1.1  |
       | FOO                       |
 
-  @rfc9110 @sec-6.2 @MAY @course-H-29
+  @rfc9110 @rfc9110-sec-6.2 @MAY @course-H-29
   Scenario: A request in an unsupported major version is answered with 505
     # RFC 9110 §6.2: "A server can send a 505 (HTTP Version Not Supported)
     # response if it wishes, for any reason, to refuse service of the
@@ -81,7 +81,7 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "GET /index.html HTTP/2.0\r\nHost: ${http.address}\r\n\r\n" and reads the response
     Then the server replies 505
 
-  @rfc9110 @sec-6.2 @MUST
+  @rfc9110 @rfc9110-sec-6.2 @MUST
   Scenario: A request in major version 2 is not answered in a version the server does not speak
     # RFC 9110 §6.2: "A server MUST NOT send a version to which it is not
     # conformant." An HTTP/1.1 message claiming HTTP/2.0 gets an HTTP/1.x
@@ -89,14 +89,14 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "GET /index.html HTTP/2.0\r\nHost: ${http.address}\r\n\r\n" and reads the response
     Then the response is well-formed
 
-  @sec-3.2 @MUST @course-H-19
+  @rfc9112-sec-3.2 @MUST @course-H-19
   Scenario: An HTTP/1.1 request without Host is answered with 400
     # "A server MUST respond with a 400 (Bad Request) status code to any
     # HTTP/1.1 request message that lacks a Host header field"
     When the client sends the request "GET /index.html HTTP/1.1\r\n\r\n" and reads the response
     Then the server replies 400
 
-  @sec-3.2 @MUST @course-H-19
+  @rfc9112-sec-3.2 @MUST @course-H-19
   Scenario Outline: A request with two Host header fields is answered with 400
     # "... and to any request message that contains more than one Host header
     # field line or a Host header field with an invalid field value." Two
@@ -109,12 +109,12 @@ Feature: HTTP/1.1 message syntax and framing
       | other.example   |
       | ${http.address} |
 
-  @sec-3.2 @MUST @course-H-19
+  @rfc9112-sec-3.2 @MUST @course-H-19
   Scenario: A request with an invalid Host value is answered with 400
     When the client sends the request "GET /index.html HTTP/1.1\r\nHost: bad host\r\n\r\n" and reads the response
     Then the server replies 400
 
-  @sec-3.2.2 @MUST
+  @rfc9112-sec-3.2.2 @MUST
   Scenario: A request-target in absolute-form is accepted
     # "A server MUST accept the absolute-form in requests even though most
     # HTTP/1.1 clients will only send the absolute-form to a proxy."
@@ -122,7 +122,7 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-3 @MUST
+  @rfc9112-sec-3 @MUST
   Scenario: A request-target too long to parse is answered with 414
     # "A server that receives a request-target longer than any URI it wishes to
     # parse MUST respond with a 414 (URI Too Long) status code." A server that
@@ -133,7 +133,7 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies with one of 414, 404
     And no further bytes arrive within 300 ms
 
-  @sec-5.1 @MUST
+  @rfc9112-sec-5.1 @MUST
   Scenario: Whitespace between a field name and the colon is answered with 400
     # "A server MUST reject, with a response status code of 400 (Bad Request),
     # any received request message that contains whitespace between a header
@@ -141,7 +141,7 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "GET /index.html HTTP/1.1\r\nHost : ${http.address}\r\n\r\n" and reads the response
     Then the server replies 400
 
-  @sec-5.2 @MUST
+  @rfc9112-sec-5.2 @MUST
   Scenario: A folded field line is rejected or unfolded
     # "A server that receives an obs-fold in a request message ... MUST either
     # reject the message by sending a 400 (Bad Request) ... or replace each
@@ -154,7 +154,7 @@ Feature: HTTP/1.1 message syntax and framing
     And the client requests GET "/somedir/page.html" with "If-None-Match: \"conform-no-such-tag\",\r\n ${http.etag}"
     Then the server replies with one of 400, 304
 
-  @sec-2.2 @SHOULD
+  @rfc9112-sec-2.2 @SHOULD
   Scenario: A field line without a colon is answered with 400
     # "a server ... [that] receives a sequence of octets that does not match
     # the HTTP-message grammar ... SHOULD respond with a 400 (Bad Request)
@@ -162,7 +162,7 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "GET /index.html HTTP/1.1\r\nHost: ${http.address}\r\nNoColonHere\r\n\r\n" and reads the response
     Then the server replies 400
 
-  @sec-6.1 @MUST
+  @rfc9112-sec-6.1 @MUST
   Scenario: Content-Length together with Transfer-Encoding ends the connection (Content-Length the longer)
     # "A server MAY reject a request that contains both Content-Length and
     # Transfer-Encoding or process such a request in accordance with the
@@ -174,14 +174,14 @@ Feature: HTTP/1.1 message syntax and framing
     And the client reads the response
     Then the server closes the client's connection within 2000 ms
 
-  @sec-6.1 @MUST
+  @rfc9112-sec-6.1 @MUST
   Scenario: Content-Length together with Transfer-Encoding ends the connection (chunked the longer)
     # As above; by Content-Length the body ends inside the first chunk.
     When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     And the client reads the response
     Then the server closes the client's connection within 2000 ms
 
-  @sec-6.3 @MUST
+  @rfc9112-sec-6.3 @MUST
   Scenario: Conflicting Content-Length values are answered with 400 and the connection closed
     # "If a message is received without Transfer-Encoding and with an invalid
     # Content-Length header field ... the server MUST respond with a 400 (Bad
@@ -190,13 +190,13 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies 400
     And the server closes the client's connection within 2000 ms
 
-  @sec-6.3 @MUST
+  @rfc9112-sec-6.3 @MUST
   Scenario: A Content-Length that is not a number is answered with 400 and the connection closed
     When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5x\r\n\r\nhello" and reads the response
     Then the server replies 400
     And the server closes the client's connection within 2000 ms
 
-  @sec-6.3 @MUST
+  @rfc9112-sec-6.3 @MUST
   Scenario: A Transfer-Encoding whose final coding is not chunked is rejected and the connection closed
     # §6.3: "If a Transfer-Encoding header field is present in a request and
     # the chunked transfer coding is not the final encoding ... the server
@@ -209,7 +209,7 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies with one of 400, 501
     And the server closes the client's connection within 2000 ms
 
-  @sec-6.1 @MUST
+  @rfc9112-sec-6.1 @MUST
   Scenario: Transfer-Encoding in an HTTP/1.0 request is faulty framing and ends the connection
     # "A server or client that receives an HTTP/1.0 message containing a
     # Transfer-Encoding header field MUST treat the message as if the framing
@@ -228,20 +228,20 @@ Feature: HTTP/1.1 message syntax and framing
   # close the transport connection at any time") leaves the framing
   # unobservable, and the scenario is skipped.
 
-  @sec-7.1 @MUST
+  @rfc9112-sec-7.1 @MUST
   Scenario: A chunked request body is decoded
     # "A recipient MUST be able to parse the chunked transfer coding".
     When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
-  @sec-7.1.1 @MUST
+  @rfc9112-sec-7.1.1 @MUST
   Scenario: Unknown chunk extensions are ignored
     # "A recipient MUST ignore unrecognized chunk extensions." One with a
     # token value, one with a quoted string holding ";".
     When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6;q=\"a;b\"\r\n world\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
-  @sec-7.1.2 @MUST
+  @rfc9112-sec-7.1.2 @MUST
   Scenario: A trailer section after the last chunk is read and the connection stays usable
     # "A recipient that removes the chunked coding from a message MAY
     # selectively retain or discard the received trailer fields", but it
@@ -250,7 +250,7 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 1\r\nX-Other: 2\r\n\r\n" and then GET "/somedir/page.html" in the same write
     Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
 
-  @sec-2.2 @SHOULD
+  @rfc9112-sec-2.2 @SHOULD
   Scenario: A chunk size that is not hexadecimal is answered with 400
     # "When a server listening only for HTTP request messages ... receives a
     # sequence of octets that does not match the HTTP-message grammar ... the
@@ -261,7 +261,7 @@ Feature: HTTP/1.1 message syntax and framing
     And the client reads the response
     Then the server replies 400, or answers and closes the connection
 
-  @sec-6.3 @MUST @course-H-24
+  @rfc9112-sec-6.3 @MUST @course-H-24
   Scenario: A POST body is read by its Content-Length and not taken for the next request
     # "If a valid Content-Length header field is present without
     # Transfer-Encoding, its decimal value defines the expected message body

@@ -9,7 +9,7 @@ Feature: HTTP/1.1 robustness under mutated requests
   run. Every response must be well-formed, a request that RFC 9112 says MUST
   be rejected must get a 4xx, and the server must keep serving.
 
-  @sec-3.2 @sec-5.1 @sec-6.3 @MUST @timeout(60s)
+  @rfc9112-sec-3.2 @rfc9112-sec-5.1 @rfc9112-sec-6.3 @MUST @timeout(60s)
   Scenario: 200 sessions of mutated requests get well-formed responses, and the server keeps serving
     When 200 mutations of "GET / HTTP/1.1\r\nHost: ${http.address}\r\n\r\n" are sent to the http server
     Then every reply is well-formed

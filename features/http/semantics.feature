@@ -8,7 +8,7 @@ Feature: Methods, status codes and response header fields
   Background:
     Given an HTTP connection to the target
 
-  @sec-9.3.1 @MUST @course-H-05
+  @rfc9110-sec-9.3.1 @MUST @course-H-05
   Scenario: Two identical GETs both get the whole object (HTTP is stateless)
     When the client requests GET "/somedir/page.html"
     Then the server replies 200
@@ -17,7 +17,7 @@ Feature: Methods, status codes and response header fields
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-9.3.2 @MUST @course-H-24
+  @rfc9110-sec-9.3.2 @MUST @course-H-24
   Scenario: A response to HEAD has no content
     # "The HEAD method is identical to GET except that the server MUST NOT
     # send content in the response."
@@ -25,7 +25,7 @@ Feature: Methods, status codes and response header fields
     Then the server replies 200
     And no further bytes arrive within 500 ms
 
-  @sec-9.3.2 @SHOULD @course-H-24
+  @rfc9110-sec-9.3.2 @SHOULD @course-H-24
   Scenario: HEAD gets the same Content-Length and Content-Type as GET
     # "The server SHOULD send the same header fields in response to a HEAD
     # request as it would have sent if the request method had been GET".
@@ -35,14 +35,14 @@ Feature: Methods, status codes and response header fields
     And the response header "Content-Length" is the same as in the previous response
     And the response header "Content-Type" is the same as in the previous response
 
-  @sec-9.3.3 @MUST @course-H-24
+  @rfc9110-sec-9.3.3 @MUST @course-H-24
   Scenario: A POST body is read whole (the echo resource reports its length)
     Given the target has the "echo" resource
     When the client posts "first=Ada&last=Lovelace" to "${http.echo}"
     Then the server replies 200
     And the response body contains "len=23"
 
-  @sec-6.6.1 @MUST @course-H-28
+  @rfc9110-sec-6.6.1 @MUST @course-H-28
   Scenario: A response carries a Date in IMF-fixdate format
     # "An origin server with a clock ... MUST generate a Date header field in
     # all 2xx (Successful), 3xx (Redirection), and 4xx (Client Error)
@@ -50,7 +50,7 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/index.html"
     Then the response header "Date" is an HTTP-date
 
-  @sec-6.6.1 @SHOULD @course-H-28
+  @rfc9110-sec-6.6.1 @SHOULD @course-H-28
   Scenario: Date is the time the response was sent, not when the object changed
     # "The "Date" header field represents the date and time at which the
     # message was originated". The notes: "not the time when the object was
@@ -58,19 +58,19 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/somedir/page.html"
     Then the response header "Date" is within 60 seconds of the client's clock
 
-  @sec-6.6.1 @MUST @course-H-29
+  @rfc9110-sec-6.6.1 @MUST @course-H-29
   Scenario: A 404 response carries a Date too
     When the client requests GET "/no/such/object.html"
     Then the response header "Date" is an HTTP-date
 
-  @sec-8.3 @SHOULD @course-H-28
+  @rfc9110-sec-8.3 @SHOULD @course-H-28
   Scenario: An HTML file is labelled text/html
     # "A sender that generates a message containing content SHOULD generate a
     # Content-Type header field in that message".
     When the client requests GET "/somedir/page.html"
     Then the response header "Content-Type" contains "text/html"
 
-  @sec-8.3 @SHOULD @course-H-28
+  @rfc9110-sec-8.3 @SHOULD @course-H-28
   Scenario: A GIF image is labelled image/gif, or left unlabelled as of unknown type
     # The Content-Type SHOULD be generated "unless the intended media type of
     # the enclosed representation is unknown to the sender"; a server whose
@@ -79,7 +79,7 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/someDepartment/picture.gif"
     Then the response's media type, if it has one, is one of "image/gif", "application/octet-stream"
 
-  @sec-8.8.2.1 @SHOULD @course-H-28
+  @rfc9110-sec-8.8.2.1 @SHOULD @course-H-28
   Scenario: A file's response carries its Last-Modified date
     # "An origin server SHOULD send Last-Modified for any selected
     # representation for which a last modification date can be reasonably and
@@ -87,7 +87,7 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/somedir/page.html"
     Then the response header "Last-Modified" is an HTTP-date
 
-  @sec-8.8.3 @SHOULD @course-H-27
+  @rfc9110-sec-8.8.3 @SHOULD @course-H-27
   Scenario: A file's response carries an entity tag
     # "an origin server SHOULD send an ETag for any selected representation
     # for which detection of changes can be reasonably and consistently
@@ -95,25 +95,25 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/somedir/page.html"
     Then the response has the header "ETag"
 
-  @sec-5.1 @SHOULD @course-H-18 @course-H-21 @course-H-22 @course-H-23
+  @rfc9110-sec-5.1 @SHOULD @course-H-18 @course-H-21 @course-H-22 @course-H-23
   Scenario: The notes' browser request with headers the server does not implement is served
     # "Other recipients SHOULD ignore unrecognized header and trailer fields."
     When the client sends the request "GET /index.html HTTP/1.1\r\nHost: ${http.address}\r\nUser-Agent: Firefox/3.6.10\r\nAccept: text/html,application/xhtml+xml\r\nAccept-Language: en-us,en;q=0.5\r\nAccept-Encoding: gzip,deflate\r\nAccept-Charset: ISO-8859-1,utf-8;q=0.7\r\nKeep-Alive: 115\r\nConnection: keep-alive\r\n\r\n" and reads the response
     Then the server replies 200
     And the response body is the fixture file "/index.html"
 
-  @sec-4.2.1 @SHOULD @course-H-02 @course-H-24
+  @rfc9110-sec-4.2.1 @SHOULD @course-H-02 @course-H-24
   Scenario: A query string does not change which file is served
     When the client requests GET "/somedir/page.html?monkeys&banana"
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
-  @sec-15.5.5 @MUST @course-H-29 @course-H-30
+  @rfc9110-sec-15.5.5 @MUST @course-H-29 @course-H-30
   Scenario: A missing object is answered with 404
     When the client requests GET "/~banana/"
     Then the server replies with one of 404, 410
 
-  @sec-15.5.6 @MUST
+  @rfc9110-sec-15.5.6 @MUST
   Scenario: A 405 response lists the allowed methods in Allow
     # "The origin server MUST generate an Allow header field in a 405 (Method
     # Not Allowed) response containing a list of the target resource's
@@ -123,7 +123,7 @@ Feature: Methods, status codes and response header fields
     When the client sends the request "POST /index.html HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 0\r\n\r\n" and reads the response
     Then if the response is 405, its header "Allow" lists "GET"
 
-  @sec-9.1 @SHOULD @course-H-24
+  @rfc9110-sec-9.1 @SHOULD @course-H-24
   Scenario Outline: <method> on a read-only fixture file is refused
     # "An origin server that receives a request method that is recognized and
     # implemented, but not allowed for the target resource, SHOULD respond
@@ -137,7 +137,7 @@ Feature: Methods, status codes and response header fields
       | PUT    |
       | DELETE |
 
-  @sec-9.1 @SHOULD
+  @rfc9110-sec-9.1 @SHOULD
   Scenario: An unknown method is answered with 501
     # "An origin server that receives a request method that is unrecognized or
     # not implemented SHOULD respond with the 501 (Not Implemented) status
@@ -145,7 +145,7 @@ Feature: Methods, status codes and response header fields
     When the client sends the request "BREW /index.html HTTP/1.1\r\nHost: ${http.address}\r\n\r\n" and reads the response
     Then the server replies 501
 
-  @sec-9.3.7 @SHOULD
+  @rfc9110-sec-9.3.7 @SHOULD
   Scenario: A successful answer to OPTIONS on a file tells which methods it allows
     # "A server generating a successful response to OPTIONS SHOULD send any
     # header that might indicate optional features implemented by the server
@@ -155,7 +155,7 @@ Feature: Methods, status codes and response header fields
     When the client requests OPTIONS "/index.html"
     Then if the response is 2xx, its header "Allow" lists "GET"
 
-  @sec-15.4.2 @SHOULD @course-H-28 @course-H-29
+  @rfc9110-sec-15.4.2 @SHOULD @course-H-28 @course-H-29
   Scenario: The moved resource is answered with 301 and a Location
     # "The server SHOULD generate a Location header field in the response
     # containing a preferred URI reference for the new permanent URI."
@@ -164,7 +164,7 @@ Feature: Methods, status codes and response header fields
     Then the server replies 301
     And the response header "Location" ends with "${http.redirect_to}"
 
-  @sec-15.4.2 @SHOULD @course-H-29
+  @rfc9110-sec-15.4.2 @SHOULD @course-H-29
   Scenario: A client library follows the 301 to the new location
     # "The client software will automatically retrieve the new URL."
     Given the target has the "redirect" resource
@@ -175,7 +175,7 @@ Feature: Methods, status codes and response header fields
     And the library response status is 200
     And the library response body is the fixture file "${http.redirect_to}"
 
-  @sec-9.3.3 @MUST @course-H-24
+  @rfc9110-sec-9.3.3 @MUST @course-H-24
   Scenario: A client library's POST is read whole
     Given the target has the "echo" resource
     And an HTTP client library (reqwest) for the target
@@ -183,7 +183,7 @@ Feature: Methods, status codes and response header fields
     Then the library response status is 200
     And the library response body contains "len=12"
 
-  @sec-5.4 @MUST
+  @rfc9110-sec-5.4 @MUST
   Scenario: A header field too large to process is answered with a 4xx status
     # "A server that receives a request header field line, field value, or
     # set of fields larger than it wishes to process MUST respond with an

@@ -10,7 +10,7 @@ Feature: Nothing outside the web root
   Background:
     Given an HTTP connection to the target
 
-  @sec-17.3 @MUST
+  @rfc9110-sec-17.3 @MUST
   Scenario Outline: A request-target cannot climb out of the web root
     When the client sends the request "GET <target> HTTP/1.1\r\nHost: ${http.address}\r\nConnection: close\r\n\r\n" and reads the response
     Then the server replies with one of 400, 403, 404

@@ -3,7 +3,7 @@ Feature: IMAP authentication
   RFC 3501 §6.2 / RFC 9051 §6.2: LOGIN and AUTHENTICATE move the session
   to the authenticated state; bad credentials are refused with NO.
 
-  @sec-6.2.3 @MUST
+  @rfc3501-sec-6.2.3 @rfc9051-sec-6.2.3 @MUST
   Scenario: LOGIN with the profile's credentials succeeds
     Given an IMAP session
     When the client sends "a1 LOGIN \"${imap.user}\" \"${imap.password}\""
@@ -14,7 +14,7 @@ Feature: IMAP authentication
   # place to limit or delay failed AUTHENTICATE/LOGIN attempts"; dovecot
   # waits 2 s, and more for each further failure from the address), so a
   # second failed login in the run would only wait longer.
-  @sec-6.2.3 @MUST
+  @rfc3501-sec-6.2.3 @rfc9051-sec-6.2.3 @MUST
   Scenario: LOGIN with a wrong password is refused with NO, and the session stays unauthenticated
     # §6.2.3: "NO - login failure: user name or password rejected"; the
     # session stays in the not authenticated state (§3.1), where SELECT is
@@ -25,7 +25,7 @@ Feature: IMAP authentication
     When the client sends "a2 SELECT INBOX"
     Then the server replies with one of BAD, NO
 
-  @sec-4.3 @sec-7.5 @MUST
+  @rfc3501-sec-4.3 @rfc9051-sec-4.3 @rfc3501-sec-7.5 @MUST
   Scenario: A synchronising literal gets a continuation request
     # §4.3: "the client MUST wait to receive a command continuation request
     # ... before sending the octet data"; the server sends "+" (§7.5).
@@ -33,7 +33,7 @@ Feature: IMAP authentication
     When the client logs in with the user name as a synchronising literal
     Then the server replies OK
 
-  @sec-6.2.2 @rfc4616 @MUST
+  @rfc3501-sec-6.2.2 @rfc9051-sec-6.2.2 @rfc4616 @MUST
   Scenario: AUTHENTICATE PLAIN with a continuation request logs in
     # §6.2.2: the server sends "+" and the client answers with the base64
     # SASL response; PLAIN is "authzid NUL authcid NUL passwd" (RFC 4616).
@@ -44,7 +44,7 @@ Feature: IMAP authentication
     When the client answers with the PLAIN credentials
     Then the server replies OK
 
-  @sec-6.2.2 @MUST
+  @rfc3501-sec-6.2.2 @rfc9051-sec-6.2.2 @MUST
   Scenario: A cancelled AUTHENTICATE is answered with BAD
     # §6.2.2: "If the client wishes to cancel an authentication exchange, it
     # issues a line consisting of a single "*". If the server receives such

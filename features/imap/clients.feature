@@ -4,7 +4,7 @@ Feature: A real IMAP client library against the target
   SELECT, FETCH 1:* (UID ENVELOPE), LOGOUT) works, parsed by the library's
   own parser rather than the harness's reader.
 
-  @sec-6.4.5 @MUST @course-I-02
+  @rfc3501-sec-6.4.5 @MUST @course-I-02
   Scenario: async-imap reads the envelopes of the messages in a mailbox
     Given an IMAP session with a scratch mailbox
     And the scratch mailbox holds the test messages

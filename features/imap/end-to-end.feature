@@ -5,7 +5,7 @@ Feature: Mail delivered by SMTP is read over IMAP
   message". Needs the profile's [smtp] section; ${smtp.recipient} must be
   the mailbox of ${imap.user}. The delivered message is expunged afterwards.
 
-  @sec-6.4.4 @sec-6.4.5 @MUST @course-I-02 @course-I-05
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST @course-I-02 @course-I-05
   Scenario: A multipart message delivered by SMTP is found by SEARCH and its second part fetched alone
     Given an authenticated IMAP session
     And the multipart test message has been delivered by SMTP to the IMAP user's INBOX

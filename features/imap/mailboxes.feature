@@ -5,7 +5,7 @@ Feature: IMAP mailboxes
   §6.3 / RFC 9051 §6.3 give the commands. Each scenario works in scratch
   mailboxes of its own, deleted afterwards; INBOX is only EXAMINEd.
 
-  @sec-6.3.1 @MUST @course-I-02
+  @rfc3501-sec-6.3.1 @MUST @course-I-02
   Scenario: SELECT reports the number of messages with EXISTS
     Given an IMAP session with a scratch mailbox
     And the scratch mailbox holds the test messages
@@ -13,14 +13,14 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* 3 EXISTS$"
 
-  @sec-6.3.1 @MUST
+  @rfc3501-sec-6.3.1 @MUST
   Scenario: SELECT reports the mailbox's flags
     Given an IMAP session with a scratch mailbox
     When the client sends "a1 SELECT ${imap.scratch}"
     Then the server replies OK
     And the client got an untagged response matching "^\* FLAGS \(.*\\Seen.*\)$"
 
-  @sec-6.3.1 @sec-2.3.1.1 @MUST
+  @rfc3501-sec-6.3.1 @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @MUST
   Scenario: SELECT reports UIDVALIDITY
     # §6.3.1: the "OK [UIDVALIDITY <n>]" untagged response is REQUIRED.
     Given an IMAP session with a scratch mailbox
@@ -28,7 +28,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* OK \[UIDVALIDITY [1-9][0-9]*\]"
 
-  @sec-6.3.1 @MUST
+  @rfc3501-sec-6.3.1 @MUST
   Scenario: SELECT reports UIDNEXT
     # RFC 3501 §6.3.1: "OK [UIDNEXT <n>]" is REQUIRED.
     Given an IMAP session with a scratch mailbox
@@ -36,7 +36,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* OK \[UIDNEXT [1-9][0-9]*\]"
 
-  @sec-6.3.1 @SHOULD
+  @rfc3501-sec-6.3.1 @SHOULD
   Scenario: SELECT of a writable mailbox completes with READ-WRITE
     # §6.3.1 (RFC 9051 §6.3.2): "If the client is permitted to modify the
     # mailbox, the server SHOULD prefix the text of the tagged OK response
@@ -46,7 +46,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the tagged completion matches "^a1 OK \[READ-WRITE\]"
 
-  @sec-6.3.2 @MUST
+  @rfc3501-sec-6.3.2 @MUST
   Scenario: EXAMINE completes with READ-ONLY
     # §6.3.2: "The tagged OK response to an EXAMINE command MUST begin with
     # the [READ-ONLY] response code."
@@ -55,7 +55,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the tagged completion matches "^a1 OK \[READ-ONLY\]"
 
-  @sec-5.1 @MUST @course-I-02
+  @rfc3501-sec-5.1 @rfc9051-sec-5.1 @MUST @course-I-02
   Scenario: The name INBOX is case-insensitive
     # §5.1: "The case-insensitive mailbox name INBOX is a special name
     # reserved to mean "the primary mailbox for this user on this server"".
@@ -63,14 +63,14 @@ Feature: IMAP mailboxes
     When the client sends "a1 EXAMINE iNbOx"
     Then the server replies OK
 
-  @sec-6.3.1 @MUST
+  @rfc3501-sec-6.3.1 @MUST
   Scenario: SELECT of a mailbox that does not exist fails with NO
     Given an authenticated IMAP session
     And an unused mailbox name
     When the client sends "a1 SELECT ${imap.unused}"
     Then the server replies NO
 
-  @sec-6.3.3 @MUST @course-I-02
+  @rfc3501-sec-6.3.3 @MUST @course-I-02
   Scenario: A created mailbox is listed
     Given an authenticated IMAP session
     And an unused mailbox name
@@ -78,7 +78,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST shows the mailbox "${imap.unused}"
 
-  @sec-6.3.3 @SHOULD
+  @rfc3501-sec-6.3.3 @SHOULD
   Scenario: CREATE of a name under a parent that does not exist creates the parent too
     # §6.3.3: "If the server's hierarchy separator character appears
     # elsewhere in the name, the server SHOULD create any superior
@@ -92,7 +92,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST shows the mailbox "${imap.unused}"
 
-  @sec-6.3.3 @MUST
+  @rfc3501-sec-6.3.3 @MUST
   Scenario: CREATE of an existing mailbox fails with NO
     # §6.3.3: "It is an error to attempt to create ... a mailbox with a
     # name that refers to an extant mailbox."
@@ -100,35 +100,35 @@ Feature: IMAP mailboxes
     When the client sends "a1 CREATE ${imap.scratch}"
     Then the server replies NO
 
-  @sec-6.3.3 @MUST
+  @rfc3501-sec-6.3.3 @MUST
   Scenario: CREATE INBOX fails with NO
     # §6.3.3: "It is an error to attempt to create INBOX".
     Given an authenticated IMAP session
     When the client sends "a1 CREATE INBOX"
     Then the server replies NO
 
-  @sec-6.3.4 @MUST
+  @rfc3501-sec-6.3.4 @MUST
   Scenario: A deleted mailbox is no longer listed
     Given an IMAP session with a scratch mailbox
     When the client sends "a1 DELETE ${imap.scratch}"
     Then the server replies OK
     And LIST does not show the mailbox "${imap.scratch}"
 
-  @sec-6.3.4 @MUST
+  @rfc3501-sec-6.3.4 @MUST
   Scenario: DELETE of a mailbox that does not exist fails with NO
     Given an authenticated IMAP session
     And an unused mailbox name
     When the client sends "a1 DELETE ${imap.unused}"
     Then the server replies NO
 
-  @sec-6.3.4 @MUST
+  @rfc3501-sec-6.3.4 @MUST
   Scenario: DELETE INBOX fails with NO
     # §6.3.4: "It is an error to attempt to delete INBOX".
     Given an authenticated IMAP session
     When the client sends "a1 DELETE INBOX"
     Then the server replies NO
 
-  @sec-6.3.5 @MUST
+  @rfc3501-sec-6.3.5 @MUST
   Scenario: RENAME gives a mailbox its new name
     Given an IMAP session with a scratch mailbox
     And an unused mailbox name
@@ -136,7 +136,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST shows the mailbox "${imap.unused}"
 
-  @sec-6.3.5 @MUST
+  @rfc3501-sec-6.3.5 @MUST
   Scenario: After RENAME the old name is gone
     Given an IMAP session with a scratch mailbox
     And an unused mailbox name
@@ -144,7 +144,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST does not show the mailbox "${imap.scratch}"
 
-  @sec-6.3.8 @MUST
+  @rfc3501-sec-6.3.8 @MUST
   Scenario: LIST with an empty pattern returns the hierarchy delimiter
     # §6.3.8: 'An empty ("" string) mailbox name argument is a special
     # request to return the hierarchy delimiter and the root name'.
@@ -153,7 +153,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* LIST \([^)]*\) (NIL|"[^"]*"|"\\\\") ""$"
 
-  @rfc2342 @sec-5 @MUST
+  @rfc2342 @rfc2342-sec-5 @MUST
   Scenario: NAMESPACE answers with the three namespace classes
     # RFC 2342 §5 (RFC 9051 §6.3.10): "an untagged NAMESPACE response that
     # contains the prefix and hierarchy delimiter to the server's Personal
@@ -166,14 +166,14 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the client got an untagged response matching "^\* NAMESPACE (NIL|\(\(.*\)\)) (NIL|\(\(.*\)\)) (NIL|\(\(.*\)\))$"
 
-  @sec-6.3.8 @MUST @course-I-02
+  @rfc3501-sec-6.3.8 @MUST @course-I-02
   Scenario: LIST "*" includes INBOX
     Given an authenticated IMAP session
     When the client sends "a1 LIST \"\" \"*\""
     Then the server replies OK
     And LIST shows the mailbox "INBOX"
 
-  @sec-6.3.10 @MUST
+  @rfc3501-sec-6.3.10 @MUST
   Scenario: STATUS reports the number of messages
     Given an IMAP session with a scratch mailbox
     And the scratch mailbox holds the test messages
@@ -181,7 +181,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the STATUS response reports MESSAGES 3
 
-  @sec-6.3.10 @MUST
+  @rfc3501-sec-6.3.10 @MUST
   Scenario: STATUS reports unseen messages
     Given an IMAP session with a scratch mailbox
     And the scratch mailbox holds the test messages
@@ -189,7 +189,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the STATUS response reports UNSEEN 3
 
-  @sec-6.3.11 @MUST
+  @rfc3501-sec-6.3.11 @MUST
   Scenario: APPEND with a synchronising literal adds a message
     Given an IMAP session with a scratch mailbox
     When the client sends "a1 APPEND ${imap.scratch} {17}"
@@ -198,7 +198,7 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And the scratch mailbox holds 1 message
 
-  @sec-6.3.11 @MUST
+  @rfc3501-sec-6.3.11 @MUST
   Scenario: APPEND to a mailbox that does not exist fails with NO
     # §6.3.11: "If the destination mailbox does not exist, a server MUST
     # return an error, and MUST NOT automatically create the mailbox."
@@ -208,7 +208,7 @@ Feature: IMAP mailboxes
     When the client appends a small message to the mailbox "${imap.unused}"
     Then the server replies NO
 
-  @sec-6.3.11 @SHOULD
+  @rfc3501-sec-6.3.11 @SHOULD
   Scenario: APPEND to a mailbox that does not exist suggests TRYCREATE
     # §6.3.11: the NO "SHOULD" carry the [TRYCREATE] response code.
     Given an authenticated IMAP session
@@ -217,7 +217,7 @@ Feature: IMAP mailboxes
     Then the server replies NO
     And the tagged completion matches "^\S+ NO \[TRYCREATE\]"
 
-  @sec-2.3.1.1 @MUST @course-I-04
+  @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @MUST @course-I-04
   Scenario: A mailbox and its messages persist across sessions
     # The course notes (I-04): "An IMAP server maintains user state
     # information across IMAP sessions".
@@ -227,7 +227,7 @@ Feature: IMAP mailboxes
     Then LIST shows the mailbox "${imap.scratch}"
     And the scratch mailbox holds 3 messages
 
-  @sec-2.3.1.1 @MUST
+  @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @MUST
   Scenario: A UID that changes between sessions comes with a greater UIDVALIDITY
     # §2.3.1.1: "Any change of unique identifiers between sessions MUST be
     # detectable using the UIDVALIDITY mechanism"; "If unique identifiers
@@ -243,7 +243,7 @@ Feature: IMAP mailboxes
     And the client selects the scratch mailbox
     Then the UID of message 3 is as noted, or the new UIDVALIDITY is greater
 
-  @sec-2.3.1.1 @SHOULD @course-I-04
+  @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @SHOULD @course-I-04
   Scenario: UIDVALIDITY stays the same across sessions
     # §2.3.1.1: "The unique identifier of a message MUST NOT change during
     # the session, and SHOULD NOT change between sessions"; a new

@@ -11,26 +11,26 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And the scratch mailbox holds the test messages
     And the scratch mailbox is selected
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH FLAGS returns the flags of a message
     When the client sends "a1 FETCH 1 (FLAGS)"
     Then the server replies OK
     And the FETCH response for message 1 does not have the flag \Seen
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[] returns the whole message
     When the client sends "a1 FETCH 1 BODY[]"
     Then the server replies OK
     And the FETCH item "BODY[]" of message 1 is the plain test message's whole text
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[] sets the \Seen flag
     # §6.4.5 BODY[<section>]: "The \Seen flag is implicitly set".
     When the client sends "a1 FETCH 1 BODY[]"
     Then the server replies OK
     And message 1 has the flag \Seen when fetched again
 
-  @sec-6.4.5 @SHOULD
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @SHOULD
   Scenario: The FETCH that sets \Seen reports the new flags
     # §6.4.5: "if this causes the flags to change, they SHOULD be included
     # as part of the FETCH responses."
@@ -38,7 +38,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the FETCH response for message 1 has the flag \Seen
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY.PEEK[] does not set the \Seen flag
     # §6.4.5 BODY.PEEK: "An alternate form of BODY[<section>] that does not
     # implicitly set the \Seen flag."
@@ -46,26 +46,26 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And message 1 does not have the flag \Seen when fetched again
 
-  @sec-6.4.5 @MUST @course-I-05
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST @course-I-05
   Scenario: FETCH BODY[HEADER] returns only the header, with its blank line
     When the client sends "a1 FETCH 1 BODY.PEEK[HEADER]"
     Then the server replies OK
     And the FETCH item "BODY[HEADER]" of message 1 is the plain test message's header
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[TEXT] returns the body without the header
     When the client sends "a1 FETCH 1 BODY.PEEK[TEXT]"
     Then the server replies OK
     And the FETCH item "BODY[TEXT]" of message 1 is the plain test message's body
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[HEADER.FIELDS] returns only the fields asked for
     When the client sends "a1 FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]"
     Then the server replies OK
     And the FETCH item "BODY[HEADER.FIELDS (SUBJECT)]" of message 1 is 46 octets long
     And the FETCH item "BODY[HEADER.FIELDS (SUBJECT)]" of message 1 contains "Subject: Searching for the meaning of life"
 
-  @sec-6.4.5 @MUST @course-I-05
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST @course-I-05
   Scenario: FETCH BODY[2] returns the second MIME part alone
     # The course notes (I-05): a user agent can obtain "just one part of a
     # multipart MIME message".
@@ -73,13 +73,13 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the FETCH item "BODY[2]" of message 2 is the multipart test message's part 2
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[1] of a multipart message returns its first part
     When the client sends "a1 FETCH 2 BODY.PEEK[1]"
     Then the server replies OK
     And the FETCH item "BODY[1]" of message 2 is the multipart test message's part 1
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[1] of a non-multipart message returns its body
     # §6.4.5: "Every message has at least one part number. Non-[MIME-IMB]
     # messages, and non-multipart [MIME-IMB] messages with no encapsulated
@@ -88,13 +88,13 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the FETCH item "BODY[1]" of message 1 is the plain test message's part 1
 
-  @sec-6.4.5 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @MUST
   Scenario: FETCH BODY[2.MIME] returns the part's MIME header
     When the client sends "a1 FETCH 2 BODY.PEEK[2.MIME]"
     Then the server replies OK
     And the FETCH item "BODY[2.MIME]" of message 2 is the multipart test message's part 2 MIME header
 
-  @sec-6.4.5 @sec-7.4.2 @MUST
+  @rfc3501-sec-6.4.5 @rfc9051-sec-6.4.5 @rfc3501-sec-7.4.2 @MUST
   Scenario: A partial FETCH returns the octets asked for, named by their origin
     # §7.4.2: for BODY[]<origin.count> the response names only the origin:
     # "BODY[]<0>".
@@ -103,38 +103,38 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And the FETCH item "BODY[]<0>" of message 1 is 10 octets long
     And the FETCH item "BODY[]<0>" of message 1 contains "From: Alic"
 
-  @sec-7.4.2 @MUST
+  @rfc3501-sec-7.4.2 @MUST
   Scenario: RFC822.SIZE is the message's size in octets
     When the client sends "a1 FETCH 2 (RFC822.SIZE)"
     Then the server replies OK
     And the FETCH item "RFC822.SIZE" of message 2 is the size of the multipart test message
 
-  @sec-7.4.2 @MUST
+  @rfc3501-sec-7.4.2 @MUST
   Scenario: ENVELOPE carries the subject
     When the client sends "a1 FETCH 1 (ENVELOPE)"
     Then the server replies OK
     And the FETCH item "ENVELOPE" of message 1 contains "Searching for the meaning of life"
 
-  @sec-7.4.2 @MUST
+  @rfc3501-sec-7.4.2 @MUST
   Scenario: ENVELOPE carries the sender's address split into mailbox and host
     When the client sends "a1 FETCH 1 (ENVELOPE)"
     Then the server replies OK
     And the FETCH item "ENVELOPE" of message 1 contains "(\"Alice\" NIL \"alice\" \"crepes.fr\")"
 
-  @sec-7.4.2 @MUST
+  @rfc3501-sec-7.4.2 @MUST
   Scenario: BODYSTRUCTURE describes both parts and the multipart subtype
     When the client sends "a1 FETCH 2 (BODYSTRUCTURE)"
     Then the server replies OK
     And the FETCH item "BODYSTRUCTURE" of message 2 contains "\"mixed\""
     And the FETCH item "BODYSTRUCTURE" of message 2 contains "\"application\" \"octet-stream\""
 
-  @sec-7.4.2 @MUST
+  @rfc3501-sec-7.4.2 @MUST
   Scenario: INTERNALDATE is a date-time
     When the client sends "a1 FETCH 1 (INTERNALDATE)"
     Then the server replies OK
     And the client got an untagged response matching "INTERNALDATE \"[ 0-9][0-9]-[A-Z][a-z]{2}-[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}\""
 
-  @sec-6.4.8 @MUST
+  @rfc3501-sec-6.4.8 @MUST
   Scenario: UID FETCH returns the UID with every message
     # §6.4.8: "the UID FETCH ... MUST send the UID ... even if the UID
     # data item is not specified as a message data item".
@@ -142,7 +142,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the client got an untagged response matching "^\* 3 FETCH \(.*UID [1-9][0-9]*.*\)$"
 
-  @sec-6.4.6 @SHOULD
+  @rfc3501-sec-6.4.6 @rfc9051-sec-6.4.6 @SHOULD
   Scenario: STORE +FLAGS adds a flag and reports it
     # §6.4.6: "Normally, STORE will return the updated value of the data
     # with an untagged FETCH response" (not a MUST; that the flag is added
@@ -151,27 +151,27 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the FETCH response for message 2 has the flag \Flagged
 
-  @sec-6.4.6 @MUST
+  @rfc3501-sec-6.4.6 @rfc9051-sec-6.4.6 @MUST
   Scenario: A flag added by STORE +FLAGS is kept
     When the client sends "a1 STORE 2 +FLAGS (\\Flagged)"
     Then the server replies OK
     And message 2 has the flag \Flagged when fetched again
 
-  @sec-6.4.6 @MUST
+  @rfc3501-sec-6.4.6 @rfc9051-sec-6.4.6 @MUST
   Scenario: STORE -FLAGS removes a flag
     When the client sends "a1 STORE 2 +FLAGS (\\Flagged \\Answered)"
     And the client sends "a2 STORE 2 -FLAGS (\\Flagged)"
     Then the server replies OK
     And message 2 does not have the flag \Flagged when fetched again
 
-  @sec-6.4.6 @SHOULD
+  @rfc3501-sec-6.4.6 @rfc9051-sec-6.4.6 @SHOULD
   Scenario: STORE +FLAGS.SILENT sends no untagged FETCH
     # §6.4.6: ".SILENT ... the server SHOULD NOT send an untagged FETCH".
     When the client sends "a1 STORE 2 +FLAGS.SILENT (\\Flagged)"
     Then the server replies OK
     And no untagged response matches "^\* 2 FETCH"
 
-  @sec-6.4.8 @MUST
+  @rfc3501-sec-6.4.8 @MUST
   Scenario: UID STORE changes the message with that UID
     # §6.4.8: UID STORE takes UIDs; the untagged FETCH carries the UID.
     When the client notes the UID of message 3
@@ -179,7 +179,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And message 3 has the flag \Answered when fetched again
 
-  @sec-6.4.4 @MUST @course-I-03
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST @course-I-03
   Scenario: SEARCH FROM finds the messages from a sender
     # The course notes (I-03): "SEARCH FROM "alice"" returns the matching
     # sequence numbers.
@@ -187,51 +187,51 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the SEARCH response lists exactly message 1
 
-  @sec-6.4.4 @MUST
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
   Scenario: SEARCH SUBJECT matches a substring case-insensitively
     When the client sends "a1 SEARCH SUBJECT \"LUNCH\""
     Then the server replies OK
     And the SEARCH response lists exactly message 3
 
-  @sec-6.4.4 @MUST
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
   Scenario: SEARCH with several keys matches all of them
     When the client sends "a1 SEARCH TO \"bob\" NOT FROM \"carol\""
     Then the server replies OK
     And the SEARCH response lists exactly message 1
 
-  @sec-6.4.4 @MUST
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
   Scenario: SEARCH OR matches either key
     When the client sends "a1 SEARCH OR FROM \"alice\" FROM \"carol\""
     Then the server replies OK
     And the SEARCH response lists exactly messages 1, 3
 
-  @sec-6.4.4 @MUST
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
   Scenario: SEARCH by flag finds the flagged message
     When the client sends "a1 STORE 3 +FLAGS (\\Flagged)"
     And the client sends "a2 SEARCH FLAGGED"
     Then the server replies OK
     And the SEARCH response lists exactly message 3
 
-  @sec-6.4.4 @MUST
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
   Scenario: SEARCH BODY looks into the body
     When the client sends "a1 SEARCH BODY \"pickles\""
     Then the server replies OK
     And the SEARCH response lists exactly message 1
 
-  @sec-6.4.8 @MUST
+  @rfc3501-sec-6.4.8 @MUST
   Scenario: UID SEARCH returns UIDs
     When the client sends "a1 UID SEARCH FROM \"bob\""
     Then the server replies OK
     And the SEARCH response lists exactly the UIDs of message 2
 
-  @sec-6.4.7 @MUST @course-I-02
+  @rfc3501-sec-6.4.7 @rfc9051-sec-6.4.7 @MUST @course-I-02
   Scenario: COPY puts a copy into the destination mailbox
     Given a second scratch mailbox
     When the client sends "a1 COPY 1:2 ${imap.scratch2}"
     Then the server replies OK
     And the second scratch mailbox holds 2 messages
 
-  @sec-6.4.7 @SHOULD
+  @rfc3501-sec-6.4.7 @rfc9051-sec-6.4.7 @SHOULD
   Scenario: COPY to a mailbox that does not exist fails with NO
     # RFC 3501 §6.4.7: "If the destination mailbox does not exist, a server
     # SHOULD return an error." (RFC 9051 §6.4.7 makes it a MUST; an
@@ -240,7 +240,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     When the client sends "a1 COPY 1 ${imap.unused}"
     Then the server replies NO
 
-  @sec-6.4.3 @MUST
+  @rfc3501-sec-6.4.3 @rfc9051-sec-6.4.3 @MUST
   Scenario: EXPUNGE removes the \Deleted messages and reports each
     # §6.4.3 / §7.4.1: an untagged EXPUNGE for each removed message.
     When the client sends "a1 STORE 2 +FLAGS.SILENT (\\Deleted)"
@@ -248,14 +248,14 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies OK
     And the client got an untagged response matching "^\* 2 EXPUNGE$"
 
-  @sec-6.4.3 @MUST
+  @rfc3501-sec-6.4.3 @rfc9051-sec-6.4.3 @MUST
   Scenario: After EXPUNGE the mailbox holds the other messages
     When the client sends "a1 STORE 2 +FLAGS.SILENT (\\Deleted)"
     And the client sends "a2 EXPUNGE"
     Then the server replies OK
     And the scratch mailbox holds 2 messages
 
-  @sec-6.4.2 @MUST
+  @rfc3501-sec-6.4.2 @MUST
   Scenario: CLOSE removes \Deleted messages without EXPUNGE responses
     # §6.4.2: "No untagged EXPUNGE responses are sent."
     When the client sends "a1 STORE 1 +FLAGS.SILENT (\\Deleted)"
@@ -264,13 +264,13 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And no untagged response matches "EXPUNGE"
     And the scratch mailbox holds 2 messages
 
-  @sec-6.4.2 @MUST
+  @rfc3501-sec-6.4.2 @MUST
   Scenario: After CLOSE no mailbox is selected
     When the client sends "a1 CLOSE"
     And the client sends "a2 FETCH 1 (FLAGS)"
     Then the server replies with one of BAD, NO
 
-  @sec-6.3.2 @MUST
+  @rfc3501-sec-6.3.2 @MUST
   Scenario: A mailbox opened with EXAMINE cannot be changed by STORE
     # §6.3.2: EXAMINE selects the mailbox read-only; "no changes to the
     # permanent state of the mailbox, including per-user state, are
@@ -282,7 +282,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     Then the server replies with one of NO, BAD, OK
     And message 1 does not have the flag \Flagged when fetched again
 
-  @rfc6851 @sec-3.1 @MUST
+  @rfc6851 @rfc6851-sec-3.1 @MUST
   Scenario: MOVE puts the message into the destination and expunges it
     Given the server announces the MOVE capability
     And a second scratch mailbox
@@ -291,7 +291,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And the client got an untagged response matching "^\* 3 EXPUNGE$"
     And the second scratch mailbox holds 1 message
 
-  @sec-2.3.1.1 @MUST
+  @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @MUST
   Scenario: A message appended later gets a higher UID
     # §2.3.1.1: "Unique identifiers are assigned in a strictly ascending
     # fashion in the mailbox".

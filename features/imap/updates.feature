@@ -4,7 +4,7 @@ Feature: IMAP updates from other sessions
   mailbox with untagged responses; IDLE (RFC 2177, part of RFC 9051)
   reports them as they happen.
 
-  @sec-7.3.1 @sec-5.2 @MUST
+  @rfc3501-sec-7.3.1 @rfc3501-sec-5.2 @rfc9051-sec-5.2 @MUST
   Scenario: NOOP reports a message another session appended
     # §6.1.2: NOOP "can be used as a periodic poll for new messages";
     # §7.3.1: EXISTS "is sent ... if the size of the mailbox changes".
@@ -16,7 +16,7 @@ Feature: IMAP updates from other sessions
     Then the server replies OK
     And the client got an untagged response matching "^\* 1 EXISTS$"
 
-  @sec-5.2 @sec-7.4.1 @MUST
+  @rfc3501-sec-5.2 @rfc9051-sec-5.2 @rfc3501-sec-7.4.1 @MUST
   Scenario: NOOP reports a message another session expunged
     # §5.2: "A server MUST send mailbox size updates automatically if a
     # mailbox size change is observed during the processing of a command."
@@ -31,7 +31,7 @@ Feature: IMAP updates from other sessions
     Then the server replies OK
     And the client got an untagged response matching "^\* 1 EXPUNGE$"
 
-  @sec-5.2 @SHOULD
+  @rfc3501-sec-5.2 @rfc9051-sec-5.2 @SHOULD
   Scenario: NOOP reports flags another session changed
     # §5.2: "A server SHOULD send message flag updates automatically,
     # without requiring the client to request such updates explicitly."
@@ -45,7 +45,7 @@ Feature: IMAP updates from other sessions
     Then the server replies OK
     And the client got an untagged response matching "^\* 2 FETCH \(.*FLAGS \(.*\\Flagged.*\)"
 
-  @rfc2177 @sec-3 @MUST
+  @rfc2177 @rfc2177-sec-3 @MUST
   Scenario: IDLE reports a new message while idling
     # RFC 2177 §3: "the server may send untagged EXISTS ... responses at
     # any time" while idling; "DONE" ends IDLE with a tagged OK.

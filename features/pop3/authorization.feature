@@ -5,18 +5,18 @@ Feature: POP3 greeting and the AUTHORIZATION state
   server greets with +OK, the client logs in with "user" and "pass", every
   reply starts with +OK or -ERR.
 
-  @sec-4 @MUST @course-P-01
+  @rfc1939-sec-4 @MUST @course-P-01
   Scenario: The server greets with +OK
     Given a POP3 session
     Then the next reply is +OK
 
-  @sec-7 @MUST @course-P-04
+  @rfc1939-sec-7 @MUST @course-P-04
   Scenario: USER with the user name is answered with +OK
     Given a POP3 session that has been greeted
     When the client sends "USER ${pop3.user}"
     Then the server replies +OK
 
-  @sec-3 @sec-7 @MUST @course-P-04 @points(2)
+  @rfc1939-sec-3 @rfc1939-sec-7 @MUST @course-P-04 @points(2)
   Scenario: The course's login, in lower case, is accepted
     # The course transcript: "user bob" / "+OK" / "pass hungry" / "+OK user
     # successfully logged on". §3: keywords are case-insensitive. While
@@ -28,14 +28,14 @@ Feature: POP3 greeting and the AUTHORIZATION state
     When the client sends "pass ${pop3.password}"
     Then the server accepts the login, or answers that the maildrop is in use
 
-  @sec-7 @MUST @course-P-04
+  @rfc1939-sec-7 @MUST @course-P-04
   Scenario: A wrong password is refused with -ERR
     Given a POP3 session that has been greeted
     When the client sends "USER ${pop3.user}"
     And the client sends "PASS not-the-password-${pop3.password}"
     Then the server replies -ERR
 
-  @sec-7 @MUST
+  @rfc1939-sec-7 @MUST
   Scenario: PASS without a preceding USER is refused with -ERR
     # §7: PASS "may only be given in the AUTHORIZATION state immediately
     # after a successful USER command".
@@ -43,7 +43,7 @@ Feature: POP3 greeting and the AUTHORIZATION state
     When the client sends "PASS ${pop3.password}"
     Then the server replies -ERR
 
-  @sec-4 @MUST @course-P-02
+  @rfc1939-sec-4 @MUST @course-P-02
   Scenario Outline: Transaction commands before login are refused with -ERR
     # §4: in the AUTHORIZATION state only USER/PASS (or APOP) and QUIT.
     Given a POP3 session that has been greeted
@@ -57,7 +57,7 @@ Feature: POP3 greeting and the AUTHORIZATION state
       | RETR 1  |
       | DELE 1  |
 
-  @sec-3 @MUST @course-P-03
+  @rfc1939-sec-3 @MUST @course-P-03
   Scenario Outline: An unknown or misspelled command is refused with -ERR
     # Course P-03: "If you misspell a command, the POP3 server will reply
     # with an -ERR message."
@@ -70,7 +70,7 @@ Feature: POP3 greeting and the AUTHORIZATION state
       | usr bob |
       | FOO     |
 
-  @sec-4 @MUST
+  @rfc1939-sec-4 @MUST
   Scenario: QUIT before login is answered with +OK and closes the connection
     # §4: QUIT in the AUTHORIZATION state ends the session without UPDATE.
     Given a POP3 session that has been greeted
@@ -78,7 +78,7 @@ Feature: POP3 greeting and the AUTHORIZATION state
     Then the server replies +OK
     And the server closes the client's connection
 
-  @rfc2449 @sec-5 @MAY
+  @rfc2449 @rfc2449-sec-5 @MAY
   Scenario: CAPA lists the capabilities as multi-line data
     # RFC 2449 is an extension: a server need not offer CAPA, nor list USER
     # (§6.2). Where it does, CAPA works in AUTHORIZATION (§5); the reader

@@ -6,7 +6,7 @@ Feature: Mail delivered by SMTP is retrieved by POP3
   with ${smtp.recipient} the [pop3] user's mailbox. Every scenario deletes
   the message it delivered, so the maildrop ends as it was found.
 
-  @sec-3 @MUST @course-S-05 @course-S-10 @course-M-01 @course-M-02 @course-M-03 @points(3)
+  @rfc1939-sec-3 @MUST @course-S-05 @course-S-10 @course-M-01 @course-M-02 @course-M-03 @points(3)
   Scenario: Lines starting with "." and a lone "." line survive SMTP and POP3 byte for byte
     # SMTP dot-stuffs on the way in (RFC 5321 §4.5.2) and POP3 byte-stuffs
     # on the way out (RFC 1939 §3); after both are undone the message is
@@ -14,7 +14,7 @@ Feature: Mail delivered by SMTP is retrieved by POP3
     Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Searching for the meaning of life.\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dots-e2e@crepes.fr>\r\n\r\n.A line that starts with a dot\r\n..Two dots\r\n.\r\nThe line above is a lone dot.\r\n" delivered by SMTP to "${smtp.recipient}"
     Then POP3 retrieves the delivered message byte for byte
 
-  @sec-6 @MUST @course-P-02 @course-P-05
+  @rfc1939-sec-6 @MUST @course-P-02 @course-P-05
   Scenario: DELE and QUIT remove the message in the UPDATE state
     Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Delete me\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dele-e2e@crepes.fr>\r\n\r\nDelete me.\r\n" delivered by SMTP to "${smtp.recipient}"
     And a POP3 session logged in that sees the delivered message
@@ -23,7 +23,7 @@ Feature: Mail delivered by SMTP is retrieved by POP3
     Then the server replies +OK
     And the delivered message is gone in a new session
 
-  @sec-6 @MUST @course-P-06
+  @rfc1939-sec-6 @MUST @course-P-06
   Scenario: A message read without DELE stays on the server
     # Course P-06 (download-and-keep): RETR without DELE leaves it there.
     Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Keep me\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <keep-e2e@crepes.fr>\r\n\r\nKeep me.\r\n" delivered by SMTP to "${smtp.recipient}"
@@ -32,7 +32,7 @@ Feature: Mail delivered by SMTP is retrieved by POP3
     Then the server replies +OK
     And the delivered message is still there in a new session
 
-  @sec-4 @MUST
+  @rfc1939-sec-4 @MUST
   Scenario: A message stays retrievable while another session deletes it
     # §4: the server "acquires an exclusive-access lock on the maildrop, as
     # necessary to prevent messages from being modified or removed before

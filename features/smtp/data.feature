@@ -8,13 +8,13 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
   fields RFC 5322 §3.6 requires (Date, From), so a 250 is owed to them; a
   message without them is another scenario (session.feature).
 
-  @sec-4.1.1.4 @MUST @course-S-09 @course-S-10
+  @rfc5321-sec-4.1.1.4 @MUST @course-S-09 @course-S-10
   Scenario: DATA is answered with 354
     Given an SMTP session with a mail transaction to "${smtp.sink}"
     When the client sends "DATA"
     Then the server replies 354
 
-  @sec-4.1.1.4 @MUST @course-S-10 @course-S-12
+  @rfc5321-sec-4.1.1.4 @MUST @course-S-10 @course-S-12
   Scenario: A line holding only "." ends the message, which is answered with 250
     # A plain 7-bit ASCII message (course S-12) must be accepted.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
@@ -22,7 +22,7 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     And the client sends the bytes "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: ketchup\r\n\r\nDo you like ketchup?\r\n.\r\n"
     Then the next reply is 250
 
-  @sec-4.1.1.4 @MUST @course-S-10
+  @rfc5321-sec-4.1.1.4 @MUST @course-S-10
   Scenario: A "." that does not start a line does not end the message
     # Only CRLF "." CRLF ends it; "x." CRLF is an ordinary line. The server
     # must not reply until the real end arrives.
@@ -33,7 +33,7 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     When the client sends the bytes ".\r\n"
     Then the next reply is 250
 
-  @sec-4.5.2 @MUST @course-S-10
+  @rfc5321-sec-4.5.2 @MUST @course-S-10
   Scenario: Dot-stuffed lines are part of the message, not its end
     # "..\r\n" is a line holding "." once the receiver removes the stuffing.
     Given an SMTP session with a mail transaction to "${smtp.sink}"
@@ -43,7 +43,7 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     When the client sends the bytes ".\r\n"
     Then the next reply is 250
 
-  @sec-2.3.8 @sec-4.1.1.4 @MUST
+  @rfc5321-sec-2.3.8 @rfc5321-sec-4.1.1.4 @MUST
   Scenario: A bare LF before "." does not end the message
     # §4.1.1.4: "the sequence "<LF>.<LF>" (bare line feeds, without
     # carriage returns) MUST NOT be treated as equivalent to <CRLF>.<CRLF>
@@ -56,7 +56,7 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     And the client sends the bytes "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: lf\r\n\r\nline\n.\nmore\n.\r\n"
     Then the server does not take a bare LF for the end of the message
 
-  @rfc1870 @sec-6.1 @SHOULD
+  @rfc1870 @rfc1870-sec-6.1 @SHOULD
   Scenario: MAIL declaring a size above the announced SIZE limit gets 552
     # RFC 1870 §6.1: a declared size beyond the fixed maximum is refused with
     # "552 message size exceeds fixed maximium message size".

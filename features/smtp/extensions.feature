@@ -8,7 +8,7 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
   and a scenario about an extension's behaviour is skipped when the server
   does not announce it.
 
-  @sec-4.1.1.1 @sec-4.2.1 @MUST
+  @rfc5321-sec-4.1.1.1 @rfc5321-sec-4.2.1 @MUST
   Scenario: The EHLO reply is a well-formed multi-line reply
     # The reply reader checks every line: the same code, "-" on all but
     # the last, CRLF endings (§4.2.1).
@@ -16,7 +16,7 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
     When the client sends "EHLO client.example"
     Then the server replies 250
 
-  @rfc2920 @sec-2.2 @MAY
+  @rfc2920 @rfc5321-sec-2.2 @MAY
   Scenario: EHLO announces PIPELINING
     Given an SMTP session that has been greeted
     When the client sends "EHLO client.example"
@@ -40,7 +40,7 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
     When the client sends "EHLO client.example"
     Then the EHLO reply announces "ENHANCEDSTATUSCODES"
 
-  @rfc2034 @sec-3 @MUST
+  @rfc2034 @rfc2034-sec-3 @MUST
   Scenario: With ENHANCEDSTATUSCODES, a refusal carries an enhanced code of its class
     # RFC 2034 §3: once announced, replies other than the greeting and the
     # EHLO reply carry an enhanced status code (RFC 3463).
@@ -48,13 +48,13 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
     When the client sends "RCPT TO:<${smtp.recipient}>"
     Then every line of the reply carries an enhanced status code of the reply's class
 
-  @rfc2034 @sec-3 @MUST
+  @rfc2034 @rfc2034-sec-3 @MUST
   Scenario: With ENHANCEDSTATUSCODES, a success carries an enhanced code of its class
     Given an SMTP session after EHLO
     When the client sends "MAIL FROM:<alice@crepes.fr>"
     Then every line of the reply carries an enhanced status code of the reply's class
 
-  @rfc2920 @sec-3.1 @MUST
+  @rfc2920 @rfc2920-sec-3.1 @MUST
   Scenario: Pipelined MAIL, RCPT and DATA are answered in order
     # RFC 2920 §3.1: with PIPELINING the client may send MAIL, RCPT and DATA
     # without waiting; the server answers each, in order.

@@ -4,7 +4,7 @@ Feature: A real SMTP client delivers through the server
   The lettre crate's SMTP transport (EHLO, MAIL, RCPT, DATA with its own
   dot-stuffing, QUIT) against the server, as an application would use it.
 
-  @sec-3.3 @MUST @course-S-05
+  @rfc5321-sec-3.3 @MUST @course-S-05
   Scenario: lettre delivers a message
     When lettre sends a message from "alice@crepes.fr" to "${smtp.sink}"
     Then lettre reports that the server accepted the message

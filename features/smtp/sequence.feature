@@ -4,13 +4,13 @@ Feature: SMTP command order
   §4.1.4: commands out of order get 503 ("Bad sequence of commands"). A
   mail transaction is MAIL, then one or more RCPT, then DATA (§3.3).
 
-  @sec-4.1.4 @MUST @course-S-06
+  @rfc5321-sec-4.1.4 @MUST @course-S-06
   Scenario: RCPT before MAIL gets 503
     Given an SMTP session after EHLO
     When the client sends "RCPT TO:<${smtp.recipient}>"
     Then the server replies 503
 
-  @sec-3.3 @MUST @course-S-06
+  @rfc5321-sec-3.3 @MUST @course-S-06
   Scenario: DATA before any RCPT gets 503 or 554
     # §3.3: "If there was no MAIL, or no RCPT, command, or all such commands
     # were rejected, the server MAY return a "command out of sequence" (503)
@@ -21,13 +21,13 @@ Feature: SMTP command order
     When the client sends "DATA"
     Then the server replies with one of 503, 554
 
-  @sec-4.1.4 @MUST @course-S-06
+  @rfc5321-sec-4.1.4 @MUST @course-S-06
   Scenario: DATA before MAIL gets 503 or 554
     Given an SMTP session after EHLO
     When the client sends "DATA"
     Then the server replies with one of 503, 554
 
-  @sec-4.1.4 @MUST
+  @rfc5321-sec-4.1.4 @MUST
   Scenario: A second MAIL inside a transaction gets 503
     # §4.1.4: MAIL "may not be sent during a transaction" without RSET.
     Given an SMTP session after EHLO
@@ -36,7 +36,7 @@ Feature: SMTP command order
     When the client sends "MAIL FROM:<alice@crepes.fr>"
     Then the server replies 503
 
-  @sec-4.1.1.5 @MUST
+  @rfc5321-sec-4.1.1.5 @MUST
   Scenario: RSET ends the transaction, so RCPT afterwards gets 503
     # §4.1.1.5: RSET discards the sender and recipients.
     Given an SMTP session with a mail transaction to "${smtp.recipient}"
@@ -45,7 +45,7 @@ Feature: SMTP command order
     When the client sends "RCPT TO:<${smtp.recipient}>"
     Then the server replies 503
 
-  @sec-4.1.4 @MUST
+  @rfc5321-sec-4.1.4 @MUST
   Scenario: A new EHLO resets the transaction, or is refused and changes nothing
     # §4.1.4: "If it is issued after the session begins and the EHLO command
     # is acceptable to the SMTP server, the SMTP server MUST clear all
@@ -58,7 +58,7 @@ Feature: SMTP command order
     When the client sends "EHLO client.example"
     Then the server either reset the transaction or refused the EHLO and kept it
 
-  @sec-4.1.1.1 @sec-4.1.4 @MAY
+  @rfc5321-sec-4.1.1.1 @rfc5321-sec-4.1.4 @MAY
   Scenario: MAIL before HELO or EHLO is refused with 503
     # §4.1.4: "A session that will contain mail transactions MUST first be
     # initialized by the use of the EHLO command", and §4.1.1.1: "a client

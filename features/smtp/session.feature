@@ -6,24 +6,24 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
   message ended by a line holding only ".", then QUIT. Only the reply codes
   are compared; the text after them is free-form (RFC 5321 §4.2).
 
-  @sec-4.2 @sec-3.1 @MUST @course-S-02 @course-S-09
+  @rfc5321-sec-4.2 @rfc5321-sec-3.1 @MUST @course-S-02 @course-S-09
   Scenario: The server greets a new connection with 220
     Given an SMTP session
     Then the next reply is 220
 
-  @sec-4.1.1.1 @MUST @course-S-08 @course-S-09
+  @rfc5321-sec-4.1.1.1 @MUST @course-S-08 @course-S-09
   Scenario: HELO is answered with 250
     Given an SMTP session that has been greeted
     When the client sends "HELO crepes.fr"
     Then the server replies 250
 
-  @sec-4.1.1.1 @MUST
+  @rfc5321-sec-4.1.1.1 @MUST
   Scenario: EHLO is answered with 250
     Given an SMTP session that has been greeted
     When the client sends "EHLO client.example"
     Then the server replies 250
 
-  @sec-4.1.1.1 @sec-4.1.3 @MUST
+  @rfc5321-sec-4.1.1.1 @rfc5321-sec-4.1.3 @MUST
   Scenario: EHLO with an address literal is accepted
     # §4.1.1.1: ehlo = "EHLO" SP ( Domain / address-literal ) CRLF; a client
     # without a domain name gives its IP address in brackets (§4.1.3).
@@ -31,14 +31,14 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "EHLO [127.0.0.1]"
     Then the server replies 250
 
-  @sec-2.4 @MUST
+  @rfc5321-sec-2.4 @MUST
   Scenario: Command verbs are case-insensitive
     # §2.4: "Verbs and argument values ... are not case sensitive".
     Given an SMTP session that has been greeted
     When the client sends "helo crepes.fr"
     Then the server replies 250
 
-  @sec-4.1.1.10 @MUST @course-S-09
+  @rfc5321-sec-4.1.1.10 @MUST @course-S-09
   Scenario: QUIT is answered with 221 and the server closes the connection
     # §4.1.1.10: "The receiver MUST send a 221 OK reply, and then close the
     # transmission channel."
@@ -47,19 +47,19 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     Then the server replies 221
     And the server closes the client's connection
 
-  @sec-4.1.1.9 @MUST
+  @rfc5321-sec-4.1.1.9 @MUST
   Scenario: NOOP is answered with 250
     Given an SMTP session after EHLO
     When the client sends "NOOP"
     Then the server replies 250
 
-  @sec-4.1.1.5 @MUST
+  @rfc5321-sec-4.1.1.5 @MUST
   Scenario: RSET is answered with 250
     Given an SMTP session after EHLO
     When the client sends "RSET"
     Then the server replies 250
 
-  @sec-4.1.1.6 @sec-3.5.3 @MUST
+  @rfc5321-sec-4.1.1.6 @rfc5321-sec-3.5.3 @MUST
   Scenario: VRFY is answered with 250, 251, 252 or a refusal, never left unanswered
     # §3.5.3: a server that will not verify answers 252; 550/551/553 and
     # 502 (not implemented) are the refusals §4.3.2 lists for VRFY.
@@ -67,7 +67,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "VRFY ${smtp.recipient}"
     Then the server replies with one of 250, 251, 252, 502, 550, 551, 553
 
-  @sec-4.1.1.8 @sec-4.3.2 @SHOULD
+  @rfc5321-sec-4.1.1.8 @rfc5321-sec-4.3.2 @SHOULD
   Scenario: HELP is answered with a help reply
     # §4.1.1.8: "SMTP servers SHOULD support HELP without arguments". §4.3.2
     # gives 211 and 214 as its "usual possible replies" and lets servers
@@ -77,7 +77,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "HELP"
     Then the server replies 2xx
 
-  @sec-4.1.4 @MUST @course-S-07 @course-S-13 @points(3)
+  @rfc5321-sec-4.1.4 @MUST @course-S-07 @course-S-13 @points(3)
   Scenario: The course's sample session is answered 220, 250, 250, 250, 354, 250, 221
     # The course transcript, with the recipient taken from the profile (the
     # course's bob@hamburger.edu is another server's mailbox) and two
@@ -101,7 +101,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     Then the server replies 221
     And the server closes the client's connection
 
-  @sec-3.3 @SHOULD @course-S-07
+  @rfc5321-sec-3.3 @SHOULD @course-S-07
   Scenario: A message without header fields, as in the course transcript, is accepted
     # The course's message is two lines of text and no header section, which
     # RFC 5322 §3.6 requires. §3.3: "Server SMTP systems SHOULD NOT reject
@@ -113,7 +113,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends the message "Do you like ketchup?\r\nHow about pickles?\r\n"
     Then the server replies 250
 
-  @sec-3.3 @MAY @course-S-07
+  @rfc5321-sec-3.3 @MAY @course-S-07
   Scenario: A space after "FROM:", as in the course transcript, is tolerated
     # §3.3: "spaces are not permitted on either side of the colon following
     # FROM in the MAIL command or TO in the RCPT command", and calls it "a
@@ -123,7 +123,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "MAIL FROM: <alice@crepes.fr>"
     Then the server replies 250
 
-  @sec-3.3 @MUST @course-S-11
+  @rfc5321-sec-3.3 @MUST @course-S-11
   Scenario: Several messages go over one connection
     # Course S-11: "it can send all of the messages over the same TCP
     # connection"; §3.3: a new MAIL after the end of data starts a new
@@ -141,7 +141,7 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends the message "From: alice@crepes.fr\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nSubject: second\r\n\r\nTwo.\r\n"
     Then the server replies 250
 
-  @sec-4.5.3.2 @sec-3.8 @sec-4.2.2 @SHOULD @timeout(20s)
+  @rfc5321-sec-4.5.3.2 @rfc5321-sec-3.8 @rfc5321-sec-4.2.2 @SHOULD @timeout(20s)
   Scenario: An idle session is ended with 421 after the server's timeout
     # §4.5.3.2: "An SMTP server SHOULD have a timeout of at least 5 minutes
     # while it is awaiting the next command from the sender." §3.8 lets the

@@ -5,7 +5,7 @@ Feature: SMTP syntax errors and line limits
   501 (500 is also "Syntax error, command unrecognized", which servers use
   for malformed lines). §4.5.3.1 sets the sizes every server must accept.
 
-  @sec-4.2.4 @SHOULD @course-S-09
+  @rfc5321-sec-4.2.4 @SHOULD @course-S-09
   Scenario: An unknown command gets 500
     # §4.2.4: "If the command is not recognized, code 500 SHOULD be
     # returned"; 502 is for a command "actually recognized by the SMTP
@@ -14,7 +14,7 @@ Feature: SMTP syntax errors and line limits
     When the client sends "FOOBAR"
     Then the server replies 500
 
-  @sec-4.1.1.1 @MAY
+  @rfc5321-sec-4.1.1.1 @MAY
   Scenario: HELO without a domain gets 501
     # helo = "HELO" SP Domain CRLF (§4.1.1.1): the grammar, with no keyword
     # that obliges the server to refuse a HELO without one. Informational.
@@ -22,7 +22,7 @@ Feature: SMTP syntax errors and line limits
     When the client sends "HELO"
     Then the server replies with one of 500, 501
 
-  @sec-4.1.2 @MAY
+  @rfc5321-sec-4.1.2 @MAY
   Scenario: MAIL without angle brackets around the path gets 501
     # §4.1.2: Reverse-path = Path / "<>"; Path = "<" ... ">". The grammar
     # has the brackets, but no keyword obliges a server to refuse the bare
@@ -33,7 +33,7 @@ Feature: SMTP syntax errors and line limits
     When the client sends "MAIL FROM:alice@crepes.fr"
     Then the server replies with one of 500, 501, 553
 
-  @sec-4.1.2 @MUST
+  @rfc5321-sec-4.1.2 @MUST
   Scenario: RCPT with a malformed address gets a 5xx reply
     # §4.1.2: "SMTP servers that receive a command in which invalid
     # character codes have been employed, and for which there are no other
@@ -45,7 +45,7 @@ Feature: SMTP syntax errors and line limits
     When the client sends "RCPT TO:<bob@@${smtp.domain}>"
     Then the server replies 5xx
 
-  @sec-4.1.1.4 @MAY
+  @rfc5321-sec-4.1.1.4 @MAY
   Scenario: DATA with an argument gets 501
     # §4.1.1.4: data = "DATA" CRLF; no parameters. The grammar, with no
     # keyword that obliges the server to refuse one: informational.
@@ -53,14 +53,14 @@ Feature: SMTP syntax errors and line limits
     When the client sends "DATA now"
     Then the server replies with one of 500, 501
 
-  @sec-4.1.1.2 @MUST
+  @rfc5321-sec-4.1.1.2 @MUST
   Scenario: The null reverse-path <> is accepted
     # §4.5.5: notifications are sent with MAIL FROM:<>; servers must accept it.
     Given an SMTP session after EHLO
     When the client sends "MAIL FROM:<>"
     Then the server replies 250
 
-  @sec-4.5.3.1.4 @sec-4.5.3.1.10 @MUST
+  @rfc5321-sec-4.5.3.1.4 @rfc5321-sec-4.5.3.1.10 @MUST
   Scenario: A command line of 512 octets is read whole
     # §4.5.3.1.4: "The maximum total length of a command line including the
     # command word and the <CRLF> is 512 octets." The line is a MAIL whose
@@ -76,7 +76,7 @@ Feature: SMTP syntax errors and line limits
     When the client sends "RSET"
     Then the server replies 250
 
-  @sec-4.1.1.9 @SHOULD
+  @rfc5321-sec-4.1.1.9 @SHOULD
   Scenario: NOOP with an argument is answered with 250
     # §4.1.1.9: "If a parameter string is specified, servers SHOULD ignore
     # it."
@@ -84,7 +84,7 @@ Feature: SMTP syntax errors and line limits
     When the client sends "NOOP ignore this"
     Then the server replies 250
 
-  @sec-4.5.3.1.6 @MUST
+  @rfc5321-sec-4.5.3.1.6 @MUST
   Scenario: A text line of 1000 octets is accepted in a message
     # §4.5.3.1.6: "The maximum total length of a text line including the
     # <CRLF> is 1000 octets".
@@ -93,7 +93,7 @@ Feature: SMTP syntax errors and line limits
     And the client sends a message with a line of 1000 octets
     Then the server replies 250
 
-  @sec-4.1.1.11 @sec-4.1.2 @MUST
+  @rfc5321-sec-4.1.1.11 @rfc5321-sec-4.1.2 @MUST
   Scenario: MAIL with a parameter the server does not know gets 555
     # §4.1.1.11: "If the server SMTP does not recognize or cannot implement
     # one or more of the parameters associated with a particular MAIL FROM
