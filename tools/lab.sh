@@ -74,6 +74,12 @@ domain = \"example.test\"
 recipient = \"$FUZZ_USER@example.test\"
 sink = \"sink@example.test\""
 done
+# pyftpdlib serves a virtual root (the user cannot climb above the home);
+# the lab's vsftpd runs with chroot_local_user=NO, so it is not confined.
+echo 'confined = true' >> "$OUT/pyftpdlib.toml"
+# The lab's postfix knows its virtual mailboxes and refuses other local
+# addresses; aiosmtpd's sink takes any address in example.test.
+echo 'unknown_recipient = "nobody@example.test"' >> "$OUT/postfix.toml"
 w dovecot-imap "[imap]
 address = \"127.0.0.1:$P_IMAP\"
 user = \"$FUZZ_USER\"
