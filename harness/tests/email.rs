@@ -282,7 +282,7 @@ async fn tagged_run(fault: SmtpFault, tags: &str) -> Run {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
-    let run = tagged_run(SmtpFault::SecondEhlo503, "@sec-4.1.4").await;
+    let run = tagged_run(SmtpFault::SecondEhlo503, "@rfc5321-sec-4.1.4").await;
     assert_fails_with(
         &run,
         &[
@@ -292,7 +292,7 @@ async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
             "got:         \"503 5.5.1 EHLO once\"",
         ],
     );
-    let run = tagged_run(SmtpFault::SecondEhloRefusedKeepsState, "@sec-4.1.4").await;
+    let run = tagged_run(SmtpFault::SecondEhloRefusedKeepsState, "@rfc5321-sec-4.1.4").await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(
         &run,
@@ -305,7 +305,7 @@ async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_splits_a_512_octet_line_fails() {
-    let run = tagged_run(SmtpFault::SplitsLongLines, "@sec-4.5.3.1.4").await;
+    let run = tagged_run(SmtpFault::SplitsLongLines, "@rfc5321-sec-4.5.3.1.4").await;
     assert_fails_with(
         &run,
         &[
@@ -320,7 +320,7 @@ async fn a_server_that_splits_a_512_octet_line_fails() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bare_lf_ending_data_fails_and_a_temporary_refusal_passes() {
-    let run = tagged_run(SmtpFault::BareLfEndsData, "@sec-2.3.8").await;
+    let run = tagged_run(SmtpFault::BareLfEndsData, "@rfc5321-sec-2.3.8").await;
     assert_fails_with(
         &run,
         &[
@@ -329,7 +329,7 @@ async fn bare_lf_ending_data_fails_and_a_temporary_refusal_passes() {
             "the server ended the message at LF \".\" LF",
         ],
     );
-    let run = tagged_run(SmtpFault::BareLf451, "@sec-2.3.8").await;
+    let run = tagged_run(SmtpFault::BareLf451, "@rfc5321-sec-2.3.8").await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["PASS  smtp/data.feature:47"]);
 }
@@ -360,7 +360,13 @@ async fn idle_run(fault: SmtpFault) -> Run {
     run_against(
         "smtp",
         &profile,
-        &["--strict", "--tags", "@sec-4.5.3.2", "--step-timeout", "2s"],
+        &[
+            "--strict",
+            "--tags",
+            "@rfc5321-sec-4.5.3.2",
+            "--step-timeout",
+            "2s",
+        ],
     )
     .await
 }
@@ -410,7 +416,7 @@ async fn without_an_idle_timeout_in_the_profile_the_idle_scenario_is_skipped() {
     let run = run_against(
         "smtp",
         &smtp_profile(addr),
-        &["--strict", "--tags", "@sec-4.5.3.2"],
+        &["--strict", "--tags", "@rfc5321-sec-4.5.3.2"],
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.all());
@@ -536,7 +542,7 @@ async fn a_server_that_deletes_at_dele_fails() {
     let run = run_against(
         "pop3",
         &profile,
-        &["--step-timeout", "2s", "--tags", "@sec-6 and @MUST"],
+        &["--step-timeout", "2s", "--tags", "@rfc1939-sec-6 and @MUST"],
     )
     .await;
     assert_fails_with(
@@ -611,7 +617,7 @@ async fn smtp_and_pop3(lock: bool) -> (String, Vec<reference_servers::Running>, 
 /// (the second login gets -ERR [IN-USE]) it passes.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
-    let tags = ["--tags", "@sec-4 and @needs-smtp"];
+    let tags = ["--tags", "@rfc1939-sec-4 and @needs-smtp"];
     let (profile, _running, _dir) = smtp_and_pop3(false).await;
     let run = run_against("pop3", &profile, &tags).await;
     assert_fails_with(

@@ -285,7 +285,7 @@ async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript()
 async fn bare_lf_replies_and_unindented_feat_lines_fail() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::BareLf).await;
-    let run = run_with(addr, &["--tags", "@sec-4.2"]).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.2 or @rfc3659-sec-4.2"]).await;
     assert_fails_with(
         &run,
         &[
@@ -313,7 +313,7 @@ async fn a_server_without_a_login_limit_is_judged_after_five_attempts() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::NoLoginLimit).await;
     let started = std::time::Instant::now();
-    let run = run_with(addr, &["--tags", "@rfc2577 and @sec-5", "--strict"]).await;
+    let run = run_with(addr, &["--tags", "@rfc2577-sec-5", "--strict"]).await;
     assert_fails_with(
         &run,
         &[
@@ -363,7 +363,7 @@ async fn feat_without_features_passes_but_must_list_the_size_it_has() {
 async fn confinement_is_checked_only_where_the_profile_declares_it() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::LeaksOutsideHome).await;
-    let run = run_with(addr, &["--tags", "@rfc2577 and @sec-4", "--strict"]).await;
+    let run = run_with(addr, &["--tags", "@rfc2577-sec-4", "--strict"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(
         &run,
@@ -375,12 +375,7 @@ async fn confinement_is_checked_only_where_the_profile_declares_it() {
     let profile = format!(
         "[ftp]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\nconfined = true\n"
     );
-    let run = run_against(
-        "ftp",
-        &profile,
-        &["--tags", "@rfc2577 and @sec-4", "--strict"],
-    )
-    .await;
+    let run = run_against("ftp", &profile, &["--tags", "@rfc2577-sec-4", "--strict"]).await;
     assert_fails_with(
         &run,
         &[
@@ -394,7 +389,16 @@ async fn confinement_is_checked_only_where_the_profile_declares_it() {
 async fn a_150_without_a_data_connection_or_a_reply_fails() {
     let (_dir, _server, upstream) = reference_server().await;
     let addr = faulty_proxy(upstream, Fault::Stalls150).await;
-    let run = run_with(addr, &["--tags", "@sec-3.2", "--step-timeout", "1s"]).await;
+    let run = run_with(
+        addr,
+        &[
+            "--tags",
+            "@rfc959-sec-3.2 or @rfc2389-sec-3.2 or @rfc3659-sec-3.2",
+            "--step-timeout",
+            "1s",
+        ],
+    )
+    .await;
     assert_fails_with(
         &run,
         &[

@@ -580,7 +580,7 @@ async fn a_server_that_closes_only_later_fails_the_close_scenarios() {
     let run = run_against(
         "http",
         &profile,
-        &["--tags", "@sec-9.6", "--step-timeout", "5s"],
+        &["--tags", "@rfc9112-sec-9.6", "--step-timeout", "5s"],
     )
     .await;
     assert_verdict(

@@ -268,7 +268,7 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
 async fn uids_that_change_between_sessions_under_one_uidvalidity_fail() {
     let (upstream, _running, _dir) = reference_server().await;
     let addr = faulty(upstream, Fault::UidsShiftPerSession).await;
-    let run = run_against("imap", &bob(addr, ""), &["--tags", "@sec-2.3.1.1"]).await;
+    let run = run_against("imap", &bob(addr, ""), &["--tags", "@rfc3501-sec-2.3.1.1"]).await;
     assert_fails_with(
         &run,
         &[
@@ -301,7 +301,7 @@ async fn a_server_that_rejects_a_bracket_in_a_tag_fails() {
 async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
     let (upstream, _running, _dir) = reference_server().await;
     let addr = faulty(upstream, Fault::RefusesNestedCreate).await;
-    let run = run_against("imap", &bob(addr, ""), &["--tags", "@sec-6.3.3"]).await;
+    let run = run_against("imap", &bob(addr, ""), &["--tags", "@rfc3501-sec-6.3.3"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(
         &run,
@@ -356,7 +356,7 @@ async fn a_server_with_an_inbox_namespace_passes() {
 async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
     let (addr, _running, _dir) = reference_server_with(Some("INBOX.")).await;
     let profile = bob(addr, "namespace_prefix = \"\"\ndelimiter = \".\"\n");
-    let run = run_against("imap", &profile, &["--tags", "@sec-6.4.5"]).await;
+    let run = run_against("imap", &profile, &["--tags", "@rfc3501-sec-6.4.5"]).await;
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains(" 0 failed,"), "{}", run.all());
     assert_has(
@@ -378,7 +378,7 @@ async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
 async fn a_malformed_namespace_response_fails_and_the_profile_keys_take_over() {
     let (upstream, _running, _dir) = reference_server_with(Some("INBOX.")).await;
     let addr = faulty(upstream, Fault::BrokenNamespace).await;
-    let tags = ["--tags", "@rfc2342 or @sec-6.3.10"];
+    let tags = ["--tags", "@rfc2342 or @rfc3501-sec-6.3.10"];
     let run = run_against("imap", &bob(addr, ""), &tags).await;
     assert_fails_with(
         &run,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{conform, limited_proxy, profile, reroute, serve, OverLimit};
 
-const IMAP_FEW: &str = "@sec-6.3.1 or @sec-6.3.3 or @sec-6.1.1";
+const IMAP_FEW: &str = "@rfc3501-sec-6.3.1 or @rfc3501-sec-6.3.3 or @rfc3501-sec-6.1.1";
 
 async fn run_with(profile_text: &str, args: &[&str]) -> common::Run {
     let (_dir, p) = profile(profile_text);
@@ -140,7 +140,13 @@ async fn a_greeting_that_never_comes_under_load_is_a_limit_not_a_timeout_failure
     let text = reroute(&served, "smtp", addr, "max_connections = 6");
     let run = run_with(
         &text,
-        &["smtp", "--tags", "@sec-4.1.1.1", "--step-timeout", "1s"],
+        &[
+            "smtp",
+            "--tags",
+            "@rfc5321-sec-4.1.1.1",
+            "--step-timeout",
+            "1s",
+        ],
     )
     .await;
     assert!(refused.load(Ordering::SeqCst) > 0, "{}", run.all());
@@ -181,7 +187,7 @@ async fn preflight_names_the_wrong_key_and_runs_nothing() {
     let served = serve(&["smtp", "pop3", "imap", "ftp", "dns", "http"]).await;
     let text = std::fs::read_to_string(&served.profile).expect("served profile");
     // The profile as written passes the preflight.
-    let run = run_with(&text, &["--tags", "@sec-4.1.1.1"]).await;
+    let run = run_with(&text, &["--tags", "@rfc5321-sec-4.1.1.1"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     let cases = [
         (
