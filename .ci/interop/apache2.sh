@@ -20,21 +20,8 @@ source .ci/interop/packages.bash
 install_packages apache2
 APACHE2=$(command -v apache2 || echo /usr/sbin/apache2)
 
-[ -x target/debug/conform ] || cargo build -p conform
-CONFORM=$PWD/target/debug/conform
-
-DIR=$(mktemp -d /tmp/conform-apache2.XXXXXX)
-PID=
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-"$CONFORM" fixtures --out "$DIR/fixtures" >/dev/null
+interop_begin apache2
+DIR=$WORK
 chmod 755 "$DIR"
 chmod -R a+rX "$DIR/fixtures"
 cp -a /etc/apache2 "$DIR/conf"

@@ -7,22 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PORT="${KNOT_PORT:-25354}"
-CONFORM="${CONFORM:-./target/debug/conform}"
-mkdir -p reports
-
 source .ci/interop/packages.bash
 install_packages knot
-[ -x "$CONFORM" ] || cargo build -p conform
-
-WORK="$(mktemp -d /tmp/conform-knot.XXXXXX)"
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
+interop_begin knot
 mkdir -p "$WORK/run" "$WORK/db"
 cat > "$WORK/knot.conf" <<CONF
 server:

@@ -20,21 +20,8 @@ source .ci/interop/packages.bash
 install_packages lighttpd
 LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 
-[ -x target/debug/conform ] || cargo build -p conform
-CONFORM=$PWD/target/debug/conform
-
-DIR=$(mktemp -d /tmp/conform-lighttpd.XXXXXX)
-PID=
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-"$CONFORM" fixtures --out "$DIR/fixtures" >/dev/null
+interop_begin lighttpd
+DIR=$WORK
 mkdir -p "$DIR/logs" "$DIR/uploads"
 # lighttpd drops to www-data: it must read the web root, run the CGI
 # scripts and write its log.

@@ -19,21 +19,8 @@ source .ci/interop/packages.bash
 install_packages nginx
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-[ -x target/debug/conform ] || cargo build -p conform
-CONFORM=$PWD/target/debug/conform
-
-DIR=$(mktemp -d /tmp/conform-nginx.XXXXXX)
-PID=
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-"$CONFORM" fixtures --out "$DIR/fixtures" >/dev/null
+interop_begin nginx
+DIR=$WORK
 cp -a /etc/nginx "$DIR/conf"
 mkdir -p "$DIR"/logs "$DIR"/tmp/{body,proxy,fastcgi,uwsgi,scgi}
 # The workers run as www-data: they need to read the web root and write the

@@ -7,22 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PORT="${NSD_PORT:-25353}"
-CONFORM="${CONFORM:-./target/debug/conform}"
-mkdir -p reports
-
 source .ci/interop/packages.bash
 install_packages nsd
-[ -x "$CONFORM" ] || cargo build -p conform
-
-WORK="$(mktemp -d /tmp/conform-nsd.XXXXXX)"
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
+interop_begin nsd
 # nsd drops privileges to its user, which must be able to read the zone and
 # write its own files.
 chmod 755 "$WORK"

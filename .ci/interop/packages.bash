@@ -18,3 +18,27 @@ install_packages() {
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 }
+
+# interop_begin NAME: the shared start of an interop script. Sets CONFORM
+# (the debug binary unless given, built if missing), WORK (a fresh temporary
+# folder holding `conform fixtures` output in $WORK/fixtures) and PID (empty;
+# set it to the server's PID), and on exit stops that server (TERM, then up to
+# 5 s) and removes WORK.
+interop_begin() {
+  CONFORM="${CONFORM:-$PWD/target/debug/conform}"
+  [ -x "$CONFORM" ] || cargo build -p conform
+  mkdir -p reports
+  WORK="$(mktemp -d "/tmp/conform-$1.XXXXXX")"
+  PID=""
+  trap interop_end EXIT
+  "$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
+}
+
+interop_end() {
+  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+    kill -TERM "$PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}

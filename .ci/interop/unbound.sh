@@ -10,22 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PORT="${UNBOUND_PORT:-25355}"
-CONFORM="${CONFORM:-./target/debug/conform}"
-mkdir -p reports
-
 source .ci/interop/packages.bash
 install_packages unbound
-[ -x "$CONFORM" ] || cargo build -p conform
-
-WORK="$(mktemp -d /tmp/conform-unbound.XXXXXX)"
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
+interop_begin unbound
 # unbound drops privileges to its user, which must be able to read the zone.
 chmod 755 "$WORK"
 chown -R unbound:unbound "$WORK" 2>/dev/null || true
