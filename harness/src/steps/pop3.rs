@@ -88,17 +88,22 @@ async fn quit(w: &mut World, client: &str) -> StepResult {
     Ok(())
 }
 
+/// The number of messages in a STAT reply (`+OK 2 320`); 0 where the reply
+/// does not say.
+fn stat_count(stat: &crate::wire::Reply) -> usize {
+    stat.text()
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Checks that the maildrop holds message `n` at all: a scenario about an
 /// existing message cannot judge an empty maildrop.
 async fn need_message(w: &mut World, client: &str, n: usize) -> StepResult {
     let stat = command(w, client, b"STAT").await?;
     check_status(&stat, &["+OK".into()], "to STAT (RFC 1939 §5)")?;
-    let count: usize = stat
-        .text()
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let count = stat_count(&stat);
     if count < n {
         return Err(Failure::harness(format!(
             "the scenario needs message {n} but the maildrop holds {count}; load the fixture messages (`conform fixtures`, maildir/)"
@@ -428,12 +433,7 @@ async fn find_delivered(w: &mut World) -> Result<usize, Failure> {
         login(w, "").await?;
         let stat = command(w, "", b"STAT").await?;
         check_status(&stat, &["+OK".into()], "to STAT")?;
-        let count: usize = stat
-            .text()
-            .split(' ')
-            .nth(1)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let count = stat_count(&stat);
         for n in (1..=count).rev() {
             let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
             check_status(
@@ -525,12 +525,7 @@ async fn second_session_deletes(w: &mut World, client: String) -> StepResult {
         }
         let needle = format!("X-Conform-Id: {id}");
         let stat = command(w, &client, b"STAT").await?;
-        let count: usize = stat
-            .text()
-            .split(' ')
-            .nth(1)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let count = stat_count(&stat);
         for n in (1..=count.min(1000)).rev() {
             let top = command(w, &client, format!("TOP {n} 0").as_bytes()).await?;
             if top
