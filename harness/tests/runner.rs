@@ -24,13 +24,7 @@ async fn run_with(profile_text: &str, args: &[&str]) -> common::Run {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_421_greeting_beyond_the_servers_limit_is_a_configuration_error() {
     let served = serve(&["smtp"]).await;
-    let upstream = served
-        .first_line
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let upstream = served.addr();
     let (addr, refused) = limited_proxy(
         upstream,
         2,
@@ -75,13 +69,7 @@ async fn a_421_greeting_beyond_the_servers_limit_is_a_configuration_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_imap_bye_greeting_beyond_the_limit_names_the_key() {
     let served = serve(&["imap"]).await;
-    let upstream = served
-        .first_line
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let upstream = served.addr();
     let (addr, _) = limited_proxy(
         upstream,
         1,
@@ -128,13 +116,7 @@ async fn an_imap_bye_greeting_beyond_the_limit_names_the_key() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_greeting_that_never_comes_under_load_is_a_limit_not_a_timeout_failure() {
     let served = serve(&["smtp"]).await;
-    let upstream = served
-        .first_line
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let upstream = served.addr();
     let (addr, refused) =
         limited_proxy(upstream, 2, OverLimit::Silent, Duration::from_millis(200)).await;
     let text = reroute(&served, "smtp", addr, "max_connections = 6");

@@ -203,6 +203,15 @@ pub async fn serve(protocols: &[&str]) -> Served {
 }
 
 impl Served {
+    /// The address of the first server `serve` printed (`PROTOCOL ADDRESS`).
+    pub fn addr(&self) -> SocketAddr {
+        self.first_line
+            .split(' ')
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .expect("serve prints PROTOCOL ADDRESS")
+    }
+
     /// The written profile's path as text, for command lines.
     pub fn profile_arg(&self) -> &str {
         self.profile.to_str().expect("utf-8 path")
