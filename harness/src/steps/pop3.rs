@@ -462,6 +462,13 @@ async fn find_delivered(w: &mut World) -> Result<usize, Failure> {
     }
 }
 
+/// The number under which this session found the delivered message.
+fn found_number(w: &mut World) -> Result<usize, Failure> {
+    w.state::<Pop3State>()
+        .found
+        .ok_or_else(|| Failure::harness("the delivered message was not found in this session"))
+}
+
 #[given(regex = r"^a POP3 session logged in that sees the delivered message$")]
 async fn session_sees_delivered(w: &mut World) -> StepResult {
     step!(w, find_delivered(w).await.map(|_| ()))
@@ -470,9 +477,7 @@ async fn session_sees_delivered(w: &mut World) -> StepResult {
 #[when(regex = r"^the client marks the delivered message deleted$")]
 async fn marks_delivered(w: &mut World) -> StepResult {
     step!(w, {
-        let n = w.state::<Pop3State>().found.ok_or_else(|| {
-            Failure::harness("the delivered message was not found in this session")
-        })?;
+        let n = found_number(w)?;
         let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
         check_status(
             &reply,
@@ -546,9 +551,7 @@ async fn second_session_deletes(w: &mut World, client: String) -> StepResult {
 #[then(regex = r"^the client still retrieves the delivered message$")]
 async fn still_retrieves(w: &mut World) -> StepResult {
     step!(w, {
-        let n = w.state::<Pop3State>().found.ok_or_else(|| {
-            Failure::harness("the delivered message was not found in this session")
-        })?;
+        let n = found_number(w)?;
         let sent = w
             .state::<Pop3State>()
             .delivered
