@@ -271,6 +271,7 @@ mod tests {
     #[test]
     fn warnings_and_info_are_not_counted_as_passed() {
         let report = RunReport {
+            context: Default::default(),
             target: "t".into(),
             protocols: vec!["smtp".into(), "pop3".into()],
             strict: false,

@@ -277,6 +277,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_long_body_prints_by_head_and_tail_with_its_size() {
+        let t = Transcript::new();
+        t.bytes("http", Dir::Client, b"GET / HTTP/1.1\r\n\r\n");
+        let body: Vec<u8> = (0..100)
+            .flat_map(|i| format!("line {i:03}\n").into_bytes())
+            .collect();
+        t.bytes("http", Dir::Server, &body);
+        t.bytes("http", Dir::Server, &[b'x'; 2000]);
+        let text = t.render();
+        assert!(text.contains("S: line 000\\n") && text.contains("S: line 023\\n"));
+        assert!(!text.contains("line 024") && !text.contains("line 092"));
+        assert!(text.contains("S: line 093\\n") && text.contains("S: line 099\\n"));
+        // 101 server lines: 24 + 8 shown, 69 left out.
+        assert!(text.contains("69 lines ("), "{text}");
+        assert!(text.contains("more characters"), "{text}");
+        assert!(text.lines().count() < 40, "{text}");
+        // Every entry is still kept for the JSON report.
+        assert_eq!(t.entries().len(), 102);
+    }
+
+    #[test]
     fn escapes_control_and_high_bytes() {
         assert_eq!(escape(b"a\r\n\t\\\x00\xe9~"), "a\\r\\n\\t\\\\\\x00\\xe9~");
     }
