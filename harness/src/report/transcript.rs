@@ -294,7 +294,7 @@ mod tests {
         assert!(text.contains("more characters"), "{text}");
         assert!(text.lines().count() < 40, "{text}");
         // Every entry is still kept for the JSON report.
-        assert_eq!(t.entries().len(), 102);
+        assert_eq!(t.entries().len(), 103);
     }
 
     #[test]
