@@ -226,7 +226,9 @@ async fn lower_casing_loses_the_upper_casing_checks_only_and_shows_what_came() {
         "the transcript is in the feedback: {out}"
     );
     assert!(out.contains("behaviour:   Exact upper-casing"), "{out}");
-    // The hidden scenario shows only its name and points.
+    // The hidden scenario: in results.json withheld by Gradescope until the
+    // grades are published, with its details for the instructor; in the
+    // student-facing summary and JUnit only its name and points.
     let hidden = g.results["tests"]
         .as_array()
         .unwrap()
@@ -234,11 +236,19 @@ async fn lower_casing_loses_the_upper_casing_checks_only_and_shows_what_came() {
         .find(|t| t["name"].as_str().unwrap().contains("random sentence"))
         .unwrap();
     assert_eq!(hidden["score"].as_f64(), Some(0.0));
-    let text = hidden["output"].as_str().unwrap();
+    assert_eq!(hidden["visibility"], "after_published");
+    assert!(hidden["output"].as_str().unwrap().contains("expected"));
+    let summary = std::fs::read_to_string(g.out.path().join("summary.txt")).unwrap();
+    let at = summary
+        .find("FAIL [hidden] A random sentence")
+        .expect("the hidden scenario in What to fix");
+    let text = &summary[at..summary[at..].find("\n\n").map_or(summary.len(), |e| at + e)];
     assert!(
         text.contains("hidden test") && !text.contains("C:") && !text.contains("expected"),
         "{text}"
     );
+    let junit = std::fs::read_to_string(g.out.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("hidden test: details are not shown"));
     assert!(
         out.contains("[hidden] A random sentence comes back upper-cased  (0/2 points)"),
         "{out}"
