@@ -62,6 +62,13 @@ enum Fault {
     LeaksOutsideHome,
     /// A transfer without a data connection gets 150 and then nothing.
     Stalls150,
+    /// NLST is answered as LIST: `ls -l` lines instead of names.
+    NlstAsList,
+    /// The 226 that ends a transfer comes as 200 (a code of the right
+    /// syntax, but not one RFC 959 §5.4 lists after 150).
+    Completes200,
+    /// The 226 comes as 286: no reply code (second digit above 5).
+    Code286,
 }
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
@@ -107,6 +114,9 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
             Fault::LeaksOutsideHome if upper.starts_with("SIZE ../") => Some(b"213 2048\r\n"),
             _ => None,
         };
+        if let (Fault::NlstAsList, true) = (fault, upper.starts_with("NLST")) {
+            line = format!("LIST{}\r\n", &text[4..]).into_bytes();
+        }
         if let Some(reply) = local {
             let _ = to_client_tx.send(reply.to_vec());
         } else if let (Fault::AcceptsThirdPartyPort, Some(to)) = (fault, third_party(&text)) {
@@ -132,6 +142,12 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
     let text = String::from_utf8_lossy(line);
     match fault {
         Fault::Drops226 if text.starts_with("226") => None,
+        Fault::Completes200 if text.starts_with("226") => {
+            Some(format!("200{}", &text[3..]).into_bytes())
+        }
+        Fault::Code286 if text.starts_with("226") => {
+            Some(format!("286{}", &text[3..]).into_bytes())
+        }
         Fault::Eprt500 if text.starts_with("522") => Some(b"500 Bad EPRT protocol.\r\n".to_vec()),
         Fault::Stalls150 if text.starts_with("425 Use PORT") => {
             Some(b"150 File status okay; about to open data connection.\r\n".to_vec())
@@ -430,4 +446,43 @@ async fn python_ftplib_and_curl_against_conform_serve() {
         assert!(stdout.contains(want), "{want}\n{stdout}\n{stderr}");
     }
     served.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_nlst_with_ls_lines_or_a_wrong_completion_code_fails() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::NlstAsList).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.1.3"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  ftp/transfers.feature",
+            "NLST lists the names of the directory",
+            "the NLST line for \"binary.bin\" carries more than the name: \"-",
+            "expected:    a line that is the name \"binary.bin\" alone",
+        ],
+    );
+    // LIST itself is unchanged: its scenarios pass.
+    assert!(
+        run.stdout.contains("PASS  ftp/transfers.feature"),
+        "{}",
+        run.all()
+    );
+
+    let addr = faulty_proxy(upstream, Fault::Completes200).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.1.3"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "the reply that ends the transfer of \"RETR binary.bin\" is 200, which RFC 959 §5.4 does not list after 125/150",
+            "expected:    one of 226, 250, 425, 426, 451, 551, 552 (RFC 959 §5.4)",
+        ],
+    );
+
+    let addr = faulty_proxy(upstream, Fault::Code286).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.1.3"]).await;
+    assert_fails_with(
+        &run,
+        &["RFC 959 §4.2.1: the first digit of a reply code is 1 to 5, the second 0 to 5"],
+    );
 }
