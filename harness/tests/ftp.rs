@@ -418,7 +418,7 @@ async fn a_150_without_a_data_connection_or_a_reply_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/transfers.feature:71  A transfer with no data connection set up is refused with 425",
+            "FAIL  ftp/transfers.feature:74  A transfer with no data connection set up is refused with 425",
             "after \"150 File status okay; about to open data connection.\" the server sent nothing more",
             "expected:    425 (RFC 959 §5.4)",
         ],
