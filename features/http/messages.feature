@@ -181,6 +181,28 @@ Feature: HTTP/1.1 message syntax and framing
     And the client reads the response
     Then the server closes the client's connection within 2000 ms
 
+  @rfc9112-sec-6.1 @rfc9112-sec-6.3 @MUST
+  Scenario: Content-Length together with Transfer-Encoding is rejected or the body read as chunked, never by Content-Length
+    # §6.1: "A server MAY reject a request that contains both Content-Length
+    # and Transfer-Encoding or process such a request in accordance with the
+    # Transfer-Encoding alone"; §6.3: "the Transfer-Encoding overrides the
+    # Content-Length". By Content-Length the body is 3 octets ("5\r\n"),
+    # by the chunked coding 5 ("hello"): the echo resource tells which.
+    Given the target has the "echo" resource
+    When the client sends the request "POST ${http.echo} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and reads the response
+    Then the server rejects the request with a 4xx status, or its response body contains "len=5"
+
+  @rfc9112-sec-6.1 @MUST
+  Scenario: A response to an HTTP/1.0 request has no Transfer-Encoding
+    # §6.1: "A server MUST NOT send a response containing Transfer-Encoding
+    # unless the corresponding request indicates HTTP/1.1 (or later minor
+    # revisions)." A dynamic response (the echo resource) is where servers
+    # chunk; the reader also judges every response to an HTTP/1.0 request.
+    Given the target has the "echo" resource
+    When the client sends the request "POST ${http.echo} HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello" and reads the response
+    Then the server replies 200
+    And the response has no header "Transfer-Encoding"
+
   @rfc9112-sec-6.3 @MUST
   Scenario: Conflicting Content-Length values are answered with 400 and the connection closed
     # "If a message is received without Transfer-Encoding and with an invalid
