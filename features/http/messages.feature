@@ -219,6 +219,35 @@ Feature: HTTP/1.1 message syntax and framing
     And the server closes the client's connection within 2000 ms
 
   @rfc9112-sec-6.3 @MUST
+  Scenario Outline: A Content-Length that is not 1*DIGIT is answered with 400 and the connection closed
+    # Content-Length = 1*DIGIT (§6.2); §6.3: "If a message is received
+    # without Transfer-Encoding and with an invalid Content-Length header
+    # field, then the message framing is invalid and the recipient MUST treat
+    # it as an unrecoverable error ... the server MUST respond with a 400
+    # (Bad Request) status code and then close the connection." A sign, a
+    # hex prefix or an empty value is not a number of octets.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: <value>\r\n\r\nhello" and reads the response
+    Then the server replies 400
+    And the server closes the client's connection within 2000 ms
+
+    Examples:
+      | value |
+      | -1    |
+      | +5    |
+      | 0x5   |
+      |       |
+
+  @rfc9112-sec-6.3 @rfc9110 @rfc9110-sec-8.6 @MUST
+  Scenario: A Content-Length of 20 digits is refused, not wrapped around
+    # RFC 9110 §8.6: "a recipient MUST anticipate potentially large decimal
+    # numerals and prevent parsing errors due to integer conversion overflows
+    # or precision loss due to integer conversion". 2^64 + 5 wraps to 5 in
+    # an unsigned 64-bit integer: a server that reads "hello" as the body
+    # overflowed. 400 (invalid) or 413 (Content Too Large) refuse it.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 18446744073709551621\r\n\r\nhello" and reads the response
+    Then the server replies with one of 400, 413
+
+  @rfc9112-sec-6.3 @MUST
   Scenario: A Transfer-Encoding whose final coding is not chunked is rejected and the connection closed
     # §6.3: "If a Transfer-Encoding header field is present in a request and
     # the chunked transfer coding is not the final encoding ... the server

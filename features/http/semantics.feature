@@ -104,6 +104,15 @@ Feature: Methods, status codes and response header fields
     Then the server replies 200
     And the response header "ETag", if the server sends one, is an entity-tag
 
+  @rfc9110-sec-8.8.2.1 @MUST
+  Scenario: Last-Modified is not later than Date
+    # §8.8.2.1: "An origin server with a clock ... MUST NOT generate a
+    # Last-Modified date that is later than the server's time of message
+    # origination (Date)."
+    When the client requests GET "/somedir/page.html"
+    Then the server replies 200
+    And the response header "Last-Modified", if the server sends one, is not later than its "Date"
+
   @rfc9110-sec-10.1.1 @MUST
   Scenario: Expect 100-continue is answered at once with 100 or a final status
     # §10.1.1: to an HTTP/1.1 request whose header section has a

@@ -119,6 +119,12 @@ enum Fault {
     UnquotedEtag,
     /// Answers the echo resource chunked, even to HTTP/1.0.
     ChunksToHttp10,
+    /// Sends a Last-Modified a day later than its Date.
+    FutureLastModified,
+    /// Answers any Range, whatever its unit, with 206 and the first 5 octets.
+    HonoursAnyRange,
+    /// Answers a POST to the echo resource with If-Modified-Since with 304.
+    ImsOnPost,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -360,7 +366,12 @@ async fn http_session(s: TcpStream, fault: Fault) {
         } else {
             ETAG
         };
-        let (status, mut out_fields, body) = if path == "/echo" {
+        let (status, mut out_fields, body) = if path == "/echo"
+            && fault == Fault::ImsOnPost
+            && header("if-modified-since").is_some()
+        {
+            (304, vec![], vec![])
+        } else if path == "/echo" {
             (200, vec![], format!("len={}\n", body_in.len()).into_bytes())
         } else if path.contains("..") {
             (404, vec![], b"not found\n".to_vec())
@@ -382,8 +393,14 @@ async fn http_session(s: TcpStream, fault: Fault) {
                     if fault == Fault::NoValidators {
                         fields.drain(..2);
                     }
+                    if fault == Fault::FutureLastModified {
+                        fields[0] = "Last-Modified: Tue, 03 Jan 2023 00:00:00 GMT".into();
+                    }
                     if fresh {
                         (304, fields, vec![])
+                    } else if fault == Fault::HonoursAnyRange && header("range").is_some() {
+                        fields.push(format!("Content-Range: bytes 0-4/{}", content.len()));
+                        (206, fields, content[..5.min(content.len())].to_vec())
                     } else {
                         (200, fields, content)
                     }
@@ -764,6 +781,58 @@ async fn a_server_that_reads_a_cl_te_body_by_content_length_fails() {
             "with the body \"len=3\\n\"",
         ],
     );
+}
+
+/// The faulty server parses Content-Length with Rust's `usize` parser (which
+/// takes "+5") and has no preconditions: those scenarios fail; the others
+/// fail only with their own fault.
+#[tokio::test(flavor = "multi_thread")]
+async fn lenient_lengths_ignored_preconditions_ranges_and_dates_fail() {
+    let run = run_with_echo(Fault::IgnoresIfModifiedSince, "@rfc9112-sec-6.3 or @rfc9110-sec-13.1.1 or @rfc9110-sec-13.1.4 or @rfc9110-sec-14.2 or @rfc9110-sec-8.8.2.1 or @rfc9110-sec-13.1.3").await;
+    let outline =
+        "A Content-Length that is not 1*DIGIT is answered with 400 and the connection closed";
+    for (row, want) in [
+        ("-1", "PASS"),
+        ("+5", "FAIL"),
+        ("0x5", "PASS"),
+        ("", "PASS"),
+    ] {
+        assert_verdict(&run, &format!("{outline} [value={row}]"), want);
+    }
+    assert_verdict(&run, "A Content-Length of 20 digits is refused", "PASS");
+    assert_verdict(
+        &run,
+        "If-Match with a tag that is not current stops the GET",
+        "FAIL",
+    );
+    assert_verdict(
+        &run,
+        "If-Unmodified-Since a date before the last modification",
+        "FAIL",
+    );
+    assert_verdict(
+        &run,
+        "A Range with a unit the server does not know is ignored",
+        "PASS",
+    );
+    assert_verdict(&run, "Last-Modified is not later than Date", "PASS");
+    assert_verdict(&run, "If-Modified-Since on a POST is ignored", "PASS");
+    assert_has(&run, &["expected:    one of 412, 4xx"]);
+
+    let run = run_with_echo(Fault::HonoursAnyRange, "@rfc9110-sec-14.2").await;
+    assert_verdict(
+        &run,
+        "A Range with a unit the server does not know is ignored",
+        "FAIL",
+    );
+    let run = run_with_echo(Fault::FutureLastModified, "@rfc9110-sec-8.8.2.1").await;
+    assert_verdict(&run, "Last-Modified is not later than Date", "FAIL");
+    assert_has(
+        &run,
+        &["Last-Modified is later than Date (RFC 9110 §8.8.2.1"],
+    );
+    let run = run_with_echo(Fault::ImsOnPost, "@rfc9110-sec-13.1.3").await;
+    assert_verdict(&run, "If-Modified-Since on a POST is ignored", "FAIL");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -241,6 +241,28 @@ pub fn well_formed(r: &Response) -> StepResult {
         .got(format!("\"{}\"", head_text(r))))
 }
 
+/// RFC 9110 §8.8.2.1: Last-Modified is not later than Date. Without
+/// Last-Modified (a SHOULD, judged by its own scenario) or Date: skipped.
+pub fn last_modified_not_after_date(r: &Response) -> StepResult {
+    let (Some(lm), Some(date)) = (r.field("Last-Modified"), r.field("Date")) else {
+        return Err(Failure::skip(
+            "the response lacks Last-Modified or Date (each judged by its own scenario), so there is nothing to compare",
+        ));
+    };
+    for name in ["Last-Modified", "Date"] {
+        http_date(r, name)?;
+    }
+    let parse = |v: &str| httpdate::parse_http_date(v).map_err(|e| Failure::harness(e.to_string()));
+    if parse(&lm)? <= parse(&date)? {
+        return Ok(());
+    }
+    Err(Failure::conformance(
+        "Last-Modified is later than Date (RFC 9110 §8.8.2.1: an origin server \"MUST NOT generate a Last-Modified date that is later than the server's time of message origination\")",
+    )
+    .expected("Last-Modified at or before Date")
+    .got(format!("Last-Modified: {lm}; Date: {date}")))
+}
+
 /// RFC 9110 §8.8.3: `ETag = entity-tag`, `entity-tag = [ weak ] opaque-tag`,
 /// `weak = %s"W/"`, `opaque-tag = DQUOTE *etagc DQUOTE`,
 /// `etagc = %x21 / %x23-7E / obs-text`. Without an ETag (a SHOULD, judged

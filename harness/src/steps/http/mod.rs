@@ -930,6 +930,16 @@ async fn no_interim(w: &mut World) -> StepResult {
     })
 }
 
+#[then(
+    regex = r#"^the response header "Last-Modified", if the server sends one, is not later than its "Date"$"#
+)]
+async fn last_modified_not_later(w: &mut World) -> StepResult {
+    step!(
+        w,
+        checks::last_modified_not_after_date(&last_response(w, "")?)
+    )
+}
+
 #[then(regex = r#"^the response header "ETag", if the server sends one, is an entity-tag$"#)]
 async fn etag_grammar(w: &mut World) -> StepResult {
     step!(w, checks::entity_tag(&last_response(w, "")?))
