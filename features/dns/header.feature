@@ -93,3 +93,10 @@ Feature: DNS message header and question (RFC 1035 §4.1)
   Scenario: The section counts match the records present
     When the client queries "${dns.zone}" for MX
     Then every compression pointer in the response points back to an earlier name, and the sections fill the message exactly
+
+  @rfc1035-sec-4.1.1 @MUST
+  Scenario: The Z bit of the response is zero
+    # §4.1.1: Z "Reserved for future use. Must be zero in all queries and
+    # responses."
+    When the client queries "www.${dns.zone}" for A
+    Then the Z bit is clear

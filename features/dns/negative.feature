@@ -68,6 +68,19 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     And the SOA in the authority section has the TTL min(SOA TTL, MINIMUM) of the SOA answered before
 
   @rfc1034-sec-4.3.2 @MUST
+  Scenario: A type the server does not know is answered with no data, not an error
+    # §4.3.2 step 3a: the name matches and "the data" of the QTYPE is
+    # copied to the answer; for a type no record has, that is nothing, with
+    # the SOA (RFC 2308 §2.2, §3). RFC 3597 §3 (not in the RFC folder): an
+    # unknown type is handled like any other. TYPE65280 is a private-use
+    # type (RFC 6895 §3.1) that no server knows.
+    When the client queries "www.${dns.zone}" for TYPE65280
+    Then the response has RCODE NOERROR
+    And the AA flag is set
+    And the answer section is empty
+    And the authority section holds the SOA of "${dns.zone}"
+
+  @rfc1034-sec-4.3.2 @MUST
   Scenario: A name that has only descendants exists: NODATA, not NXDOMAIN
     # dept.${dns.zone} owns no records but host.dept.${dns.zone} does
     # (an "empty non-terminal", RFC 4592 §2.2.2): step 3c sets a name error

@@ -966,3 +966,54 @@ async fn a_server_that_ignores_the_payload_size_or_case_or_the_negative_ttl_fail
         ],
     );
 }
+
+/// Sets the reserved Z bit.
+fn sets_z(r: &mut Vec<u8>, _udp: bool) {
+    if r.len() > 3 {
+        r[3] |= 0x40;
+    }
+}
+
+/// Refuses a type it does not know (NOTIMP), as a server without RFC 3597
+/// support might.
+fn unknown_type_notimp(r: &mut Vec<u8>, _udp: bool) {
+    let unknown = question_end(r).is_some_and(|e| r[e - 4..e - 2] == [0xff, 0x00]);
+    if unknown {
+        rewrite(r, |m| {
+            m.set_response_code(hickory_proto::op::ResponseCode::NotImp);
+            m.take_name_servers();
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_sets_z_or_refuses_an_unknown_type_fails() {
+    let (_up, up, _d) = upstream().await;
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, sets_z).await),
+        &["--tags", "@rfc1035-sec-4.1.1"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "The Z bit of the response is zero",
+            "the Z bit is set (RFC 1035 §4.1.1",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, unknown_type_notimp).await),
+        &["--tags", "@rfc1034-sec-4.3.2"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A type the server does not know is answered with no data",
+            "step:        Then the response has RCODE NOERROR",
+            "rcode NOTIMP",
+        ],
+    );
+}
