@@ -69,6 +69,13 @@ enum Fault {
     Completes200,
     /// The 226 comes as 286: no reply code (second digit above 5).
     Code286,
+    /// TYPE L 8 is refused with 504.
+    RefusesTypeL8,
+    /// RNFR of a missing file is answered 350.
+    Rnfr350,
+    /// PWD is answered by the proxy, unseen by the server: an RNFR before
+    /// it still holds at the RNTO after it.
+    HidesPwd,
 }
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
@@ -112,6 +119,11 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
             }
             Fault::FeatNoFeatures if upper == "FEAT" => Some(b"211 no-features\r\n"),
             Fault::LeaksOutsideHome if upper.starts_with("SIZE ../") => Some(b"213 2048\r\n"),
+            Fault::RefusesTypeL8 if upper == "TYPE L 8" => Some(b"504 Unsupported type.\r\n"),
+            Fault::Rnfr350 if upper.starts_with("RNFR CONFORM-NO-SUCH") => {
+                Some(b"350 Ready for RNTO.\r\n")
+            }
+            Fault::HidesPwd if upper == "PWD" => Some(b"257 \"/\" is the current directory\r\n"),
             _ => None,
         };
         if let (Fault::NlstAsList, true) = (fault, upper.starts_with("NLST")) {
@@ -484,5 +496,36 @@ async fn an_nlst_with_ls_lines_or_a_wrong_completion_code_fails() {
     assert_fails_with(
         &run,
         &["RFC 959 §4.2.1: the first digit of a reply code is 1 to 5, the second 0 to 5"],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn type_l_8_and_rename_sequencing_are_judged() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let tags = [
+        "--tags",
+        "@rfc1123-sec-4.1.2.1 or @rfc959-sec-5.4",
+        "--strict",
+    ];
+    let addr = faulty_proxy(upstream, Fault::RefusesTypeL8).await;
+    let run = run_with(addr, &tags).await;
+    assert_fails_with(&run, &["FAIL  ftp/session.feature", "TYPE L 8 is accepted"]);
+    let addr = faulty_proxy(upstream, Fault::Rnfr350).await;
+    let run = run_with(addr, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "RNFR of a file that does not exist is refused",
+            "expected:    one of 450, 550",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::HidesPwd).await;
+    let run = run_with(addr, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "RNTO after another command than RNFR is refused",
+            "expected:    one of 503, 4xx, 5xx",
+        ],
     );
 }
