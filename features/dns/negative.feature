@@ -80,6 +80,21 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     And the answer section is empty
     And the authority section holds the SOA of "${dns.zone}"
 
+  @rfc6604 @rfc6604-sec-3 @MUST
+  Scenario: A CNAME to a name the zone does not have is answered NXDOMAIN, with the CNAME
+    # RFC 6604 §3: "The RCODE in the ultimate DNS response MUST BE set based
+    # on the final query cycle leading to that response. If the xNAME chain
+    # was terminated by an error, it will be that error code." The chain
+    # dangling -> nowhere ends at a name that does not exist: NXDOMAIN, the
+    # CNAME in the answer (RFC 1034 §4.3.2 step 3a) and the SOA (RFC 2308 §3).
+    When the client queries "dangling.${dns.zone}" for A
+    Then the response has RCODE NXDOMAIN
+    And the AA flag is set
+    And the answer section is exactly:
+      | name                 | type  | data                |
+      | dangling.${dns.zone} | CNAME | nowhere.${dns.zone} |
+    And the authority section holds the SOA of "${dns.zone}"
+
   @rfc1034-sec-4.3.2 @MUST
   Scenario: A name that has only descendants exists: NODATA, not NXDOMAIN
     # dept.${dns.zone} owns no records but host.dept.${dns.zone} does

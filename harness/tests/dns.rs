@@ -1017,3 +1017,36 @@ async fn a_server_that_sets_z_or_refuses_an_unknown_type_fails() {
         ],
     );
 }
+
+/// Answers a CNAME chain that ends at a missing name with NOERROR (the
+/// RCODE of the first cycle, RFC 2308 §2.2.1's old servers).
+fn cname_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) == 3 {
+        rewrite(r, |m| {
+            if m.answers()
+                .iter()
+                .any(|a| a.record_type() == hickory_proto::rr::RecordType::CNAME)
+            {
+                m.set_response_code(hickory_proto::op::ResponseCode::NoError);
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_a_dangling_cname_with_noerror_fails() {
+    let (_up, up, _d) = upstream().await;
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, cname_noerror).await),
+        &["--tags", "@rfc6604"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A CNAME to a name the zone does not have is answered NXDOMAIN",
+            "step:        Then the response has RCODE NXDOMAIN",
+        ],
+    );
+}
