@@ -862,6 +862,125 @@ async fn allow_if(w: &mut World, when: String, method: String) -> StepResult {
     })
 }
 
+/// RFC 9112 §6.1/§6.3: a request with both Content-Length and
+/// Transfer-Encoding is rejected, or its body is read by the chunked coding
+/// ("the Transfer-Encoding overrides the Content-Length"); the echo
+/// resource's `len=N` shows which framing the server used.
+#[then(
+    regex = r#"^the server rejects the request with a 4xx status, or its response body contains "(.*)"$"#
+)]
+async fn rejects_or_body(w: &mut World, want: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        let want = w.expand(&want)?;
+        if (400..500).contains(&r.status)
+            || (r.status == 200 && r.body.windows(want.len()).any(|x| x == want.as_bytes()))
+        {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "the server answered {} without the body the chunked coding carries: it read the body some other way (by Content-Length?) (RFC 9112 §6.3: \"the Transfer-Encoding overrides the Content-Length\"; §6.1: reject, or process \"in accordance with the Transfer-Encoding alone\")",
+            r.status
+        ))
+        .expected(format!("a 4xx status, or 200 with \"{want}\" in the body"))
+        .got(format!(
+            "\"{}\" with the body \"{}\"",
+            escape_short(r.to_reply().text().as_bytes(), 300),
+            escape_short(&r.body, 120)
+        )))
+    })
+}
+
+/// RFC 9110 §10.1.1: to an HTTP/1.1 request whose header section has
+/// `Expect: 100-continue` and announces content, an origin server sends at
+/// once a final status or 100 (Continue), "MUST NOT wait for the content
+/// before sending the 100 (Continue) response", and after a 100 "MUST
+/// ultimately send a final status code". The content is sent only once a
+/// 100 came.
+#[then(
+    regex = r#"^the server answers at once with 100 \(Continue\) or a final status, and after the body "(.*)" with a final status$"#
+)]
+async fn answers_expectation(w: &mut World, body: String) -> StepResult {
+    step!(w, {
+        let body = payload(w, &body)?;
+        let reader = w
+            .state::<HttpState>()
+            .readers
+            .get("")
+            .cloned()
+            .ok_or_else(|| Failure::harness("no HTTP connection"))?;
+        let s = w.session("")?;
+        let waited = humantime::format_duration(s.conn.timeout).to_string();
+        let first = reader.read_interim_or_final(&mut s.conn).await.map_err(|e| match e {
+            crate::wire::WireError::Timeout { partial, .. } if partial.is_empty() => {
+                Failure::conformance(format!(
+                    "no response within {waited} to the header section with Expect: 100-continue: the server waits for the content (RFC 9110 §10.1.1: \"The origin server MUST NOT wait for the content before sending the 100 (Continue) response\")"
+                ))
+                .expected("100 (Continue) or a final status, at once")
+                .got("nothing")
+            }
+            e => Failure::from(e),
+        })?;
+        let mut last = first.clone();
+        if first.status < 200 {
+            s.conn.send(&body).await?;
+            let mut n = 0;
+            loop {
+                last = reader.read_interim_or_final(&mut s.conn).await.map_err(|e| {
+                    Failure::from(e).expected(format!(
+                        "a final status after the {} and the content (RFC 9110 §10.1.1: a server that sends 100 \"MUST ultimately send a final status code\")",
+                        first.status
+                    ))
+                })?;
+                n += 1;
+                if last.status >= 200 || n >= 8 {
+                    break;
+                }
+            }
+            if last.status < 200 {
+                return Err(Failure::conformance(
+                    "interim responses without end after the content",
+                )
+                .expected("a final status (RFC 9110 §10.1.1)")
+                .got(format!("{n} interim responses")));
+            }
+        }
+        s.last_reply = Some(last.to_reply());
+        Ok(())
+    })
+}
+
+#[then(regex = r"^the response came without an interim 1xx response before it$")]
+async fn no_interim(w: &mut World) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if r.interim.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "interim responses {:?} came before the final one",
+            r.interim
+        ))
+        .expected("the final response alone (RFC 9110 §15.2: \"A server MUST NOT send a 1xx response to an HTTP/1.0 client\")")
+        .got(format!("\"{}\"", escape_short(r.to_reply().text().as_bytes(), 300))))
+    })
+}
+
+#[then(
+    regex = r#"^the response header "Last-Modified", if the server sends one, is not later than its "Date"$"#
+)]
+async fn last_modified_not_later(w: &mut World) -> StepResult {
+    step!(
+        w,
+        checks::last_modified_not_after_date(&last_response(w, "")?)
+    )
+}
+
+#[then(regex = r#"^the response header "ETag", if the server sends one, is an entity-tag$"#)]
+async fn etag_grammar(w: &mut World) -> StepResult {
+    step!(w, checks::entity_tag(&last_response(w, "")?))
+}
+
 #[then(regex = r"^the response is well-formed$")]
 async fn well_formed(w: &mut World) -> StepResult {
     step!(w, checks::well_formed(&last_response(w, "")?))
