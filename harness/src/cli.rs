@@ -40,6 +40,43 @@ enum Command {
     Fuzz(FuzzArgs),
     /// Grade a student's program (or a folder of them) against an assignment.
     Grade(GradeArgs),
+    /// Join the JSON reports of the shards of one run (`run --shard K/N
+    /// --json`) into the report of the whole run.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The shards' JSON reports.
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    /// Write the merged JUnit report.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the merged JSON report.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Joins shard reports; prints the whole run's problems and totals, and exits
+/// as the whole run would have.
+fn merge(a: MergeArgs) -> Result<i32, SetupError> {
+    let mut parts = Vec::new();
+    for path in &a.reports {
+        parts.push((
+            path.display().to_string(),
+            report::merge::read(path).map_err(SetupError)?,
+        ));
+    }
+    let report = report::merge::merge(parts).map_err(SetupError)?;
+    if let Some(path) = &a.junit {
+        write_file(path, &report::junit::render(&report))?;
+    }
+    if let Some(path) = &a.json {
+        write_file(path, &report::json::render(&report))?;
+    }
+    report::console::print(&report);
+    Ok(report.exit_code())
 }
 
 #[derive(Args)]
@@ -146,6 +183,10 @@ struct RunArgs {
     /// Folder of feature files (default: ./features, else the suites conform was built with).
     #[arg(long)]
     features: Option<PathBuf>,
+    /// Run only part K of N of the selected scenarios (e.g. 2/4), chosen by
+    /// stable id; `conform merge` joins the parts' JSON reports.
+    #[arg(long, value_parser = suite::Shard::parse)]
+    shard: Option<suite::Shard>,
     /// Progress lines only for the scenarios that did not pass or skip.
     #[arg(long)]
     only_failures: bool,
@@ -221,6 +262,7 @@ pub fn main() -> i32 {
             Command::List(a) => list(a),
             Command::Fuzz(a) => fuzz(a).await,
             Command::Grade(a) => grade(a).await,
+            Command::Merge(a) => merge(a),
         }
     });
     // Servers started in-process must not keep the process alive.
@@ -256,6 +298,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         only: None,
         deviations,
         ratchet: a.ratchet,
+        shard: a.shard,
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.write_deviations {
