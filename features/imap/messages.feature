@@ -140,7 +140,7 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     # data item is not specified as a message data item".
     When the client sends "a1 UID FETCH 1:* (FLAGS)"
     Then the server replies OK
-    And the client got an untagged response matching "^\* 3 FETCH \(.*UID [1-9][0-9]*.*\)$"
+    And the FETCH responses of messages 1, 2, 3 each carry UID
 
   @rfc3501-sec-6.4.6 @rfc9051-sec-6.4.6 @SHOULD
   Scenario: STORE +FLAGS adds a flag and reports it
@@ -242,18 +242,24 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
 
   @rfc3501-sec-6.4.3 @rfc9051-sec-6.4.3 @MUST
   Scenario: EXPUNGE removes the \Deleted messages and reports each
-    # §6.4.3 / §7.4.1: an untagged EXPUNGE for each removed message.
-    When the client sends "a1 STORE 2 +FLAGS.SILENT (\\Deleted)"
+    # §6.4.3 / §7.4.1: an untagged EXPUNGE for each removed message, each
+    # numbered as the mailbox stands after the ones before it ("* 1
+    # EXPUNGE" twice, or "* 3 EXPUNGE" then "* 1 EXPUNGE", for 1 and 3).
+    When the client sends "a1 STORE 1,3 +FLAGS.SILENT (\\Deleted)"
     And the client sends "a2 EXPUNGE"
     Then the server replies OK
-    And the client got an untagged response matching "^\* 2 EXPUNGE$"
+    And the EXPUNGE responses remove exactly messages 1, 3 of 3
 
   @rfc3501-sec-6.4.3 @rfc9051-sec-6.4.3 @MUST
   Scenario: After EXPUNGE the mailbox holds the other messages
-    When the client sends "a1 STORE 2 +FLAGS.SILENT (\\Deleted)"
+    # The one left is the multipart message, renumbered 1 (§7.4.1).
+    When the client sends "a1 STORE 1,3 +FLAGS.SILENT (\\Deleted)"
     And the client sends "a2 EXPUNGE"
     Then the server replies OK
-    And the scratch mailbox holds 2 messages
+    And the scratch mailbox holds 1 message
+    When the client sends "a3 FETCH 1 BODY.PEEK[HEADER]"
+    Then the server replies OK
+    And the FETCH item "BODY[HEADER]" of message 1 is the multipart test message's header
 
   @rfc3501-sec-6.4.2 @MUST
   Scenario: CLOSE removes \Deleted messages without EXPUNGE responses

@@ -31,8 +31,10 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
 
   @rfc1939-sec-5 @MUST
   Scenario: LIST with a message number gives that message's size
+    # §5: "+OK" and the scan listing "1 <size>", the size the full listing
+    # gives for message 1.
     When the client sends "LIST 1"
-    Then the server replies +OK
+    Then the reply is the scan listing of message 1
 
   @rfc1939-sec-5 @MUST
   Scenario: LIST of a message that does not exist is refused with -ERR
@@ -57,6 +59,25 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
     When the client sends "DELE 1"
     Then the server replies +OK
     And the server has no message 1 in this session
+
+  @rfc1939-sec-5 @MUST
+  Scenario: After DELE, STAT leaves the message out and the others keep their numbers
+    # §5 STAT: "messages marked as deleted are not counted in either
+    # total"; §5 DELE: "The POP3 server marks the message as deleted", it
+    # does not renumber the others (message 2 is still "2 <its size>").
+    When the client notes the scan listing
+    And the client sends "DELE 1"
+    Then the server replies +OK
+    And STAT and the scan listing are as noted without message 1
+
+  @rfc1939-sec-3 @MUST
+  Scenario: RETR byte-stuffs the lines of a message that start with "."
+    # §3: "If any line begins with the termination octet, the line is
+    # "byte-stuffed" by pre-pending the termination octet to that line of
+    # the response." Judged on the wire, before the harness undoes it: the
+    # fixture message holds a lone "." line, ".A line…" and "..Two dots".
+    When the client retrieves the fixture message with lines starting with "."
+    Then every line of it that starts with "." came with one more "." on the wire
 
   @rfc1939-sec-5 @MUST
   Scenario: DELE of a message already marked is refused with -ERR
@@ -110,3 +131,12 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
     When the client sends "UIDL"
     Then the server replies +OK
     And every line of the listing is a message number and a unique-id
+
+  @rfc1939-sec-7 @MUST
+  Scenario: Unique-ids are distinct and persist across sessions
+    # UIDL is optional (§7; -ERR skips), but a unique-id "uniquely
+    # identifies a message within a maildrop and ... persists across
+    # sessions. This persistence is required even if a session ends
+    # without entering the UPDATE state."
+    When the client notes the unique-ids
+    Then UIDL gives the same unique-ids in a new session

@@ -635,6 +635,212 @@ async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
     assert!(run.stdout.contains("pop3: 1 passed"), "{}", run.all());
 }
 
+// ---- POP3 faults in front of the reference server -------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Pop3Fault {
+    /// `LIST n` is answered with a bare "+OK".
+    ListOneBare,
+    /// STAT still counts a message marked deleted.
+    StatCountsDeleted,
+    /// After DELE, the scan listing is renumbered from 1.
+    RenumbersAfterDele,
+    /// Every message has the same unique-id.
+    SameUidl,
+    /// Unique-ids change with every session.
+    UidlPerSession,
+    /// Multi-line data is sent without byte-stuffing.
+    NoByteStuffing,
+}
+
+static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The reference POP3 server on the fixture Maildirs, behind a relay that
+/// reads each command and its reply (one line, or multi-line data for the
+/// commands that have it) and breaks the reply as `fault` says.
+async fn faulty_pop3(
+    fault: Pop3Fault,
+) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+    let store = MailStore::open(dir.path()).unwrap();
+    let config = reference_servers::pop3::Config::new(
+        "mail.example.test",
+        Accounts::new().with("bob", "hungry"),
+    );
+    let running = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let upstream = running.addr("pop3").unwrap();
+    let addr = common::proxy(upstream, move |client, server| {
+        pop3_relay(client, server, fault)
+    })
+    .await;
+    (addr, running, dir)
+}
+
+async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
+    let session = POP3_SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (cr, mut cw) = client.into_split();
+    let (sr, mut sw) = server.into_split();
+    let (mut cr, mut sr) = (BufReader::new(cr), BufReader::new(sr));
+    let mut line = Vec::new();
+    if sr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 || cw.write_all(&line).await.is_err()
+    {
+        return;
+    }
+    let (mut first_stat, mut deleted) = (None::<Vec<u8>>, false);
+    loop {
+        let mut cmd = Vec::new();
+        if cr.read_until(b'\n', &mut cmd).await.unwrap_or(0) == 0
+            || sw.write_all(&cmd).await.is_err()
+        {
+            return;
+        }
+        let text = String::from_utf8_lossy(&cmd)
+            .trim_end()
+            .to_ascii_uppercase();
+        let verb = text.split(' ').next().unwrap_or_default().to_string();
+        let mut status = Vec::new();
+        if sr.read_until(b'\n', &mut status).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut data: Vec<Vec<u8>> = Vec::new();
+        if status.starts_with(b"+OK") && conform::wire::pop3::is_multiline(text.as_bytes()) {
+            loop {
+                let mut l = Vec::new();
+                if sr.read_until(b'\n', &mut l).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                if l == b".\r\n" {
+                    break;
+                }
+                data.push(l);
+            }
+        }
+        let multi =
+            status.starts_with(b"+OK") && conform::wire::pop3::is_multiline(text.as_bytes());
+        match (fault, verb.as_str()) {
+            (Pop3Fault::ListOneBare, "LIST") if !multi && status.starts_with(b"+OK") => {
+                status = b"+OK\r\n".to_vec()
+            }
+            (Pop3Fault::StatCountsDeleted, "STAT") => match (&first_stat, deleted) {
+                (None, _) => first_stat = Some(status.clone()),
+                (Some(f), true) => status = f.clone(),
+                _ => {}
+            },
+            (Pop3Fault::RenumbersAfterDele, "LIST") if multi && deleted => {
+                for (i, l) in data.iter_mut().enumerate() {
+                    let t = String::from_utf8_lossy(l).into_owned();
+                    let size = t.split(' ').nth(1).unwrap_or_default().to_string();
+                    *l = format!("{} {size}", i + 1).into_bytes();
+                }
+            }
+            (Pop3Fault::SameUidl, "UIDL") if multi => {
+                for (i, l) in data.iter_mut().enumerate() {
+                    *l = format!("{} same-id\r\n", i + 1).into_bytes();
+                }
+            }
+            (Pop3Fault::UidlPerSession, "UIDL") if multi => {
+                for l in data.iter_mut() {
+                    let t = String::from_utf8_lossy(l).trim_end().to_string();
+                    *l = format!("{t}-s{session}\r\n").into_bytes();
+                }
+            }
+            (Pop3Fault::NoByteStuffing, _) => {
+                for l in data.iter_mut() {
+                    if l.starts_with(b"..") {
+                        l.remove(0);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if verb == "DELE" && status.starts_with(b"+OK") {
+            deleted = true;
+        }
+        let mut out = status;
+        for l in data {
+            out.extend_from_slice(&l);
+        }
+        if multi {
+            out.extend_from_slice(b".\r\n");
+        }
+        if cw.write_all(&out).await.is_err() || verb == "QUIT" {
+            return;
+        }
+    }
+}
+
+async fn pop3_fault_run(fault: Pop3Fault) -> Run {
+    let (addr, _running, _dir) = faulty_pop3(fault).await;
+    let profile = format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    run_against(
+        "pop3",
+        &profile,
+        &[
+            "--step-timeout",
+            "2s",
+            "--tags",
+            "@serial and not @needs-smtp",
+        ],
+    )
+    .await
+}
+
+/// Each POP3 check of issue 13 §1 fails against a server that breaks its
+/// rule, and only that scenario among the TRANSACTION ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn pop3_servers_that_break_one_rule_each_fail() {
+    let cases: [(Pop3Fault, &str, &str, usize); 6] = [
+        (
+            Pop3Fault::ListOneBare,
+            "LIST with a message number gives that message's size",
+            "is not answered with the scan listing of message 1",
+            2,
+        ),
+        (
+            Pop3Fault::StatCountsDeleted,
+            "After DELE, STAT leaves the message out and the others keep their numbers",
+            "STAT still counts message 1, marked deleted",
+            1,
+        ),
+        (
+            Pop3Fault::RenumbersAfterDele,
+            "After DELE, STAT leaves the message out and the others keep their numbers",
+            "the other messages are renumbered or changed",
+            2,
+        ),
+        (
+            Pop3Fault::SameUidl,
+            "Unique-ids are distinct and persist across sessions",
+            "share the unique-id \"same-id\"",
+            1,
+        ),
+        (
+            Pop3Fault::UidlPerSession,
+            "Unique-ids are distinct and persist across sessions",
+            "the unique-ids changed between sessions",
+            1,
+        ),
+        (
+            Pop3Fault::NoByteStuffing,
+            "RETR byte-stuffs the lines of a message that start with \".\"",
+            "were not byte-stuffed on the wire",
+            1,
+        ),
+    ];
+    for (fault, scenario, problem, failed) in cases {
+        let run = pop3_fault_run(fault).await;
+        let count = format!(" {failed} failed, 0 errors");
+        assert_fails_with(
+            &run,
+            &["FAIL pop3/transaction.feature", scenario, problem, &count],
+        );
+    }
+}
+
 // ---- hostile peers against the reply readers ------------------------------
 
 /// A peer that sends `bytes` (repeated `times`), then does `then`.

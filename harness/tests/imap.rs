@@ -76,6 +76,12 @@ enum Fault {
     RefusesNestedCreate,
     /// The NAMESPACE response lacks two of its three classes.
     BrokenNamespace,
+    /// The completion of the command tagged `p2` never comes.
+    DropsSecondCompletion,
+    /// FETCH responses for messages 1 and 2 lose their UID item.
+    UidOnLastOnly,
+    /// Only the first untagged EXPUNGE of a connection is passed on.
+    ReportsOneExpunge,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -106,6 +112,7 @@ async fn faulty(upstream: SocketAddr, fault: Fault) -> SocketAddr {
 
 async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     let session = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
+    let mut expunges = 0;
     let (cr, cw) = client.into_split();
     let (sr, mut sw) = server.into_split();
     let cw = Arc::new(Mutex::new(cw));
@@ -139,6 +146,22 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                     }
                     Fault::UidsShiftPerSession if line.starts_with(b"* ") => {
                         line = shift_uids(&line, session);
+                    }
+                    Fault::DropsSecondCompletion if line.starts_with(b"p2 ") => continue,
+                    Fault::UidOnLastOnly
+                        if line.starts_with(b"* 1 FETCH") || line.starts_with(b"* 2 FETCH") =>
+                    {
+                        let text = String::from_utf8_lossy(&line).into_owned();
+                        let re = regex::Regex::new(r"UID [0-9]+ ?").unwrap();
+                        line = re.replace_all(&text, "").into_owned().into_bytes();
+                    }
+                    Fault::ReportsOneExpunge
+                        if line.starts_with(b"* ") && line.ends_with(b" EXPUNGE\r\n") =>
+                    {
+                        expunges += 1;
+                        if expunges > 1 {
+                            continue;
+                        }
                     }
                     _ => {}
                 }
@@ -311,6 +334,63 @@ async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
             ".child\\r\\n",
             "NO [CANNOT] no such parent",
             "imap: 3 passed, 0 failed, 0 errors, 1 warnings",
+        ],
+    );
+}
+
+/// The three §1 checks of issue 13 that used to pass a broken server.
+async fn tagged_with(fault: Fault, tags: &str) -> common::Run {
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, fault).await;
+    run_against(
+        "imap",
+        &bob(addr, ""),
+        &["--step-timeout", "2s", "--tags", tags],
+    )
+    .await
+}
+
+/// RFC 3501 §5.5: a server that never completes the second of two
+/// pipelined commands fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_completes_the_second_pipelined_command_fails() {
+    let run = tagged_with(Fault::DropsSecondCompletion, "@rfc3501-sec-5.5").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/session.feature",
+            "Pipelined commands are answered each with its own tag",
+            "the completion of \"p2\"",
+            "C: p2 CAPABILITY\\r\\n",
+        ],
+    );
+}
+
+/// RFC 3501 §6.4.8: UID FETCH sends the UID of every message, not only
+/// the last.
+#[tokio::test(flavor = "multi_thread")]
+async fn uid_fetch_without_the_uid_of_every_message_fails() {
+    let run = tagged_with(Fault::UidOnLastOnly, "@rfc3501-sec-6.4.8").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "UID FETCH returns the UID with every message",
+            "the FETCH response for message 1 lacks UID",
+        ],
+    );
+}
+
+/// RFC 3501 §6.4.3: one EXPUNGE response for two removed messages fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_expunge_response_for_two_removed_messages_fails() {
+    let run = tagged_with(Fault::ReportsOneExpunge, "@rfc3501-sec-6.4.3").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "EXPUNGE removes the \\Deleted messages and reports each",
+            "do not report each removed message",
         ],
     );
 }

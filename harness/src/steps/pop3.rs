@@ -393,6 +393,290 @@ async fn no_message(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// The `n size` pairs of a scan listing (§5), in order.
+fn scan_pairs(reply: &Reply) -> Vec<(usize, u64)> {
+    data_lines(reply)
+        .iter()
+        .filter_map(|l| {
+            let mut p = l.split(' ');
+            Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// STAT and LIST, both +OK.
+async fn stat_and_listing(w: &mut World) -> Result<(String, Vec<(usize, u64)>), Failure> {
+    let stat = command(w, "", b"STAT").await?;
+    check_status(&stat, &["+OK".into()], "to STAT (RFC 1939 §5)")?;
+    let listing = command(w, "", b"LIST").await?;
+    check_status(&listing, &["+OK".into()], "to LIST (RFC 1939 §5)")?;
+    Ok((stat.text(), scan_pairs(&listing)))
+}
+
+#[then(regex = r"^the reply is the scan listing of message (\d+)$")]
+async fn scan_line(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let text = reply.text();
+        // §5 LIST: "+OK" then the scan listing, "the message-number of the
+        // message, followed by a single space and the exact size of the
+        // message in octets" (anything after the size is the server's).
+        let mut words = text.split(' ');
+        let ok = words.next() == Some("+OK")
+            && words.next() == Some(n.to_string().as_str())
+            && words
+                .next()
+                .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(Failure::conformance(format!(
+                "LIST {n} is not answered with the scan listing of message {n} (RFC 1939 §5)"
+            ))
+            .expected(format!("\"+OK {n} <size>\""))
+            .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))));
+        }
+        let size: u64 = text
+            .split(' ')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let (_, pairs) = stat_and_listing(w).await?;
+        match pairs.iter().find(|(m, _)| *m == n) {
+            Some((_, s)) if *s == size => Ok(()),
+            other => Err(Failure::conformance(format!(
+                "LIST {n} and the full scan listing disagree on message {n}'s size (RFC 1939 §5: the exact size)"
+            ))
+            .expected(format!("\"{n} {size}\" in the listing"))
+            .got(match other {
+                Some((_, s)) => format!("\"{n} {s}\""),
+                None => format!("no line for message {n}"),
+            })),
+        }
+    })
+}
+
+#[derive(Default)]
+struct Noted {
+    listing: Vec<(usize, u64)>,
+    uids: Vec<(usize, String)>,
+}
+
+#[when(regex = r"^the client notes the scan listing$")]
+async fn notes_listing(w: &mut World) -> StepResult {
+    step!(w, {
+        let (_, listing) = stat_and_listing(w).await?;
+        if listing.len() < 2 {
+            return Err(Failure::harness(format!(
+                "the scenario needs two messages but the maildrop holds {}; load the fixture messages (`conform fixtures`, maildir/)",
+                listing.len()
+            )));
+        }
+        w.state::<Noted>().listing = listing;
+        Ok(())
+    })
+}
+
+/// After DELE n: STAT counts only the messages left (§5 STAT: "messages
+/// marked as deleted are not counted in either total") and every other
+/// message keeps its number and size (§5 DELE: the number stays bound to
+/// the deleted message; the others are not renumbered).
+#[then(regex = r"^STAT and the scan listing are as noted without message (\d+)$")]
+async fn as_noted_without(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let noted = std::mem::take(&mut w.state::<Noted>().listing);
+        let want: Vec<(usize, u64)> = noted.iter().copied().filter(|(m, _)| *m != n).collect();
+        let want_stat = format!(
+            "+OK {} {}",
+            want.len(),
+            want.iter().map(|(_, s)| s).sum::<u64>()
+        );
+        let (stat, listing) = stat_and_listing(w).await?;
+        if stat != want_stat && !stat.starts_with(&format!("{want_stat} ")) {
+            return Err(Failure::conformance(format!(
+                "STAT still counts message {n}, marked deleted (RFC 1939 §5: \"messages marked as deleted are not counted in either total\")"
+            ))
+            .expected(format!("\"{want_stat}\""))
+            .got(format!("\"{}\"", escape_short(stat.as_bytes(), 200))));
+        }
+        if listing != want {
+            let show = |l: &[(usize, u64)]| {
+                l.iter()
+                    .map(|(m, s)| format!("{m} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(Failure::conformance(format!(
+                "after DELE {n} the other messages are renumbered or changed (RFC 1939 §5: a deleted message's number is not reused in the session)"
+            ))
+            .expected(format!("the scan listing {}", show(&want)))
+            .got(format!("the scan listing {}", show(&listing))));
+        }
+        Ok(())
+    })
+}
+
+/// UIDL in this session, `(number, unique-id)`; a -ERR skips the scenario
+/// (UIDL is optional, §7).
+async fn uidl(w: &mut World) -> Result<Vec<(usize, String)>, Failure> {
+    let reply = command(w, "", b"UIDL").await?;
+    if reply.status != "+OK" {
+        return Err(Failure::skip(format!(
+            "the server does not implement UIDL (it answered \"{}\"); the command is optional (RFC 1939 §7)",
+            escape_short(reply.text().as_bytes(), 100)
+        )));
+    }
+    Ok(data_lines(&reply)
+        .iter()
+        .filter_map(|l| {
+            let mut p = l.split(' ');
+            Some((p.next()?.parse().ok()?, p.next()?.to_string()))
+        })
+        .collect())
+}
+
+/// §7 UIDL: the unique-id "uniquely identifies a message within a
+/// maildrop and ... persists across sessions".
+#[when(regex = r"^the client notes the unique-ids$")]
+async fn notes_uids(w: &mut World) -> StepResult {
+    step!(w, {
+        let uids = uidl(w).await?;
+        for (i, (n, u)) in uids.iter().enumerate() {
+            if let Some((m, _)) = uids[..i].iter().find(|(_, v)| v == u) {
+                return Err(Failure::conformance(format!(
+                    "messages {m} and {n} share the unique-id \"{u}\" (RFC 1939 §7: it \"uniquely identifies a message within a maildrop\")"
+                ))
+                .expected("a different unique-id per message")
+                .got(format!("\"{m} {u}\" and \"{n} {u}\"")));
+            }
+        }
+        w.state::<Noted>().uids = uids;
+        Ok(())
+    })
+}
+
+#[then(regex = r"^UIDL gives the same unique-ids in a new session$")]
+async fn same_uids(w: &mut World) -> StepResult {
+    step!(w, {
+        let before = std::mem::take(&mut w.state::<Noted>().uids);
+        quit(w, "").await?;
+        login(w, "").await?;
+        let after = uidl(w).await?;
+        quit(w, "").await?;
+        if after == before {
+            return Ok(());
+        }
+        let show = |l: &[(usize, String)]| {
+            l.iter()
+                .map(|(m, u)| format!("{m} {u}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(Failure::conformance(
+            "the unique-ids changed between sessions (RFC 1939 §7: the unique-id \"persists across sessions\")",
+        )
+        .expected(show(&before))
+        .got(show(&after)))
+    })
+}
+
+/// The fixture message with lines that start with "." (its Message-ID).
+const DOTS_ID: &str = "<fixture-2@crepes.fr>";
+
+/// Finds the fixture message whose body has lines starting with ".", and
+/// RETRs it; the last reply is its RETR reply.
+#[when(regex = r#"^the client retrieves the fixture message with lines starting with "\."$"#)]
+async fn retrieves_dots(w: &mut World) -> StepResult {
+    step!(w, {
+        let stat = command(w, "", b"STAT").await?;
+        check_status(&stat, &["+OK".into()], "to STAT (RFC 1939 §5)")?;
+        for n in 1..=stat_count(&stat).min(1000) {
+            let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
+            let found = if top.status == "+OK" {
+                top.body
+            } else {
+                // TOP is optional (§7): read the whole message instead.
+                let r = command(w, "", format!("RETR {n}").as_bytes()).await?;
+                r.body
+            };
+            let header = String::from_utf8_lossy(&found).to_ascii_lowercase();
+            if header.contains(&format!("message-id: {}", DOTS_ID.to_ascii_lowercase())) {
+                let reply = command(w, "", format!("RETR {n}").as_bytes()).await?;
+                return check_status(&reply, &["+OK".into()], &format!("to \"RETR {n}\""));
+            }
+        }
+        Err(Failure::harness(format!(
+            "no message with Message-ID {DOTS_ID} in the maildrop; load the fixture messages (`conform fixtures`, maildir/)"
+        )))
+    })
+}
+
+/// The fixture message's body as RFC 1939 §3 sends it: each line that
+/// starts with "." gets one more ".".
+fn stuffed_body(message: &[u8]) -> Vec<Vec<u8>> {
+    let text = message
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines: Vec<&[u8]> = text.collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let blank = lines
+        .iter()
+        .position(|l| l.is_empty())
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    lines[blank..]
+        .iter()
+        .map(|l| {
+            let mut v = Vec::new();
+            if l.first() == Some(&b'.') {
+                v.push(b'.');
+            }
+            v.extend_from_slice(l);
+            v
+        })
+        .collect()
+}
+
+/// Judges the RETR reply on the wire, before the reader's unstuffing: the
+/// body lines must be the fixture's, byte-stuffed (§3: "If any line begins
+/// with the termination octet, the line is "byte-stuffed" by pre-pending
+/// the termination octet to that line of the response").
+#[then(regex = r#"^every line of it that starts with "\." came with one more "\." on the wire$"#)]
+async fn byte_stuffed(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let fixture = crate::fixtures::mail::MESSAGES
+            .iter()
+            .map(|(_, m)| *m)
+            .find(|m| String::from_utf8_lossy(m).contains(DOTS_ID))
+            .ok_or_else(|| Failure::harness("no fixture message with lines starting with \".\""))?;
+        let want = stuffed_body(fixture);
+        // The wire lines after the status line, from the blank line on.
+        let wire: Vec<Vec<u8>> = reply
+            .lines
+            .iter()
+            .skip(1)
+            .map(|l| l.bytes.clone())
+            .collect();
+        let got = match wire.iter().position(|l| l.is_empty()) {
+            Some(i) => wire[i + 1..].to_vec(),
+            None => vec![],
+        };
+        if got == want {
+            return Ok(());
+        }
+        let show = |l: &[Vec<u8>]| {
+            let joined: Vec<u8> = l.join(&b"\r\n"[..]);
+            format!("\"{}\"", escape_short(&joined, 400))
+        };
+        Err(Failure::conformance(
+            "the message's lines that start with \".\" were not byte-stuffed on the wire (RFC 1939 §3), or the body differs",
+        )
+        .expected(format!("the body lines {} then \".\"", show(&want)))
+        .got(format!("the body lines {}", show(&got))))
+    })
+}
+
 // --- The SMTP → POP3 chain ---------------------------------------------------
 
 /// A header that finds the message again among others: unique per scenario.
