@@ -96,6 +96,14 @@ enum SmtpFault {
     BareLf451,
     /// Refuses a message without a From header field (a SHOULD NOT).
     RejectsHeaderless,
+    /// Answers VRFY of any mailbox with 550.
+    Vrfy550,
+    /// Does not implement VRFY (502).
+    Vrfy502,
+    /// Answers VRFY with a 250 that does not name the mailbox.
+    Vrfy250Bare,
+    /// Reads a command and throws away whatever else arrived with it.
+    DropsPipelinedRest,
 }
 
 /// A small SMTP server, right except for `fault`.
@@ -132,6 +140,10 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             }
             if fault == SmtpFault::SplitsLongLines && line.len() > 256 {
                 pending = Some(line.split_off(256));
+            }
+            if fault == SmtpFault::DropsPipelinedRest {
+                let rest = r.buffer().len();
+                r.consume(rest);
             }
         }
         let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
@@ -207,6 +219,9 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
                 b"250 2.0.0 Ok\r\n"
             }
             "NOOP" => b"250 2.0.0 Ok\r\n",
+            "VRFY" if fault == SmtpFault::Vrfy550 => b"550 5.1.1 no such user\r\n",
+            "VRFY" if fault == SmtpFault::Vrfy502 => b"502 5.5.1 VRFY not implemented\r\n",
+            "VRFY" if fault == SmtpFault::Vrfy250Bare => b"250 2.1.5 ok\r\n",
             "VRFY" => b"252 2.5.2 maybe\r\n",
             "HELP" => b"214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP\r\n",
             "QUIT" => {
@@ -262,7 +277,7 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
     // Only that rule is broken: it shows again after RSET and after a new
     // EHLO, nowhere else.
     assert!(
-        run.stdout.contains("smtp: 48 passed, 3 failed"),
+        run.stdout.contains("smtp: 49 passed, 3 failed"),
         "{}",
         run.all()
     );
@@ -421,6 +436,172 @@ async fn without_an_idle_timeout_in_the_profile_the_idle_scenario_is_skipped() {
     .await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["the target profile sets no smtp.idle_timeout"]);
+}
+
+/// RFC 5321 §7.3 / §3.5.2: VRFY of the existing mailbox answered 550, or
+/// 250 without the mailbox, fails; 502 skips the MUST and warns on the
+/// SHOULD that VRFY be implemented; the fake's own 252 passes both.
+#[tokio::test(flavor = "multi_thread")]
+async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
+    let tags = "@rfc5321-sec-3.5.3";
+    let run = tagged_run(SmtpFault::Vrfy550, tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/session.feature",
+            "VRFY of an existing mailbox is not answered as if it did not exist",
+            "answered as if it did not exist",
+            "S: 550 5.1.1 no such user\\r\\n",
+            "smtp: 1 passed, 1 failed",
+        ],
+    );
+    let run = tagged_run(SmtpFault::Vrfy250Bare, tags).await;
+    assert_fails_with(&run, &["the VRFY reply does not name the mailbox"]);
+    // --strict: the SHOULD shows as a failure.
+    let run = tagged_run(SmtpFault::Vrfy502, tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/session.feature",
+            "VRFY is implemented",
+            "SKIP  smtp/session.feature",
+            "the server does not implement VRFY (it answered 502)",
+        ],
+    );
+    let run = tagged_run(SmtpFault::DataGets250, tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["smtp: 2 passed, 0 failed"]);
+}
+
+/// RFC 2920 §3.1: the pipelined group goes out in one write, so a server
+/// that reads one command and drops what came with it fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_drops_the_rest_of_a_pipelined_group_fails() {
+    let run = tagged_run(SmtpFault::DropsPipelinedRest, "@rfc2920-sec-3.1").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/extensions.feature",
+            "Pipelined MAIL, RCPT and DATA are answered in order",
+            "step:        And the next reply is 250",
+            "C: DATA\\r\\n",
+            "S: 250 2.1.0 Ok\\r\\n",
+        ],
+    );
+}
+
+/// The reference SMTP server on the fixture Maildirs, with or without the
+/// trace fields, behind `relay`; the profile names the sink's Maildir.
+async fn reference_smtp(
+    trace: bool,
+    doubles_dots: bool,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    use reference_servers::mailstore::MailStore;
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+    let store = MailStore::open(dir.path()).unwrap();
+    let mut config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
+    config.trace_fields = trace;
+    let running = reference_servers::smtp::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let mut addr = running.addr("smtp").unwrap();
+    if doubles_dots {
+        addr = common::proxy(addr, dot_doubling_relay).await;
+    }
+    let profile = format!(
+        "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
+         sink = \"sink@example.test\"\nsink_maildir = \"{}\"\n",
+        dir.path().join("sink/Maildir").display()
+    );
+    (profile, running, dir)
+}
+
+/// Passes the dialogue through, but doubles the first "." of every line of
+/// message data: the stored message then keeps the client's transparency
+/// dots, as a server that does not remove them (RFC 5321 §4.5.2) would.
+async fn dot_doubling_relay(client: TcpStream, server: TcpStream) {
+    let (cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let down = tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
+    let mut cr = BufReader::new(cr);
+    let mut in_data = false;
+    loop {
+        let mut line = Vec::new();
+        if cr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
+            break;
+        }
+        if in_data {
+            if line == b".\r\n" {
+                in_data = false;
+            } else if line.starts_with(b".") {
+                line.insert(0, b'.');
+            }
+        } else if line.eq_ignore_ascii_case(b"DATA\r\n") {
+            in_data = true;
+        }
+        if sw.write_all(&line).await.is_err() {
+            break;
+        }
+    }
+    down.abort();
+}
+
+/// RFC 5321 §4.4 and §4.5.2 read back from the sink's Maildir: a server
+/// without trace fields fails the Received: scenario, one that keeps the
+/// transparency dots fails the byte-for-byte one; the reference server
+/// passes both.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stored_message_is_judged_from_the_sinks_maildir() {
+    let tags = ["--tags", "@rfc5321-sec-4.4 or @rfc5321-sec-4.5.2"];
+    let (profile, _running, dir) = reference_smtp(true, false).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["smtp: 3 passed, 0 failed"]);
+    // Each scenario removed the message it delivered (the older DATA
+    // scenarios leave theirs: they carry no X-Conform-Id).
+    let left = std::fs::read_dir(dir.path().join("sink/Maildir/new"))
+        .unwrap()
+        .filter(|e| {
+            let text = std::fs::read(e.as_ref().unwrap().path()).unwrap();
+            String::from_utf8_lossy(&text).contains("X-Conform-Id")
+        })
+        .count();
+    assert_eq!(left, 0);
+
+    let (profile, _running, _dir) = reference_smtp(false, false).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "The stored message begins with a Received: trace field",
+            "carries no Received: trace field",
+            "smtp: 2 passed, 1 failed",
+        ],
+    );
+
+    let (profile, _running, _dir) = reference_smtp(true, true).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "Lines starting with \".\" are stored with the transparency dot removed",
+            "differs from the one sent",
+        ],
+    );
+
+    // Without smtp.sink_maildir, both are skipped with the key named.
+    let (profile, _running, _dir) = reference_smtp(true, false).await;
+    let profile: String = profile
+        .lines()
+        .filter(|l| !l.starts_with("sink_maildir"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["the target profile sets no smtp.sink_maildir"]);
 }
 
 /// A POP3 server that removes a message at DELE instead of at QUIT.
@@ -990,4 +1171,40 @@ async fn pop3_reader_bounds_unterminated_data() {
     let _ = reader.frame(b"RETR 1");
     let r = reader.read(&mut conn).await;
     assert!(matches!(r, Err(WireError::Timeout { .. })), "{r:?}");
+}
+
+/// RFC 5321 §4.4 through POP3: a server that adds no Received: fails the
+/// smtp_to_pop3 scenario; the reference server passes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_delivered_without_received_fails_through_pop3() {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    for trace in [true, false] {
+        let (smtp, _running, dir) = reference_smtp(trace, false).await;
+        let store = MailStore::open(dir.path()).unwrap();
+        let config = reference_servers::pop3::Config::new(
+            "mail.example.test",
+            Accounts::new().with("bob", "hungry"),
+        );
+        let pop3 = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
+            .await
+            .unwrap();
+        let profile = format!(
+            "{smtp}[pop3]\naddress = \"{}\"\nuser = \"bob\"\npassword = \"hungry\"\n",
+            pop3.addr("pop3").unwrap()
+        );
+        let run = run_against("pop3", &profile, &["--tags", "@rfc5321-sec-4.4"]).await;
+        if trace {
+            assert_eq!(run.code, 0, "{}", run.all());
+            assert_has(&run, &["pop3: 1 passed, 0 failed"]);
+        } else {
+            assert_fails_with(
+                &run,
+                &[
+                    "FAIL  pop3/smtp_to_pop3.feature",
+                    "The delivered message begins with a Received: trace field",
+                    "carries no Received: trace field",
+                ],
+            );
+        }
+    }
 }

@@ -16,6 +16,7 @@ use cucumber::{given, then, when};
 
 use super::line::{check_status, command, last_reply, next_reply};
 use super::raw::open_session;
+use super::smtp::{is_trace_prefix, received_among};
 use super::text::payload;
 use super::{client_name, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
@@ -862,21 +863,6 @@ async fn still_retrieves(w: &mut World) -> StepResult {
     })
 }
 
-/// A header block of trace fields: every line a field (`Name:`) or a folded
-/// continuation (starts with space or tab), each ending in CRLF.
-fn is_trace_prefix(prefix: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(prefix);
-    let Some(lines) = text.strip_suffix("\r\n").map(|t| t.split("\r\n")) else {
-        return prefix.is_empty();
-    };
-    lines.into_iter().all(|l| {
-        l.starts_with([' ', '\t'])
-            || l.split_once(':').is_some_and(|(name, _)| {
-                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b))
-            })
-    })
-}
-
 #[then(regex = r"^POP3 retrieves the delivered message byte for byte$")]
 async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
     step!(w, {
@@ -890,6 +876,7 @@ async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
         let got = retrieve(w, "", n).await?;
         // RFC 5321 §4.4: servers add trace fields (Return-Path, Received…)
         // at the top; everything from the client must follow unchanged.
+        // (That a Received: is among them is the §4.4 scenario's check.)
         let verdict = if got.ends_with(&sent) && is_trace_prefix(&got[..got.len() - sent.len()]) {
             Ok(())
         } else {
@@ -900,6 +887,28 @@ async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
             .got(format!("\"{}\"", escape_short(&got, 600))))
         };
         // Leave the maildrop as it was found, whatever the verdict.
+        let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
+        check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
+        quit(w, "").await?;
+        verdict
+    })
+}
+
+/// The id header and the exact content of the message this scenario
+/// delivered by SMTP.
+pub(crate) fn delivered_message(w: &mut World) -> Result<(String, Vec<u8>), Failure> {
+    w.state::<Pop3State>().delivered.clone().ok_or_else(|| {
+        Failure::harness("the scenario looks for a delivered message before delivering one")
+    })
+}
+
+#[then(regex = r"^POP3 retrieves the delivered message behind a Received: trace field$")]
+async fn retrieves_with_received(w: &mut World) -> StepResult {
+    step!(w, {
+        let n = find_delivered(w).await?;
+        let (_, sent) = delivered_message(w)?;
+        let got = retrieve(w, "", n).await?;
+        let verdict = received_among(&got, &sent);
         let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
         check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
         quit(w, "").await?;
@@ -944,19 +953,4 @@ async fn delivered_still_there(w: &mut World) -> StepResult {
         check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
         quit(w, "").await
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_trace_prefix;
-
-    #[test]
-    fn trace_prefixes() {
-        assert!(is_trace_prefix(b""));
-        assert!(is_trace_prefix(
-            b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\n"
-        ));
-        assert!(!is_trace_prefix(b"Return-Path: <a@b>\r\nnot a header\r\n"));
-        assert!(!is_trace_prefix(b"Received: x"));
-    }
 }
