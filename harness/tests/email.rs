@@ -838,21 +838,26 @@ static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::Atomic
 
 /// The reference POP3 server on the fixture Maildirs, behind a relay that
 /// reads each command and its reply (one line, or multi-line data for the
-/// commands that have it) and breaks the reply as `fault` says.
-async fn faulty_pop3(
-    fault: Pop3Fault,
-) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+/// The reference POP3 server for bob on the mail store at `root`.
+async fn reference_pop3(root: &std::path::Path) -> reference_servers::Running {
     use reference_servers::mailstore::{Accounts, MailStore};
-    let dir = tempfile::tempdir().unwrap();
-    conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
-    let store = MailStore::open(dir.path()).unwrap();
+    let store = MailStore::open(root).unwrap();
     let config = reference_servers::pop3::Config::new(
         "mail.example.test",
         Accounts::new().with("bob", "hungry"),
     );
-    let running = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
+    reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// commands that have it) and breaks the reply as `fault` says.
+async fn faulty_pop3(
+    fault: Pop3Fault,
+) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+    let running = reference_pop3(dir.path()).await;
     let upstream = running.addr("pop3").unwrap();
     let addr = common::proxy(upstream, move |client, server| {
         pop3_relay(client, server, fault)
@@ -1177,17 +1182,9 @@ async fn pop3_reader_bounds_unterminated_data() {
 /// smtp_to_pop3 scenario; the reference server passes it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_message_delivered_without_received_fails_through_pop3() {
-    use reference_servers::mailstore::{Accounts, MailStore};
     for trace in [true, false] {
         let (smtp, _running, dir) = reference_smtp(trace, false).await;
-        let store = MailStore::open(dir.path()).unwrap();
-        let config = reference_servers::pop3::Config::new(
-            "mail.example.test",
-            Accounts::new().with("bob", "hungry"),
-        );
-        let pop3 = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
-            .await
-            .unwrap();
+        let pop3 = reference_pop3(dir.path()).await;
         let profile = format!(
             "{smtp}[pop3]\naddress = \"{}\"\nuser = \"bob\"\npassword = \"hungry\"\n",
             pop3.addr("pop3").unwrap()
