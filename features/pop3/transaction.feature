@@ -126,6 +126,56 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
     And the data is the header of message 1 and the blank line
 
   @rfc1939-sec-7 @MAY
+  Scenario Outline: TOP n k sends the header, the blank line and k body lines
+    # §7: "the headers of the message, the blank line separating the
+    # headers from the body, and then the number of lines of the indicated
+    # message's body"; "if the number of lines requested by the POP3 client
+    # is greater than than the number of lines in the body, then the POP3
+    # server sends the entire message". Message 2 starts with a line, then
+    # a lone "."; message 1 has two body lines.
+    When the client remembers message <n>
+    And the client sends "TOP <n> <k>"
+    Then the server replies +OK
+    And the data is the header of message <n> and the blank line, then <lines> body lines
+
+    Examples:
+      | n | k   | lines |
+      | 2 | 2   | 2     |
+      | 1 | 100 | 100   |
+
+  @rfc1939-sec-7 @rfc1939-sec-4 @MUST
+  Scenario Outline: USER and PASS are refused in the TRANSACTION state
+    # §7: USER "may only be given in the AUTHORIZATION state"; PASS "may
+    # only be given in the AUTHORIZATION state immediately after a
+    # successful USER command".
+    When the client sends "<command>"
+    Then the server replies -ERR
+
+    Examples:
+      | command                |
+      | USER ${pop3.user}      |
+      | PASS ${pop3.password}  |
+
+  @rfc1939-sec-5 @MUST
+  Scenario Outline: A message-number that is not one is refused with -ERR
+    # §5: RETR and DELE take "a message-number (required)", LIST an
+    # optional one; "The first message in the maildrop is assigned a
+    # message-number of "1"". TOP takes "a non-negative number of lines
+    # (required)" too (§7).
+    When the client sends "<command>"
+    Then the server replies -ERR
+
+    Examples:
+      | command  |
+      | RETR 0   |
+      | RETR abc |
+      | RETR     |
+      | DELE 0   |
+      | DELE     |
+      | LIST abc |
+      | TOP 1    |
+
+  @rfc1939-sec-7 @MAY
   Scenario: UIDL lists a unique-id per message
     # UIDL is optional (§7); a unique-id is 1 to 70 characters 0x21-0x7E.
     When the client sends "UIDL"

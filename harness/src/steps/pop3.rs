@@ -22,7 +22,7 @@ use super::{client_name, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::pop3::Pop3Reader;
-use crate::wire::Reply;
+use crate::wire::{Reply, WireError};
 
 #[derive(Default)]
 pub struct Pop3State {
@@ -166,6 +166,25 @@ async fn accepts_login(w: &mut World) -> StepResult {
     })
 }
 
+/// The PASS reply to a wrong password: -ERR, and not "[IN-USE]", which
+/// says "the authentication was successful" (RFC 2449 §8.1.2).
+#[then(regex = r"^the server refuses the wrong password$")]
+async fn refuses_password(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let text = reply.text();
+        let in_use = text.to_ascii_uppercase().starts_with("-ERR [IN-USE]");
+        if reply.status == "-ERR" && !in_use {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "the server took a wrong password (RFC 1939 §7 PASS: -ERR \"invalid password\")",
+        )
+        .expected("-ERR (not [IN-USE]: that means the authentication succeeded, RFC 2449 §8.1.2)")
+        .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
+    })
+}
+
 #[when(regex = r"^the client remembers message (\d+)$")]
 async fn remembers(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -211,26 +230,81 @@ async fn unchanged(w: &mut World, n: usize) -> StepResult {
     })
 }
 
-#[then(regex = r"^the data is the header of message (\d+) and the blank line$")]
-async fn top_zero(w: &mut World, n: usize) -> StepResult {
+/// TOP n k (§7): "the headers of the message, the blank line separating
+/// the headers from the body, and then the number of lines of the
+/// indicated message's body"; more lines than the body has is the whole
+/// message.
+#[then(
+    regex = r"^the data is the header of message (\d+) and the blank line(?:, then (\d+) body lines?)?$"
+)]
+async fn top_lines(w: &mut World, n: usize, lines: String) -> StepResult {
     step!(w, {
+        let k: usize = lines.parse().unwrap_or(0);
         let full = remembered(w, n)?;
-        let header_end = full
+        let mut end = full
             .windows(4)
             .position(|x| x == b"\r\n\r\n")
             .map(|i| i + 4)
             .unwrap_or(full.len());
-        let want = &full[..header_end];
+        for _ in 0..k {
+            match full[end..].windows(2).position(|x| x == b"\r\n") {
+                Some(i) => end += i + 2,
+                None => end = full.len(),
+            }
+        }
+        let want = &full[..end];
         let got = last_reply(w, "")?.body;
         if got == want {
             Ok(())
         } else {
-            Err(Failure::conformance(
-                "TOP n 0 did not return exactly the header and the blank line (RFC 1939 §7)",
-            )
+            Err(Failure::conformance(format!(
+                "TOP {n} {k} did not return exactly the header, the blank line and {k} body lines (RFC 1939 §7)"
+            ))
             .expected(format!("\"{}\"", escape_short(want, 300)))
             .got(format!("\"{}\"", escape_short(&got, 300))))
         }
+    })
+}
+
+/// RFC 1939 §4: after a negative answer to PASS "the server may close the
+/// connection. If the server does not close the connection, the client may
+/// either issue a new authentication command and start again, or ... QUIT":
+/// the session is still in AUTHORIZATION, so STAT is refused, and a new
+/// USER and PASS log in.
+#[then(regex = r"^the server is back in the AUTHORIZATION state or has closed the connection$")]
+async fn back_in_authorization(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let framed = s.reader.frame(b"STAT");
+        s.sent = b"STAT".to_vec();
+        let read = match s.conn.send(&framed).await {
+            Ok(()) => s.reader.read(&mut s.conn).await,
+            Err(e) => Err(e),
+        };
+        let stat = match read {
+            Ok(r) => r,
+            // Closed (or reset) after the -ERR: allowed.
+            Err(WireError::Closed { partial, .. }) if partial.is_empty() => return Ok(()),
+            Err(WireError::Io { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if stat.status == "+OK" {
+            return Err(Failure::conformance(
+                "after a refused PASS the session is in the TRANSACTION state (RFC 1939 §4: a failed authentication leaves it in AUTHORIZATION)",
+            )
+            .expected("-ERR to STAT")
+            .got(format!("\"{}\"", escape_short(stat.text().as_bytes(), 200))));
+        }
+        let reply = user_pass(w, "").await?;
+        let text = reply.text();
+        if reply.status == "+OK" || text.to_ascii_uppercase().starts_with("-ERR [IN-USE]") {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "after a refused PASS, a new USER and PASS with the right password do not log in (RFC 1939 §4: the client \"may either issue a new authentication command and start again\")",
+        )
+        .expected("+OK, or -ERR [IN-USE]")
+        .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
     })
 }
 
