@@ -104,6 +104,14 @@ enum SmtpFault {
     Vrfy250Bare,
     /// Reads a command and throws away whatever else arrived with it.
     DropsPipelinedRest,
+    /// Executes a command line ended by a bare LF.
+    BareLfEndsCommand,
+    /// Refuses a local part longer than 32 octets.
+    ShortLocalPart,
+    /// Refuses a path longer than 200 octets.
+    ShortPath,
+    /// Knows "postmaster" only in lower case (and "Postmaster").
+    PostmasterCaseSensitive,
 }
 
 /// A small SMTP server, right except for `fault`.
@@ -147,7 +155,26 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             }
         }
         let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+        let bare_lf = line.ends_with('\n') && !line.ends_with("\r\n");
+        let path = line
+            .split_once('<')
+            .and_then(|(_, p)| p.split_once('>'))
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
+        let local = path.split('@').next().unwrap_or_default().len();
         let reply: &[u8] = match verb.as_str() {
+            _ if bare_lf && fault != SmtpFault::BareLfEndsCommand => b"500 5.5.2 bare LF\r\n",
+            "MAIL" if fault == SmtpFault::ShortLocalPart && local > 32 => {
+                b"553 5.1.3 local part too long\r\n"
+            }
+            "MAIL" if fault == SmtpFault::ShortPath && path.len() + 2 > 200 => {
+                b"501 5.1.3 path too long\r\n"
+            }
+            "RCPT"
+                if fault == SmtpFault::PostmasterCaseSensitive && line.contains("PostMaster") =>
+            {
+                b"550 5.1.1 unknown\r\n"
+            }
             "EHLO" if ehlos > 0 && fault == SmtpFault::SecondEhlo503 => b"503 5.5.1 EHLO once\r\n",
             "EHLO" if ehlos > 0 && fault == SmtpFault::SecondEhloRefusedKeepsState => {
                 b"550 5.7.1 EHLO once\r\n"
@@ -277,7 +304,7 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
     // Only that rule is broken: it shows again after RSET and after a new
     // EHLO, nowhere else.
     assert!(
-        run.stdout.contains("smtp: 49 passed, 3 failed"),
+        run.stdout.contains("smtp: 53 passed, 3 failed"),
         "{}",
         run.all()
     );
@@ -471,6 +498,47 @@ async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
     let run = tagged_run(SmtpFault::DataGets250, tags).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["smtp: 2 passed, 0 failed"]);
+}
+
+/// The SMTP breadth of issue 13 §3, each against a server breaking it.
+#[tokio::test(flavor = "multi_thread")]
+async fn smtp_servers_that_break_one_size_or_syntax_rule_fail() {
+    let cases = [
+        (
+            SmtpFault::BareLfEndsCommand,
+            "@rfc5321-sec-2.3.8",
+            "A command ended by a bare LF is not executed",
+            "took a bare LF for the end of a command line",
+        ),
+        (
+            SmtpFault::ShortLocalPart,
+            "@rfc5321-sec-4.5.3.1.1",
+            "A local part of 64 octets is accepted",
+            "553 5.1.3 local part too long",
+        ),
+        (
+            SmtpFault::ShortPath,
+            "@rfc5321-sec-4.5.3.1.3",
+            "A reverse-path of 256 octets is accepted",
+            "501 5.1.3 path too long",
+        ),
+        (
+            SmtpFault::PostmasterCaseSensitive,
+            "@rfc5321-sec-4.5.1",
+            "Mail to postmaster is accepted whatever the case of its letters",
+            "C: RCPT TO:<PostMaster@example.test>",
+        ),
+    ];
+    for (fault, tag, scenario, problem) in cases {
+        let run = tagged_run(fault, tag).await;
+        assert_fails_with(
+            &run,
+            &["FAIL  smtp/", scenario, problem, " 1 failed, 0 errors"],
+        );
+        // The fake without the fault passes the same scenarios.
+        let run = tagged_run(SmtpFault::DataGets250, tag).await;
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
 }
 
 /// RFC 2920 §3.1: the pipelined group goes out in one write, so a server

@@ -239,6 +239,41 @@ async fn sends_long_mail(w: &mut World, octets: usize) -> StepResult {
     })
 }
 
+#[when(regex = r"^the client sends MAIL FROM with a local part of (\d+) octets$")]
+async fn sends_long_local_part(w: &mut World, octets: usize) -> StepResult {
+    step!(w, {
+        let domain = SENDER
+            .split_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("crepes.fr");
+        let line = format!("MAIL FROM:<{}@{domain}>", "a".repeat(octets));
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// RFC 5321 §2.3.8: "Conforming implementations MUST NOT recognize ...
+/// any other character or character sequence as a line terminator", so a
+/// command ended by a bare LF is not executed: no reply yet (the line goes
+/// on), or a refusal of the bare LF; a 2xx means it ran.
+#[then(regex = r"^the server does not execute the line ended by a bare LF$")]
+async fn bare_lf_command(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let early = s
+            .conn
+            .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
+            .await?;
+        if early.is_empty() || early.first().is_some_and(|b| matches!(b, b'4' | b'5')) {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "the server took a bare LF for the end of a command line and executed it (RFC 5321 §2.3.8: only CRLF ends a line)",
+        )
+        .expected("no reply until CRLF, or a 4xx/5xx refusal of the bare LF")
+        .got(format!("\"{}\"", escape_short(&early, 200))))
+    })
+}
+
 #[when(regex = r#"^the client sends "(.*)" (\d+) times$"#)]
 async fn sends_repeatedly(w: &mut World, text: String, times: usize) -> StepResult {
     step!(w, {
