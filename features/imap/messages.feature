@@ -305,3 +305,34 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And the client sends "a1 NOOP"
     Then the server replies OK
     And the UIDs of messages 1, 2, 3, 4 ascend
+
+  @rfc3501-sec-6.4.6 @rfc9051-sec-6.4.6 @MUST
+  Scenario: STORE FLAGS replaces the flags
+    # §6.4.6: "FLAGS <flag list>: Replace the flags for the message ...
+    # with the argument."
+    When the client sends "a1 STORE 1 +FLAGS (\\Answered)"
+    And the client sends "a2 STORE 1 FLAGS (\\Flagged)"
+    Then the server replies OK
+    And message 1 has the flag \Flagged when fetched again
+    And message 1 does not have the flag \Answered when fetched again
+
+  @rfc3501-sec-6.3.1 @rfc9051-sec-6.3.2 @MUST
+  Scenario: A failed SELECT leaves no mailbox selected
+    # §6.3.1: "The SELECT command automatically deselects any currently
+    # selected mailbox before attempting the new selection. Consequently,
+    # if a mailbox is selected and a SELECT command that fails is
+    # attempted, no mailbox is selected."
+    Given an unused mailbox name
+    When the client sends "a1 SELECT ${imap.unused}"
+    Then the server replies NO
+    When the client sends "a2 FETCH 1 (FLAGS)"
+    Then the server replies with one of BAD, NO
+
+  @rfc3501-sec-6.3.11 @rfc9051-sec-6.3.12 @SHOULD
+  Scenario: APPEND into the selected mailbox reports the new message with EXISTS
+    # §6.3.11: "If the mailbox is currently selected, the normal new
+    # message actions SHOULD occur. Specifically, the server SHOULD notify
+    # the client immediately via an untagged EXISTS response."
+    When the client appends a small message to the mailbox "${imap.scratch}"
+    Then the server replies OK
+    And the client got an untagged response matching "^\* 4 EXISTS$"

@@ -82,6 +82,13 @@ enum Fault {
     UidOnLastOnly,
     /// Only the first untagged EXPUNGE of a connection is passed on.
     ReportsOneExpunge,
+    /// `STORE … FLAGS` is done as `+FLAGS`.
+    StoreFlagsAdds,
+    /// A SELECT of another mailbox than the first is refused without
+    /// leaving the first: the selection stays.
+    KeepsSelectionOnFailedSelect,
+    /// No untagged EXISTS after the SELECT.
+    NoExistsAfterAppend,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -148,6 +155,7 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                         line = shift_uids(&line, session);
                     }
                     Fault::DropsSecondCompletion if line.starts_with(b"p2 ") => continue,
+                    Fault::NoExistsAfterAppend if line.starts_with(b"* 4 EXISTS") => continue,
                     Fault::UidOnLastOnly
                         if line.starts_with(b"* 1 FETCH") || line.starts_with(b"* 2 FETCH") =>
                     {
@@ -175,12 +183,40 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     // Client to server: line by line; literal data passes as lines too.
     let to_server = async move {
         let mut cr = BufReader::new(cr);
+        let mut first_selected: Option<String> = None;
         loop {
             let mut line = Vec::new();
             if cr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
                 return;
             }
             let text = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            let words: Vec<String> = String::from_utf8_lossy(&line)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if matches!(fault, Fault::StoreFlagsAdds) && text.contains(" STORE ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace(" FLAGS (", " +FLAGS (")
+                    .into_bytes();
+            }
+            if matches!(fault, Fault::KeepsSelectionOnFailedSelect)
+                && words
+                    .get(1)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("SELECT"))
+            {
+                let name = words.get(2).cloned().unwrap_or_default();
+                match &first_selected {
+                    None => first_selected = Some(name),
+                    Some(first) if *first != name => {
+                        let reply = format!("{} NO [NONEXISTENT] No such mailbox\r\n", words[0]);
+                        if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             if matches!(fault, Fault::RefusesNestedCreate)
                 && text.contains(" CREATE ")
                 && text.contains(".CHILD")
@@ -391,6 +427,41 @@ async fn one_expunge_response_for_two_removed_messages_fails() {
             "FAIL  imap/messages.feature",
             "EXPUNGE removes the \\Deleted messages and reports each",
             "do not report each removed message",
+        ],
+    );
+}
+
+/// Issue 13 §3: STORE FLAGS replaces (§6.4.6), a failed SELECT leaves
+/// nothing selected (§6.3.1), APPEND to the selected mailbox reports
+/// EXISTS (§6.3.11, a SHOULD: a warning).
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_breadth_checks_fail_against_servers_that_break_them() {
+    let run = tagged_with(Fault::StoreFlagsAdds, "@rfc3501-sec-6.4.6").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "STORE FLAGS replaces the flags",
+            "message 1 has the flag \\Answered on a later FETCH",
+        ],
+    );
+    let run = tagged_with(Fault::KeepsSelectionOnFailedSelect, "@rfc3501-sec-6.3.1").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "A failed SELECT leaves no mailbox selected",
+            "expected:    one of BAD, NO",
+        ],
+    );
+    let run = tagged_with(Fault::NoExistsAfterAppend, "@rfc3501-sec-6.3.11").await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "WARN  imap/messages.feature",
+            "APPEND into the selected mailbox reports the new message with EXISTS",
+            "no untagged response matches",
         ],
     );
 }
