@@ -82,3 +82,14 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     # smtp.sink_maildir (skipped without it).
     Given a message "From: alice@crepes.fr\r\nTo: ${smtp.sink}\r\nSubject: trace\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <trace-sink@crepes.fr>\r\n\r\nTraced.\r\n" delivered by SMTP to "${smtp.sink}"
     Then the message stored in the sink's Maildir begins with a Received: trace field
+
+  @rfc5321-sec-4.1.1.10 @MUST
+  Scenario: A connection dropped in the middle of a message delivers nothing
+    # §4.1.1.10: "If the connection is closed prematurely ... the server
+    # MUST cancel any pending transaction". Watched in smtp.sink_maildir
+    # (skipped without it).
+    Given an SMTP session with a mail transaction to "${smtp.sink}"
+    When the client sends "DATA"
+    Then the server replies 354
+    When the client sends the start of a message and drops the connection
+    Then the sink's Maildir does not get the message

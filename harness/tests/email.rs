@@ -562,7 +562,7 @@ async fn a_server_that_drops_the_rest_of_a_pipelined_group_fails() {
 /// trace fields, behind `relay`; the profile names the sink's Maildir.
 async fn reference_smtp(
     trace: bool,
-    doubles_dots: bool,
+    relay: SmtpRelay,
 ) -> (String, reference_servers::Running, tempfile::TempDir) {
     use reference_servers::mailstore::MailStore;
     let dir = tempfile::tempdir().unwrap();
@@ -574,8 +574,8 @@ async fn reference_smtp(
         .await
         .unwrap();
     let mut addr = running.addr("smtp").unwrap();
-    if doubles_dots {
-        addr = common::proxy(addr, dot_doubling_relay).await;
+    if relay != SmtpRelay::Straight {
+        addr = common::proxy(addr, move |c, s| data_relay(c, s, relay)).await;
     }
     let profile = format!(
         "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
@@ -585,10 +585,21 @@ async fn reference_smtp(
     (profile, running, dir)
 }
 
-/// Passes the dialogue through, but doubles the first "." of every line of
-/// message data: the stored message then keeps the client's transparency
-/// dots, as a server that does not remove them (RFC 5321 §4.5.2) would.
-async fn dot_doubling_relay(client: TcpStream, server: TcpStream) {
+#[derive(Clone, Copy, PartialEq)]
+enum SmtpRelay {
+    /// The server as it is.
+    Straight,
+    /// Doubles the first "." of every line of message data: the stored
+    /// message keeps the client's transparency dots, as a server that does
+    /// not remove them (RFC 5321 §4.5.2) would.
+    DoublesDots,
+    /// When the client drops the connection in the middle of a message,
+    /// ends the message for it: a server that delivers what it got.
+    CompletesDroppedData,
+}
+
+/// Passes the dialogue through, changing the message data as `mode` says.
+async fn data_relay(client: TcpStream, server: TcpStream, mode: SmtpRelay) {
     let (cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let down = tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
@@ -597,12 +608,16 @@ async fn dot_doubling_relay(client: TcpStream, server: TcpStream) {
     loop {
         let mut line = Vec::new();
         if cr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
+            if in_data && mode == SmtpRelay::CompletesDroppedData {
+                let _ = sw.write_all(b".\r\nQUIT\r\n").await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
             break;
         }
         if in_data {
             if line == b".\r\n" {
                 in_data = false;
-            } else if line.starts_with(b".") {
+            } else if line.starts_with(b".") && mode == SmtpRelay::DoublesDots {
                 line.insert(0, b'.');
             }
         } else if line.eq_ignore_ascii_case(b"DATA\r\n") {
@@ -622,7 +637,7 @@ async fn dot_doubling_relay(client: TcpStream, server: TcpStream) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     let tags = ["--tags", "@rfc5321-sec-4.4 or @rfc5321-sec-4.5.2"];
-    let (profile, _running, dir) = reference_smtp(true, false).await;
+    let (profile, _running, dir) = reference_smtp(true, SmtpRelay::Straight).await;
     let run = run_against("smtp", &profile, &tags).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["smtp: 3 passed, 0 failed"]);
@@ -637,7 +652,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
         .count();
     assert_eq!(left, 0);
 
-    let (profile, _running, _dir) = reference_smtp(false, false).await;
+    let (profile, _running, _dir) = reference_smtp(false, SmtpRelay::Straight).await;
     let run = run_against("smtp", &profile, &tags).await;
     assert_fails_with(
         &run,
@@ -649,7 +664,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
         ],
     );
 
-    let (profile, _running, _dir) = reference_smtp(true, true).await;
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::DoublesDots).await;
     let run = run_against("smtp", &profile, &tags).await;
     assert_fails_with(
         &run,
@@ -661,7 +676,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     );
 
     // Without smtp.sink_maildir, both are skipped with the key named.
-    let (profile, _running, _dir) = reference_smtp(true, false).await;
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::Straight).await;
     let profile: String = profile
         .lines()
         .filter(|l| !l.starts_with("sink_maildir"))
@@ -1308,7 +1323,7 @@ async fn pop3_reader_bounds_unterminated_data() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_message_delivered_without_received_fails_through_pop3() {
     for trace in [true, false] {
-        let (smtp, _running, dir) = reference_smtp(trace, false).await;
+        let (smtp, _running, dir) = reference_smtp(trace, SmtpRelay::Straight).await;
         let pop3 = reference_pop3(dir.path()).await;
         let profile = format!(
             "{smtp}[pop3]\naddress = \"{}\"\nuser = \"bob\"\npassword = \"hungry\"\n",
@@ -1329,4 +1344,24 @@ async fn a_message_delivered_without_received_fails_through_pop3() {
             );
         }
     }
+}
+
+/// RFC 5321 §4.1.1.10: a server that delivers the part of a message whose
+/// connection dropped fails; the reference server passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_delivers_a_dropped_message_fails() {
+    let tags = ["--tags", "@rfc5321-sec-4.1.1.10"];
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::CompletesDroppedData).await;
+    let run = run_against("smtp", &profile, &tags[..]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "A connection dropped in the middle of a message delivers nothing",
+            "MUST cancel any pending transaction",
+        ],
+    );
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::Straight).await;
+    let run = run_against("smtp", &profile, &tags[..]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
 }

@@ -767,16 +767,23 @@ fn fresh_id() -> String {
     format!("conform-{:016x}", h.finish())
 }
 
+/// Marks `content` with a fresh id header and remembers it as the
+/// scenario's delivered message; returns the marked content.
+pub(crate) fn mark_delivered(w: &mut World, content: &[u8]) -> Vec<u8> {
+    let id = fresh_id();
+    let mut marked = format!("X-Conform-Id: {id}\r\n").into_bytes();
+    marked.extend_from_slice(content);
+    w.state::<Pop3State>().delivered = Some((id, marked.clone()));
+    marked
+}
+
 #[given(regex = r#"^a message "(.*)" delivered by SMTP to "(.*)"$"#)]
 async fn delivered(w: &mut World, text: String, to: String) -> StepResult {
     step!(w, {
         let to = w.expand(&to)?;
-        let id = fresh_id();
-        let mut content = format!("X-Conform-Id: {id}\r\n").into_bytes();
-        content.extend_from_slice(&payload(w, &text)?);
-        super::smtp::deliver(w, "smtp", &to, &content).await?;
-        w.state::<Pop3State>().delivered = Some((id, content));
-        Ok(())
+        let text = payload(w, &text)?;
+        let content = mark_delivered(w, &text);
+        super::smtp::deliver(w, "smtp", &to, &content).await
     })
 }
 

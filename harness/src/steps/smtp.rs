@@ -659,11 +659,14 @@ const MAX_STORED: u64 = 4 * 1024 * 1024;
 /// Finds the file holding the message with `X-Conform-Id: id` in the sink's
 /// Maildir, waiting a while (delivery may follow the 250); returns its path
 /// and content with line ends as CRLF (Maildirs often store bare LF).
-async fn stored_message(w: &mut World) -> Result<(std::path::PathBuf, Vec<u8>), Failure> {
+async fn stored_message(
+    w: &mut World,
+    wait: Duration,
+) -> Result<(std::path::PathBuf, Vec<u8>), Failure> {
     let dir = sink_maildir(w)?;
     let (id, _) = super::pop3::delivered_message(w)?;
     let needle = format!("X-Conform-Id: {id}");
-    let deadline = tokio::time::Instant::now() + w.step_timeout * 3 / 4;
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         for sub in ["new", "cur"] {
             let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
@@ -720,7 +723,7 @@ fn remove_stored(w: &World, path: &std::path::Path) {
 #[then(regex = r"^the sink's Maildir holds the delivered message byte for byte$")]
 async fn stored_byte_for_byte(w: &mut World) -> StepResult {
     step!(w, {
-        let (path, got) = stored_message(w).await?;
+        let (path, got) = stored_message(w, w.step_timeout * 3 / 4).await?;
         let (_, sent) = super::pop3::delivered_message(w)?;
         remove_stored(w, &path);
         if got.ends_with(&sent) && is_trace_prefix(&got[..got.len() - sent.len()]) {
@@ -737,10 +740,51 @@ async fn stored_byte_for_byte(w: &mut World) -> StepResult {
 #[then(regex = r"^the message stored in the sink's Maildir begins with a Received: trace field$")]
 async fn stored_with_received(w: &mut World) -> StepResult {
     step!(w, {
-        let (path, got) = stored_message(w).await?;
+        let (path, got) = stored_message(w, w.step_timeout * 3 / 4).await?;
         let (_, sent) = super::pop3::delivered_message(w)?;
         remove_stored(w, &path);
         received_among(&got, &sent)
+    })
+}
+
+/// After 354: the start of a marked message, then the connection closed
+/// with no end of data.
+#[when(regex = r"^the client sends the start of a message and drops the connection$")]
+async fn drops_mid_message(w: &mut World) -> StepResult {
+    step!(w, {
+        let part =
+            format!("{MESSAGE_HEADER}Subject: dropped\r\n\r\nThe first line, and no end.\r\n");
+        let content = super::pop3::mark_delivered(w, part.as_bytes());
+        let s = w.session("")?;
+        s.conn.send(&content).await?;
+        s.conn.transcript().event(
+            &s.conn.name,
+            "client closed the connection in the middle of the message",
+        );
+        w.tcp.remove("");
+        Ok(())
+    })
+}
+
+/// RFC 5321 §4.1.1.10: "If the connection is closed prematurely ... the
+/// server MUST cancel any pending transaction": the message must not show
+/// up in the sink's Maildir (watched for 2 s).
+#[then(regex = r"^the sink's Maildir does not get the message$")]
+async fn not_stored(w: &mut World) -> StepResult {
+    step!(w, {
+        let watch = Duration::from_secs(2).min(w.step_timeout / 2);
+        match stored_message(w, watch).await {
+            Err(e) if e.kind == super::FailureKind::Conformance => Ok(()),
+            Err(e) => Err(e),
+            Ok((path, got)) => {
+                remove_stored(w, &path);
+                Err(Failure::conformance(
+                    "a message whose connection was dropped before its end was delivered (RFC 5321 §4.1.1.10: \"the server MUST cancel any pending transaction\")",
+                )
+                .expected("nothing stored")
+                .got(format!("\"{}\"", escape_short(&got, 300))))
+            }
+        }
     })
 }
 
