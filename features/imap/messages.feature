@@ -336,3 +336,26 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     When the client appends a small message to the mailbox "${imap.scratch}"
     Then the server replies OK
     And the client got an untagged response matching "^\* 4 EXISTS$"
+
+  @rfc3501-sec-9 @rfc9051-sec-9 @MUST
+  Scenario Outline: A sequence range names every message between its ends
+    # §9: seq-range is "two seq-number values and all values between these
+    # two regardless of order. Example: 2:4 and 4:2 are equivalent"; "*"
+    # is the number of the last message.
+    When the client sends "a1 FETCH <range> (FLAGS)"
+    Then the server replies OK
+    And the FETCH responses of messages 2, 3 each carry FLAGS
+
+    Examples:
+      | range |
+      | 3:2   |
+      | 2:*   |
+
+  @rfc3501-sec-6.4.8 @MUST
+  Scenario: UID FETCH of a UID that does not exist completes with OK and no data
+    # §6.4.8: "A non-existent unique identifier is ignored without any
+    # error message generated. Thus, it is possible for a UID FETCH command
+    # to return an OK without any data".
+    When the client sends "a1 UID FETCH 4000000000 (FLAGS)"
+    Then the server replies OK
+    And no untagged response matches "FETCH"

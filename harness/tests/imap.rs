@@ -89,6 +89,10 @@ enum Fault {
     KeepsSelectionOnFailedSelect,
     /// No untagged EXISTS after the SELECT.
     NoExistsAfterAppend,
+    /// `n:m` with m < n and `n:*` are taken for `n` alone.
+    NarrowRanges,
+    /// UID FETCH of a UID that does not exist is answered NO.
+    NonexistentUidErrors,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -194,6 +198,21 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                 .split_whitespace()
                 .map(str::to_string)
                 .collect();
+            if matches!(fault, Fault::NarrowRanges) && text.contains(" FETCH ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace(" 3:2 ", " 3 ")
+                    .replace(" 2:* ", " 2 ")
+                    .into_bytes();
+            }
+            if matches!(fault, Fault::NonexistentUidErrors)
+                && text.contains(" UID FETCH 4000000000")
+            {
+                let reply = format!("{} NO no such message\r\n", words[0]);
+                if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if matches!(fault, Fault::StoreFlagsAdds) && text.contains(" STORE ") {
                 line = String::from_utf8_lossy(&line)
                     .replace(" FLAGS (", " +FLAGS (")
@@ -452,6 +471,30 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
             "FAIL  imap/messages.feature",
             "A failed SELECT leaves no mailbox selected",
             "expected:    one of BAD, NO",
+        ],
+    );
+    let run = tagged_with(
+        Fault::NarrowRanges,
+        "@rfc3501-sec-9 and not @rfc3501-sec-2.2.1",
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "A sequence range names every message between its ends",
+            "no FETCH response for message 3",
+            "C: a1 FETCH 3:2 (FLAGS)",
+            " 2 failed, 0 errors",
+        ],
+    );
+    let run = tagged_with(Fault::NonexistentUidErrors, "@rfc3501-sec-6.4.8").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "UID FETCH of a UID that does not exist completes with OK and no data",
+            "S: a1 NO no such message",
         ],
     );
     let run = tagged_with(Fault::NoExistsAfterAppend, "@rfc3501-sec-6.3.11").await;
