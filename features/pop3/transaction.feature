@@ -190,3 +190,13 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
     # without entering the UPDATE state."
     When the client notes the unique-ids
     Then UIDL gives the same unique-ids in a new session
+
+  @rfc2449 @rfc2449-sec-5 @MUST
+  Scenario: CAPA after login announces every capability announced before it
+    # RFC 2449 §5: CAPA "is available in both the AUTHORIZATION and
+    # TRANSACTION states"; "Capabilities available in the AUTHORIZATION
+    # state MUST be announced in both states" (§6: TOP, USER, SASL,
+    # RESP-CODES, UIDL… are "both"; STLS is AUTHORIZATION only, RFC 2595).
+    # Skipped where CAPA is not implemented.
+    When the client sends "CAPA"
+    Then CAPA after login announces every capability CAPA announces before it

@@ -923,6 +923,8 @@ enum Pop3Fault {
     UserPassAfterLogin,
     /// Message number 0 is taken for message 1.
     ZeroIsFirst,
+    /// CAPA after login leaves out UIDL.
+    CapaLosesUidl,
 }
 
 static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -1047,6 +1049,9 @@ async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
             (Pop3Fault::UserPassAfterLogin, "USER" | "PASS") if logged_in => {
                 status = b"+OK\r\n".to_vec()
             }
+            (Pop3Fault::CapaLosesUidl, "CAPA") if logged_in => {
+                data.retain(|l| !l.starts_with(b"UIDL"))
+            }
             (Pop3Fault::NoByteStuffing, _) => {
                 for l in data.iter_mut() {
                     if l.starts_with(b"..") {
@@ -1128,7 +1133,13 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
             1,
         ),
     ];
-    let breadth: [(Pop3Fault, &str, &str, usize); 3] = [
+    let breadth: [(Pop3Fault, &str, &str, usize); 4] = [
+        (
+            Pop3Fault::CapaLosesUidl,
+            "CAPA after login announces every capability announced before it",
+            "CAPA after login leaves out UIDL",
+            1,
+        ),
         (
             Pop3Fault::AnyPassword,
             "After a refused PASS the session is still in the AUTHORIZATION state",

@@ -653,6 +653,58 @@ async fn same_uids(w: &mut World) -> StepResult {
     })
 }
 
+/// The capability tags of a CAPA listing (RFC 2449 §5), upper-cased.
+fn capability_tags(reply: &Reply) -> Vec<String> {
+    data_lines(reply)
+        .iter()
+        .filter_map(|l| l.split(' ').next().map(str::to_ascii_uppercase))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// RFC 2449 §5: CAPA "is available in both the AUTHORIZATION and
+/// TRANSACTION states", and "Capabilities available in the AUTHORIZATION
+/// state MUST be announced in both states". The last reply is CAPA in
+/// TRANSACTION; a second session asks it before login. STLS alone is
+/// announced in AUTHORIZATION only (RFC 2595 §4). A server without CAPA
+/// before login skips.
+#[then(regex = r"^CAPA after login announces every capability CAPA announces before it$")]
+async fn capa_both_states(w: &mut World) -> StepResult {
+    step!(w, {
+        let after = last_reply(w, "")?;
+        open(w, "capa", true).await?;
+        let before = command(w, "capa", b"CAPA").await?;
+        let _ = command(w, "capa", b"QUIT").await;
+        w.tcp.remove("capa");
+        if before.status != "+OK" {
+            return Err(Failure::skip(
+                "the server does not implement CAPA (-ERR before login); RFC 2449 is an extension",
+            ));
+        }
+        if after.status != "+OK" {
+            return Err(Failure::conformance(
+                "CAPA is refused after login (RFC 2449 §5: \"It is available in both the AUTHORIZATION and TRANSACTION states\")",
+            )
+            .expected("+OK and the capability list")
+            .got(format!("\"{}\"", escape_short(after.text().as_bytes(), 200))));
+        }
+        let later = capability_tags(&after);
+        let missing: Vec<String> = capability_tags(&before)
+            .into_iter()
+            .filter(|t| t != "STLS" && !later.contains(t))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "CAPA after login leaves out {} (RFC 2449 §5: \"Capabilities available in the AUTHORIZATION state MUST be announced in both states\")",
+            missing.join(", ")
+        ))
+        .expected(format!("{} among the capabilities after login", missing.join(", ")))
+        .got(later.join(" ")))
+    })
+}
+
 /// The fixture message with lines that start with "." (its Message-ID).
 const DOTS_ID: &str = "<fixture-2@crepes.fr>";
 
