@@ -258,12 +258,8 @@ async fn sends_long_local_part(w: &mut World, octets: usize) -> StepResult {
 #[then(regex = r"^the server does not execute the line ended by a bare LF$")]
 async fn bare_lf_command(w: &mut World) -> StepResult {
     step!(w, {
-        let s = w.session("")?;
-        let early = s
-            .conn
-            .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
-            .await?;
-        if early.is_empty() || early.first().is_some_and(|b| matches!(b, b'4' | b'5')) {
+        let early = after_bare_lf(w).await?;
+        if early.is_empty() || is_refusal(&early) {
             return Ok(());
         }
         Err(Failure::conformance(
@@ -388,14 +384,25 @@ async fn enhanced_codes(w: &mut World) -> StepResult {
     })
 }
 
+/// What the server sends within 500 ms of a bare LF (nothing, if it is
+/// still waiting for a CRLF).
+async fn after_bare_lf(w: &mut World) -> Result<Vec<u8>, Failure> {
+    let s = w.session("")?;
+    Ok(s.conn
+        .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
+        .await?)
+}
+
+/// A 4xx or 5xx reply: the server refused (the bare LF).
+fn is_refusal(sent: &[u8]) -> bool {
+    sent.first().is_some_and(|b| matches!(b, b'4' | b'5'))
+}
+
 #[then(regex = r"^the server does not take a bare LF for the end of the message$")]
 async fn no_bare_lf_end(w: &mut World) -> StepResult {
     step!(w, {
+        let early = after_bare_lf(w).await?;
         let s = w.session("")?;
-        let early = s
-            .conn
-            .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
-            .await?;
         if early.is_empty() {
             // Still in DATA: finish properly; any verdict on the message is fine.
             s.conn.send(b"\r\n.\r\n").await?;
@@ -411,7 +418,7 @@ async fn no_bare_lf_end(w: &mut World) -> StepResult {
         // A server may refuse bare LF outright (a 5xx or a temporary 4xx
         // reply, maybe closing), but a 2xx means LF "." LF ended the message:
         // the smuggling bug.
-        if early.first().is_some_and(|b| matches!(b, b'4' | b'5')) {
+        if is_refusal(&early) {
             Ok(())
         } else {
             Err(Failure::conformance(
