@@ -13,6 +13,7 @@ pub mod http;
 pub mod imap;
 pub mod limits;
 pub mod line;
+pub mod peer;
 pub mod pop3;
 pub mod raw;
 pub mod smtp;
