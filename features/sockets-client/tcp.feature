@@ -1,4 +1,4 @@
-@sockets-client @tcp @rfc9293 @course-K-08 @timeout(15s)
+@sockets-client @tcp @rfc9293 @course-K-08 @timeout(30s)
 Feature: TCP client (TCPClient.py)
 
   The course's TCP client (course notes §8, K-08): it connects to the

@@ -1,4 +1,4 @@
-@sockets-client @udp @rfc768 @course-K-05 @timeout(15s)
+@sockets-client @udp @rfc768 @course-K-05 @timeout(30s)
 Feature: UDP client (UDPClient.py)
 
   The course's UDP client (course notes §8, K-05): it reads a sentence with

@@ -110,6 +110,28 @@ pub struct Command {
 }
 
 impl Command {
+    /// A line read where a command belongs; `verb` is empty when it is no
+    /// SMTP command.
+    fn of(line: &crate::wire::Line, early: bool, reply: String) -> Command {
+        let verb = String::from_utf8_lossy(&line.bytes)
+            .split(' ')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase();
+        Command {
+            line: line.bytes.clone(),
+            verb: if VERBS.contains(&verb.as_str()) {
+                verb
+            } else {
+                String::new()
+            },
+            crlf: line.end == Terminator::CrLf,
+            early,
+            reply,
+        }
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.line).into_owned()
     }
@@ -278,27 +300,11 @@ async fn serve(mut s: Served, script: Script, sessions: Arc<Mutex<Vec<Session>>>
             b"\n"
         });
         s.keep(&raw);
-        let verb = String::from_utf8_lossy(&line.bytes)
-            .split(' ')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_uppercase();
-        let known = VERBS.contains(&verb.as_str());
-        let text = if known {
-            script.reply_for(&verb)
-        } else {
-            script.reply_for("")
-        };
+        let verb = Command::of(&line, false, String::new()).verb;
+        let text = script.reply_for(&verb);
         let code = text.get(..3).unwrap_or("").to_string();
         with(&sessions, i, |x| {
-            x.commands.push(Command {
-                line: line.bytes.clone(),
-                verb: if known { verb.clone() } else { String::new() },
-                crlf: line.end == Terminator::CrLf,
-                early,
-                reply: code.clone(),
-            })
+            x.commands.push(Command::of(&line, early, code.clone()))
         });
         early = match reply(&mut s, &script, &text).await {
             Ok(e) => e,
@@ -307,7 +313,25 @@ async fn serve(mut s: Served, script: Script, sessions: Arc<Mutex<Vec<Session>>>
         if (verb == "QUIT" && code.starts_with('2')) || code == "421" {
             with(&sessions, i, |x| x.closed_by_peer = true);
             let _ = s.conn.shutdown_write().await;
-            s.record_until_close(Duration::from_secs(5)).await;
+            // What a client still sends after the close is recorded as
+            // commands (unanswered), so that "nothing after the 421" can
+            // be judged.
+            for _ in 0..100 {
+                match s
+                    .conn
+                    .read_line(MAX_COMMAND, "anything after the close")
+                    .await
+                {
+                    Ok(line) => {
+                        s.keep(&line.bytes);
+                        with(&sessions, i, |x| {
+                            x.commands.push(Command::of(&line, false, String::new()))
+                        });
+                    }
+                    Err(WireError::Timeout { .. }) => return s.ended(false),
+                    Err(_) => return s.ended(true),
+                }
+            }
             return;
         }
         if verb == "DATA" && code == "354" {

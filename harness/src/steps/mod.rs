@@ -17,6 +17,7 @@ pub mod peer;
 pub mod pop3;
 pub mod raw;
 pub mod smtp;
+pub mod smtp_client;
 pub mod sockets;
 pub mod text;
 mod world;
