@@ -16,6 +16,13 @@ use crate::report::Transcript;
 /// Output kept of each of stdout and stderr.
 pub const OUTPUT: usize = 16 * 1024;
 
+/// Clients under test running at once in this process. An interpreter's
+/// start is CPU-heavy: a run's thirty client scenarios starting together
+/// would starve everything else the run does (the bundled servers of the
+/// other suites among it). A scenario waits for its turn in its When step.
+pub const AT_ONCE: usize = 4;
+static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
+
 /// The transcript name of the client under test's process.
 pub const NAME: &str = "client under test";
 
@@ -49,20 +56,32 @@ pub struct ClientRun {
     pub ended: Option<(String, f64)>,
     pub stopped: Option<Stopped>,
     transcript: Transcript,
+    /// Its turn among [`AT_ONCE`]; given back when it is stopped.
+    turn: Option<tokio::sync::SemaphorePermit<'static>>,
 }
 
 impl ClientRun {
     /// Starts `command` in `dir` with `stdin` as its standard input.
-    pub fn start(
+    pub async fn start(
         command: &str,
         dir: &std::path::Path,
         stdin: Vec<u8>,
         transcript: &Transcript,
     ) -> Result<ClientRun, String> {
+        let turn = TURNS
+            .acquire()
+            .await
+            .map_err(|e| format!("cannot start the client under test: {e}"))?;
         transcript.event(NAME, format!("runs `{command}` in {}", dir.display()));
-        let program =
-            Program::spawn_with_input(command, dir, &[], &Limits::grader(), OUTPUT, Some(stdin))
-                .map_err(|e| format!("cannot start the client under test `{command}`: {e}"))?;
+        // Starting reads /proc (the process limit counts the user's tasks):
+        // off the runtime's workers, which also serve the bundled servers.
+        let (cmd, d) = (command.to_string(), dir.to_path_buf());
+        let program = tokio::task::spawn_blocking(move || {
+            Program::spawn_with_input(&cmd, &d, &[], &Limits::grader(), OUTPUT, Some(stdin))
+        })
+        .await
+        .map_err(|e| format!("cannot start the client under test `{command}`: {e}"))?
+        .map_err(|e| format!("cannot start the client under test `{command}`: {e}"))?;
         Ok(ClientRun {
             command: command.to_string(),
             program: Some(program),
@@ -70,6 +89,7 @@ impl ClientRun {
             ended: None,
             stopped: None,
             transcript: transcript.clone(),
+            turn: Some(turn),
         })
     }
 
@@ -110,7 +130,12 @@ impl ClientRun {
                     ),
                 );
             }
-            let s = p.stop().await;
+            // Stopping scans /proc for the program's processes, round after
+            // round: on a blocking thread, not on a runtime worker.
+            let handle = tokio::runtime::Handle::current();
+            let s = tokio::task::spawn_blocking(move || handle.block_on(p.stop()))
+                .await
+                .unwrap_or_default();
             for (stream, text) in [("stdout", &s.stdout), ("stderr", &s.stderr)] {
                 for line in text.lines().take(40) {
                     self.transcript.event(NAME, format!("{stream}: {line}"));
@@ -118,6 +143,7 @@ impl ClientRun {
             }
             self.stopped = Some(s);
         }
+        self.turn = None;
         self.stopped.get_or_insert_with(Stopped::default)
     }
 

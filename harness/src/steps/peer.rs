@@ -104,7 +104,7 @@ async fn peer_that(
 }
 
 /// Starts the client under test from `[section] key` against `port`.
-pub fn start_client(
+pub async fn start_client(
     w: &mut World,
     section: &str,
     key: &str,
@@ -123,7 +123,9 @@ pub fn start_client(
     all.extend_from_slice(vars);
     let command = client::substitute(&template, &all);
     let dir = client::workdir(w.profile(), section);
-    let run = ClientRun::start(&command, &dir, stdin, &w.transcript).map_err(Failure::harness)?;
+    let run = ClientRun::start(&command, &dir, stdin, &w.transcript)
+        .await
+        .map_err(Failure::harness)?;
     let peers = w.state::<Peers>();
     peers.client = Some(run);
     peers.settled = false;
@@ -160,7 +162,7 @@ async fn sockets_client_runs(w: &mut World, transport: String, input: String) ->
         let mut stdin = sentence.clone();
         stdin.push(b'\n');
         w.state::<Peers>().input = sentence;
-        start_client(w, "sockets-client", &key, port, &[("input", &text)], stdin)
+        start_client(w, "sockets-client", &key, port, &[("input", &text)], stdin).await
     })
 }
 

@@ -142,6 +142,7 @@ async fn sends_message(w: &mut World, body: String) -> StepResult {
             &[("from", FROM), ("to", TO)],
             msg.into_bytes(),
         )
+        .await
     })
 }
 
