@@ -47,10 +47,13 @@ fn tcp_answer(what: &str, text: Option<String>, w: &World) -> Result<tcp::Answer
     })
 }
 
-fn seconds(s: Option<String>) -> Duration {
-    s.and_then(|s| s.parse::<f64>().ok())
+/// A step's `N seconds`.
+pub fn seconds(s: &str) -> Result<Duration, Failure> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|d| d.is_finite() && *d >= 0.0)
         .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::ZERO)
+        .ok_or_else(|| Failure::harness(format!("\"{s}\" is not a number of seconds")))
 }
 
 #[given(
@@ -65,7 +68,11 @@ async fn peer_that(
 ) -> StepResult {
     step!(w, {
         let text = (!text.is_empty()).then_some(text);
-        let delay = seconds((!delay.is_empty()).then_some(delay));
+        let delay = if delay.is_empty() {
+            Duration::ZERO
+        } else {
+            seconds(&delay)?
+        };
         let what = if what.starts_with("answers \"") {
             "answers text"
         } else {
@@ -235,7 +242,7 @@ async fn judged(w: &mut World) -> Result<(), Failure> {
 #[then(regex = r"^the client under test ends by itself within ([0-9.]+) seconds?$")]
 async fn ends_within(w: &mut World, secs: String) -> StepResult {
     step!(w, {
-        let limit = seconds(Some(secs));
+        let limit = seconds(&secs)?;
         if limit + Duration::from_secs(1) > w.step_timeout {
             return Err(Failure::harness(format!(
                 "the step waits {} but the step timeout is {}: tag the scenario @timeout(…) longer",

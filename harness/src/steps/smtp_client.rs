@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cucumber::{given, then, when};
 
-use super::peer::{account, settle, start_client, Peers};
+use super::peer::{account, seconds, settle, start_client, Peers};
 use super::text::payload;
 use super::{Failure, StepResult, World};
 use crate::peer::smtp::{self, Session, SmtpPeer};
@@ -30,10 +30,8 @@ async fn smtp_peer(w: &mut World) -> StepResult {
 #[given(regex = r"^the SMTP peer greets only after ([0-9.]+) seconds?$")]
 async fn greets_after(w: &mut World, secs: String) -> StepResult {
     step!(w, {
-        let d = secs
-            .parse::<f64>()
-            .map_err(|_| Failure::harness("not a number of seconds"))?;
-        w.state::<Peers>().smtp_script.greeting_delay = Duration::from_secs_f64(d);
+        let d = seconds(&secs)?;
+        w.state::<Peers>().smtp_script.greeting_delay = d;
         Ok(())
     })
 }
@@ -79,10 +77,8 @@ async fn answers_with(w: &mut World, verb: String, text: String) -> StepResult {
 #[given(regex = r"^the SMTP peer waits ([0-9.]+) seconds? before each reply$")]
 async fn reply_delay(w: &mut World, secs: String) -> StepResult {
     step!(w, {
-        let d = secs
-            .parse::<f64>()
-            .map_err(|_| Failure::harness("not a number of seconds"))?;
-        w.state::<Peers>().smtp_script.reply_delay = Duration::from_secs_f64(d);
+        let d = seconds(&secs)?;
+        w.state::<Peers>().smtp_script.reply_delay = d;
         Ok(())
     })
 }
@@ -92,10 +88,8 @@ async fn reply_delay(w: &mut World, secs: String) -> StepResult {
 )]
 async fn last_line_pause(w: &mut World, secs: String) -> StepResult {
     step!(w, {
-        let d = secs
-            .parse::<f64>()
-            .map_err(|_| Failure::harness("not a number of seconds"))?;
-        w.state::<Peers>().smtp_script.last_line_pause = Duration::from_secs_f64(d);
+        let d = seconds(&secs)?;
+        w.state::<Peers>().smtp_script.last_line_pause = d;
         Ok(())
     })
 }

@@ -394,15 +394,7 @@ impl Conn {
     /// Waits `quiet` for anything further; returns what came (empty if the
     /// line stayed silent). Used to check "no more data" without closing.
     pub async fn drain_for(&mut self, quiet: Duration, max: usize) -> Result<Vec<u8>, WireError> {
-        let deadline = Instant::now() + quiet;
-        while self.buf.len() <= max {
-            match self.fill(deadline, "more data").await {
-                Ok(0) => break,
-                Ok(_) => continue,
-                Err(WireError::Timeout { .. }) => break,
-                Err(e) => return Err(e),
-            }
-        }
+        self.wait_for_more(quiet, max).await?;
         Ok(std::mem::take(&mut self.buf))
     }
 }
