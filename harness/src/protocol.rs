@@ -16,10 +16,12 @@ pub enum Protocol {
     SocketsClient,
     /// A mail client (an SMTP client program) against the SMTP peer.
     SmtpClient,
+    /// An HTTP client against the HTTP origin peer.
+    HttpClient,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 9] = [
+    pub const ALL: [Protocol; 10] = [
         Protocol::Http,
         Protocol::Ftp,
         Protocol::Smtp,
@@ -29,6 +31,7 @@ impl Protocol {
         Protocol::Sockets,
         Protocol::SocketsClient,
         Protocol::SmtpClient,
+        Protocol::HttpClient,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Protocol {
             Protocol::Sockets => "sockets",
             Protocol::SocketsClient => "sockets-client",
             Protocol::SmtpClient => "smtp-client",
+            Protocol::HttpClient => "http-client",
         }
     }
 
@@ -49,14 +53,17 @@ impl Protocol {
     /// run (`{host}`, `{port}`, `{input}` substituted, see `crate::peer`),
     /// not an address, and the harness plays the server.
     pub fn is_client(self) -> bool {
-        matches!(self, Protocol::SocketsClient | Protocol::SmtpClient)
+        matches!(
+            self,
+            Protocol::SocketsClient | Protocol::SmtpClient | Protocol::HttpClient
+        )
     }
 
     /// The keys of a client section that hold commands.
     pub fn command_keys(self) -> &'static [&'static str] {
         match self {
             Protocol::SocketsClient => &["udp", "tcp"],
-            Protocol::SmtpClient => &["command"],
+            Protocol::SmtpClient | Protocol::HttpClient => &["command"],
             _ => &[],
         }
     }
@@ -76,7 +83,7 @@ impl Protocol {
             Protocol::Dns => &["address", "zone"],
             // Either or both: a course may set only the TCP or only the UDP server.
             Protocol::Sockets | Protocol::SocketsClient => &[],
-            Protocol::SmtpClient => &["command"],
+            Protocol::SmtpClient | Protocol::HttpClient => &["command"],
         }
     }
 
@@ -118,11 +125,11 @@ impl Protocol {
             },
             // A client's command must be told where the peer listens.
             (p, key) if p.command_keys().contains(&key) => {
-                if value.contains("{port}") {
+                if value.contains("{port}") || value.contains("{url}") {
                     Ok(())
                 } else {
                     Err(format!(
-                        "the command \"{value}\" must contain {{port}} (and usually {{host}}): the harness's peer listens on a fresh port in every scenario"
+                        "the command \"{value}\" must contain {{port}} (and usually {{host}}), or {{url}}: the harness's peer listens on a fresh port in every scenario"
                     ))
                 }
             }

@@ -256,3 +256,51 @@ async fn each_flaw_of_a_course_client_fails_its_scenario_with_feedback() {
         .unwrap_or_default();
     assert!(left.trim().is_empty(), "processes left behind: {left}");
 }
+
+fn http_section(mode: &str) -> String {
+    format!(
+        "[http-client]\ncommand = \"python3 {} {mode} {{url}}\"\n",
+        script("bad_http_client.py")
+    )
+}
+
+const HTTP_FLAWS: &[(&str, &str)] = &[
+    (
+        "lf",
+        "http-client/requests/the-request-head-has-crlf-line-ends",
+    ),
+    (
+        "no-host",
+        "http-client/requests/the-request-carries-the-url-s-authority-in-host",
+    ),
+    (
+        "absolute-form",
+        "http-client/requests/a-request-to-the-origin-uses-the-origin-form-target",
+    ),
+    ("raw", "http-client/requests/a-chunked-body-is-decoded"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_flaw_of_an_http_client_fails_its_scenario() {
+    let all: BTreeSet<&str> = HTTP_FLAWS.iter().map(|(_, id)| *id).collect();
+    let ids: Vec<&str> = all.iter().copied().collect();
+    let correct = run(Protocol::HttpClient, &http_section("correct"), &ids).await;
+    let mut problems = Vec::new();
+    for id in &ids {
+        let (_, o, msg) = outcome_of(&correct, id);
+        if *o != Outcome::Passed {
+            problems.push(format!("correct client, {id}: {o:?} {msg}"));
+        }
+    }
+    let runs = HTTP_FLAWS.iter().map(|(mode, id)| async move {
+        let r = run(Protocol::HttpClient, &http_section(mode), &[id]).await;
+        (*mode, *id, r)
+    });
+    for (mode, id, r) in futures::future::join_all(runs).await {
+        let (_, o, msg) = outcome_of(&r, id);
+        if *o != Outcome::Failed || msg.is_empty() {
+            problems.push(format!("{mode} must fail {id}, got {o:?}: {msg}"));
+        }
+    }
+    report(&problems);
+}

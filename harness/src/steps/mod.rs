@@ -10,6 +10,7 @@ pub mod ftp;
 pub mod ftp_client;
 pub mod fuzz;
 pub mod http;
+pub mod http_client;
 pub mod imap;
 pub mod limits;
 pub mod line;

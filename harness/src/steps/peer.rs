@@ -27,6 +27,7 @@ pub struct Peers {
     pub udp: Option<udp::UdpPeer>,
     pub smtp: Option<crate::peer::smtp::SmtpPeer>,
     pub smtp_script: crate::peer::smtp::Script,
+    pub http: Option<crate::peer::http::HttpOrigin>,
     pub client: Option<ClientRun>,
     /// The input the client was given (the sentence, the message).
     pub input: Vec<u8>,

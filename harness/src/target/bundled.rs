@@ -107,7 +107,8 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Imap => start_imap(&mut setup).await?,
             Protocol::Dns => start_dns(&mut setup).await?,
             Protocol::Ftp => start_ftp(&mut setup).await?,
-            Protocol::SocketsClient | Protocol::SmtpClient => bundled_clients(&mut setup, *p)?,
+            p if p.is_client() => bundled_clients(&mut setup, *p)?,
+            _ => {}
         }
     }
     // The bundled servers take what the run gives them: budgets never slow

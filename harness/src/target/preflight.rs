@@ -71,7 +71,7 @@ async fn section(profile: &Profile, p: Protocol, timeout: Duration) -> Result<()
         // Connect only (the runner's reachability check).
         Protocol::Sockets => Ok(()),
         // The harness plays the server: nothing to reach.
-        Protocol::SocketsClient | Protocol::SmtpClient => Ok(()),
+        Protocol::SocketsClient | Protocol::SmtpClient | Protocol::HttpClient => Ok(()),
     }
 }
 
