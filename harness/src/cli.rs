@@ -156,7 +156,8 @@ struct GradeArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Protocols to test (http ftp smtp pop3 imap dns sockets); none means all.
+    /// Protocols to test (http ftp smtp pop3 imap dns sockets, and the client
+    /// suites sockets-client smtp-client http-client); none means all.
     #[arg(value_parser = parse_protocol)]
     protocols: Vec<Protocol>,
     /// Target profile (TOML). Without it, the bundled reference servers are started.
@@ -390,11 +391,20 @@ fn write_file(path: &std::path::Path, content: &str) -> Result<(), SetupError> {
 }
 
 async fn serve(a: ServeArgs) -> Result<i32, SetupError> {
-    let protocols = if a.protocols.is_empty() {
+    // The client suites' bundled clients are not servers to serve.
+    let protocols: Vec<Protocol> = if a.protocols.is_empty() {
         bundled::available()
     } else {
         a.protocols
-    };
+    }
+    .into_iter()
+    .filter(|p| !p.is_client())
+    .collect();
+    if protocols.is_empty() {
+        return Err(SetupError(
+            "serve runs servers; the client suites have none to serve".into(),
+        ));
+    }
     let bind: SocketAddr = match a.bind.parse::<IpAddr>() {
         Ok(ip) => SocketAddr::new(ip, 0),
         Err(_) => a

@@ -1,5 +1,8 @@
-//! The per-scenario transcript: every byte sent (C:) and received (S:), with
-//! the connection it went over and the time since the scenario started.
+//! The per-scenario transcript: every byte a client sent (C:) and a server
+//! sent (S:), with the connection it went over and the time since the
+//! scenario started. When the harness tests a server, C: is the harness and
+//! S: the server under test; when it tests a client (`crate::peer`), S: is
+//! the harness's peer and C: the client under test.
 //!
 //! Shared by all connections of a scenario (cheap clone). Bounded: past
 //! [`MAX_BYTES`] further traffic is counted but not kept.
@@ -13,10 +16,10 @@ pub const MAX_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Dir {
-    /// Sent by the client (the harness).
+    /// Sent by the client: the harness, or the client under test.
     #[serde(rename = "C")]
     Client,
-    /// Received from the server under test.
+    /// Sent by the server: the server under test, or the harness's peer.
     #[serde(rename = "S")]
     Server,
     /// Something that happened to the connection (opened, closed, reset, timeout).
