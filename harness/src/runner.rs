@@ -20,6 +20,7 @@ use crate::steps::{Failure, RunContext, World};
 use crate::suite::{self, Selection};
 use crate::target::budget::{self, Budgets};
 use crate::target::{bundled, Profile};
+use crate::wire::Perturb;
 
 pub struct RunOptions {
     /// Protocols asked for on the command line; empty means all.
@@ -44,6 +45,8 @@ pub struct RunOptions {
     pub deviations: Option<Deviations>,
     /// A declared deviation that no longer occurs fails the run.
     pub ratchet: bool,
+    /// How the scenarios' TCP writes and reads are cut (`--perturb`).
+    pub perturb: Perturb,
 }
 
 impl RunOptions {
@@ -63,6 +66,7 @@ impl RunOptions {
             only: None,
             deviations: None,
             ratchet: false,
+            perturb: Perturb::None,
         }
     }
 }
@@ -137,6 +141,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         profile: profile.clone(),
         step_timeout: opts.step_timeout,
         budgets,
+        perturb: opts.perturb,
     });
     let results = execute(opts, ctx, selection).await?;
     let mut scenarios = results;
@@ -314,6 +319,12 @@ async fn execute(
                         )))
                     }
                 }
+                let one_write = suite::all_tags(f, r, s).any(|t| t == "one-write");
+                world.perturb = if one_write {
+                    ctx.perturb.reads_only()
+                } else {
+                    ctx.perturb
+                };
                 world.ctx = ctx;
                 world.state::<Started>().0 = Some(Instant::now());
             }

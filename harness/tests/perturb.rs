@@ -1,0 +1,217 @@
+//! `--perturb`: the shared connection layer really cuts the client's writes
+//! into 1-byte segments (split), really joins a step's writes into one
+//! (coalesce), and really reads the server's bytes a few at a time
+//! (slow-read) — seen from a server that records each read it makes.
+
+mod common;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conform::report::transcript::Dir;
+use conform::report::Transcript;
+use conform::wire::conn::SLOW_FIRST;
+use conform::wire::{Conn, Perturb, Segments, WireError};
+
+const T: Duration = Duration::from_secs(2);
+
+/// A server on a thread of its own that reads until the client closes and
+/// returns the size of every read it made (blocking reads: each returns as
+/// soon as a segment is there).
+fn recording_server() -> (SocketAddr, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let h = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut reads = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return reads,
+                Ok(n) => reads.push(buf[..n].to_vec()),
+            }
+        }
+    });
+    (addr, h)
+}
+
+async fn conn(addr: SocketAddr, p: Perturb) -> (Conn, Arc<AtomicU64>) {
+    let paused = Arc::new(AtomicU64::new(0));
+    let c = Conn::connect(addr, "t", &Transcript::new(), T)
+        .await
+        .unwrap()
+        .perturbed(p, &paused);
+    (c, paused)
+}
+
+#[tokio::test]
+async fn split_sends_every_byte_on_its_own() {
+    let (addr, server) = recording_server();
+    let (mut c, paused) = conn(addr, Perturb::Split).await;
+    let msg = b"EHLO client.example\r\nMAIL FROM:<a@b.example>\r\n";
+    c.send(msg).await.unwrap();
+    c.shutdown_write().await.unwrap();
+    drop(c);
+    let reads = server.join().unwrap();
+    assert_eq!(reads.concat(), msg.to_vec(), "the bytes arrive intact");
+    // Each byte is its own segment 1 ms after the last; a server read that
+    // lags behind may see two, so most (not all) reads are one byte.
+    let ones = reads.iter().filter(|r| r.len() == 1).count();
+    assert!(
+        ones * 4 >= msg.len() * 3,
+        "{} of {} bytes arrived alone: {reads:?}",
+        ones,
+        msg.len()
+    );
+    let p = paused.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        p >= (msg.len() as u64 - 1) * 1000,
+        "the gaps are real and counted: {p} µs"
+    );
+}
+
+#[tokio::test]
+async fn a_long_split_write_is_split_at_both_ends_and_stays_fast() {
+    let (addr, server) = recording_server();
+    let (mut c, _) = conn(addr, Perturb::Split).await;
+    let msg: Vec<u8> = (0..64 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let t = Instant::now();
+    c.send(&msg).await.unwrap();
+    c.shutdown_write().await.unwrap();
+    drop(c);
+    let reads = server.join().unwrap();
+    assert_eq!(reads.concat(), msg);
+    assert!(reads.len() > 60, "cut into many segments: {}", reads.len());
+    assert_eq!(
+        reads.last().map(Vec::len),
+        Some(1),
+        "the end goes byte by byte"
+    );
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn coalesce_sends_a_steps_writes_in_one_segment() {
+    let (addr, server) = recording_server();
+    let (mut c, _) = conn(addr, Perturb::Coalesce).await;
+    let parts: [&[u8]; 3] = [b"MAIL FROM:<a@b>\r\n", b"RCPT TO:<c@d>\r\n", b"DATA\r\n"];
+    for p in parts {
+        c.send(p).await.unwrap();
+        // Nothing goes out between the writes of a step.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.send(b"QUIT\r\n").await.unwrap();
+    c.shutdown_write().await.unwrap();
+    drop(c);
+    let reads = server.join().unwrap();
+    assert_eq!(
+        reads,
+        vec![parts.concat(), b"QUIT\r\n".to_vec()],
+        "one segment per flush"
+    );
+}
+
+#[tokio::test]
+async fn coalesce_flushes_before_it_reads_and_when_dropped() {
+    // An echo server: the read after the writes gets them back at once.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let (mut r, mut w) = s.split();
+        let _ = tokio::io::copy(&mut r, &mut w).await;
+    });
+    let (mut c, _) = conn(addr, Perturb::Coalesce).await;
+    c.send(b"one ").await.unwrap();
+    c.send(b"two\n").await.unwrap();
+    let line = c.read_line(100, "echo").await.unwrap();
+    assert_eq!(line.text(), "one two");
+
+    let (addr, server) = recording_server();
+    let (mut c, _) = conn(addr, Perturb::Coalesce).await;
+    c.send(b"QUIT\r\n").await.unwrap();
+    drop(c);
+    assert_eq!(server.join().unwrap().concat(), b"QUIT\r\n");
+}
+
+#[tokio::test]
+async fn explicit_segments_override_the_run() {
+    let (addr, server) = recording_server();
+    let (mut c, _) = conn(addr, Perturb::Split).await;
+    c.send_as(b"NOOP\r\nNOOP\r\n", Segments::OneWrite)
+        .await
+        .unwrap();
+    c.shutdown_write().await.unwrap();
+    drop(c);
+    assert_eq!(server.join().unwrap(), vec![b"NOOP\r\nNOOP\r\n".to_vec()]);
+
+    let (addr, server) = recording_server();
+    let (mut c, _) = conn(addr, Perturb::None).await;
+    c.send_as(b"NOOP\r\n", Segments::Bytes).await.unwrap();
+    c.shutdown_write().await.unwrap();
+    drop(c);
+    let reads = server.join().unwrap();
+    assert_eq!(reads.concat(), b"NOOP\r\n");
+    assert!(reads.len() >= 4, "byte by byte: {reads:?}");
+}
+
+#[tokio::test]
+async fn slow_read_reads_a_few_bytes_at_a_time_within_the_deadline() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let reply: Vec<u8> = [b"+OK ".to_vec(), vec![b'x'; 32 * 1024], b"\r\n".to_vec()].concat();
+    let sent = reply.clone();
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let (mut s, _) = l.accept().await.unwrap();
+        s.write_all(&sent).await.unwrap();
+        // Then silence, connection open.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    });
+    let t = Transcript::new();
+    let paused = Arc::new(AtomicU64::new(0));
+    let mut c = Conn::connect(addr, "t", &t, Duration::from_millis(1500))
+        .await
+        .unwrap()
+        .perturbed(Perturb::SlowRead, &paused);
+    let line = c.read_line(64 * 1024, "the reply").await.unwrap();
+    assert_eq!(line.bytes.len(), reply.len() - 2);
+    let chunks: Vec<usize> = t
+        .entries()
+        .iter()
+        .filter(|e| e.dir == Dir::Server)
+        .map(|e| e.text.len())
+        .collect();
+    assert!(chunks.len() > 10, "many small reads: {chunks:?}");
+    assert!(
+        chunks[0] <= SLOW_FIRST,
+        "the first read is small: {chunks:?}"
+    );
+    // The deadline counts the whole read, pauses included.
+    let start = Instant::now();
+    let e = c.read_line(100, "more").await.unwrap_err();
+    assert!(matches!(e, WireError::Timeout { .. }), "{e}");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+}
+
+/// The whole bundled suite of one protocol keeps its verdicts under each
+/// perturbation (the CI runs every protocol under all three).
+#[tokio::test]
+async fn the_bundled_pop3_suite_passes_under_every_perturbation() {
+    for p in ["split", "coalesce", "slow-read"] {
+        let run = common::conform(&["run", "pop3", "-q", "--perturb", p]).await;
+        assert_eq!(run.code, 0, "--perturb {p}: {}", run.all());
+        assert!(run.stdout.contains(" 0 failed, 0 errors"), "{}", run.all());
+    }
+    let run = common::conform(&["run", "pop3", "--perturb", "sideways"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+}
