@@ -215,3 +215,121 @@ async fn the_bundled_pop3_suite_passes_under_every_perturbation() {
     let run = common::conform(&["run", "pop3", "--perturb", "sideways"]).await;
     assert_eq!(run.code, 2, "{}", run.all());
 }
+
+/// A proxy that gives the server one command per client read, the classic
+/// `cmd = recv(); handle(cmd)` bug: the first line of each read, or the
+/// whole read with CRLF added when it has no line end; the rest is lost.
+/// For HTTP (`http`), a read is a whole request: the empty line is added
+/// when it has none.
+async fn one_read_one_command(upstream: SocketAddr, http: bool) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    common::proxy(upstream, move |client, server| async move {
+        let (mut cr, mut cw) = client.into_split();
+        let (mut sr, mut sw) = server.into_split();
+        let up = tokio::spawn(async move {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = cr.read(&mut buf).await {
+                if n == 0 {
+                    return;
+                }
+                let chunk = &buf[..n];
+                let cmd = match chunk.iter().position(|b| *b == b'\n') {
+                    _ if http && chunk.ends_with(b"\r\n\r\n") => chunk.to_vec(),
+                    _ if http => [chunk, b"\r\n\r\n"].concat(),
+                    Some(i) => chunk[..=i].to_vec(),
+                    None => [chunk, b"\r\n"].concat(),
+                };
+                if sw.write_all(&cmd).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+        up.abort();
+    })
+    .await
+}
+
+/// The explicit steps and `--perturb split` catch a server that takes one
+/// read for one command, in every line protocol and HTTP; the same
+/// scenarios pass in front of the bundled servers (the bundled suite).
+#[tokio::test]
+async fn a_server_that_takes_one_read_for_one_command_fails_the_segmentation_scenarios() {
+    let served = common::serve(&["smtp", "ftp", "pop3", "imap", "http"]).await;
+    let text = std::fs::read_to_string(&served.profile).unwrap();
+    for (section, failing) in [
+        (
+            "smtp",
+            vec![
+                "NOOP sent byte by byte is answered with 250",
+                "Pipelined MAIL, RCPT and DATA are answered in order",
+            ],
+        ),
+        ("ftp", vec!["NOOP sent byte by byte is answered with 200"]),
+        ("pop3", vec!["NOOP sent byte by byte is answered with +OK"]),
+        (
+            "imap",
+            vec![
+                "NOOP sent byte by byte succeeds",
+                "Commands sent in one write are answered each with its own tag",
+            ],
+        ),
+        (
+            "http",
+            vec!["A request sent byte by byte gets a well-formed 200"],
+        ),
+    ] {
+        let addr = section_addr(&text, section);
+        let faulty = one_read_one_command(addr, section == "http").await;
+        let profile = common::reroute(&served, section, faulty, "");
+        let (_dir, path) = common::profile(&profile);
+        let p = path.to_str().unwrap();
+        let run = common::conform(&["run", section, "--target", p, "--tags", "@course-T-08"]).await;
+        assert_eq!(run.code, 1, "{section}: {}", run.all());
+        for name in failing {
+            assert!(
+                run.stdout
+                    .lines()
+                    .any(|l| l.starts_with("FAIL") && l.contains(name)),
+                "{section}: \"{name}\" fails: {}",
+                run.all()
+            );
+        }
+    }
+    // Under --perturb split an ordinary scenario catches it too.
+    let addr = section_addr(&text, "smtp");
+    let faulty = one_read_one_command(addr, false).await;
+    let profile = common::reroute(&served, "smtp", faulty, "");
+    let (_dir, path) = common::profile(&profile);
+    let p = path.to_str().unwrap();
+    let tags = "@rfc5321-sec-4.1.1.9 and not @course-T-08 and @MUST";
+    let plain = common::conform(&["run", "smtp", "--target", p, "--tags", tags]).await;
+    assert_eq!(plain.code, 0, "{}", plain.all());
+    let split = common::conform(&[
+        "run",
+        "smtp",
+        "--target",
+        p,
+        "--tags",
+        tags,
+        "--perturb",
+        "split",
+    ])
+    .await;
+    assert_eq!(split.code, 1, "{}", split.all());
+    assert!(split.stdout.contains("FAIL"), "{}", split.all());
+    served.kill().await;
+}
+
+fn section_addr(profile: &str, section: &str) -> SocketAddr {
+    let mut current = "";
+    for line in profile.lines() {
+        if line.starts_with('[') {
+            current = line.trim_matches(['[', ']']);
+        } else if current == section && line.starts_with("address") {
+            let v = line.split('"').nth(1).unwrap();
+            return v.parse().unwrap();
+        }
+    }
+    panic!("no [{section}] address in {profile}");
+}

@@ -18,8 +18,9 @@ const CHUNK: usize = 16 * 1024;
 
 /// How the client's writes and reads are cut on the wire (`conform run
 /// --perturb`): a correct server gives the same answers whatever the
-/// segmentation, since TCP is a byte stream (RFC 9293 §3.8.6 lets either
-/// side segment as it likes).
+/// segmentation, since TCP is a byte stream (RFC 9293 §3.7: "TCP guarantees
+/// no correlation between the boundaries of TCP segments sent and received
+/// and the boundaries of the read or write buffers").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Perturb {
     /// Each write as one `write_all`, reads as large as the data.
