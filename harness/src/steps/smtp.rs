@@ -394,15 +394,22 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
         let from = w.expand(&from)?;
         let to = w.expand(&to)?;
         let addr = address(w, "${smtp.address}")?;
-        let _lease = crate::steps::lease(
-            &w.budget,
-            Some(crate::protocol::Protocol::Smtp),
-            "lettre",
+        // Through a recording relay, which holds the connection's lease
+        // and cuts off a server that floods the library (MAX_RELAYED).
+        let relay = crate::wire::relay::Relay::within(
+            addr,
             &w.transcript,
-            w.step_timeout,
+            "lettre",
+            Some((
+                w.budget.clone(),
+                crate::protocol::Protocol::Smtp,
+                w.step_timeout,
+            )),
         )
-        .await?;
-        let outcome = lettre_send(addr, &from, &to, w.step_timeout).await;
+        .await
+        .map_err(|e| Failure::harness(format!("cannot start the relay for lettre: {e}")))?;
+        let outcome = lettre_send(relay.addr, &from, &to, w.step_timeout).await;
+        drop(relay);
         let note = match &outcome {
             Ok((code, text)) => {
                 format!("lettre: the server answered the message with {code} {text}")
