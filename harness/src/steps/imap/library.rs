@@ -66,15 +66,21 @@ async fn library_fetch(w: &mut World) -> StepResult {
             "async-imap",
             format!("async-imap connects to {addr}, selects {mailbox}, fetches 1:* (UID ENVELOPE)"),
         );
-        let _lease = crate::steps::lease(
-            &w.budget,
-            Some(crate::protocol::Protocol::Imap),
-            "async-imap",
+        // Through a recording relay, which holds the connection's lease
+        // and cuts off a server that floods the library (MAX_RELAYED).
+        let relay = crate::wire::relay::Relay::within(
+            addr,
             &w.transcript,
-            w.step_timeout,
+            "async-imap",
+            Some((
+                w.budget.clone(),
+                crate::protocol::Protocol::Imap,
+                w.step_timeout,
+            )),
         )
-        .await?;
-        let run = fetch_subjects(addr, &user, &pass, &mailbox);
+        .await
+        .map_err(|e| Failure::harness(format!("cannot start the relay for async-imap: {e}")))?;
+        let run = fetch_subjects(relay.addr, &user, &pass, &mailbox);
         let subjects = match tokio::time::timeout(w.step_timeout, run).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
