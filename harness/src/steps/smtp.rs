@@ -395,19 +395,10 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
         let to = w.expand(&to)?;
         let addr = address(w, "${smtp.address}")?;
         // Through a recording relay, which holds the connection's lease
-        // and cuts off a server that floods the library (MAX_RELAYED).
-        let relay = crate::wire::relay::Relay::within(
-            addr,
-            &w.transcript,
-            "lettre",
-            Some((
-                w.budget.clone(),
-                crate::protocol::Protocol::Smtp,
-                w.step_timeout,
-            )),
-        )
-        .await
-        .map_err(|e| Failure::harness(format!("cannot start the relay for lettre: {e}")))?;
+        // and cuts off a server that floods the library.
+        let relay = w
+            .library_relay(addr, "lettre", crate::protocol::Protocol::Smtp)
+            .await?;
         let outcome = lettre_send(relay.addr, &from, &to, w.step_timeout).await;
         drop(relay);
         let note = match &outcome {

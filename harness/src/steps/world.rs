@@ -162,6 +162,22 @@ impl World {
         Ok(())
     }
 
+    /// A recording relay to `addr`, a server of `section`, for a client
+    /// library named `name`: each connection the library opens is counted
+    /// against the scenario's budget and cut off after
+    /// [`MAX_RELAYED`](crate::wire::relay::MAX_RELAYED) bytes from the server.
+    pub async fn library_relay(
+        &self,
+        addr: std::net::SocketAddr,
+        name: &str,
+        section: Protocol,
+    ) -> Result<crate::wire::relay::Relay, Failure> {
+        let budget = Some((self.budget.clone(), section, self.step_timeout));
+        crate::wire::relay::Relay::within(addr, &self.transcript, name, budget)
+            .await
+            .map_err(|e| Failure::harness(format!("cannot start the recording relay: {e}")))
+    }
+
     /// The TCP session of a client (`""` is the unnamed one).
     pub fn session(&mut self, client: &str) -> Result<&mut Session, Failure> {
         self.tcp.get_mut(client).ok_or_else(|| {

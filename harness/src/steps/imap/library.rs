@@ -67,19 +67,10 @@ async fn library_fetch(w: &mut World) -> StepResult {
             format!("async-imap connects to {addr}, selects {mailbox}, fetches 1:* (UID ENVELOPE)"),
         );
         // Through a recording relay, which holds the connection's lease
-        // and cuts off a server that floods the library (MAX_RELAYED).
-        let relay = crate::wire::relay::Relay::within(
-            addr,
-            &w.transcript,
-            "async-imap",
-            Some((
-                w.budget.clone(),
-                crate::protocol::Protocol::Imap,
-                w.step_timeout,
-            )),
-        )
-        .await
-        .map_err(|e| Failure::harness(format!("cannot start the relay for async-imap: {e}")))?;
+        // and cuts off a server that floods the library.
+        let relay = w
+            .library_relay(addr, "async-imap", crate::protocol::Protocol::Imap)
+            .await?;
         let run = fetch_subjects(relay.addr, &user, &pass, &mailbox);
         let subjects = match tokio::time::timeout(w.step_timeout, run).await {
             Ok(Ok(s)) => s,
