@@ -84,7 +84,7 @@ struct FuzzArgs {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["submission", "command", "submissions"])))]
 struct GradeArgs {
-    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper.
+    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper, web-server.
     #[arg(long)]
     assignment: String,
     /// The submission: a folder, copied to a scratch folder, built and started there.
@@ -151,6 +151,9 @@ struct RunArgs {
     /// Folder of feature files (default: ./features, else the suites conform was built with).
     #[arg(long)]
     features: Option<PathBuf>,
+    /// Progress lines only for the scenarios that did not pass or skip.
+    #[arg(long)]
+    only_failures: bool,
     /// Print only the summary, not a line per scenario.
     #[arg(long, short)]
     quiet: bool,
@@ -252,6 +255,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         step_timeout: a.step_timeout,
         features: a.features.unwrap_or_else(suite::default_features_dir),
         progress: !a.quiet,
+        only_failures: a.only_failures,
         profile: None,
         preflight: true,
         only: None,
@@ -316,7 +320,10 @@ async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
     let summary = feedback::summary(&report);
     if let Some(dir) = &a.out {
         write_file(&dir.join("summary.txt"), &summary)?;
-        write_file(&dir.join("results.json"), &feedback::gradescope(&report))?;
+        write_file(
+            &dir.join("results.json"),
+            &feedback::gradescope(&report, &opts.assignment.gradescope),
+        )?;
         write_file(&dir.join("junit.xml"), &feedback::junit(&report))?;
         write_file(&dir.join("grade.json"), &feedback::full_json(&report))?;
     }
@@ -324,7 +331,10 @@ async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
         write_file(path, &feedback::junit(&report))?;
     }
     if let Some(path) = &a.results {
-        write_file(path, &feedback::gradescope(&report))?;
+        write_file(
+            path,
+            &feedback::gradescope(&report, &opts.assignment.gradescope),
+        )?;
     }
     if !a.quiet {
         println!();
