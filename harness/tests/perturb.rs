@@ -222,32 +222,47 @@ async fn the_bundled_pop3_suite_passes_under_every_perturbation() {
 /// For HTTP (`http`), a read is a whole request: the empty line is added
 /// when it has none.
 async fn one_read_one_command(upstream: SocketAddr, http: bool) -> SocketAddr {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    common::proxy(upstream, move |client, server| async move {
-        let (mut cr, mut cw) = client.into_split();
-        let (mut sr, mut sw) = server.into_split();
-        let up = tokio::spawn(async move {
-            let mut buf = [0u8; 65536];
-            while let Ok(n) = cr.read(&mut buf).await {
-                if n == 0 {
-                    return;
+    // Threads with blocking reads, not tasks: each read returns as soon as
+    // a segment is there, however loaded the test's runtime is.
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in l.incoming() {
+            let Ok(mut client) = client else { return };
+            let Ok(mut server) = std::net::TcpStream::connect(upstream) else {
+                continue;
+            };
+            let (Ok(mut down_from), Ok(mut down_to)) = (server.try_clone(), client.try_clone())
+            else {
+                continue;
+            };
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut down_from, &mut down_to);
+                let _ = down_to.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                while let Ok(n) = client.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let chunk = &buf[..n];
+                    let cmd = match chunk.iter().position(|b| *b == b'\n') {
+                        _ if http && chunk.ends_with(b"\r\n\r\n") => chunk.to_vec(),
+                        _ if http => [chunk, b"\r\n\r\n"].concat(),
+                        Some(i) => chunk[..=i].to_vec(),
+                        None => [chunk, b"\r\n"].concat(),
+                    };
+                    if server.write_all(&cmd).is_err() {
+                        break;
+                    }
                 }
-                let chunk = &buf[..n];
-                let cmd = match chunk.iter().position(|b| *b == b'\n') {
-                    _ if http && chunk.ends_with(b"\r\n\r\n") => chunk.to_vec(),
-                    _ if http => [chunk, b"\r\n\r\n"].concat(),
-                    Some(i) => chunk[..=i].to_vec(),
-                    None => [chunk, b"\r\n"].concat(),
-                };
-                if sw.write_all(&cmd).await.is_err() {
-                    return;
-                }
-            }
-        });
-        let _ = tokio::io::copy(&mut sr, &mut cw).await;
-        up.abort();
-    })
-    .await
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    addr
 }
 
 /// The explicit steps and `--perturb split` catch a server that takes one
