@@ -57,11 +57,11 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
   @rfc2920 @rfc2920-sec-3.1 @MUST @course-T-08
   Scenario: Pipelined MAIL, RCPT and DATA are answered in order
     # RFC 2920 §3.1: with PIPELINING the client may send MAIL, RCPT and DATA
-    # without waiting ("in a single TCP send operation", §1); the server
+    # without waiting, "a group of commands in one send"; the server
     # answers each, in order.
     Given an SMTP session after EHLO
     And the server has announced "PIPELINING"
-    When the client sends "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<${smtp.sink}>" and "DATA" in one write
+    When the client pipelines "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<${smtp.sink}>", "DATA" in one write
     Then the next reply is 250
     And the next reply is 250
     And the next reply is 354

@@ -165,10 +165,13 @@ async fn sends_byte_by_byte(w: &mut World, who: String, text: String) -> StepRes
 }
 
 /// `the client sends "MAIL FROM:<a@b>", "RCPT TO:<c@d>" and "DATA" in one
-/// write`: the framed commands (HTTP: the requests) concatenated into one
-/// TCP write, whatever `--perturb` says; the replies are read by the next
-/// steps ("the next reply is …").
-#[when(regex = r#"^(the client|client \w+) sends ((?:"[^"]*"(?:, | and )?)+) in one write$"#)]
+/// write` (or `pipelines "…", "…" in one write`): the framed commands (HTTP:
+/// the requests) concatenated into one TCP write, whatever `--perturb` says
+/// (RFC 2920 §3.1: a client "can transmit a group of commands in one
+/// send"); the replies are read by the next steps ("the next reply is …").
+#[when(
+    regex = r#"^(the client|client \w+) (?:sends|pipelines) ((?:"[^"]*"(?:, | and )?)+) in one write$"#
+)]
 async fn sends_in_one_write(w: &mut World, who: String, list: String) -> StepResult {
     step!(w, {
         let client = client_name(&who);
