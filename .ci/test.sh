@@ -28,6 +28,8 @@ cargo test --locked --workspace
 
 log "the full suite against the bundled reference servers"
 ./target/debug/conform run --quiet --junit reports/bundled.xml
+log "the full suite against the bundled servers under every --perturb mode"
+for m in split coalesce slow-read; do ./target/debug/conform run --quiet --perturb "$m" --junit "reports/bundled-$m.xml"; done
 for p in sockets http smtp pop3 imap ftp dns; do ./target/debug/conform fuzz "$p" --quiet --duration 10s --seed 1 --no-save --junit "reports/fuzz-$p.xml"; done
 
 shopt -s nullglob

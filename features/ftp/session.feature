@@ -78,6 +78,16 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "NOOP"
     Then the server replies 200
 
+  @rfc959-sec-4.1.3 @MUST @course-T-08
+  Scenario: NOOP sent byte by byte is answered with 200
+    # RFC 9293 §3.7: "TCP guarantees no correlation between the boundaries
+    # of TCP segments sent and received and the boundaries of the read or
+    # write buffers": a command cut into 1-byte segments is the same command
+    # (course catalogue T-08).
+    Given an FTP session logged in as the profile's user
+    When the client sends "NOOP" byte by byte
+    Then the server replies 200
+
   @rfc959-sec-5.3.1 @MUST
   Scenario: Command verbs are case-insensitive
     Given an FTP session logged in as the profile's user

@@ -14,6 +14,16 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "GET /somedir/page.html HTTP/1.1\r\nHost: ${http.address}\r\nConnection: close\r\nUser-agent: Mozilla/5.0\r\nAccept-language: fr\r\n\r\n" and reads the response
     Then the server replies 200
     And the response is well-formed
+
+  @rfc9112-sec-2.1 @MUST @course-H-17 @course-T-08
+  Scenario: A request sent byte by byte gets a well-formed 200
+    # RFC 9293 §3.7: "TCP guarantees no correlation between the boundaries
+    # of TCP segments sent and received and the boundaries of the read or
+    # write buffers": a request cut into 1-byte segments is the same request
+    # (course catalogue T-08).
+    When the client sends "GET /somedir/page.html HTTP/1.1\r\nHost: ${http.address}\r\nConnection: close\r\n\r\n" byte by byte
+    Then the server replies 200
+    And the response is well-formed
     And the response body is the fixture file "/somedir/page.html"
 
   @rfc9112-sec-2.3 @SHOULD @course-H-25

@@ -92,3 +92,22 @@ Feature: IMAP connection, greeting and the commands valid in any state
     When the client sends "p1 NOOP" without waiting for the reply
     And the client sends "p2 CAPABILITY" without waiting for the reply
     Then the commands tagged "p1" and "p2" are each completed with OK
+
+  @rfc3501-sec-2.2.1 @rfc9051-sec-2.2.1 @rfc3501-sec-5.5 @MUST @course-T-08
+  Scenario: Commands sent in one write are answered each with its own tag
+    # §5.5: a client MAY send another command without waiting for the
+    # completion of the previous one; two commands in one TCP write are two
+    # commands (RFC 9293 §3.7, course catalogue T-08).
+    Given an IMAP session
+    When the client sends "w1 NOOP" and "w2 CAPABILITY" in one write
+    Then the commands tagged "w1" and "w2" are each completed with OK
+
+  @rfc3501-sec-6.1.2 @rfc9051-sec-6.1.2 @MUST @course-T-08
+  Scenario: NOOP sent byte by byte succeeds
+    # RFC 9293 §3.7: "TCP guarantees no correlation between the boundaries
+    # of TCP segments sent and received and the boundaries of the read or
+    # write buffers": a command cut into 1-byte segments is the same command
+    # (course catalogue T-08).
+    Given an IMAP session
+    When the client sends "b1 NOOP" byte by byte
+    Then the server replies OK

@@ -98,6 +98,15 @@ Feature: POP3 TRANSACTION state: STAT, LIST, RETR, DELE, RSET, NOOP, TOP, UIDL
     When the client sends "NOOP"
     Then the server replies +OK
 
+  @rfc1939-sec-5 @MUST @course-T-08
+  Scenario: NOOP sent byte by byte is answered with +OK
+    # RFC 9293 §3.7: "TCP guarantees no correlation between the boundaries
+    # of TCP segments sent and received and the boundaries of the read or
+    # write buffers": a command cut into 1-byte segments is the same command
+    # (course catalogue T-08).
+    When the client sends "NOOP" byte by byte
+    Then the server replies +OK
+
   @rfc1939-sec-6 @MUST @course-P-02 @course-P-07 @points(3)
   Scenario: A session that ends without QUIT deletes nothing
     # §6: only the UPDATE state, entered by QUIT, removes marked messages.

@@ -54,7 +54,7 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
     When the client sends "MAIL FROM:<alice@crepes.fr>"
     Then every line of the reply carries an enhanced status code of the reply's class
 
-  @rfc2920 @rfc2920-sec-3.1 @MUST
+  @rfc2920 @rfc2920-sec-3.1 @MUST @course-T-08
   Scenario: Pipelined MAIL, RCPT and DATA are answered in order
     # RFC 2920 §3.1: with PIPELINING the client may send MAIL, RCPT and DATA
     # without waiting, "a group of commands in one send"; the server

@@ -53,6 +53,16 @@ Feature: SMTP session: greeting, HELO and EHLO, QUIT, and the course transcript
     When the client sends "NOOP"
     Then the server replies 250
 
+  @rfc5321-sec-4.1.1.9 @MUST @course-T-08
+  Scenario: NOOP sent byte by byte is answered with 250
+    # RFC 9293 §3.7: "TCP guarantees no correlation between the boundaries
+    # of TCP segments sent and received and the boundaries of the read or
+    # write buffers": a command cut into 1-byte segments is the same command
+    # (course catalogue T-08).
+    Given an SMTP session after EHLO
+    When the client sends "NOOP" byte by byte
+    Then the server replies 250
+
   @rfc5321-sec-4.1.1.5 @MUST
   Scenario: RSET is answered with 250
     Given an SMTP session after EHLO

@@ -1,4 +1,4 @@
-@sockets @tcp @rfc9293 @course-K-09
+@sockets @tcp @rfc9293 @course-K-09 @one-write
 Feature: TCP upper-casing server (TCPServer.py)
 
   The course's TCP server (course notes §8, K-09 and K-10): a welcoming socket
@@ -6,6 +6,12 @@ Feature: TCP upper-casing server (TCPServer.py)
   send it back upper-cased, close the connection socket (not the welcoming
   one), and accept the next client. Python's bytes.upper() changes only the
   ASCII letters a-z.
+
+  The course's protocol has no framing: a message is what one recv(1024)
+  returns, and the course's client sends it with one send. So every message
+  here goes out in one write whatever `--perturb` says (@one-write: split
+  and coalesce do not apply; slow-read does). A server that must cope with
+  a message cut into pieces is checked by the line protocols' suites.
 
   The scenarios about something else than the letters (closing, the next client)
   accept the message back in any letter case, so that a server that gets the

@@ -181,6 +181,11 @@ struct RunArgs {
     /// Bound on every network wait in a step (a scenario's @timeout(…) tag overrides it).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     step_timeout: Duration,
+    /// Cut the TCP traffic differently: split (every write as 1-byte
+    /// segments), coalesce (a step's writes in one segment), slow-read
+    /// (the server's bytes read a few at a time); none is the default.
+    #[arg(long, default_value = "none", value_parser = crate::wire::Perturb::parse)]
+    perturb: crate::wire::Perturb,
     /// Folder of feature files (default: ./features, else the suites conform was built with).
     #[arg(long)]
     features: Option<PathBuf>,
@@ -300,6 +305,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         deviations,
         ratchet: a.ratchet,
         shard: a.shard,
+        perturb: a.perturb,
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.write_deviations {

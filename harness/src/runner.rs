@@ -20,6 +20,7 @@ use crate::steps::{Failure, RunContext, World};
 use crate::suite::{self, Selection};
 use crate::target::budget::{self, Budgets};
 use crate::target::{bundled, Profile};
+use crate::wire::Perturb;
 
 pub struct RunOptions {
     /// Protocols asked for on the command line; empty means all.
@@ -50,6 +51,8 @@ pub struct RunOptions {
     pub ratchet: bool,
     /// Only this part of the selected scenarios (`--shard K/N`).
     pub shard: Option<suite::Shard>,
+    /// How the scenarios' TCP writes and reads are cut (`--perturb`).
+    pub perturb: Perturb,
 }
 
 impl RunOptions {
@@ -71,6 +74,7 @@ impl RunOptions {
             deviations: None,
             ratchet: false,
             shard: None,
+            perturb: Perturb::None,
         }
     }
 }
@@ -172,6 +176,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         profile: profile.clone(),
         step_timeout: opts.step_timeout,
         budgets,
+        perturb: opts.perturb,
     });
     let order: Vec<(String, usize)> = selected
         .iter()
@@ -364,6 +369,12 @@ async fn execute(
                         )))
                     }
                 }
+                let one_write = suite::all_tags(f, r, s).any(|t| t == "one-write");
+                world.perturb = if one_write {
+                    ctx.perturb.reads_only()
+                } else {
+                    ctx.perturb
+                };
                 world.ctx = ctx;
                 world.state::<Started>().0 = Some(Instant::now());
             }

@@ -171,11 +171,11 @@ async fn a_server_that_never_closes_fails_the_close_scenarios() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  sockets/tcp.feature:46  The server closes the connection after its reply",
+            "FAIL  sockets/tcp.feature:52  The server closes the connection after its reply",
             "step:        And the server closes the client's connection",
             "the server did not close the connection within 1s",
             // The upper-casing itself still passes.
-            "PASS  sockets/tcp.feature:18  A lowercase sentence",
+            "PASS  sockets/tcp.feature:24  A lowercase sentence",
         ],
     );
     assert!(

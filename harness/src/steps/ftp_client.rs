@@ -52,14 +52,9 @@ async fn with_client<T>(
 async fn suppaftp_logged_in(w: &mut World) -> StepResult {
     step!(w, {
         let acct = account(w)?;
-        let budget = Some((
-            w.budget.clone(),
-            crate::protocol::Protocol::Ftp,
-            w.step_timeout,
-        ));
-        let relay = Relay::within(acct.address, &w.transcript, NAME, budget)
-            .await
-            .map_err(|e| Failure::harness(format!("start the recording relay: {e}")))?;
+        let relay = w
+            .library_relay(acct.address, NAME, crate::protocol::Protocol::Ftp)
+            .await?;
         note(
             w,
             format!(

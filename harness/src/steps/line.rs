@@ -10,13 +10,23 @@ use super::text::payload;
 use super::{client_name, describe_client, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
-use crate::wire::Reply;
+use crate::wire::{Reply, Segments};
 
 /// Sends one framed command line and reads its reply.
 pub async fn command(w: &mut World, client: &str, line: &[u8]) -> Result<Reply, Failure> {
+    command_as(w, client, line, Segments::Run).await
+}
+
+/// [`command`], with the command cut on the wire as `how` says.
+pub async fn command_as(
+    w: &mut World,
+    client: &str,
+    line: &[u8],
+    how: Segments,
+) -> Result<Reply, Failure> {
     let s = w.session(client)?;
     let framed = s.reader.frame(line);
-    s.conn.send(&framed).await?;
+    s.conn.send_as(&framed, how).await?;
     s.sent = line.to_vec();
     let read = s.reader.read(&mut s.conn).await;
     let reply = judge_read(&w.budget, w.tcp.get_mut(client), read).map_err(|e| {
@@ -140,22 +150,41 @@ async fn sends_pipelined(w: &mut World, who: String, text: String) -> StepResult
     })
 }
 
-/// Several commands framed by the session's reader and sent in one write
-/// (RFC 2920 §3.1: a client "can transmit a group of commands in one
-/// send"); the replies are read by the next steps.
-#[when(regex = r#"^(the client|client \w+) pipelines (".*") in one write$"#)]
-async fn pipelines(w: &mut World, who: String, list: String) -> StepResult {
+/// `the client sends "EHLO a.example" byte by byte`: every byte of the
+/// framed command its own TCP segment, whatever `--perturb` says; then its
+/// reply is read. A server must not take one read for one command (TCP is
+/// a byte stream; course catalogue T-08).
+#[when(regex = r#"^(the client|client \w+) sends "(.*)" byte by byte$"#)]
+async fn sends_byte_by_byte(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
+        let line = payload(w, &text)?;
+        command_as(w, &client_name(&who), &line, Segments::Bytes)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// `the client sends "MAIL FROM:<a@b>", "RCPT TO:<c@d>" and "DATA" in one
+/// write` (or `pipelines "…", "…" in one write`): the framed commands (HTTP:
+/// the requests) concatenated into one TCP write, whatever `--perturb` says
+/// (RFC 2920 §3.1: a client "can transmit a group of commands in one
+/// send"); the replies are read by the next steps ("the next reply is …").
+#[when(
+    regex = r#"^(the client|client \w+) (?:sends|pipelines) ((?:"[^"]*"(?:, | and )?)+) in one write$"#
+)]
+async fn sends_in_one_write(w: &mut World, who: String, list: String) -> StepResult {
+    step!(w, {
+        let client = client_name(&who);
         let mut lines = Vec::new();
-        for quoted in list.split('"').skip(1).step_by(2) {
-            lines.push(payload(w, quoted)?);
+        for item in list.split('"').skip(1).step_by(2) {
+            lines.push(payload(w, item)?);
         }
-        let s = w.session(&client_name(&who))?;
-        let mut group = Vec::new();
+        let s = w.session(&client)?;
+        let mut all = Vec::new();
         for line in &lines {
-            group.extend_from_slice(&s.reader.frame(line));
+            all.extend(s.reader.frame(line));
         }
-        s.conn.send(&group).await?;
+        s.conn.send_as(&all, Segments::OneWrite).await?;
         s.sent = lines.pop().unwrap_or_default();
         Ok(())
     })

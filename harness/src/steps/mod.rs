@@ -42,14 +42,49 @@ macro_rules! step {
         let result = match preempted {
             Some(f) => Err(f),
             None => {
-                match tokio::time::timeout(outer, $crate::steps::typed(async { $body })).await {
-                    Ok(r) => r,
-                    Err(_) => Err($crate::steps::Failure::stalled(limit)),
+                let paused = $w.paused.clone();
+                let body = $crate::steps::typed(async { $body });
+                match $crate::steps::bounded(outer, &paused, body).await {
+                    Some(r) => r,
+                    None => Err($crate::steps::Failure::stalled(limit)),
                 }
             }
         };
+        // Under `--perturb coalesce` the step's writes go out as it ends.
+        let result = match result {
+            Ok(()) => $w.flush_writes().await,
+            Err(f) => Err(f),
+        };
         $w.settle(result)
     }};
+}
+
+/// Runs `f` within `limit`, extended by the pauses the client itself made
+/// meanwhile (`--perturb split` and `slow-read` add them to `paused`):
+/// they are the harness's time, not the server's. `None` if it did not end.
+pub async fn bounded<F: std::future::Future<Output = StepResult>>(
+    limit: std::time::Duration,
+    paused: &std::sync::atomic::AtomicU64,
+    f: F,
+) -> Option<StepResult> {
+    use std::sync::atomic::Ordering;
+    let start = paused.load(Ordering::Relaxed);
+    let mut granted = 0;
+    let mut deadline = tokio::time::Instant::now() + limit;
+    tokio::pin!(f);
+    loop {
+        tokio::select! {
+            r = &mut f => return Some(r),
+            _ = tokio::time::sleep_until(deadline) => {
+                let total = paused.load(Ordering::Relaxed).saturating_sub(start);
+                if total <= granted {
+                    return None;
+                }
+                deadline += std::time::Duration::from_micros(total - granted);
+                granted = total;
+            }
+        }
+    }
 }
 
 pub fn typed<F: std::future::Future<Output = StepResult>>(f: F) -> F {

@@ -12,7 +12,7 @@ use super::{client_name, describe_client, Failure, Session, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::target::profile::resolve;
-use crate::wire::{LineReader, ReplyReader, UdpClient};
+use crate::wire::{LineReader, ReplyReader, Segments, UdpClient};
 
 /// Most bytes a raw read keeps while waiting for the connection to close.
 const MAX_RAW: usize = 1024 * 1024;
@@ -110,6 +110,24 @@ async fn sends_bytes(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
         let bytes = payload(w, &text)?;
         send_raw(w, &who, bytes).await
+    })
+}
+
+/// `… sends the bytes "…" byte by byte` / `… in one write`: the bytes cut
+/// on the wire as said, whatever `--perturb` says.
+#[when(regex = r#"^(the client|client \w+) sends the bytes "(.*)" (byte by byte|in one write)$"#)]
+async fn sends_bytes_cut(w: &mut World, who: String, text: String, how: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        let how = if how == "byte by byte" {
+            Segments::Bytes
+        } else {
+            Segments::OneWrite
+        };
+        let s = w.session(&client_name(&who))?;
+        s.conn.send_as(&bytes, how).await?;
+        s.sent = bytes;
+        Ok(())
     })
 }
 

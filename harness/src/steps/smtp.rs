@@ -436,15 +436,13 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
         let from = w.expand(&from)?;
         let to = w.expand(&to)?;
         let addr = address(w, "${smtp.address}")?;
-        let _lease = crate::steps::lease(
-            &w.budget,
-            Some(crate::protocol::Protocol::Smtp),
-            "lettre",
-            &w.transcript,
-            w.step_timeout,
-        )
-        .await?;
-        let outcome = lettre_send(addr, &from, &to, w.step_timeout).await;
+        // Through a recording relay, which holds the connection's lease
+        // and cuts off a server that floods the library.
+        let relay = w
+            .library_relay(addr, "lettre", crate::protocol::Protocol::Smtp)
+            .await?;
+        let outcome = lettre_send(relay.addr, &from, &to, w.step_timeout).await;
+        drop(relay);
         let note = match &outcome {
             Ok((code, text)) => {
                 format!("lettre: the server answered the message with {code} {text}")

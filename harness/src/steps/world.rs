@@ -11,7 +11,7 @@ use crate::protocol::Protocol;
 use crate::report::Transcript;
 use crate::target::budget::{Beyond, Budgets, Lease, Ledger, Reservation};
 use crate::target::Profile;
-use crate::wire::{Conn, Reply, ReplyReader, UdpClient};
+use crate::wire::{Conn, Perturb, Reply, ReplyReader, UdpClient};
 
 /// What every scenario of a run shares.
 #[derive(Debug)]
@@ -20,6 +20,8 @@ pub struct RunContext {
     pub step_timeout: Duration,
     /// `[section] max_connections`, shared by every scenario.
     pub budgets: Arc<Budgets>,
+    /// How the scenarios' TCP writes and reads are cut (`--perturb`).
+    pub perturb: Perturb,
 }
 
 /// A TCP connection together with the reader that knows where its replies end.
@@ -50,6 +52,13 @@ pub struct World {
     /// `${section.key}` (a scratch mailbox's name…); they come before the
     /// profile's.
     pub vars: BTreeMap<String, String>,
+    /// How this scenario's TCP traffic is cut: the run's `--perturb`, but
+    /// a scenario tagged `@one-write` sends each write as one (split and
+    /// coalesce do not apply to it; slow-read does).
+    pub perturb: Perturb,
+    /// The client's own pauses under `--perturb` (microseconds), which a
+    /// step's overall bound does not count against the server.
+    pub paused: Arc<std::sync::atomic::AtomicU64>,
     /// The first failure of the scenario, as the step reported it.
     pub failure: Option<Failure>,
     /// Undo actions registered by steps (delete an uploaded file…), run
@@ -82,12 +91,15 @@ impl World {
                 profile: Profile::default(),
                 step_timeout: Duration::from_secs(5),
                 budgets: Arc::new(Budgets::default()),
+                perturb: Perturb::None,
             }),
             step_timeout: Duration::from_secs(5),
             transcript: Transcript::new(),
             tcp: BTreeMap::new(),
             udp: BTreeMap::new(),
             vars: BTreeMap::new(),
+            perturb: Perturb::None,
+            paused: Arc::default(),
             failure: None,
             cleanups: Vec::new(),
             budget: Ledger::default(),
@@ -129,7 +141,7 @@ impl World {
         addr: std::net::SocketAddr,
         name: &str,
     ) -> Result<Conn, Failure> {
-        connect_within(
+        Ok(connect_within(
             &self.budget,
             section,
             addr,
@@ -137,7 +149,33 @@ impl World {
             &self.transcript,
             self.step_timeout,
         )
-        .await
+        .await?
+        .perturbed(self.perturb, &self.paused))
+    }
+
+    /// Sends what the scenario's connections hold back under
+    /// `--perturb coalesce`: a step's writes go out when it ends.
+    pub async fn flush_writes(&mut self) -> StepResult {
+        for s in self.tcp.values_mut() {
+            s.conn.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// A recording relay to `addr`, a server of `section`, for a client
+    /// library named `name`: each connection the library opens is counted
+    /// against the scenario's budget and cut off after
+    /// [`MAX_RELAYED`](crate::wire::relay::MAX_RELAYED) bytes from the server.
+    pub async fn library_relay(
+        &self,
+        addr: std::net::SocketAddr,
+        name: &str,
+        section: Protocol,
+    ) -> Result<crate::wire::relay::Relay, Failure> {
+        let budget = Some((self.budget.clone(), section, self.step_timeout));
+        crate::wire::relay::Relay::within(addr, &self.transcript, name, budget)
+            .await
+            .map_err(|e| Failure::harness(format!("cannot start the recording relay: {e}")))
     }
 
     /// The TCP session of a client (`""` is the unnamed one).

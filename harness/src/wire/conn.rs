@@ -1,6 +1,8 @@
 //! A TCP connection to the server under test, read through a bounded buffer.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -13,6 +15,136 @@ use crate::target::budget::Lease;
 
 /// Largest single read from the socket.
 const CHUNK: usize = 16 * 1024;
+
+/// How the client's writes and reads are cut on the wire (`conform run
+/// --perturb`): a correct server gives the same answers whatever the
+/// segmentation, since TCP is a byte stream (RFC 9293 §3.7: "TCP guarantees
+/// no correlation between the boundaries of TCP segments sent and received
+/// and the boundaries of the read or write buffers").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Perturb {
+    /// Each write as one `write_all`, reads as large as the data.
+    #[default]
+    None,
+    /// Every write as 1-byte segments with [`SPLIT_GAP`] between them (a
+    /// long write: its first and last [`SPLIT_EDGE`] bytes, its middle in
+    /// [`SPLIT_MIDDLE`] pieces, so a large body stays fast; see
+    /// [`split_plan`]).
+    Split,
+    /// The consecutive writes of a step held back and sent in one segment
+    /// when the step next reads, closes, or ends.
+    Coalesce,
+    /// The server's bytes read a few at a time with [`SLOW_GAP`] between
+    /// reads; the read size grows with what the exchange has read, so a
+    /// large reply still arrives within its deadline.
+    SlowRead,
+}
+
+impl Perturb {
+    pub const ALL: [Perturb; 4] = [
+        Perturb::None,
+        Perturb::Split,
+        Perturb::Coalesce,
+        Perturb::SlowRead,
+    ];
+
+    /// What is left of it for a scenario whose every write must be one
+    /// write (`@one-write`): only the reads are perturbed.
+    pub fn reads_only(self) -> Perturb {
+        match self {
+            Perturb::SlowRead => Perturb::SlowRead,
+            _ => Perturb::None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Perturb::None => "none",
+            Perturb::Split => "split",
+            Perturb::Coalesce => "coalesce",
+            Perturb::SlowRead => "slow-read",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Perturb, String> {
+        Perturb::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                format!("unknown perturbation \"{s}\" (none, split, coalesce, slow-read)")
+            })
+    }
+}
+
+/// How one send is cut, whatever the run's [`Perturb`] (steps "… in one
+/// write", "… byte by byte").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segments {
+    /// As the run's perturbation says.
+    Run,
+    /// One `write_all`, with nothing held back before it.
+    OneWrite,
+    /// Every byte its own segment, with [`SPLIT_GAP`] between them.
+    Bytes,
+}
+
+/// The pause between the segments of a split write: long enough that the
+/// server reads each on its own (and Linux does not cork them together).
+pub const SPLIT_GAP: Duration = Duration::from_millis(1);
+/// Bytes at each end of a split write that go one by one.
+pub const SPLIT_EDGE: usize = 32;
+/// Most segments the middle of a long split write is cut into, so that a
+/// write costs at most `2 * SPLIT_EDGE + SPLIT_MIDDLE` gaps.
+pub const SPLIT_MIDDLE: usize = 32;
+/// The pause before each read under slow-read.
+pub const SLOW_GAP: Duration = Duration::from_millis(1);
+/// The first read size under slow-read.
+pub const SLOW_FIRST: usize = 8;
+/// Most bytes a coalescing connection holds back before it sends anyway.
+const COALESCE_MAX: usize = 1024 * 1024;
+
+/// The segments a write of `len` bytes is cut into, as `(start, end)`:
+/// every byte alone up to `2 * SPLIT_EDGE + SPLIT_MIDDLE` bytes; a longer
+/// write has its first and last [`SPLIT_EDGE`] bytes alone and its middle
+/// in [`SPLIT_MIDDLE`] equal segments. [`Segments::Bytes`] cuts every byte.
+pub fn split_plan(len: usize, how: Segments) -> Vec<(usize, usize)> {
+    if how == Segments::Bytes || len <= 2 * SPLIT_EDGE + SPLIT_MIDDLE {
+        return (0..len).map(|i| (i, i + 1)).collect();
+    }
+    let mut out: Vec<(usize, usize)> = (0..SPLIT_EDGE).map(|i| (i, i + 1)).collect();
+    let middle = len - 2 * SPLIT_EDGE;
+    let size = middle.div_ceil(SPLIT_MIDDLE);
+    let mut at = SPLIT_EDGE;
+    while at < len - SPLIT_EDGE {
+        let end = (at + size).min(len - SPLIT_EDGE);
+        out.push((at, end));
+        at = end;
+    }
+    out.extend((len - SPLIT_EDGE..len).map(|i| (i, i + 1)));
+    out
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    #[test]
+    fn a_split_plan_covers_the_write_in_order() {
+        for len in [0, 1, 95, 96, 97, 265, 1000, 65536] {
+            let plan = split_plan(len, Segments::Run);
+            let mut at = 0;
+            for (a, b) in &plan {
+                assert_eq!(*a, at);
+                assert!(b > a);
+                at = *b;
+            }
+            assert_eq!(at, len);
+            assert!(plan.len() <= 2 * SPLIT_EDGE + SPLIT_MIDDLE);
+            assert!(len < 2 || plan[0] == (0, 1) && plan[plan.len() - 1] == (len - 1, len));
+        }
+        assert_eq!(split_plan(1000, Segments::Bytes).len(), 1000);
+    }
+}
 
 /// How a line ended on the wire. Line protocols require CRLF; a bare LF is
 /// accepted by the reader but reported so that a step can insist on CRLF.
@@ -35,6 +167,52 @@ impl Line {
     }
 }
 
+/// How a split write ended.
+enum SplitEnd {
+    Done,
+    /// A write failed at this offset.
+    Failed(usize, std::io::Error),
+    /// The server stopped taking data for longer than the timeout.
+    Stalled,
+}
+
+/// The blocking half of [`Conn::write_split`]: one `write` per segment on a
+/// duplicate of the connection's (non-blocking) socket. Returns how it
+/// ended and the time spent in gaps.
+fn split_write(
+    sock: &std::net::TcpStream,
+    data: &[u8],
+    plan: &[(usize, usize)],
+    timeout: Duration,
+) -> (SplitEnd, Duration) {
+    use std::io::{ErrorKind, Write};
+    let mut paused = Duration::ZERO;
+    let deadline = std::time::Instant::now() + timeout + SPLIT_GAP * plan.len() as u32;
+    let mut w = sock;
+    for (i, (a, b)) in plan.iter().enumerate() {
+        if i > 0 {
+            let t = std::time::Instant::now();
+            std::thread::sleep(SPLIT_GAP);
+            paused += t.elapsed();
+        }
+        let mut at = *a;
+        while at < *b {
+            match w.write(&data[at..*b]) {
+                Ok(n) => at += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if std::time::Instant::now() > deadline {
+                        return (SplitEnd::Stalled, paused);
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => return (SplitEnd::Failed(*a, e), paused),
+            }
+        }
+    }
+    (SplitEnd::Done, paused)
+}
+
 pub struct Conn {
     /// The name this connection has in the transcript.
     pub name: String,
@@ -46,10 +224,20 @@ pub struct Conn {
     buf: Vec<u8>,
     eof: bool,
     transcript: Transcript,
+    /// How writes and reads are cut on the wire.
+    perturb: Perturb,
+    /// Writes held back under [`Perturb::Coalesce`].
+    pending: Vec<u8>,
+    /// Bytes read since the client last sent (sizes slow reads).
+    read_since_send: usize,
+    /// Where the pauses the perturbation makes are added up (microseconds),
+    /// so that a step's overall bound does not count them against the
+    /// server.
+    paused: Option<Arc<AtomicU64>>,
+    /// Its place in the section's connection budget, given back on drop.
     /// Which side the harness plays: the client (what it sends is `C:`), or
     /// a peer serving the client under test (what it sends is `S:`).
     side: Side,
-    /// Its place in the section's connection budget, given back on drop.
     _lease: Lease,
 }
 
@@ -79,6 +267,16 @@ impl Side {
         match self {
             Side::Client => "server",
             Side::Peer => "client",
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // What a coalescing connection still holds goes out before the
+        // socket closes (best effort: the socket is not waited for).
+        if !self.pending.is_empty() {
+            let _ = self.stream.try_write(&self.pending);
         }
     }
 }
@@ -166,9 +364,31 @@ impl Conn {
             buf: Vec::new(),
             eof: false,
             transcript: transcript.clone(),
+            perturb: Perturb::None,
+            pending: Vec::new(),
+            read_since_send: 0,
+            paused: None,
             side: Side::Client,
             _lease: Lease::none(),
         }
+    }
+
+    /// The connection, with its writes and reads cut as `perturb` says;
+    /// the pauses that makes are added to `paused`.
+    pub fn perturbed(mut self, perturb: Perturb, paused: &Arc<AtomicU64>) -> Conn {
+        self.paused = Some(paused.clone());
+        if perturb != Perturb::None && perturb != self.perturb {
+            self.transcript.event(
+                &self.name,
+                format!("segmentation perturbed: {}", perturb.name()),
+            );
+        }
+        self.perturb = perturb;
+        self
+    }
+
+    pub fn perturbation(&self) -> Perturb {
+        self.perturb
     }
 
     /// The connection, counted against a connection budget while it lives.
@@ -190,9 +410,113 @@ impl Conn {
         self.eof && self.buf.is_empty()
     }
 
-    /// Sends bytes as they are.
+    /// Sends bytes as they are, cut as the run's perturbation says.
     pub async fn send(&mut self, data: &[u8]) -> Result<(), WireError> {
+        self.send_as(data, Segments::Run).await
+    }
+
+    /// Sends bytes as they are, cut as `how` says.
+    pub async fn send_as(&mut self, data: &[u8], how: Segments) -> Result<(), WireError> {
         self.transcript.bytes(&self.name, self.side.sent(), data);
+        self.read_since_send = 0;
+        match (how, self.perturb) {
+            (Segments::Run, Perturb::Coalesce) => {
+                self.pending.extend_from_slice(data);
+                if self.pending.len() >= COALESCE_MAX {
+                    self.flush().await?;
+                }
+                Ok(())
+            }
+            (Segments::Run, Perturb::Split) | (Segments::Bytes, _) => {
+                self.flush().await?;
+                self.write_split(data, how).await
+            }
+            _ => {
+                self.flush().await?;
+                self.write(data).await
+            }
+        }
+    }
+
+    /// Sends `data` cut as [`split_plan`] says, [`SPLIT_GAP`] between the
+    /// segments. The writes run on a thread of their own, on a duplicate of
+    /// the socket, so the gaps are the gap and not the scheduling delays
+    /// of the (single-threaded) scenario runner.
+    async fn write_split(&mut self, data: &[u8], how: Segments) -> Result<(), WireError> {
+        use std::os::fd::AsFd;
+        let sock = self
+            .stream
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::net::TcpStream::from)
+            .map_err(|e| WireError::io("send", e))?;
+        let plan = split_plan(data.len(), how);
+        let bytes = data.to_vec();
+        let timeout = self.timeout;
+        let job = tokio::task::spawn_blocking(move || split_write(&sock, &bytes, &plan, timeout));
+        let (end, paused) = match job.await {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(WireError::io(
+                    "send",
+                    std::io::Error::other(format!("the split write did not finish: {e}")),
+                ))
+            }
+        };
+        if let Some(p) = &self.paused {
+            p.fetch_add(paused.as_micros() as u64, Ordering::Relaxed);
+        }
+        match end {
+            SplitEnd::Done => Ok(()),
+            // The server answered and closed before the whole write was
+            // out (a 414, a 421…): in one write the kernel would have taken
+            // it all, and the reply is what the next read judges.
+            SplitEnd::Failed(at, _) if at > 0 => {
+                self.transcript.event(
+                    &self.name,
+                    format!(
+                        "the server stopped reading after {at} of {} bytes; the rest was not sent",
+                        data.len()
+                    ),
+                );
+                Ok(())
+            }
+            SplitEnd::Failed(_, e) => {
+                self.transcript
+                    .event(&self.name, format!("send failed: {e}"));
+                Err(WireError::io("send", e))
+            }
+            SplitEnd::Stalled => Err(WireError::Timeout {
+                waited: self.timeout,
+                what: format!(
+                    "the {} to accept the data sent (it stopped reading)",
+                    self.side.other()
+                ),
+                partial: vec![],
+            }),
+        }
+    }
+
+    /// A pause the perturbation makes, added up for the step's bound.
+    async fn pause(&self, d: Duration) {
+        let t = Instant::now();
+        tokio::time::sleep(d).await;
+        if let Some(p) = &self.paused {
+            p.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends what a coalescing connection holds back, in one write.
+    pub async fn flush(&mut self) -> Result<(), WireError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let data = std::mem::take(&mut self.pending);
+        self.write(&data).await
+    }
+
+    /// One `write_all` of bytes already in the transcript.
+    async fn write(&mut self, data: &[u8]) -> Result<(), WireError> {
         let what = "send";
         match tokio::time::timeout(self.timeout, self.stream.write_all(data)).await {
             Ok(Ok(())) => Ok(()),
@@ -214,6 +538,7 @@ impl Conn {
 
     /// Half-closes the sending side (TCP FIN): the server reads end-of-file.
     pub async fn shutdown_write(&mut self) -> Result<(), WireError> {
+        self.flush().await?;
         self.transcript.event(
             &self.name,
             match self.side {
@@ -233,8 +558,30 @@ impl Conn {
         if self.eof {
             return Ok(0);
         }
+        // A read ends the client's turn: what it held back goes out first.
+        self.flush().await?;
         let mut chunk = [0u8; CHUNK];
-        match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+        let slow = self.perturb == Perturb::SlowRead;
+        let size = if slow {
+            (SLOW_FIRST + self.read_since_send / 4).min(CHUNK)
+        } else {
+            CHUNK
+        };
+        if slow {
+            // The pause counts against the same deadline as the read.
+            if tokio::time::timeout_at(deadline, self.pause(SLOW_GAP))
+                .await
+                .is_err()
+            {
+                return Err(WireError::Timeout {
+                    waited: self.timeout,
+                    what: what.to_string(),
+                    partial: self.buf.clone(),
+                });
+            }
+        }
+        let read = self.stream.read(&mut chunk[..size]);
+        match tokio::time::timeout_at(deadline, read).await {
             Ok(Ok(0)) => {
                 self.eof = true;
                 self.transcript.event(
@@ -244,6 +591,7 @@ impl Conn {
                 Ok(0)
             }
             Ok(Ok(n)) => {
+                self.read_since_send += n;
                 self.transcript
                     .bytes(&self.name, self.side.received(), &chunk[..n]);
                 self.buf.extend_from_slice(&chunk[..n]);

@@ -16,7 +16,7 @@ pub mod reply;
 pub mod smtp;
 pub mod udp;
 
-pub use conn::{Conn, Line, Terminator};
+pub use conn::{Conn, Line, Perturb, Segments, Terminator};
 pub use error::WireError;
 pub use reply::{LineReader, Reply, ReplyReader};
 pub use udp::UdpClient;

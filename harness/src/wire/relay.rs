@@ -112,6 +112,12 @@ impl Drop for Relay {
     }
 }
 
+/// Most bytes the server may send on one relayed connection. A client
+/// library buffers what it reads (an endless line, an endless reply), so
+/// the relay is where a flooding server is cut off: the library sees the
+/// connection close and fails, within bounded memory.
+pub const MAX_RELAYED: usize = 4 * 1024 * 1024;
+
 async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, name: &str) {
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
@@ -134,7 +140,19 @@ async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, nam
     };
     let down = async {
         let mut buf = vec![0u8; 16 * 1024];
+        let mut relayed = 0usize;
         loop {
+            if relayed > MAX_RELAYED {
+                transcript.event(
+                    name,
+                    format!(
+                        "the server sent more than {} MiB on one connection; the relay cut it off",
+                        MAX_RELAYED >> 20
+                    ),
+                );
+                let _ = cw.shutdown().await;
+                return;
+            }
             match sr.read(&mut buf).await {
                 Ok(0) | Err(_) => {
                     transcript.event(name, "connection closed by server");
@@ -142,6 +160,7 @@ async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, nam
                     return;
                 }
                 Ok(n) => {
+                    relayed += n;
                     transcript.bytes(name, Dir::Server, &buf[..n]);
                     if cw.write_all(&buf[..n]).await.is_err() {
                         return;

@@ -46,14 +46,9 @@ fn last(w: &mut World) -> Result<(Response, reqwest::Url), Failure> {
 async fn library_client(w: &mut World) -> StepResult {
     step!(w, {
         let target = address(w, "${http.address}")?;
-        let budget = Some((
-            w.budget.clone(),
-            crate::protocol::Protocol::Http,
-            w.step_timeout,
-        ));
-        let relay = Relay::within(target, &w.transcript, "reqwest", budget)
-            .await
-            .map_err(|e| Failure::harness(format!("cannot start the recording relay: {e}")))?;
+        let relay = w
+            .library_relay(target, "reqwest", crate::protocol::Protocol::Http)
+            .await?;
         let redirects = Arc::new(Mutex::new(Vec::new()));
         let seen = redirects.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {

@@ -23,7 +23,7 @@ use super::{client_name, describe_client, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::http::{read_response, Framing, HttpReader, Response};
-use crate::wire::Conn;
+use crate::wire::{Conn, Segments};
 
 /// The HTTP readers of the scenario's connections, by client name.
 #[derive(Default)]
@@ -192,7 +192,9 @@ async fn probe_resource(w: &mut World, key: &str, path: &str, what: &str) -> Ste
     };
     let req = build(w, method, path, "HTTP/1.1", extra, body)?;
     let addr = address(w, "${http.address}")?;
-    let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout).await?;
+    let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout)
+        .await?
+        .perturbed(w.perturb, &w.paused);
     c.send(&req).await?;
     let r = read_response(&mut c, method).await?;
     let ok = match key {
@@ -243,7 +245,7 @@ async fn sends_request_then_get(
         s.reader.frame(&get);
         let mut all = first;
         all.extend_from_slice(&get);
-        s.conn.send(&all).await?;
+        s.conn.send_as(&all, Segments::OneWrite).await?;
         s.sent = all;
         Ok(())
     })
@@ -410,7 +412,7 @@ async fn pipelines(w: &mut World, list: String) -> StepResult {
             all.extend(req);
         }
         let s = w.session("")?;
-        s.conn.send(&all).await?;
+        s.conn.send_as(&all, Segments::OneWrite).await?;
         s.sent = all;
         Ok(())
     })
@@ -698,10 +700,13 @@ async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
             let transcript = w.transcript.clone();
             let req = req.clone();
             let timeout = w.step_timeout;
+            let perturb = w.perturb;
+            let paused = w.paused.clone();
             async move {
                 let mut c = Conn::connect(addr, &format!("http #{i}"), &transcript, timeout)
                     .await?
-                    .with_lease(lease);
+                    .with_lease(lease)
+                    .perturbed(perturb, &paused);
                 c.send(&req).await?;
                 read_response(&mut c, "GET").await
             }

@@ -66,15 +66,12 @@ async fn library_fetch(w: &mut World) -> StepResult {
             "async-imap",
             format!("async-imap connects to {addr}, selects {mailbox}, fetches 1:* (UID ENVELOPE)"),
         );
-        let _lease = crate::steps::lease(
-            &w.budget,
-            Some(crate::protocol::Protocol::Imap),
-            "async-imap",
-            &w.transcript,
-            w.step_timeout,
-        )
-        .await?;
-        let run = fetch_subjects(addr, &user, &pass, &mailbox);
+        // Through a recording relay, which holds the connection's lease
+        // and cuts off a server that floods the library.
+        let relay = w
+            .library_relay(addr, "async-imap", crate::protocol::Protocol::Imap)
+            .await?;
+        let run = fetch_subjects(relay.addr, &user, &pass, &mailbox);
         let subjects = match tokio::time::timeout(w.step_timeout, run).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
