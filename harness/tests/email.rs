@@ -234,7 +234,7 @@ async fn a_server_that_answers_data_with_250_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "DATA is answered with 354",
             "step:        Then the server replies 354",
             "expected:    354",
@@ -252,7 +252,7 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/sequence.feature",
+            "FAIL  features/smtp/sequence.feature",
             "RCPT before MAIL gets 503",
             "expected:    503",
             "got:         \"250 2.1.5 Ok\"",
@@ -286,7 +286,7 @@ async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/sequence.feature",
+            "FAIL  features/smtp/sequence.feature",
             "A new EHLO resets the transaction, or is refused and changes nothing",
             "a new EHLO is either accepted, resetting the transaction, or refused with 501, 500, 502 or 550 (RFC 5321 §4.1.4)",
             "got:         \"503 5.5.1 EHLO once\"",
@@ -297,7 +297,7 @@ async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
     assert_has(
         &run,
         &[
-            "PASS  smtp/sequence.feature",
+            "PASS  features/smtp/sequence.feature",
             "A new EHLO resets the transaction",
         ],
     );
@@ -309,7 +309,7 @@ async fn a_server_that_splits_a_512_octet_line_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/syntax.feature",
+            "FAIL  features/smtp/syntax.feature",
             "A command line of 512 octets is read whole",
             "step:        Then the server replies 250",
             "got:         \"500 5.5.2 unknown\"",
@@ -324,14 +324,14 @@ async fn bare_lf_ending_data_fails_and_a_temporary_refusal_passes() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "A bare LF before \".\" does not end the message",
             "the server ended the message at LF \".\" LF",
         ],
     );
     let run = tagged_run(SmtpFault::BareLf451, "@rfc5321-sec-2.3.8").await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_has(&run, &["PASS  smtp/data.feature:47"]);
+    assert_has(&run, &["PASS  features/smtp/data.feature:47"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -344,7 +344,7 @@ async fn refusing_a_message_without_header_fields_is_a_should_and_nothing_more()
     assert_has(
         &run,
         &[
-            "WARN  smtp/session.feature",
+            "WARN  features/smtp/session.feature",
             "A message without header fields, as in the course transcript, is accepted",
             "got:         \"550 5.6.0 no From header field\"",
             " 1 warnings",
@@ -378,7 +378,7 @@ async fn a_server_that_closes_an_idle_session_without_421_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "An idle session is ended with 421 after the server's timeout",
             "step:        Then the server ends the idle session with 421 within its idle timeout",
             "expected:    a 421 reply, then the connection closed, within the idle timeout of 1s",
@@ -400,7 +400,7 @@ async fn a_server_that_never_ends_an_idle_session_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "An idle session is ended with 421 after the server's timeout",
             "the idle session was still open 3s after the last reply",
             "expected:    a 421 reply, then the connection closed, within the idle timeout of 1s",
@@ -548,7 +548,7 @@ async fn a_server_that_deletes_at_dele_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  pop3/transaction.feature",
+            "FAIL  features/pop3/transaction.feature",
             "A session that ends without QUIT deletes nothing",
             "step:        Then message 1 is unchanged in a new session",
             "the one marked deleted went away without QUIT",
@@ -574,7 +574,7 @@ async fn a_server_that_refuses_lower_case_commands_fails_the_course_login() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  pop3/authorization.feature",
+            "FAIL  features/pop3/authorization.feature",
             "The course's login, in lower case, is accepted",
             "the server refused the login",
             "C: pass hungry\\r\\n",
@@ -623,7 +623,7 @@ async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  pop3/smtp_to_pop3.feature",
+            "FAIL  features/pop3/smtp_to_pop3.feature",
             "A message stays retrievable while another session deletes it",
             "a second session removed message 1 from under this one",
             "C: DELE 1\\r\\n",

@@ -223,7 +223,7 @@ async fn a_completion_with_the_wrong_tag_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/session.feature",
+            "FAIL  features/imap/session.feature",
             "step:        When the client sends \"a1 NOOP\"",
             "the command's tag is \"a1\", but the completion carries \"x1\"",
             "expected:    a IMAP reply to \"a1 NOOP\"",
@@ -239,7 +239,7 @@ async fn a_literal_length_off_by_one_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "FETCH BODY[HEADER] returns only the header, with its blank line",
             "problem:     malformed",
             "S: * 1 FETCH (BODY[HEADER] {184}\\r\\n",
@@ -253,7 +253,7 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "A flag added by STORE +FLAGS is kept",
             "message 2 lacks the flag \\Flagged on a later FETCH",
             "C: a1 STORE 2 +FLAGS (\\\\Flagged)\\r\\n",
@@ -272,7 +272,7 @@ async fn uids_that_change_between_sessions_under_one_uidvalidity_fail() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/mailboxes.feature",
+            "FAIL  features/imap/mailboxes.feature",
             "A UID that changes between sessions comes with a greater UIDVALIDITY",
             "the UID of a message changed between sessions under the same UIDVALIDITY",
             "imap: 4 passed, 1 failed, 0 errors",
@@ -287,7 +287,7 @@ async fn a_server_that_rejects_a_bracket_in_a_tag_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/session.feature",
+            "FAIL  features/imap/session.feature",
             "A tag containing \"]\" gets its completion",
             "it did not take \"a]1\" for a tag",
             "S: * BAD Error in IMAP command received by server.\\r\\n",
@@ -306,7 +306,7 @@ async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
     assert_has(
         &run,
         &[
-            "WARN  imap/mailboxes.feature",
+            "WARN  features/imap/mailboxes.feature",
             "CREATE of a name under a parent that does not exist creates the parent too",
             ".child\\r\\n",
             "NO [CANNOT] no such parent",
@@ -362,7 +362,7 @@ async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
     assert_has(
         &run,
         &[
-            "ERROR imap/messages.feature",
+            "ERROR features/imap/messages.feature",
             "the server refused to create the scratch mailbox conform-",
             "placed by the profile's imap.namespace_prefix and imap.delimiter",
             "set [imap] namespace_prefix",
@@ -383,9 +383,9 @@ async fn a_malformed_namespace_response_fails_and_the_profile_keys_take_over() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/mailboxes.feature",
+            "FAIL  features/imap/mailboxes.feature",
             "NAMESPACE answers with the three namespace classes",
-            "ERROR imap/mailboxes.feature",
+            "ERROR features/imap/mailboxes.feature",
             "the server announces NAMESPACE but its answer is unusable",
             "set [imap] namespace_prefix and delimiter in the profile",
             "imap: 0 passed, 1 failed, 2 errors",

@@ -120,6 +120,8 @@ fn statuses(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sends a command line (CRLF added) on the protocol session and reads one
+/// complete reply with the protocol's reply reader.
 #[when(regex = r#"^(the client|client \w+) sends "(.*)"$"#)]
 async fn sends_command(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -128,6 +130,7 @@ async fn sends_command(w: &mut World, who: String, text: String) -> StepResult {
     })
 }
 
+/// Sends a command line without reading the reply (pipelining).
 #[when(regex = r#"^(the client|client \w+) sends "(.*)" without waiting for the reply$"#)]
 async fn sends_pipelined(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -140,6 +143,7 @@ async fn sends_pipelined(w: &mut World, who: String, text: String) -> StepResult
     })
 }
 
+/// The last reply's status is one of these (`250`, `5xx`, `OK`, `+OK`).
 #[then(regex = r"^the server replies with one of (.+)$")]
 async fn replies_one_of(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -171,6 +175,7 @@ async fn implementer_replies(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// The last reply's status is this one (`250`, `5xx`, `OK`, `+OK`, `-ERR`).
 #[then(regex = r"^the server replies (\S+)$")]
 async fn replies(w: &mut World, status: String) -> StepResult {
     step!(w, {
@@ -184,6 +189,8 @@ async fn replies(w: &mut World, status: String) -> StepResult {
     })
 }
 
+/// Reads one more reply on the named client's session and checks its status.
+/// Example: `Then client B gets the reply 250`
 #[then(regex = r"^(the client|client \w+) gets the reply (\S+)$")]
 async fn client_gets_reply(w: &mut World, who: String, status: String) -> StepResult {
     step!(w, {
@@ -197,6 +204,7 @@ async fn client_gets_reply(w: &mut World, who: String, status: String) -> StepRe
     })
 }
 
+/// Reads one more reply and checks its status.
 #[then(regex = r"^the next reply is (?:one of )?(.+)$")]
 async fn next_reply_is(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -205,6 +213,7 @@ async fn next_reply_is(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// The text of the last reply contains this (case-insensitive).
 #[then(regex = r#"^the reply text contains "(.*)"$"#)]
 async fn reply_contains(w: &mut World, text: String) -> StepResult {
     step!(w, {

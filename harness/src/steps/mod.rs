@@ -15,6 +15,7 @@ pub mod limits;
 pub mod line;
 pub mod pop3;
 pub mod raw;
+pub mod registry;
 pub mod smtp;
 pub mod sockets;
 pub mod text;

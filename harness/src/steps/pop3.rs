@@ -120,26 +120,33 @@ async fn retrieve(w: &mut World, client: &str, n: usize) -> Result<Vec<u8>, Fail
     Ok(reply.body)
 }
 
+/// Opens the POP3 connection and reads the greeting.
 #[given(regex = r"^a POP3 session$")]
 async fn session(w: &mut World) -> StepResult {
     step!(w, open(w, "", false).await)
 }
 
+/// Opens the POP3 connection and checks the greeting is +OK.
 #[given(regex = r"^a POP3 session that has been greeted$")]
 async fn session_greeted(w: &mut World) -> StepResult {
     step!(w, open(w, "", true).await)
 }
 
+/// A named further client with its own greeted POP3 session.
+/// Example: `Given client B has a POP3 session that has been greeted`
 #[given(regex = r"^client (\w+) has a POP3 session that has been greeted$")]
 async fn client_session_greeted(w: &mut World, client: String) -> StepResult {
     step!(w, open(w, &client, true).await)
 }
 
+/// Greeted, then USER/PASS with the `[pop3]` user and password.
 #[given(regex = r"^(?:a|another) POP3 session logged in$")]
 async fn session_logged_in(w: &mut World) -> StepResult {
     step!(w, login(w, "").await)
 }
 
+/// USER/PASS with the `[pop3]` user and password on the open session.
+/// Example: `When client B logs in with the profile's user and password`
 #[when(regex = r"^(the client|client \w+) logs in with the profile's user and password$")]
 async fn logs_in(w: &mut World, who: String) -> StepResult {
     step!(w, user_pass(w, &client_name(&who)).await.map(|_| ()))
@@ -165,6 +172,7 @@ async fn accepts_login(w: &mut World) -> StepResult {
     })
 }
 
+/// Keeps message N's content (RETR) for a later comparison.
 #[when(regex = r"^the client remembers message (\d+)$")]
 async fn remembers(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -174,6 +182,8 @@ async fn remembers(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// Closes the connection without QUIT (no UPDATE state: nothing may be
+/// deleted, RFC 1939 §6).
 #[when(regex = r"^the client drops the connection without QUIT$")]
 async fn drops(w: &mut World) -> StepResult {
     step!(w, {
@@ -186,6 +196,7 @@ async fn drops(w: &mut World) -> StepResult {
     })
 }
 
+/// In a new session, message N is what was remembered, byte for byte.
 #[then(regex = r"^message (\d+) is unchanged in a new session$")]
 async fn unchanged(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -210,6 +221,7 @@ async fn unchanged(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// The TOP data is message N's header and the blank line after it.
 #[then(regex = r"^the data is the header of message (\d+) and the blank line$")]
 async fn top_zero(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -270,6 +282,7 @@ fn check_listing(reply: &Reply, what: &str, word_ok: fn(&str) -> bool) -> StepRe
     Ok(())
 }
 
+/// Each line of the LIST data is `msg-number SP size`.
 #[then(regex = r"^every line of the listing is a message number and a size$")]
 async fn scan_listing(w: &mut World) -> StepResult {
     step!(w, {
@@ -280,6 +293,7 @@ async fn scan_listing(w: &mut World) -> StepResult {
     })
 }
 
+/// Each line of the UIDL data is `msg-number SP unique-id` (RFC 1939 §7).
 #[then(regex = r"^every line of the listing is a message number and a unique-id$")]
 async fn uid_listing(w: &mut World) -> StepResult {
     step!(w, {
@@ -291,6 +305,7 @@ async fn uid_listing(w: &mut World) -> StepResult {
     })
 }
 
+/// LIST's count and total size agree with STAT's.
 #[then(regex = r"^the scan listing agrees with STAT$")]
 async fn listing_agrees(w: &mut World) -> StepResult {
     step!(w, {
@@ -321,6 +336,7 @@ async fn listing_agrees(w: &mut World) -> StepResult {
     })
 }
 
+/// The STAT reply is `+OK nn mm` (RFC 1939 §5).
 #[then(regex = r"^the STAT reply is \+OK, a message count and a size$")]
 async fn stat_form(w: &mut World) -> StepResult {
     step!(w, {
@@ -344,6 +360,7 @@ async fn stat_form(w: &mut World) -> StepResult {
     })
 }
 
+/// RETR of message N sends as many octets as LIST reports for it.
 #[then(regex = r"^message (\d+) has as many octets as LIST reports$")]
 async fn size_matches(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -364,6 +381,8 @@ async fn size_matches(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// RETR and LIST of message N are refused with -ERR (it was deleted in this
+/// session).
 #[then(regex = r"^the server has no message (\d+) in this session$")]
 async fn no_message(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -408,6 +427,8 @@ fn fresh_id() -> String {
     format!("conform-{:016x}", h.finish())
 }
 
+/// Delivers the message by SMTP (`[smtp]`) to the address, marked with a
+/// fresh X-Conform-Id (`@needs-smtp`).
 #[given(regex = r#"^a message "(.*)" delivered by SMTP to "(.*)"$"#)]
 async fn delivered(w: &mut World, text: String, to: String) -> StepResult {
     step!(w, {
@@ -469,11 +490,14 @@ fn found_number(w: &mut World) -> Result<usize, Failure> {
         .ok_or_else(|| Failure::harness("the delivered message was not found in this session"))
 }
 
+/// A logged-in POP3 session that waits until the delivered message is in the
+/// maildrop (delivery may be queued).
 #[given(regex = r"^a POP3 session logged in that sees the delivered message$")]
 async fn session_sees_delivered(w: &mut World) -> StepResult {
     step!(w, find_delivered(w).await.map(|_| ()))
 }
 
+/// DELE of the delivered message.
 #[when(regex = r"^the client marks the delivered message deleted$")]
 async fn marks_delivered(w: &mut World) -> StepResult {
     step!(w, {
@@ -593,6 +617,7 @@ fn is_trace_prefix(prefix: &[u8]) -> bool {
     })
 }
 
+/// RETR of the delivered message gives it byte for byte (dot-unstuffed).
 #[then(regex = r"^POP3 retrieves the delivered message byte for byte$")]
 async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
     step!(w, {
@@ -623,6 +648,7 @@ async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
     })
 }
 
+/// A new session no longer has the delivered message.
 #[then(regex = r"^the delivered message is gone in a new session$")]
 async fn delivered_gone(w: &mut World) -> StepResult {
     step!(w, {
@@ -651,6 +677,7 @@ async fn delivered_gone(w: &mut World) -> StepResult {
     })
 }
 
+/// A new session still has the delivered message.
 #[then(regex = r"^the delivered message is still there in a new session$")]
 async fn delivered_still_there(w: &mut World) -> StepResult {
     step!(w, {
