@@ -137,8 +137,9 @@ struct FuzzArgs {
     /// How long a reply may take.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     reply_timeout: Duration,
-    /// Corpus folder: seeds from <corpus>/<protocol>/, findings written to
-    /// <corpus>/<protocol>/regressions/ (default ./corpus).
+    /// Corpus folder: seeds from <corpus>/<protocol>/ besides the built-in
+    /// ones, findings written to <corpus>/<protocol>/regressions/ (without
+    /// it, findings go to ./corpus/<protocol>/regressions/).
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Do not write regression files for a finding.
@@ -686,24 +687,17 @@ fn check(a: CheckArgs) -> Result<i32, SetupError> {
     };
     let mut suites = suite::load_sources(&sources).map_err(SetupError)?;
     for f in &files {
-        suites
-            .features
-            .push(suite::load_file(f).map_err(SetupError)?);
+        let feature = suite::load_file(f).map_err(SetupError)?;
+        if suite::protocol_of(&feature).is_none() {
+            return Err(SetupError(format!(
+                "{}: the feature has no protocol tag (@http, @smtp, ...)",
+                f.display()
+            )));
+        }
+        suites.features.push(feature);
     }
     let all = suites.all();
     crate::steps::registry::check(&suites.root, &all).map_err(SetupError)?;
-    let unknown: Vec<String> = suites
-        .features
-        .iter()
-        .filter(|f| suite::protocol_of(f).is_none())
-        .filter_map(|f| f.path.as_ref().map(|p| p.display().to_string()))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(SetupError(format!(
-            "no protocol tag (@http, @smtp, ...) on the feature of: {}",
-            unknown.join(", ")
-        )));
-    }
     println!(
         "{} feature file(s), {} scenario(s): every step has one definition",
         suites.features.len(),

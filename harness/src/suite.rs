@@ -1,5 +1,6 @@
-//! The suites on disk: `features/<protocol>/*.feature`. Loading, selecting by
-//! protocol, tags and profile, and reading a scenario's metadata from its tags.
+//! The suites: the bundled `features/<protocol>/*.feature` and the user's
+//! `--features` folders. Loading, selecting by protocol, tags and profile,
+//! and reading a scenario's metadata from its tags.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -111,6 +112,13 @@ pub fn load_sources(src: &Sources) -> Result<Suites, String> {
         files.sort();
         for file in files {
             let f = load_file(&file)?;
+            if protocol_of(&f).is_none() {
+                return Err(format!(
+                    "{}: the feature has no protocol tag (one of @{}), so it would never run",
+                    file.display(),
+                    Protocol::ALL.map(|p| p.name()).join(" @")
+                ));
+            }
             let key = (protocol_of(&f), stem_of(&f));
             if let Some(i) = features[..bundled_count]
                 .iter()

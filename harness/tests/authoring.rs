@@ -152,6 +152,21 @@ async fn a_misspelt_step_is_refused_before_any_connection() {
     std::fs::write(mine.join("app.feature"), fixed).unwrap();
     let run = conform_in(dir.path(), &bin(), &["check", "mine"]);
     assert_eq!(run.code, 0, "{}", run.all());
+    // The protocol tag decides the protocol; without one the file would
+    // never be selected, so it is refused rather than silently left out.
+    std::fs::write(
+        mine.join("untagged.feature"),
+        "Feature: no tag\n\n  Scenario: x\n    Given an HTTP connection to the target\n",
+    )
+    .unwrap();
+    let run = conform_in(dir.path(), &bin(), &["list", "--features", "mine"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("untagged.feature: the feature has no protocol tag"),
+        "{}",
+        run.all()
+    );
 }
 
 /// An instructor's assignment with a step typo is refused before any

@@ -265,7 +265,8 @@ async fn list_and_fixtures() {
             && run
                 .stdout
                 .lines()
-                .all(|l| l.starts_with("sockets/udp/") && l.contains("\tsockets/udp.feature:")),
+                .all(|l| l.starts_with("sockets/udp/")
+                    && l.contains("\tfeatures/sockets/udp.feature:")),
         "{}",
         run.all()
     );

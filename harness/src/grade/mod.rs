@@ -611,49 +611,6 @@ fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// An assignment is checked before any submission starts: every step of
-/// its scenarios has exactly one definition, and every scenario its rubric
-/// names (by name or stable id) is one it selects.
-fn validate(
-    a: &Assignment,
-    root: &Path,
-    suites: &suite::Suites,
-    selected: &[(
-        &cucumber::gherkin::Feature,
-        Option<&cucumber::gherkin::Rule>,
-        &cucumber::gherkin::Scenario,
-    )],
-) -> Result<(), SetupError> {
-    let bad = |what: String| SetupError(format!("assignment {}: {what}", a.name));
-    crate::steps::registry::check(root, selected).map_err(bad)?;
-    let metas: Vec<suite::ScenarioMeta> = selected
-        .iter()
-        .map(|(f, r, s)| suite::ScenarioMeta::of(root, f, *r, s))
-        .collect();
-    let known = |n: &str| metas.iter().any(|m| m.name == n || m.id == n);
-    for entry in &a.rubric {
-        for name in &entry.scenarios {
-            if known(name) {
-                continue;
-            }
-            let elsewhere = suites.all().into_iter().any(|(f, r, s)| {
-                let m = suite::ScenarioMeta::of(root, f, r, s);
-                m.name == *name || m.id == *name
-            });
-            return Err(bad(format!(
-                "rubric criterion \"{}\" names the scenario \"{name}\", which {}",
-                entry.criterion,
-                if elsewhere {
-                    "the suite paths have but its protocols and tags do not select"
-                } else {
-                    "is not in the suite paths (see `conform list`)"
-                }
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// The assignment's scenarios, each with its criterion, points and
 /// visibility, all not yet run.
 fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupError> {
@@ -671,7 +628,10 @@ fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupE
             a.name
         )));
     }
-    validate(a, features, &suites, &selected)?;
+    // Every step defined, before any submission starts (the rubric's names
+    // are checked below).
+    crate::steps::registry::check(features, &selected)
+        .map_err(|e| SetupError(format!("assignment {}: {e}", a.name)))?;
     let mut out = Vec::new();
     for (f, r, s) in selected {
         let meta = suite::ScenarioMeta::of(features, f, r, s);

@@ -21,7 +21,7 @@ use crate::suite;
 
 include!(concat!(env!("OUT_DIR"), "/step_docs.rs"));
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Given,
     When,
@@ -72,9 +72,8 @@ pub struct StepDef {
     pub doc: Option<&'static str>,
     /// One of [`SECTIONS`].
     pub section: &'static str,
-    /// A use of the step: the doc's `Example:` line, else the first bundled
-    /// scenario step it matches.
-    pub example: Option<String>,
+    /// Its place in [`all`], for [`StepDef::example`].
+    index: usize,
 }
 
 impl StepDef {
@@ -101,6 +100,13 @@ impl StepDef {
             .lines()
             .find_map(|l| l.trim().strip_prefix("Example:"))
             .map(|e| e.trim().trim_matches('`').to_string())
+    }
+
+    /// A use of the step: the doc's `Example:` line, else the first bundled
+    /// scenario step it matches (found on first use: a run does not need
+    /// them).
+    pub fn example(&self) -> Option<&'static str> {
+        examples().get(self.index)?.as_deref()
     }
 
     /// Whether a step of this kind with this text runs this definition.
@@ -130,7 +136,7 @@ fn build() -> Vec<StepDef> {
                 line: loc.line,
                 doc,
                 section: section_of(loc.path),
-                example: None,
+                index: 0,
             });
         };
     for s in inventory::iter::<<World as WorldInventory>::Given> {
@@ -142,22 +148,6 @@ fn build() -> Vec<StepDef> {
     for s in inventory::iter::<<World as WorldInventory>::Then> {
         add(Kind::Then, s.inner());
     }
-    for d in &mut defs {
-        d.example = d.doc_example().map(|e| e.to_string());
-    }
-    // Examples from the bundled suites, where the doc gives none.
-    if let Ok(suites) = suite::load_sources(&suite::Sources::bundled()) {
-        for f in &suites.features {
-            for step in feature_steps(f) {
-                let kind = Kind::of(step.ty);
-                for d in defs.iter_mut().filter(|d| d.example.is_none()) {
-                    if d.matches(kind, &step.value) {
-                        d.example = Some(format!("{} {}", kind.name(), step.value));
-                    }
-                }
-            }
-        }
-    }
     let order = |s: &str| {
         SECTIONS
             .iter()
@@ -167,7 +157,33 @@ fn build() -> Vec<StepDef> {
     defs.sort_by(|a, b| {
         (order(a.section), a.file, a.line).cmp(&(order(b.section), b.file, b.line))
     });
+    for (i, d) in defs.iter_mut().enumerate() {
+        d.index = i;
+    }
     defs
+}
+
+/// The example of every step of [`all`], by index: the doc's `Example:`
+/// line, else the first step of the bundled suites it matches.
+fn examples() -> &'static [Option<String>] {
+    static EXAMPLES: OnceLock<Vec<Option<String>>> = OnceLock::new();
+    EXAMPLES.get_or_init(|| {
+        let defs = all();
+        let mut out: Vec<Option<String>> = defs.iter().map(|d| d.doc_example()).collect();
+        if let Ok(suites) = suite::load_sources(&suite::Sources::bundled()) {
+            for f in &suites.features {
+                for step in feature_steps(f) {
+                    let kind = Kind::of(step.ty);
+                    for (d, e) in defs.iter().zip(out.iter_mut()) {
+                        if e.is_none() && d.matches(kind, &step.value) {
+                            *e = Some(format!("{} {}", kind.name(), step.value));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    })
 }
 
 /// `harness/src/steps/http/mod.rs` → `http`; `ftp_client.rs` → `ftp`;
@@ -218,6 +234,8 @@ pub fn check(
     )],
 ) -> Result<(), String> {
     let mut problems: BTreeSet<(String, usize, String)> = BTreeSet::new();
+    // A background's steps come once per scenario: each text is matched once.
+    let mut seen: std::collections::HashMap<(Kind, &str), Option<String>> = Default::default();
     for (f, r, s) in selected {
         let file = f
             .path
@@ -234,8 +252,11 @@ pub fn check(
             )
             .chain(s.steps.iter());
         for step in steps {
-            if let Some(problem) = problem(step) {
-                problems.insert((file.clone(), step.position.line, problem));
+            let found = seen
+                .entry((Kind::of(step.ty), step.value.as_str()))
+                .or_insert_with(|| problem(step));
+            if let Some(problem) = found {
+                problems.insert((file.clone(), step.position.line, problem.clone()));
             }
         }
     }
@@ -288,8 +309,8 @@ pub fn problem(step: &gherkin::Step) -> Option<String> {
 /// `Then the server replies 250  (^the server replies (\d+)$, harness/src/steps/line.rs:80)`.
 fn describe(d: &StepDef) -> String {
     let shown = d
-        .example
-        .clone()
+        .example()
+        .map(str::to_string)
         .unwrap_or_else(|| format!("{} {}", d.kind.name(), d.pattern()));
     format!(
         "{shown}   [{} {}, {}:{}]",
@@ -309,7 +330,7 @@ pub fn closest(kind: Kind, text: &str, n: usize) -> Vec<&'static StepDef> {
     let mut scored: Vec<(usize, &StepDef)> = all()
         .iter()
         .map(|d| {
-            let cand = chars(match &d.example {
+            let cand = chars(match d.example() {
                 Some(e) => normalise(e.split_once(' ').map(|(_, rest)| rest).unwrap_or(e)),
                 None => normalise(d.pattern()),
             });
@@ -399,7 +420,7 @@ pub fn listing(sections: &[String], grep: Option<&str>) -> String {
             if !meaning.is_empty() {
                 out.push_str(&format!("      {meaning}\n"));
             }
-            if let Some(e) = &d.example {
+            if let Some(e) = d.example() {
                 out.push_str(&format!("      e.g. {e}\n"));
             }
         }
@@ -418,11 +439,7 @@ fn selected<'a>(
             && grep.as_ref().is_none_or(|g| {
                 d.pattern().to_lowercase().contains(g)
                     || d.meaning().to_lowercase().contains(g)
-                    || d.example
-                        .as_deref()
-                        .unwrap_or_default()
-                        .to_lowercase()
-                        .contains(g)
+                    || d.example().unwrap_or_default().to_lowercase().contains(g)
             })
     })
 }
@@ -451,11 +468,7 @@ pub fn markdown() -> String {
                 "| {} | {} | {} |\n",
                 code(&format!("{} {}", d.kind.name(), d.pattern())),
                 cell(&d.meaning()),
-                d.example
-                    .as_deref()
-                    .map(short)
-                    .map(|e| code(&e))
-                    .unwrap_or_default()
+                d.example().map(short).map(|e| code(&e)).unwrap_or_default()
             ));
         }
         out.push('\n');
@@ -544,7 +557,7 @@ mod tests {
         // and without an `/// Example:` line, is not discoverable.
         let missing: Vec<String> = all()
             .iter()
-            .filter(|d| d.meaning().is_empty() || d.example.is_none())
+            .filter(|d| d.meaning().is_empty() || d.example().is_none())
             .map(|d| format!("{}:{} {}", d.file, d.line, d.regex.as_str()))
             .collect();
         assert!(
