@@ -69,10 +69,19 @@ Feature: DNS message header and question (RFC 1035 §4.1)
       | type | A                       |
     Then the question section is the query's, byte for byte
 
-  @rfc1035-sec-4.1.2 @MUST @course-D-25
+  @rfc1035-sec-4.1.2 @rfc4343 @rfc4343-sec-3 @MUST @course-D-25
   Scenario: The question of a mixed-case query for an existing name is echoed exactly
-    When the client queries "WWW.${dns.zone}" for MX
+    # Names compare without regard to case (RFC 1034 §3.1, RFC 4343 §3):
+    # "WWW" is the existing name "www", answered with its data.
+    When the client queries "WWW.${dns.zone}" for A
     Then the question section is the query's, byte for byte
+    And the response has RCODE NOERROR
+    And the AA flag is set
+    And the answer section contains:
+      | name            | type | data        |
+      | www.${dns.zone} | A    | 192.0.2.10  |
+      | www.${dns.zone} | A    | 192.0.2.11  |
+      | www.${dns.zone} | A    | 192.0.2.12  |
 
   @rfc1035-sec-4.1.1 @MUST @course-D-13 @course-D-25
   Scenario: An answer from the zone's authoritative server has AA set
@@ -84,3 +93,10 @@ Feature: DNS message header and question (RFC 1035 §4.1)
   Scenario: The section counts match the records present
     When the client queries "${dns.zone}" for MX
     Then every compression pointer in the response points back to an earlier name, and the sections fill the message exactly
+
+  @rfc1035-sec-4.1.1 @MUST
+  Scenario: The Z bit of the response is zero
+    # §4.1.1: Z "Reserved for future use. Must be zero in all queries and
+    # responses."
+    When the client queries "www.${dns.zone}" for A
+    Then the Z bit is clear

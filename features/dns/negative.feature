@@ -22,7 +22,23 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     # reporting an NXDOMAIN or indicating that no data of the requested type
     # exists."
     When the client queries "no-such-name.${dns.zone}" for A
-    Then the authority section holds the SOA of "${dns.zone}"
+    Then the response has RCODE NXDOMAIN
+    And the AA flag is set
+    And the authority section holds the SOA of "${dns.zone}"
+
+  @rfc2308 @rfc2308-sec-3 @rfc2308-sec-5 @SHOULD
+  Scenario: The SOA of an NXDOMAIN answer has the lesser of the SOA's TTL and its MINIMUM as TTL
+    # RFC 2308 §3: "The TTL of this record is set from the minimum of the
+    # MINIMUM field of the SOA record and the TTL of the SOA itself"; §5:
+    # "When the authoritative server creates this record its TTL is taken
+    # from the minimum of the SOA.MINIMUM field and SOA's TTL." Neither
+    # sentence has an RFC 2119 keyword: @SHOULD. The fixture zone's SOA has
+    # TTL 3600 and MINIMUM 300; the SOA's own TTL is read from its answer.
+    When the client queries "${dns.zone}" for SOA
+    Then the response has RCODE NOERROR
+    When the client queries "no-such-name.${dns.zone}" for A
+    Then the response has RCODE NXDOMAIN
+    And the SOA in the authority section has the TTL min(SOA TTL, MINIMUM) of the SOA answered before
 
   @rfc1034-sec-4.3.2 @MUST
   Scenario: A name without data of the asked type gets NOERROR and no answer
@@ -36,7 +52,48 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     # RFC 2308 §3: the SOA MUST be included "when reporting an NXDOMAIN or
     # indicating that no data of the requested type exists".
     When the client queries "mail2.${dns.zone}" for AAAA
-    Then the authority section holds the SOA of "${dns.zone}"
+    Then the response has RCODE NOERROR
+    And the AA flag is set
+    And the authority section holds the SOA of "${dns.zone}"
+
+  @rfc2308 @rfc2308-sec-3 @rfc2308-sec-5 @SHOULD
+  Scenario: The SOA of a no-data answer has the lesser of the SOA's TTL and its MINIMUM as TTL
+    # RFC 2308 §3 and §5, as for NXDOMAIN: the SOA of a negative answer
+    # carries min(SOA TTL, SOA.MINIMUM); no RFC 2119 keyword: @SHOULD.
+    When the client queries "${dns.zone}" for SOA
+    Then the response has RCODE NOERROR
+    When the client queries "mail2.${dns.zone}" for AAAA
+    Then the response has RCODE NOERROR
+    And the answer section is empty
+    And the SOA in the authority section has the TTL min(SOA TTL, MINIMUM) of the SOA answered before
+
+  @rfc1034-sec-4.3.2 @MUST
+  Scenario: A type the server does not know is answered with no data, not an error
+    # §4.3.2 step 3a: the name matches and "the data" of the QTYPE is
+    # copied to the answer; for a type no record has, that is nothing, with
+    # the SOA (RFC 2308 §2.2, §3). RFC 3597 §3 (not in the RFC folder): an
+    # unknown type is handled like any other. TYPE65280 is a private-use
+    # type (RFC 6895 §3.1) that no server knows.
+    When the client queries "www.${dns.zone}" for TYPE65280
+    Then the response has RCODE NOERROR
+    And the AA flag is set
+    And the answer section is empty
+    And the authority section holds the SOA of "${dns.zone}"
+
+  @rfc6604 @rfc6604-sec-3 @MUST
+  Scenario: A CNAME to a name the zone does not have is answered NXDOMAIN, with the CNAME
+    # RFC 6604 §3: "The RCODE in the ultimate DNS response MUST BE set based
+    # on the final query cycle leading to that response. If the xNAME chain
+    # was terminated by an error, it will be that error code." The chain
+    # dangling -> nowhere ends at a name that does not exist: NXDOMAIN, the
+    # CNAME in the answer (RFC 1034 §4.3.2 step 3a) and the SOA (RFC 2308 §3).
+    When the client queries "dangling.${dns.zone}" for A
+    Then the response has RCODE NXDOMAIN
+    And the AA flag is set
+    And the answer section is exactly:
+      | name                 | type  | data                |
+      | dangling.${dns.zone} | CNAME | nowhere.${dns.zone} |
+    And the authority section holds the SOA of "${dns.zone}"
 
   @rfc1034-sec-4.3.2 @MUST
   Scenario: A name that has only descendants exists: NODATA, not NXDOMAIN
@@ -45,6 +102,7 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     # only where a label of QNAME does not exist in the tree.
     When the client queries "dept.${dns.zone}" for A
     Then the response has RCODE NOERROR
+    And the AA flag is set
     And the answer section is empty
 
   @rfc1034-sec-4.3.3 @MUST
@@ -78,6 +136,7 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
     Given the zone under test holds the fixture's "wildcard" data
     When the client queries "exact.wild.${dns.zone}" for TXT
     Then the response has RCODE NOERROR
+    And the AA flag is set
     And the answer section is empty
 
   @rfc1034-sec-4.3.1 @rfc1034-sec-4.3.2 @MUST @course-D-28

@@ -73,6 +73,32 @@ Feature: FTP directories and file management
     And the client sends "RNTO conform-rnto-new.txt"
     Then the server replies 250
 
+  @rfc959-sec-4.1.3 @rfc959-sec-5.4 @SHOULD
+  Scenario: RNTO after another command than RNFR is refused
+    # §4.1.3: RNFR "must be immediately followed by a "rename to" command";
+    # RNTO names the new pathname of the file "specified in the immediately
+    # preceding "rename from" command". With PWD in between there is none:
+    # RNTO should fail (§5.4 lists 503, bad sequence, among its errors), and
+    # the file keep its name. The "must" binds the client's order; no
+    # sentence tells the server to refuse, so: @SHOULD (vsftpd and
+    # pyftpdlib both rename).
+    When the scenario will remove the file "conform-rnto-late.txt" afterwards
+    And the client enters passive mode
+    And the client stores "conform-rnfr-late.txt" with the bytes "rename me\r\n"
+    And the client sends "RNFR conform-rnfr-late.txt"
+    And the client sends "PWD"
+    And the client sends "RNTO conform-rnto-late.txt"
+    Then the server replies with one of 503, 4xx, 5xx
+
+  @rfc959-sec-5.4 @SHOULD
+  Scenario: RNFR of a file that does not exist is refused
+    # §5.4: RNFR is answered 350 (pending RNTO) or 450/550; 550 is
+    # "Requested action not taken. File unavailable (e.g., file not found,
+    # no access)". No sentence makes the server look at RNFR rather than at
+    # RNTO, so: @SHOULD.
+    When the client sends "RNFR conform-no-such-file.txt"
+    Then the server replies with one of 450, 550
+
   @rfc959-sec-5.4 @MUST
   Scenario: RNTO without RNFR is a bad sequence of commands
     When the client sends "RNTO conform-nothing.txt"

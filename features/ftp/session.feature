@@ -120,6 +120,15 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "TYPE A"
     Then the server replies 200
 
+  @rfc959-sec-5.3.2 @rfc1123-sec-4.1.2.1 @MUST
+  Scenario: TYPE L 8 is accepted
+    # RFC 1123 §4.1.2.1: "An FTP program MUST support TYPE I ("IMAGE" or
+    # binary type) as well as TYPE L 8 ("LOCAL" type with logical byte size
+    # 8)"; RFC 959 §5.3.2: <type-code> ::= ... | L <sp> <byte-size>.
+    Given an FTP session logged in as the profile's user
+    When the client sends "TYPE L 8"
+    Then the server replies 200
+
   @rfc959-sec-5.1 @rfc959-sec-5.3.2 @rfc1123-sec-4.1.2.13 @MUST
   Scenario: TYPE A N, the default ASCII format, is accepted
     # RFC 959 §5.1, minimum implementation: "TYPE - ASCII Non-print", and

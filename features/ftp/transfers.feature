@@ -63,9 +63,12 @@ Feature: FTP data transfers in passive and active mode
 
   @rfc959-sec-4.1.3 @MUST
   Scenario: NLST lists the names of the directory
+    # §4.1.3: "the server will return a stream of names of files and no
+    # other information" (an `ls -l` line is LIST's, not NLST's).
     When the client enters passive mode
     And the client sends "NLST" over the data connection
-    Then the listing names "binary.bin"
+    Then the name list holds "binary.bin" and no other information on its line
+    And the server replies with one of 226, 250
 
   @rfc959-sec-3.2 @rfc959-sec-5.4 @MUST @course-F-07
   Scenario: A transfer with no data connection set up is refused with 425

@@ -181,6 +181,28 @@ Feature: HTTP/1.1 message syntax and framing
     And the client reads the response
     Then the server closes the client's connection within 2000 ms
 
+  @rfc9112-sec-6.1 @rfc9112-sec-6.3 @MUST
+  Scenario: Content-Length together with Transfer-Encoding is rejected or the body read as chunked, never by Content-Length
+    # §6.1: "A server MAY reject a request that contains both Content-Length
+    # and Transfer-Encoding or process such a request in accordance with the
+    # Transfer-Encoding alone"; §6.3: "the Transfer-Encoding overrides the
+    # Content-Length". By Content-Length the body is 3 octets ("5\r\n"),
+    # by the chunked coding 5 ("hello"): the echo resource tells which.
+    Given the target has the "echo" resource
+    When the client sends the request "POST ${http.echo} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and reads the response
+    Then the server rejects the request with a 4xx status, or its response body contains "len=5"
+
+  @rfc9112-sec-6.1 @MUST
+  Scenario: A response to an HTTP/1.0 request has no Transfer-Encoding
+    # §6.1: "A server MUST NOT send a response containing Transfer-Encoding
+    # unless the corresponding request indicates HTTP/1.1 (or later minor
+    # revisions)." A dynamic response (the echo resource) is where servers
+    # chunk; the reader also judges every response to an HTTP/1.0 request.
+    Given the target has the "echo" resource
+    When the client sends the request "POST ${http.echo} HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello" and reads the response
+    Then the server replies 200
+    And the response has no header "Transfer-Encoding"
+
   @rfc9112-sec-6.3 @MUST
   Scenario: Conflicting Content-Length values are answered with 400 and the connection closed
     # "If a message is received without Transfer-Encoding and with an invalid
@@ -195,6 +217,35 @@ Feature: HTTP/1.1 message syntax and framing
     When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 5x\r\n\r\nhello" and reads the response
     Then the server replies 400
     And the server closes the client's connection within 2000 ms
+
+  @rfc9112-sec-6.3 @MUST
+  Scenario Outline: A Content-Length that is not 1*DIGIT is answered with 400 and the connection closed
+    # Content-Length = 1*DIGIT (§6.2); §6.3: "If a message is received
+    # without Transfer-Encoding and with an invalid Content-Length header
+    # field, then the message framing is invalid and the recipient MUST treat
+    # it as an unrecoverable error ... the server MUST respond with a 400
+    # (Bad Request) status code and then close the connection." A sign, a
+    # hex prefix or an empty value is not a number of octets.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: <value>\r\n\r\nhello" and reads the response
+    Then the server replies 400
+    And the server closes the client's connection within 2000 ms
+
+    Examples:
+      | value |
+      | -1    |
+      | +5    |
+      | 0x5   |
+      |       |
+
+  @rfc9112-sec-6.3 @rfc9110 @rfc9110-sec-8.6 @MUST
+  Scenario: A Content-Length of 20 digits is refused, not wrapped around
+    # RFC 9110 §8.6: "a recipient MUST anticipate potentially large decimal
+    # numerals and prevent parsing errors due to integer conversion overflows
+    # or precision loss due to integer conversion". 2^64 + 5 wraps to 5 in
+    # an unsigned 64-bit integer: a server that reads "hello" as the body
+    # overflowed. 400 (invalid) or 413 (Content Too Large) refuse it.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Length: 18446744073709551621\r\n\r\nhello" and reads the response
+    Then the server replies with one of 400, 413
 
   @rfc9112-sec-6.3 @MUST
   Scenario: A Transfer-Encoding whose final coding is not chunked is rejected and the connection closed

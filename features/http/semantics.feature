@@ -95,6 +95,46 @@ Feature: Methods, status codes and response header fields
     When the client requests GET "/somedir/page.html"
     Then the response has the header "ETag"
 
+  @rfc9110-sec-8.8.3 @MUST
+  Scenario: An entity tag, where the server sends one, follows the entity-tag grammar
+    # §8.8.3: ETag = entity-tag; entity-tag = [ weak ] opaque-tag; weak =
+    # %s"W/"; opaque-tag = DQUOTE *etagc DQUOTE. A bare or unquoted tag is
+    # not one a client can send back in If-None-Match (§13.1.2).
+    When the client requests GET "/somedir/page.html"
+    Then the server replies 200
+    And the response header "ETag", if the server sends one, is an entity-tag
+
+  @rfc9110-sec-8.8.2.1 @MUST
+  Scenario: Last-Modified is not later than Date
+    # §8.8.2.1: "An origin server with a clock ... MUST NOT generate a
+    # Last-Modified date that is later than the server's time of message
+    # origination (Date)."
+    When the client requests GET "/somedir/page.html"
+    Then the server replies 200
+    And the response header "Last-Modified", if the server sends one, is not later than its "Date"
+
+  @rfc9110-sec-10.1.1 @MUST
+  Scenario: Expect 100-continue is answered at once with 100 or a final status
+    # §10.1.1: to an HTTP/1.1 request whose header section has a
+    # 100-continue expectation and announces content, "an origin server MUST
+    # send either: an immediate response with a final status code ... or an
+    # immediate 100 (Continue) response"; "The origin server MUST NOT wait
+    # for the content before sending the 100 (Continue) response"; and one
+    # that sends 100 "MUST ultimately send a final status code". The content
+    # goes only after a 100.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+    Then the server answers at once with 100 (Continue) or a final status, and after the body "hello" with a final status
+
+  @rfc9110-sec-10.1.1 @rfc9110-sec-15.2 @MUST
+  Scenario: Expect 100-continue in an HTTP/1.0 request is ignored, and no 1xx comes
+    # §10.1.1: "A server that receives a 100-continue expectation in an
+    # HTTP/1.0 request MUST ignore that expectation"; §15.2: "a server MUST
+    # NOT send a 1xx response to an HTTP/1.0 client". Ignored, it is neither
+    # a 100 nor a 417 (Expectation Failed).
+    When the client sends the request "POST ${http.post} HTTP/1.0\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello" and reads the response
+    Then the response came without an interim 1xx response before it
+    And the response status is not 417
+
   @rfc9110-sec-5.1 @SHOULD @course-H-18 @course-H-21 @course-H-22 @course-H-23
   Scenario: The notes' browser request with headers the server does not implement is served
     # "Other recipients SHOULD ignore unrecognized header and trailer fields."

@@ -153,7 +153,7 @@ struct FuzzArgs {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["submission", "command", "submissions"])))]
 struct GradeArgs {
-    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper.
+    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper, web-server.
     #[arg(long)]
     assignment: String,
     /// The submission: a folder, copied to a scratch folder, built and started there.
@@ -215,6 +215,9 @@ struct RunArgs {
     step_timeout: Duration,
     #[command(flatten)]
     features: FeatureArgs,
+    /// Progress lines only for the scenarios that did not pass or skip.
+    #[arg(long)]
+    only_failures: bool,
     /// Print only the summary, not a line per scenario.
     #[arg(long, short)]
     quiet: bool,
@@ -318,6 +321,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         step_timeout: a.step_timeout,
         features: a.features.sources()?,
         progress: !a.quiet,
+        only_failures: a.only_failures,
         profile: None,
         preflight: true,
         only: None,
@@ -383,7 +387,10 @@ async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
     let summary = feedback::summary(&report);
     if let Some(dir) = &a.out {
         write_file(&dir.join("summary.txt"), &summary)?;
-        write_file(&dir.join("results.json"), &feedback::gradescope(&report))?;
+        write_file(
+            &dir.join("results.json"),
+            &feedback::gradescope(&report, &opts.assignment.gradescope),
+        )?;
         write_file(&dir.join("junit.xml"), &feedback::junit(&report))?;
         write_file(&dir.join("grade.json"), &feedback::full_json(&report))?;
     }
@@ -391,7 +398,10 @@ async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
         write_file(path, &feedback::junit(&report))?;
     }
     if let Some(path) = &a.results {
-        write_file(path, &feedback::gradescope(&report))?;
+        write_file(
+            path,
+            &feedback::gradescope(&report, &opts.assignment.gradescope),
+        )?;
     }
     if !a.quiet {
         println!();

@@ -31,8 +31,12 @@ pub struct RunOptions {
     pub step_timeout: Duration,
     /// Where the feature files come from (`--features`, `--no-bundled`).
     pub features: suite::Sources,
-    /// Print each scenario's verdict as it finishes.
+    /// Print each scenario's verdict as it finishes (grouped by feature
+    /// file, in file order).
     pub progress: bool,
+    /// In the progress lines, leave out the scenarios that passed or were
+    /// skipped (`--only-failures`).
+    pub only_failures: bool,
     /// A target given directly (by `conform grade`); wins over `target`.
     pub profile: Option<Profile>,
     /// Check that every TCP address accepts a connection before the run.
@@ -59,6 +63,7 @@ impl RunOptions {
             step_timeout: Duration::from_secs(5),
             features: features.into(),
             progress: false,
+            only_failures: false,
             profile: None,
             preflight: true,
             only: None,
@@ -137,16 +142,24 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     }
 
     let started = Instant::now();
+    let wall = std::time::SystemTime::now();
     let ctx = Arc::new(RunContext {
         profile: profile.clone(),
         step_timeout: opts.step_timeout,
         budgets,
     });
+    let order: Vec<(String, usize)> = selected
+        .iter()
+        .map(|(f, r, s)| {
+            let m = suite::ScenarioMeta::of(&suites.root, f, *r, s);
+            (m.file, m.line)
+        })
+        .collect();
     let root = suites.root.clone();
     let features = suites.features.clone();
     let selected_count = selected.len();
     drop(selected);
-    let results = execute(opts, ctx, selection, root, features).await?;
+    let results = execute(opts, ctx, selection, &order, root, features).await?;
     let mut scenarios = results;
     scenarios.sort_by(|a, b| {
         (a.protocol.as_str(), a.file.as_str(), a.line).cmp(&(
@@ -163,6 +176,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         )));
     }
     let report = RunReport {
+        context: crate::report::Context::new(wall, &profile, &protocols, &scenarios),
         target: profile.source.clone(),
         protocols: protocols.iter().map(|p| p.name().to_string()).collect(),
         strict: opts.strict,
@@ -270,6 +284,7 @@ async fn execute(
     opts: &RunOptions,
     ctx: Arc<RunContext>,
     selection: Selection,
+    order: &[(String, usize)],
     root: PathBuf,
     features: Vec<gherkin::Feature>,
 ) -> Result<Vec<ScenarioResult>, SetupError> {
@@ -278,7 +293,13 @@ async fn execute(
     let results: Rc<RefCell<Vec<(Key, ScenarioResult)>>> = Rc::default();
     let features_root = root.clone();
     let strict = opts.strict;
-    let progress = opts.progress;
+    let progress = opts.progress.then(|| {
+        Rc::new(RefCell::new(crate::report::console::Progress::new(
+            order,
+            opts.only_failures,
+        )))
+    });
+    let after_progress = progress.clone();
     let default_timeout = opts.step_timeout;
     let deviations = opts.deviations.clone();
 
@@ -334,6 +355,7 @@ async fn execute(
             let results = after_results.clone();
             let root = features_root.clone();
             let deviations = deviations.clone();
+            let progress = progress.clone();
             async move {
                 if let Some(w) = world.as_deref_mut() {
                     // The scenario's sessions end before the cleanups open
@@ -351,8 +373,8 @@ async fn execute(
                     w.close();
                     w.reservation = None;
                 }
-                if progress {
-                    crate::report::console::progress_line(&result);
+                if let Some(p) = &progress {
+                    p.borrow_mut().finished(&result);
                 }
                 results.borrow_mut().push((key(f, s), result));
             }
@@ -361,6 +383,9 @@ async fn execute(
         .filter_run(features, filter)
         .await;
 
+    if let Some(p) = &after_progress {
+        p.borrow_mut().flush(true);
+    }
     if !recorder.parse_errors.is_empty() {
         return Err(SetupError(format!(
             "the feature files do not parse:\n  {}",

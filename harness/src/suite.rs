@@ -316,7 +316,10 @@ pub struct ScenarioMeta {
     pub protocol: String,
     pub file: String,
     pub line: usize,
+    /// For an Examples row, with the row's values: `name [k=v, …]`.
     pub name: String,
+    /// The name as written: for an Examples row, the outline's name.
+    pub title: String,
     pub tags: Vec<String>,
     /// Every RFC the scenario cites, in tag order: `5321`.
     pub rfc: Vec<String>,
@@ -394,6 +397,7 @@ impl ScenarioMeta {
             file,
             line: s.position.line,
             name,
+            title: s.name.clone(),
             tags,
             rfc,
             sections,

@@ -866,3 +866,187 @@ async fn levels_follow_the_rfc_words() {
         ],
     );
 }
+
+/// The end of the question section (one question, uncompressed name).
+fn question_end(r: &[u8]) -> Option<usize> {
+    let mut at = 12;
+    while *r.get(at)? != 0 {
+        at += 1 + *r.get(at)? as usize;
+    }
+    Some(at + 5).filter(|&e| e <= r.len())
+}
+
+/// Ignores the EDNS(0) payload size: any UDP response above 512 octets is
+/// cut to its header and question, with TC set (as without EDNS).
+fn udp_512_always(r: &mut Vec<u8>, udp: bool) {
+    if !udp || r.len() <= 512 {
+        return;
+    }
+    if let Some(end) = question_end(r) {
+        r.truncate(end);
+        r[2] |= 0x02;
+        r[6..12].fill(0);
+    }
+}
+
+/// Names compared with case: a question with an upper-case letter gets
+/// NXDOMAIN and no data.
+fn case_sensitive(r: &mut Vec<u8>, _udp: bool) {
+    let upper = question_end(r).is_some_and(|e| r[12..e].iter().any(u8::is_ascii_uppercase));
+    if upper {
+        rewrite(r, |m| {
+            m.set_response_code(hickory_proto::op::ResponseCode::NXDomain);
+            m.take_answers();
+        });
+    }
+}
+
+/// The SOA of a negative answer keeps its own TTL, not min(TTL, MINIMUM).
+fn negative_soa_full_ttl(r: &mut Vec<u8>, _udp: bool) {
+    rewrite(r, |m| {
+        let mut ns = m.take_name_servers();
+        for rec in ns.iter_mut() {
+            if rec.record_type() == hickory_proto::rr::RecordType::SOA {
+                rec.set_ttl(3600);
+            }
+        }
+        m.insert_name_servers(ns);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_ignores_the_payload_size_or_case_or_the_negative_ttl_fails() {
+    let (_up, up, _d) = upstream().await;
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, udp_512_always).await),
+        &["--tags", "@rfc6891-sec-6.2.5"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/dns/edns.feature",
+            "A large payload size lets an answer above 512 octets come over UDP",
+            "step:        Then the response is larger than 512 octets",
+            "expected:    more than 512 octets",
+        ],
+    );
+
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, case_sensitive).await),
+        &["--tags", "@rfc4343"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/dns/header.feature",
+            "mixed-case query for an existing name",
+            "step:        And the response has RCODE NOERROR",
+            "rcode NXDOMAIN",
+        ],
+    );
+
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, negative_soa_full_ttl).await),
+        &["--tags", "@rfc2308-sec-5", "--strict"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/dns/negative.feature",
+            "The SOA of an NXDOMAIN answer has the lesser",
+            "The SOA of a no-data answer has the lesser",
+            "the SOA in the authority section has TTL 3600 (RFC 2308 §3",
+            "expected:    TTL 300 = min(SOA TTL 3600, MINIMUM 300)",
+        ],
+    );
+}
+
+/// Sets the reserved Z bit.
+fn sets_z(r: &mut Vec<u8>, _udp: bool) {
+    if r.len() > 3 {
+        r[3] |= 0x40;
+    }
+}
+
+/// Refuses a type it does not know (NOTIMP), as a server without RFC 3597
+/// support might.
+fn unknown_type_notimp(r: &mut Vec<u8>, _udp: bool) {
+    let unknown = question_end(r).is_some_and(|e| r[e - 4..e - 2] == [0xff, 0x00]);
+    if unknown {
+        rewrite(r, |m| {
+            m.set_response_code(hickory_proto::op::ResponseCode::NotImp);
+            m.take_name_servers();
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_sets_z_or_refuses_an_unknown_type_fails() {
+    let (_up, up, _d) = upstream().await;
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, sets_z).await),
+        &["--tags", "@rfc1035-sec-4.1.1"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "The Z bit of the response is zero",
+            "the Z bit is set (RFC 1035 §4.1.1",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, unknown_type_notimp).await),
+        &["--tags", "@rfc1034-sec-4.3.2"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A type the server does not know is answered with no data",
+            "step:        Then the response has RCODE NOERROR",
+            "rcode NOTIMP",
+        ],
+    );
+}
+
+/// Answers a CNAME chain that ends at a missing name with NOERROR (the
+/// RCODE of the first cycle, RFC 2308 §2.2.1's old servers).
+fn cname_noerror(r: &mut Vec<u8>, _udp: bool) {
+    if rcode(r) == 3 {
+        rewrite(r, |m| {
+            if m.answers()
+                .iter()
+                .any(|a| a.record_type() == hickory_proto::rr::RecordType::CNAME)
+            {
+                m.set_response_code(hickory_proto::op::ResponseCode::NoError);
+            }
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_a_dangling_cname_with_noerror_fails() {
+    let (_up, up, _d) = upstream().await;
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, cname_noerror).await),
+        &["--tags", "@rfc6604"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "A CNAME to a name the zone does not have is answered NXDOMAIN",
+            "step:        Then the response has RCODE NXDOMAIN",
+        ],
+    );
+}

@@ -62,6 +62,20 @@ enum Fault {
     LeaksOutsideHome,
     /// A transfer without a data connection gets 150 and then nothing.
     Stalls150,
+    /// NLST is answered as LIST: `ls -l` lines instead of names.
+    NlstAsList,
+    /// The 226 that ends a transfer comes as 200 (a code of the right
+    /// syntax, but not one RFC 959 §5.4 lists after 150).
+    Completes200,
+    /// The 226 comes as 286: no reply code (second digit above 5).
+    Code286,
+    /// TYPE L 8 is refused with 504.
+    RefusesTypeL8,
+    /// RNFR of a missing file is answered 350.
+    Rnfr350,
+    /// PWD is answered by the proxy, unseen by the server: an RNFR before
+    /// it still holds at the RNTO after it.
+    HidesPwd,
 }
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
@@ -105,8 +119,16 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
             }
             Fault::FeatNoFeatures if upper == "FEAT" => Some(b"211 no-features\r\n"),
             Fault::LeaksOutsideHome if upper.starts_with("SIZE ../") => Some(b"213 2048\r\n"),
+            Fault::RefusesTypeL8 if upper == "TYPE L 8" => Some(b"504 Unsupported type.\r\n"),
+            Fault::Rnfr350 if upper.starts_with("RNFR CONFORM-NO-SUCH") => {
+                Some(b"350 Ready for RNTO.\r\n")
+            }
+            Fault::HidesPwd if upper == "PWD" => Some(b"257 \"/\" is the current directory\r\n"),
             _ => None,
         };
+        if let (Fault::NlstAsList, true) = (fault, upper.starts_with("NLST")) {
+            line = format!("LIST{}\r\n", &text[4..]).into_bytes();
+        }
         if let Some(reply) = local {
             let _ = to_client_tx.send(reply.to_vec());
         } else if let (Fault::AcceptsThirdPartyPort, Some(to)) = (fault, third_party(&text)) {
@@ -132,6 +154,12 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
     let text = String::from_utf8_lossy(line);
     match fault {
         Fault::Drops226 if text.starts_with("226") => None,
+        Fault::Completes200 if text.starts_with("226") => {
+            Some(format!("200{}", &text[3..]).into_bytes())
+        }
+        Fault::Code286 if text.starts_with("226") => {
+            Some(format!("286{}", &text[3..]).into_bytes())
+        }
         Fault::Eprt500 if text.starts_with("522") => Some(b"500 Bad EPRT protocol.\r\n".to_vec()),
         Fault::Stalls150 if text.starts_with("425 Use PORT") => {
             Some(b"150 File status okay; about to open data connection.\r\n".to_vec())
@@ -402,7 +430,7 @@ async fn a_150_without_a_data_connection_or_a_reply_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  features/ftp/transfers.feature:71  A transfer with no data connection set up is refused with 425",
+            "FAIL  features/ftp/transfers.feature:74  A transfer with no data connection set up is refused with 425",
             "after \"150 File status okay; about to open data connection.\" the server sent nothing more",
             "expected:    425 (RFC 959 §5.4)",
         ],
@@ -430,4 +458,77 @@ async fn python_ftplib_and_curl_against_conform_serve() {
         assert!(stdout.contains(want), "{want}\n{stdout}\n{stderr}");
     }
     served.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_nlst_with_ls_lines_or_a_wrong_completion_code_fails() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::NlstAsList).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.1.3"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/transfers.feature",
+            "NLST lists the names of the directory",
+            "the NLST line for \"binary.bin\" carries more than the name: \"-",
+            "expected:    a line that is the name \"binary.bin\" alone",
+        ],
+    );
+    // LIST itself is unchanged: its scenarios pass.
+    assert!(
+        run.stdout.contains("PASS  features/ftp/transfers.feature"),
+        "{}",
+        run.all()
+    );
+
+    let addr = faulty_proxy(upstream, Fault::Completes200).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.1.3"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "the reply that ends the transfer of \"RETR binary.bin\" is 200, which RFC 959 §5.4 does not list after 125/150",
+            "expected:    one of 226, 250, 425, 426, 451, 551, 552 (RFC 959 §5.4)",
+        ],
+    );
+
+    let addr = faulty_proxy(upstream, Fault::Code286).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-4.1.3"]).await;
+    assert_fails_with(
+        &run,
+        &["RFC 959 §4.2.1: the first digit of a reply code is 1 to 5, the second 0 to 5"],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn type_l_8_and_rename_sequencing_are_judged() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let tags = [
+        "--tags",
+        "@rfc1123-sec-4.1.2.1 or @rfc959-sec-5.4",
+        "--strict",
+    ];
+    let addr = faulty_proxy(upstream, Fault::RefusesTypeL8).await;
+    let run = run_with(addr, &tags).await;
+    assert_fails_with(
+        &run,
+        &["FAIL  features/ftp/session.feature", "TYPE L 8 is accepted"],
+    );
+    let addr = faulty_proxy(upstream, Fault::Rnfr350).await;
+    let run = run_with(addr, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "RNFR of a file that does not exist is refused",
+            "expected:    one of 450, 550",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::HidesPwd).await;
+    let run = run_with(addr, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "RNTO after another command than RNFR is refused",
+            "expected:    one of 503, 4xx, 5xx",
+        ],
+    );
 }

@@ -226,7 +226,9 @@ async fn lower_casing_loses_the_upper_casing_checks_only_and_shows_what_came() {
         "the transcript is in the feedback: {out}"
     );
     assert!(out.contains("behaviour:   Exact upper-casing"), "{out}");
-    // The hidden scenario shows only its name and points.
+    // The hidden scenario: in results.json withheld by Gradescope until the
+    // grades are published, with its details for the instructor; in the
+    // student-facing summary and JUnit only its name and points.
     let hidden = g.results["tests"]
         .as_array()
         .unwrap()
@@ -234,11 +236,19 @@ async fn lower_casing_loses_the_upper_casing_checks_only_and_shows_what_came() {
         .find(|t| t["name"].as_str().unwrap().contains("random sentence"))
         .unwrap();
     assert_eq!(hidden["score"].as_f64(), Some(0.0));
-    let text = hidden["output"].as_str().unwrap();
+    assert_eq!(hidden["visibility"], "after_published");
+    assert!(hidden["output"].as_str().unwrap().contains("expected"));
+    let summary = std::fs::read_to_string(g.out.path().join("summary.txt")).unwrap();
+    let at = summary
+        .find("FAIL [hidden] A random sentence")
+        .expect("the hidden scenario in What to fix");
+    let text = &summary[at..summary[at..].find("\n\n").map_or(summary.len(), |e| at + e)];
     assert!(
         text.contains("hidden test") && !text.contains("C:") && !text.contains("expected"),
         "{text}"
     );
+    let junit = std::fs::read_to_string(g.out.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("hidden test: details are not shown"));
     assert!(
         out.contains("[hidden] A random sentence comes back upper-cased  (0/2 points)"),
         "{out}"
@@ -293,7 +303,7 @@ async fn a_program_that_sleeps_past_the_deadline_gets_zero_quickly() {
     assert_eq!(score(&g), (0.0, 16.0));
     let problem = g.grade["problem"].as_str().unwrap();
     assert!(
-        problem.contains("did not open TCP") && problem.contains("within 3s"),
+        problem.contains("did not open TCP") && problem.contains("within 10s"),
         "{problem}"
     );
     assert!(
@@ -552,4 +562,256 @@ async fn started_once_a_program_that_exits_loses_everything_after_its_first_clie
         "{}",
         g.run.all()
     );
+}
+
+/// Every key of a Gradescope `results.json` is one its autograder
+/// specification documents, with the documented type and values.
+fn assert_gradescope_schema(r: &Value) {
+    const VISIBILITY: &[&str] = &["visible", "hidden", "after_due_date", "after_published"];
+    const FORMATS: &[&str] = &["text", "md", "html", "simple_format", "ansi"];
+    let top = r.as_object().unwrap();
+    for (k, v) in top {
+        match k.as_str() {
+            "score" | "execution_time" => assert!(v.is_number(), "{k}: {v}"),
+            "output" => assert!(v.is_string()),
+            "output_format" | "test_output_format" => {
+                assert!(FORMATS.contains(&v.as_str().unwrap()), "{k}: {v}")
+            }
+            "visibility" | "stdout_visibility" => {
+                assert!(VISIBILITY.contains(&v.as_str().unwrap()), "{k}: {v}")
+            }
+            "extra_data" => assert!(v.is_object()),
+            "tests" => {
+                for t in v.as_array().unwrap() {
+                    for (k, v) in t.as_object().unwrap() {
+                        match k.as_str() {
+                            "score" | "max_score" => assert!(v.is_number(), "{k}: {v}"),
+                            "name" | "number" | "output" => assert!(v.is_string(), "{k}: {v}"),
+                            "status" => assert!(
+                                ["passed", "failed"].contains(&v.as_str().unwrap()),
+                                "{k}: {v}"
+                            ),
+                            "output_format" | "name_format" => {
+                                assert!(FORMATS.contains(&v.as_str().unwrap()), "{k}: {v}")
+                            }
+                            "visibility" => {
+                                assert!(VISIBILITY.contains(&v.as_str().unwrap()), "{k}: {v}")
+                            }
+                            "tags" => assert!(v.as_array().unwrap().iter().all(|t| t.is_string())),
+                            "extra_data" => assert!(v.is_object()),
+                            other => {
+                                panic!("test key {other} is not in Gradescope's specification")
+                            }
+                        }
+                    }
+                }
+            }
+            "leaderboard" => {
+                for e in v.as_array().unwrap() {
+                    assert!(e["name"].is_string() && !e["value"].is_null(), "{e}");
+                    if let Some(o) = e.get("order") {
+                        assert!(["asc", "desc"].contains(&o.as_str().unwrap()));
+                    }
+                }
+            }
+            other => panic!("key {other} is not in Gradescope's specification"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_course_web_server_scores_full_marks_with_the_lab_web_root() {
+    // The program gets the fixture web root as {www}: a folder of its own.
+    let g = grade("web-server", "web-course").await;
+    assert_eq!(g.run.code, 0, "{}", g.run.all());
+    assert_eq!(score(&g), (16.0, 16.0), "{}", g.run.all());
+    // Exactly the rubric's scenarios: the outline's five rows and 13 more.
+    let tests = g.results["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 18, "{}", g.run.all());
+    assert_gradescope_schema(&g.results);
+    // The hidden criterion is withheld by Gradescope until published.
+    for t in tests {
+        let hidden = t["name"].as_str().unwrap().starts_with("If-Modified-Since");
+        assert_eq!(
+            t["visibility"],
+            if hidden { "after_published" } else { "visible" },
+            "{t}"
+        );
+    }
+    // A criterion's points are shared by its scenarios: 2 over five rows.
+    let rows: Vec<f64> = g.grade["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["criterion"] == "A malformed request: 400")
+        .map(|s| s["max_score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert!((rows.iter().sum::<f64>() - 2.0).abs() < 1e-9, "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_textbook_web_server_loses_what_it_lacks_and_is_told_the_cause() {
+    let g = grade("web-server", "web-textbook").await;
+    assert_eq!(g.run.code, 1);
+    assert_eq!(
+        failed(&g),
+        set(&[
+            "Content-Length frames a 100000-byte file exactly",
+            "An HTML file is labelled text/html",
+            "A malformed request-line is answered with 400 [line=GET /index.html HTTP/1.1 extra]",
+            "A malformed request-line is answered with 400 [line=GET /index.html http/1.1]",
+            "A malformed request-line is answered with 400 [line=GET /index.html HTTTP/1.1]",
+            "A malformed request-line is answered with 400 [line=G(T /index.html HTTP/1.1]",
+            "A malformed request-line is answered with 400 [line=FOO]",
+            "A request in an unsupported major version is answered with 505",
+            "A response to HEAD has no content",
+            "An HTTP/1.1 connection stays open for a second request",
+            "Pipelined requests are answered in the order they were sent",
+            "If-Modified-Since with the Last-Modified date gets 304 Not Modified",
+        ]),
+        "{}",
+        g.run.all()
+    );
+    let summary = std::fs::read_to_string(g.out.path().join("summary.txt")).unwrap();
+    // The cause, not a symptom: its responses carry no Content-Length.
+    assert!(
+        summary.contains("neither Content-Length nor chunked"),
+        "{summary}"
+    );
+    // A 100000-byte body is shown by its head and tail and its size.
+    assert!(summary.contains("lines (") && summary.contains("bytes) not shown"));
+    assert!(summary.len() < 40_000, "{} bytes", summary.len());
+    let results = std::fs::read_to_string(g.out.path().join("results.json")).unwrap();
+    for t in g.results["tests"].as_array().unwrap() {
+        assert!(
+            t["output"].as_str().unwrap().len() < 12_000,
+            "{}",
+            results.len()
+        );
+    }
+    // A HEAD answered with the page shows the page once.
+    let head = g.grade["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "A response to HEAD has no content")
+        .unwrap();
+    let got = head["result"]["failure"]["got"].as_str().unwrap();
+    assert_eq!(got.matches("<!DOCTYPE html>").count(), 1, "{got}");
+    // JUnit: every scenario that cost points is a failure, with its points.
+    let suites = parse_junit(&g.out.path().join("junit.xml"));
+    let all = cases(&suites);
+    assert_eq!(all.len(), 18);
+    let failures = all.iter().filter(|c| c.status.is_failure()).count();
+    assert_eq!(failures, 12);
+    for c in all {
+        let props: Vec<&str> = c.properties.vec.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(
+            props.contains(&"points") && props.contains(&"earned"),
+            "{props:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_web_server_without_conditional_get_loses_only_that_point() {
+    let g = grade("web-server", "web-no-304").await;
+    assert_eq!(score(&g), (15.0, 16.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&["If-Modified-Since with the Last-Modified date gets 304 Not Modified"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rubric_grades_exactly_its_scenarios_with_the_points_of_each_criterion() {
+    // Two criteria from the UDP suite, one by name and one by stable id; the
+    // rest of udp.feature is not graded at all. Three options of
+    // [gradescope] as well.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two.toml");
+    let text = common_assignment("udp-upper");
+    let head = &text[..text.find("[[rubric]]").unwrap()];
+    std::fs::write(
+        &file,
+        format!(
+            "{head}\n[gradescope]\noutput_format = \"md\"\nleaderboard = true\n\n\
+             [[rubric]]\ncriterion = \"Upper-casing\"\npoints = 3\n\
+             scenarios = [\"A lowercase sentence comes back upper-cased\", \"sockets/udp/an-empty-datagram-gets-an-empty-reply\"]\n\n\
+             [[rubric]]\ncriterion = \"Reply address\"\nvisibility = \"after_due_date\"\n\
+             scenarios = [\"The reply is sent to the client's own address and port\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = conform(&[
+        "grade",
+        "--assignment",
+        file.to_str().unwrap(),
+        "--submission",
+        submission("udp-course").to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, 0, "full marks exit 0: {}", run.all());
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json")).unwrap())
+            .unwrap();
+    assert_gradescope_schema(&r);
+    let tests = r["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 3, "{r}");
+    // points = 3 is the criterion's total; without points, the scenario's own.
+    let of = |c: &str| -> Vec<&Value> {
+        tests
+            .iter()
+            .filter(|t| t["name"].as_str().unwrap().starts_with(c))
+            .collect()
+    };
+    let upper = of("Upper-casing");
+    assert_eq!(upper.len(), 2);
+    let total: f64 = upper.iter().map(|t| t["max_score"].as_f64().unwrap()).sum();
+    assert_eq!(total, 3.0, "{r}");
+    let reply = of("Reply address");
+    assert_eq!(reply[0]["max_score"].as_f64(), Some(2.0), "its @points(2)");
+    assert_eq!(reply[0]["visibility"], "after_due_date");
+    assert_eq!(r["score"].as_f64(), Some(5.0));
+    assert!(tests.iter().all(|t| t["output_format"] == "md"));
+    assert_eq!(r["leaderboard"].as_array().unwrap().len(), 2);
+    let summary = std::fs::read_to_string(out.path().join("summary.txt")).unwrap();
+    assert!(!summary.contains("Other"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_visibility_or_a_scenario_named_twice_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common_assignment("udp-upper");
+    for (name, changed, says) in [
+        (
+            "vis",
+            text.replacen("hidden = true", "visibility = \"secret\"", 1),
+            "visibility = \"secret\"",
+        ),
+        (
+            "twice",
+            format!(
+                "{text}\n[[rubric]]\ncriterion = \"Again\"\nscenarios = [\"An empty datagram gets an empty reply\"]\n"
+            ),
+            "named by two criteria",
+        ),
+    ] {
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, changed).unwrap();
+        let run = conform(&[
+            "grade",
+            "--assignment",
+            file.to_str().unwrap(),
+            "--command",
+            "true {port}",
+        ])
+        .await;
+        assert_eq!(run.code, 2, "{name}: {}", run.all());
+        assert!(run.stderr.contains(says), "{name}: {}", run.all());
+    }
 }

@@ -13,7 +13,7 @@ use common::{
     run_against, serve, tcp_server,
 };
 use conform::report::Transcript;
-use conform::wire::http::read_response;
+use conform::wire::http::{read_response, read_response_to};
 use conform::wire::{Conn, WireError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -106,6 +106,25 @@ enum Fault {
     /// Closes a connection it is to close only 3 s later (as at an idle
     /// timeout).
     LateClose,
+    /// Never answers Expect: 100-continue: waits for the content.
+    IgnoresExpect,
+    /// Sends 100 (Continue) to an HTTP/1.0 request with the expectation.
+    ContinueToHttp10,
+    /// Sends "100 Continue" with a Content-Length before every response
+    /// but that to /index.html.
+    InterimWithLength,
+    /// Every response carries a folded field line (obs-fold).
+    FoldedResponse,
+    /// Sends its entity tag without the quotes (`ETag: v1`).
+    UnquotedEtag,
+    /// Answers the echo resource chunked, even to HTTP/1.0.
+    ChunksToHttp10,
+    /// Sends a Last-Modified a day later than its Date.
+    FutureLastModified,
+    /// Answers any Range, whatever its unit, with 206 and the first 5 octets.
+    HonoursAnyRange,
+    /// Answers a POST to the echo resource with If-Modified-Since with 304.
+    ImsOnPost,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -294,6 +313,18 @@ async fn http_session(s: TcpStream, fault: Fault) {
             let _ = input.send(&out).await;
             return;
         }
+        // RFC 9110 §10.1.1: 100 (Continue) at once to an HTTP/1.1 request
+        // that expects it and announces content; never to HTTP/1.0.
+        let expects = header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+        let announces = te.is_some() || cls.iter().any(|c| c != "0");
+        if expects
+            && announces
+            && fault != Fault::IgnoresExpect
+            && (version == "HTTP/1.1" || fault == Fault::ContinueToHttp10)
+            && !input.send(b"HTTP/1.1 100 Continue\r\n\r\n").await
+        {
+            return;
+        }
         let by_te = te.is_some()
             && fault != Fault::ChunkedIgnored
             && (fault != Fault::ClOverTe || cls.is_empty());
@@ -330,7 +361,17 @@ async fn http_session(s: TcpStream, fault: Fault) {
         };
 
         let path = target.split('?').next().unwrap_or_default().to_string();
-        let (status, mut out_fields, body) = if path == "/echo" {
+        let etag = if fault == Fault::UnquotedEtag {
+            "v1"
+        } else {
+            ETAG
+        };
+        let (status, mut out_fields, body) = if path == "/echo"
+            && fault == Fault::ImsOnPost
+            && header("if-modified-since").is_some()
+        {
+            (304, vec![], vec![])
+        } else if path == "/echo" {
             (200, vec![], format!("len={}\n", body_in.len()).into_bytes())
         } else if path.contains("..") {
             (404, vec![], b"not found\n".to_vec())
@@ -340,20 +381,26 @@ async fn http_session(s: TcpStream, fault: Fault) {
                     let inm = header("if-none-match");
                     let fresh = inm
                         .as_deref()
-                        .is_some_and(|v| v.split(',').any(|t| t.trim() == ETAG || t.trim() == "*"))
+                        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
                         || (fault != Fault::IgnoresIfModifiedSince
                             && inm.is_none()
                             && header("if-modified-since").is_some_and(|v| v == LAST_MODIFIED));
                     let mut fields = vec![
                         format!("Last-Modified: {LAST_MODIFIED}"),
-                        format!("ETag: {ETAG}"),
+                        format!("ETag: {etag}"),
                         "Content-Type: text/html".to_string(),
                     ];
                     if fault == Fault::NoValidators {
                         fields.drain(..2);
                     }
+                    if fault == Fault::FutureLastModified {
+                        fields[0] = "Last-Modified: Tue, 03 Jan 2023 00:00:00 GMT".into();
+                    }
                     if fresh {
                         (304, fields, vec![])
+                    } else if fault == Fault::HonoursAnyRange && header("range").is_some() {
+                        fields.push(format!("Content-Range: bytes 0-4/{}", content.len()));
+                        (206, fields, content[..5.min(content.len())].to_vec())
                     } else {
                         (200, fields, content)
                     }
@@ -362,7 +409,13 @@ async fn http_session(s: TcpStream, fault: Fault) {
             }
         };
         out_fields.push("Date: Mon, 02 Jan 2023 00:00:00 GMT".into());
-        if status != 304 {
+        if fault == Fault::FoldedResponse {
+            out_fields.push("X-Folded: first\r\n second".into());
+        }
+        let chunks = fault == Fault::ChunksToHttp10 && path == "/echo";
+        if chunks {
+            out_fields.push("Transfer-Encoding: chunked".into());
+        } else if status != 304 {
             let announced = match fault {
                 Fault::ContentLengthShort if status == 200 => body.len() - 1,
                 Fault::ContentLengthLong if status == 200 => body.len() + 1,
@@ -378,12 +431,25 @@ async fn http_session(s: TcpStream, fault: Fault) {
         } else {
             "HTTP/1.1"
         };
-        let mut out = format!(
-            "{answer_version} {status} X\r\n{}\r\n\r\n",
-            out_fields.join("\r\n")
-        )
-        .into_bytes();
-        if status != 304 && (method != "HEAD" || fault == Fault::BodyOnHead) {
+        // (Not for /index.html: the run's preflight fetches it.)
+        let interim: &[u8] = if fault == Fault::InterimWithLength && path != "/index.html" {
+            b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n"
+        } else {
+            b""
+        };
+        let mut out = interim.to_vec();
+        out.extend_from_slice(
+            format!(
+                "{answer_version} {status} X\r\n{}\r\n\r\n",
+                out_fields.join("\r\n")
+            )
+            .as_bytes(),
+        );
+        if chunks {
+            out.extend_from_slice(format!("{:x}\r\n", body.len()).as_bytes());
+            out.extend_from_slice(&body);
+            out.extend_from_slice(b"\r\n0\r\n\r\n");
+        } else if status != 304 && (method != "HEAD" || fault == Fault::BodyOnHead) {
             out.extend_from_slice(&body);
         }
         if !input.send(&out).await {
@@ -396,6 +462,13 @@ async fn http_session(s: TcpStream, fault: Fault) {
             return;
         }
     }
+}
+
+/// [`run_with`], the profile naming the faulty server's echo resource.
+async fn run_with_echo(fault: Fault, tags: &str) -> common::Run {
+    let addr = faulty_server(fault).await;
+    let profile = format!("[http]\naddress = \"{addr}\"\necho = \"/echo\"\n");
+    run_against("http", &profile, &["--step-timeout", "1s", "--tags", tags]).await
 }
 
 async fn run_with(fault: Fault) -> common::Run {
@@ -683,6 +756,212 @@ async fn a_server_that_closes_after_a_body_skips_the_framing_scenarios() {
 async fn a_server_that_drops_folded_lines_fails() {
     let run = run_with(Fault::DropsFoldedLines).await;
     assert_verdict(&run, FOLDED, "FAIL");
+}
+
+const CL_TE_ECHO: &str =
+    "Content-Length together with Transfer-Encoding is rejected or the body read as chunked";
+const EXPECT: &str = "Expect 100-continue is answered at once with 100 or a final status";
+const EXPECT_10: &str = "Expect 100-continue in an HTTP/1.0 request is ignored, and no 1xx comes";
+const NO_TE_10: &str = "A response to an HTTP/1.0 request has no Transfer-Encoding";
+const ETAG_GRAMMAR: &str =
+    "An entity tag, where the server sends one, follows the entity-tag grammar";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_reads_a_cl_te_body_by_content_length_fails() {
+    let tags = "@rfc9112-sec-6.1";
+    let run = run_with_echo(Fault::KeepsOpenOnClTe, tags).await;
+    assert_verdict(&run, CL_TE_ECHO, "PASS");
+    let run = run_with_echo(Fault::ClOverTe, tags).await;
+    assert_verdict(&run, CL_TE_ECHO, "FAIL");
+    assert_has(
+        &run,
+        &[
+            "the server answered 200 without the body the chunked coding carries",
+            "expected:    a 4xx status, or 200 with \"len=5\" in the body",
+            "with the body \"len=3\\n\"",
+        ],
+    );
+}
+
+/// The faulty server parses Content-Length with Rust's `usize` parser (which
+/// takes "+5") and has no preconditions: those scenarios fail; the others
+/// fail only with their own fault.
+#[tokio::test(flavor = "multi_thread")]
+async fn lenient_lengths_ignored_preconditions_ranges_and_dates_fail() {
+    let run = run_with_echo(Fault::IgnoresIfModifiedSince, "@rfc9112-sec-6.3 or @rfc9110-sec-13.1.1 or @rfc9110-sec-13.1.4 or @rfc9110-sec-14.2 or @rfc9110-sec-8.8.2.1 or @rfc9110-sec-13.1.3").await;
+    let outline =
+        "A Content-Length that is not 1*DIGIT is answered with 400 and the connection closed";
+    for (row, want) in [
+        ("-1", "PASS"),
+        ("+5", "FAIL"),
+        ("0x5", "PASS"),
+        ("", "PASS"),
+    ] {
+        assert_verdict(&run, &format!("{outline} [value={row}]"), want);
+    }
+    assert_verdict(&run, "A Content-Length of 20 digits is refused", "PASS");
+    assert_verdict(
+        &run,
+        "If-Match with a tag that is not current stops the GET",
+        "FAIL",
+    );
+    assert_verdict(
+        &run,
+        "If-Unmodified-Since a date before the last modification",
+        "FAIL",
+    );
+    assert_verdict(
+        &run,
+        "A Range with a unit the server does not know is ignored",
+        "PASS",
+    );
+    assert_verdict(&run, "Last-Modified is not later than Date", "PASS");
+    assert_verdict(&run, "If-Modified-Since on a POST is ignored", "PASS");
+    assert_has(&run, &["expected:    one of 412, 4xx"]);
+
+    let run = run_with_echo(Fault::HonoursAnyRange, "@rfc9110-sec-14.2").await;
+    assert_verdict(
+        &run,
+        "A Range with a unit the server does not know is ignored",
+        "FAIL",
+    );
+    let run = run_with_echo(Fault::FutureLastModified, "@rfc9110-sec-8.8.2.1").await;
+    assert_verdict(&run, "Last-Modified is not later than Date", "FAIL");
+    assert_has(
+        &run,
+        &["Last-Modified is later than Date (RFC 9110 §8.8.2.1"],
+    );
+    let run = run_with_echo(Fault::ImsOnPost, "@rfc9110-sec-13.1.3").await;
+    assert_verdict(&run, "If-Modified-Since on a POST is ignored", "FAIL");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expectations_and_http_1_0_responses_are_judged() {
+    let tags = "@rfc9110-sec-10.1.1 or @rfc9112-sec-6.1 or @rfc9110-sec-8.8.3";
+    let run = run_with_echo(Fault::IgnoresIfModifiedSince, tags).await;
+    for name in [EXPECT, EXPECT_10, NO_TE_10, ETAG_GRAMMAR] {
+        assert_verdict(&run, name, "PASS");
+    }
+    let run = run_with_echo(Fault::IgnoresExpect, tags).await;
+    assert_verdict(&run, EXPECT, "FAIL");
+    assert_has(
+        &run,
+        &["the server waits for the content (RFC 9110 §10.1.1: \"The origin server MUST NOT wait"],
+    );
+    let run = run_with_echo(Fault::ContinueToHttp10, tags).await;
+    assert_verdict(&run, EXPECT, "PASS");
+    assert_verdict(&run, EXPECT_10, "FAIL");
+    assert_has(
+        &run,
+        &["an interim 100 response to an HTTP/1.0 request (RFC 9110 §15.2"],
+    );
+    let run = run_with_echo(Fault::ChunksToHttp10, tags).await;
+    assert_verdict(&run, NO_TE_10, "FAIL");
+    assert_has(
+        &run,
+        &["Transfer-Encoding in the response to an HTTP/1.0 request (RFC 9112 §6.1"],
+    );
+    let run = run_with_echo(Fault::UnquotedEtag, tags).await;
+    assert_verdict(&run, ETAG_GRAMMAR, "FAIL");
+    assert_has(
+        &run,
+        &[
+            "the ETag is not an entity-tag (RFC 9110 §8.8.3)",
+            "got:         ETag: v1",
+        ],
+    );
+}
+
+/// Well-formedness is judged by the reader on every response a step reads:
+/// a scenario that never asks for it fails on a malformed response too.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_response_read_is_judged_interim_ones_included() {
+    let run = run_with(Fault::InterimWithLength).await;
+    assert_verdict(&run, "Two identical GETs both get the whole object", "FAIL");
+    assert_has(
+        &run,
+        &["malformed HTTP interim 1xx response: Content-Length in a 100 response (RFC 9110 §8.6"],
+    );
+    let run = run_with(Fault::FoldedResponse).await;
+    assert_verdict(&run, "Two identical GETs both get the whole object", "FAIL");
+    assert_has(
+        &run,
+        &["obsolete line folding: \" second\" (RFC 9112 §5.2: \"A sender MUST NOT generate a message that includes line folding\")"],
+    );
+}
+
+#[tokio::test]
+async fn reader_names_the_rule_a_malformed_response_breaks() {
+    for (reply, rule) in [
+        (
+            &b"HTTP/1.1 200 OK\nContent-Length: 0\n\n"[..],
+            "RFC 9112 §2.1",
+        ),
+        (b"HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", "RFC 9112 §4"),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+            "RFC 9112 §5.2",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX : a\r\nContent-Length: 0\r\n\r\n",
+            "RFC 9112 §5.1",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n",
+            "RFC 9110 §5.5",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n",
+            "RFC 9110 §5.5",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "RFC 9112 §6.2",
+        ),
+        (
+            b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+            "RFC 9110 §8.6",
+        ),
+        (
+            b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "RFC 9112 §6.1",
+        ),
+        (
+            b"HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n",
+            "RFC 9110 §15",
+        ),
+        (
+            b"HTTP/1.1 103 Early Hints\nLink: </a>\n\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            "interim 1xx response: the status line ends in a bare LF",
+        ),
+    ] {
+        let addr = one_connection(move |mut s| async move {
+            let _ = s.write_all(reply).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        })
+        .await;
+        let got = read_from(addr).await;
+        match got {
+            Err(e @ WireError::Malformed { .. }) => {
+                assert!(e.to_string().contains(rule), "{rule}: {e}")
+            }
+            other => panic!("{:?}: {other:?}", String::from_utf8_lossy(reply)),
+        }
+    }
+    // To an HTTP/1.0 request: no 1xx, no Transfer-Encoding.
+    let addr = one_connection(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .await;
+    let t = Transcript::new();
+    let mut c = Conn::connect(addr, "http", &t, Duration::from_millis(500))
+        .await
+        .unwrap();
+    let e = read_response_to(&mut c, "GET", true).await.unwrap_err();
+    assert!(e.to_string().contains("RFC 9110 §15.2"), "{e}");
 }
 
 // ---- the response reader against hostile peers -------------------------------

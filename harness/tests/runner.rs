@@ -273,3 +273,69 @@ async fn preflight_finds_a_missing_fixture_tree_and_web_root() {
         run.all()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_report_says_which_conform_when_where_and_what_the_server_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let junit = dir.path().join("r.xml");
+    let run = conform(&[
+        "run",
+        "smtp",
+        "sockets",
+        "--json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(r["conform_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("conform "));
+    assert!(
+        r["started"].as_str().unwrap().ends_with('Z'),
+        "{}",
+        r["started"]
+    );
+    let targets = r["targets"].as_array().unwrap();
+    let smtp = targets.iter().find(|t| t["key"] == "smtp.address").unwrap();
+    assert!(
+        smtp["banner"].as_str().unwrap().starts_with("220 "),
+        "{smtp}"
+    );
+    assert!(targets.iter().any(|t| t["key"] == "sockets.udp"));
+    // One verdict vocabulary: JSON's `verdict` is JUnit's `verdict` property.
+    assert_eq!(r["scenarios"][0]["verdict"], "passed");
+    assert!(r["scenarios"][0].get("outcome").is_none());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("name=\"smtp.address.banner\" value=\"220 "),
+        "banner in JUnit"
+    );
+    assert!(xml.contains("timestamp=\""));
+    assert!(xml.contains("<property name=\"verdict\" value=\"passed\"/>"));
+    // Progress lines come grouped by feature file, in file order.
+    let lines: Vec<(String, usize)> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("PASS "))
+        .filter_map(|l| {
+            let at = l.split_whitespace().nth(1)?;
+            let (file, line) = at.rsplit_once(':')?;
+            Some((file.to_string(), line.parse().ok()?))
+        })
+        .collect();
+    assert!(lines.len() > 40, "{}", run.stdout);
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted, "file order");
+    // --only-failures: a clean run prints no scenario line, only the totals.
+    let quiet = conform(&["run", "sockets", "--only-failures"]).await;
+    assert_eq!(quiet.code, 0);
+    assert!(!quiet.stdout.contains("PASS "), "{}", quiet.stdout);
+    assert!(quiet.stdout.contains("conform: "), "{}", quiet.stdout);
+}

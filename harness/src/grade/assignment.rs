@@ -59,6 +59,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "tcp-upper",
         include_str!("../../assignments/tcp-upper.toml"),
     ),
+    (
+        "web-server",
+        include_str!("../../assignments/web-server.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +79,30 @@ struct File {
     points: PointsSpec,
     #[serde(default)]
     rubric: Vec<RubricEntry>,
+    #[serde(default)]
+    gradescope: GradescopeSpec,
 }
+
+/// How `results.json` is written (Gradescope's autograder specification).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradescopeSpec {
+    /// `output_format` of the top-level output and of every test:
+    /// `text` (default), `md`, `html`, `simple_format` or `ansi`.
+    pub output_format: Option<String>,
+    /// Top-level `visibility` (default `visible`).
+    pub visibility: Option<String>,
+    /// `stdout_visibility` (default `hidden`).
+    pub stdout_visibility: Option<String>,
+    /// Write a leaderboard: the score, and the seconds grading took.
+    #[serde(default)]
+    pub leaderboard: bool,
+}
+
+/// Gradescope's visibility values.
+pub const VISIBILITIES: &[&str] = &["visible", "hidden", "after_due_date", "after_published"];
+/// Gradescope's output formats.
+pub const OUTPUT_FORMATS: &[&str] = &["text", "md", "html", "simple_format", "ansi"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,10 +149,40 @@ struct PointsSpec {
 #[serde(deny_unknown_fields)]
 pub struct RubricEntry {
     pub criterion: String,
+    /// Scenario names (an Examples row's name includes its values) or stable
+    /// ids (`sockets/tcp/a-lowercase-sentence-comes-back-upper-cased`).
     pub scenarios: Vec<String>,
+    /// The criterion's points, shared equally by its scenarios; without it,
+    /// each scenario's `@points(N)`, else `[points] default`.
     pub points: Option<f64>,
+    /// Shorthand for `visibility = "after_published"`: students see the
+    /// criterion's name and points, not its details, until the grades are
+    /// published.
     #[serde(default)]
     pub hidden: bool,
+    /// Gradescope visibility of its tests: `visible` (default), `hidden`,
+    /// `after_due_date`, `after_published`. Anything but `visible` also keeps
+    /// the details out of the student-facing summary and JUnit.
+    pub visibility: Option<String>,
+}
+
+impl RubricEntry {
+    /// The Gradescope visibility of this criterion's tests.
+    pub fn visibility(&self) -> &str {
+        match (&self.visibility, self.hidden) {
+            (Some(v), _) => v,
+            (None, true) => "after_published",
+            (None, false) => "visible",
+        }
+    }
+
+    /// Whether it names the scenario `meta`: by its name, its stable id, or
+    /// (every row of an outline) the outline's name.
+    pub fn names(&self, meta: &crate::suite::ScenarioMeta) -> bool {
+        self.scenarios
+            .iter()
+            .any(|s| *s == meta.name || *s == meta.id || *s == meta.title)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +227,7 @@ pub struct Assignment {
     pub total_time: Duration,
     pub default_points: f64,
     pub rubric: Vec<RubricEntry>,
+    pub gradescope: GradescopeSpec,
 }
 
 impl Assignment {
@@ -303,7 +361,9 @@ impl Assignment {
             total_time: dur("total_time", &l.total_time, 300)?,
             default_points: file.points.default.unwrap_or(1.0),
             rubric: file.rubric,
+            gradescope: file.gradescope,
         };
+        assignment.check_rubric().map_err(bad)?;
         // The target template must make a valid profile.
         assignment.profile(1)?;
         Ok(assignment)
@@ -338,11 +398,61 @@ impl Assignment {
             .collect()
     }
 
-    /// The rubric entry that names a scenario.
-    pub fn rubric_for(&self, scenario: &str) -> Option<&RubricEntry> {
-        self.rubric
-            .iter()
-            .find(|r| r.scenarios.iter().any(|s| s == scenario))
+    /// The rubric entry that names a scenario (by name or stable id).
+    pub fn rubric_for(&self, meta: &crate::suite::ScenarioMeta) -> Option<&RubricEntry> {
+        self.rubric.iter().find(|r| r.names(meta))
+    }
+
+    /// What can be checked without the suites: visibility and format values,
+    /// points, and no scenario named by two criteria.
+    fn check_rubric(&self) -> Result<(), String> {
+        let one_of = |field: &str, v: &str, allowed: &[&str]| {
+            if allowed.contains(&v) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{field} = \"{v}\": use one of {}",
+                    allowed.join(", ")
+                ))
+            }
+        };
+        let g = &self.gradescope;
+        if let Some(v) = &g.output_format {
+            one_of("[gradescope] output_format", v, OUTPUT_FORMATS)?;
+        }
+        if let Some(v) = &g.visibility {
+            one_of("[gradescope] visibility", v, VISIBILITIES)?;
+        }
+        if let Some(v) = &g.stdout_visibility {
+            one_of("[gradescope] stdout_visibility", v, VISIBILITIES)?;
+        }
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for r in &self.rubric {
+            let what = format!("rubric criterion \"{}\"", r.criterion);
+            if let Some(v) = &r.visibility {
+                one_of(&format!("{what}: visibility"), v, VISIBILITIES)?;
+                if r.hidden && v == "visible" {
+                    return Err(format!(
+                        "{what}: hidden = true and visibility = \"visible\" contradict each other"
+                    ));
+                }
+            }
+            if r.scenarios.is_empty() {
+                return Err(format!("{what} names no scenario"));
+            }
+            if r.points.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+                return Err(format!("{what}: points must be a number of 0 or more"));
+            }
+            for s in &r.scenarios {
+                if let Some(other) = seen.insert(s, &r.criterion) {
+                    return Err(format!(
+                        "the scenario \"{s}\" is named by two criteria, \"{other}\" and \"{}\"",
+                        r.criterion
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -379,9 +489,12 @@ mod tests {
         for (name, _) in BUNDLED {
             let a = Assignment::load(name).unwrap();
             assert!(!a.rubric.is_empty(), "{name} has a rubric");
+            let p = a.profile(4242).unwrap();
             assert!(
-                a.profile(4242).unwrap().get("sockets.tcp").is_some()
-                    || a.profile(4242).unwrap().get("sockets.udp").is_some()
+                ["sockets.tcp", "sockets.udp", "http.address"]
+                    .iter()
+                    .any(|k| p.get(k).is_some()),
+                "{name}"
             );
         }
     }

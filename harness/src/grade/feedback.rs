@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
+use super::assignment::GradescopeSpec;
 use super::{GradeReport, GradedScenario};
 use crate::report::{self, RunReport};
 
@@ -35,17 +36,21 @@ fn points(score: f64, max: f64) -> String {
     format!("{}/{}", num(score), num(max))
 }
 
-/// The feedback on one scenario that did not pass.
+/// The feedback on one scenario that did not pass, as a student sees it: a
+/// hidden one only by its points.
 pub fn scenario_feedback(g: &GradedScenario) -> String {
-    let mut s = String::new();
     if g.hidden {
-        let _ = writeln!(
-            s,
-            "This is a hidden test: it earns {} and its details are not shown.",
+        return format!(
+            "This is a hidden test: it earns {} and its details are not shown.\n",
             points(g.score, g.max_score)
         );
-        return s;
     }
+    full_feedback(g)
+}
+
+/// The feedback on one scenario that did not pass, with every detail.
+fn full_feedback(g: &GradedScenario) -> String {
+    let mut s = String::new();
     let _ = writeln!(s, "behaviour:   {}", g.criterion);
     if g.result.transcript.is_empty() && g.note.is_some() {
         // Never reached the wire: only the note explains it.
@@ -143,21 +148,25 @@ pub fn summary(r: &GradeReport) -> String {
     s
 }
 
-/// Gradescope's autograder `results.json`.
-pub fn gradescope(r: &GradeReport) -> String {
+/// Gradescope's autograder `results.json` (the fields of its autograder
+/// specification: top-level score, execution_time, output, output_format,
+/// visibility, stdout_visibility, tests, leaderboard; per test name, number,
+/// score, max_score, status, output, output_format, visibility, tags).
+///
+/// A test's visibility is its criterion's; Gradescope withholds a test that
+/// is not `visible` from students, so its output keeps the full feedback for
+/// the instructor.
+pub fn gradescope(r: &GradeReport, spec: &GradescopeSpec) -> String {
+    let format = spec.output_format.as_deref().unwrap_or("text");
     let tests: Vec<serde_json::Value> = r
         .scenarios
         .iter()
         .enumerate()
         .map(|(i, g)| {
             let output = if g.passed {
-                if g.hidden {
-                    "Hidden test: passed.".to_string()
-                } else {
-                    format!("Passed: {}", report::console::requirement(&g.result))
-                }
+                format!("Passed: {}", report::console::requirement(&g.result))
             } else {
-                scenario_feedback(g)
+                full_feedback(g)
             };
             json!({
                 "name": format!("{}: {}", g.criterion, g.name),
@@ -165,24 +174,56 @@ pub fn gradescope(r: &GradeReport) -> String {
                 "score": g.score,
                 "max_score": g.max_score,
                 "status": if g.passed { "passed" } else { "failed" },
-                "output": output,
-                "visibility": "visible",
+                "output": fenced(&output, format),
+                "output_format": format,
+                "visibility": g.visibility,
+                "tags": [g.criterion.clone(), g.result.protocol.clone(), level(&g.result)],
             })
         })
         .collect();
     let mut output = format!("{}: {} points.", r.title, points(r.score, r.max_score));
     if let Some(p) = &r.problem {
-        output.push_str(&format!("\n\n{p}"));
+        output.push_str(&format!("\n\n{}", fenced(p, format)));
     }
-    let doc = json!({
+    let mut doc = json!({
         "score": r.score,
         "output": output,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
+        "output_format": format,
+        "visibility": spec.visibility.as_deref().unwrap_or("visible"),
+        "stdout_visibility": spec.stdout_visibility.as_deref().unwrap_or("hidden"),
         "execution_time": r.seconds,
         "tests": tests,
     });
+    if spec.leaderboard {
+        doc["leaderboard"] = json!([
+            {"name": "Score", "value": r.score},
+            {"name": "Seconds", "value": (r.seconds * 10.0).round() / 10.0, "order": "asc"},
+        ]);
+    }
     serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+fn level(r: &crate::report::ScenarioResult) -> String {
+    if r.level.is_empty() {
+        "MUST".into()
+    } else {
+        r.level.clone()
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Plain feedback in a Markdown or HTML test output keeps its layout.
+fn fenced(text: &str, format: &str) -> String {
+    match format {
+        "md" => format!("```\n{}\n```", text.replace("```", "`\u{200b}``")),
+        "html" => format!("<pre>{}</pre>", html_escape(text)),
+        _ => text.to_string(),
+    }
 }
 
 /// JUnit, one testcase per scenario with its points; hidden scenarios
@@ -210,6 +251,7 @@ pub fn junit(r: &GradeReport) -> String {
         })
         .collect();
     report::junit::render(&RunReport {
+        context: report::Context::now(),
         target: format!("submission {}", r.submission),
         protocols: Vec::new(),
         strict: false,

@@ -59,9 +59,16 @@ const PARALLEL_STARTS: usize = 2;
 pub struct GradedScenario {
     pub criterion: String,
     pub name: String,
+    /// The name as written (an outline's, for each of its rows).
+    #[serde(skip)]
+    pub title: String,
     pub score: f64,
     pub max_score: f64,
+    /// Students see only its name and points (any visibility but `visible`).
     pub hidden: bool,
+    /// Gradescope visibility: `visible`, `hidden`, `after_due_date`,
+    /// `after_published`.
+    pub visibility: String,
     pub passed: bool,
     /// About the program rather than the wire: it ended during the
     /// scenario, never opened its port, did not build.
@@ -110,9 +117,14 @@ pub struct GradeReport {
 }
 
 impl GradeReport {
-    /// 0 for full marks, 1 otherwise.
+    /// 0 for full marks (no scenario lost points), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        if self.scenarios.iter().all(|s| s.passed) {
+        if self.problem.is_none()
+            && self
+                .scenarios
+                .iter()
+                .all(|s| s.passed || s.max_score == 0.0)
+        {
             0
         } else {
             1
@@ -164,13 +176,24 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
             cmd.clone(),
         ),
     };
-    let env: Vec<(String, String)> = a.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    // Server labs: the fixture content the scenarios expect, copied into
+    // this submission's scratch folder and passed as {www}, {maildir},
+    // {zone}, {ftp_root}.
+    let content = lab_content(a, &command, scratch.path())?;
+    let fill = |text: &str| {
+        content
+            .iter()
+            .fold(text.to_string(), |t, (k, path)| t.replace(k, path))
+    };
+    let command = fill(&command);
+    let env: Vec<(String, String)> = a.env.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
+    let build = a.build.as_deref().map(fill);
     let mut report = GradeReport {
         assignment: a.name.clone(),
         title: a.title.clone(),
         submission: label,
         score: 0.0,
-        max_score: graded.iter().map(|g| g.max_score).sum(),
+        max_score: round_points(graded.iter().map(|g| g.max_score).sum()),
         seconds: 0.0,
         criteria: criteria_in_order(a, &graded),
         fresh_start_per_scenario: a.restart == Restart::EachScenario,
@@ -181,7 +204,7 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
     };
 
     // Build.
-    if let (Submission::Folder(_), Some(build)) = (&opts.submission, &a.build) {
+    if let (Submission::Folder(_), Some(build)) = (&opts.submission, &build) {
         let mut limits = a.limits;
         limits.cpu_seconds = Some(a.build_time.as_secs().max(1));
         let (ok, how, stopped) =
@@ -276,10 +299,15 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
             report.problem = Some(msg);
         }
     }
-    report.score = graded.iter().map(|g| g.score).sum();
+    // Shared criterion points (2 over 5 rows) sum without float dust.
+    report.score = round_points(graded.iter().map(|g| g.score).sum());
     report.scenarios = graded;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+fn round_points(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 fn criteria_in_order(a: &Assignment, graded: &[GradedScenario]) -> Vec<String> {
@@ -291,6 +319,63 @@ fn criteria_in_order(a: &Assignment, graded: &[GradedScenario]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The placeholders a server lab may use, with what each becomes.
+pub const LAB_CONTENT: &[(&str, &str)] = &[
+    ("{www}", "the fixture web root (index.html, somedir/page.html, …)"),
+    (
+        "{maildir}",
+        "the fixture mailboxes: {maildir}/bob/Maildir holds the fixture messages; sink and postmaster are empty",
+    ),
+    ("{zone}", "the fixture zone file for example.test"),
+    ("{ftp_root}", "the fixture FTP tree, writable"),
+];
+
+/// Writes the fixture content that the start command, the build command or
+/// the environment mention into `scratch/lab/`, and returns each
+/// placeholder with its path.
+fn lab_content(
+    a: &Assignment,
+    command: &str,
+    scratch: &Path,
+) -> Result<Vec<(&'static str, String)>, SetupError> {
+    let mut texts = vec![command.to_string()];
+    texts.extend(a.build.clone());
+    texts.extend(a.env.values().cloned());
+    let used = |k: &str| texts.iter().any(|t| t.contains(k));
+    let lab = scratch.join("lab");
+    let failed = |what: &str, e: String| SetupError(format!("cannot write the {what}: {e}"));
+    let mut out = Vec::new();
+    for (key, _) in LAB_CONTENT {
+        if !used(key) {
+            continue;
+        }
+        let path = match *key {
+            "{www}" => {
+                let dir = lab.join("www");
+                crate::fixtures::http::write_www(&dir)
+                    .map_err(|e| failed("web root", e.to_string()))?;
+                dir
+            }
+            "{maildir}" => {
+                let dir = lab.join("maildir");
+                crate::fixtures::mail::write_maildirs(&dir)
+                    .map_err(|e| failed("mailboxes", e.to_string()))?;
+                dir
+            }
+            "{zone}" => crate::fixtures::dns::write(&lab)
+                .map_err(|e| failed("zone", e))?
+                .join(crate::fixtures::dns::ZONE_FILE),
+            _ => {
+                let dir = lab.join("ftp");
+                crate::fixtures::ftp::write(&dir).map_err(|e| failed("FTP tree", e))?;
+                dir
+            }
+        };
+        out.push((*key, path.display().to_string()));
+    }
+    Ok(out)
 }
 
 /// Starts the program, waits for its port, runs the group's scenarios, and
@@ -375,6 +460,13 @@ async fn run_group(
                 g.score = if g.passed { g.max_score } else { 0.0 };
                 g.result = r;
                 g.result.points = Some(g.max_score);
+                g.result.earned = Some(g.score);
+                // Whatever its level or kind (a SHOULD, a scenario that
+                // could not be judged for want of what the lab asks), a
+                // scenario that cost points failed the grade.
+                if !g.passed && g.max_score > 0.0 {
+                    g.result.outcome = Outcome::Failed;
+                }
                 if !g.passed {
                     if let Some(what) = &ended {
                         let afresh = if a.restart == Restart::EachScenario {
@@ -513,9 +605,11 @@ fn fail(g: &mut GradedScenario, msg: &str) {
     g.passed = false;
     g.score = 0.0;
     g.note = Some(msg.to_string());
+    g.result.earned = Some(0.0);
     if g.result.failure.is_none() {
         g.result.failure = Some(Failure::harness(msg.lines().next().unwrap_or(msg)));
-        g.result.outcome = Outcome::Error;
+        // It costs points: a failure of the grade, not of the grader.
+        g.result.outcome = Outcome::Failed;
     }
 }
 
@@ -628,43 +722,78 @@ fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupE
             a.name
         )));
     }
-    // Every step defined, before any submission starts (the rubric's names
-    // are checked below).
-    crate::steps::registry::check(features, &selected)
+    // With a rubric, exactly the scenarios it names are graded; without
+    // one, every scenario the paths and tags select, at its own points.
+    // Every step of those is defined, before any submission starts.
+    let graded: Vec<_> = selected
+        .iter()
+        .filter(|(f, r, s)| {
+            a.rubric.is_empty()
+                || a.rubric_for(&suite::ScenarioMeta::of(features, f, *r, s))
+                    .is_some()
+        })
+        .copied()
+        .collect();
+    crate::steps::registry::check(features, &graded)
         .map_err(|e| SetupError(format!("assignment {}: {e}", a.name)))?;
     let mut out = Vec::new();
     for (f, r, s) in selected {
         let meta = suite::ScenarioMeta::of(features, f, r, s);
-        let entry = a.rubric_for(&meta.name);
-        let max = entry
-            .and_then(|e| e.points)
-            .or(meta.points)
-            .unwrap_or(a.default_points);
-        let hidden = entry.is_some_and(|e| e.hidden) || meta.tags.iter().any(|t| t == "hidden");
+        let entry = a.rubric_for(&meta);
+        if entry.is_none() && !a.rubric.is_empty() {
+            continue;
+        }
+        let own = meta.points.unwrap_or(a.default_points);
+        let visibility = match entry {
+            Some(e) => e.visibility().to_string(),
+            None => "visible".to_string(),
+        };
+        let visibility = if visibility == "visible" && meta.tags.iter().any(|t| t == "hidden") {
+            "after_published".to_string()
+        } else {
+            visibility
+        };
         let criterion = entry
             .map(|e| e.criterion.clone())
-            .unwrap_or_else(|| "Other".into());
+            .unwrap_or_else(|| f.name.clone());
         out.push(GradedScenario {
             criterion,
             name: meta.name.clone(),
+            title: meta.title.clone(),
             score: 0.0,
-            max_score: max,
-            hidden,
+            max_score: own,
+            hidden: visibility != "visible",
+            visibility,
             passed: false,
             note: None,
             result: ScenarioResult {
-                points: Some(max),
+                points: Some(own),
                 ..ScenarioResult::of(meta, &f.name, Outcome::Error)
             },
         });
     }
     for entry in &a.rubric {
         for name in &entry.scenarios {
-            if !out.iter().any(|g| &g.name == name) {
+            if !out.iter().any(|g| {
+                g.criterion == entry.criterion
+                    && (&g.name == name || &g.result.id == name || &g.title == name)
+            }) {
                 return Err(SetupError(format!(
                     "assignment {}: rubric criterion \"{}\" names the scenario \"{name}\", which the suite paths and tags do not select",
                     a.name, entry.criterion
                 )));
+            }
+        }
+        // A criterion's points are its total, shared equally by the
+        // scenarios it names (an outline's rows count one each).
+        if let Some(total) = entry.points {
+            let of = out
+                .iter()
+                .filter(|g| g.criterion == entry.criterion)
+                .count();
+            for g in out.iter_mut().filter(|g| g.criterion == entry.criterion) {
+                g.max_score = total / of as f64;
+                g.result.points = Some(g.max_score);
             }
         }
     }

@@ -7,17 +7,75 @@ use std::io::Write as _;
 
 use super::{Outcome, RunReport, ScenarioResult};
 
-pub fn progress_line(r: &ScenarioResult) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
+fn line(r: &ScenarioResult) -> String {
+    format!(
         "{:<5} {}:{}  {} ({:.0} ms)",
         r.outcome.label(),
         r.file,
         r.line,
         r.name,
         r.seconds * 1000.0
-    );
+    )
+}
+
+/// The progress lines of a run, grouped by feature file in file order while
+/// scenarios finish in any order: a feature's lines are printed as soon as
+/// it and every feature before it have finished, so the output is live and
+/// reads the same on every run.
+pub struct Progress {
+    /// Feature files in run order, each with how many scenarios it has.
+    files: Vec<(String, usize)>,
+    done: std::collections::HashMap<String, Vec<(usize, String)>>,
+    next: usize,
+    only_failures: bool,
+}
+
+impl Progress {
+    /// `order`: every selected scenario's `(file, line)`, in run order.
+    pub fn new(order: &[(String, usize)], only_failures: bool) -> Progress {
+        let mut files: Vec<(String, usize)> = Vec::new();
+        for (file, _) in order {
+            match files.last_mut() {
+                Some((f, n)) if f == file => *n += 1,
+                _ => files.push((file.clone(), 1)),
+            }
+        }
+        Progress {
+            files,
+            done: Default::default(),
+            next: 0,
+            only_failures,
+        }
+    }
+
+    pub fn finished(&mut self, r: &ScenarioResult) {
+        let shown =
+            !(self.only_failures && matches!(r.outcome, Outcome::Passed | Outcome::Skipped));
+        let text = if shown { line(r) } else { String::new() };
+        self.done
+            .entry(r.file.clone())
+            .or_default()
+            .push((r.line, text));
+        self.flush(false);
+    }
+
+    /// Prints what is complete; with `all`, everything (the run is over).
+    pub fn flush(&mut self, all: bool) {
+        let mut out = std::io::stdout().lock();
+        while let Some((file, n)) = self.files.get(self.next) {
+            let have = self.done.get(file).map_or(0, Vec::len);
+            if have < *n && !all {
+                break;
+            }
+            let mut lines = self.done.remove(file).unwrap_or_default();
+            lines.sort();
+            for (_, text) in lines.iter().filter(|(_, t)| !t.is_empty()) {
+                let _ = writeln!(out, "{text}");
+            }
+            self.next += 1;
+        }
+        let _ = out.flush();
+    }
 }
 
 /// The requirement a scenario checks: `MUST · RFC 5321 §4.1.1.4 · @course-K-10`.
@@ -127,6 +185,9 @@ pub fn render(report: &RunReport) -> String {
         let counts = super::Counts::of(report.scenarios.iter().filter(|s| s.protocol == p));
         let _ = writeln!(out, "{p}: {counts}");
     }
+    if !report.context.conform_version.is_empty() {
+        let _ = writeln!(out, "{}", report.context.line());
+    }
     let _ = writeln!(
         out,
         "target {} · {} scenarios in {:.2} s ({:.0}/s)",
@@ -197,6 +258,7 @@ mod tests {
             file: format!("{protocol}/x.feature"),
             line,
             name: "n".into(),
+            title: "n".into(),
             tags: vec![],
             rfc: vec![],
             sections: vec![],
@@ -209,6 +271,7 @@ mod tests {
     #[test]
     fn warnings_and_info_are_not_counted_as_passed() {
         let report = RunReport {
+            context: Default::default(),
             target: "t".into(),
             protocols: vec!["smtp".into(), "pop3".into()],
             strict: false,

@@ -48,16 +48,31 @@ pub fn render(report: &RunReport) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\" file=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{time:.3}\" timestamp=\"{}\" file=\"{}\">",
             attr(&format!("{file}: {feature}")),
             cases.len(),
             count(Outcome::Failed),
             count(Outcome::Error),
             count(Outcome::Skipped),
+            // JUnit's timestamp: ISO 8601 without a zone (UTC here).
+            attr(report.context.started.trim_end_matches('Z')),
             attr(file)
         );
         let _ = writeln!(out, "    <properties>");
         property(&mut out, 6, "target", &report.target);
+        property(
+            &mut out,
+            6,
+            "conform_version",
+            &report.context.conform_version,
+        );
+        property(&mut out, 6, "started", &report.context.started);
+        for t in report.context.targets.iter() {
+            property(&mut out, 6, &t.key, &t.address);
+            if let Some(b) = &t.banner {
+                property(&mut out, 6, &format!("{}.banner", t.key), b);
+            }
+        }
         property(
             &mut out,
             6,
@@ -150,6 +165,9 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
     );
     if let Some(p) = c.points {
         property(out, 8, "points", &p.to_string());
+    }
+    if let Some(p) = c.earned {
+        property(out, 8, "earned", &p.to_string());
     }
     if let Some(d) = &c.deviation {
         property(out, 8, "deviation", d);

@@ -2,11 +2,13 @@
 //! console reports made from them.
 
 pub mod console;
+pub mod context;
 pub mod deviations;
 pub mod json;
 pub mod junit;
 pub mod result;
 pub mod transcript;
 
+pub use context::Context;
 pub use result::{Counts, Outcome, RunReport, ScenarioResult};
 pub use transcript::Transcript;

@@ -88,8 +88,14 @@ pub struct ScenarioResult {
     pub links: Vec<String>,
     /// `MUST`, `SHOULD`, `MAY`, or empty (treated as MUST).
     pub level: String,
-    /// `@points(N)`.
+    /// `@points(N)`; in a grade, the scenario's maximum points.
     pub points: Option<f64>,
+    /// In a grade, the points it earned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earned: Option<f64>,
+    /// `passed`, `failed`, `warning`, … (JUnit's `verdict` property and the
+    /// console's label say the same).
+    #[serde(rename = "verdict")]
     pub outcome: Outcome,
     pub failure: Option<Failure>,
     /// The declared reason, for a `deviation` or a `fixed` scenario.
@@ -120,6 +126,7 @@ impl ScenarioResult {
             links: meta.sections.iter().map(|s| s.url()).collect(),
             level: meta.level,
             points: meta.points,
+            earned: None,
             outcome,
             failure: None,
             deviation: None,
@@ -134,6 +141,9 @@ impl ScenarioResult {
 /// A whole run.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
+    /// Which conform, when, and the addresses and banners of the servers.
+    #[serde(flatten)]
+    pub context: super::Context,
     pub target: String,
     pub protocols: Vec<String>,
     pub strict: bool,

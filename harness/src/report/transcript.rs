@@ -126,24 +126,68 @@ impl Transcript {
 
     /// The transcript as text, one entry a line:
     /// `  0.004s tcp A  C: hello world`.
+    ///
+    /// Made to be read: a run of more than [`RUN_LINES`] lines one way on one
+    /// connection (a body, a long listing) shows its head and tail and says
+    /// how much is left out, and a line longer than [`LINE_CHARS`] likewise.
+    /// [`Transcript::entries`] keeps everything.
     pub fn render(&self) -> String {
         let Ok(inner) = self.inner.lock() else {
             return String::new();
         };
-        let width = inner
-            .entries
-            .iter()
-            .map(|e| e.conn.len())
-            .max()
-            .unwrap_or(0);
+        let entries = &inner.entries;
+        let width = entries.iter().map(|e| e.conn.len()).max().unwrap_or(0);
         let mut out = String::new();
-        for e in &inner.entries {
+        let line = |out: &mut String, e: &Entry| {
             let dir = match e.dir {
                 Dir::Client => "C:",
                 Dir::Server => "S:",
                 Dir::Event => "--",
             };
-            let _ = writeln!(out, "{:>8.3}s {:<width$} {dir} {}", e.at, e.conn, e.text);
+            let _ = writeln!(
+                out,
+                "{:>8.3}s {:<width$} {dir} {}",
+                e.at,
+                e.conn,
+                cut_line(&e.text)
+            );
+        };
+        let mut i = 0;
+        while i < entries.len() {
+            let e = &entries[i];
+            let mut end = i + 1;
+            if e.dir != Dir::Event {
+                while end < entries.len()
+                    && entries[end].dir == e.dir
+                    && entries[end].conn == e.conn
+                {
+                    end += 1;
+                }
+            }
+            let run = &entries[i..end];
+            if run.len() > RUN_LINES {
+                let (head, rest) = run.split_at(RUN_HEAD);
+                let (skipped, tail) = rest.split_at(rest.len() - RUN_TAIL);
+                for e in head {
+                    line(&mut out, e);
+                }
+                let bytes: usize = skipped.iter().map(|e| unescaped_len(&e.text)).sum();
+                let _ = writeln!(
+                    out,
+                    "{:>9} {:<width$} …  {} lines ({bytes} bytes) not shown",
+                    "",
+                    "",
+                    skipped.len()
+                );
+                for e in tail {
+                    line(&mut out, e);
+                }
+            } else {
+                for e in run {
+                    line(&mut out, e);
+                }
+            }
+            i = end;
         }
         if inner.dropped > 0 {
             let _ = writeln!(
@@ -154,6 +198,49 @@ impl Transcript {
         }
         out
     }
+}
+
+/// A run of lines one way longer than this is shown by its head and tail.
+pub const RUN_LINES: usize = 40;
+const RUN_HEAD: usize = 24;
+const RUN_TAIL: usize = 8;
+/// A transcript line longer than this (escaped) is shown by its head and tail.
+pub const LINE_CHARS: usize = 600;
+
+fn cut_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= LINE_CHARS {
+        return text.into();
+    }
+    let boundary = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let head = boundary(400);
+    let tail = boundary(text.len() - 100);
+    format!(
+        "{} … ({} more characters) … {}",
+        &text[..head],
+        tail - head,
+        &text[tail..]
+    )
+    .into()
+}
+
+/// How many bytes an escaped transcript text stands for.
+fn unescaped_len(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut n, mut i) = (0, 0);
+    while i < b.len() {
+        i += match (b[i], b.get(i + 1)) {
+            (b'\\', Some(b'x')) => 4,
+            (b'\\', Some(_)) => 2,
+            _ => 1,
+        };
+        n += 1;
+    }
+    n
 }
 
 /// Printable ASCII stays as it is; `\r`, `\n`, `\t`, `\\` and every other byte
@@ -188,6 +275,27 @@ pub fn escape_short(bytes: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_body_prints_by_head_and_tail_with_its_size() {
+        let t = Transcript::new();
+        t.bytes("http", Dir::Client, b"GET / HTTP/1.1\r\n\r\n");
+        let body: Vec<u8> = (0..100)
+            .flat_map(|i| format!("line {i:03}\n").into_bytes())
+            .collect();
+        t.bytes("http", Dir::Server, &body);
+        t.bytes("http", Dir::Server, &[b'x'; 2000]);
+        let text = t.render();
+        assert!(text.contains("S: line 000\\n") && text.contains("S: line 023\\n"));
+        assert!(!text.contains("line 024") && !text.contains("line 092"));
+        assert!(text.contains("S: line 093\\n") && text.contains("S: line 099\\n"));
+        // 101 server lines: 24 + 8 shown, 69 left out.
+        assert!(text.contains("69 lines ("), "{text}");
+        assert!(text.contains("more characters"), "{text}");
+        assert!(text.lines().count() < 40, "{text}");
+        // Every entry is still kept for the JSON report.
+        assert_eq!(t.entries().len(), 103);
+    }
 
     #[test]
     fn escapes_control_and_high_bytes() {

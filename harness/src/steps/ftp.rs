@@ -40,6 +40,8 @@ pub struct FtpState {
     pub failed_logins: Option<(usize, bool)>,
     /// The address the last 227 reply named.
     pub pasv_addr: Option<SocketAddr>,
+    /// The reply that refused the last transfer command (no data came).
+    pub refused: Option<String>,
 }
 
 // ---- sessions -------------------------------------------------------------
@@ -328,9 +330,23 @@ enum Exchange {
 async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult {
     let channel = w.state::<FtpState>().data.take();
     w.state::<FtpState>().received = None;
+    w.state::<FtpState>().refused = None;
     let first = command(w, "", line).await?;
+    let what = String::from_utf8_lossy(line).into_owned();
     if first.class() != Some('1') {
-        return Ok(());
+        // RFC 959 §5.4: a transfer command's first reply is a 1yz
+        // preliminary one or an error (4yz, 5yz); 2yz or 3yz would say the
+        // command completed without any data connection.
+        if matches!(first.class(), Some('4' | '5')) {
+            w.state::<FtpState>().refused = Some(first.text());
+            return Ok(());
+        }
+        return Err(Failure::conformance(format!(
+            "the first reply to \"{what}\" is {}, which RFC 959 §5.4 does not list for a transfer command",
+            first.status
+        ))
+        .expected("125 or 150 before the data connection, or an error reply (4yz, 5yz) (RFC 959 §5.4)")
+        .got(format!("\"{}\"", escape_short(first.text().as_bytes(), 300))));
     }
     // RFC 959 §5.4: RETR, STOR, LIST… → 125 or 150, then 226 or 250.
     check_status(
@@ -341,7 +357,6 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
     let channel = channel.ok_or_else(|| {
         Failure::harness("the scenario transfers data without setting up a data connection")
     })?;
-    let what = String::from_utf8_lossy(line).into_owned();
     let mut conn = channel
         .open(&w.transcript, w.step_timeout)
         .await
@@ -375,9 +390,24 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
         .got("nothing on the control connection"),
         e => Failure::from(e).expected(expected.clone()),
     })?;
+    let status = reply.status.clone();
+    let text = reply.text();
     s.last_reply = Some(reply);
+    // RFC 959 §5.4: after the preliminary reply, RETR, STOR, APPE, LIST and
+    // NLST end with 226 or 250, or with one of the errors 425, 426, 451,
+    // 551, 552 (and MLSD likewise, RFC 3659 §7.1); no other code.
+    if !COMPLETIONS.contains(&status.as_str()) {
+        return Err(Failure::conformance(format!(
+            "the reply that ends the transfer of \"{what}\" is {status}, which RFC 959 §5.4 does not list after 125/150"
+        ))
+        .expected(format!("one of {} (RFC 959 §5.4)", COMPLETIONS.join(", ")))
+        .got(format!("\"{}\"", escape_short(text.as_bytes(), 300))));
+    }
     Ok(())
 }
+
+/// The replies RFC 959 §5.4 lists after a transfer's 125/150.
+const COMPLETIONS: [&str; 7] = ["226", "250", "425", "426", "451", "551", "552"];
 
 async fn read_all(conn: &mut Conn) -> Result<Vec<u8>, Failure> {
     conn.read_to_close(
@@ -547,7 +577,15 @@ pub fn fixture_bytes(name: &str) -> Result<&'static [u8], Failure> {
 }
 
 pub fn received(w: &mut World) -> Result<Vec<u8>, Failure> {
-    w.state::<FtpState>().received.clone().ok_or_else(|| {
+    let st = w.state::<FtpState>();
+    if let Some(refusal) = &st.refused {
+        return Err(
+            Failure::conformance("the server refused the transfer, so no data came")
+                .expected("125 or 150, the data, then 226 or 250 (RFC 959 §5.4)")
+                .got(format!("\"{}\"", escape_short(refusal.as_bytes(), 300))),
+        );
+    }
+    st.received.clone().ok_or_else(|| {
         Failure::harness("the scenario checks the data received, but no transfer brought any")
     })
 }
@@ -650,6 +688,36 @@ async fn listing_names(w: &mut World, name: String) -> StepResult {
                     .got(format!("\"{}\"", escape_short(&data, 400))),
             )
         }
+    })
+}
+
+/// RFC 959 §4.1.3, NLST: "the server will return a stream of names of files
+/// and no other information". The name stands alone on its line (or as the
+/// last part of a pathname, "dir/name"): an `ls -l` line, with mode, owner,
+/// size and date before the name, is not a name.
+#[then(regex = r#"^the name list holds "(.*)" and no other information on its line$"#)]
+async fn name_list_holds(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let data = received(w)?;
+        let lines = listing_lines(&data);
+        let alone = |l: &String| {
+            l == &name
+                || l.strip_suffix(&format!("/{name}"))
+                    .is_some_and(|dir| !dir.chars().any(char::is_whitespace))
+        };
+        if lines.iter().any(alone) {
+            return Ok(());
+        }
+        let problem = match lines.iter().find(|l| names(l, &name)) {
+            Some(l) => format!(
+                "the NLST line for \"{name}\" carries more than the name: \"{}\" (RFC 959 §4.1.3: NLST returns \"names of files and no other information\")",
+                escape_short(l.as_bytes(), 200)
+            ),
+            None => format!("the name list has no line \"{name}\""),
+        };
+        Err(Failure::conformance(problem)
+            .expected(format!("a line that is the name \"{name}\" alone"))
+            .got(format!("\"{}\"", escape_short(&data, 400))))
     })
 }
 

@@ -15,6 +15,10 @@ use futures::future::BoxFuture;
 
 use super::{Conn, Line, Reply, ReplyReader, Terminator, WireError};
 
+/// The rule a bare LF breaks on the sender's side.
+const CRLF_RULE: &str =
+    "RFC 9112 §2.1: HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]";
+
 /// Longest status line or field line.
 pub const MAX_LINE: usize = 16 * 1024;
 /// Most header fields in one response.
@@ -80,9 +84,22 @@ impl Response {
     }
 }
 
-/// Reads one final response to a request made with `method` (interim 1xx
-/// responses before it are skipped and noted).
+/// Reads one final response to an HTTP/1.1 request made with `method`: see
+/// [`read_response_to`].
 pub async fn read_response(conn: &mut Conn, method: &str) -> Result<Response, WireError> {
+    read_response_to(conn, method, false).await
+}
+
+/// Reads one final response to a request made with `method` (`http10`: the
+/// request said HTTP/1.0). Interim 1xx responses before it are judged and
+/// noted; every response read must be well-formed (RFC 9112 §2.1, §4, §5,
+/// §6; RFC 9110 §5.5, §8.6, §15.2): a response that is not fails here, for
+/// whichever step read it, naming the rule it breaks.
+pub async fn read_response_to(
+    conn: &mut Conn,
+    method: &str,
+    http10: bool,
+) -> Result<Response, WireError> {
     let mut interim = Vec::new();
     loop {
         let mut r = read_head(conn).await?;
@@ -93,13 +110,72 @@ pub async fn read_response(conn: &mut Conn, method: &str) -> Result<Response, Wi
                     r.status.to_string().as_bytes(),
                 ));
             }
+            judge_interim(&mut r, http10)?;
             interim.push(r.status);
             continue;
         }
         r.interim = interim;
         read_body(conn, method, &mut r).await?;
+        framing_fields(&mut r, http10);
+        reject(&r, "response")?;
         return Ok(r);
     }
+}
+
+/// An interim response: well-formed, without framing fields, and never to
+/// an HTTP/1.0 request (RFC 9110 §15.2: "A server MUST NOT send a 1xx
+/// response to an HTTP/1.0 client").
+fn judge_interim(r: &mut Response, http10: bool) -> Result<(), WireError> {
+    if http10 {
+        r.problems.push(format!(
+            "an interim {} response to an HTTP/1.0 request (RFC 9110 §15.2: \"A server MUST NOT send a 1xx response to an HTTP/1.0 client\")",
+            r.status
+        ));
+    }
+    framing_fields(r, http10);
+    reject(r, "interim 1xx response")
+}
+
+/// The fields a status forbids (RFC 9110 §8.6, RFC 9112 §6.1).
+fn framing_fields(r: &mut Response, http10: bool) {
+    let no_content = r.status < 200 || r.status == 204;
+    if no_content && r.field("content-length").is_some() {
+        r.problems.push(format!(
+            "Content-Length in a {} response (RFC 9110 §8.6: \"A server MUST NOT send a Content-Length header field in any response with a status code of 1xx (Informational) or 204 (No Content)\")",
+            r.status
+        ));
+    }
+    if no_content && r.field("transfer-encoding").is_some() {
+        r.problems.push(format!(
+            "Transfer-Encoding in a {} response (RFC 9112 §6.1: \"A server MUST NOT send a Transfer-Encoding header field in any response with a status code of 1xx (Informational) or 204 (No Content)\")",
+            r.status
+        ));
+    }
+    if http10 && r.field("transfer-encoding").is_some() {
+        r.problems.push(
+            "Transfer-Encoding in the response to an HTTP/1.0 request (RFC 9112 §6.1: \"A server MUST NOT send a response containing Transfer-Encoding unless the corresponding request indicates HTTP/1.1 (or later minor revisions)\")".into(),
+        );
+    }
+}
+
+/// A response with any problem is malformed: the failure names each one and
+/// shows the head as received.
+fn reject(r: &Response, what: &str) -> Result<(), WireError> {
+    if r.problems.is_empty() {
+        return Ok(());
+    }
+    let mut head = Vec::new();
+    for l in &r.lines {
+        head.extend_from_slice(&l.bytes);
+        head.extend_from_slice(match l.end {
+            Terminator::Lf => b"\n",
+            _ => b"\r\n",
+        });
+    }
+    Err(WireError::malformed(
+        format!("HTTP {what}: {}", r.problems.join("; ")),
+        &head,
+    ))
 }
 
 async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
@@ -107,10 +183,20 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
     let (version, status, reason) = status_line(&line.bytes)?;
     let mut problems = Vec::new();
     if line.bytes.len() == 12 {
-        problems.push("the status line lacks the SP after the status code".to_string());
+        problems.push("the status line lacks the SP after the status code (RFC 9112 §4: \"A server MUST send the space that separates the status-code from the reason-phrase even when the reason-phrase is absent\")".to_string());
     }
     if line.end == Terminator::Lf {
-        problems.push("the status line ends in a bare LF instead of CRLF".to_string());
+        problems.push(format!(
+            "the status line ends in a bare LF instead of CRLF ({CRLF_RULE})"
+        ));
+    }
+    if !(100..=599).contains(&status) {
+        problems.push(format!(
+            "the status code {status} is outside 100..599 (RFC 9110 §15: \"Values outside the range 100..599 are invalid\")"
+        ));
+    }
+    if reason.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        problems.push("the reason phrase holds a control character (RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ))".into());
     }
     let mut r = Response {
         version,
@@ -130,8 +216,9 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
             .await?;
         if line.bytes.is_empty() {
             if line.end == Terminator::Lf {
-                r.problems
-                    .push("the header section ends in a bare LF instead of CRLF".into());
+                r.problems.push(format!(
+                    "the header section ends in a bare LF instead of CRLF ({CRLF_RULE})"
+                ));
             }
             return Ok(r);
         }
@@ -145,7 +232,7 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
         let text = line.text();
         if line.end == Terminator::Lf {
             r.problems.push(format!(
-                "the field line \"{text}\" ends in a bare LF instead of CRLF"
+                "the field line \"{text}\" ends in a bare LF instead of CRLF ({CRLF_RULE})"
             ));
         }
         if line
@@ -154,8 +241,9 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
             .is_some_and(|b| *b == b' ' || *b == b'\t')
         {
             // obs-fold (RFC 9112 §5.2): the value continues the previous field.
-            r.problems
-                .push(format!("obsolete line folding: \"{text}\""));
+            r.problems.push(format!(
+                "obsolete line folding: \"{text}\" (RFC 9112 §5.2: \"A sender MUST NOT generate a message that includes line folding\")"
+            ));
             if let Some((_, v)) = r.fields.last_mut() {
                 v.push(b' ');
                 v.extend_from_slice(trim(&line.bytes));
@@ -168,7 +256,13 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
             let name = &line.bytes[..colon];
             if name.is_empty() || !name.iter().all(|b| is_tchar(*b)) {
                 r.problems.push(format!(
-                    "the field name in \"{text}\" is not a token (whitespace before the colon?)"
+                    "the field name in \"{text}\" is not a token (RFC 9112 §5.1: field-line = field-name \":\" OWS field-value OWS; \"No whitespace is allowed between the field name and colon\")"
+                ));
+            }
+            let value = &line.bytes[colon + 1..];
+            if value.iter().any(|b| b.is_ascii_control() && *b != b'\t') {
+                r.problems.push(format!(
+                    "the field value in \"{text}\" holds a control character (RFC 9110 §5.5: field-content is VCHAR, obs-text, SP and HTAB; \"Field values containing CR, LF, or NUL characters are invalid and dangerous\")"
                 ));
             }
             r.fields.push((
@@ -224,8 +318,7 @@ async fn read_body(conn: &mut Conn, method: &str, r: &mut Response) -> Result<()
         // RFC 9112 §6.2: a sender MUST NOT send Content-Length with
         // Transfer-Encoding; the latter wins for the reader.
         if !cl.is_empty() {
-            r.problems
-                .push("the response has both Transfer-Encoding and Content-Length".into());
+            r.problems.push("the response has both Transfer-Encoding and Content-Length (RFC 9112 §6.2: \"A sender MUST NOT send a Content-Length header field in any message that contains a Transfer-Encoding header field\")".into());
         }
         let last = te
             .rsplit(',')
@@ -340,6 +433,10 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+fn trim_cr(v: &[u8]) -> &[u8] {
+    v.strip_suffix(b"\r").unwrap_or(v)
+}
+
 fn trim(v: &[u8]) -> &[u8] {
     let ws = |b: &u8| *b == b' ' || *b == b'\t';
     let s = v.iter().position(|b| !ws(b)).unwrap_or(v.len());
@@ -353,7 +450,8 @@ fn trim(v: &[u8]) -> &[u8] {
 /// keeps the last response whole for the HTTP steps.
 #[derive(Default)]
 pub struct HttpReader {
-    pending: Mutex<VecDeque<String>>,
+    /// Method and whether the request said HTTP/1.0, per request sent.
+    pending: Mutex<VecDeque<(String, bool)>>,
     /// The last two responses read: `(previous, last)`.
     last: Mutex<(Option<Response>, Option<Response>)>,
 }
@@ -361,14 +459,45 @@ pub struct HttpReader {
 impl HttpReader {
     /// Notes a request sent on the connection (its method decides framing).
     pub fn sent(&self, request: &[u8]) {
-        let method = request
-            .split(|b| *b == b' ')
+        let line = request.split(|b| *b == b'\n').next().unwrap_or_default();
+        let mut words = line.split(|b| *b == b' ');
+        let method = words
             .next()
             .map(|m| String::from_utf8_lossy(m).into_owned())
             .unwrap_or_default();
+        let http10 = words.nth(1).is_some_and(|v| trim_cr(v) == b"HTTP/1.0");
         if let Ok(mut q) = self.pending.lock() {
-            q.push_back(method);
+            q.push_back((method, http10));
         }
+    }
+
+    /// Reads the next response to the oldest request sent, stopping at an
+    /// interim 1xx one (judged as [`read_response_to`] judges it, and
+    /// returned; the request stays pending for its final response). A final
+    /// response is read whole and becomes the last one.
+    pub async fn read_interim_or_final(&self, conn: &mut Conn) -> Result<Response, WireError> {
+        let (method, http10) = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|q| q.front().cloned())
+            .unwrap_or_else(|| ("GET".into(), false));
+        let mut r = read_head(conn).await?;
+        if (100..200).contains(&r.status) && r.status != 101 {
+            judge_interim(&mut r, http10)?;
+            return Ok(r);
+        }
+        if let Ok(mut q) = self.pending.lock() {
+            q.pop_front();
+        }
+        read_body(conn, &method, &mut r).await?;
+        framing_fields(&mut r, http10);
+        reject(&r, "response")?;
+        if let Ok(mut l) = self.last.lock() {
+            l.0 = l.1.take();
+            l.1 = Some(r.clone());
+        }
+        Ok(r)
     }
 
     /// The last response read, whole.
@@ -394,13 +523,13 @@ impl ReplyReader for HttpReader {
 
     fn read<'a>(&'a self, conn: &'a mut Conn) -> BoxFuture<'a, Result<Reply, WireError>> {
         Box::pin(async move {
-            let method = self
+            let (method, http10) = self
                 .pending
                 .lock()
                 .ok()
                 .and_then(|mut q| q.pop_front())
-                .unwrap_or_else(|| "GET".into());
-            let r = read_response(conn, &method).await?;
+                .unwrap_or_else(|| ("GET".into(), false));
+            let r = read_response_to(conn, &method, http10).await?;
             let reply = r.to_reply();
             if let Ok(mut l) = self.last.lock() {
                 l.0 = l.1.take();

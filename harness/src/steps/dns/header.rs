@@ -57,6 +57,25 @@ async fn has_rcode(w: &mut World, codes: String) -> StepResult {
     })
 }
 
+/// RFC 1035 §4.1.1: Z, "Reserved for future use. Must be zero in all
+/// queries and responses" (the bit 0x40 of the fourth octet; AD and CD,
+/// the other two once-Z bits, are DNSSEC's).
+#[then(regex = r"^the Z bit is clear$")]
+async fn z_clear(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        match resp.raw.get(3) {
+            Some(b) if b & 0x40 == 0 => Ok(()),
+            Some(_) => Err(fail(
+                "the Z bit is set (RFC 1035 §4.1.1: Z \"Must be zero in all queries and responses\")",
+                "Z clear",
+                &resp,
+            )),
+            None => Err(fail("no header", "a header", &resp)),
+        }
+    })
+}
+
 /// Checks one header flag of the response (RFC 1035 §4.1.1).
 #[then(regex = r"^the (QR|AA|TC|RD|RA) flag is (set|clear)$")]
 async fn flag(w: &mut World, which: String, state: String) -> StepResult {
@@ -163,8 +182,8 @@ async fn question_echoed(w: &mut World) -> StepResult {
     })
 }
 
-/// The response message is at most N octets long (e.g. 512 over UDP without
-/// EDNS).
+/// The response message is at most N octets long (512 over UDP without
+/// EDNS, RFC 1035 §4.2.1).
 #[then(regex = r"^the response is at most (\d+) octets$")]
 async fn at_most(w: &mut World, n: usize) -> StepResult {
     step!(w, {

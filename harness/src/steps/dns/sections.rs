@@ -231,6 +231,60 @@ async fn authority_soa(w: &mut World, zone: String) -> StepResult {
     })
 }
 
+/// RFC 2308 §3, §5: the SOA of a negative answer has the TTL
+/// min(SOA TTL, SOA.MINIMUM), the SOA's own TTL as served in the answer to
+/// an earlier SOA query of the scenario.
+#[then(
+    regex = r"^the SOA in the authority section has the TTL min\(SOA TTL, MINIMUM\) of the SOA answered before$"
+)]
+async fn negative_soa_ttl(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        let soa_of = |r: &hickory_proto::rr::Record| match r.data() {
+            hickory_proto::rr::RData::SOA(s) => {
+                Some((norm_name(&r.name().to_ascii()), r.ttl(), s.minimum()))
+            }
+            _ => None,
+        };
+        let earlier = w
+            .state::<DnsState>()
+            .history
+            .iter()
+            .rev()
+            .filter_map(|r| r.message.as_ref().ok())
+            .find_map(|m| m.answers().iter().find_map(soa_of))
+            .ok_or_else(|| {
+                Failure::harness("the scenario checks the negative TTL before an SOA query was answered with the SOA")
+            })?;
+        let (zone, ttl, minimum) = earlier;
+        let want = ttl.min(minimum);
+        let Some((_, got, _)) = m
+            .name_servers()
+            .iter()
+            .filter_map(soa_of)
+            .find(|(owner, _, _)| *owner == zone)
+        else {
+            return Err(fail(
+                "no SOA in the authority section",
+                format!("the SOA of {zone} (RFC 2308 §3)"),
+                &resp,
+            ));
+        };
+        if got == want {
+            Ok(())
+        } else {
+            Err(fail(
+                format!(
+                    "the SOA in the authority section has TTL {got} (RFC 2308 §3: \"The TTL of this record is set from the minimum of the MINIMUM field of the SOA record and the TTL of the SOA itself\")"
+                ),
+                format!("TTL {want} = min(SOA TTL {ttl}, MINIMUM {minimum})"),
+                &resp,
+            ))
+        }
+    })
+}
+
 /// RFC 1034 §4.3.2 / §3.6.2: an answer holds records of the question's name
 /// and type, or a CNAME chain that leads to them.
 #[then(

@@ -241,6 +241,70 @@ pub fn well_formed(r: &Response) -> StepResult {
         .got(format!("\"{}\"", head_text(r))))
 }
 
+/// RFC 9110 §8.8.2.1: Last-Modified is not later than Date. Without
+/// Last-Modified (a SHOULD, judged by its own scenario) or Date: skipped.
+pub fn last_modified_not_after_date(r: &Response) -> StepResult {
+    let (Some(lm), Some(date)) = (r.field("Last-Modified"), r.field("Date")) else {
+        return Err(Failure::skip(
+            "the response lacks Last-Modified or Date (each judged by its own scenario), so there is nothing to compare",
+        ));
+    };
+    for name in ["Last-Modified", "Date"] {
+        http_date(r, name)?;
+    }
+    let parse = |v: &str| httpdate::parse_http_date(v).map_err(|e| Failure::harness(e.to_string()));
+    if parse(&lm)? <= parse(&date)? {
+        return Ok(());
+    }
+    Err(Failure::conformance(
+        "Last-Modified is later than Date (RFC 9110 §8.8.2.1: an origin server \"MUST NOT generate a Last-Modified date that is later than the server's time of message origination\")",
+    )
+    .expected("Last-Modified at or before Date")
+    .got(format!("Last-Modified: {lm}; Date: {date}")))
+}
+
+/// RFC 9110 §8.8.3: `ETag = entity-tag`, `entity-tag = [ weak ] opaque-tag`,
+/// `weak = %s"W/"`, `opaque-tag = DQUOTE *etagc DQUOTE`,
+/// `etagc = %x21 / %x23-7E / obs-text`. Without an ETag (a SHOULD, judged
+/// by its own scenario) there is nothing to check: skipped.
+pub fn entity_tag(r: &Response) -> StepResult {
+    let values: Vec<&[u8]> = r
+        .fields
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("etag"))
+        .map(|(_, v)| v.as_slice())
+        .collect();
+    let Some(v) = values.first() else {
+        return Err(Failure::skip(
+            "the server sent no ETag (RFC 9110 §8.8.3: SHOULD, judged by its own scenario), so there is no entity-tag to check",
+        ));
+    };
+    let opaque = v.strip_prefix(b"W/").unwrap_or(v);
+    let ok = values.len() == 1
+        && opaque.len() >= 2
+        && opaque[0] == b'"'
+        && opaque[opaque.len() - 1] == b'"'
+        && opaque[1..opaque.len() - 1]
+            .iter()
+            .all(|&c| c == 0x21 || (0x23..=0x7e).contains(&c) || c >= 0x80);
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::conformance(if values.len() > 1 {
+        "the response has more than one ETag (RFC 9110 §8.8.3: ETag = entity-tag, a single value)".to_string()
+    } else {
+        "the ETag is not an entity-tag (RFC 9110 §8.8.3)".to_string()
+    })
+    .expected("entity-tag = [ W/ ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3)")
+    .got(
+        values
+            .iter()
+            .map(|v| format!("ETag: {}", escape_short(v, 120)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    ))
+}
+
 /// RFC 6265 §4.1.1: `set-cookie-string = cookie-pair *( ";" SP cookie-av )`,
 /// `cookie-pair = cookie-name "=" cookie-value`, the name a token, the value
 /// cookie-octets, optionally in double quotes.

@@ -22,7 +22,7 @@ use super::text::{payload, unescape};
 use super::{client_name, describe_client, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
-use crate::wire::http::{read_response, HttpReader, Response};
+use crate::wire::http::{read_response, Framing, HttpReader, Response};
 use crate::wire::Conn;
 
 /// The HTTP readers of the scenario's connections, by client name.
@@ -111,8 +111,25 @@ async fn send(w: &mut World, client: &str, request: Vec<u8>) -> StepResult {
     Ok(())
 }
 
-/// Sends a request and reads its response.
+/// Sends a request and reads its response. Like any HTTP client, it opens a
+/// new connection first when the server ended the last one the way RFC 9112
+/// allows (§9.6 `Connection: close`, §6.3 a body delimited by the close), so
+/// a scenario about something else does not fail on persistence; the
+/// scenarios about persistence check it with their own steps.
 async fn exchange(w: &mut World, client: &str, request: Vec<u8>) -> StepResult {
+    let ended = w.session(client)?.conn.at_eof();
+    if let Some(reader) = w.state::<HttpState>().readers.get(client).cloned() {
+        // §9.6: a client that receives "close" ceases sending requests on
+        // that connection.
+        let over = reader.last().is_some_and(|r| {
+            (ended && r.framing == Framing::Close)
+                || r.all("Connection")
+                    .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+        });
+        if over {
+            open_session(w, client, "http", "${http.address}", reader).await?;
+        }
+    }
     send(w, client, request).await?;
     read_next(w, client).await
 }
@@ -591,11 +608,29 @@ async fn keeps_open(w: &mut World) -> StepResult {
             .drain_for(Duration::from_millis(300), 64 * 1024)
             .await?;
         if s.conn.at_eof() {
-            return Err(Failure::conformance(
-                "the server closed a persistent connection after the response",
-            )
-            .expected("the connection left open for further requests (RFC 9112 §9.3)")
-            .got("end of file"));
+            // Name the cause where the response shows it: a body only the
+            // close could end, or a close it did not announce.
+            let last = w
+                .state::<HttpState>()
+                .readers
+                .get("")
+                .and_then(|r| r.last());
+            let why = match last {
+                Some(r) if r.framing == Framing::Close => {
+                    "the response had neither Content-Length nor chunked Transfer-Encoding, so only closing the connection could end its body (RFC 9112 §6.3)"
+                }
+                Some(r)
+                    if !r.all("Connection").any(|v| {
+                        v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+                    }) =>
+                {
+                    "the server closed a persistent connection after the response without sending Connection: close (RFC 9112 §9.3: a server that does not keep connections open MUST send the close option)"
+                }
+                _ => "the server closed a persistent connection after the response",
+            };
+            return Err(Failure::conformance(why)
+                .expected("the connection left open for further requests (RFC 9112 §9.3)")
+                .got("end of file"));
         }
         if !extra.is_empty() {
             return Err(
@@ -613,12 +648,12 @@ async fn keeps_open(w: &mut World) -> StepResult {
 async fn no_further_bytes(w: &mut World, ms: u64) -> StepResult {
     step!(w, {
         let s = w.session("")?;
-        let mut extra = s.conn.buffered().to_vec();
-        extra.extend(
-            s.conn
-                .drain_for(Duration::from_millis(ms), 64 * 1024)
-                .await?,
-        );
+        // What is buffered already and what comes within the wait (drain_for
+        // returns both).
+        let extra = s
+            .conn
+            .drain_for(Duration::from_millis(ms), 64 * 1024)
+            .await?;
         if extra.is_empty() {
             Ok(())
         } else {
@@ -834,16 +869,17 @@ async fn header_same(w: &mut World, name: String) -> StepResult {
     step!(w, {
         let before = previous_response(w, "")?;
         let now = last_response(w, "")?;
-        checks::has_header(&before, &name)?;
+        // The same fields: absent in both is the same too (a GET framed by
+        // chunked or by the close has no Content-Length to repeat).
         if before.field(&name) == now.field(&name) {
             Ok(())
         } else {
             Err(
                 Failure::conformance(format!("{name} differs from the previous response"))
-                    .expected(format!(
-                        "{name}: {}",
-                        before.field(&name).unwrap_or_default()
-                    ))
+                    .expected(match before.field(&name) {
+                        Some(v) => format!("{name}: {v}"),
+                        None => format!("no {name} header, as in the previous response"),
+                    })
                     .got(match now.field(&name) {
                         Some(v) => format!("{name}: {v}"),
                         None => format!("no {name} header"),
@@ -878,6 +914,130 @@ async fn allow_if(w: &mut World, when: String, method: String) -> StepResult {
         }
         checks::header_value(&r, "Allow", "lists", &method)
     })
+}
+
+/// RFC 9112 §6.1/§6.3: a request with both Content-Length and
+/// Transfer-Encoding is rejected, or its body is read by the chunked coding
+/// ("the Transfer-Encoding overrides the Content-Length"); the echo
+/// resource's `len=N` shows which framing the server used.
+#[then(
+    regex = r#"^the server rejects the request with a 4xx status, or its response body contains "(.*)"$"#
+)]
+async fn rejects_or_body(w: &mut World, want: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        let want = w.expand(&want)?;
+        if (400..500).contains(&r.status)
+            || (r.status == 200 && r.body.windows(want.len()).any(|x| x == want.as_bytes()))
+        {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "the server answered {} without the body the chunked coding carries: it read the body some other way (by Content-Length?) (RFC 9112 §6.3: \"the Transfer-Encoding overrides the Content-Length\"; §6.1: reject, or process \"in accordance with the Transfer-Encoding alone\")",
+            r.status
+        ))
+        .expected(format!("a 4xx status, or 200 with \"{want}\" in the body"))
+        .got(format!(
+            "\"{}\" with the body \"{}\"",
+            escape_short(r.to_reply().text().as_bytes(), 300),
+            escape_short(&r.body, 120)
+        )))
+    })
+}
+
+/// RFC 9110 §10.1.1: to an HTTP/1.1 request whose header section has
+/// `Expect: 100-continue` and announces content, an origin server sends at
+/// once a final status or 100 (Continue), "MUST NOT wait for the content
+/// before sending the 100 (Continue) response", and after a 100 "MUST
+/// ultimately send a final status code". The content is sent only once a
+/// 100 came.
+#[then(
+    regex = r#"^the server answers at once with 100 \(Continue\) or a final status, and after the body "(.*)" with a final status$"#
+)]
+async fn answers_expectation(w: &mut World, body: String) -> StepResult {
+    step!(w, {
+        let body = payload(w, &body)?;
+        let reader = w
+            .state::<HttpState>()
+            .readers
+            .get("")
+            .cloned()
+            .ok_or_else(|| Failure::harness("no HTTP connection"))?;
+        let s = w.session("")?;
+        let waited = humantime::format_duration(s.conn.timeout).to_string();
+        let first = reader.read_interim_or_final(&mut s.conn).await.map_err(|e| match e {
+            crate::wire::WireError::Timeout { partial, .. } if partial.is_empty() => {
+                Failure::conformance(format!(
+                    "no response within {waited} to the header section with Expect: 100-continue: the server waits for the content (RFC 9110 §10.1.1: \"The origin server MUST NOT wait for the content before sending the 100 (Continue) response\")"
+                ))
+                .expected("100 (Continue) or a final status, at once")
+                .got("nothing")
+            }
+            e => Failure::from(e),
+        })?;
+        let mut last = first.clone();
+        if first.status < 200 {
+            s.conn.send(&body).await?;
+            let mut n = 0;
+            loop {
+                last = reader.read_interim_or_final(&mut s.conn).await.map_err(|e| {
+                    Failure::from(e).expected(format!(
+                        "a final status after the {} and the content (RFC 9110 §10.1.1: a server that sends 100 \"MUST ultimately send a final status code\")",
+                        first.status
+                    ))
+                })?;
+                n += 1;
+                if last.status >= 200 || n >= 8 {
+                    break;
+                }
+            }
+            if last.status < 200 {
+                return Err(Failure::conformance(
+                    "interim responses without end after the content",
+                )
+                .expected("a final status (RFC 9110 §10.1.1)")
+                .got(format!("{n} interim responses")));
+            }
+        }
+        s.last_reply = Some(last.to_reply());
+        Ok(())
+    })
+}
+
+/// The last response came with no interim 1xx response before it.
+#[then(regex = r"^the response came without an interim 1xx response before it$")]
+async fn no_interim(w: &mut World) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if r.interim.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "interim responses {:?} came before the final one",
+            r.interim
+        ))
+        .expected("the final response alone (RFC 9110 §15.2: \"A server MUST NOT send a 1xx response to an HTTP/1.0 client\")")
+        .got(format!("\"{}\"", escape_short(r.to_reply().text().as_bytes(), 300))))
+    })
+}
+
+/// Where the last response has Last-Modified, it is an HTTP-date no later
+/// than its Date (RFC 9110 §8.8.2.1).
+#[then(
+    regex = r#"^the response header "Last-Modified", if the server sends one, is not later than its "Date"$"#
+)]
+async fn last_modified_not_later(w: &mut World) -> StepResult {
+    step!(
+        w,
+        checks::last_modified_not_after_date(&last_response(w, "")?)
+    )
+}
+
+/// Where the last response has ETag, its value follows the entity-tag
+/// grammar (RFC 9110 §8.8.3).
+#[then(regex = r#"^the response header "ETag", if the server sends one, is an entity-tag$"#)]
+async fn etag_grammar(w: &mut World) -> StepResult {
+    step!(w, checks::entity_tag(&last_response(w, "")?))
 }
 
 /// The last response is well-formed HTTP/1.1: status line, field lines,

@@ -57,6 +57,19 @@ pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
             &first.bytes,
         ));
     };
+    // RFC 959 §4.2.1: the first digit is 1 to 5 (positive preliminary,
+    // completion, intermediate; transient and permanent negative), the
+    // second 0 to 5 (syntax, information, connections, authentication,
+    // unspecified, file system). Any other code means nothing to a client.
+    // (RFC 2228's 6yz replies answer only protected commands, which conform
+    // never sends.)
+    let b = code.as_bytes();
+    if !(b'1'..=b'5').contains(&b[0]) || !(b'0'..=b'5').contains(&b[1]) {
+        return Err(WireError::malformed(
+            "FTP reply (RFC 959 §4.2.1: the first digit of a reply code is 1 to 5, the second 0 to 5)",
+            &first.bytes,
+        ));
+    }
     if !matches!(sep, b' ' | b'-') {
         return Err(WireError::malformed(
             "FTP reply (the code must be followed by a space or, for a multi-line reply, a hyphen)",

@@ -54,7 +54,18 @@ async fn a_bare_code_is_a_reply() {
 
 #[tokio::test]
 async fn garbage_and_bad_separators_are_malformed() {
-    for bad in [&b"hello\r\n"[..], b"22 x\r\n", b"220x\r\n", b"\r\n"] {
+    // Codes outside RFC 959 §4.2.1: first digit 1-5, second 0-5.
+    for bad in [
+        &b"hello\r\n"[..],
+        b"22 x\r\n",
+        b"220x\r\n",
+        b"\r\n",
+        b"000 ok\r\n",
+        b"999 ok\r\n",
+        b"620 ok\r\n",
+        b"260 ok\r\n",
+        b"296-a\r\n296 b\r\n",
+    ] {
         let mut c = serve(bad.to_vec(), true).await;
         assert!(
             matches!(read_reply(&mut c).await, Err(WireError::Malformed { .. })),
