@@ -184,7 +184,7 @@ fn an_assignment_with_a_step_typo_is_refused_before_any_submission_starts() {
     .unwrap();
     let assignment = |rubric: &str| {
         format!(
-            "name = \"lab\"\n[suite]\nprotocols = [\"sockets\"]\npaths = [\"features/sockets/echo.feature\"]\n[submission]\nstart = \"touch STARTED; sleep 5 {{port}}\"\n[target]\nsockets = {{ tcp = \"127.0.0.1:{{port}}\" }}\n{rubric}"
+            "name = \"lab\"\n[suite]\nprotocols = [\"sockets\"]\npaths = [\"sockets/echo.feature\"]\n[submission]\nstart = \"touch STARTED; sleep 5 {{port}}\"\n[target]\nsockets = {{ tcp = \"127.0.0.1:{{port}}\" }}\n{rubric}"
         )
     };
     std::fs::write(d.join("lab/lab.toml"), assignment("")).unwrap();
