@@ -77,6 +77,10 @@ done
 # pyftpdlib serves a virtual root (the user cannot climb above the home);
 # the lab's vsftpd runs with chroot_local_user=NO, so it is not confined.
 echo 'confined = true' >> "$OUT/pyftpdlib.toml"
+# Where each stores the sink's mail (postfix: the virtual mailbox dovecot
+# serves; the lab's aiosmtpd: one Maildir for every recipient).
+echo "sink_maildir = \"$LAB_DIR/mail/sink/Maildir\"" >> "$OUT/postfix.toml"
+echo "sink_maildir = \"$LAB_DIR/aiosmtpd/Maildir\"" >> "$OUT/aiosmtpd.toml"
 # The lab's postfix knows its virtual mailboxes and refuses other local
 # addresses; aiosmtpd's sink takes any address in example.test.
 echo 'unknown_recipient = "nobody@example.test"' >> "$OUT/postfix.toml"
@@ -94,6 +98,7 @@ address = \"127.0.0.1:$P_SMTP\"
 domain = \"example.test\"
 recipient = \"$FUZZ_USER@example.test\"
 sink = \"sink@example.test\"
+sink_maildir = \"$LAB_DIR/mail/sink/Maildir\"
 [pop3]
 address = \"127.0.0.1:$P_POP3\"
 user = \"$FUZZ_USER\"

@@ -193,6 +193,7 @@ address = "127.0.0.1:$SMTP_PORT"
 domain = "example.test"
 recipient = "bob@example.test"
 sink = "sink@example.test"
+sink_maildir = "$WORK/maildir/sink/Maildir"
 unknown_recipient = "no-such-user-7f3a@example.test"
 idle_timeout = "${SMTP_IDLE}s"
 PR

@@ -33,7 +33,20 @@ Feature: POP3 greeting and the AUTHORIZATION state
     Given a POP3 session that has been greeted
     When the client sends "USER ${pop3.user}"
     And the client sends "PASS not-the-password-${pop3.password}"
-    Then the server replies -ERR
+    Then the server refuses the wrong password
+
+  @rfc1939-sec-4 @MUST @timeout(15s)
+  Scenario: After a refused PASS the session is still in the AUTHORIZATION state
+    # (Servers delay the answer to a wrong password, dovecot by 2 s: hence
+    # the longer timeout.) §4: after a negative answer "the server may close the connection. If
+    # the server does not close the connection, the client may either issue
+    # a new authentication command and start again, or ... QUIT". So STAT
+    # is refused, and USER and the right PASS then log in.
+    Given a POP3 session that has been greeted
+    When the client sends "USER ${pop3.user}"
+    And the client sends "PASS not-the-password-${pop3.password}"
+    Then the server refuses the wrong password
+    And the server is back in the AUTHORIZATION state or has closed the connection
 
   @rfc1939-sec-7 @MUST
   Scenario: PASS without a preceding USER is refused with -ERR

@@ -14,6 +14,14 @@ Feature: Mail delivered by SMTP is retrieved by POP3
     Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Searching for the meaning of life.\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dots-e2e@crepes.fr>\r\n\r\n.A line that starts with a dot\r\n..Two dots\r\n.\r\nThe line above is a lone dot.\r\n" delivered by SMTP to "${smtp.recipient}"
     Then POP3 retrieves the delivered message byte for byte
 
+  @rfc5321-sec-4.4 @MUST
+  Scenario: The delivered message begins with a Received: trace field
+    # RFC 5321 §4.4: "When an SMTP server receives a message for delivery
+    # or further processing, it MUST insert trace ("time stamp" or
+    # "Received") information at the beginning of the message content".
+    Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Traced\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <trace-e2e@crepes.fr>\r\n\r\nTraced.\r\n" delivered by SMTP to "${smtp.recipient}"
+    Then POP3 retrieves the delivered message behind a Received: trace field
+
   @rfc1939-sec-6 @MUST @course-P-02 @course-P-05
   Scenario: DELE and QUIT remove the message in the UPDATE state
     Given a message "From: alice@crepes.fr\r\nTo: ${smtp.recipient}\r\nSubject: Delete me\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dele-e2e@crepes.fr>\r\n\r\nDelete me.\r\n" delivered by SMTP to "${smtp.recipient}"

@@ -63,3 +63,33 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     Given an SMTP session after EHLO
     When the client sends "MAIL FROM:<alice@crepes.fr>" declaring a size above the announced SIZE
     Then the server replies 552
+
+  @rfc5321-sec-4.5.2 @MUST @course-S-10
+  Scenario: Lines starting with "." are stored with the transparency dot removed
+    # §4.5.2: the receiver deletes the first "." of a line that has other
+    # characters, and the lone "." the client sent as ".." is a line of the
+    # message. Read back from the sink's Maildir (the profile's
+    # smtp.sink_maildir; without it the scenario is skipped), so no POP3 or
+    # IMAP is needed; the message must follow the trace fields unchanged.
+    Given a message "From: alice@crepes.fr\r\nTo: ${smtp.sink}\r\nSubject: dots\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <dots-sink@crepes.fr>\r\n\r\n.A line that starts with a dot\r\n..Two dots\r\n.\r\nThe line above is a lone dot.\r\n" delivered by SMTP to "${smtp.sink}"
+    Then the sink's Maildir holds the delivered message byte for byte
+
+  @rfc5321-sec-4.4 @MUST
+  Scenario: The stored message begins with a Received: trace field
+    # §4.4: "When an SMTP server receives a message for delivery or further
+    # processing, it MUST insert trace ("time stamp" or "Received")
+    # information at the beginning of the message content". Read back from
+    # smtp.sink_maildir (skipped without it).
+    Given a message "From: alice@crepes.fr\r\nTo: ${smtp.sink}\r\nSubject: trace\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <trace-sink@crepes.fr>\r\n\r\nTraced.\r\n" delivered by SMTP to "${smtp.sink}"
+    Then the message stored in the sink's Maildir begins with a Received: trace field
+
+  @rfc5321-sec-4.1.1.10 @MUST
+  Scenario: A connection dropped in the middle of a message delivers nothing
+    # §4.1.1.10: "If the connection is closed prematurely ... the server
+    # MUST cancel any pending transaction". Watched in smtp.sink_maildir
+    # (skipped without it).
+    Given an SMTP session with a mail transaction to "${smtp.sink}"
+    When the client sends "DATA"
+    Then the server replies 354
+    When the client sends the start of a message and drops the connection
+    Then the sink's Maildir does not get the message

@@ -57,12 +57,11 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
   @rfc2920 @rfc2920-sec-3.1 @MUST
   Scenario: Pipelined MAIL, RCPT and DATA are answered in order
     # RFC 2920 §3.1: with PIPELINING the client may send MAIL, RCPT and DATA
-    # without waiting; the server answers each, in order.
+    # without waiting, "a group of commands in one send"; the server
+    # answers each, in order.
     Given an SMTP session after EHLO
     And the server has announced "PIPELINING"
-    When the client sends "MAIL FROM:<alice@crepes.fr>" without waiting for the reply
-    And the client sends "RCPT TO:<${smtp.sink}>" without waiting for the reply
-    And the client sends "DATA" without waiting for the reply
+    When the client pipelines "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<${smtp.sink}>", "DATA" in one write
     Then the next reply is 250
     And the next reply is 250
     And the next reply is 354

@@ -31,6 +31,15 @@ Feature: SMTP recipients: local mailboxes, unknown users, postmaster, relaying
     Then the server replies with one of 250, 251
 
   @rfc5321-sec-4.5.1 @MUST
+  Scenario: Mail to postmaster is accepted whatever the case of its letters
+    # §4.5.1: the server "MUST support the reserved mailbox "postmaster" as
+    # a case-insensitive local name".
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:<alice@crepes.fr>"
+    And the client sends "RCPT TO:<PostMaster@${smtp.domain}>"
+    Then the server replies with one of 250, 251
+
+  @rfc5321-sec-4.5.1 @MUST
   Scenario: Mail to <Postmaster> without a domain is accepted
     # §4.5.1: "the special case of RCPT TO:<Postmaster> (with no domain
     # specification), MUST be supported."

@@ -102,3 +102,33 @@ Feature: SMTP syntax errors and line limits
     Given an SMTP session after EHLO
     When the client sends "MAIL FROM:<alice@crepes.fr> X-NO-SUCH-PARAMETER=1"
     Then the server replies with one of 555, 501
+
+  @rfc5321-sec-2.3.8 @MUST
+  Scenario: A command ended by a bare LF is not executed
+    # §2.3.8: "Conforming implementations MUST NOT recognize or generate any
+    # other character or character sequence as a line terminator." The
+    # server waits for the CRLF (no reply) or refuses the bare LF (4xx/5xx,
+    # the reference server's 500); a 250 means "NOOP<LF>" ran.
+    Given an SMTP session after EHLO
+    When the client sends the bytes "NOOP\n"
+    Then the server does not execute the line ended by a bare LF
+
+  @rfc5321-sec-4.5.3.1 @rfc5321-sec-4.5.3.1.1 @MUST
+  Scenario: A local part of 64 octets is accepted
+    # §4.5.3.1.1: "The maximum total length of a user name or other
+    # local-part is 64 octets"; §4.5.3.1: "Every implementation MUST be
+    # able to receive objects of at least these sizes."
+    Given an SMTP session after EHLO
+    When the client sends MAIL FROM with a local part of 64 octets
+    Then the server replies 250
+
+  @rfc5321-sec-4.5.3.1 @rfc5321-sec-4.5.3.1.3 @MUST
+  Scenario: A reverse-path of 256 octets is accepted
+    # §4.5.3.1.3: "The maximum total length of a reverse-path or
+    # forward-path is 256 octets (including the punctuation and element
+    # separators)"; §4.5.3.1: every implementation "MUST be able to receive
+    # objects of at least these sizes". "MAIL FROM:" (10), the path (256)
+    # and CRLF (2) make a line of 268 octets; the domain is 248 octets.
+    Given an SMTP session after EHLO
+    When the client sends a MAIL command line of 268 octets
+    Then the server replies 250

@@ -96,6 +96,22 @@ enum SmtpFault {
     BareLf451,
     /// Refuses a message without a From header field (a SHOULD NOT).
     RejectsHeaderless,
+    /// Answers VRFY of any mailbox with 550.
+    Vrfy550,
+    /// Does not implement VRFY (502).
+    Vrfy502,
+    /// Answers VRFY with a 250 that does not name the mailbox.
+    Vrfy250Bare,
+    /// Reads a command and throws away whatever else arrived with it.
+    DropsPipelinedRest,
+    /// Executes a command line ended by a bare LF.
+    BareLfEndsCommand,
+    /// Refuses a local part longer than 32 octets.
+    ShortLocalPart,
+    /// Refuses a path longer than 200 octets.
+    ShortPath,
+    /// Knows "postmaster" only in lower case (and "Postmaster").
+    PostmasterCaseSensitive,
 }
 
 /// A small SMTP server, right except for `fault`.
@@ -133,9 +149,32 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             if fault == SmtpFault::SplitsLongLines && line.len() > 256 {
                 pending = Some(line.split_off(256));
             }
+            if fault == SmtpFault::DropsPipelinedRest {
+                let rest = r.buffer().len();
+                r.consume(rest);
+            }
         }
         let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+        let bare_lf = line.ends_with('\n') && !line.ends_with("\r\n");
+        let path = line
+            .split_once('<')
+            .and_then(|(_, p)| p.split_once('>'))
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
+        let local = path.split('@').next().unwrap_or_default().len();
         let reply: &[u8] = match verb.as_str() {
+            _ if bare_lf && fault != SmtpFault::BareLfEndsCommand => b"500 5.5.2 bare LF\r\n",
+            "MAIL" if fault == SmtpFault::ShortLocalPart && local > 32 => {
+                b"553 5.1.3 local part too long\r\n"
+            }
+            "MAIL" if fault == SmtpFault::ShortPath && path.len() + 2 > 200 => {
+                b"501 5.1.3 path too long\r\n"
+            }
+            "RCPT"
+                if fault == SmtpFault::PostmasterCaseSensitive && line.contains("PostMaster") =>
+            {
+                b"550 5.1.1 unknown\r\n"
+            }
             "EHLO" if ehlos > 0 && fault == SmtpFault::SecondEhlo503 => b"503 5.5.1 EHLO once\r\n",
             "EHLO" if ehlos > 0 && fault == SmtpFault::SecondEhloRefusedKeepsState => {
                 b"550 5.7.1 EHLO once\r\n"
@@ -207,6 +246,9 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
                 b"250 2.0.0 Ok\r\n"
             }
             "NOOP" => b"250 2.0.0 Ok\r\n",
+            "VRFY" if fault == SmtpFault::Vrfy550 => b"550 5.1.1 no such user\r\n",
+            "VRFY" if fault == SmtpFault::Vrfy502 => b"502 5.5.1 VRFY not implemented\r\n",
+            "VRFY" if fault == SmtpFault::Vrfy250Bare => b"250 2.1.5 ok\r\n",
             "VRFY" => b"252 2.5.2 maybe\r\n",
             "HELP" => b"214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP\r\n",
             "QUIT" => {
@@ -262,7 +304,7 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
     // Only that rule is broken: it shows again after RSET and after a new
     // EHLO, nowhere else.
     assert!(
-        run.stdout.contains("smtp: 48 passed, 3 failed"),
+        run.stdout.contains("smtp: 53 passed, 3 failed"),
         "{}",
         run.all()
     );
@@ -421,6 +463,228 @@ async fn without_an_idle_timeout_in_the_profile_the_idle_scenario_is_skipped() {
     .await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["the target profile sets no smtp.idle_timeout"]);
+}
+
+/// RFC 5321 §7.3 / §3.5.2: VRFY of the existing mailbox answered 550, or
+/// 250 without the mailbox, fails; 502 skips the MUST and warns on the
+/// SHOULD that VRFY be implemented; the fake's own 252 passes both.
+#[tokio::test(flavor = "multi_thread")]
+async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
+    let tags = "@rfc5321-sec-3.5.3";
+    let run = tagged_run(SmtpFault::Vrfy550, tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/session.feature",
+            "VRFY of an existing mailbox is not answered as if it did not exist",
+            "answered as if it did not exist",
+            "S: 550 5.1.1 no such user\\r\\n",
+            "smtp: 1 passed, 1 failed",
+        ],
+    );
+    let run = tagged_run(SmtpFault::Vrfy250Bare, tags).await;
+    assert_fails_with(&run, &["the VRFY reply does not name the mailbox"]);
+    // --strict: the SHOULD shows as a failure.
+    let run = tagged_run(SmtpFault::Vrfy502, tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/session.feature",
+            "VRFY is implemented",
+            "SKIP  smtp/session.feature",
+            "the server does not implement VRFY (it answered 502)",
+        ],
+    );
+    let run = tagged_run(SmtpFault::DataGets250, tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["smtp: 2 passed, 0 failed"]);
+}
+
+/// The SMTP breadth of issue 13 §3, each against a server breaking it.
+#[tokio::test(flavor = "multi_thread")]
+async fn smtp_servers_that_break_one_size_or_syntax_rule_fail() {
+    let cases = [
+        (
+            SmtpFault::BareLfEndsCommand,
+            "@rfc5321-sec-2.3.8",
+            "A command ended by a bare LF is not executed",
+            "took a bare LF for the end of a command line",
+        ),
+        (
+            SmtpFault::ShortLocalPart,
+            "@rfc5321-sec-4.5.3.1.1",
+            "A local part of 64 octets is accepted",
+            "553 5.1.3 local part too long",
+        ),
+        (
+            SmtpFault::ShortPath,
+            "@rfc5321-sec-4.5.3.1.3",
+            "A reverse-path of 256 octets is accepted",
+            "501 5.1.3 path too long",
+        ),
+        (
+            SmtpFault::PostmasterCaseSensitive,
+            "@rfc5321-sec-4.5.1",
+            "Mail to postmaster is accepted whatever the case of its letters",
+            "C: RCPT TO:<PostMaster@example.test>",
+        ),
+    ];
+    for (fault, tag, scenario, problem) in cases {
+        let run = tagged_run(fault, tag).await;
+        assert_fails_with(
+            &run,
+            &["FAIL  smtp/", scenario, problem, " 1 failed, 0 errors"],
+        );
+        // The fake without the fault passes the same scenarios.
+        let run = tagged_run(SmtpFault::DataGets250, tag).await;
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+}
+
+/// RFC 2920 §3.1: the pipelined group goes out in one write, so a server
+/// that reads one command and drops what came with it fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_drops_the_rest_of_a_pipelined_group_fails() {
+    let run = tagged_run(SmtpFault::DropsPipelinedRest, "@rfc2920-sec-3.1").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/extensions.feature",
+            "Pipelined MAIL, RCPT and DATA are answered in order",
+            "step:        And the next reply is 250",
+            "C: DATA\\r\\n",
+            "S: 250 2.1.0 Ok\\r\\n",
+        ],
+    );
+}
+
+/// The reference SMTP server on the fixture Maildirs, with or without the
+/// trace fields, behind `relay`; the profile names the sink's Maildir.
+async fn reference_smtp(
+    trace: bool,
+    relay: SmtpRelay,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    use reference_servers::mailstore::MailStore;
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+    let store = MailStore::open(dir.path()).unwrap();
+    let mut config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
+    config.trace_fields = trace;
+    let running = reference_servers::smtp::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let mut addr = running.addr("smtp").unwrap();
+    if relay != SmtpRelay::Straight {
+        addr = common::proxy(addr, move |c, s| data_relay(c, s, relay)).await;
+    }
+    let profile = format!(
+        "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
+         sink = \"sink@example.test\"\nsink_maildir = \"{}\"\n",
+        dir.path().join("sink/Maildir").display()
+    );
+    (profile, running, dir)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum SmtpRelay {
+    /// The server as it is.
+    Straight,
+    /// Doubles the first "." of every line of message data: the stored
+    /// message keeps the client's transparency dots, as a server that does
+    /// not remove them (RFC 5321 §4.5.2) would.
+    DoublesDots,
+    /// When the client drops the connection in the middle of a message,
+    /// ends the message for it: a server that delivers what it got.
+    CompletesDroppedData,
+}
+
+/// Passes the dialogue through, changing the message data as `mode` says.
+async fn data_relay(client: TcpStream, server: TcpStream, mode: SmtpRelay) {
+    let (cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let down = tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
+    let mut cr = BufReader::new(cr);
+    let mut in_data = false;
+    loop {
+        let mut line = Vec::new();
+        if cr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
+            if in_data && mode == SmtpRelay::CompletesDroppedData {
+                let _ = sw.write_all(b".\r\nQUIT\r\n").await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            break;
+        }
+        if in_data {
+            if line == b".\r\n" {
+                in_data = false;
+            } else if line.starts_with(b".") && mode == SmtpRelay::DoublesDots {
+                line.insert(0, b'.');
+            }
+        } else if line.eq_ignore_ascii_case(b"DATA\r\n") {
+            in_data = true;
+        }
+        if sw.write_all(&line).await.is_err() {
+            break;
+        }
+    }
+    down.abort();
+}
+
+/// RFC 5321 §4.4 and §4.5.2 read back from the sink's Maildir: a server
+/// without trace fields fails the Received: scenario, one that keeps the
+/// transparency dots fails the byte-for-byte one; the reference server
+/// passes both.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stored_message_is_judged_from_the_sinks_maildir() {
+    let tags = ["--tags", "@rfc5321-sec-4.4 or @rfc5321-sec-4.5.2"];
+    let (profile, _running, dir) = reference_smtp(true, SmtpRelay::Straight).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["smtp: 3 passed, 0 failed"]);
+    // Each scenario removed the message it delivered (the older DATA
+    // scenarios leave theirs: they carry no X-Conform-Id).
+    let left = std::fs::read_dir(dir.path().join("sink/Maildir/new"))
+        .unwrap()
+        .filter(|e| {
+            let text = std::fs::read(e.as_ref().unwrap().path()).unwrap();
+            String::from_utf8_lossy(&text).contains("X-Conform-Id")
+        })
+        .count();
+    assert_eq!(left, 0);
+
+    let (profile, _running, _dir) = reference_smtp(false, SmtpRelay::Straight).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "The stored message begins with a Received: trace field",
+            "carries no Received: trace field",
+            "smtp: 2 passed, 1 failed",
+        ],
+    );
+
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::DoublesDots).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "Lines starting with \".\" are stored with the transparency dot removed",
+            "differs from the one sent",
+        ],
+    );
+
+    // Without smtp.sink_maildir, both are skipped with the key named.
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::Straight).await;
+    let profile: String = profile
+        .lines()
+        .filter(|l| !l.starts_with("sink_maildir"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["the target profile sets no smtp.sink_maildir"]);
 }
 
 /// A POP3 server that removes a message at DELE instead of at QUIT.
@@ -635,6 +899,285 @@ async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
     assert!(run.stdout.contains("pop3: 1 passed"), "{}", run.all());
 }
 
+// ---- POP3 faults in front of the reference server -------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Pop3Fault {
+    /// `LIST n` is answered with a bare "+OK".
+    ListOneBare,
+    /// STAT still counts a message marked deleted.
+    StatCountsDeleted,
+    /// After DELE, the scan listing is renumbered from 1.
+    RenumbersAfterDele,
+    /// Every message has the same unique-id.
+    SameUidl,
+    /// Unique-ids change with every session.
+    UidlPerSession,
+    /// Multi-line data is sent without byte-stuffing.
+    NoByteStuffing,
+    /// TOP n k sends the header only.
+    TopIgnoresLines,
+    /// PASS logs in with any password.
+    AnyPassword,
+    /// USER and PASS are answered +OK in the TRANSACTION state.
+    UserPassAfterLogin,
+    /// Message number 0 is taken for message 1.
+    ZeroIsFirst,
+    /// CAPA after login leaves out UIDL.
+    CapaLosesUidl,
+}
+
+static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The reference POP3 server on the fixture Maildirs, behind a relay that
+/// reads each command and its reply (one line, or multi-line data for the
+/// The reference POP3 server for bob on the mail store at `root`.
+async fn reference_pop3(root: &std::path::Path) -> reference_servers::Running {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let store = MailStore::open(root).unwrap();
+    let config = reference_servers::pop3::Config::new(
+        "mail.example.test",
+        Accounts::new().with("bob", "hungry"),
+    );
+    reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap()
+}
+
+/// commands that have it) and breaks the reply as `fault` says.
+async fn faulty_pop3(
+    fault: Pop3Fault,
+) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+    let running = reference_pop3(dir.path()).await;
+    let upstream = running.addr("pop3").unwrap();
+    let addr = common::proxy(upstream, move |client, server| {
+        pop3_relay(client, server, fault)
+    })
+    .await;
+    (addr, running, dir)
+}
+
+async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
+    let session = POP3_SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (cr, mut cw) = client.into_split();
+    let (sr, mut sw) = server.into_split();
+    let (mut cr, mut sr) = (BufReader::new(cr), BufReader::new(sr));
+    let mut line = Vec::new();
+    if sr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 || cw.write_all(&line).await.is_err()
+    {
+        return;
+    }
+    let (mut first_stat, mut deleted, mut logged_in) = (None::<Vec<u8>>, false, false);
+    loop {
+        let mut cmd = Vec::new();
+        if cr.read_until(b'\n', &mut cmd).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let words: Vec<String> = String::from_utf8_lossy(&cmd)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        let upper = words.first().map(|v| v.to_ascii_uppercase());
+        match (fault, upper.as_deref(), words.len()) {
+            // TOP n k read as TOP n 0.
+            (Pop3Fault::TopIgnoresLines, Some("TOP"), 3) => {
+                cmd = format!("TOP {} 0\r\n", words[1]).into_bytes()
+            }
+            // Any password is the right one.
+            (Pop3Fault::AnyPassword, Some("PASS"), _) => cmd = b"PASS hungry\r\n".to_vec(),
+            // Message 0 is taken for message 1.
+            (Pop3Fault::ZeroIsFirst, Some(verb), 2) if words[1] == "0" => {
+                cmd = format!("{verb} 1\r\n").into_bytes()
+            }
+            _ => {}
+        }
+        if sw.write_all(&cmd).await.is_err() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&cmd)
+            .trim_end()
+            .to_ascii_uppercase();
+        let verb = text.split(' ').next().unwrap_or_default().to_string();
+        let mut status = Vec::new();
+        if sr.read_until(b'\n', &mut status).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut data: Vec<Vec<u8>> = Vec::new();
+        if status.starts_with(b"+OK") && conform::wire::pop3::is_multiline(text.as_bytes()) {
+            loop {
+                let mut l = Vec::new();
+                if sr.read_until(b'\n', &mut l).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                if l == b".\r\n" {
+                    break;
+                }
+                data.push(l);
+            }
+        }
+        let multi =
+            status.starts_with(b"+OK") && conform::wire::pop3::is_multiline(text.as_bytes());
+        match (fault, verb.as_str()) {
+            (Pop3Fault::ListOneBare, "LIST") if !multi && status.starts_with(b"+OK") => {
+                status = b"+OK\r\n".to_vec()
+            }
+            (Pop3Fault::StatCountsDeleted, "STAT") => match (&first_stat, deleted) {
+                (None, _) => first_stat = Some(status.clone()),
+                (Some(f), true) => status = f.clone(),
+                _ => {}
+            },
+            (Pop3Fault::RenumbersAfterDele, "LIST") if multi && deleted => {
+                for (i, l) in data.iter_mut().enumerate() {
+                    let t = String::from_utf8_lossy(l).into_owned();
+                    let size = t.split(' ').nth(1).unwrap_or_default().to_string();
+                    *l = format!("{} {size}", i + 1).into_bytes();
+                }
+            }
+            (Pop3Fault::SameUidl, "UIDL") if multi => {
+                for (i, l) in data.iter_mut().enumerate() {
+                    *l = format!("{} same-id\r\n", i + 1).into_bytes();
+                }
+            }
+            (Pop3Fault::UidlPerSession, "UIDL") if multi => {
+                for l in data.iter_mut() {
+                    let t = String::from_utf8_lossy(l).trim_end().to_string();
+                    *l = format!("{t}-s{session}\r\n").into_bytes();
+                }
+            }
+            (Pop3Fault::UserPassAfterLogin, "USER" | "PASS") if logged_in => {
+                status = b"+OK\r\n".to_vec()
+            }
+            (Pop3Fault::CapaLosesUidl, "CAPA") if logged_in => {
+                data.retain(|l| !l.starts_with(b"UIDL"))
+            }
+            (Pop3Fault::NoByteStuffing, _) => {
+                for l in data.iter_mut() {
+                    if l.starts_with(b"..") {
+                        l.remove(0);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if verb == "DELE" && status.starts_with(b"+OK") {
+            deleted = true;
+        }
+        if verb == "PASS" && status.starts_with(b"+OK") {
+            logged_in = true;
+        }
+        let mut out = status;
+        for l in data {
+            out.extend_from_slice(&l);
+        }
+        if multi {
+            out.extend_from_slice(b".\r\n");
+        }
+        if cw.write_all(&out).await.is_err() || verb == "QUIT" {
+            return;
+        }
+    }
+}
+
+async fn pop3_fault_run(fault: Pop3Fault) -> Run {
+    let (addr, _running, _dir) = faulty_pop3(fault).await;
+    let profile = format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+    run_against(
+        "pop3",
+        &profile,
+        &["--step-timeout", "2s", "--tags", "not @needs-smtp"],
+    )
+    .await
+}
+
+/// Each POP3 check of issue 13 §1 fails against a server that breaks its
+/// rule, and only that scenario among the TRANSACTION ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn pop3_servers_that_break_one_rule_each_fail() {
+    let cases: [(Pop3Fault, &str, &str, usize); 6] = [
+        (
+            Pop3Fault::ListOneBare,
+            "LIST with a message number gives that message's size",
+            "is not answered with the scan listing of message 1",
+            2,
+        ),
+        (
+            Pop3Fault::StatCountsDeleted,
+            "After DELE, STAT leaves the message out and the others keep their numbers",
+            "STAT still counts message 1, marked deleted",
+            1,
+        ),
+        (
+            Pop3Fault::RenumbersAfterDele,
+            "After DELE, STAT leaves the message out and the others keep their numbers",
+            "the other messages are renumbered or changed",
+            2,
+        ),
+        (
+            Pop3Fault::SameUidl,
+            "Unique-ids are distinct and persist across sessions",
+            "share the unique-id \"same-id\"",
+            1,
+        ),
+        (
+            Pop3Fault::UidlPerSession,
+            "Unique-ids are distinct and persist across sessions",
+            "the unique-ids changed between sessions",
+            1,
+        ),
+        (
+            Pop3Fault::NoByteStuffing,
+            "RETR byte-stuffs the lines of a message that start with \".\"",
+            "were not byte-stuffed on the wire",
+            1,
+        ),
+    ];
+    let breadth: [(Pop3Fault, &str, &str, usize); 4] = [
+        (
+            Pop3Fault::CapaLosesUidl,
+            "CAPA after login announces every capability announced before it",
+            "CAPA after login leaves out UIDL",
+            1,
+        ),
+        (
+            Pop3Fault::AnyPassword,
+            "After a refused PASS the session is still in the AUTHORIZATION state",
+            "A wrong password is refused with -ERR",
+            2,
+        ),
+        (
+            Pop3Fault::UserPassAfterLogin,
+            "USER and PASS are refused in the TRANSACTION state",
+            "unexpected reply status to \"USER bob\"",
+            2,
+        ),
+        (
+            Pop3Fault::ZeroIsFirst,
+            "A message-number that is not one is refused with -ERR",
+            "unexpected reply status to \"RETR 0\"",
+            2,
+        ),
+    ];
+    for (fault, scenario, problem, failed) in cases.into_iter().chain(breadth) {
+        let run = pop3_fault_run(fault).await;
+        let count = format!(" {failed} failed, 0 errors");
+        assert_fails_with(&run, &["FAIL pop3/", scenario, problem, &count]);
+    }
+    // TOP is optional (§7, @MAY): a wrong TOP is reported, not failed.
+    let run = pop3_fault_run(Pop3Fault::TopIgnoresLines).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "INFO  pop3/transaction.feature",
+            "TOP n k sends the header, the blank line and k body lines",
+            "TOP 2 2 did not return exactly the header, the blank line and 2 body lines",
+            " 0 failed, 0 errors, 0 warnings, 2 info",
+        ],
+    );
+}
+
 // ---- hostile peers against the reply readers ------------------------------
 
 /// A peer that sends `bytes` (repeated `times`), then does `then`.
@@ -784,4 +1327,52 @@ async fn pop3_reader_bounds_unterminated_data() {
     let _ = reader.frame(b"RETR 1");
     let r = reader.read(&mut conn).await;
     assert!(matches!(r, Err(WireError::Timeout { .. })), "{r:?}");
+}
+
+/// RFC 5321 §4.4 through POP3: a server that adds no Received: fails the
+/// smtp_to_pop3 scenario; the reference server passes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_delivered_without_received_fails_through_pop3() {
+    for trace in [true, false] {
+        let (smtp, _running, dir) = reference_smtp(trace, SmtpRelay::Straight).await;
+        let pop3 = reference_pop3(dir.path()).await;
+        let profile = format!(
+            "{smtp}[pop3]\naddress = \"{}\"\nuser = \"bob\"\npassword = \"hungry\"\n",
+            pop3.addr("pop3").unwrap()
+        );
+        let run = run_against("pop3", &profile, &["--tags", "@rfc5321-sec-4.4"]).await;
+        if trace {
+            assert_eq!(run.code, 0, "{}", run.all());
+            assert_has(&run, &["pop3: 1 passed, 0 failed"]);
+        } else {
+            assert_fails_with(
+                &run,
+                &[
+                    "FAIL  pop3/smtp_to_pop3.feature",
+                    "The delivered message begins with a Received: trace field",
+                    "carries no Received: trace field",
+                ],
+            );
+        }
+    }
+}
+
+/// RFC 5321 §4.1.1.10: a server that delivers the part of a message whose
+/// connection dropped fails; the reference server passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_delivers_a_dropped_message_fails() {
+    let tags = ["--tags", "@rfc5321-sec-4.1.1.10"];
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::CompletesDroppedData).await;
+    let run = run_against("smtp", &profile, &tags[..]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  smtp/data.feature",
+            "A connection dropped in the middle of a message delivers nothing",
+            "MUST cancel any pending transaction",
+        ],
+    );
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::Straight).await;
+    let run = run_against("smtp", &profile, &tags[..]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
 }

@@ -76,6 +76,23 @@ enum Fault {
     RefusesNestedCreate,
     /// The NAMESPACE response lacks two of its three classes.
     BrokenNamespace,
+    /// The completion of the command tagged `p2` never comes.
+    DropsSecondCompletion,
+    /// FETCH responses for messages 1 and 2 lose their UID item.
+    UidOnLastOnly,
+    /// Only the first untagged EXPUNGE of a connection is passed on.
+    ReportsOneExpunge,
+    /// `STORE … FLAGS` is done as `+FLAGS`.
+    StoreFlagsAdds,
+    /// A SELECT of another mailbox than the first is refused without
+    /// leaving the first: the selection stays.
+    KeepsSelectionOnFailedSelect,
+    /// No untagged EXISTS after the SELECT.
+    NoExistsAfterAppend,
+    /// `n:m` with m < n and `n:*` are taken for `n` alone.
+    NarrowRanges,
+    /// UID FETCH of a UID that does not exist is answered NO.
+    NonexistentUidErrors,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -106,6 +123,7 @@ async fn faulty(upstream: SocketAddr, fault: Fault) -> SocketAddr {
 
 async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     let session = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * 1000;
+    let mut expunges = 0;
     let (cr, cw) = client.into_split();
     let (sr, mut sw) = server.into_split();
     let cw = Arc::new(Mutex::new(cw));
@@ -140,6 +158,23 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                     Fault::UidsShiftPerSession if line.starts_with(b"* ") => {
                         line = shift_uids(&line, session);
                     }
+                    Fault::DropsSecondCompletion if line.starts_with(b"p2 ") => continue,
+                    Fault::NoExistsAfterAppend if line.starts_with(b"* 4 EXISTS") => continue,
+                    Fault::UidOnLastOnly
+                        if line.starts_with(b"* 1 FETCH") || line.starts_with(b"* 2 FETCH") =>
+                    {
+                        let text = String::from_utf8_lossy(&line).into_owned();
+                        let re = regex::Regex::new(r"UID [0-9]+ ?").unwrap();
+                        line = re.replace_all(&text, "").into_owned().into_bytes();
+                    }
+                    Fault::ReportsOneExpunge
+                        if line.starts_with(b"* ") && line.ends_with(b" EXPUNGE\r\n") =>
+                    {
+                        expunges += 1;
+                        if expunges > 1 {
+                            continue;
+                        }
+                    }
                     _ => {}
                 }
                 line.extend_from_slice(&data);
@@ -152,12 +187,55 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     // Client to server: line by line; literal data passes as lines too.
     let to_server = async move {
         let mut cr = BufReader::new(cr);
+        let mut first_selected: Option<String> = None;
         loop {
             let mut line = Vec::new();
             if cr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
                 return;
             }
             let text = String::from_utf8_lossy(&line).to_ascii_uppercase();
+            let words: Vec<String> = String::from_utf8_lossy(&line)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if matches!(fault, Fault::NarrowRanges) && text.contains(" FETCH ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace(" 3:2 ", " 3 ")
+                    .replace(" 2:* ", " 2 ")
+                    .into_bytes();
+            }
+            if matches!(fault, Fault::NonexistentUidErrors)
+                && text.contains(" UID FETCH 4000000000")
+            {
+                let reply = format!("{} NO no such message\r\n", words[0]);
+                if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            if matches!(fault, Fault::StoreFlagsAdds) && text.contains(" STORE ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace(" FLAGS (", " +FLAGS (")
+                    .into_bytes();
+            }
+            if matches!(fault, Fault::KeepsSelectionOnFailedSelect)
+                && words
+                    .get(1)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("SELECT"))
+            {
+                let name = words.get(2).cloned().unwrap_or_default();
+                match &first_selected {
+                    None => first_selected = Some(name),
+                    Some(first) if *first != name => {
+                        let reply = format!("{} NO [NONEXISTENT] No such mailbox\r\n", words[0]);
+                        if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             if matches!(fault, Fault::RefusesNestedCreate)
                 && text.contains(" CREATE ")
                 && text.contains(".CHILD")
@@ -311,6 +389,122 @@ async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
             ".child\\r\\n",
             "NO [CANNOT] no such parent",
             "imap: 3 passed, 0 failed, 0 errors, 1 warnings",
+        ],
+    );
+}
+
+/// The three §1 checks of issue 13 that used to pass a broken server.
+async fn tagged_with(fault: Fault, tags: &str) -> common::Run {
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, fault).await;
+    run_against(
+        "imap",
+        &bob(addr, ""),
+        &["--step-timeout", "2s", "--tags", tags],
+    )
+    .await
+}
+
+/// RFC 3501 §5.5: a server that never completes the second of two
+/// pipelined commands fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_completes_the_second_pipelined_command_fails() {
+    let run = tagged_with(Fault::DropsSecondCompletion, "@rfc3501-sec-5.5").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/session.feature",
+            "Pipelined commands are answered each with its own tag",
+            "the completion of \"p2\"",
+            "C: p2 CAPABILITY\\r\\n",
+        ],
+    );
+}
+
+/// RFC 3501 §6.4.8: UID FETCH sends the UID of every message, not only
+/// the last.
+#[tokio::test(flavor = "multi_thread")]
+async fn uid_fetch_without_the_uid_of_every_message_fails() {
+    let run = tagged_with(Fault::UidOnLastOnly, "@rfc3501-sec-6.4.8").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "UID FETCH returns the UID with every message",
+            "the FETCH response for message 1 lacks UID",
+        ],
+    );
+}
+
+/// RFC 3501 §6.4.3: one EXPUNGE response for two removed messages fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_expunge_response_for_two_removed_messages_fails() {
+    let run = tagged_with(Fault::ReportsOneExpunge, "@rfc3501-sec-6.4.3").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "EXPUNGE removes the \\Deleted messages and reports each",
+            "do not report each removed message",
+        ],
+    );
+}
+
+/// Issue 13 §3: STORE FLAGS replaces (§6.4.6), a failed SELECT leaves
+/// nothing selected (§6.3.1), APPEND to the selected mailbox reports
+/// EXISTS (§6.3.11, a SHOULD: a warning).
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_breadth_checks_fail_against_servers_that_break_them() {
+    let run = tagged_with(Fault::StoreFlagsAdds, "@rfc3501-sec-6.4.6").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "STORE FLAGS replaces the flags",
+            "message 1 has the flag \\Answered on a later FETCH",
+        ],
+    );
+    let run = tagged_with(Fault::KeepsSelectionOnFailedSelect, "@rfc3501-sec-6.3.1").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "A failed SELECT leaves no mailbox selected",
+            "expected:    one of BAD, NO",
+        ],
+    );
+    let run = tagged_with(
+        Fault::NarrowRanges,
+        "@rfc3501-sec-9 and not @rfc3501-sec-2.2.1",
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "A sequence range names every message between its ends",
+            "no FETCH response for message 3",
+            "C: a1 FETCH 3:2 (FLAGS)",
+            " 2 failed, 0 errors",
+        ],
+    );
+    let run = tagged_with(Fault::NonexistentUidErrors, "@rfc3501-sec-6.4.8").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  imap/messages.feature",
+            "UID FETCH of a UID that does not exist completes with OK and no data",
+            "S: a1 NO no such message",
+        ],
+    );
+    let run = tagged_with(Fault::NoExistsAfterAppend, "@rfc3501-sec-6.3.11").await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "WARN  imap/messages.feature",
+            "APPEND into the selected mailbox reports the new message with EXISTS",
+            "no untagged response matches",
         ],
     );
 }

@@ -143,6 +143,27 @@ async fn sends_pipelined(w: &mut World, who: String, text: String) -> StepResult
     })
 }
 
+/// Several commands framed by the session's reader and sent in one write
+/// (RFC 2920 §3.1: a client "can transmit a group of commands in one
+/// send"); the replies are read by the next steps.
+#[when(regex = r#"^(the client|client \w+) pipelines (".*") in one write$"#)]
+async fn pipelines(w: &mut World, who: String, list: String) -> StepResult {
+    step!(w, {
+        let mut lines = Vec::new();
+        for quoted in list.split('"').skip(1).step_by(2) {
+            lines.push(payload(w, quoted)?);
+        }
+        let s = w.session(&client_name(&who))?;
+        let mut group = Vec::new();
+        for line in &lines {
+            group.extend_from_slice(&s.reader.frame(line));
+        }
+        s.conn.send(&group).await?;
+        s.sent = lines.pop().unwrap_or_default();
+        Ok(())
+    })
+}
+
 /// The last reply's status is one of these (`250`, `5xx`, `OK`, `+OK`).
 #[then(regex = r"^the server replies with one of (.+)$")]
 async fn replies_one_of(w: &mut World, list: String) -> StepResult {

@@ -16,12 +16,13 @@ use cucumber::{given, then, when};
 
 use super::line::{check_status, command, last_reply, next_reply};
 use super::raw::open_session;
+use super::smtp::{is_trace_prefix, received_among};
 use super::text::payload;
 use super::{client_name, Failure, StepResult, World};
 use crate::report::transcript::escape_short;
 use crate::step;
 use crate::wire::pop3::Pop3Reader;
-use crate::wire::Reply;
+use crate::wire::{Reply, WireError};
 
 #[derive(Default)]
 pub struct Pop3State {
@@ -172,6 +173,25 @@ async fn accepts_login(w: &mut World) -> StepResult {
     })
 }
 
+/// The PASS reply to a wrong password: -ERR, and not "[IN-USE]", which
+/// says "the authentication was successful" (RFC 2449 §8.1.2).
+#[then(regex = r"^the server refuses the wrong password$")]
+async fn refuses_password(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let text = reply.text();
+        let in_use = text.to_ascii_uppercase().starts_with("-ERR [IN-USE]");
+        if reply.status == "-ERR" && !in_use {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "the server took a wrong password (RFC 1939 §7 PASS: -ERR \"invalid password\")",
+        )
+        .expected("-ERR (not [IN-USE]: that means the authentication succeeded, RFC 2449 §8.1.2)")
+        .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
+    })
+}
+
 /// Keeps message N's content (RETR) for a later comparison.
 #[when(regex = r"^the client remembers message (\d+)$")]
 async fn remembers(w: &mut World, n: usize) -> StepResult {
@@ -221,27 +241,81 @@ async fn unchanged(w: &mut World, n: usize) -> StepResult {
     })
 }
 
-/// The TOP data is message N's header and the blank line after it.
-#[then(regex = r"^the data is the header of message (\d+) and the blank line$")]
-async fn top_zero(w: &mut World, n: usize) -> StepResult {
+/// TOP n k (§7): "the headers of the message, the blank line separating
+/// the headers from the body, and then the number of lines of the
+/// indicated message's body"; more lines than the body has is the whole
+/// message.
+#[then(
+    regex = r"^the data is the header of message (\d+) and the blank line(?:, then (\d+) body lines?)?$"
+)]
+async fn top_lines(w: &mut World, n: usize, lines: String) -> StepResult {
     step!(w, {
+        let k: usize = lines.parse().unwrap_or(0);
         let full = remembered(w, n)?;
-        let header_end = full
+        let mut end = full
             .windows(4)
             .position(|x| x == b"\r\n\r\n")
             .map(|i| i + 4)
             .unwrap_or(full.len());
-        let want = &full[..header_end];
+        for _ in 0..k {
+            match full[end..].windows(2).position(|x| x == b"\r\n") {
+                Some(i) => end += i + 2,
+                None => end = full.len(),
+            }
+        }
+        let want = &full[..end];
         let got = last_reply(w, "")?.body;
         if got == want {
             Ok(())
         } else {
-            Err(Failure::conformance(
-                "TOP n 0 did not return exactly the header and the blank line (RFC 1939 §7)",
-            )
+            Err(Failure::conformance(format!(
+                "TOP {n} {k} did not return exactly the header, the blank line and {k} body lines (RFC 1939 §7)"
+            ))
             .expected(format!("\"{}\"", escape_short(want, 300)))
             .got(format!("\"{}\"", escape_short(&got, 300))))
         }
+    })
+}
+
+/// RFC 1939 §4: after a negative answer to PASS "the server may close the
+/// connection. If the server does not close the connection, the client may
+/// either issue a new authentication command and start again, or ... QUIT":
+/// the session is still in AUTHORIZATION, so STAT is refused, and a new
+/// USER and PASS log in.
+#[then(regex = r"^the server is back in the AUTHORIZATION state or has closed the connection$")]
+async fn back_in_authorization(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = w.session("")?;
+        let framed = s.reader.frame(b"STAT");
+        s.sent = b"STAT".to_vec();
+        let read = match s.conn.send(&framed).await {
+            Ok(()) => s.reader.read(&mut s.conn).await,
+            Err(e) => Err(e),
+        };
+        let stat = match read {
+            Ok(r) => r,
+            // Closed (or reset) after the -ERR: allowed.
+            Err(WireError::Closed { partial, .. }) if partial.is_empty() => return Ok(()),
+            Err(WireError::Io { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if stat.status == "+OK" {
+            return Err(Failure::conformance(
+                "after a refused PASS the session is in the TRANSACTION state (RFC 1939 §4: a failed authentication leaves it in AUTHORIZATION)",
+            )
+            .expected("-ERR to STAT")
+            .got(format!("\"{}\"", escape_short(stat.text().as_bytes(), 200))));
+        }
+        let reply = user_pass(w, "").await?;
+        let text = reply.text();
+        if reply.status == "+OK" || text.to_ascii_uppercase().starts_with("-ERR [IN-USE]") {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "after a refused PASS, a new USER and PASS with the right password do not log in (RFC 1939 §4: the client \"may either issue a new authentication command and start again\")",
+        )
+        .expected("+OK, or -ERR [IN-USE]")
+        .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
     })
 }
 
@@ -412,6 +486,347 @@ async fn no_message(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// The `n size` pairs of a scan listing (§5), in order.
+fn scan_pairs(reply: &Reply) -> Vec<(usize, u64)> {
+    data_lines(reply)
+        .iter()
+        .filter_map(|l| {
+            let mut p = l.split(' ');
+            Some((p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// STAT and LIST, both +OK.
+async fn stat_and_listing(w: &mut World) -> Result<(String, Vec<(usize, u64)>), Failure> {
+    let stat = command(w, "", b"STAT").await?;
+    check_status(&stat, &["+OK".into()], "to STAT (RFC 1939 §5)")?;
+    let listing = command(w, "", b"LIST").await?;
+    check_status(&listing, &["+OK".into()], "to LIST (RFC 1939 §5)")?;
+    Ok((stat.text(), scan_pairs(&listing)))
+}
+
+/// The last reply is `+OK n size` for message N, as in the LIST data (RFC
+/// 1939 §5).
+#[then(regex = r"^the reply is the scan listing of message (\d+)$")]
+async fn scan_line(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let text = reply.text();
+        // §5 LIST: "+OK" then the scan listing, "the message-number of the
+        // message, followed by a single space and the exact size of the
+        // message in octets" (anything after the size is the server's).
+        let mut words = text.split(' ');
+        let ok = words.next() == Some("+OK")
+            && words.next() == Some(n.to_string().as_str())
+            && words
+                .next()
+                .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(Failure::conformance(format!(
+                "LIST {n} is not answered with the scan listing of message {n} (RFC 1939 §5)"
+            ))
+            .expected(format!("\"+OK {n} <size>\""))
+            .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))));
+        }
+        let size: u64 = text
+            .split(' ')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let (_, pairs) = stat_and_listing(w).await?;
+        match pairs.iter().find(|(m, _)| *m == n) {
+            Some((_, s)) if *s == size => Ok(()),
+            other => Err(Failure::conformance(format!(
+                "LIST {n} and the full scan listing disagree on message {n}'s size (RFC 1939 §5: the exact size)"
+            ))
+            .expected(format!("\"{n} {size}\" in the listing"))
+            .got(match other {
+                Some((_, s)) => format!("\"{n} {s}\""),
+                None => format!("no line for message {n}"),
+            })),
+        }
+    })
+}
+
+#[derive(Default)]
+struct Noted {
+    listing: Vec<(usize, u64)>,
+    uids: Vec<(usize, String)>,
+}
+
+/// LIST now, its scan listing kept for a later comparison.
+#[when(regex = r"^the client notes the scan listing$")]
+async fn notes_listing(w: &mut World) -> StepResult {
+    step!(w, {
+        let (_, listing) = stat_and_listing(w).await?;
+        if listing.len() < 2 {
+            return Err(Failure::harness(format!(
+                "the scenario needs two messages but the maildrop holds {}; load the fixture messages (`conform fixtures`, maildir/)",
+                listing.len()
+            )));
+        }
+        w.state::<Noted>().listing = listing;
+        Ok(())
+    })
+}
+
+/// After DELE n: STAT counts only the messages left (§5 STAT: "messages
+/// marked as deleted are not counted in either total") and every other
+/// message keeps its number and size (§5 DELE: the number stays bound to
+/// the deleted message; the others are not renumbered).
+#[then(regex = r"^STAT and the scan listing are as noted without message (\d+)$")]
+async fn as_noted_without(w: &mut World, n: usize) -> StepResult {
+    step!(w, {
+        let noted = std::mem::take(&mut w.state::<Noted>().listing);
+        let want: Vec<(usize, u64)> = noted.iter().copied().filter(|(m, _)| *m != n).collect();
+        let want_stat = format!(
+            "+OK {} {}",
+            want.len(),
+            want.iter().map(|(_, s)| s).sum::<u64>()
+        );
+        let (stat, listing) = stat_and_listing(w).await?;
+        if stat != want_stat && !stat.starts_with(&format!("{want_stat} ")) {
+            return Err(Failure::conformance(format!(
+                "STAT still counts message {n}, marked deleted (RFC 1939 §5: \"messages marked as deleted are not counted in either total\")"
+            ))
+            .expected(format!("\"{want_stat}\""))
+            .got(format!("\"{}\"", escape_short(stat.as_bytes(), 200))));
+        }
+        if listing != want {
+            let show = |l: &[(usize, u64)]| {
+                l.iter()
+                    .map(|(m, s)| format!("{m} {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(Failure::conformance(format!(
+                "after DELE {n} the other messages are renumbered or changed (RFC 1939 §5: a deleted message's number is not reused in the session)"
+            ))
+            .expected(format!("the scan listing {}", show(&want)))
+            .got(format!("the scan listing {}", show(&listing))));
+        }
+        Ok(())
+    })
+}
+
+/// UIDL in this session, `(number, unique-id)`; a -ERR skips the scenario
+/// (UIDL is optional, §7).
+async fn uidl(w: &mut World) -> Result<Vec<(usize, String)>, Failure> {
+    let reply = command(w, "", b"UIDL").await?;
+    if reply.status != "+OK" {
+        return Err(Failure::skip(format!(
+            "the server does not implement UIDL (it answered \"{}\"); the command is optional (RFC 1939 §7)",
+            escape_short(reply.text().as_bytes(), 100)
+        )));
+    }
+    Ok(data_lines(&reply)
+        .iter()
+        .filter_map(|l| {
+            let mut p = l.split(' ');
+            Some((p.next()?.parse().ok()?, p.next()?.to_string()))
+        })
+        .collect())
+}
+
+/// §7 UIDL: the unique-id "uniquely identifies a message within a
+/// maildrop and ... persists across sessions".
+#[when(regex = r"^the client notes the unique-ids$")]
+async fn notes_uids(w: &mut World) -> StepResult {
+    step!(w, {
+        let uids = uidl(w).await?;
+        for (i, (n, u)) in uids.iter().enumerate() {
+            if let Some((m, _)) = uids[..i].iter().find(|(_, v)| v == u) {
+                return Err(Failure::conformance(format!(
+                    "messages {m} and {n} share the unique-id \"{u}\" (RFC 1939 §7: it \"uniquely identifies a message within a maildrop\")"
+                ))
+                .expected("a different unique-id per message")
+                .got(format!("\"{m} {u}\" and \"{n} {u}\"")));
+            }
+        }
+        w.state::<Noted>().uids = uids;
+        Ok(())
+    })
+}
+
+/// A new session's UIDL gives every message the unique-id it had (RFC
+/// 1939 §7: ids persist across sessions).
+#[then(regex = r"^UIDL gives the same unique-ids in a new session$")]
+async fn same_uids(w: &mut World) -> StepResult {
+    step!(w, {
+        let before = std::mem::take(&mut w.state::<Noted>().uids);
+        quit(w, "").await?;
+        login(w, "").await?;
+        let after = uidl(w).await?;
+        quit(w, "").await?;
+        if after == before {
+            return Ok(());
+        }
+        let show = |l: &[(usize, String)]| {
+            l.iter()
+                .map(|(m, u)| format!("{m} {u}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Err(Failure::conformance(
+            "the unique-ids changed between sessions (RFC 1939 §7: the unique-id \"persists across sessions\")",
+        )
+        .expected(show(&before))
+        .got(show(&after)))
+    })
+}
+
+/// The capability tags of a CAPA listing (RFC 2449 §5), upper-cased.
+fn capability_tags(reply: &Reply) -> Vec<String> {
+    data_lines(reply)
+        .iter()
+        .filter_map(|l| l.split(' ').next().map(str::to_ascii_uppercase))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// RFC 2449 §5: CAPA "is available in both the AUTHORIZATION and
+/// TRANSACTION states", and "Capabilities available in the AUTHORIZATION
+/// state MUST be announced in both states". The last reply is CAPA in
+/// TRANSACTION; a second session asks it before login. STLS alone is
+/// announced in AUTHORIZATION only (RFC 2595 §4). A server without CAPA
+/// before login skips.
+#[then(regex = r"^CAPA after login announces every capability CAPA announces before it$")]
+async fn capa_both_states(w: &mut World) -> StepResult {
+    step!(w, {
+        let after = last_reply(w, "")?;
+        open(w, "capa", true).await?;
+        let before = command(w, "capa", b"CAPA").await?;
+        let _ = command(w, "capa", b"QUIT").await;
+        w.tcp.remove("capa");
+        if before.status != "+OK" {
+            return Err(Failure::skip(
+                "the server does not implement CAPA (-ERR before login); RFC 2449 is an extension",
+            ));
+        }
+        if after.status != "+OK" {
+            return Err(Failure::conformance(
+                "CAPA is refused after login (RFC 2449 §5: \"It is available in both the AUTHORIZATION and TRANSACTION states\")",
+            )
+            .expected("+OK and the capability list")
+            .got(format!("\"{}\"", escape_short(after.text().as_bytes(), 200))));
+        }
+        let later = capability_tags(&after);
+        let missing: Vec<String> = capability_tags(&before)
+            .into_iter()
+            .filter(|t| t != "STLS" && !later.contains(t))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "CAPA after login leaves out {} (RFC 2449 §5: \"Capabilities available in the AUTHORIZATION state MUST be announced in both states\")",
+            missing.join(", ")
+        ))
+        .expected(format!("{} among the capabilities after login", missing.join(", ")))
+        .got(later.join(" ")))
+    })
+}
+
+/// The fixture message with lines that start with "." (its Message-ID).
+const DOTS_ID: &str = "<fixture-2@crepes.fr>";
+
+/// Finds the fixture message whose body has lines starting with ".", and
+/// RETRs it; the last reply is its RETR reply.
+#[when(regex = r#"^the client retrieves the fixture message with lines starting with "\."$"#)]
+async fn retrieves_dots(w: &mut World) -> StepResult {
+    step!(w, {
+        let stat = command(w, "", b"STAT").await?;
+        check_status(&stat, &["+OK".into()], "to STAT (RFC 1939 §5)")?;
+        for n in 1..=stat_count(&stat).min(1000) {
+            let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
+            let found = if top.status == "+OK" {
+                top.body
+            } else {
+                // TOP is optional (§7): read the whole message instead.
+                let r = command(w, "", format!("RETR {n}").as_bytes()).await?;
+                r.body
+            };
+            let header = String::from_utf8_lossy(&found).to_ascii_lowercase();
+            if header.contains(&format!("message-id: {}", DOTS_ID.to_ascii_lowercase())) {
+                let reply = command(w, "", format!("RETR {n}").as_bytes()).await?;
+                return check_status(&reply, &["+OK".into()], &format!("to \"RETR {n}\""));
+            }
+        }
+        Err(Failure::harness(format!(
+            "no message with Message-ID {DOTS_ID} in the maildrop; load the fixture messages (`conform fixtures`, maildir/)"
+        )))
+    })
+}
+
+/// The fixture message's body as RFC 1939 §3 sends it: each line that
+/// starts with "." gets one more ".".
+fn stuffed_body(message: &[u8]) -> Vec<Vec<u8>> {
+    let text = message
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines: Vec<&[u8]> = text.collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let blank = lines
+        .iter()
+        .position(|l| l.is_empty())
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    lines[blank..]
+        .iter()
+        .map(|l| {
+            let mut v = Vec::new();
+            if l.first() == Some(&b'.') {
+                v.push(b'.');
+            }
+            v.extend_from_slice(l);
+            v
+        })
+        .collect()
+}
+
+/// Judges the RETR reply on the wire, before the reader's unstuffing: the
+/// body lines must be the fixture's, byte-stuffed (§3: "If any line begins
+/// with the termination octet, the line is "byte-stuffed" by pre-pending
+/// the termination octet to that line of the response").
+#[then(regex = r#"^every line of it that starts with "\." came with one more "\." on the wire$"#)]
+async fn byte_stuffed(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let fixture = crate::fixtures::mail::MESSAGES
+            .iter()
+            .map(|(_, m)| *m)
+            .find(|m| String::from_utf8_lossy(m).contains(DOTS_ID))
+            .ok_or_else(|| Failure::harness("no fixture message with lines starting with \".\""))?;
+        let want = stuffed_body(fixture);
+        // The wire lines after the status line, from the blank line on.
+        let wire: Vec<Vec<u8>> = reply
+            .lines
+            .iter()
+            .skip(1)
+            .map(|l| l.bytes.clone())
+            .collect();
+        let got = match wire.iter().position(|l| l.is_empty()) {
+            Some(i) => wire[i + 1..].to_vec(),
+            None => vec![],
+        };
+        if got == want {
+            return Ok(());
+        }
+        let show = |l: &[Vec<u8>]| {
+            let joined: Vec<u8> = l.join(&b"\r\n"[..]);
+            format!("\"{}\"", escape_short(&joined, 400))
+        };
+        Err(Failure::conformance(
+            "the message's lines that start with \".\" were not byte-stuffed on the wire (RFC 1939 §3), or the body differs",
+        )
+        .expected(format!("the body lines {} then \".\"", show(&want)))
+        .got(format!("the body lines {}", show(&got))))
+    })
+}
+
 // --- The SMTP → POP3 chain ---------------------------------------------------
 
 /// A header that finds the message again among others: unique per scenario.
@@ -427,18 +842,25 @@ fn fresh_id() -> String {
     format!("conform-{:016x}", h.finish())
 }
 
+/// Marks `content` with a fresh id header and remembers it as the
+/// scenario's delivered message; returns the marked content.
+pub(crate) fn mark_delivered(w: &mut World, content: &[u8]) -> Vec<u8> {
+    let id = fresh_id();
+    let mut marked = format!("X-Conform-Id: {id}\r\n").into_bytes();
+    marked.extend_from_slice(content);
+    w.state::<Pop3State>().delivered = Some((id, marked.clone()));
+    marked
+}
+
 /// Delivers the message by SMTP (`[smtp]`) to the address, marked with a
 /// fresh X-Conform-Id (`@needs-smtp`).
 #[given(regex = r#"^a message "(.*)" delivered by SMTP to "(.*)"$"#)]
 async fn delivered(w: &mut World, text: String, to: String) -> StepResult {
     step!(w, {
         let to = w.expand(&to)?;
-        let id = fresh_id();
-        let mut content = format!("X-Conform-Id: {id}\r\n").into_bytes();
-        content.extend_from_slice(&payload(w, &text)?);
-        super::smtp::deliver(w, "smtp", &to, &content).await?;
-        w.state::<Pop3State>().delivered = Some((id, content));
-        Ok(())
+        let text = payload(w, &text)?;
+        let content = mark_delivered(w, &text);
+        super::smtp::deliver(w, "smtp", &to, &content).await
     })
 }
 
@@ -602,21 +1024,6 @@ async fn still_retrieves(w: &mut World) -> StepResult {
     })
 }
 
-/// A header block of trace fields: every line a field (`Name:`) or a folded
-/// continuation (starts with space or tab), each ending in CRLF.
-fn is_trace_prefix(prefix: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(prefix);
-    let Some(lines) = text.strip_suffix("\r\n").map(|t| t.split("\r\n")) else {
-        return prefix.is_empty();
-    };
-    lines.into_iter().all(|l| {
-        l.starts_with([' ', '\t'])
-            || l.split_once(':').is_some_and(|(name, _)| {
-                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b))
-            })
-    })
-}
-
 /// RETR of the delivered message gives it byte for byte (dot-unstuffed).
 #[then(regex = r"^POP3 retrieves the delivered message byte for byte$")]
 async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
@@ -631,6 +1038,7 @@ async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
         let got = retrieve(w, "", n).await?;
         // RFC 5321 §4.4: servers add trace fields (Return-Path, Received…)
         // at the top; everything from the client must follow unchanged.
+        // (That a Received: is among them is the §4.4 scenario's check.)
         let verdict = if got.ends_with(&sent) && is_trace_prefix(&got[..got.len() - sent.len()]) {
             Ok(())
         } else {
@@ -641,6 +1049,30 @@ async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
             .got(format!("\"{}\"", escape_short(&got, 600))))
         };
         // Leave the maildrop as it was found, whatever the verdict.
+        let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
+        check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
+        quit(w, "").await?;
+        verdict
+    })
+}
+
+/// The id header and the exact content of the message this scenario
+/// delivered by SMTP.
+pub(crate) fn delivered_message(w: &mut World) -> Result<(String, Vec<u8>), Failure> {
+    w.state::<Pop3State>().delivered.clone().ok_or_else(|| {
+        Failure::harness("the scenario looks for a delivered message before delivering one")
+    })
+}
+
+/// RETR of the delivered message gives it whole, after trace header
+/// fields the server added (RFC 5321 §4.4).
+#[then(regex = r"^POP3 retrieves the delivered message behind a Received: trace field$")]
+async fn retrieves_with_received(w: &mut World) -> StepResult {
+    step!(w, {
+        let n = find_delivered(w).await?;
+        let (_, sent) = delivered_message(w)?;
+        let got = retrieve(w, "", n).await?;
+        let verdict = received_among(&got, &sent);
         let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
         check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
         quit(w, "").await?;
@@ -687,19 +1119,4 @@ async fn delivered_still_there(w: &mut World) -> StepResult {
         check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
         quit(w, "").await
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_trace_prefix;
-
-    #[test]
-    fn trace_prefixes() {
-        assert!(is_trace_prefix(b""));
-        assert!(is_trace_prefix(
-            b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\n"
-        ));
-        assert!(!is_trace_prefix(b"Return-Path: <a@b>\r\nnot a header\r\n"));
-        assert!(!is_trace_prefix(b"Received: x"));
-    }
 }

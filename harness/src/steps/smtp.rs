@@ -254,6 +254,38 @@ async fn sends_long_mail(w: &mut World, octets: usize) -> StepResult {
     })
 }
 
+/// MAIL FROM with a local part of N octets at the suites' sender domain.
+#[when(regex = r"^the client sends MAIL FROM with a local part of (\d+) octets$")]
+async fn sends_long_local_part(w: &mut World, octets: usize) -> StepResult {
+    step!(w, {
+        let domain = SENDER
+            .split_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("crepes.fr");
+        let line = format!("MAIL FROM:<{}@{domain}>", "a".repeat(octets));
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// RFC 5321 §2.3.8: "Conforming implementations MUST NOT recognize ...
+/// any other character or character sequence as a line terminator", so a
+/// command ended by a bare LF is not executed: no reply yet (the line goes
+/// on), or a refusal of the bare LF; a 2xx means it ran.
+#[then(regex = r"^the server does not execute the line ended by a bare LF$")]
+async fn bare_lf_command(w: &mut World) -> StepResult {
+    step!(w, {
+        let early = after_bare_lf(w).await?;
+        if early.is_empty() || is_refusal(&early) {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "the server took a bare LF for the end of a command line and executed it (RFC 5321 §2.3.8: only CRLF ends a line)",
+        )
+        .expected("no reply until CRLF, or a 4xx/5xx refusal of the bare LF")
+        .got(format!("\"{}\"", escape_short(&early, 200))))
+    })
+}
+
 /// Sends the command line N times, each reply read.
 #[when(regex = r#"^the client sends "(.*)" (\d+) times$"#)]
 async fn sends_repeatedly(w: &mut World, text: String, times: usize) -> StepResult {
@@ -375,15 +407,26 @@ async fn enhanced_codes(w: &mut World) -> StepResult {
     })
 }
 
+/// What the server sends within 500 ms of a bare LF (nothing, if it is
+/// still waiting for a CRLF).
+async fn after_bare_lf(w: &mut World) -> Result<Vec<u8>, Failure> {
+    let s = w.session("")?;
+    Ok(s.conn
+        .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
+        .await?)
+}
+
+/// A 4xx or 5xx reply: the server refused (the bare LF).
+fn is_refusal(sent: &[u8]) -> bool {
+    sent.first().is_some_and(|b| matches!(b, b'4' | b'5'))
+}
+
 /// A bare LF `.` LF inside DATA does not end the message (RFC 5321 §4.1.1.4).
 #[then(regex = r"^the server does not take a bare LF for the end of the message$")]
 async fn no_bare_lf_end(w: &mut World) -> StepResult {
     step!(w, {
+        let early = after_bare_lf(w).await?;
         let s = w.session("")?;
-        let early = s
-            .conn
-            .drain_for(std::time::Duration::from_millis(500), 64 * 1024)
-            .await?;
         if early.is_empty() {
             // Still in DATA: finish properly; any verdict on the message is fine.
             s.conn.send(b"\r\n.\r\n").await?;
@@ -399,7 +442,7 @@ async fn no_bare_lf_end(w: &mut World) -> StepResult {
         // A server may refuse bare LF outright (a 5xx or a temporary 4xx
         // reply, maybe closing), but a 2xx means LF "." LF ended the message:
         // the smuggling bug.
-        if early.first().is_some_and(|b| matches!(b, b'4' | b'5')) {
+        if is_refusal(&early) {
             Ok(())
         } else {
             Err(Failure::conformance(
@@ -578,9 +621,279 @@ fn closing_reply_is_421(sent: &[u8]) -> Result<(), String> {
     }
 }
 
+/// A header block of trace fields: every line a field (`Name:`) or a folded
+/// continuation (starts with space or tab), each ending in CRLF.
+pub fn is_trace_prefix(prefix: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(prefix);
+    let Some(lines) = text.strip_suffix("\r\n").map(|t| t.split("\r\n")) else {
+        return prefix.is_empty();
+    };
+    lines.into_iter().all(|l| {
+        l.starts_with([' ', '\t'])
+            || l.split_once(':').is_some_and(|(name, _)| {
+                !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b))
+            })
+    })
+}
+
+/// The message as stored (`got`) is what the client sent behind trace
+/// fields the servers added, and a `Received:` field is among them: RFC
+/// 5321 §4.4, "When an SMTP server receives a message for delivery or
+/// further processing, it MUST insert trace ("time stamp" or "Received")
+/// information at the beginning of the message content".
+pub fn received_among(got: &[u8], sent: &[u8]) -> StepResult {
+    let prefix = got.strip_suffix(sent).filter(|p| is_trace_prefix(p));
+    let Some(prefix) = prefix else {
+        return Err(Failure::harness(
+            "the stored message is not the one sent behind header fields; the byte-for-byte scenario says why",
+        )
+        .got(format!("\"{}\"", escape_short(got, 400))));
+    };
+    let text = String::from_utf8_lossy(prefix);
+    let names: Vec<&str> = text
+        .split("\r\n")
+        .filter(|l| !l.starts_with([' ', '\t']))
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n))
+        .collect();
+    if names.iter().any(|n| n.eq_ignore_ascii_case("Received")) {
+        return Ok(());
+    }
+    Err(Failure::conformance(
+        "the delivered message carries no Received: trace field (RFC 5321 §4.4: the server \"MUST insert trace (\"time stamp\" or \"Received\") information at the beginning of the message content\")",
+    )
+    .expected("a \"Received: from … by …\" field above the message")
+    .got(if names.is_empty() {
+        "no field above the message sent".to_string()
+    } else {
+        format!("only {} above the message sent", names.join(", "))
+    }))
+}
+
+/// The profile's `[smtp] sink_maildir`: the Maildir (holding `new/` and
+/// `cur/`) where the server stores mail for `${smtp.sink}`, readable by
+/// conform. Without it the scenario is skipped.
+fn sink_maildir(w: &World) -> Result<std::path::PathBuf, Failure> {
+    let Some(dir) = w.profile().get("smtp.sink_maildir") else {
+        return Err(Failure::skip(
+            "the target profile sets no smtp.sink_maildir, so what the server stored for ${smtp.sink} cannot be read",
+        ));
+    };
+    let dir = std::path::PathBuf::from(dir);
+    if !dir.join("new").is_dir() && !dir.join("cur").is_dir() {
+        return Err(Failure::harness(format!(
+            "smtp.sink_maildir \"{}\" holds neither new/ nor cur/: set it to the sink's Maildir",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+/// Largest file read from the sink's Maildir.
+const MAX_STORED: u64 = 4 * 1024 * 1024;
+
+/// Finds the file holding the message with `X-Conform-Id: id` in the sink's
+/// Maildir, waiting a while (delivery may follow the 250); returns its path
+/// and content with line ends as CRLF (Maildirs often store bare LF).
+async fn stored_message(
+    w: &mut World,
+    wait: Duration,
+) -> Result<(std::path::PathBuf, Vec<u8>), Failure> {
+    let dir = sink_maildir(w)?;
+    let (id, _) = super::pop3::delivered_message(w)?;
+    let needle = format!("X-Conform-Id: {id}");
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let small = e
+                    .metadata()
+                    .is_ok_and(|m| m.is_file() && m.len() <= MAX_STORED);
+                let Ok(bytes) = small.then(|| std::fs::read(e.path())).unwrap_or(Ok(vec![])) else {
+                    continue;
+                };
+                if bytes.windows(needle.len()).any(|x| x == needle.as_bytes()) {
+                    return Ok((e.path(), crlf(&bytes)));
+                }
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Failure::conformance(
+                "the message that SMTP accepted for ${smtp.sink} never showed up in smtp.sink_maildir",
+            )
+            .expected(format!("a file in {}/new or cur with \"{needle}\"", dir.display())));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Line ends as CRLF: a bare LF becomes CRLF, a CRLF stays.
+fn crlf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' && (i == 0 || bytes[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Removes the scenario's message from the sink's Maildir, so it is left
+/// as found; a failure to remove is noted, not judged.
+fn remove_stored(w: &World, path: &std::path::Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        w.transcript
+            .event("sink", format!("could not remove {}: {e}", path.display()));
+    }
+}
+
+/// RFC 5321 §4.5.2: "the receiver ... If the line is composed of a single
+/// period, it is treated as the end of mail indicator. If the first
+/// character is a period and there are other characters on the line, the
+/// first character is deleted." What the client sent (before its
+/// stuffing) must be what is stored, behind the trace fields.
+#[then(regex = r"^the sink's Maildir holds the delivered message byte for byte$")]
+async fn stored_byte_for_byte(w: &mut World) -> StepResult {
+    step!(w, {
+        let (path, got) = stored_message(w, w.step_timeout * 3 / 4).await?;
+        let (_, sent) = super::pop3::delivered_message(w)?;
+        remove_stored(w, &path);
+        if got.ends_with(&sent) && is_trace_prefix(&got[..got.len() - sent.len()]) {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "the message stored for ${smtp.sink} differs from the one sent (the transparency dots of RFC 5321 §4.5.2 removed wrongly, or lines changed)",
+        )
+        .expected(format!("trace header fields, then \"{}\"", escape_short(&sent, 400)))
+        .got(format!("\"{}\"", escape_short(&got, 600))))
+    })
+}
+
+/// The copy stored in the sink's Maildir starts with a Received: trace
+/// field (RFC 5321 §4.4).
+#[then(regex = r"^the message stored in the sink's Maildir begins with a Received: trace field$")]
+async fn stored_with_received(w: &mut World) -> StepResult {
+    step!(w, {
+        let (path, got) = stored_message(w, w.step_timeout * 3 / 4).await?;
+        let (_, sent) = super::pop3::delivered_message(w)?;
+        remove_stored(w, &path);
+        received_among(&got, &sent)
+    })
+}
+
+/// After 354: the start of a marked message, then the connection closed
+/// with no end of data.
+#[when(regex = r"^the client sends the start of a message and drops the connection$")]
+async fn drops_mid_message(w: &mut World) -> StepResult {
+    step!(w, {
+        let part =
+            format!("{MESSAGE_HEADER}Subject: dropped\r\n\r\nThe first line, and no end.\r\n");
+        let content = super::pop3::mark_delivered(w, part.as_bytes());
+        let s = w.session("")?;
+        s.conn.send(&content).await?;
+        s.conn.transcript().event(
+            &s.conn.name,
+            "client closed the connection in the middle of the message",
+        );
+        w.tcp.remove("");
+        Ok(())
+    })
+}
+
+/// RFC 5321 §4.1.1.10: "If the connection is closed prematurely ... the
+/// server MUST cancel any pending transaction": the message must not show
+/// up in the sink's Maildir (watched for 2 s).
+#[then(regex = r"^the sink's Maildir does not get the message$")]
+async fn not_stored(w: &mut World) -> StepResult {
+    step!(w, {
+        let watch = Duration::from_secs(2).min(w.step_timeout / 2);
+        match stored_message(w, watch).await {
+            Err(e) if e.kind == super::FailureKind::Conformance => Ok(()),
+            Err(e) => Err(e),
+            Ok((path, got)) => {
+                remove_stored(w, &path);
+                Err(Failure::conformance(
+                    "a message whose connection was dropped before its end was delivered (RFC 5321 §4.1.1.10: \"the server MUST cancel any pending transaction\")",
+                )
+                .expected("nothing stored")
+                .got(format!("\"{}\"", escape_short(&got, 300))))
+            }
+        }
+    })
+}
+
+/// VRFY of the profile's existing mailbox (RFC 5321 §3.5). 250/251 verify
+/// it, and then "the reply MUST include the <Mailbox> name" (§3.5.2); 252
+/// says "cannot verify" (§3.5.3), which is also what a server that
+/// disables VRFY "MUST return" (§7.3); 500/502 (not implemented) skips
+/// here, the SHOULD of §3.5.2 judges it; anything else, 550 above all,
+/// answers as if the mailbox did not exist: "an implementation that
+/// "supports" VRFY by always returning 550 whether or not the address is
+/// valid is equally not in conformance" (§7.3).
+#[then(regex = r"^the server answers VRFY of the existing mailbox as the RFC allows$")]
+async fn vrfy_existing(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let mailbox = w.expand("${smtp.recipient}")?;
+        let text = reply.text();
+        match reply.status.as_str() {
+            "252" => Ok(()),
+            "250" | "251" | "551" => {
+                if text.to_ascii_lowercase().contains(&mailbox.to_ascii_lowercase()) {
+                    Ok(())
+                } else {
+                    Err(Failure::conformance(
+                        "the VRFY reply does not name the mailbox (RFC 5321 §3.5.2: \"the reply MUST include the <Mailbox> name using a \"<local-part@domain>\" construction\")",
+                    )
+                    .expected(format!("{} … <{mailbox}>", reply.status))
+                    .got(format!("\"{}\"", escape_short(text.as_bytes(), 300))))
+                }
+            }
+            "500" | "502" => Err(Failure::skip(format!(
+                "the server does not implement VRFY (it answered {}); the scenario \"VRFY is implemented\" judges that",
+                reply.status
+            ))),
+            _ => Err(Failure::conformance(
+                "VRFY of an existing mailbox is answered as if it did not exist (RFC 5321 §7.3: a server that will not verify \"MUST return a 252 response, rather than a code that could be confused with successful or unsuccessful verification\")",
+            )
+            .expected(format!("250 or 251 naming <{mailbox}>, or 252"))
+            .got(format!("\"{}\"", escape_short(text.as_bytes(), 300)))),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{closing_reply_is_421, dot_stuffed, long_mail_line};
+    use super::{closing_reply_is_421, crlf, dot_stuffed, is_trace_prefix, long_mail_line};
+
+    #[test]
+    fn trace_prefixes() {
+        assert!(is_trace_prefix(b""));
+        assert!(is_trace_prefix(
+            b"Return-Path: <a@b>\r\nReceived: from x\r\n\tby y\r\n"
+        ));
+        assert!(!is_trace_prefix(b"Return-Path: <a@b>\r\nnot a header\r\n"));
+        assert!(!is_trace_prefix(b"Received: x"));
+    }
+
+    #[test]
+    fn received_is_required() {
+        let sent = b"From: a\r\n\r\nhi\r\n";
+        let with = [&b"Received: from x\r\n\tby y\r\n"[..], sent].concat();
+        assert!(super::received_among(&with, sent).is_ok());
+        let without = [&b"Return-Path: <a@b>\r\n"[..], sent].concat();
+        assert!(super::received_among(&without, sent).is_err());
+        assert!(super::received_among(sent, sent).is_err());
+    }
+
+    #[test]
+    fn bare_lf_becomes_crlf() {
+        assert_eq!(crlf(b"a\nb\r\n\n"), b"a\r\nb\r\n\r\n");
+        assert_eq!(crlf(b"\n"), b"\r\n");
+    }
 
     #[test]
     fn long_mail_lines_have_the_length_asked_for() {

@@ -362,6 +362,10 @@ pub fn scenario_need<'a>(
         if s.contains("async-imap fetches") {
             extra(Protocol::Imap, 1, &mut need);
         }
+        if s.starts_with("CAPA after login announces") {
+            // A second session asks CAPA before login.
+            extra(Protocol::Pop3, 1, &mut need);
+        }
         if s.starts_with("lettre sends") {
             extra(Protocol::Smtp, 1, &mut need);
         }

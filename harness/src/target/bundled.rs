@@ -184,6 +184,10 @@ async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
     s.profile
         .set("smtp", "recipient", &format!("{}@{DOMAIN}", mail::USER));
     s.profile.set("smtp", "sink", &format!("sink@{DOMAIN}"));
+    // Where the reference server stores the sink's mail (the shared store).
+    let sink = s.fixtures()?.join("maildir").join("sink").join("Maildir");
+    s.profile
+        .set("smtp", "sink_maildir", &sink.to_string_lossy());
     s.profile.set(
         "smtp",
         "unknown_recipient",

@@ -5,6 +5,9 @@
 //!
 //! Whether a reply is multi-line depends on the command, so [`Pop3Reader`]
 //! remembers what each framed command expects, in order (pipelining).
+//!
+//! A multi-line reply's `body` is the data with the stuffing undone; its
+//! `lines` are the status line and the data lines exactly as sent.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -95,7 +98,7 @@ pub async fn read_reply(conn: &mut Conn, multi: bool) -> Result<Reply, WireError
         return Ok(reply);
     }
     loop {
-        let mut line = conn
+        let line = conn
             .read_line(MAX_DATA_LINE, "multi-line POP3 data ending with \".\"")
             .await?;
         if line.bytes == b"." {
@@ -107,11 +110,14 @@ pub async fn read_reply(conn: &mut Conn, multi: bool) -> Result<Reply, WireError
             }
             return Ok(reply);
         }
-        // Undo byte-stuffing: a leading "." was doubled by the server.
-        if line.bytes.first() == Some(&b'.') {
-            line.bytes.remove(0);
-        }
-        reply.body.extend_from_slice(&line.bytes);
+        // Undo byte-stuffing in the body: a leading "." was doubled by the
+        // server. `lines` keeps the lines as they came on the wire, so a
+        // step can tell whether the server stuffed them at all.
+        let data = match line.bytes.first() {
+            Some(b'.') => &line.bytes[1..],
+            _ => &line.bytes[..],
+        };
+        reply.body.extend_from_slice(data);
         reply.body.extend_from_slice(match line.end {
             Terminator::CrLf => b"\r\n",
             Terminator::Lf => b"\n",

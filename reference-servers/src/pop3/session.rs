@@ -77,7 +77,7 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
         }
         let reply = match &mut state {
             State::Authorization { user } => match cmd {
-                Command::Capa => capa(false),
+                Command::Capa => capa(),
                 Command::User(name) => {
                     *user = Some(name);
                     "+OK send PASS".into()
@@ -186,7 +186,7 @@ fn transaction(drop: &mut Maildrop, cmd: Command) -> String {
             format!("+OK maildrop has {n} messages ({size} octets)")
         }
         Command::Noop => "+OK".into(),
-        Command::Capa => capa(true),
+        Command::Capa => capa(),
         Command::User(_) | Command::Pass(_) => "-ERR already logged in".into(),
         Command::BadArguments(what) => format!("-ERR bad {what}"),
         Command::Quit | Command::Unknown => "-ERR unknown command".into(),
@@ -252,13 +252,12 @@ fn as_latin1(bytes: Vec<u8>) -> String {
     bytes.into_iter().map(char::from).collect()
 }
 
-fn capa(logged_in: bool) -> String {
-    let mut r =
-        String::from("+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING");
-    if !logged_in {
-        r.push_str("\r\nUSER");
-    }
-    r + "\r\nIMPLEMENTATION conform-reference\r\n."
+/// RFC 2449 §5: "Capabilities available in the AUTHORIZATION state MUST be
+/// announced in both states"; all of these are "both / no" (§6), USER too.
+fn capa() -> String {
+    String::from(
+        "+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nUSER\r\nIMPLEMENTATION conform-reference\r\n.",
+    )
 }
 
 /// Writes one reply plus CRLF. Characters above U+007F stand for the byte

@@ -37,6 +37,9 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Simultaneous connections; the next one gets 421 and is closed.
     pub max_connections: usize,
+    /// Whether delivery adds the trace fields §4.4 requires; off only in
+    /// tests, to be a server that breaks that MUST.
+    pub trace_fields: bool,
 }
 
 impl Config {
@@ -48,6 +51,7 @@ impl Config {
             max_recipients: 100,
             idle_timeout: Duration::from_secs(300),
             max_connections: 64,
+            trace_fields: true,
         }
     }
 }

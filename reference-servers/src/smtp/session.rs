@@ -332,6 +332,9 @@ impl Session<'_> {
     /// §4.4: the final-delivery server adds Return-Path, and every server
     /// adds a Received line at the top of the content.
     fn with_trace(&self, from: &str, to: &str, id: &str, body: &[u8]) -> Vec<u8> {
+        if !self.config.trace_fields {
+            return body.to_vec();
+        }
         let helo = self.client.as_deref().unwrap_or("unknown");
         let mut m = format!(
             "Return-Path: <{from}>\r\nReceived: from {helo} ([{}])\r\n\tby {} with ESMTP id {id}\r\n\tfor <{to}>; {}\r\n",

@@ -1039,6 +1039,105 @@ async fn uids_ascend(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// Every message named has a FETCH response carrying `item` (RFC 3501
+/// §6.4.8: UID FETCH sends the UID of each message it answers for).
+#[then(regex = r"^the FETCH responses of messages (.+) each carry (\S+)$")]
+async fn each_carries(w: &mut World, list: String, item: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        for seq in numbers(&list) {
+            let value = fetch_item(&reply, seq, &item)?;
+            if item.eq_ignore_ascii_case("UID") && !value.as_number().is_some_and(|n| n > 0) {
+                return Err(Failure::conformance(format!(
+                    "the UID of message {seq} is not a non-zero number (RFC 3501 §2.3.1.1: nz-number)"
+                ))
+                .expected("UID n, n > 0")
+                .got(quote(&reply.text())));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Replays the untagged EXPUNGE responses of the last reply on a mailbox of
+/// `total` messages: each `* n EXPUNGE` removes the n-th message still
+/// there and renumbers the later ones (RFC 3501 §7.4.1), so the removed
+/// messages must be exactly those listed, whatever order the server took.
+#[then(regex = r"^the EXPUNGE responses remove exactly messages (.+) of (\d+)$")]
+async fn expunges_exactly(w: &mut World, list: String, total: u64) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        let mut left: Vec<u64> = (1..=total).collect();
+        let mut removed = Vec::new();
+        for r in untagged(&reply) {
+            let Some((n, kind)) = r.numbered() else {
+                continue;
+            };
+            if kind != "EXPUNGE" {
+                continue;
+            }
+            let Some(i) = usize::try_from(n).ok().and_then(|n| n.checked_sub(1)) else {
+                return Err(
+                    Failure::conformance("\"* 0 EXPUNGE\": message numbers start at 1")
+                        .got(quote(&reply.text())),
+                );
+            };
+            if i >= left.len() {
+                return Err(Failure::conformance(format!(
+                    "\"* {n} EXPUNGE\" names a message past the end: {} left (RFC 3501 §7.4.1: later messages are renumbered at once)",
+                    left.len()
+                ))
+                .got(quote(&reply.text())));
+            }
+            removed.push(left.remove(i));
+        }
+        removed.sort_unstable();
+        let want = numbers(&list);
+        if removed == want {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the untagged EXPUNGE responses do not report each removed message (RFC 3501 §6.4.3: \"an untagged EXPUNGE response is sent for each message that is removed\")",
+            )
+            .expected(format!("EXPUNGE responses removing messages {want:?}"))
+            .got(format!(
+                "responses removing messages {removed:?}: {}",
+                quote(&untagged_lines(&reply).join("\n"))
+            )))
+        }
+    })
+}
+
+/// Reads the replies to commands sent without waiting until each tag named
+/// has its completion, in whatever order the server completes them (RFC
+/// 3501 §5.5: a server may process several at once); each must be OK.
+#[then(regex = r#"^the commands tagged (.+) are each completed with OK$"#)]
+async fn each_completed(w: &mut World, tags: String) -> StepResult {
+    step!(w, {
+        let mut waiting: Vec<String> = tags
+            .split(['"', ',', ' '])
+            .filter(|t| !t.is_empty() && *t != "and")
+            .map(str::to_string)
+            .collect();
+        while !waiting.is_empty() {
+            let reply = super::line::next_reply(w, "").await.map_err(|e| {
+                e.or_expected(format!("the completion of \"{}\"", waiting.join("\", \"")))
+            })?;
+            let last = reply.lines.last().map(|l| l.text()).unwrap_or_default();
+            let tag = last.split(' ').next().unwrap_or_default().to_string();
+            if reply.status != "OK" {
+                return Err(
+                    Failure::conformance(format!("the command tagged \"{tag}\" failed"))
+                        .expected(format!("\"{tag} OK …\""))
+                        .got(quote(&last)),
+                );
+            }
+            waiting.retain(|t| *t != tag);
+        }
+        Ok(())
+    })
+}
+
 /// Asks STATUS itself and compares MESSAGES.
 #[then(regex = r"^the (scratch|second scratch) mailbox holds (\d+) messages?$")]
 async fn holds(w: &mut World, which: String, n: u64) -> StepResult {
