@@ -475,7 +475,7 @@ async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "VRFY of an existing mailbox is not answered as if it did not exist",
             "answered as if it did not exist",
             "S: 550 5.1.1 no such user\\r\\n",
@@ -489,9 +489,9 @@ async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "VRFY is implemented",
-            "SKIP  smtp/session.feature",
+            "SKIP  features/smtp/session.feature",
             "the server does not implement VRFY (it answered 502)",
         ],
     );
@@ -533,7 +533,12 @@ async fn smtp_servers_that_break_one_size_or_syntax_rule_fail() {
         let run = tagged_run(fault, tag).await;
         assert_fails_with(
             &run,
-            &["FAIL  smtp/", scenario, problem, " 1 failed, 0 errors"],
+            &[
+                "FAIL  features/smtp/",
+                scenario,
+                problem,
+                " 1 failed, 0 errors",
+            ],
         );
         // The fake without the fault passes the same scenarios.
         let run = tagged_run(SmtpFault::DataGets250, tag).await;
@@ -549,7 +554,7 @@ async fn a_server_that_drops_the_rest_of_a_pipelined_group_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/extensions.feature",
+            "FAIL  features/smtp/extensions.feature",
             "Pipelined MAIL, RCPT and DATA are answered in order",
             "step:        And the next reply is 250",
             "C: DATA\\r\\n",
@@ -657,7 +662,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "The stored message begins with a Received: trace field",
             "carries no Received: trace field",
             "smtp: 2 passed, 1 failed",
@@ -669,7 +674,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "Lines starting with \".\" are stored with the transparency dot removed",
             "differs from the one sent",
         ],
@@ -1162,7 +1167,7 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
     for (fault, scenario, problem, failed) in cases.into_iter().chain(breadth) {
         let run = pop3_fault_run(fault).await;
         let count = format!(" {failed} failed, 0 errors");
-        assert_fails_with(&run, &["FAIL pop3/", scenario, problem, &count]);
+        assert_fails_with(&run, &["FAIL features/pop3/", scenario, problem, &count]);
     }
     // TOP is optional (§7, @MAY): a wrong TOP is reported, not failed.
     let run = pop3_fault_run(Pop3Fault::TopIgnoresLines).await;
@@ -1170,7 +1175,7 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
     assert_has(
         &run,
         &[
-            "INFO  pop3/transaction.feature",
+            "INFO  features/pop3/transaction.feature",
             "TOP n k sends the header, the blank line and k body lines",
             "TOP 2 2 did not return exactly the header, the blank line and 2 body lines",
             " 0 failed, 0 errors, 0 warnings, 2 info",
@@ -1348,7 +1353,7 @@ async fn a_message_delivered_without_received_fails_through_pop3() {
             assert_fails_with(
                 &run,
                 &[
-                    "FAIL  pop3/smtp_to_pop3.feature",
+                    "FAIL  features/pop3/smtp_to_pop3.feature",
                     "The delivered message begins with a Received: trace field",
                     "carries no Received: trace field",
                 ],
@@ -1367,7 +1372,7 @@ async fn a_server_that_delivers_a_dropped_message_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "A connection dropped in the middle of a message delivers nothing",
             "MUST cancel any pending transaction",
         ],

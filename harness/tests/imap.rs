@@ -413,7 +413,7 @@ async fn a_server_that_never_completes_the_second_pipelined_command_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/session.feature",
+            "FAIL  features/imap/session.feature",
             "Pipelined commands are answered each with its own tag",
             "the completion of \"p2\"",
             "C: p2 CAPABILITY\\r\\n",
@@ -429,7 +429,7 @@ async fn uid_fetch_without_the_uid_of_every_message_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "UID FETCH returns the UID with every message",
             "the FETCH response for message 1 lacks UID",
         ],
@@ -443,7 +443,7 @@ async fn one_expunge_response_for_two_removed_messages_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "EXPUNGE removes the \\Deleted messages and reports each",
             "do not report each removed message",
         ],
@@ -459,7 +459,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "STORE FLAGS replaces the flags",
             "message 1 has the flag \\Answered on a later FETCH",
         ],
@@ -468,7 +468,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "A failed SELECT leaves no mailbox selected",
             "expected:    one of BAD, NO",
         ],
@@ -481,7 +481,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "A sequence range names every message between its ends",
             "no FETCH response for message 3",
             "C: a1 FETCH 3:2 (FLAGS)",
@@ -492,7 +492,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "UID FETCH of a UID that does not exist completes with OK and no data",
             "S: a1 NO no such message",
         ],
@@ -502,7 +502,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_has(
         &run,
         &[
-            "WARN  imap/messages.feature",
+            "WARN  features/imap/messages.feature",
             "APPEND into the selected mailbox reports the new message with EXISTS",
             "no untagged response matches",
         ],
