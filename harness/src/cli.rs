@@ -40,6 +40,9 @@ enum Command {
     Fuzz(FuzzArgs),
     /// Grade a student's program (or a folder of them) against an assignment.
     Grade(GradeArgs),
+    /// Join the JSON reports of the shards of one run (`run --shard K/N
+    /// --json`) into the report of the whole run.
+    Merge(MergeArgs),
     /// List every step definition with its meaning and an example.
     Steps(StepsArgs),
     /// Check feature files and assignments without connecting anywhere:
@@ -108,6 +111,40 @@ impl FeatureArgs {
     fn sources(self) -> Result<suite::Sources, SetupError> {
         suite::Sources::from_args(self.features, self.no_bundled).map_err(SetupError)
     }
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The shards' JSON reports.
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    /// Write the merged JUnit report.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the merged JSON report.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Joins shard reports; prints the whole run's problems and totals, and exits
+/// as the whole run would have.
+fn merge(a: MergeArgs) -> Result<i32, SetupError> {
+    let mut parts = Vec::new();
+    for path in &a.reports {
+        parts.push((
+            path.display().to_string(),
+            report::merge::read(path).map_err(SetupError)?,
+        ));
+    }
+    let report = report::merge::merge(parts).map_err(SetupError)?;
+    if let Some(path) = &a.junit {
+        write_file(path, &report::junit::render(&report))?;
+    }
+    if let Some(path) = &a.json {
+        write_file(path, &report::json::render(&report))?;
+    }
+    report::console::print(&report);
+    Ok(report.exit_code())
 }
 
 #[derive(Args)]
@@ -189,7 +226,8 @@ struct GradeArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// Protocols to test (http ftp smtp pop3 imap dns sockets); none means all.
+    /// Protocols to test (http ftp smtp pop3 imap dns sockets, and the client
+    /// suites sockets-client smtp-client http-client); none means all.
     #[arg(value_parser = parse_protocol)]
     protocols: Vec<Protocol>,
     /// Target profile (TOML). Without it, the bundled reference servers are started.
@@ -215,6 +253,10 @@ struct RunArgs {
     step_timeout: Duration,
     #[command(flatten)]
     features: FeatureArgs,
+    /// Run only part K of N of the selected scenarios (e.g. 2/4), chosen by
+    /// stable id; `conform merge` joins the parts' JSON reports.
+    #[arg(long, value_parser = suite::Shard::parse)]
+    shard: Option<suite::Shard>,
     /// Progress lines only for the scenarios that did not pass or skip.
     #[arg(long)]
     only_failures: bool,
@@ -292,6 +334,7 @@ pub fn main() -> i32 {
             Command::Grade(a) => grade(a).await,
             Command::Steps(a) => steps(a),
             Command::Check(a) => check(a),
+            Command::Merge(a) => merge(a),
         }
     });
     // Servers started in-process must not keep the process alive.
@@ -327,6 +370,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         only: None,
         deviations,
         ratchet: a.ratchet,
+        shard: a.shard,
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.write_deviations {
@@ -420,11 +464,20 @@ fn write_file(path: &std::path::Path, content: &str) -> Result<(), SetupError> {
 }
 
 async fn serve(a: ServeArgs) -> Result<i32, SetupError> {
-    let protocols = if a.protocols.is_empty() {
+    // The client suites' bundled clients are not servers to serve.
+    let protocols: Vec<Protocol> = if a.protocols.is_empty() {
         bundled::available()
     } else {
         a.protocols
-    };
+    }
+    .into_iter()
+    .filter(|p| !p.is_client())
+    .collect();
+    if protocols.is_empty() {
+        return Err(SetupError(
+            "serve runs servers; the client suites have none to serve".into(),
+        ));
+    }
     let bind: SocketAddr = match a.bind.parse::<IpAddr>() {
         Ok(ip) => SocketAddr::new(ip, 0),
         Err(_) => a

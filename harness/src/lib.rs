@@ -6,6 +6,8 @@
 //! - [`suite`] and [`runner`]: feature files, selection, and the cucumber run.
 //! - [`target`]: profiles and the bundled reference servers.
 //! - [`wire`]: bounded client-side connections and reply readers.
+//! - [`peer`]: servers the harness plays when the system under test is a
+//!   client, and the client under test itself.
 //! - [`steps`]: Gherkin step definitions, generic and per protocol.
 //! - [`fuzz`]: proptest-driven message mutation, oracles, shrinking, corpus.
 //! - [`report`]: transcripts, console, JUnit and JSON.
@@ -16,6 +18,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod fuzz;
 pub mod grade;
+pub mod peer;
 pub mod protocol;
 pub mod report;
 pub mod runner;

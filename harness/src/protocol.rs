@@ -11,10 +11,17 @@ pub enum Protocol {
     Imap,
     Dns,
     Sockets,
+    /// The course's client programs (UDPClient, TCPClient) against the
+    /// harness's peers.
+    SocketsClient,
+    /// A mail client (an SMTP client program) against the SMTP peer.
+    SmtpClient,
+    /// An HTTP client against the HTTP origin peer.
+    HttpClient,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 7] = [
+    pub const ALL: [Protocol; 10] = [
         Protocol::Http,
         Protocol::Ftp,
         Protocol::Smtp,
@@ -22,6 +29,9 @@ impl Protocol {
         Protocol::Imap,
         Protocol::Dns,
         Protocol::Sockets,
+        Protocol::SocketsClient,
+        Protocol::SmtpClient,
+        Protocol::HttpClient,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,6 +43,28 @@ impl Protocol {
             Protocol::Imap => "imap",
             Protocol::Dns => "dns",
             Protocol::Sockets => "sockets",
+            Protocol::SocketsClient => "sockets-client",
+            Protocol::SmtpClient => "smtp-client",
+            Protocol::HttpClient => "http-client",
+        }
+    }
+
+    /// The system under test is a client: its section names a command to
+    /// run (`{host}`, `{port}`, `{input}` substituted, see `crate::peer`),
+    /// not an address, and the harness plays the server.
+    pub fn is_client(self) -> bool {
+        matches!(
+            self,
+            Protocol::SocketsClient | Protocol::SmtpClient | Protocol::HttpClient
+        )
+    }
+
+    /// The keys of a client section that hold commands.
+    pub fn command_keys(self) -> &'static [&'static str] {
+        match self {
+            Protocol::SocketsClient => &["udp", "tcp"],
+            Protocol::SmtpClient | Protocol::HttpClient => &["command"],
+            _ => &[],
         }
     }
 
@@ -50,7 +82,8 @@ impl Protocol {
             Protocol::Smtp => &["address", "domain", "recipient"],
             Protocol::Dns => &["address", "zone"],
             // Either or both: a course may set only the TCP or only the UDP server.
-            Protocol::Sockets => &[],
+            Protocol::Sockets | Protocol::SocketsClient => &[],
+            Protocol::SmtpClient | Protocol::HttpClient => &["command"],
         }
     }
 
@@ -90,6 +123,16 @@ impl Protocol {
                     "must be true (the server confines the user to the home) or false, not \"{other}\""
                 )),
             },
+            // A client's command must be told where the peer listens.
+            (p, key) if p.command_keys().contains(&key) => {
+                if value.contains("{port}") || value.contains("{url}") {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the command \"{value}\" must contain {{port}} (and usually {{host}}), or {{url}}: the harness's peer listens on a fresh port in every scenario"
+                    ))
+                }
+            }
             (p, key) if p.resource_keys().contains(&key) => {
                 if value.starts_with('/') && !value.bytes().any(|b| b <= b' ' || b == 0x7f) {
                     Ok(())
@@ -111,6 +154,7 @@ impl Protocol {
     pub fn tcp_address_keys(self) -> &'static [&'static str] {
         match self {
             Protocol::Sockets => &["tcp"],
+            p if p.is_client() => &[],
             _ => &["address"],
         }
     }
@@ -119,7 +163,7 @@ impl Protocol {
     /// scenarios tagged with the same name (`@tcp`, `@udp`).
     pub fn optional_parts(self) -> &'static [&'static str] {
         match self {
-            Protocol::Sockets => &["tcp", "udp"],
+            Protocol::Sockets | Protocol::SocketsClient => &["tcp", "udp"],
             _ => &[],
         }
     }

@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub deviations: Option<Deviations>,
     /// A declared deviation that no longer occurs fails the run.
     pub ratchet: bool,
+    /// Only this part of the selected scenarios (`--shard K/N`).
+    pub shard: Option<suite::Shard>,
 }
 
 impl RunOptions {
@@ -69,6 +71,7 @@ impl RunOptions {
             only: None,
             deviations: None,
             ratchet: false,
+            shard: None,
         }
     }
 }
@@ -111,7 +114,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     };
     let protocols = protocols_under_test(&profile, &opts.protocols)?;
     let suites = suite::load_sources(&opts.features).map_err(SetupError)?;
-    let selection = Selection {
+    let mut selection = Selection {
         protocols: protocols.clone(),
         tags,
         profile: profile.clone(),
@@ -120,7 +123,33 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     if let Some(d) = &opts.deviations {
         d.check_ids(&suites.ids()).map_err(SetupError)?;
     }
-    let selected = suites.select(&selection);
+    let mut selected = suites.select(&selection);
+    if let Some(shard) = opts.shard {
+        let ids: BTreeSet<String> = selected
+            .iter()
+            .map(|(f, r, s)| suite::ScenarioMeta::of(&suites.root, f, *r, s).id)
+            .filter(|id| shard.takes(id))
+            .collect();
+        selection.only = Some((suites.root.clone(), ids));
+        selected = suites.select(&selection);
+        if selected.is_empty() {
+            // A small run split many ways: this part has nothing to do.
+            return Ok(RunReport {
+                context: crate::report::Context::new(
+                    std::time::SystemTime::now(),
+                    &profile,
+                    &protocols,
+                    &[],
+                ),
+                target: profile.source.clone(),
+                protocols: protocols.iter().map(|p| p.name().to_string()).collect(),
+                strict: opts.strict,
+                ratchet: opts.ratchet,
+                seconds: 0.0,
+                scenarios: Vec::new(),
+            });
+        }
+    }
     if selected.is_empty() {
         return Err(SetupError(format!(
             "no scenario selected (protocols: {}; tags: {}; features: {})",

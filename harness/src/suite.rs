@@ -489,6 +489,35 @@ pub fn slug(text: &str) -> String {
     out
 }
 
+/// `--shard K/N`: the K-th of N disjoint parts of a run (1-based), chosen
+/// by a hash of each scenario's stable id, so every machine of a CI matrix
+/// computes the same partition and the parts together are the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl Shard {
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {s}: use K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u32, u32) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// Whether the scenario with this stable id belongs to this shard.
+    pub fn takes(&self, id: &str) -> bool {
+        fnv1a(id.as_bytes()) % self.n == self.k - 1
+    }
+}
+
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5, |h: u32, b| {
         (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)

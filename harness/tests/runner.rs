@@ -339,3 +339,74 @@ async fn a_saved_report_says_which_conform_when_where_and_what_the_server_said()
     assert!(!quiet.stdout.contains("PASS "), "{}", quiet.stdout);
     assert!(quiet.stdout.contains("conform: "), "{}", quiet.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sharded_run_merged_equals_the_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let whole = conform(&[
+        "run",
+        "sockets",
+        "smtp",
+        "--quiet",
+        "--json",
+        &path("all.json"),
+    ])
+    .await;
+    assert_eq!(whole.code, 0, "{}", whole.all());
+    let mut parts = Vec::new();
+    for k in 1..=3 {
+        let file = path(&format!("s{k}.json"));
+        let shard = format!("{k}/3");
+        let run = conform(&[
+            "run", "sockets", "smtp", "--quiet", "--shard", &shard, "--json", &file,
+        ])
+        .await;
+        assert_eq!(run.code, 0, "{}", run.all());
+        parts.push(file);
+    }
+    let mut args = vec!["merge".to_string()];
+    args.extend(parts.iter().cloned());
+    args.extend([
+        "--json".into(),
+        path("m.json"),
+        "--junit".into(),
+        path("m.xml"),
+    ]);
+    let merged = conform(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(merged.code, 0, "{}", merged.all());
+    let read = |n: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path(n)).unwrap()).unwrap()
+    };
+    let verdicts = |v: &serde_json::Value| -> std::collections::BTreeMap<String, String> {
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_string(),
+                    s["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (all, m) = (read("all.json"), read("m.json"));
+    assert_eq!(verdicts(&all), verdicts(&m));
+    assert_eq!(all["summary"], m["summary"]);
+    // Each shard is a real part: none is empty or the whole.
+    for p in &parts {
+        let n =
+            verdicts(&serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).len();
+        assert!(n > 0 && n < verdicts(&all).len(), "{p}: {n}");
+    }
+    let suites = common::parse_junit(std::path::Path::new(&path("m.xml")));
+    assert_eq!(common::cases(&suites).len(), verdicts(&all).len());
+    // The same shard twice is not a partition.
+    let twice = conform(&["merge", &parts[0], &parts[0]]).await;
+    assert_eq!(twice.code, 2, "{}", twice.all());
+    assert!(twice.stderr.contains("disjoint"), "{}", twice.all());
+    // A bad --shard is a usage error.
+    let bad = conform(&["run", "sockets", "--shard", "4/3"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.all());
+}

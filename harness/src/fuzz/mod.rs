@@ -272,6 +272,8 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         Protocol::Http => Some(Arc::new(http::Http::default())),
         Protocol::Dns => Some(Arc::new(dns::Dns::default())),
         Protocol::Imap => Some(Arc::new(imap::Imap::default())),
+        // The harness plays the server: there is nothing to send mutations to.
+        Protocol::SocketsClient | Protocol::SmtpClient | Protocol::HttpClient => None,
     }
 }
 

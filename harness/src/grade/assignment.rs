@@ -204,6 +204,21 @@ pub struct Limits {
     pub open_files: Option<u64>,
 }
 
+impl Limits {
+    /// The grader's limits where an assignment sets none: 10 s of CPU,
+    /// 512 MiB of memory, 32 processes, 1 MiB files, 64 open files. A
+    /// client under test (`crate::peer::client`) runs under the same.
+    pub const fn grader() -> Limits {
+        Limits {
+            cpu_seconds: Some(10),
+            memory_bytes: Some(512 << 20),
+            processes: Some(32),
+            file_size_bytes: Some(1 << 20),
+            open_files: Some(64),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Assignment {
     pub name: String,
@@ -331,15 +346,16 @@ impl Assignment {
                 Some(other) => Err(bad(format!("{field} = {other}: not a size"))),
             }
         };
+        let d = Limits::grader();
         let limits = Limits {
             cpu_seconds: match &l.cpu {
                 Some(_) => Some(dur("cpu", &l.cpu, 0)?.as_secs().max(1)),
-                None => Some(10),
+                None => d.cpu_seconds,
             },
-            memory_bytes: size("memory", &l.memory)?.or(Some(512 << 20)),
-            processes: l.processes.or(Some(32)),
-            file_size_bytes: size("file_size", &l.file_size)?.or(Some(1 << 20)),
-            open_files: l.open_files.or(Some(64)),
+            memory_bytes: size("memory", &l.memory)?.or(d.memory_bytes),
+            processes: l.processes.or(d.processes),
+            file_size_bytes: size("file_size", &l.file_size)?.or(d.file_size_bytes),
+            open_files: l.open_files.or(d.open_files),
         };
         let assignment = Assignment {
             name: file.name.unwrap_or_else(|| stem.to_string()),

@@ -77,6 +77,21 @@ impl Program {
         limits: &Limits,
         keep: usize,
     ) -> io::Result<Program> {
+        Program::spawn_with_input(command, dir, env, limits, keep, None)
+    }
+
+    /// [`Program::spawn`] with `stdin` written to the program's standard
+    /// input (then closed); `None` gives it /dev/null. A program that does
+    /// not read its input does not block the writer: it is a task of its
+    /// own, dropped with the pipe.
+    pub fn spawn_with_input(
+        command: &str,
+        dir: &Path,
+        env: &[(String, String)],
+        limits: &Limits,
+        keep: usize,
+        stdin: Option<Vec<u8>>,
+    ) -> io::Result<Program> {
         let marker = fresh_marker();
         let mut cmd = tokio::process::Command::new("sh");
         cmd.arg("-c")
@@ -92,7 +107,11 @@ impl Program {
             .env("PYTHONUNBUFFERED", "1")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env(MARKER_VAR, &marker)
-            .stdin(Stdio::null())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -115,6 +134,13 @@ impl Program {
         }
         let stdout = Arc::new(Mutex::new(Capture::new(keep)));
         let stderr = Arc::new(Mutex::new(Capture::new(keep)));
+        if let (Some(mut pipe), Some(input)) = (child.stdin.take(), stdin) {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                let _ = pipe.write_all(&input).await;
+                let _ = pipe.shutdown().await;
+            });
+        }
         if let Some(out) = child.stdout.take() {
             tokio::spawn(drain(out, stdout.clone()));
         }
@@ -149,6 +175,23 @@ impl Program {
     /// Everything the program printed so far.
     pub fn output(&self) -> (String, String) {
         (render(&self.stdout), render(&self.stderr))
+    }
+
+    /// Kills every process of this start at once, without waiting (for a
+    /// `Drop`: a scenario that ends before its program was stopped). The
+    /// killed processes are reaped by tokio's child handling.
+    pub fn kill_now(&self) {
+        let pids = self.processes(true);
+        // SAFETY: plain system calls on pids/pgid of this start.
+        unsafe {
+            libc::killpg(self.pgid, libc::SIGKILL);
+            for p in pids {
+                libc::kill(p, libc::SIGKILL);
+            }
+        }
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|(pgid, _)| *pgid != self.pgid);
+        }
     }
 
     /// Kills every process of this start and reaps the program.

@@ -2,14 +2,14 @@
 //! in: which conform, when, against which addresses, and what each server
 //! said about itself (its greeting, banner or `Server` field).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::transcript::Dir;
 use super::ScenarioResult;
 use crate::protocol::Protocol;
 use crate::target::Profile;
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Context {
     /// `conform 0.1.0`.
     pub conform_version: String,
@@ -18,7 +18,7 @@ pub struct Context {
     pub targets: Vec<TargetInfo>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetInfo {
     pub protocol: String,
     /// The profile key: `smtp.address`, `sockets.udp`.
@@ -27,7 +27,7 @@ pub struct TargetInfo {
     /// The first line the server sent on a connection (SMTP, POP3, IMAP,
     /// FTP), or the `Server` field of its first HTTP response, as seen in the
     /// run's transcripts.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
 }
 

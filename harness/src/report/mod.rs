@@ -6,6 +6,7 @@ pub mod context;
 pub mod deviations;
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod result;
 pub mod transcript;
 

@@ -1,14 +1,14 @@
 //! The result of one scenario and of a whole run, from which every report
 //! (console, JUnit, JSON, grading) is made.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::transcript::Entry;
 use crate::steps::{Failure, FailureKind};
 use crate::suite::ScenarioMeta;
 
 /// The verdict of one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Passed,
@@ -66,7 +66,7 @@ impl Outcome {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioResult {
     /// Stable across edits of the file: `protocol/file-stem/name-slug`
     /// ([`crate::suite::ScenarioMeta::id`]).
@@ -92,6 +92,7 @@ pub struct ScenarioResult {
     pub points: Option<f64>,
     /// In a grade, the points it earned.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub earned: Option<f64>,
     /// `passed`, `failed`, `warning`, … (JUnit's `verdict` property and the
     /// console's label say the same).
@@ -99,12 +100,14 @@ pub struct ScenarioResult {
     pub outcome: Outcome,
     pub failure: Option<Failure>,
     /// The declared reason, for a `deviation` or a `fixed` scenario.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deviation: Option<String>,
     /// The step that failed, as written, with its line.
     pub step: Option<String>,
     pub seconds: f64,
     pub transcript: Vec<Entry>,
+    /// The transcript rendered for people (made again from `transcript`
+    /// when a report is read back).
     #[serde(skip)]
     pub transcript_text: String,
 }
@@ -139,7 +142,7 @@ impl ScenarioResult {
 }
 
 /// A whole run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunReport {
     /// Which conform, when, and the addresses and banners of the servers.
     #[serde(flatten)]

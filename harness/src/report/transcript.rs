@@ -1,5 +1,8 @@
-//! The per-scenario transcript: every byte sent (C:) and received (S:), with
-//! the connection it went over and the time since the scenario started.
+//! The per-scenario transcript: every byte a client sent (C:) and a server
+//! sent (S:), with the connection it went over and the time since the
+//! scenario started. When the harness tests a server, C: is the harness and
+//! S: the server under test; when it tests a client (`crate::peer`), S: is
+//! the harness's peer and C: the client under test.
 //!
 //! Shared by all connections of a scenario (cheap clone). Bounded: past
 //! [`MAX_BYTES`] further traffic is counted but not kept.
@@ -11,12 +14,12 @@ use std::time::{Duration, Instant};
 /// How many payload bytes one transcript keeps.
 pub const MAX_BYTES: usize = 64 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Dir {
-    /// Sent by the client (the harness).
+    /// Sent by the client: the harness, or the client under test.
     #[serde(rename = "C")]
     Client,
-    /// Received from the server under test.
+    /// Sent by the server: the server under test, or the harness's peer.
     #[serde(rename = "S")]
     Server,
     /// Something that happened to the connection (opened, closed, reset, timeout).
@@ -24,7 +27,7 @@ pub enum Dir {
     Event,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// Seconds since the scenario started.
     pub at: f64,
@@ -135,69 +138,71 @@ impl Transcript {
         let Ok(inner) = self.inner.lock() else {
             return String::new();
         };
-        let entries = &inner.entries;
-        let width = entries.iter().map(|e| e.conn.len()).max().unwrap_or(0);
-        let mut out = String::new();
-        let line = |out: &mut String, e: &Entry| {
-            let dir = match e.dir {
-                Dir::Client => "C:",
-                Dir::Server => "S:",
-                Dir::Event => "--",
-            };
-            let _ = writeln!(
-                out,
-                "{:>8.3}s {:<width$} {dir} {}",
-                e.at,
-                e.conn,
-                cut_line(&e.text)
-            );
-        };
-        let mut i = 0;
-        while i < entries.len() {
-            let e = &entries[i];
-            let mut end = i + 1;
-            if e.dir != Dir::Event {
-                while end < entries.len()
-                    && entries[end].dir == e.dir
-                    && entries[end].conn == e.conn
-                {
-                    end += 1;
-                }
-            }
-            let run = &entries[i..end];
-            if run.len() > RUN_LINES {
-                let (head, rest) = run.split_at(RUN_HEAD);
-                let (skipped, tail) = rest.split_at(rest.len() - RUN_TAIL);
-                for e in head {
-                    line(&mut out, e);
-                }
-                let bytes: usize = skipped.iter().map(|e| unescaped_len(&e.text)).sum();
-                let _ = writeln!(
-                    out,
-                    "{:>9} {:<width$} …  {} lines ({bytes} bytes) not shown",
-                    "",
-                    "",
-                    skipped.len()
-                );
-                for e in tail {
-                    line(&mut out, e);
-                }
-            } else {
-                for e in run {
-                    line(&mut out, e);
-                }
-            }
-            i = end;
-        }
-        if inner.dropped > 0 {
-            let _ = writeln!(
-                out,
-                "… {} more bytes not kept (transcript limit {MAX_BYTES})",
-                inner.dropped
-            );
-        }
-        out
+        render_entries(&inner.entries, inner.dropped)
     }
+}
+
+/// [`Transcript::render`] of recorded entries (also of a report read back),
+/// `dropped` the bytes that were not kept.
+pub fn render_entries(entries: &[Entry], dropped: usize) -> String {
+    let width = entries.iter().map(|e| e.conn.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let line = |out: &mut String, e: &Entry| {
+        let dir = match e.dir {
+            Dir::Client => "C:",
+            Dir::Server => "S:",
+            Dir::Event => "--",
+        };
+        let _ = writeln!(
+            out,
+            "{:>8.3}s {:<width$} {dir} {}",
+            e.at,
+            e.conn,
+            cut_line(&e.text)
+        );
+    };
+    let mut i = 0;
+    while i < entries.len() {
+        let e = &entries[i];
+        let mut end = i + 1;
+        if e.dir != Dir::Event {
+            while end < entries.len() && entries[end].dir == e.dir && entries[end].conn == e.conn {
+                end += 1;
+            }
+        }
+        let run = &entries[i..end];
+        if run.len() > RUN_LINES {
+            let (head, rest) = run.split_at(RUN_HEAD);
+            let (skipped, tail) = rest.split_at(rest.len() - RUN_TAIL);
+            for e in head {
+                line(&mut out, e);
+            }
+            let bytes: usize = skipped.iter().map(|e| unescaped_len(&e.text)).sum();
+            let _ = writeln!(
+                out,
+                "{:>9} {:<width$} …  {} lines ({bytes} bytes) not shown",
+                "",
+                "",
+                skipped.len()
+            );
+            for e in tail {
+                line(&mut out, e);
+            }
+        } else {
+            for e in run {
+                line(&mut out, e);
+            }
+        }
+        i = end;
+    }
+    if dropped > 0 {
+        let _ = writeln!(
+            out,
+            "… {} more bytes not kept (transcript limit {MAX_BYTES})",
+            dropped
+        );
+    }
+    out
 }
 
 /// A run of lines one way longer than this is shown by its head and tail.

@@ -5,7 +5,7 @@
 use crate::target::ProfileError;
 use crate::wire::WireError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureKind {
     Conformance,
@@ -16,7 +16,7 @@ pub enum FailureKind {
     Limit,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Failure {
     pub kind: FailureKind,
     pub message: String,

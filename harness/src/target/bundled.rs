@@ -107,6 +107,8 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Imap => start_imap(&mut setup).await?,
             Protocol::Dns => start_dns(&mut setup).await?,
             Protocol::Ftp => start_ftp(&mut setup).await?,
+            p if p.is_client() => bundled_clients(&mut setup, *p)?,
+            _ => {}
         }
     }
     // The bundled servers take what the run gives them: budgets never slow
@@ -123,6 +125,24 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
         _running: setup.running,
         _fixtures: setup.fixtures,
     })
+}
+
+/// The bundled reference clients (`fixtures/clients/`): the course's
+/// textbook clients and a mail client on Python's smtplib, run by python3.
+/// Without python3 on the PATH the section is left out, so the bundled run
+/// does not select the client suites (asking for one names the reason).
+fn bundled_clients(s: &mut Setup, p: Protocol) -> std::io::Result<()> {
+    if !crate::fixtures::clients::python3_available() {
+        return Ok(());
+    }
+    let dir = s.fixtures()?.join("clients");
+    crate::fixtures::clients::write(&dir)?;
+    let dir = dir.display().to_string();
+    for (key, command) in crate::fixtures::clients::commands(p) {
+        s.profile.set(p.name(), key, command);
+    }
+    s.profile.set(p.name(), "dir", &dir);
+    Ok(())
 }
 
 async fn start_sockets(s: &mut Setup) -> std::io::Result<()> {

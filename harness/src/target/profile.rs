@@ -132,6 +132,9 @@ impl Profile {
                     ProfileError(format!("target profile {}: [{p}] {key}: {e}", self.source))
                 })?;
             }
+            if p.is_client() {
+                continue;
+            }
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
                     self.addr(&format!("{p}.{key}"))?;

@@ -46,8 +46,41 @@ pub struct Conn {
     buf: Vec<u8>,
     eof: bool,
     transcript: Transcript,
+    /// Which side the harness plays: the client (what it sends is `C:`), or
+    /// a peer serving the client under test (what it sends is `S:`).
+    side: Side,
     /// Its place in the section's connection budget, given back on drop.
     _lease: Lease,
+}
+
+/// The harness's side of a connection, for the transcript's directions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Client,
+    Peer,
+}
+
+impl Side {
+    fn sent(self) -> Dir {
+        match self {
+            Side::Client => Dir::Client,
+            Side::Peer => Dir::Server,
+        }
+    }
+
+    fn received(self) -> Dir {
+        match self {
+            Side::Client => Dir::Server,
+            Side::Peer => Dir::Client,
+        }
+    }
+
+    fn other(self) -> &'static str {
+        match self {
+            Side::Client => "server",
+            Side::Peer => "client",
+        }
+    }
 }
 
 impl Conn {
@@ -101,6 +134,20 @@ impl Conn {
         Ok(Conn::over(stream, name, peer, local, transcript, timeout))
     }
 
+    /// A connection the client under test opened to one of the harness's
+    /// peers: what the peer sends is recorded as `S:`, what the client under
+    /// test sent as `C:` (see `crate::peer`).
+    pub fn served(
+        stream: TcpStream,
+        name: &str,
+        transcript: &Transcript,
+        timeout: Duration,
+    ) -> Result<Conn, WireError> {
+        let mut conn = Conn::accepted(stream, name, transcript, timeout)?;
+        conn.side = Side::Peer;
+        Ok(conn)
+    }
+
     /// A connection over `stream`, with nothing read yet.
     fn over(
         stream: TcpStream,
@@ -119,6 +166,7 @@ impl Conn {
             buf: Vec::new(),
             eof: false,
             transcript: transcript.clone(),
+            side: Side::Client,
             _lease: Lease::none(),
         }
     }
@@ -144,7 +192,7 @@ impl Conn {
 
     /// Sends bytes as they are.
     pub async fn send(&mut self, data: &[u8]) -> Result<(), WireError> {
-        self.transcript.bytes(&self.name, Dir::Client, data);
+        self.transcript.bytes(&self.name, self.side.sent(), data);
         let what = "send";
         match tokio::time::timeout(self.timeout, self.stream.write_all(data)).await {
             Ok(Ok(())) => Ok(()),
@@ -155,7 +203,10 @@ impl Conn {
             }
             Err(_) => Err(WireError::Timeout {
                 waited: self.timeout,
-                what: "the server to accept the data sent (it stopped reading)".into(),
+                what: format!(
+                    "the {} to accept the data sent (it stopped reading)",
+                    self.side.other()
+                ),
                 partial: vec![],
             }),
         }
@@ -163,8 +214,13 @@ impl Conn {
 
     /// Half-closes the sending side (TCP FIN): the server reads end-of-file.
     pub async fn shutdown_write(&mut self) -> Result<(), WireError> {
-        self.transcript
-            .event(&self.name, "client closed its sending side");
+        self.transcript.event(
+            &self.name,
+            match self.side {
+                Side::Client => "client closed its sending side",
+                Side::Peer => "peer closed its sending side",
+            },
+        );
         self.stream
             .shutdown()
             .await
@@ -181,12 +237,15 @@ impl Conn {
         match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
             Ok(Ok(0)) => {
                 self.eof = true;
-                self.transcript
-                    .event(&self.name, "connection closed by server");
+                self.transcript.event(
+                    &self.name,
+                    format!("connection closed by {}", self.side.other()),
+                );
                 Ok(0)
             }
             Ok(Ok(n)) => {
-                self.transcript.bytes(&self.name, Dir::Server, &chunk[..n]);
+                self.transcript
+                    .bytes(&self.name, self.side.received(), &chunk[..n]);
                 self.buf.extend_from_slice(&chunk[..n]);
                 Ok(n)
             }
@@ -316,9 +375,10 @@ impl Conn {
         }
     }
 
-    /// Waits `quiet` for anything further; returns what came (empty if the
-    /// line stayed silent). Used to check "no more data" without closing.
-    pub async fn drain_for(&mut self, quiet: Duration, max: usize) -> Result<Vec<u8>, WireError> {
+    /// Waits `quiet` for more bytes and keeps them in the buffer (see
+    /// [`Conn::buffered`]), at most `max`: to see whether the other side
+    /// sent something without waiting for an answer.
+    pub async fn wait_for_more(&mut self, quiet: Duration, max: usize) -> Result<(), WireError> {
         let deadline = Instant::now() + quiet;
         while self.buf.len() <= max {
             match self.fill(deadline, "more data").await {
@@ -328,6 +388,13 @@ impl Conn {
                 Err(e) => return Err(e),
             }
         }
+        Ok(())
+    }
+
+    /// Waits `quiet` for anything further; returns what came (empty if the
+    /// line stayed silent). Used to check "no more data" without closing.
+    pub async fn drain_for(&mut self, quiet: Duration, max: usize) -> Result<Vec<u8>, WireError> {
+        self.wait_for_more(quiet, max).await?;
         Ok(std::mem::take(&mut self.buf))
     }
 }

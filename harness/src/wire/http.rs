@@ -209,6 +209,28 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
         interim: Vec::new(),
         problems,
     };
+    let (fields, lines, problems) = read_fields(conn).await?;
+    r.fields = fields;
+    r.lines.extend(lines);
+    r.problems.extend(problems);
+    Ok(r)
+}
+
+/// Field lines up to the empty line that ends a header section (RFC 9112
+/// §5), bounded: `(fields, lines, problems)`. Shared by the response reader
+/// and the HTTP origin peer's request reader (`crate::peer::http`).
+pub async fn read_fields(conn: &mut Conn) -> Result<Fields, WireError> {
+    let mut r = Response {
+        version: String::new(),
+        status: 0,
+        reason: String::new(),
+        lines: Vec::new(),
+        fields: Vec::new(),
+        body: Vec::new(),
+        framing: Framing::NoBody,
+        interim: Vec::new(),
+        problems: Vec::new(),
+    };
     let mut total = 0;
     loop {
         let line = conn
@@ -220,7 +242,7 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
                     "the header section ends in a bare LF instead of CRLF ({CRLF_RULE})"
                 ));
             }
-            return Ok(r);
+            return Ok((r.fields, r.lines, r.problems));
         }
         total += line.bytes.len() + 2;
         if total > MAX_HEAD || r.fields.len() >= MAX_FIELDS {
@@ -273,6 +295,9 @@ async fn read_head(conn: &mut Conn) -> Result<Response, WireError> {
         r.lines.push(line);
     }
 }
+
+/// What [`read_fields`] returns: `(fields, lines, problems)`.
+pub type Fields = (Vec<(String, Vec<u8>)>, Vec<Line>, Vec<String>);
 
 /// `HTTP-version SP status-code SP [ reason-phrase ]` (RFC 9112 §4).
 fn status_line(b: &[u8]) -> Result<(String, u16, String), WireError> {
@@ -362,7 +387,7 @@ async fn read_body(conn: &mut Conn, method: &str, r: &mut Response) -> Result<()
 }
 
 /// One value, possibly repeated identically (RFC 9112 §6.3, item 5).
-fn content_length(values: &[String]) -> Result<usize, WireError> {
+pub fn content_length(values: &[String]) -> Result<usize, WireError> {
     let mut n: Option<usize> = None;
     for v in values.iter().flat_map(|v| v.split(',')) {
         let v = v.trim();
@@ -384,7 +409,7 @@ fn content_length(values: &[String]) -> Result<usize, WireError> {
 }
 
 /// `*chunk last-chunk trailer-section CRLF` (RFC 9112 §7.1).
-async fn chunked(conn: &mut Conn) -> Result<Vec<u8>, WireError> {
+pub async fn chunked(conn: &mut Conn) -> Result<Vec<u8>, WireError> {
     let mut body = Vec::new();
     loop {
         let line = conn.read_line(1024, "a chunk-size line").await?;

@@ -1,0 +1,545 @@
+//! Steps of the smtp-client suite: the SMTP peer (`crate::peer::smtp`) is
+//! scripted by the Givens, the mail client under test (`[smtp-client]
+//! command`, with `{host}`, `{port}`, `{from}`, `{to}`) sends one message
+//! read from its standard input, and the Thens judge the commands and the
+//! message data exactly as the peer received them.
+
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+
+use super::peer::{account, seconds, settle, start_client, Peers};
+use super::text::payload;
+use super::{Failure, StepResult, World};
+use crate::peer::smtp::{self, Session, SmtpPeer};
+use crate::report::transcript::escape_short;
+use crate::step;
+
+/// The envelope of every message the suite has sent.
+pub const FROM: &str = "alice@crepes.fr";
+pub const TO: &str = "bob@example.test";
+
+#[given("an SMTP peer")]
+async fn smtp_peer(w: &mut World) -> StepResult {
+    step!(w, {
+        w.state::<Peers>().smtp_script = smtp::Script::default();
+        Ok(())
+    })
+}
+
+#[given(regex = r"^the SMTP peer greets only after ([0-9.]+) seconds?$")]
+async fn greets_after(w: &mut World, secs: String) -> StepResult {
+    step!(w, {
+        let d = seconds(&secs)?;
+        w.state::<Peers>().smtp_script.greeting_delay = d;
+        Ok(())
+    })
+}
+
+#[given("the SMTP peer does not know EHLO")]
+async fn no_ehlo(w: &mut World) -> StepResult {
+    step!(w, {
+        w.state::<Peers>().smtp_script.extensions = None;
+        Ok(())
+    })
+}
+
+#[given(regex = r#"^the SMTP peer announces only "(.*)"$"#)]
+async fn announces(w: &mut World, exts: String) -> StepResult {
+    step!(w, {
+        let list = exts
+            .split(',')
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty())
+            .collect();
+        w.state::<Peers>().smtp_script.extensions = Some(list);
+        Ok(())
+    })
+}
+
+/// `\n` in the text separates the lines of a multi-line reply.
+#[given(
+    regex = r#"^the SMTP peer answers (EHLO|HELO|MAIL|RCPT|DATA|RSET|QUIT|the end of the data) with "(.*)"$"#
+)]
+async fn answers_with(w: &mut World, verb: String, text: String) -> StepResult {
+    step!(w, {
+        let verb = if verb.starts_with("the end") {
+            ".".to_string()
+        } else {
+            verb
+        };
+        let text = String::from_utf8_lossy(&payload(w, &text)?).into_owned();
+        w.state::<Peers>().smtp_script.replies.push((verb, text));
+        Ok(())
+    })
+}
+
+#[given(regex = r"^the SMTP peer waits ([0-9.]+) seconds? before each reply$")]
+async fn reply_delay(w: &mut World, secs: String) -> StepResult {
+    step!(w, {
+        let d = seconds(&secs)?;
+        w.state::<Peers>().smtp_script.reply_delay = d;
+        Ok(())
+    })
+}
+
+#[given(
+    regex = r"^the SMTP peer pauses ([0-9.]+) seconds? before the last line of a multi-line reply$"
+)]
+async fn last_line_pause(w: &mut World, secs: String) -> StepResult {
+    step!(w, {
+        let d = seconds(&secs)?;
+        w.state::<Peers>().smtp_script.last_line_pause = d;
+        Ok(())
+    })
+}
+
+/// The message a mail client is given: RFC 5322 header fields and a body,
+/// with LF line ends as in a text file (the client sends CRLF).
+fn message(body: &str) -> String {
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    // `Wed, 02 Dec 2026 00:40:00 GMT` is RFC 5322 §3.3 date-time with an
+    // obsolete zone; the +0000 form is the current one.
+    let date = date.replace(" GMT", " +0000");
+    let id = super::sockets::random_sentence()
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| *b as char)
+        .collect::<String>();
+    format!(
+        "Date: {date}\nFrom: Alice <{FROM}>\nTo: Bob <{TO}>\nSubject: conform test message\nMessage-ID: <{id}@crepes.fr>\n\n{body}"
+    )
+}
+
+#[when(regex = r#"^the mail client under test sends a message(?: with the body "(.*)")?$"#)]
+async fn sends_message(w: &mut World, body: String) -> StepResult {
+    step!(w, {
+        let body = if body.is_empty() {
+            "Hello Bob,\nthis is a test message from conform.\n".to_string()
+        } else {
+            String::from_utf8_lossy(&payload(w, &body)?).into_owned()
+        };
+        let msg = message(&body);
+        let script = w.state::<Peers>().smtp_script.clone();
+        let peer = SmtpPeer::start(script, &w.transcript)
+            .await
+            .map_err(|e| Failure::harness(format!("cannot start the SMTP peer: {e}")))?;
+        let port = peer.addr.port();
+        let p = w.state::<Peers>();
+        p.smtp = Some(peer);
+        p.input = msg.clone().into_bytes();
+        start_client(
+            w,
+            "smtp-client",
+            "command",
+            port,
+            &[("from", FROM), ("to", TO)],
+            msg.into_bytes(),
+        )
+        .await
+    })
+}
+
+/// The first session, once the client has ended (or was killed).
+async fn session(w: &mut World) -> Result<Session, Failure> {
+    let wait = w
+        .step_timeout
+        .saturating_sub(Duration::from_millis(1500))
+        .max(Duration::from_millis(500));
+    if !settle(w, wait).await {
+        return Err(Failure::harness(
+            "the scenario judges the mail client before running it",
+        ));
+    }
+    let sessions = w
+        .state::<Peers>()
+        .smtp
+        .as_ref()
+        .map(|p| p.sessions())
+        .unwrap_or_default();
+    match sessions.into_iter().next() {
+        Some(s) => Ok(s),
+        None => Err(Failure::conformance(
+            "the mail client under test never connected to the SMTP peer",
+        )
+        .got(account(w))),
+    }
+}
+
+fn commands_text(s: &Session) -> String {
+    if s.commands.is_empty() {
+        return "no command".into();
+    }
+    s.commands
+        .iter()
+        .map(|c| escape_short(&c.line, 60))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// The transaction got as far as the message: the checks of the data and
+/// of QUIT are not vacuous.
+fn delivered(s: &Session, w: &mut World) -> Result<(), Failure> {
+    if s.data.is_empty() {
+        return Err(
+            Failure::conformance("the mail client under test sent no message data")
+                .expected("EHLO/HELO, MAIL, RCPT, DATA, the message, QUIT")
+                .got(format!("{}; {}", commands_text(s), account(w))),
+        );
+    }
+    Ok(())
+}
+
+#[then("the SMTP peer receives nothing before its greeting")]
+async fn nothing_before_greeting(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        if !s.before_greeting.is_empty() {
+            return Err(Failure::conformance(
+                "the client sent a command before the server's greeting",
+            )
+            .expected("nothing until the 220 greeting")
+            .got(format!("\"{}\"", escape_short(&s.before_greeting, 120))));
+        }
+        if s.commands.is_empty() {
+            return Err(Failure::conformance(
+                "the client sent no command after the greeting either",
+            )
+            .got(account(w)));
+        }
+        Ok(())
+    })
+}
+
+#[then(regex = r"^the first command the SMTP peer receives is (EHLO|HELO)$")]
+async fn first_is(w: &mut World, verb: String) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        match s.commands.first() {
+            Some(c) if c.verb == verb => Ok(()),
+            _ => Err(
+                Failure::conformance(format!("the session does not start with {verb}"))
+                    .expected(format!("{verb} first"))
+                    .got(commands_text(&s)),
+            ),
+        }
+    })
+}
+
+#[then("the SMTP peer receives HELO after refusing EHLO")]
+async fn helo_after_ehlo(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        let refused = s
+            .commands
+            .iter()
+            .position(|c| c.verb == "EHLO" && c.reply.starts_with('5'));
+        let helo = s.commands.iter().position(|c| c.verb == "HELO");
+        match (refused, helo) {
+            (Some(e), Some(h)) if h > e => delivered(&s, w),
+            _ => Err(Failure::conformance(
+                "the client did not fall back to HELO after EHLO was refused with 500",
+            )
+            .expected("EHLO (500), then HELO, then the transaction")
+            .got(format!("{}; {}", commands_text(&s), account(w)))),
+        }
+    })
+}
+
+#[then("the SMTP peer receives EHLO or HELO before MAIL")]
+async fn hello_before_mail(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        let mail = s.commands.iter().position(|c| c.verb == "MAIL");
+        let hello = s
+            .commands
+            .iter()
+            .position(|c| c.verb == "EHLO" || c.verb == "HELO");
+        match (hello, mail) {
+            (Some(h), Some(m)) if h < m => Ok(()),
+            (_, None) => Err(
+                Failure::conformance("the client sent no MAIL command").got(format!(
+                    "{}; {}",
+                    commands_text(&s),
+                    account(w)
+                )),
+            ),
+            _ => Err(Failure::conformance("MAIL came before any EHLO or HELO")
+                .expected("EHLO or HELO, then MAIL")
+                .got(commands_text(&s))),
+        }
+    })
+}
+
+#[then(regex = r#"^the SMTP peer receives a (MAIL|RCPT) command starting with "(.*)"$"#)]
+async fn command_starting(w: &mut World, verb: String, start: String) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        let start = String::from_utf8_lossy(&payload(w, &start)?).into_owned();
+        let of_verb: Vec<_> = s.commands.iter().filter(|c| c.verb == verb).collect();
+        if of_verb.is_empty() {
+            return Err(
+                Failure::conformance(format!("the client sent no {verb} command")).got(format!(
+                    "{}; {}",
+                    commands_text(&s),
+                    account(w)
+                )),
+            );
+        }
+        // The verb and "FROM:"/"TO:" are case-insensitive (RFC 5321 §2.4),
+        // the path is compared as written.
+        let n = start.find('<').unwrap_or(start.len());
+        let ok = of_verb.iter().any(|c| {
+            let t = c.text();
+            t.len() >= start.len()
+                && t[..n].eq_ignore_ascii_case(&start[..n])
+                && t.get(n..start.len()) == Some(&start[n..])
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "the {verb} command does not have the form the RFC's syntax requires"
+            ))
+            .expected(format!("\"{start}…\""))
+            .got(
+                of_verb
+                    .iter()
+                    .map(|c| format!("\"{}\"", c.text()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ))
+        }
+    })
+}
+
+#[then("every command line the SMTP peer receives ends in CRLF")]
+async fn commands_crlf(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        if s.commands.is_empty() {
+            return Err(Failure::conformance("the client sent no command").got(account(w)));
+        }
+        match s.commands.iter().find(|c| !c.crlf) {
+            None => Ok(()),
+            Some(c) => Err(Failure::conformance("a command line ends in a bare LF")
+                .expected("CRLF after every command")
+                .got(format!("\"{}\\n\"", escape_short(&c.line, 100)))),
+        }
+    })
+}
+
+#[then("the message data has only CRLF line ends")]
+async fn data_crlf(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        delivered(&s, w)?;
+        let raw = &s.data[0].raw;
+        let bad = raw.iter().enumerate().find(|(i, b)| {
+            (**b == b'\n' && (*i == 0 || raw[i - 1] != b'\r'))
+                || (**b == b'\r' && raw.get(i + 1) != Some(&b'\n'))
+        });
+        match bad {
+            None => Ok(()),
+            Some((i, b)) => Err(Failure::conformance(format!(
+                "the message data holds a bare {} at octet {i}",
+                if *b == b'\n' { "LF" } else { "CR" }
+            ))
+            .expected("CR and LF only together, as CRLF line ends")
+            .got(format!(
+                "\"{}\"",
+                escape_short(&raw[i.saturating_sub(30)..], 80)
+            ))),
+        }
+    })
+}
+
+#[then("the message data ends with CRLF . CRLF")]
+async fn data_ended(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        delivered(&s, w)?;
+        let d = &s.data[0];
+        if d.ended && (d.raw.is_empty() || d.raw.ends_with(b"\r\n")) {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the message data was not ended by a line holding only a period after CRLF",
+            )
+            .expected("CRLF . CRLF")
+            .got(format!(
+                "the data ends \"{}\"; {}",
+                escape_short(&d.raw[d.raw.len().saturating_sub(40)..], 60),
+                account(w)
+            )))
+        }
+    })
+}
+
+/// Text with LF line ends and no empty lines at its end: the comparisons
+/// of content judge one thing each (line ends and a trailing empty line a
+/// client may add are not the dot-stuffing's business).
+fn normalized(bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes).replace("\r\n", "\n");
+    text.trim_end_matches('\n').as_bytes().to_vec()
+}
+
+#[then("the message arrives intact once the server removes the transparency dots")]
+async fn data_intact(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        delivered(&s, w)?;
+        let want = normalized(&w.state::<Peers>().input);
+        let d = &s.data[0];
+        let got = normalized(&smtp::unstuff(&d.raw));
+        if d.ended && got == want {
+            return Ok(());
+        }
+        // Say where it differs: a lost line after a lone dot, a removed dot.
+        let at = got
+            .iter()
+            .zip(&want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        let from = at.saturating_sub(20);
+        Err(Failure::conformance(if d.ended {
+            "the message the server reads differs from the one given: a line starting with \".\" was not dot-stuffed"
+        } else {
+            "the message data was not ended by CRLF . CRLF"
+        })
+        .expected(format!("\"{}\"", escape_short(&want[from.min(want.len())..], 80)))
+        .got(format!(
+            "\"{}\" (what the server reads, from octet {from}; line ends shown as LF)",
+            escape_short(&got[from.min(got.len())..], 80)
+        )))
+    })
+}
+
+#[then("the SMTP peer receives no command before its previous reply was complete")]
+async fn no_pipelining(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        if s.commands.len() < 2 {
+            return Err(
+                Failure::conformance("the client sent fewer than two commands").got(format!(
+                    "{}; {}",
+                    commands_text(&s),
+                    account(w)
+                )),
+            );
+        }
+        match s.commands.iter().find(|c| c.early) {
+            None => Ok(()),
+            Some(c) => Err(Failure::conformance(format!(
+                "\"{}\" came before the reply to the previous command was complete",
+                c.text()
+            ))
+            .expected("each command only after the whole reply to the one before (no PIPELINING announced)")
+            .got(commands_text(&s))),
+        }
+    })
+}
+
+#[then("the SMTP peer receives no message data")]
+async fn no_data(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        if !s.data.is_empty() {
+            return Err(Failure::conformance("the client sent message data").got(commands_text(&s)));
+        }
+        // Message data sent without a 354 arrives where commands belong:
+        // lines that are no SMTP command (header fields, the body, ".").
+        match s.commands.iter().find(|c| c.verb.is_empty()) {
+            None => Ok(()),
+            Some(c) => Err(Failure::conformance(
+                "the client sent message data although no 354 reply came",
+            )
+            .expected("no message data (RSET or QUIT after the refusal)")
+            .got(format!("\"{}\" among {}", c.text(), commands_text(&s)))),
+        }
+    })
+}
+
+#[then("the SMTP peer receives nothing after its 421 but QUIT")]
+async fn nothing_after_421(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        let Some(i) = s.commands.iter().position(|c| c.reply == "421") else {
+            return Err(Failure::conformance(
+                "the client did not get as far as the command the peer answers with 421",
+            )
+            .got(format!("{}; {}", commands_text(&s), account(w))));
+        };
+        match s.commands[i + 1..].iter().find(|c| c.verb != "QUIT") {
+            None => Ok(()),
+            Some(c) => Err(Failure::conformance("the client went on after the 421")
+                .expected("nothing, or QUIT")
+                .got(format!("\"{}\"", c.text()))),
+        }
+    })
+}
+
+#[then("the last command the SMTP peer receives is QUIT")]
+async fn ends_with_quit(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        match s.commands.last() {
+            Some(c) if c.verb == "QUIT" => Ok(()),
+            _ => Err(
+                Failure::conformance("the client closed the connection without QUIT")
+                    .expected("QUIT as the last command")
+                    .got(format!("{}; {}", commands_text(&s), account(w))),
+            ),
+        }
+    })
+}
+
+#[then("the message data holds no octet with the high-order bit set")]
+async fn seven_bit(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        let parts = s
+            .data
+            .iter()
+            .map(|d| d.raw.as_slice())
+            .chain(s.commands.iter().map(|c| c.line.as_slice()));
+        for raw in parts {
+            if let Some(i) = raw.iter().position(|b| *b > 0x7f) {
+                return Err(Failure::conformance(
+                    "the client sent 8-bit data to a server that did not announce 8BITMIME",
+                )
+                .expected("7-bit data only (or the message refused, or converted)")
+                .got(format!(
+                    "\"{}\"",
+                    escape_short(&raw[i.saturating_sub(20)..], 60)
+                )));
+            }
+        }
+        Ok(())
+    })
+}
+
+#[then(regex = r#"^the message's header section has the field "([A-Za-z-]+)"$"#)]
+async fn header_field(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        delivered(&s, w)?;
+        // Line ends are judged by their own scenario: LF counts here.
+        let content = normalized(&smtp::unstuff(&s.data[0].raw));
+        let text = String::from_utf8_lossy(&content);
+        let head = text.split("\n\n").next().unwrap_or("");
+        let has = head.split('\n').any(|l| {
+            l.split_once(':')
+                .is_some_and(|(n, _)| n.eq_ignore_ascii_case(&name))
+        });
+        if has {
+            Ok(())
+        } else {
+            Err(
+                Failure::conformance(format!("the message has no {name}: field"))
+                    .expected(format!("a {name}: field in the header section"))
+                    .got(format!("\"{}\"", escape_short(head.as_bytes(), 300))),
+            )
+        }
+    })
+}
