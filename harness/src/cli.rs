@@ -43,6 +43,74 @@ enum Command {
     /// Join the JSON reports of the shards of one run (`run --shard K/N
     /// --json`) into the report of the whole run.
     Merge(MergeArgs),
+    /// List every step definition with its meaning and an example.
+    Steps(StepsArgs),
+    /// Check feature files and assignments without connecting anywhere:
+    /// they parse, and every step has exactly one definition.
+    Check(CheckArgs),
+}
+
+#[derive(Args)]
+struct StepsArgs {
+    /// Only these sections: generic sockets http smtp pop3 imap ftp dns.
+    #[arg(value_parser = parse_section)]
+    sections: Vec<String>,
+    /// Only steps whose pattern, meaning or example contains WORD.
+    #[arg(long, value_name = "WORD")]
+    grep: Option<String>,
+    /// Print the README's step tables (Markdown).
+    #[arg(long, conflicts_with = "readme")]
+    markdown: bool,
+    /// Rewrite the generated step tables of this README in place.
+    #[arg(long, value_name = "FILE")]
+    readme: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Folders or feature files to check (none: the bundled suites).
+    paths: Vec<PathBuf>,
+    /// Assignments to check too (file or bundled name), against the
+    /// bundled suites and the folders given.
+    #[arg(long, value_name = "FILE")]
+    assignment: Vec<String>,
+}
+
+fn parse_section(s: &str) -> Result<String, String> {
+    use crate::steps::registry::SECTIONS;
+    SECTIONS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(s))
+        .map(|(k, _)| k.to_string())
+        .ok_or_else(|| {
+            format!(
+                "unknown step section `{s}` (one of: {})",
+                SECTIONS
+                    .iter()
+                    .map(|(k, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
+}
+
+/// Where the feature files come from, for `run` and `list`.
+#[derive(Args, Clone)]
+struct FeatureArgs {
+    /// A folder of feature files to run besides the bundled suites
+    /// (repeatable). Its protocol tags decide each file's protocol; a file
+    /// with the same protocol and file name as a bundled one replaces it.
+    #[arg(long, value_name = "DIR")]
+    features: Vec<PathBuf>,
+    /// Leave the bundled suites out: only the --features folders.
+    #[arg(long)]
+    no_bundled: bool,
+}
+
+impl FeatureArgs {
+    fn sources(self) -> Result<suite::Sources, SetupError> {
+        suite::Sources::from_args(self.features, self.no_bundled).map_err(SetupError)
+    }
 }
 
 #[derive(Args)]
@@ -106,8 +174,9 @@ struct FuzzArgs {
     /// How long a reply may take.
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     reply_timeout: Duration,
-    /// Corpus folder: seeds from <corpus>/<protocol>/, findings written to
-    /// <corpus>/<protocol>/regressions/ (default ./corpus).
+    /// Corpus folder: seeds from <corpus>/<protocol>/ besides the built-in
+    /// ones, findings written to <corpus>/<protocol>/regressions/ (without
+    /// it, findings go to ./corpus/<protocol>/regressions/).
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Do not write regression files for a finding.
@@ -146,8 +215,9 @@ struct GradeArgs {
     /// Batch mode: how many submissions are graded at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
-    /// Folder of feature files (default: ./features, else the suites conform was built with).
-    #[arg(long)]
+    /// A folder of feature files where the assignment's suite paths are
+    /// looked up before the bundled suites.
+    #[arg(long, value_name = "DIR")]
     features: Option<PathBuf>,
     /// Print only the summary.
     #[arg(long, short)]
@@ -186,9 +256,8 @@ struct RunArgs {
     /// (the server's bytes read a few at a time); none is the default.
     #[arg(long, default_value = "none", value_parser = crate::wire::Perturb::parse)]
     perturb: crate::wire::Perturb,
-    /// Folder of feature files (default: ./features, else the suites conform was built with).
-    #[arg(long)]
-    features: Option<PathBuf>,
+    #[command(flatten)]
+    features: FeatureArgs,
     /// Run only part K of N of the selected scenarios (e.g. 2/4), chosen by
     /// stable id; `conform merge` joins the parts' JSON reports.
     #[arg(long, value_parser = suite::Shard::parse)]
@@ -232,8 +301,8 @@ struct ListArgs {
     protocols: Vec<Protocol>,
     #[arg(long)]
     tags: Option<String>,
-    #[arg(long)]
-    features: Option<PathBuf>,
+    #[command(flatten)]
+    features: FeatureArgs,
 }
 
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
@@ -268,6 +337,8 @@ pub fn main() -> i32 {
             Command::List(a) => list(a),
             Command::Fuzz(a) => fuzz(a).await,
             Command::Grade(a) => grade(a).await,
+            Command::Steps(a) => steps(a),
+            Command::Check(a) => check(a),
             Command::Merge(a) => merge(a),
         }
     });
@@ -296,7 +367,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         strict: a.strict,
         concurrency: a.concurrency,
         step_timeout: a.step_timeout,
-        features: a.features.unwrap_or_else(suite::default_features_dir),
+        features: a.features.sources()?,
         progress: !a.quiet,
         only_failures: a.only_failures,
         profile: None,
@@ -324,8 +395,10 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
 async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
     use crate::grade::{self, assignment::Assignment, feedback, Submission};
     let assignment = Assignment::load(&a.assignment).map_err(SetupError)?;
-    let features = a.features.unwrap_or_else(suite::default_features_dir);
+    let features = a.features;
     if let Some(folder) = a.submissions {
+        // The assignment is checked before any submission starts.
+        grade::check_assignment(&assignment, features.as_deref())?;
         let Some(out) = a.out else {
             return Err(SetupError(
                 "--submissions needs --out DIR for the reports and the gradebook".into(),
@@ -560,8 +633,10 @@ async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
         seed,
         reply_timeout: a.reply_timeout,
         progress: !a.quiet,
-        corpus: Some(a.corpus.clone().unwrap_or_else(fuzz::corpus::default_dir)),
-        features: Some(suite::default_features_dir()),
+        corpus: a.corpus.clone(),
+        features: None,
+        bundled_seeds: true,
+        regressions: Some(PathBuf::from("corpus")),
         write_regressions: !a.no_save,
         ..fuzz::FuzzOptions::default()
     };
@@ -577,8 +652,8 @@ async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
 }
 
 fn list(a: ListArgs) -> Result<i32, SetupError> {
-    let root = a.features.unwrap_or_else(suite::default_features_dir);
-    let suites = suite::load(&root).map_err(SetupError)?;
+    let suites = suite::load_sources(&a.features.sources()?).map_err(SetupError)?;
+    let root = suites.root.clone();
     let tags = runner::parse_tags(a.tags.as_deref())?;
     // Listing does not need a target: every section (for @needs-PROTO) and
     // every optional part counts as present.
@@ -600,6 +675,7 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
         profile,
         only: None,
     });
+    crate::steps::registry::check(&root, &selected).map_err(SetupError)?;
     for (f, r, s) in &selected {
         let meta = suite::ScenarioMeta::of(&root, f, *r, s);
         let level = if meta.level.is_empty() {
@@ -630,4 +706,80 @@ fn list(a: ListArgs) -> Result<i32, SetupError> {
     }
     eprintln!("{} scenario(s)", selected.len());
     Ok(if selected.is_empty() { 2 } else { 0 })
+}
+
+fn steps(a: StepsArgs) -> Result<i32, SetupError> {
+    use crate::steps::registry;
+    if let Some(path) = &a.readme {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
+        let new = registry::readme_with_tables(&text)
+            .map_err(|e| SetupError(format!("{}: {e}", path.display())))?;
+        if new != text {
+            write_file(path, &new)?;
+            eprintln!("{}: step tables regenerated", path.display());
+        } else {
+            eprintln!("{}: step tables are current", path.display());
+        }
+        return Ok(0);
+    }
+    let text = if a.markdown {
+        registry::markdown()
+    } else {
+        registry::listing(&a.sections, a.grep.as_deref())
+    };
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(if text.is_empty() { 1 } else { 0 })
+}
+
+/// `conform check [PATH…] [--assignment A…]`: every feature file parses and
+/// every step of every scenario has exactly one definition; every
+/// assignment selects scenarios, names only scenarios it selects, and has
+/// no undefined step. Connects nowhere.
+fn check(a: CheckArgs) -> Result<i32, SetupError> {
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    for p in &a.paths {
+        if p.is_dir() {
+            dirs.push(p.clone());
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            return Err(SetupError(format!("{} does not exist", p.display())));
+        }
+    }
+    let sources = suite::Sources {
+        bundled: a.paths.is_empty(),
+        dirs,
+        relative_to: None,
+    };
+    let mut suites = suite::load_sources(&sources).map_err(SetupError)?;
+    for f in &files {
+        let feature = suite::load_file(f).map_err(SetupError)?;
+        if suite::protocol_of(&feature).is_none() {
+            return Err(SetupError(format!(
+                "{}: the feature has no protocol tag (@http, @smtp, ...)",
+                f.display()
+            )));
+        }
+        suites.features.push(feature);
+    }
+    let all = suites.all();
+    crate::steps::registry::check(&suites.root, &all).map_err(SetupError)?;
+    println!(
+        "{} feature file(s), {} scenario(s): every step has one definition",
+        suites.features.len(),
+        all.len()
+    );
+    for spec in &a.assignment {
+        let assignment = crate::grade::assignment::Assignment::load(spec).map_err(SetupError)?;
+        let features = a.paths.iter().find(|p| p.is_dir()).cloned();
+        let n = crate::grade::check_assignment(&assignment, features.as_deref())?;
+        println!(
+            "assignment {}: {n} scenario(s), rubric and steps check",
+            assignment.name
+        );
+    }
+    Ok(0)
 }

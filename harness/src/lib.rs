@@ -2,6 +2,7 @@
 //! application-layer protocols of a networking course.
 //!
 //! - [`cli`]: the command line.
+//! - [`bundle`]: the suites, corpus seeds and assignments built into the binary.
 //! - [`suite`] and [`runner`]: feature files, selection, and the cucumber run.
 //! - [`target`]: profiles and the bundled reference servers.
 //! - [`wire`]: bounded client-side connections and reply readers.
@@ -12,6 +13,7 @@
 //! - [`report`]: transcripts, console, JUnit and JSON.
 //! - [`grade`]: `conform grade`, the suites as a grader of students' programs.
 
+pub mod bundle;
 pub mod cli;
 pub mod fixtures;
 pub mod fuzz;

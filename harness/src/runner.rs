@@ -30,7 +30,8 @@ pub struct RunOptions {
     pub strict: bool,
     pub concurrency: usize,
     pub step_timeout: Duration,
-    pub features: PathBuf,
+    /// Where the feature files come from (`--features`, `--no-bundled`).
+    pub features: suite::Sources,
     /// Print each scenario's verdict as it finishes (grouped by feature
     /// file, in file order).
     pub progress: bool,
@@ -57,7 +58,7 @@ pub struct RunOptions {
 
 impl RunOptions {
     /// The options `conform run` would use with no arguments.
-    pub fn new(features: PathBuf) -> Self {
+    pub fn new(features: impl Into<suite::Sources>) -> Self {
         RunOptions {
             protocols: Vec::new(),
             target: None,
@@ -65,7 +66,7 @@ impl RunOptions {
             strict: false,
             concurrency: 32,
             step_timeout: Duration::from_secs(5),
-            features,
+            features: features.into(),
             progress: false,
             only_failures: false,
             profile: None,
@@ -116,13 +117,13 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         }
     };
     let protocols = protocols_under_test(&profile, &opts.protocols)?;
+    let suites = suite::load_sources(&opts.features).map_err(SetupError)?;
     let mut selection = Selection {
         protocols: protocols.clone(),
         tags,
         profile: profile.clone(),
-        only: opts.only.clone().map(|ids| (opts.features.clone(), ids)),
+        only: opts.only.clone().map(|ids| (suites.root.clone(), ids)),
     };
-    let suites = suite::load(&opts.features).map_err(SetupError)?;
     if let Some(d) = &opts.deviations {
         d.check_ids(&suites.ids()).map_err(SetupError)?;
     }
@@ -130,10 +131,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     if let Some(shard) = opts.shard {
         let ids: BTreeSet<String> = selected
             .iter()
-            .map(|(f, r, s)| suite::ScenarioMeta::of(&opts.features, f, *r, s).id)
+            .map(|(f, r, s)| suite::ScenarioMeta::of(&suites.root, f, *r, s).id)
             .filter(|id| shard.takes(id))
             .collect();
-        selection.only = Some((opts.features.clone(), ids));
+        selection.only = Some((suites.root.clone(), ids));
         selected = suites.select(&selection);
         if selected.is_empty() {
             // A small run split many ways: this part has nothing to do.
@@ -162,9 +163,12 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
                 .collect::<Vec<_>>()
                 .join(" "),
             opts.tags.as_deref().unwrap_or("none"),
-            opts.features.display()
+            opts.features.describe()
         )));
     }
+    // Every step of every selected scenario must have exactly one
+    // definition before anything connects.
+    crate::steps::registry::check(&suites.root, &selected).map_err(SetupError)?;
     let budgets = Arc::new(Budgets::from_profile(&profile).map_err(|e| SetupError(e.0))?);
     if opts.preflight {
         preflight(&profile, &protocols, opts.step_timeout).await?;
@@ -181,11 +185,15 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     let order: Vec<(String, usize)> = selected
         .iter()
         .map(|(f, r, s)| {
-            let m = suite::ScenarioMeta::of(&opts.features, f, *r, s);
+            let m = suite::ScenarioMeta::of(&suites.root, f, *r, s);
             (m.file, m.line)
         })
         .collect();
-    let results = execute(opts, ctx, selection, &order).await?;
+    let root = suites.root.clone();
+    let features = suites.features.clone();
+    let selected_count = selected.len();
+    drop(selected);
+    let results = execute(opts, ctx, selection, &order, root, features).await?;
     let mut scenarios = results;
     scenarios.sort_by(|a, b| {
         (a.protocol.as_str(), a.file.as_str(), a.line).cmp(&(
@@ -194,10 +202,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
             b.line,
         ))
     });
-    if scenarios.len() != selected.len() {
+    if scenarios.len() != selected_count {
         return Err(SetupError(format!(
             "{} scenarios were selected but {} ran; the feature files may not parse",
-            selected.len(),
+            selected_count,
             scenarios.len()
         )));
     }
@@ -311,11 +319,13 @@ async fn execute(
     ctx: Arc<RunContext>,
     selection: Selection,
     order: &[(String, usize)],
+    root: PathBuf,
+    features: Vec<gherkin::Feature>,
 ) -> Result<Vec<ScenarioResult>, SetupError> {
     crate::steps::install_panic_hook();
     let notes = Rc::new(RefCell::new(StepNotes::default()));
     let results: Rc<RefCell<Vec<(Key, ScenarioResult)>>> = Rc::default();
-    let features_root = opts.features.clone();
+    let features_root = root.clone();
     let strict = opts.strict;
     let progress = opts.progress.then(|| {
         Rc::new(RefCell::new(crate::report::console::Progress::new(
@@ -328,7 +338,7 @@ async fn execute(
     let deviations = opts.deviations.clone();
 
     let before_ctx = ctx.clone();
-    let before_root = opts.features.clone();
+    let before_root = root;
     let after_results = results.clone();
     let writer = Recorder {
         notes: notes.clone(),
@@ -338,7 +348,8 @@ async fn execute(
         selection.accepts(f, r, s)
     };
 
-    let recorder = World::cucumber()
+    let recorder = World::cucumber::<PathBuf>()
+        .with_parser(Preloaded)
         .with_writer(writer)
         .with_default_cli()
         .max_concurrent_scenarios(opts.concurrency.max(1))
@@ -409,7 +420,7 @@ async fn execute(
             }
             .boxed_local()
         })
-        .filter_run(opts.features.clone(), filter)
+        .filter_run(features, filter)
         .await;
 
     if let Some(p) = &after_progress {
@@ -532,6 +543,20 @@ fn describe_step_error(err: &event::StepError) -> String {
             }
         }
         other => other.to_string(),
+    }
+}
+
+/// Hands cucumber the features conform has already loaded (bundled and the
+/// user's folders), so both see the same files.
+struct Preloaded;
+
+impl cucumber::Parser<Vec<gherkin::Feature>> for Preloaded {
+    type Cli = cucumber::cli::Empty;
+    type Output =
+        futures::stream::Iter<std::vec::IntoIter<cucumber::parser::Result<gherkin::Feature>>>;
+
+    fn parse(self, input: Vec<gherkin::Feature>, _: Self::Cli) -> Self::Output {
+        futures::stream::iter(input.into_iter().map(Ok).collect::<Vec<_>>())
     }
 }
 

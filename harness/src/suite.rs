@@ -1,5 +1,6 @@
-//! The suites on disk: `features/<protocol>/*.feature`. Loading, selecting by
-//! protocol, tags and profile, and reading a scenario's metadata from its tags.
+//! The suites: the bundled `features/<protocol>/*.feature` and the user's
+//! `--features` folders. Loading, selecting by protocol, tags and profile,
+//! and reading a scenario's metadata from its tags.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,39 +12,140 @@ use cucumber::tag::Ext as _;
 use crate::protocol::Protocol;
 use crate::target::Profile;
 
-/// Every feature file below a folder, parsed, with Examples expanded.
+/// Every feature file of a run, parsed, with Examples expanded.
 pub struct Suites {
+    /// Report file names are relative to this folder (for `conform grade`'s
+    /// scratch copy); empty: the paths as given.
     pub root: PathBuf,
     pub features: Vec<gherkin::Feature>,
 }
 
-/// Where the suites are: `--features DIR`, else `./features`, else the
-/// folder this binary was built from.
-pub fn default_features_dir() -> PathBuf {
-    let local = PathBuf::from("features");
-    if local.is_dir() {
-        return local;
-    }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../features"))
+/// Where a run's feature files come from: the suites bundled in the binary
+/// (reported as `features/<protocol>/<file>.feature`) unless `--no-bundled`,
+/// and every `--features DIR` (reported by the paths given). Nothing is
+/// read from the working folder unless it is named.
+#[derive(Clone, Debug)]
+pub struct Sources {
+    pub bundled: bool,
+    pub dirs: Vec<PathBuf>,
+    /// Report names relative to this folder instead of as given.
+    pub relative_to: Option<PathBuf>,
 }
 
-pub fn load(root: &Path) -> Result<Suites, String> {
-    if !root.is_dir() {
-        return Err(format!("features folder {} does not exist", root.display()));
+impl Sources {
+    /// The bundled suites only: what `conform run` uses without `--features`.
+    pub fn bundled() -> Sources {
+        Sources {
+            bundled: true,
+            dirs: Vec::new(),
+            relative_to: None,
+        }
     }
-    let mut files = Vec::new();
-    collect(root, &mut files).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
-    files.sort();
+
+    /// From the command line: `--features DIR` (repeatable) adds to the
+    /// bundled suites, `--no-bundled` leaves them out.
+    pub fn from_args(dirs: Vec<PathBuf>, no_bundled: bool) -> Result<Sources, String> {
+        if no_bundled && dirs.is_empty() {
+            return Err("--no-bundled needs at least one --features DIR".into());
+        }
+        Ok(Sources {
+            bundled: !no_bundled,
+            dirs,
+            relative_to: None,
+        })
+    }
+
+    /// What the sources are, for messages: `bundled suites, ./mine`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.bundled {
+            parts.push("the bundled suites".to_string());
+        }
+        parts.extend(self.dirs.iter().map(|d| d.display().to_string()));
+        parts.join(", ")
+    }
+}
+
+/// One folder alone, names relative to it (the library's and the tests'
+/// `RunOptions::new(dir)`, and `conform grade`'s scratch copy).
+impl From<PathBuf> for Sources {
+    fn from(dir: PathBuf) -> Sources {
+        Sources {
+            bundled: false,
+            dirs: vec![dir.clone()],
+            relative_to: Some(dir),
+        }
+    }
+}
+
+impl From<&Path> for Sources {
+    fn from(dir: &Path) -> Sources {
+        dir.to_path_buf().into()
+    }
+}
+
+/// Every feature file below a folder, names relative to it.
+pub fn load(root: &Path) -> Result<Suites, String> {
+    load_sources(&root.into())
+}
+
+/// The bundled suites (unless left out), then each folder's; a folder's
+/// file with the same protocol and file name as a bundled one replaces it
+/// (its scenario ids would be the same).
+pub fn load_sources(src: &Sources) -> Result<Suites, String> {
     let mut features = Vec::new();
-    for file in files {
-        let f = gherkin::Feature::parse_path(&file, GherkinEnv::default())
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-        features.push(f.expand_examples().map_err(|e| e.to_string())?);
+    if src.bundled {
+        for (path, text) in crate::bundle::below("features") {
+            let mut f = gherkin::Feature::parse(text, GherkinEnv::default())
+                .map_err(|e| format!("{path}: {e}"))?;
+            f.path = Some(PathBuf::from(path));
+            features.push(f.expand_examples().map_err(|e| format!("{path}: {e}"))?);
+        }
+    }
+    let bundled_count = features.len();
+    for root in &src.dirs {
+        if !root.is_dir() {
+            return Err(format!("features folder {} does not exist", root.display()));
+        }
+        let mut files = Vec::new();
+        collect(root, &mut files).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+        files.sort();
+        for file in files {
+            let f = load_file(&file)?;
+            if protocol_of(&f).is_none() {
+                return Err(format!(
+                    "{}: the feature has no protocol tag (one of @{}), so it would never run",
+                    file.display(),
+                    Protocol::ALL.map(|p| p.name()).join(" @")
+                ));
+            }
+            let key = (protocol_of(&f), stem_of(&f));
+            if let Some(i) = features[..bundled_count]
+                .iter()
+                .position(|b| (protocol_of(b), stem_of(b)) == key)
+            {
+                features[i] = f;
+            } else {
+                features.push(f);
+            }
+        }
     }
     Ok(Suites {
-        root: root.to_path_buf(),
+        root: src.relative_to.clone().unwrap_or_default(),
         features,
     })
+}
+
+/// One feature file, by the path given.
+pub fn load_file(file: &Path) -> Result<gherkin::Feature, String> {
+    let f = gherkin::Feature::parse_path(file, GherkinEnv::default())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    f.expand_examples()
+        .map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn stem_of(f: &gherkin::Feature) -> Option<String> {
+    Some(f.path.as_ref()?.file_stem()?.to_string_lossy().into_owned())
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -165,9 +267,15 @@ impl Suites {
     }
 }
 
-/// The protocol is the folder under `features/` the file is in (or, for the
-/// fuzzer's `corpus/<protocol>/regressions/`, the folder above).
+/// The protocol of a feature is its protocol tag (`@http`, among the
+/// feature's own tags; the lint requires one), so a user's folders can be
+/// laid out freely. A file without one falls back to its folder's name
+/// (`features/<protocol>/`, or for the fuzzer's
+/// `corpus/<protocol>/regressions/` the folder above).
 pub fn protocol_of(f: &gherkin::Feature) -> Option<Protocol> {
+    if let Some(p) = f.tags.iter().find_map(|t| Protocol::parse(t)) {
+        return Some(p);
+    }
     let path = f.path.as_ref()?;
     let parent = path.parent()?;
     let mut dir = parent.file_name()?.to_str()?;
@@ -232,7 +340,7 @@ impl ScenarioMeta {
         let file = f
             .path
             .as_deref()
-            .map(|p| relative_name(root, p))
+            .map(|p| display_path(root, p))
             .unwrap_or_default();
         let mut name = s.name.clone();
         let mut row_id = String::new();
@@ -416,9 +524,13 @@ fn fnv1a(bytes: &[u8]) -> u32 {
     })
 }
 
-/// `smtp/session.feature`: the path below the features folder, or else the
-/// file's folder and name.
-fn relative_name(root: &Path, path: &Path) -> String {
+/// `smtp/session.feature`: the path below `root`; with an empty root the
+/// path as given (`features/smtp/session.feature`, `mine/app.feature`); or
+/// else the file's folder and name.
+pub fn display_path(root: &Path, path: &Path) -> String {
+    if root.as_os_str().is_empty() {
+        return path.display().to_string();
+    }
     if let Ok(rel) = path.strip_prefix(root) {
         return rel.display().to_string();
     }

@@ -85,7 +85,7 @@ async fn declared_deviations_and_the_ratchet() {
     .await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
-        run.stdout.contains("DEV   sockets/tcp.feature"),
+        run.stdout.contains("DEV   features/sockets/tcp.feature"),
         "{}",
         run.all()
     );
@@ -118,7 +118,7 @@ async fn declared_deviations_and_the_ratchet() {
     let run = sockets(p2.to_str().unwrap(), &["--deviations", devs_arg]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
-        run.stdout.contains("FIXED sockets/tcp.feature"),
+        run.stdout.contains("FIXED features/sockets/tcp.feature"),
         "{}",
         run.all()
     );

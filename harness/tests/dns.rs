@@ -201,7 +201,7 @@ async fn a_server_that_does_not_echo_the_id_fails_with_the_decoded_message() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  dns/header.feature",
+            "FAIL  features/dns/header.feature",
             "the response's ID is not the query's",
             "expected:    ID 4660",
             "got:         ;; id 4661 opcode 0 rcode NOERROR flags [qr aa]",
@@ -225,7 +225,7 @@ async fn a_server_that_clears_aa_fails_with_the_decoded_message() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  dns/header.feature",
+            "FAIL  features/dns/header.feature",
             "step:        And the AA flag is set",
             "problem:     the AA flag is clear",
             "expected:    AA set",
@@ -255,7 +255,7 @@ async fn a_server_that_never_sets_tc_fails_with_the_decoded_message() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  dns/truncation.feature",
+            "FAIL  features/dns/truncation.feature",
             "step:        Then the TC flag is set",
             "problem:     the TC flag is clear",
             "decoded ;; QUESTION big.example.test. IN TXT",
@@ -479,10 +479,10 @@ async fn a_recursive_server_is_judged_as_one() {
     common::assert_has(
         &run,
         &[
-            "SKIP dns/header.feature",
+            "SKIP features/dns/header.feature",
             "An authoritative-only server leaves RA clear even when recursion is desired",
             "problem:     the target profile sets dns.recursion = true: the server also recurses",
-            "SKIP dns/negative.feature",
+            "SKIP features/dns/negative.feature",
             "A server that does not recurse answers a name outside its zones",
             "3 skipped",
         ],
@@ -497,7 +497,7 @@ async fn a_recursive_server_is_judged_as_one() {
     assert_fails_with(
         &run,
         &[
-            "FAIL dns/header.feature",
+            "FAIL features/dns/header.feature",
             "A server that also recurses sets RA, whether or not recursion is desired",
             "problem:     the RA flag is clear",
         ],
@@ -512,9 +512,9 @@ async fn a_recursive_server_is_judged_as_one() {
     assert_fails_with(
         &run,
         &[
-            "FAIL dns/referral.feature",
+            "FAIL features/dns/referral.feature",
             "problem:     the response is a referral: no answer, NS records in the authority section",
-            "FAIL dns/negative.feature",
+            "FAIL features/dns/negative.feature",
             "problem:     RCODE REFUSED",
             "expected:    RCODE NXDOMAIN, SERVFAIL",
         ],
@@ -526,7 +526,7 @@ async fn a_recursive_server_is_judged_as_one() {
         &[
             "An authoritative-only server leaves RA clear even when recursion is desired",
             "problem:     the RA flag is set",
-            "SKIP dns/header.feature",
+            "SKIP features/dns/header.feature",
             "problem:     the target profile does not set dns.recursion = true",
         ],
     );
@@ -637,7 +637,7 @@ async fn a_formerr_that_repeats_two_opt_records_is_judged_by_its_rcode() {
     assert_fails_with(
         &run,
         &[
-            "FAIL dns/edns.feature",
+            "FAIL features/dns/edns.feature",
             "A query with two OPT records is malformed",
             "problem:     RCODE NOERROR",
             "expected:    RCODE FORMERR",
@@ -745,9 +745,9 @@ async fn levels_follow_the_rfc_words() {
     common::assert_has(
         &run,
         &[
-            "SKIP dns/aaaa.feature",
+            "SKIP features/dns/aaaa.feature",
             "problem:     the additional section holds no A record of mail.example.test.",
-            "WARN dns/records.feature",
+            "WARN features/dns/records.feature",
             "The mail servers' addresses come in the additional section",
         ],
     );
@@ -761,7 +761,7 @@ async fn levels_follow_the_rfc_words() {
     assert_fails_with(
         &run,
         &[
-            "FAIL dns/aaaa.feature",
+            "FAIL features/dns/aaaa.feature",
             "problem:     the additional section holds the A record of mail.example.test. but lacks mail.example.test. AAAA 2001:db8::25",
             "requirement: MUST · RFC 3596 §3",
         ],
@@ -776,7 +776,7 @@ async fn levels_follow_the_rfc_words() {
     assert_fails_with(
         &run,
         &[
-            "FAIL dns/records.feature",
+            "FAIL features/dns/records.feature",
             "Records without their own TTL take the zone's default",
             "RFC 2308 §4",
         ],
@@ -792,7 +792,7 @@ async fn levels_follow_the_rfc_words() {
     common::assert_has(
         &run,
         &[
-            "WARN dns/errors.feature",
+            "WARN features/dns/errors.feature",
             "An unknown opcode is answered NOTIMP",
             "requirement: SHOULD",
             "RFC 8906 §3.1.4",
@@ -810,7 +810,7 @@ async fn levels_follow_the_rfc_words() {
     common::assert_has(
         &run,
         &[
-            "WARN dns/edns.feature",
+            "WARN features/dns/edns.feature",
             "A BADVERS response states the highest version the server implements",
             "problem:     OPT version 1",
             "1 warnings",
@@ -825,7 +825,7 @@ async fn levels_follow_the_rfc_words() {
     assert_fails_with(
         &run,
         &[
-            "FAIL dns/edns.feature",
+            "FAIL features/dns/edns.feature",
             "An unknown EDNS version is answered with BADVERS",
             "problem:     RCODE NOERROR",
         ],
@@ -926,7 +926,7 @@ async fn a_server_that_ignores_the_payload_size_or_case_or_the_negative_ttl_fail
     assert_fails_with(
         &run,
         &[
-            "FAIL  dns/edns.feature",
+            "FAIL  features/dns/edns.feature",
             "A large payload size lets an answer above 512 octets come over UDP",
             "step:        Then the response is larger than 512 octets",
             "expected:    more than 512 octets",
@@ -942,7 +942,7 @@ async fn a_server_that_ignores_the_payload_size_or_case_or_the_negative_ttl_fail
     assert_fails_with(
         &run,
         &[
-            "FAIL  dns/header.feature",
+            "FAIL  features/dns/header.feature",
             "mixed-case query for an existing name",
             "step:        And the response has RCODE NOERROR",
             "rcode NXDOMAIN",
@@ -958,7 +958,7 @@ async fn a_server_that_ignores_the_payload_size_or_case_or_the_negative_ttl_fail
     assert_fails_with(
         &run,
         &[
-            "FAIL  dns/negative.feature",
+            "FAIL  features/dns/negative.feature",
             "The SOA of an NXDOMAIN answer has the lesser",
             "The SOA of a no-data answer has the lesser",
             "the SOA in the authority section has TTL 3600 (RFC 2308 §3",

@@ -276,7 +276,7 @@ async fn a_server_that_answers_data_with_250_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "DATA is answered with 354",
             "step:        Then the server replies 354",
             "expected:    354",
@@ -294,7 +294,7 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/sequence.feature",
+            "FAIL  features/smtp/sequence.feature",
             "RCPT before MAIL gets 503",
             "expected:    503",
             "got:         \"250 2.1.5 Ok\"",
@@ -328,7 +328,7 @@ async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/sequence.feature",
+            "FAIL  features/smtp/sequence.feature",
             "A new EHLO resets the transaction, or is refused and changes nothing",
             "a new EHLO is either accepted, resetting the transaction, or refused with 501, 500, 502 or 550 (RFC 5321 §4.1.4)",
             "got:         \"503 5.5.1 EHLO once\"",
@@ -339,7 +339,7 @@ async fn a_second_ehlo_is_reset_or_refused_with_the_state_kept() {
     assert_has(
         &run,
         &[
-            "PASS  smtp/sequence.feature",
+            "PASS  features/smtp/sequence.feature",
             "A new EHLO resets the transaction",
         ],
     );
@@ -351,7 +351,7 @@ async fn a_server_that_splits_a_512_octet_line_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/syntax.feature",
+            "FAIL  features/smtp/syntax.feature",
             "A command line of 512 octets is read whole",
             "step:        Then the server replies 250",
             "got:         \"500 5.5.2 unknown\"",
@@ -366,14 +366,14 @@ async fn bare_lf_ending_data_fails_and_a_temporary_refusal_passes() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "A bare LF before \".\" does not end the message",
             "the server ended the message at LF \".\" LF",
         ],
     );
     let run = tagged_run(SmtpFault::BareLf451, "@rfc5321-sec-2.3.8").await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_has(&run, &["PASS  smtp/data.feature:47"]);
+    assert_has(&run, &["PASS  features/smtp/data.feature:47"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -386,7 +386,7 @@ async fn refusing_a_message_without_header_fields_is_a_should_and_nothing_more()
     assert_has(
         &run,
         &[
-            "WARN  smtp/session.feature",
+            "WARN  features/smtp/session.feature",
             "A message without header fields, as in the course transcript, is accepted",
             "got:         \"550 5.6.0 no From header field\"",
             " 1 warnings",
@@ -420,7 +420,7 @@ async fn a_server_that_closes_an_idle_session_without_421_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "An idle session is ended with 421 after the server's timeout",
             "step:        Then the server ends the idle session with 421 within its idle timeout",
             "expected:    a 421 reply, then the connection closed, within the idle timeout of 1s",
@@ -442,7 +442,7 @@ async fn a_server_that_never_ends_an_idle_session_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "An idle session is ended with 421 after the server's timeout",
             "the idle session was still open 3s after the last reply",
             "expected:    a 421 reply, then the connection closed, within the idle timeout of 1s",
@@ -475,7 +475,7 @@ async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "VRFY of an existing mailbox is not answered as if it did not exist",
             "answered as if it did not exist",
             "S: 550 5.1.1 no such user\\r\\n",
@@ -489,9 +489,9 @@ async fn vrfy_of_an_existing_mailbox_is_judged_at_the_rfcs_levels() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/session.feature",
+            "FAIL  features/smtp/session.feature",
             "VRFY is implemented",
-            "SKIP  smtp/session.feature",
+            "SKIP  features/smtp/session.feature",
             "the server does not implement VRFY (it answered 502)",
         ],
     );
@@ -533,7 +533,12 @@ async fn smtp_servers_that_break_one_size_or_syntax_rule_fail() {
         let run = tagged_run(fault, tag).await;
         assert_fails_with(
             &run,
-            &["FAIL  smtp/", scenario, problem, " 1 failed, 0 errors"],
+            &[
+                "FAIL  features/smtp/",
+                scenario,
+                problem,
+                " 1 failed, 0 errors",
+            ],
         );
         // The fake without the fault passes the same scenarios.
         let run = tagged_run(SmtpFault::DataGets250, tag).await;
@@ -549,7 +554,7 @@ async fn a_server_that_drops_the_rest_of_a_pipelined_group_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/extensions.feature",
+            "FAIL  features/smtp/extensions.feature",
             "Pipelined MAIL, RCPT and DATA are answered in order",
             "step:        And the next reply is 250",
             "C: DATA\\r\\n",
@@ -657,7 +662,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "The stored message begins with a Received: trace field",
             "carries no Received: trace field",
             "smtp: 2 passed, 1 failed",
@@ -669,7 +674,7 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "Lines starting with \".\" are stored with the transparency dot removed",
             "differs from the one sent",
         ],
@@ -812,7 +817,7 @@ async fn a_server_that_deletes_at_dele_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  pop3/transaction.feature",
+            "FAIL  features/pop3/transaction.feature",
             "A session that ends without QUIT deletes nothing",
             "step:        Then message 1 is unchanged in a new session",
             "the one marked deleted went away without QUIT",
@@ -838,7 +843,7 @@ async fn a_server_that_refuses_lower_case_commands_fails_the_course_login() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  pop3/authorization.feature",
+            "FAIL  features/pop3/authorization.feature",
             "The course's login, in lower case, is accepted",
             "the server refused the login",
             "C: pass hungry\\r\\n",
@@ -887,7 +892,7 @@ async fn a_second_session_that_removes_a_message_from_under_the_first_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  pop3/smtp_to_pop3.feature",
+            "FAIL  features/pop3/smtp_to_pop3.feature",
             "A message stays retrievable while another session deletes it",
             "a second session removed message 1 from under this one",
             "C: DELE 1\\r\\n",
@@ -1162,7 +1167,7 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
     for (fault, scenario, problem, failed) in cases.into_iter().chain(breadth) {
         let run = pop3_fault_run(fault).await;
         let count = format!(" {failed} failed, 0 errors");
-        assert_fails_with(&run, &["FAIL pop3/", scenario, problem, &count]);
+        assert_fails_with(&run, &["FAIL features/pop3/", scenario, problem, &count]);
     }
     // TOP is optional (§7, @MAY): a wrong TOP is reported, not failed.
     let run = pop3_fault_run(Pop3Fault::TopIgnoresLines).await;
@@ -1170,7 +1175,7 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
     assert_has(
         &run,
         &[
-            "INFO  pop3/transaction.feature",
+            "INFO  features/pop3/transaction.feature",
             "TOP n k sends the header, the blank line and k body lines",
             "TOP 2 2 did not return exactly the header, the blank line and 2 body lines",
             " 0 failed, 0 errors, 0 warnings, 2 info",
@@ -1348,7 +1353,7 @@ async fn a_message_delivered_without_received_fails_through_pop3() {
             assert_fails_with(
                 &run,
                 &[
-                    "FAIL  pop3/smtp_to_pop3.feature",
+                    "FAIL  features/pop3/smtp_to_pop3.feature",
                     "The delivered message begins with a Received: trace field",
                     "carries no Received: trace field",
                 ],
@@ -1367,7 +1372,7 @@ async fn a_server_that_delivers_a_dropped_message_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  smtp/data.feature",
+            "FAIL  features/smtp/data.feature",
             "A connection dropped in the middle of a message delivers nothing",
             "MUST cancel any pending transaction",
         ],

@@ -246,7 +246,7 @@ async fn a_pasv_reply_with_the_wrong_port_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/transfers.feature",
+            "FAIL  features/ftp/transfers.feature",
             "RETR in passive mode sends the file byte for byte, then 226",
             "step:        And the client enters passive mode",
             "the passive-mode data connection to 127.0.0.1:",
@@ -259,7 +259,7 @@ async fn a_pasv_reply_with_the_wrong_port_fails_with_the_transcript() {
     );
     // EPSV is not rewritten: its scenario still passes.
     assert!(
-        run.stdout.contains("PASS  ftp/epsv-eprt.feature"),
+        run.stdout.contains("PASS  features/ftp/epsv-eprt.feature"),
         "{}",
         run.all()
     );
@@ -273,7 +273,7 @@ async fn a_server_that_drops_the_226_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/transfers.feature",
+            "FAIL  features/ftp/transfers.feature",
             "step:        And the client sends \"RETR binary.bin\" over the data connection",
             "problem:     the server sent no completion reply within 1s after the transfer of \"RETR binary.bin\"",
             "expected:    the completion reply (226 or 250, RFC 959 §5.4)",
@@ -294,10 +294,10 @@ async fn a_server_that_accepts_port_to_a_third_party_fails_with_the_transcript()
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/security.feature:11  PORT to a privileged port is refused",
+            "FAIL  features/ftp/security.feature:11  PORT to a privileged port is refused",
             "got:         \"200 PORT command successful.\"",
-            "INFO  ftp/security.feature:21  PORT to another host's address is refused",
-            "INFO  ftp/security.feature:32  EPRT to another host's address is refused",
+            "INFO  features/ftp/security.feature:21  PORT to another host's address is refused",
+            "INFO  features/ftp/security.feature:32  EPRT to another host's address is refused",
             "step:        Then the server refuses the third party's address and never connects to it",
             "the server accepted a data address that is not the client's (the FTP bounce attack, RFC 2577 §3)",
             "expected:    a 4xx or 5xx refusal of \"PORT 127,0,0,2,",
@@ -317,7 +317,7 @@ async fn bare_lf_replies_and_unindented_feat_lines_fail() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/session.feature:16  Reply lines end with CRLF",
+            "FAIL  features/ftp/session.feature:16  Reply lines end with CRLF",
             "a reply line ends with a bare LF (RFC 959 §4.2",
             "S: 220 conform reference FTP server ready\\n",
         ],
@@ -327,7 +327,7 @@ async fn bare_lf_replies_and_unindented_feat_lines_fail() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/feat.feature:17  Each feature line of the FEAT reply starts with a space",
+            "FAIL  features/ftp/feat.feature:17  Each feature line of the FEAT reply starts with a space",
             "a feature line does not start with a space (RFC 2389 §3.2)",
             "got:         \"EPRT\"",
             "S: 211-Features:\\r\\n",
@@ -345,7 +345,7 @@ async fn a_server_without_a_login_limit_is_judged_after_five_attempts() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/security.feature:38  The server closes the connection after a few failed logins",
+            "FAIL  features/ftp/security.feature:38  The server closes the connection after a few failed logins",
             "RFC 2577 §5",
             "got:         5 failed logins, connection still open",
         ],
@@ -361,7 +361,7 @@ async fn eprt_refused_with_500_instead_of_522_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/epsv-eprt.feature:29  EPRT with an unknown network protocol is refused",
+            "FAIL  features/ftp/epsv-eprt.feature:29  EPRT with an unknown network protocol is refused",
             "expected:    522",
             "got:         \"500 Bad EPRT protocol.\"",
         ],
@@ -378,11 +378,11 @@ async fn feat_without_features_passes_but_must_list_the_size_it_has() {
     assert_fails_with(
         &run,
         &[
-            "PASS  ftp/feat.feature:11  FEAT is answered with a 211 reply",
-            "PASS  ftp/feat.feature:17  Each feature line of the FEAT reply starts with a space",
-            "FAIL  ftp/feat.feature:25  A server that has SIZE lists it in FEAT",
+            "PASS  features/ftp/feat.feature:11  FEAT is answered with a 211 reply",
+            "PASS  features/ftp/feat.feature:17  Each feature line of the FEAT reply starts with a space",
+            "FAIL  features/ftp/feat.feature:25  A server that has SIZE lists it in FEAT",
             "the server answers SIZE but its FEAT reply does not list it (RFC 3659)",
-            "SKIP  ftp/rfc3659.feature",
+            "SKIP  features/ftp/rfc3659.feature",
         ],
     );
 }
@@ -396,7 +396,7 @@ async fn confinement_is_checked_only_where_the_profile_declares_it() {
     assert_has(
         &run,
         &[
-            "SKIP  ftp/security.feature:51  A path that climbs above the home finds nothing outside it",
+            "SKIP  features/ftp/security.feature:51  A path that climbs above the home finds nothing outside it",
             "the target profile does not set ftp.confined = true",
         ],
     );
@@ -407,7 +407,7 @@ async fn confinement_is_checked_only_where_the_profile_declares_it() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/security.feature:51  A path that climbs above the home finds nothing outside it",
+            "FAIL  features/ftp/security.feature:51  A path that climbs above the home finds nothing outside it",
             "got:         \"213 2048\"",
         ],
     );
@@ -430,7 +430,7 @@ async fn a_150_without_a_data_connection_or_a_reply_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/transfers.feature:74  A transfer with no data connection set up is refused with 425",
+            "FAIL  features/ftp/transfers.feature:74  A transfer with no data connection set up is refused with 425",
             "after \"150 File status okay; about to open data connection.\" the server sent nothing more",
             "expected:    425 (RFC 959 §5.4)",
         ],
@@ -468,7 +468,7 @@ async fn an_nlst_with_ls_lines_or_a_wrong_completion_code_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  ftp/transfers.feature",
+            "FAIL  features/ftp/transfers.feature",
             "NLST lists the names of the directory",
             "the NLST line for \"binary.bin\" carries more than the name: \"-",
             "expected:    a line that is the name \"binary.bin\" alone",
@@ -476,7 +476,7 @@ async fn an_nlst_with_ls_lines_or_a_wrong_completion_code_fails() {
     );
     // LIST itself is unchanged: its scenarios pass.
     assert!(
-        run.stdout.contains("PASS  ftp/transfers.feature"),
+        run.stdout.contains("PASS  features/ftp/transfers.feature"),
         "{}",
         run.all()
     );
@@ -509,7 +509,10 @@ async fn type_l_8_and_rename_sequencing_are_judged() {
     ];
     let addr = faulty_proxy(upstream, Fault::RefusesTypeL8).await;
     let run = run_with(addr, &tags).await;
-    assert_fails_with(&run, &["FAIL  ftp/session.feature", "TYPE L 8 is accepted"]);
+    assert_fails_with(
+        &run,
+        &["FAIL  features/ftp/session.feature", "TYPE L 8 is accepted"],
+    );
     let addr = faulty_proxy(upstream, Fault::Rnfr350).await;
     let run = run_with(addr, &tags).await;
     assert_fails_with(

@@ -279,6 +279,7 @@ async fn a_server_that_closes_on_long_messages_is_found_minimized_and_replayed()
         "sockets",
         "--features",
         &features,
+        "--no-bundled",
         "--target",
         p.to_str().unwrap(),
     ])
@@ -348,7 +349,14 @@ async fn every_regression_in_the_corpus_passes_against_the_bundled_servers() {
         }
         if any_feature {
             let proto = entry.file_name().to_string_lossy().to_string();
-            let r = conform(&["run", &proto, "--features", dir.to_str().unwrap()]).await;
+            let r = conform(&[
+                "run",
+                &proto,
+                "--features",
+                dir.to_str().unwrap(),
+                "--no-bundled",
+            ])
+            .await;
             if r.code == 2 && r.stderr.contains("no bundled reference server") {
                 continue;
             }

@@ -495,7 +495,7 @@ async fn a_server_ignoring_if_modified_since_gets_a_warning() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("WARN  http/conditional.feature")
+            .any(|l| l.starts_with("WARN  features/http/conditional.feature")
                 && l.contains("If-Modified-Since with the Last-Modified date gets 304")),
         "{}",
         run.all()
@@ -504,7 +504,7 @@ async fn a_server_ignoring_if_modified_since_gets_a_warning() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("PASS  http/conditional.feature")
+            .any(|l| l.starts_with("PASS  features/http/conditional.feature")
                 && l.contains("If-None-Match with the current entity tag gets 304")),
         "{}",
         run.all()
@@ -557,7 +557,7 @@ async fn a_body_in_reply_to_head_fails() {
     assert!(
         run.stdout
             .lines()
-            .any(|l| l.starts_with("FAIL  http/semantics.feature")
+            .any(|l| l.starts_with("FAIL  features/http/semantics.feature")
                 && l.contains("A response to HEAD has no content")),
         "{}",
         run.all()
@@ -568,7 +568,7 @@ async fn a_body_in_reply_to_head_fails() {
 
 /// The console line of a scenario, by the start of its name.
 fn verdict<'a>(run: &'a common::Run, name: &str) -> Option<&'a str> {
-    // `PASS  http/x.feature:12  Name (3 ms)`; `ERROR http/…` has one space.
+    // `PASS  features/http/x.feature:12  Name (3 ms)`; `ERROR http/…` has one space.
     run.stdout
         .lines()
         .find(|l| {

@@ -301,7 +301,7 @@ async fn a_completion_with_the_wrong_tag_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/session.feature",
+            "FAIL  features/imap/session.feature",
             "step:        When the client sends \"a1 NOOP\"",
             "the command's tag is \"a1\", but the completion carries \"x1\"",
             "expected:    a IMAP reply to \"a1 NOOP\"",
@@ -317,7 +317,7 @@ async fn a_literal_length_off_by_one_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "FETCH BODY[HEADER] returns only the header, with its blank line",
             "problem:     malformed",
             "S: * 1 FETCH (BODY[HEADER] {184}\\r\\n",
@@ -331,7 +331,7 @@ async fn a_server_that_ignores_store_flags_fails_with_the_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "A flag added by STORE +FLAGS is kept",
             "message 2 lacks the flag \\Flagged on a later FETCH",
             "C: a1 STORE 2 +FLAGS (\\\\Flagged)\\r\\n",
@@ -350,7 +350,7 @@ async fn uids_that_change_between_sessions_under_one_uidvalidity_fail() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/mailboxes.feature",
+            "FAIL  features/imap/mailboxes.feature",
             "A UID that changes between sessions comes with a greater UIDVALIDITY",
             "the UID of a message changed between sessions under the same UIDVALIDITY",
             "imap: 4 passed, 1 failed, 0 errors",
@@ -365,7 +365,7 @@ async fn a_server_that_rejects_a_bracket_in_a_tag_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/session.feature",
+            "FAIL  features/imap/session.feature",
             "A tag containing \"]\" gets its completion",
             "it did not take \"a]1\" for a tag",
             "S: * BAD Error in IMAP command received by server.\\r\\n",
@@ -384,7 +384,7 @@ async fn a_server_that_refuses_a_nested_create_gets_a_warning() {
     assert_has(
         &run,
         &[
-            "WARN  imap/mailboxes.feature",
+            "WARN  features/imap/mailboxes.feature",
             "CREATE of a name under a parent that does not exist creates the parent too",
             ".child\\r\\n",
             "NO [CANNOT] no such parent",
@@ -413,7 +413,7 @@ async fn a_server_that_never_completes_the_second_pipelined_command_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/session.feature",
+            "FAIL  features/imap/session.feature",
             "Pipelined commands are answered each with its own tag",
             "the completion of \"p2\"",
             "C: p2 CAPABILITY\\r\\n",
@@ -429,7 +429,7 @@ async fn uid_fetch_without_the_uid_of_every_message_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "UID FETCH returns the UID with every message",
             "the FETCH response for message 1 lacks UID",
         ],
@@ -443,7 +443,7 @@ async fn one_expunge_response_for_two_removed_messages_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "EXPUNGE removes the \\Deleted messages and reports each",
             "do not report each removed message",
         ],
@@ -459,7 +459,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "STORE FLAGS replaces the flags",
             "message 1 has the flag \\Answered on a later FETCH",
         ],
@@ -468,7 +468,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "A failed SELECT leaves no mailbox selected",
             "expected:    one of BAD, NO",
         ],
@@ -481,7 +481,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "A sequence range names every message between its ends",
             "no FETCH response for message 3",
             "C: a1 FETCH 3:2 (FLAGS)",
@@ -492,7 +492,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/messages.feature",
+            "FAIL  features/imap/messages.feature",
             "UID FETCH of a UID that does not exist completes with OK and no data",
             "S: a1 NO no such message",
         ],
@@ -502,7 +502,7 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
     assert_has(
         &run,
         &[
-            "WARN  imap/messages.feature",
+            "WARN  features/imap/messages.feature",
             "APPEND into the selected mailbox reports the new message with EXISTS",
             "no untagged response matches",
         ],
@@ -556,7 +556,7 @@ async fn a_wrong_namespace_prefix_is_an_error_naming_the_key() {
     assert_has(
         &run,
         &[
-            "ERROR imap/messages.feature",
+            "ERROR features/imap/messages.feature",
             "the server refused to create the scratch mailbox conform-",
             "placed by the profile's imap.namespace_prefix and imap.delimiter",
             "set [imap] namespace_prefix",
@@ -577,9 +577,9 @@ async fn a_malformed_namespace_response_fails_and_the_profile_keys_take_over() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  imap/mailboxes.feature",
+            "FAIL  features/imap/mailboxes.feature",
             "NAMESPACE answers with the three namespace classes",
-            "ERROR imap/mailboxes.feature",
+            "ERROR features/imap/mailboxes.feature",
             "the server announces NAMESPACE but its answer is unusable",
             "set [imap] namespace_prefix and delimiter in the profile",
             "imap: 0 passed, 1 failed, 2 errors",

@@ -128,7 +128,7 @@ async fn a_lowercasing_server_fails_with_step_expectation_and_transcript() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  sockets/tcp.feature",
+            "FAIL  features/sockets/tcp.feature",
             "step:        Then the client receives exactly \"HELLO WORLD\"",
             "expected:    \"HELLO WORLD\" (11 bytes)",
             "got:         \"hello world\" (11 bytes)",
@@ -171,11 +171,11 @@ async fn a_server_that_never_closes_fails_the_close_scenarios() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  sockets/tcp.feature:52  The server closes the connection after its reply",
+            "FAIL  features/sockets/tcp.feature:52  The server closes the connection after its reply",
             "step:        And the server closes the client's connection",
             "the server did not close the connection within 1s",
             // The upper-casing itself still passes.
-            "PASS  sockets/tcp.feature:24  A lowercase sentence",
+            "PASS  features/sockets/tcp.feature:24  A lowercase sentence",
         ],
     );
     assert!(
@@ -193,7 +193,7 @@ async fn a_server_that_replies_to_a_fixed_port_fails() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  sockets/udp.feature:24  The reply is sent to the client's own address and port",
+            "FAIL  features/sockets/udp.feature:24  The reply is sent to the client's own address and port",
             "nothing arrived within 1s while waiting for a reply datagram at 127.0.0.1:",
             "C: where am i",
         ],
@@ -217,7 +217,7 @@ async fn a_server_that_replies_twice_fails_the_one_reply_scenario() {
     assert_fails_with(
         &run,
         &[
-            "FAIL  sockets/udp.feature:37  Each datagram gets exactly one reply",
+            "FAIL  features/sockets/udp.feature:37  Each datagram gets exactly one reply",
             "received a second datagram",
         ],
     );
@@ -265,7 +265,8 @@ async fn list_and_fixtures() {
             && run
                 .stdout
                 .lines()
-                .all(|l| l.starts_with("sockets/udp/") && l.contains("\tsockets/udp.feature:")),
+                .all(|l| l.starts_with("sockets/udp/")
+                    && l.contains("\tfeatures/sockets/udp.feature:")),
         "{}",
         run.all()
     );

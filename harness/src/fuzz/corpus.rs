@@ -8,13 +8,26 @@ use super::engine::Finding;
 use super::{Case, FuzzProtocol};
 use crate::steps::text::unescape;
 
-/// Where the corpus is: `./corpus`, else the one conform was built with.
+/// The corpus of the source tree conform was built from (the tests and
+/// benchmarks; `conform fuzz` uses [`bundled_seeds`] and `--corpus DIR`).
 pub fn default_dir() -> PathBuf {
-    let local = PathBuf::from("corpus");
-    if local.is_dir() {
-        return local;
-    }
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus"))
+}
+
+/// The seeds built into the binary: every `send` and `prefix` line of the
+/// bundled `corpus/<protocol>/*.case` files and the quoted messages of the
+/// bundled `features/<protocol>/` suites.
+pub fn bundled_seeds(plugin: &dyn FuzzProtocol) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for (_, text) in crate::bundle::below(&format!("corpus/{}", plugin.name())) {
+        if let Ok(case) = Case::parse(text) {
+            out.extend(case.messages);
+        }
+    }
+    for (_, text) in crate::bundle::below(&format!("features/{}", plugin.name())) {
+        out.extend(sent_in_feature(text));
+    }
+    out
 }
 
 /// Seed messages: the protocol's own, every `send` and `prefix` line of the

@@ -30,6 +30,12 @@ pub struct FuzzOptions {
     pub corpus: Option<PathBuf>,
     /// Feature files to take seed messages from.
     pub features: Option<PathBuf>,
+    /// Also the seeds built into the binary: the bundled corpus's
+    /// `corpus/<protocol>/*.case` and the messages of the bundled suites.
+    pub bundled_seeds: bool,
+    /// Where findings are written when there is no `corpus`:
+    /// `<regressions>/<protocol>/regressions/`.
+    pub regressions: Option<PathBuf>,
     pub write_regressions: bool,
     /// How long shrinking may take.
     pub shrink_time: Duration,
@@ -50,6 +56,8 @@ impl Default for FuzzOptions {
             progress: false,
             corpus: None,
             features: None,
+            bundled_seeds: false,
+            regressions: None,
             write_regressions: false,
             shrink_time: Duration::from_secs(30),
             recover_time: Duration::from_secs(5),
@@ -320,11 +328,17 @@ pub fn run(
     let mut exec = Executor::new(plugin.clone(), channels.clone(), limits);
     exec.probe()
         .map_err(|e| format!("target unreachable before fuzzing: {e}"))?;
-    let seeds = Arc::new(corpus::seeds(
+    let mut seeds = corpus::seeds(
         plugin.as_ref(),
         opts.corpus.as_deref(),
         opts.features.as_deref(),
-    ));
+    );
+    if opts.bundled_seeds {
+        seeds.extend(corpus::bundled_seeds(plugin.as_ref()));
+        seeds.sort();
+        seeds.dedup();
+    }
+    let seeds = Arc::new(seeds);
     let strategy = plugin.strategy(&channels, seeds);
     let mut runner = test_runner(opts.seed);
     let started = Instant::now();
@@ -415,8 +429,8 @@ pub fn run(
         true,
     );
     progress.done();
-    if let (Some(f), Some(dir), true) = (&mut report.finding, &opts.corpus, opts.write_regressions)
-    {
+    let write_to = opts.corpus.as_ref().or(opts.regressions.as_ref());
+    if let (Some(f), Some(dir), true) = (&mut report.finding, write_to, opts.write_regressions) {
         match corpus::write_regression(plugin.as_ref(), dir, f, opts.seed) {
             Ok(files) => f.files = files,
             Err(e) => eprintln!("conform: could not write the regression files: {e}"),

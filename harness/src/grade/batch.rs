@@ -18,7 +18,8 @@ pub struct BatchOptions {
     pub folder: PathBuf,
     pub out: PathBuf,
     pub jobs: usize,
-    pub features: PathBuf,
+    /// `--features DIR`, passed on to each grader.
+    pub features: Option<PathBuf>,
     /// Bound on one submission's grading, after which it is stopped.
     pub limit: Duration,
 }
@@ -114,8 +115,11 @@ async fn grade_one(exe: &Path, opts: &BatchOptions, sub: &Path, children: Childr
         .arg(sub)
         .arg("--out")
         .arg(&out)
-        .arg("--features")
-        .arg(&opts.features)
+        .args(
+            opts.features
+                .iter()
+                .flat_map(|f| [std::ffi::OsStr::new("--features"), f.as_os_str()]),
+        )
         .arg("--quiet")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

@@ -43,8 +43,9 @@ pub enum Submission {
 pub struct GradeOptions {
     pub assignment: Assignment,
     pub submission: Submission,
-    /// The suites (`--features`, else the default).
-    pub features: PathBuf,
+    /// A folder of feature files where the assignment's suite paths are
+    /// looked up before the bundled suites (`--features DIR`).
+    pub features: Option<PathBuf>,
     /// Print each scenario's points as it is graded.
     pub progress: bool,
 }
@@ -131,6 +132,18 @@ impl GradeReport {
     }
 }
 
+/// Checks an assignment against its suites without grading anything (batch
+/// mode does this before it starts any submission).
+pub fn check_assignment(a: &Assignment, features: Option<&Path>) -> Result<usize, SetupError> {
+    let scratch = tempfile::Builder::new()
+        .prefix("conform-check-")
+        .tempdir()
+        .map_err(|e| SetupError(format!("cannot make a scratch folder: {e}")))?;
+    let dest = scratch.path().join("features");
+    gather_features(a, features, &dest)?;
+    Ok(select(a, &dest)?.len())
+}
+
 /// Grades one submission.
 pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
     let started = Instant::now();
@@ -140,7 +153,7 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         .tempdir()
         .map_err(|e| SetupError(format!("cannot make a scratch folder: {e}")))?;
     let features = scratch.path().join("features");
-    gather_features(a, &opts.features, &features)?;
+    gather_features(a, opts.features.as_deref(), &features)?;
     let mut graded = select(a, &features)?;
 
     let (workdir, command, label) = match &opts.submission {
@@ -613,30 +626,51 @@ fn fail_all(graded: &mut [GradedScenario], msg: &str) {
 
 /// Copies the assignment's feature files into `dest/<protocol>/`, so that
 /// suites from the features folder and files next to the assignment run as
-/// one.
-fn gather_features(a: &Assignment, features: &Path, dest: &Path) -> Result<(), SetupError> {
-    let mut files = Vec::new();
+/// one. A suite path is looked up next to the assignment, then in
+/// `--features DIR`, then in the bundled suites (`features/<path>`).
+fn gather_features(a: &Assignment, features: Option<&Path>, dest: &Path) -> Result<(), SetupError> {
+    // (name, text, protocol from the folder if the feature has no tag)
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
     for p in &a.paths {
         let local = a.base.join(p);
-        let path = if local.exists() {
-            local
-        } else {
-            features.join(p)
+        let given = features.map(|f| f.join(p)).filter(|f| f.exists());
+        let path = if local.exists() { Some(local) } else { given };
+        if let Some(path) = path {
+            let mut found = Vec::new();
+            if path.is_dir() {
+                collect_features(&path, &mut found)
+                    .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
+            } else {
+                found.push(path);
+            }
+            for file in found {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| SetupError(format!("cannot read {}: {e}", file.display())))?;
+                files.push((file, text));
+            }
+            continue;
+        }
+        let inside = format!("features/{}", p.trim_matches('/'));
+        let bundled: Vec<_> = match crate::bundle::file(&inside) {
+            Some(text) => vec![(inside.as_str(), text)],
+            None => crate::bundle::below(&inside).collect(),
         };
-        if path.is_dir() {
-            collect_features(&path, &mut files)
-                .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
-        } else if path.is_file() {
-            files.push(path);
-        } else {
+        if bundled.is_empty() {
             return Err(SetupError(format!(
-                "assignment {}: suite path {p} is neither next to the assignment nor in {}",
+                "assignment {}: suite path {p} is neither next to the assignment{} nor a bundled suite",
                 a.name,
-                features.display()
+                features
+                    .map(|f| format!(", in {},", f.display()))
+                    .unwrap_or_default()
             )));
         }
+        files.extend(
+            bundled
+                .into_iter()
+                .map(|(name, text)| (PathBuf::from(name), text.to_string())),
+        );
     }
-    for (i, file) in files.iter().enumerate() {
+    for (i, (file, text)) in files.iter().enumerate() {
         let proto = file
             .parent()
             .and_then(|d| d.file_name())
@@ -649,7 +683,7 @@ fn gather_features(a: &Assignment, features: &Path, dest: &Path) -> Result<(), S
         if to.exists() {
             to = dir.join(format!("{i}-{}", name.display()));
         }
-        std::fs::copy(file, &to)
+        std::fs::write(&to, text)
             .map_err(|e| SetupError(format!("cannot copy {}: {e}", file.display())))?;
     }
     Ok(())
@@ -690,6 +724,18 @@ fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupE
     }
     // With a rubric, exactly the scenarios it names are graded; without
     // one, every scenario the paths and tags select, at its own points.
+    // Every step of those is defined, before any submission starts.
+    let graded: Vec<_> = selected
+        .iter()
+        .filter(|(f, r, s)| {
+            a.rubric.is_empty()
+                || a.rubric_for(&suite::ScenarioMeta::of(features, f, *r, s))
+                    .is_some()
+        })
+        .copied()
+        .collect();
+    crate::steps::registry::check(features, &graded)
+        .map_err(|e| SetupError(format!("assignment {}: {e}", a.name)))?;
     let mut out = Vec::new();
     for (f, r, s) in selected {
         let meta = suite::ScenarioMeta::of(features, f, r, s);

@@ -56,7 +56,7 @@ pub fn render(report: &RunReport) -> String {
             count(Outcome::Skipped),
             // JUnit's timestamp: ISO 8601 without a zone (UTC here).
             attr(report.context.started.trim_end_matches('Z')),
-            attr(&format!("features/{file}"))
+            attr(file)
         );
         let _ = writeln!(out, "    <properties>");
         property(&mut out, 6, "target", &report.target);
@@ -112,7 +112,12 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
     let classname = format!(
         "conform.{}.{}",
         c.protocol,
-        c.file.trim_end_matches(".feature").replace(['/', '.'], "_")
+        // Bundled files keep the class names they had: `sockets_tcp`.
+        c.file
+            .strip_prefix("features/")
+            .unwrap_or(&c.file)
+            .trim_end_matches(".feature")
+            .replace(['/', '.'], "_")
     );
     let _ = writeln!(
         out,
@@ -120,7 +125,7 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
         attr(name),
         attr(&classname),
         c.seconds,
-        attr(&format!("features/{}", c.file)),
+        attr(&c.file),
         c.line
     );
     let _ = writeln!(out, "      <properties>");

@@ -108,6 +108,7 @@ async fn log_in(w: &mut World) -> StepResult {
     Ok(())
 }
 
+/// Opens the FTP control connection and reads the greeting.
 #[given(regex = r"^an FTP connection$")]
 async fn ftp_connection(w: &mut World) -> StepResult {
     step!(w, {
@@ -116,11 +117,14 @@ async fn ftp_connection(w: &mut World) -> StepResult {
     })
 }
 
+/// Opens the control connection and checks the greeting is 220.
 #[given(regex = r"^an FTP session that has been greeted$")]
 async fn ftp_greeted(w: &mut World) -> StepResult {
     step!(w, greeted(w).await)
 }
 
+/// Greeted, then USER/PASS with the `[ftp]` user and password (230), then PWD
+/// to learn the login directory.
 #[given(regex = r"^an FTP session logged in as the profile's user$")]
 async fn ftp_logged_in(w: &mut World) -> StepResult {
     step!(w, {
@@ -129,6 +133,9 @@ async fn ftp_logged_in(w: &mut World) -> StepResult {
     })
 }
 
+/// USER/PASS with the `[ftp]` user and password on the open control
+/// connection.
+/// Example: `When the client logs in as the profile's user`
 #[when(regex = r"^the client logs in as the profile's user$")]
 async fn client_logs_in(w: &mut World) -> StepResult {
     step!(w, log_in(w).await)
@@ -171,6 +178,7 @@ async fn connect_passive(w: &mut World, addr: SocketAddr, reply: &Reply) -> Step
     }
 }
 
+/// PASV: checks 227 and connects to the address it names.
 #[when(regex = r"^the client enters passive mode$")]
 async fn enters_passive(w: &mut World) -> StepResult {
     step!(w, {
@@ -189,6 +197,7 @@ async fn enters_passive(w: &mut World) -> StepResult {
     })
 }
 
+/// The host in the 227 reply is the address the control connection went to.
 #[then(regex = r"^the address in the 227 reply is the server's control address$")]
 async fn pasv_is_control_address(w: &mut World) -> StepResult {
     step!(w, {
@@ -210,6 +219,7 @@ async fn pasv_is_control_address(w: &mut World) -> StepResult {
     })
 }
 
+/// EPSV: checks 229 and connects to the port it names at the control address.
 #[when(regex = r"^the client enters extended passive mode$")]
 async fn enters_epsv(w: &mut World) -> StepResult {
     step!(w, {
@@ -261,16 +271,20 @@ fn not_implemented(reply: &Reply, verb: &str) -> StepResult {
     Ok(())
 }
 
+/// Listens for a data connection and sends PORT (200 expected).
 #[when(regex = r"^the client enters active mode$")]
 async fn enters_active(w: &mut World) -> StepResult {
     step!(w, active(w, false).await)
 }
 
+/// Listens for a data connection and sends EPRT (200 expected).
 #[when(regex = r"^the client enters extended active mode$")]
 async fn enters_eprt(w: &mut World) -> StepResult {
     step!(w, active(w, true).await)
 }
 
+/// PORT for a port where nothing listens, then the command; for the 425
+/// checks (425 to PORT itself counts too).
 #[when(
     regex = r#"^the client sends "(.*)" after a PORT command for a port where nothing listens$"#
 )]
@@ -418,6 +432,8 @@ async fn send_data(conn: &mut Conn, bytes: &[u8]) -> StepResult {
     Ok(())
 }
 
+/// Sends a transfer command: 125/150, the data until the server closes the
+/// data connection, then the completion reply.
 #[when(regex = r#"^the client sends "(.*)" over the data connection$"#)]
 async fn sends_over_data(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -483,6 +499,8 @@ async fn store(w: &mut World, verb: &str, name: &str, bytes: Vec<u8>) -> StepRes
     transfer(w, line.as_bytes(), Exchange::Send(bytes)).await
 }
 
+/// STOR of NAME with these bytes over the data connection; NAME is deleted
+/// after the scenario.
 #[when(regex = r#"^the client stores "(.*)" with the bytes "(.*)"$"#)]
 async fn stores_bytes(w: &mut World, name: String, text: String) -> StepResult {
     step!(w, {
@@ -491,6 +509,8 @@ async fn stores_bytes(w: &mut World, name: String, text: String) -> StepResult {
     })
 }
 
+/// STOR of NAME with a fixture file's content; NAME is deleted after the
+/// scenario.
 #[when(regex = r#"^the client stores "(.*)" with the fixture file "(.*)"$"#)]
 async fn stores_fixture(w: &mut World, name: String, fixture: String) -> StepResult {
     step!(w, {
@@ -499,6 +519,7 @@ async fn stores_fixture(w: &mut World, name: String, fixture: String) -> StepRes
     })
 }
 
+/// APPE of these bytes to NAME over the data connection.
 #[when(regex = r#"^the client appends the bytes "(.*)" to "(.*)"$"#)]
 async fn appends_bytes(w: &mut World, text: String, name: String) -> StepResult {
     step!(w, {
@@ -507,16 +528,20 @@ async fn appends_bytes(w: &mut World, text: String, name: String) -> StepResult 
     })
 }
 
+/// Removes the directory after the scenario (for what a scenario creates by
+/// hand with MKD).
 #[when(regex = r#"^the scenario will remove the directory "(.*)" afterwards$"#)]
 async fn will_remove_dir(w: &mut World, name: String) -> StepResult {
     step!(w, register_cleanup(w, vec![format!("RMD {name}")]))
 }
 
+/// Removes the file after the scenario (for what a scenario creates by hand).
 #[when(regex = r#"^the scenario will remove the file "(.*)" afterwards$"#)]
 async fn will_remove_file(w: &mut World, name: String) -> StepResult {
     step!(w, register_cleanup(w, vec![format!("DELE {name}")]))
 }
 
+/// The transfer is refused with this reply, instead of or after the 1xx.
 #[then(regex = r"^the transfer is refused with (\d{3})$")]
 async fn transfer_refused(w: &mut World, code: String) -> StepResult {
     step!(w, {
@@ -603,6 +628,7 @@ pub fn compare_data(got: &[u8], expected: &[u8], what: &str) -> StepResult {
     )))
 }
 
+/// The data received is the fixture file, byte for byte.
 #[then(regex = r#"^the data received is the fixture file "(.*)"$"#)]
 async fn data_is_fixture(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -611,6 +637,8 @@ async fn data_is_fixture(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// The data received is the fixture file with every line ending in CRLF (TYPE
+/// A).
 #[then(regex = r#"^the data received is the fixture file "(.*)" with CRLF line endings$"#)]
 async fn data_is_fixture_crlf(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -623,6 +651,7 @@ async fn data_is_fixture_crlf(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// The data received is exactly these bytes.
 #[then(regex = r#"^the data received is exactly "(.*)"$"#)]
 async fn data_is_exactly(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -644,6 +673,7 @@ fn names(line: &str, name: &str) -> bool {
     line == name || line.ends_with(&format!(" {name}")) || line.ends_with(&format!("/{name}"))
 }
 
+/// The LIST/NLST/MLSD data names this file.
 #[then(regex = r#"^the listing names "(.*)"$"#)]
 async fn listing_names(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -691,6 +721,7 @@ async fn name_list_holds(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// Every line of the data received ends with CRLF.
 #[then(regex = r#"^every line of the data received ends with CRLF$"#)]
 async fn data_lines_crlf(w: &mut World) -> StepResult {
     step!(w, {
@@ -737,6 +768,8 @@ fn mlsd_facts(data: &[u8], name: &str) -> Option<Vec<(String, String)>> {
     })
 }
 
+/// The MLSD line for NAME has this type fact (and the fixture file's size),
+/// RFC 3659 §7.
 #[then(regex = r#"^the MLSD entry for "(.*)" has type "(.*)"(?: and the fixture file's size)?$"#)]
 async fn mlsd_entry(w: &mut World, name: String, kind: String) -> StepResult {
     step!(w, {
@@ -775,6 +808,7 @@ async fn mlsd_entry(w: &mut World, name: String, kind: String) -> StepResult {
 
 // ---- control-connection checks --------------------------------------------------
 
+/// SIZE answered 213 with the fixture file's size in octets (RFC 3659 §4).
 #[then(regex = r#"^the server replies 213 with the size of the fixture file "(.*)"$"#)]
 async fn size_reply(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -794,6 +828,7 @@ async fn size_reply(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// MDTM answered 213 with a time-val `YYYYMMDDHHMMSS[.sss]` (RFC 3659 §3).
 #[then(regex = r"^the server replies 213 with a time-val$")]
 async fn mdtm_reply(w: &mut World) -> StepResult {
     step!(w, {
@@ -828,6 +863,9 @@ fn plausible_time(v: &str) -> bool {
         && n(12..14) < 61
 }
 
+/// The last reply is a multi-line reply as RFC 959 §4.2 shapes it: `NNN-`
+/// first, `NNN ` last.
+/// Example: `Then the reply is a multi-line reply in the RFC 959 format`
 #[then(regex = r"^the reply is a multi-line reply in the RFC 959 format$")]
 async fn multiline_format(w: &mut World) -> StepResult {
     step!(w, {
@@ -850,6 +888,7 @@ async fn multiline_format(w: &mut World) -> StepResult {
     })
 }
 
+/// Every line of the last reply ends with CRLF.
 #[then(regex = r"^every line of the reply ends with CRLF$")]
 async fn reply_lines_crlf(w: &mut World) -> StepResult {
     step!(w, {
@@ -865,6 +904,8 @@ async fn reply_lines_crlf(w: &mut World) -> StepResult {
     })
 }
 
+/// The lines of the last multi-line reply between its first and last start
+/// with a space (FEAT, RFC 2389 §3.2).
 #[then(regex = r"^every line between the first and the last starts with a space$")]
 async fn feature_lines(w: &mut World) -> StepResult {
     step!(w, {
@@ -941,11 +982,13 @@ async fn check_cwd(w: &mut World, sub: &str) -> StepResult {
     }
 }
 
+/// PWD names the login directory.
 #[then(regex = r"^the current directory is the login directory$")]
 async fn cwd_is_home(w: &mut World) -> StepResult {
     step!(w, check_cwd(w, "").await)
 }
 
+/// PWD names this directory under the login directory.
 #[then(regex = r#"^the current directory is "(.*)" under the login directory$"#)]
 async fn cwd_is_under_home(w: &mut World, sub: String) -> StepResult {
     step!(w, check_cwd(w, &sub).await)
@@ -970,6 +1013,8 @@ fn third_party_ip(local: IpAddr) -> Option<IpAddr> {
     }
 }
 
+/// Listens at 127.0.0.2, a third party's address, and sends PORT/EPRT for it
+/// (RFC 2577 bounce).
 #[when(regex = r"^the client sends (PORT|EPRT) for a listener at a third party's address$")]
 async fn port_third_party(w: &mut World, verb: String) -> StepResult {
     step!(w, {
@@ -997,6 +1042,8 @@ async fn port_third_party(w: &mut World, verb: String) -> StepResult {
     })
 }
 
+/// The PORT/EPRT is refused (4xx/5xx), and the next LIST does not connect to
+/// the third party.
 #[then(regex = r"^the server refuses the third party's address and never connects to it$")]
 async fn refuses_third_party(w: &mut World) -> StepResult {
     step!(w, {
@@ -1043,6 +1090,8 @@ fn feat_lists(reply: &Reply, feature: &str) -> bool {
     })
 }
 
+/// Skipped unless the command is answered with that reply; then FEAT must
+/// list the feature (RFC 3659).
 #[then(regex = r#"^a server that answers "(.*)" with (\d{3}) lists "(.*)" in its FEAT reply$"#)]
 async fn implementer_lists(
     w: &mut World,
@@ -1075,6 +1124,7 @@ async fn implementer_lists(
     })
 }
 
+/// Skips the scenario unless FEAT lists the extension.
 #[given(regex = r#"^the server announces "(.*)" in its FEAT reply$"#)]
 async fn announces(w: &mut World, feature: String) -> StepResult {
     step!(w, {
@@ -1096,6 +1146,8 @@ async fn announces(w: &mut World, feature: String) -> StepResult {
     })
 }
 
+/// PORT for a port number at the client's own address (RFC 2577 §3,
+/// privileged ports).
 #[when(regex = r"^the client sends PORT for port (\d+) at its own address$")]
 async fn port_to_own_port(w: &mut World, port: u16) -> StepResult {
     step!(w, {
@@ -1108,6 +1160,7 @@ async fn port_to_own_port(w: &mut World, port: u16) -> StepResult {
     })
 }
 
+/// USER/PASS with a wrong password N times, until 421 or a close.
 #[when(regex = r"^the client fails to log in (\d+) times with a wrong password$")]
 async fn fails_logins(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -1154,6 +1207,8 @@ async fn fails_logins(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// After at most N failed logins the server closed the connection (RFC 2577
+/// §5); one more USER shows whether it is open.
 #[then(regex = r"^the server has closed the connection after at most (\d+) failed logins$")]
 async fn closed_after_failures(w: &mut World, n: usize) -> StepResult {
     step!(w, {

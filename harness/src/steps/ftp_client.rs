@@ -48,6 +48,8 @@ async fn with_client<T>(
     f(&mut guard).await
 }
 
+/// A real client (suppaftp, tokio) logged in with the `[ftp]` user and
+/// password.
 #[given(regex = r"^a suppaftp client logged in as the profile's user$")]
 async fn suppaftp_logged_in(w: &mut World) -> StepResult {
     step!(w, {
@@ -81,6 +83,7 @@ async fn suppaftp_logged_in(w: &mut World) -> StepResult {
     })
 }
 
+/// suppaftp's data connections: passive or active.
 #[when(regex = r"^suppaftp uses (passive|active) mode$")]
 async fn suppaftp_mode(w: &mut World, mode: String) -> StepResult {
     step!(w, {
@@ -103,6 +106,7 @@ async fn suppaftp_mode(w: &mut World, mode: String) -> StepResult {
     })
 }
 
+/// suppaftp's transfer type: binary (I) or ASCII (A).
 #[when(regex = r"^suppaftp uses (binary|ASCII) type$")]
 async fn suppaftp_type(w: &mut World, kind: String) -> StepResult {
     step!(w, {
@@ -123,6 +127,7 @@ async fn suppaftp_type(w: &mut World, kind: String) -> StepResult {
     })
 }
 
+/// suppaftp downloads the file (RETR); the data is kept for the checks.
 #[when(regex = r#"^suppaftp downloads "(.*)"$"#)]
 async fn suppaftp_downloads(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -176,6 +181,7 @@ async fn upload(w: &mut World, name: String, bytes: Vec<u8>) -> StepResult {
     Ok(())
 }
 
+/// suppaftp uploads NAME with a fixture file's content (removed afterwards).
 #[when(regex = r#"^suppaftp uploads "(.*)" with the fixture file "(.*)"$"#)]
 async fn suppaftp_uploads_fixture(w: &mut World, name: String, fixture: String) -> StepResult {
     step!(w, {
@@ -184,6 +190,7 @@ async fn suppaftp_uploads_fixture(w: &mut World, name: String, fixture: String) 
     })
 }
 
+/// suppaftp uploads NAME with these bytes (removed afterwards).
 #[when(regex = r#"^suppaftp uploads "(.*)" with the bytes "(.*)"$"#)]
 async fn suppaftp_uploads_bytes(w: &mut World, name: String, text: String) -> StepResult {
     step!(w, {
@@ -192,6 +199,7 @@ async fn suppaftp_uploads_bytes(w: &mut World, name: String, text: String) -> St
     })
 }
 
+/// suppaftp lists the current directory (LIST).
 #[when(regex = r"^suppaftp lists the current directory$")]
 async fn suppaftp_lists(w: &mut World) -> StepResult {
     step!(w, {
@@ -210,6 +218,7 @@ async fn suppaftp_lists(w: &mut World) -> StepResult {
     })
 }
 
+/// suppaftp's SIZE of NAME equals the fixture file's size.
 #[then(regex = r#"^suppaftp reports the size of "(.*)" as the fixture file "(.*)"'s$"#)]
 async fn suppaftp_size(w: &mut World, name: String, fixture: String) -> StepResult {
     step!(w, {
@@ -232,6 +241,7 @@ async fn suppaftp_size(w: &mut World, name: String, fixture: String) -> StepResu
     })
 }
 
+/// The data suppaftp received is these bytes with CRLF line endings.
 #[then(regex = r#"^the data received is "(.*)" with CRLF line endings$"#)]
 async fn data_is_crlf(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -241,6 +251,7 @@ async fn data_is_crlf(w: &mut World, text: String) -> StepResult {
     })
 }
 
+/// suppaftp's QUIT gets 221.
 #[then(regex = r"^suppaftp quits cleanly$")]
 async fn suppaftp_quits(w: &mut World) -> StepResult {
     step!(w, {

@@ -74,6 +74,8 @@ fn record(w: &mut World, f: &Finding) {
     }
 }
 
+/// N sessions of mutated messages made from the seed (the fuzzer's engine),
+/// over the transport named.
 #[when(regex = r#"^(\d+) mutations of "(.*)" are sent to the (\w+) server(?: over (\w+))?$"#)]
 async fn mutations(
     w: &mut World,
@@ -112,6 +114,9 @@ async fn mutations(
     })
 }
 
+/// Starts a fuzz case for the protocol's server; the steps after it give its
+/// prefix and messages.
+/// Example: `Given a fuzz session with the smtp server`
 #[given(regex = r"^a fuzz session with the (\w+) server$")]
 async fn fuzz_session(w: &mut World, proto: String) -> StepResult {
     step!(w, {
@@ -134,6 +139,8 @@ fn pending(w: &mut World) -> Result<&mut Case, Failure> {
         .ok_or_else(|| Failure::harness("\"a fuzz session with the … server\" must come first"))
 }
 
+/// Adds a line to the fuzz case's valid prefix.
+/// Example: `When the fuzz session sends the prefix "EHLO conform.test\r\n"`
 #[when(regex = r#"^the fuzz session sends the prefix "(.*)"$"#)]
 async fn session_prefix(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -143,6 +150,8 @@ async fn session_prefix(w: &mut World, text: String) -> StepResult {
     })
 }
 
+/// Adds a message to the fuzz case.
+/// Example: `When the fuzz session sends "MAIL FROM:<>\r\n"`
 #[when(regex = r#"^the fuzz session sends "(.*)"$"#)]
 async fn session_send(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -207,6 +216,7 @@ fn as_failure(f: &Finding) -> Failure {
     failure
 }
 
+/// Every reply of the mutated sessions came in time and was well-formed.
 #[then(regex = r"^every reply is well-formed$")]
 async fn every_reply_well_formed(w: &mut World) -> StepResult {
     step!(w, {
@@ -222,6 +232,7 @@ async fn every_reply_well_formed(w: &mut World) -> StepResult {
     })
 }
 
+/// A fresh client's valid probe still gets a valid answer.
 #[then(regex = r"^the (\w+) server still answers$")]
 async fn still_answers(w: &mut World, proto: String) -> StepResult {
     step!(w, {

@@ -130,6 +130,8 @@ fn statuses(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sends a command line (CRLF added) on the protocol session and reads one
+/// complete reply with the protocol's reply reader.
 #[when(regex = r#"^(the client|client \w+) sends "(.*)"$"#)]
 async fn sends_command(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -138,6 +140,7 @@ async fn sends_command(w: &mut World, who: String, text: String) -> StepResult {
     })
 }
 
+/// Sends a command line without reading the reply (pipelining).
 #[when(regex = r#"^(the client|client \w+) sends "(.*)" without waiting for the reply$"#)]
 async fn sends_pipelined(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -190,6 +193,7 @@ async fn sends_in_one_write(w: &mut World, who: String, list: String) -> StepRes
     })
 }
 
+/// The last reply's status is one of these (`250`, `5xx`, `OK`, `+OK`).
 #[then(regex = r"^the server replies with one of (.+)$")]
 async fn replies_one_of(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -221,6 +225,7 @@ async fn implementer_replies(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// The last reply's status is this one (`250`, `5xx`, `OK`, `+OK`, `-ERR`).
 #[then(regex = r"^the server replies (\S+)$")]
 async fn replies(w: &mut World, status: String) -> StepResult {
     step!(w, {
@@ -234,6 +239,8 @@ async fn replies(w: &mut World, status: String) -> StepResult {
     })
 }
 
+/// Reads one more reply on the named client's session and checks its status.
+/// Example: `Then client B gets the reply 250`
 #[then(regex = r"^(the client|client \w+) gets the reply (\S+)$")]
 async fn client_gets_reply(w: &mut World, who: String, status: String) -> StepResult {
     step!(w, {
@@ -247,6 +254,7 @@ async fn client_gets_reply(w: &mut World, who: String, status: String) -> StepRe
     })
 }
 
+/// Reads one more reply and checks its status.
 #[then(regex = r"^the next reply is (?:one of )?(.+)$")]
 async fn next_reply_is(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -255,6 +263,7 @@ async fn next_reply_is(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// The text of the last reply contains this (case-insensitive).
 #[then(regex = r#"^the reply text contains "(.*)"$"#)]
 async fn reply_contains(w: &mut World, text: String) -> StepResult {
     step!(w, {

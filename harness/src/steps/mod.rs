@@ -17,6 +17,7 @@ pub mod line;
 pub mod peer;
 pub mod pop3;
 pub mod raw;
+pub mod registry;
 pub mod smtp;
 pub mod smtp_client;
 pub mod sockets;

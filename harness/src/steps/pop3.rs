@@ -121,26 +121,33 @@ async fn retrieve(w: &mut World, client: &str, n: usize) -> Result<Vec<u8>, Fail
     Ok(reply.body)
 }
 
+/// Opens the POP3 connection and reads the greeting.
 #[given(regex = r"^a POP3 session$")]
 async fn session(w: &mut World) -> StepResult {
     step!(w, open(w, "", false).await)
 }
 
+/// Opens the POP3 connection and checks the greeting is +OK.
 #[given(regex = r"^a POP3 session that has been greeted$")]
 async fn session_greeted(w: &mut World) -> StepResult {
     step!(w, open(w, "", true).await)
 }
 
+/// A named further client with its own greeted POP3 session.
+/// Example: `Given client B has a POP3 session that has been greeted`
 #[given(regex = r"^client (\w+) has a POP3 session that has been greeted$")]
 async fn client_session_greeted(w: &mut World, client: String) -> StepResult {
     step!(w, open(w, &client, true).await)
 }
 
+/// Greeted, then USER/PASS with the `[pop3]` user and password.
 #[given(regex = r"^(?:a|another) POP3 session logged in$")]
 async fn session_logged_in(w: &mut World) -> StepResult {
     step!(w, login(w, "").await)
 }
 
+/// USER/PASS with the `[pop3]` user and password on the open session.
+/// Example: `When client B logs in with the profile's user and password`
 #[when(regex = r"^(the client|client \w+) logs in with the profile's user and password$")]
 async fn logs_in(w: &mut World, who: String) -> StepResult {
     step!(w, user_pass(w, &client_name(&who)).await.map(|_| ()))
@@ -185,6 +192,7 @@ async fn refuses_password(w: &mut World) -> StepResult {
     })
 }
 
+/// Keeps message N's content (RETR) for a later comparison.
 #[when(regex = r"^the client remembers message (\d+)$")]
 async fn remembers(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -194,6 +202,8 @@ async fn remembers(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// Closes the connection without QUIT (no UPDATE state: nothing may be
+/// deleted, RFC 1939 §6).
 #[when(regex = r"^the client drops the connection without QUIT$")]
 async fn drops(w: &mut World) -> StepResult {
     step!(w, {
@@ -206,6 +216,7 @@ async fn drops(w: &mut World) -> StepResult {
     })
 }
 
+/// In a new session, message N is what was remembered, byte for byte.
 #[then(regex = r"^message (\d+) is unchanged in a new session$")]
 async fn unchanged(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -345,6 +356,7 @@ fn check_listing(reply: &Reply, what: &str, word_ok: fn(&str) -> bool) -> StepRe
     Ok(())
 }
 
+/// Each line of the LIST data is `msg-number SP size`.
 #[then(regex = r"^every line of the listing is a message number and a size$")]
 async fn scan_listing(w: &mut World) -> StepResult {
     step!(w, {
@@ -355,6 +367,7 @@ async fn scan_listing(w: &mut World) -> StepResult {
     })
 }
 
+/// Each line of the UIDL data is `msg-number SP unique-id` (RFC 1939 §7).
 #[then(regex = r"^every line of the listing is a message number and a unique-id$")]
 async fn uid_listing(w: &mut World) -> StepResult {
     step!(w, {
@@ -366,6 +379,7 @@ async fn uid_listing(w: &mut World) -> StepResult {
     })
 }
 
+/// LIST's count and total size agree with STAT's.
 #[then(regex = r"^the scan listing agrees with STAT$")]
 async fn listing_agrees(w: &mut World) -> StepResult {
     step!(w, {
@@ -396,6 +410,7 @@ async fn listing_agrees(w: &mut World) -> StepResult {
     })
 }
 
+/// The STAT reply is `+OK nn mm` (RFC 1939 §5).
 #[then(regex = r"^the STAT reply is \+OK, a message count and a size$")]
 async fn stat_form(w: &mut World) -> StepResult {
     step!(w, {
@@ -419,6 +434,7 @@ async fn stat_form(w: &mut World) -> StepResult {
     })
 }
 
+/// RETR of message N sends as many octets as LIST reports for it.
 #[then(regex = r"^message (\d+) has as many octets as LIST reports$")]
 async fn size_matches(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -439,6 +455,8 @@ async fn size_matches(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// RETR and LIST of message N are refused with -ERR (it was deleted in this
+/// session).
 #[then(regex = r"^the server has no message (\d+) in this session$")]
 async fn no_message(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -488,6 +506,8 @@ async fn stat_and_listing(w: &mut World) -> Result<(String, Vec<(usize, u64)>), 
     Ok((stat.text(), scan_pairs(&listing)))
 }
 
+/// The last reply is `+OK n size` for message N, as in the LIST data (RFC
+/// 1939 §5).
 #[then(regex = r"^the reply is the scan listing of message (\d+)$")]
 async fn scan_line(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -535,6 +555,7 @@ struct Noted {
     uids: Vec<(usize, String)>,
 }
 
+/// LIST now, its scan listing kept for a later comparison.
 #[when(regex = r"^the client notes the scan listing$")]
 async fn notes_listing(w: &mut World) -> StepResult {
     step!(w, {
@@ -628,6 +649,8 @@ async fn notes_uids(w: &mut World) -> StepResult {
     })
 }
 
+/// A new session's UIDL gives every message the unique-id it had (RFC
+/// 1939 §7: ids persist across sessions).
 #[then(regex = r"^UIDL gives the same unique-ids in a new session$")]
 async fn same_uids(w: &mut World) -> StepResult {
     step!(w, {
@@ -829,6 +852,8 @@ pub(crate) fn mark_delivered(w: &mut World, content: &[u8]) -> Vec<u8> {
     marked
 }
 
+/// Delivers the message by SMTP (`[smtp]`) to the address, marked with a
+/// fresh X-Conform-Id (`@needs-smtp`).
 #[given(regex = r#"^a message "(.*)" delivered by SMTP to "(.*)"$"#)]
 async fn delivered(w: &mut World, text: String, to: String) -> StepResult {
     step!(w, {
@@ -887,11 +912,14 @@ fn found_number(w: &mut World) -> Result<usize, Failure> {
         .ok_or_else(|| Failure::harness("the delivered message was not found in this session"))
 }
 
+/// A logged-in POP3 session that waits until the delivered message is in the
+/// maildrop (delivery may be queued).
 #[given(regex = r"^a POP3 session logged in that sees the delivered message$")]
 async fn session_sees_delivered(w: &mut World) -> StepResult {
     step!(w, find_delivered(w).await.map(|_| ()))
 }
 
+/// DELE of the delivered message.
 #[when(regex = r"^the client marks the delivered message deleted$")]
 async fn marks_delivered(w: &mut World) -> StepResult {
     step!(w, {
@@ -996,6 +1024,7 @@ async fn still_retrieves(w: &mut World) -> StepResult {
     })
 }
 
+/// RETR of the delivered message gives it byte for byte (dot-unstuffed).
 #[then(regex = r"^POP3 retrieves the delivered message byte for byte$")]
 async fn retrieves_byte_for_byte(w: &mut World) -> StepResult {
     step!(w, {
@@ -1035,6 +1064,8 @@ pub(crate) fn delivered_message(w: &mut World) -> Result<(String, Vec<u8>), Fail
     })
 }
 
+/// RETR of the delivered message gives it whole, after trace header
+/// fields the server added (RFC 5321 §4.4).
 #[then(regex = r"^POP3 retrieves the delivered message behind a Received: trace field$")]
 async fn retrieves_with_received(w: &mut World) -> StepResult {
     step!(w, {
@@ -1049,6 +1080,7 @@ async fn retrieves_with_received(w: &mut World) -> StepResult {
     })
 }
 
+/// A new session no longer has the delivered message.
 #[then(regex = r"^the delivered message is gone in a new session$")]
 async fn delivered_gone(w: &mut World) -> StepResult {
     step!(w, {
@@ -1077,6 +1109,7 @@ async fn delivered_gone(w: &mut World) -> StepResult {
     })
 }
 
+/// A new session still has the delivered message.
 #[then(regex = r"^the delivered message is still there in a new session$")]
 async fn delivered_still_there(w: &mut World) -> StepResult {
     step!(w, {

@@ -88,11 +88,13 @@ pub(crate) async fn connect_raw(w: &mut World, client: &str, addr: &str) -> Step
     open_session(w, client, "tcp", addr, reader).await
 }
 
+/// Opens a TCP connection to the address (the client's).
 #[given(regex = r#"^(?:a|another|a new) TCP connection to "(.*)"$"#)]
 async fn tcp_connection(w: &mut World, addr: String) -> StepResult {
     step!(w, connect_raw(w, "", &addr).await)
 }
 
+/// Opens a TCP connection for a named further client.
 #[given(regex = r#"^TCP client (\w+) (?:is )?connected to "(.*)"$"#)]
 async fn tcp_client_connected(w: &mut World, client: String, addr: String) -> StepResult {
     step!(w, connect_raw(w, &client, &addr).await)
@@ -105,6 +107,7 @@ pub(crate) async fn send_raw(w: &mut World, who: &str, bytes: Vec<u8>) -> StepRe
     Ok(())
 }
 
+/// Sends the bytes exactly, nothing added.
 #[when(regex = r#"^(the client|client \w+) sends the bytes "(.*)"$"#)]
 async fn sends_bytes(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -131,6 +134,7 @@ async fn sends_bytes_cut(w: &mut World, who: String, text: String, how: String) 
     })
 }
 
+/// Sends N bytes made by repeating the pattern.
 #[when(regex = r#"^(the client|client \w+) sends (\d+) bytes of "(.*)"$"#)]
 async fn sends_n_bytes(w: &mut World, who: String, n: usize, pattern: String) -> StepResult {
     step!(w, {
@@ -139,6 +143,7 @@ async fn sends_n_bytes(w: &mut World, who: String, n: usize, pattern: String) ->
     })
 }
 
+/// Closes the sending half of the TCP connection (half-close).
 #[when(regex = r#"^(the client|client \w+) closes its sending side$"#)]
 async fn closes_sending_side(w: &mut World, who: String) -> StepResult {
     step!(
@@ -263,6 +268,7 @@ fn first_difference(expected: &[u8], got: &[u8]) -> String {
     }
 }
 
+/// Receives exactly these bytes and nothing more.
 #[then(regex = r#"^(the client|client \w+) receives exactly "(.*)"$"#)]
 async fn receives_exactly(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -271,6 +277,8 @@ async fn receives_exactly(w: &mut World, who: String, text: String) -> StepResul
     })
 }
 
+/// The server closes the connection (EOF with no further data), optionally
+/// within N ms.
 #[then(
     regex = r#"^the server closes (the client's|client \w+'s) connection(?: within (\d+) ms)?$"#
 )]
@@ -314,6 +322,7 @@ async fn server_closes(w: &mut World, whose: String, within: String) -> StepResu
     })
 }
 
+/// Nothing arrives from the server for N ms.
 #[then(regex = r"^the server sends nothing for (\d+) ms$")]
 async fn server_silent(w: &mut World, ms: u64) -> StepResult {
     step!(w, {
@@ -348,11 +357,13 @@ async fn udp_socket(w: &mut World, client: &str, addr: &str) -> StepResult {
     Ok(())
 }
 
+/// Binds an ephemeral UDP socket for sending to the address.
 #[given(regex = r#"^a (?:new )?UDP client socket for "(.*)"$"#)]
 async fn udp_client(w: &mut World, addr: String) -> StepResult {
     step!(w, udp_socket(w, "", &addr).await)
 }
 
+/// An ephemeral UDP socket for a named further client.
 #[given(regex = r#"^UDP client (\w+) for "(.*)"$"#)]
 async fn udp_named_client(w: &mut World, client: String, addr: String) -> StepResult {
     step!(w, udp_socket(w, &client, &addr).await)
@@ -365,6 +376,7 @@ pub(crate) async fn send_datagram(w: &mut World, who: &str, bytes: Vec<u8>) -> S
     Ok(())
 }
 
+/// Sends one datagram with this payload.
 #[when(regex = r#"^(the client|client \w+) sends the datagram "(.*)"$"#)]
 async fn sends_datagram(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -373,6 +385,7 @@ async fn sends_datagram(w: &mut World, who: String, text: String) -> StepResult 
     })
 }
 
+/// Sends one datagram of N bytes made by repeating the pattern.
 #[when(regex = r#"^(the client|client \w+) sends a datagram of (\d+) bytes of "(.*)"$"#)]
 async fn sends_n_datagram(w: &mut World, who: String, n: usize, pattern: String) -> StepResult {
     step!(w, {
@@ -432,6 +445,7 @@ fn sock_last_from(w: &mut World, client: &str, from: std::net::SocketAddr) {
 #[derive(Default)]
 struct LastSource(std::collections::HashMap<String, std::net::SocketAddr>);
 
+/// The next datagram that arrives has exactly this payload.
 #[then(regex = r#"^(the client|client \w+) receives the datagram "(.*)"$"#)]
 async fn receives_datagram(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -440,6 +454,8 @@ async fn receives_datagram(w: &mut World, who: String, text: String) -> StepResu
     })
 }
 
+/// These datagrams arrive, each once, in any order (optionally in any letter
+/// case).
 #[then(
     regex = r#"^(the client|client \w+) receives these datagrams in any order(| and any letter case): (.*)$"#
 )]
@@ -501,6 +517,7 @@ async fn receives_in_any_order(
     })
 }
 
+/// The last datagram came from the address it was sent to.
 #[then(regex = r#"^the reply to (the client|client \w+) came from the server's address$"#)]
 async fn reply_source(w: &mut World, who: String) -> StepResult {
     step!(w, {
@@ -520,6 +537,7 @@ async fn reply_source(w: &mut World, who: String) -> StepResult {
     })
 }
 
+/// No further datagram arrives within N ms (exactly one reply).
 #[then(regex = r#"^no further datagram arrives at (the client|client \w+) within (\d+) ms$"#)]
 async fn no_further_datagram(w: &mut World, who: String, ms: u64) -> StepResult {
     step!(w, {

@@ -108,21 +108,26 @@ pub async fn deliver(w: &mut World, client: &str, to: &str, content: &[u8]) -> S
     Ok(())
 }
 
+/// Opens the SMTP connection and reads the greeting.
 #[given(regex = r"^an SMTP session$")]
 async fn session(w: &mut World) -> StepResult {
     step!(w, open(w, "", false).await)
 }
 
+/// Opens the SMTP connection and checks the greeting is 220.
 #[given(regex = r"^(?:an|another) SMTP session that has been greeted$")]
 async fn session_greeted(w: &mut World) -> StepResult {
     step!(w, open(w, "", true).await)
 }
 
+/// A named further client with its own greeted SMTP session.
+/// Example: `Given client B has an SMTP session that has been greeted`
 #[given(regex = r"^client (\w+) has an SMTP session that has been greeted$")]
 async fn client_session_greeted(w: &mut World, client: String) -> StepResult {
     step!(w, open(w, &client, true).await)
 }
 
+/// Greeted, then EHLO (250).
 #[given(regex = r"^an SMTP session after EHLO$")]
 async fn session_after_ehlo(w: &mut World) -> StepResult {
     step!(w, {
@@ -131,6 +136,7 @@ async fn session_after_ehlo(w: &mut World) -> StepResult {
     })
 }
 
+/// Greeted, then HELO (250).
 #[given(regex = r"^an SMTP session after HELO$")]
 async fn session_after_helo(w: &mut World) -> StepResult {
     step!(w, {
@@ -141,6 +147,8 @@ async fn session_after_helo(w: &mut World) -> StepResult {
     })
 }
 
+/// After EHLO, MAIL FROM the suites' sender and RCPT TO the address, both
+/// answered 250.
 #[given(regex = r#"^an SMTP session with a mail transaction to "(.*)"$"#)]
 async fn session_in_transaction(w: &mut World, to: String) -> StepResult {
     step!(w, {
@@ -154,6 +162,8 @@ async fn session_in_transaction(w: &mut World, to: String) -> StepResult {
     })
 }
 
+/// DATA, then the content with dot-stuffing and the terminating `.`; reads
+/// the reply.
 #[when(regex = r#"^the client sends the message "(.*)"$"#)]
 async fn sends_message(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -162,6 +172,7 @@ async fn sends_message(w: &mut World, text: String) -> StepResult {
     })
 }
 
+/// Sends a message whose body has one line of N octets (with its CRLF).
 #[when(regex = r"^the client sends a message with a line of (\d+) octets$")]
 async fn sends_long_line_message(w: &mut World, octets: usize) -> StepResult {
     step!(w, {
@@ -200,6 +211,9 @@ fn long_mail_line(octets: usize) -> Option<Vec<u8>> {
     (line.len() + 2 == octets).then(|| line.into_bytes())
 }
 
+/// After a second EHLO: accepted and the transaction reset as RSET would
+/// (RCPT then gets 503), or refused (500, 501, 502, 550) with the session
+/// kept (RFC 5321 §4.1.4).
 #[then(regex = r"^the server either reset the transaction or refused the EHLO and kept it$")]
 async fn ehlo_reset_or_kept(w: &mut World) -> StepResult {
     step!(w, {
@@ -229,6 +243,7 @@ async fn ehlo_reset_or_kept(w: &mut World) -> StepResult {
     })
 }
 
+/// Sends a MAIL FROM line of exactly N octets, CRLF included.
 #[when(regex = r"^the client sends a MAIL command line of (\d+) octets$")]
 async fn sends_long_mail(w: &mut World, octets: usize) -> StepResult {
     step!(w, {
@@ -239,6 +254,7 @@ async fn sends_long_mail(w: &mut World, octets: usize) -> StepResult {
     })
 }
 
+/// MAIL FROM with a local part of N octets at the suites' sender domain.
 #[when(regex = r"^the client sends MAIL FROM with a local part of (\d+) octets$")]
 async fn sends_long_local_part(w: &mut World, octets: usize) -> StepResult {
     step!(w, {
@@ -270,6 +286,7 @@ async fn bare_lf_command(w: &mut World) -> StepResult {
     })
 }
 
+/// Sends the command line N times, each reply read.
 #[when(regex = r#"^the client sends "(.*)" (\d+) times$"#)]
 async fn sends_repeatedly(w: &mut World, text: String, times: usize) -> StepResult {
     step!(w, {
@@ -283,6 +300,7 @@ async fn sends_repeatedly(w: &mut World, text: String, times: usize) -> StepResu
     })
 }
 
+/// Every reply of the repeated command has this status.
 #[then(regex = r"^every one of those replies is (\S+)$")]
 async fn every_reply_is(w: &mut World, status: String) -> StepResult {
     step!(w, {
@@ -303,6 +321,7 @@ async fn every_reply_is(w: &mut World, status: String) -> StepResult {
     })
 }
 
+/// MAIL FROM with a SIZE= parameter above the size the EHLO reply announced.
 #[when(regex = r#"^the client sends "(.*)" declaring a size above the announced SIZE$"#)]
 async fn sends_oversize_mail(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -333,11 +352,13 @@ fn announced(w: &mut World, keyword: &str) -> Result<Vec<String>, Failure> {
         .ok_or_else(|| Failure::skip(format!("the server does not announce {keyword}")))
 }
 
+/// Skips the scenario unless the EHLO reply announced the extension.
 #[given(regex = r#"^the server has announced "(.*)"$"#)]
 async fn has_announced(w: &mut World, keyword: String) -> StepResult {
     step!(w, announced(w, &keyword).map(|_| ()))
 }
 
+/// The EHLO reply lists the extension keyword.
 #[then(regex = r#"^the EHLO reply announces "(.*)"$"#)]
 async fn ehlo_announces(w: &mut World, keyword: String) -> StepResult {
     step!(w, {
@@ -360,6 +381,8 @@ async fn ehlo_announces(w: &mut World, keyword: String) -> StepResult {
     })
 }
 
+/// Every line of the last reply starts with an enhanced status code
+/// `class.subject.detail` of the reply's class (RFC 2034).
 #[then(regex = r"^every line of the reply carries an enhanced status code of the reply's class$")]
 async fn enhanced_codes(w: &mut World) -> StepResult {
     step!(w, {
@@ -398,6 +421,7 @@ fn is_refusal(sent: &[u8]) -> bool {
     sent.first().is_some_and(|b| matches!(b, b'4' | b'5'))
 }
 
+/// A bare LF `.` LF inside DATA does not end the message (RFC 5321 §4.1.1.4).
 #[then(regex = r"^the server does not take a bare LF for the end of the message$")]
 async fn no_bare_lf_end(w: &mut World) -> StepResult {
     step!(w, {
@@ -430,6 +454,7 @@ async fn no_bare_lf_end(w: &mut World) -> StepResult {
     })
 }
 
+/// A real client (lettre) sends a message from and to the addresses.
 #[when(regex = r#"^lettre sends a message from "(.*)" to "(.*)"$"#)]
 async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
     step!(w, {
@@ -490,6 +515,7 @@ async fn lettre_send(
     ))
 }
 
+/// lettre's send succeeded.
 #[then(regex = r"^lettre reports that the server accepted the message$")]
 async fn lettre_accepted(w: &mut World) -> StepResult {
     step!(w, {
@@ -510,6 +536,8 @@ async fn lettre_accepted(w: &mut World) -> StepResult {
     })
 }
 
+/// Waits up to `[smtp] idle_timeout` and a margin for a 421 and a close
+/// (skipped without the key).
 #[then(regex = r"^the server ends the idle session with 421 within its idle timeout$")]
 async fn ends_idle_session(w: &mut World) -> StepResult {
     step!(w, {
@@ -742,6 +770,8 @@ async fn stored_byte_for_byte(w: &mut World) -> StepResult {
     })
 }
 
+/// The copy stored in the sink's Maildir starts with a Received: trace
+/// field (RFC 5321 §4.4).
 #[then(regex = r"^the message stored in the sink's Maildir begins with a Received: trace field$")]
 async fn stored_with_received(w: &mut World) -> StepResult {
     step!(w, {

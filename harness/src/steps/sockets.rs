@@ -18,6 +18,7 @@ pub fn upper(bytes: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// Reads the reply and checks it is the bytes sent, with a-z upper-cased.
 #[then(regex = r"^(the client|client \w+) receives the sent bytes upper-cased$")]
 async fn receives_sent_upper(w: &mut World, who: String) -> StepResult {
     step!(w, {
@@ -26,6 +27,7 @@ async fn receives_sent_upper(w: &mut World, who: String) -> StepResult {
     })
 }
 
+/// The next datagram is the datagram sent, with a-z upper-cased.
 #[then(regex = r"^(the client|client \w+) receives the sent datagram upper-cased$")]
 async fn receives_datagram_upper(w: &mut World, who: String) -> StepResult {
     step!(w, {
@@ -46,6 +48,8 @@ async fn receives_own_message(w: &mut World, who: String) -> StepResult {
     })
 }
 
+/// The next datagram is the one sent, letters in any case (for scenarios
+/// about something else).
 #[then(regex = r"^(the client|client \w+) receives its datagram back in any letter case$")]
 async fn receives_own_datagram(w: &mut World, who: String) -> StepResult {
     step!(w, {
@@ -85,11 +89,14 @@ pub fn random_sentence() -> Vec<u8> {
     format!("{} {}", words.join(" "), next() % 10_000).into_bytes()
 }
 
+/// Sends a random lower-case sentence (catches programs that hard-code the
+/// answer).
 #[when(regex = r"^(the client|client \w+) sends a random sentence$")]
 async fn sends_random_sentence(w: &mut World, who: String) -> StepResult {
     step!(w, send_raw(w, &who, random_sentence()).await)
 }
 
+/// Sends a random lower-case sentence in one datagram.
 #[when(regex = r"^(the client|client \w+) sends a random sentence in a datagram$")]
 async fn sends_random_datagram(w: &mut World, who: String) -> StepResult {
     step!(w, send_datagram(w, &who, random_sentence()).await)

@@ -76,6 +76,7 @@ async fn z_clear(w: &mut World) -> StepResult {
     })
 }
 
+/// Checks one header flag of the response (RFC 1035 §4.1.1).
 #[then(regex = r"^the (QR|AA|TC|RD|RA) flag is (set|clear)$")]
 async fn flag(w: &mut World, which: String, state: String) -> StepResult {
     step!(w, {
@@ -112,6 +113,8 @@ async fn flag(w: &mut World, which: String, state: String) -> StepResult {
     })
 }
 
+/// The response's RD bit equals the query's (RFC 1035 §4.1.1: RD "is copied
+/// into the response").
 #[then(regex = r"^the RD flag is copied from the query$")]
 async fn rd_copied(w: &mut World) -> StepResult {
     step!(w, {
@@ -136,6 +139,7 @@ fn last_spec(w: &mut World) -> Result<QuerySpec, Failure> {
         .ok_or_else(|| Failure::harness("no query of this scenario to compare with"))
 }
 
+/// The response carries the query's ID and opcode (RFC 1035 §4.1.1).
 #[then(regex = r"^the response ID and opcode are the query's$")]
 async fn id_echoed(w: &mut World) -> StepResult {
     step!(w, {
@@ -152,6 +156,7 @@ async fn id_echoed(w: &mut World) -> StepResult {
     })
 }
 
+/// The response repeats the query's question section octet for octet.
 #[then(regex = r"^the question section is the query's, byte for byte$")]
 async fn question_echoed(w: &mut World) -> StepResult {
     step!(w, {
@@ -177,6 +182,8 @@ async fn question_echoed(w: &mut World) -> StepResult {
     })
 }
 
+/// The response message is at most N octets long (512 over UDP without
+/// EDNS, RFC 1035 §4.2.1).
 #[then(regex = r"^the response is at most (\d+) octets$")]
 async fn at_most(w: &mut World, n: usize) -> StepResult {
     step!(w, {
@@ -193,6 +200,7 @@ async fn at_most(w: &mut World, n: usize) -> StepResult {
     })
 }
 
+/// The response message is more than N octets long.
 #[then(regex = r"^the response is larger than (\d+) octets$")]
 async fn larger_than(w: &mut World, n: usize) -> StepResult {
     step!(w, {

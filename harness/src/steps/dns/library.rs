@@ -55,6 +55,8 @@ pub async fn query(
     }
 }
 
+/// A real client (hickory) sends the query and keeps its response for the
+/// following checks.
 #[when(regex = r#"^a hickory client queries "(.*)" for (\S+) over (UDP|TCP)$"#)]
 async fn hickory_queries(
     w: &mut World,

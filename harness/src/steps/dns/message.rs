@@ -10,6 +10,8 @@ use crate::step;
 
 use super::header::{decoded, fail};
 
+/// Every compression pointer points back to an earlier name, and the sections
+/// fill the message exactly (RFC 1035 §4.1.4).
 #[then(
     regex = r"^every compression pointer in the response points back to an earlier name, and the sections fill the message exactly$"
 )]
@@ -28,6 +30,8 @@ async fn pointers_valid(w: &mut World) -> StepResult {
     })
 }
 
+/// At least one name of the response is compressed with a pointer (RFC 1035
+/// §4.1.4).
 #[then(regex = r"^the response uses name compression$")]
 async fn uses_compression(w: &mut World) -> StepResult {
     step!(w, {
@@ -48,6 +52,8 @@ async fn uses_compression(w: &mut World) -> StepResult {
     })
 }
 
+/// The response has an OPT pseudo-record (EDNS, RFC 6891), optionally of
+/// version 0.
 #[then(regex = r"^the response has an OPT record( of version 0)?$")]
 async fn has_opt(w: &mut World, version: String) -> StepResult {
     step!(w, {
@@ -70,6 +76,7 @@ async fn has_opt(w: &mut World, version: String) -> StepResult {
     })
 }
 
+/// The response has no OPT pseudo-record.
 #[then(regex = r"^the response has no OPT record$")]
 async fn has_no_opt(w: &mut World) -> StepResult {
     step!(w, {
@@ -86,6 +93,8 @@ async fn has_no_opt(w: &mut World) -> StepResult {
     })
 }
 
+/// Either no response comes within the step timeout, or it has one of the
+/// RCODEs.
 #[then(regex = r"^the server answers with RCODE (?:one of )?(.+) or not at all$")]
 async fn answers_or_drops(w: &mut World, codes: String) -> StepResult {
     step!(w, {

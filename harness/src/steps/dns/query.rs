@@ -8,6 +8,8 @@ use cucumber::when;
 use super::*;
 use crate::step;
 
+/// One query for NAME and TYPE (RD set if asked), over UDP unless TCP is
+/// named; the response is kept for the checks.
 #[when(regex = r#"^the client queries "(.*)" for (\S+)(?: with RD set)?(?: over (UDP|TCP))?$"#)]
 async fn queries(
     w: &mut World,
@@ -25,6 +27,7 @@ async fn queries(
     })
 }
 
+/// The same query N times, each response kept (for rotation checks).
 #[when(regex = r#"^the client queries "(.*)" for (\S+) (\d+) times(?: over (UDP|TCP))?$"#)]
 async fn queries_n_times(
     w: &mut World,

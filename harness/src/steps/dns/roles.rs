@@ -14,6 +14,8 @@ fn recursive(w: &World) -> bool {
     w.profile().get("dns.recursion") == Some("true")
 }
 
+/// Skips the scenario when the profile says the server recurses (`[dns]
+/// recursion = true`).
 #[given(regex = r"^the server under test offers no recursion$")]
 async fn offers_no_recursion(w: &mut World) -> StepResult {
     step!(w, {
@@ -28,6 +30,8 @@ async fn offers_no_recursion(w: &mut World) -> StepResult {
     })
 }
 
+/// Skips the scenario unless the profile says the server recurses (`[dns]
+/// recursion = true`).
 #[given(regex = r"^the server under test offers recursion$")]
 async fn offers_recursion(w: &mut World) -> StepResult {
     step!(w, {
@@ -42,6 +46,8 @@ async fn offers_recursion(w: &mut World) -> StepResult {
     })
 }
 
+/// Skips the scenario when the profile lists this fixture data in `[dns]
+/// lacks` (wildcard, delegation, ttl, ptr).
 #[given(regex = r#"^the zone under test holds the fixture's "([a-z]+)" data$"#)]
 async fn holds_feature(w: &mut World, feature: String) -> StepResult {
     step!(w, {

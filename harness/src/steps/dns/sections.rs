@@ -20,6 +20,7 @@ fn section<'a>(m: &'a hickory_proto::op::Message, which: &str) -> Section<'a> {
     }
 }
 
+/// The named section of the response has no records.
 #[then(regex = r"^the (answer|authority|additional) section is empty$")]
 async fn section_empty(w: &mut World, which: String) -> StepResult {
     step!(w, {
@@ -37,6 +38,7 @@ async fn section_empty(w: &mut World, which: String) -> StepResult {
     })
 }
 
+/// The named section of the response has exactly N records.
 #[then(regex = r"^the (answer|authority|additional) section has (\d+) records?$")]
 async fn section_count(w: &mut World, which: String, n: usize) -> StepResult {
     step!(w, {
@@ -159,6 +161,8 @@ fn describe_want(w: &Want) -> String {
     )
 }
 
+/// The named section holds the records of the table (name, type, data), or
+/// exactly those.
 #[then(regex = r"^the (answer|authority|additional) section (contains|is exactly):$")]
 async fn section_holds(w: &mut World, step: &Step, which: String, how: String) -> StepResult {
     step!(w, {
@@ -203,6 +207,8 @@ fn describe_all(w: &[Want]) -> String {
     w.iter().map(describe_want).collect::<Vec<_>>().join("; ")
 }
 
+/// The authority section holds the zone's SOA record (a negative answer, RFC
+/// 2308 §3).
 #[then(regex = r#"^the authority section holds the SOA of "(.*)"$"#)]
 async fn authority_soa(w: &mut World, zone: String) -> StepResult {
     step!(w, {

@@ -48,6 +48,8 @@ async fn pipelined(w: &mut World, step: &Step) -> StepResult {
     })
 }
 
+/// Every pipelined query got a response on the TCP connection, each with its
+/// own ID and question (RFC 7766 §6.2.1.1).
 #[then(regex = r"^each of them is answered, with its own ID and question, on the same connection$")]
 async fn each_answered(w: &mut World) -> StepResult {
     step!(w, {
@@ -90,6 +92,8 @@ async fn each_answered(w: &mut World) -> StepResult {
     })
 }
 
+/// The last two queries of the client went over one TCP connection (it was
+/// kept open, RFC 7766 §6.2.1).
 #[then(regex = r"^both queries went over the same TCP connection$")]
 async fn same_connection(w: &mut World) -> StepResult {
     step!(w, {

@@ -42,6 +42,7 @@ fn last(w: &mut World) -> Result<(Response, reqwest::Url), Failure> {
         .ok_or_else(|| Failure::harness("the scenario checks a library response before any"))
 }
 
+/// A real client (reqwest, with cookies) for the `[http]` address.
 #[given(regex = r"^an HTTP client library \(reqwest\) for the target$")]
 async fn library_client(w: &mut World) -> StepResult {
     step!(w, {
@@ -148,11 +149,14 @@ async fn fetch(
     Ok(())
 }
 
+/// reqwest GETs the path, following redirects.
 #[when(regex = r#"^the library client fetches "([^"]*)"$"#)]
 async fn fetches(w: &mut World, path: String) -> StepResult {
     step!(w, fetch(w, reqwest::Method::GET, &path, None, vec![]).await)
 }
 
+/// reqwest GETs the path with a header set to a field of its last response (a
+/// conditional request).
 #[when(
     regex = r#"^the library client fetches "([^"]*)" with the header "([^"]+)" set to the last library response's "([^"]+)"$"#
 )]
@@ -171,6 +175,7 @@ async fn fetches_with(w: &mut World, path: String, header: String, from: String)
     })
 }
 
+/// reqwest POSTs the form body to the path.
 #[when(regex = r#"^the library client posts "(.*)" to "([^"]*)"$"#)]
 async fn library_posts(w: &mut World, body: String, path: String) -> StepResult {
     step!(w, {
@@ -179,6 +184,7 @@ async fn library_posts(w: &mut World, body: String, path: String) -> StepResult 
     })
 }
 
+/// reqwest's last response has this status.
 #[then(regex = r"^the library response status is (\d{3})$")]
 async fn library_status(w: &mut World, status: u16) -> StepResult {
     step!(w, {
@@ -196,6 +202,7 @@ async fn library_status(w: &mut World, status: u16) -> StepResult {
     })
 }
 
+/// reqwest's last response body is the fixture file.
 #[then(regex = r#"^the library response body is the fixture file "(.*)"$"#)]
 async fn library_body_fixture(w: &mut World, path: String) -> StepResult {
     step!(w, {
@@ -204,6 +211,7 @@ async fn library_body_fixture(w: &mut World, path: String) -> StepResult {
     })
 }
 
+/// reqwest's last response body contains the text.
 #[then(regex = r#"^the library response body contains "(.*)"$"#)]
 async fn library_body_contains(w: &mut World, text: String) -> StepResult {
     step!(w, {
@@ -212,11 +220,14 @@ async fn library_body_contains(w: &mut World, text: String) -> StepResult {
     })
 }
 
+/// reqwest's last response has the header field.
+/// Example: `Then the library response has the header "ETag"`
 #[then(regex = r#"^the library response has the header "([^"]+)"$"#)]
 async fn library_has_header(w: &mut World, name: String) -> StepResult {
     step!(w, checks::has_header(&last(w)?.0, &name))
 }
 
+/// reqwest ended at this path after following redirects.
 #[then(regex = r#"^the library client ended at "([^"]*)"$"#)]
 async fn ended_at(w: &mut World, path: String) -> StepResult {
     step!(w, {
@@ -234,6 +245,7 @@ async fn ended_at(w: &mut World, path: String) -> StepResult {
     })
 }
 
+/// reqwest followed exactly one redirect with this status.
 #[then(regex = r"^the library client followed one (\d{3}) redirect$")]
 async fn followed(w: &mut World, status: u16) -> StepResult {
     step!(w, {
@@ -260,6 +272,7 @@ async fn followed(w: &mut World, status: u16) -> StepResult {
     })
 }
 
+/// reqwest used this many TCP connections in the scenario (connection reuse).
 #[then(regex = r"^the library client used (\d+) connections? in all$")]
 async fn used_connections(w: &mut World, n: usize) -> StepResult {
     step!(w, {

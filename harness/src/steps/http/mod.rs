@@ -154,16 +154,22 @@ async fn read_next(w: &mut World, client: &str) -> StepResult {
 
 // ---- Given ---------------------------------------------------------------
 
+/// Opens a TCP connection to `[http] address` (`a new` one besides those
+/// open).
 #[given(regex = r"^(?:an|a new) HTTP connection to the target$")]
 async fn http_connection(w: &mut World) -> StepResult {
     step!(w, connect(w, "").await)
 }
 
+/// A named further client connected to `[http] address`.
+/// Example: `Given HTTP client B connected to the target`
 #[given(regex = r"^HTTP client (\w+) (?:is )?connected to the target$")]
 async fn http_client_connected(w: &mut World, client: String) -> StepResult {
     step!(w, connect(w, &client).await)
 }
 
+/// Skips unless the profile names the resource (`[http] echo`, …); checks it
+/// behaves as the key promises on a connection of its own.
 #[given(regex = r#"^the target has the "(\w+)" resource$"#)]
 async fn has_resource(w: &mut World, key: String) -> StepResult {
     step!(w, {
@@ -218,6 +224,8 @@ async fn probe_resource(w: &mut World, key: &str, path: &str, what: &str) -> Ste
 
 // ---- When ----------------------------------------------------------------
 
+/// Sends the raw request bytes as written (escapes and profile values
+/// expanded), without reading the response.
 #[when(regex = r#"^(the client|client \w+) sends the request "(.*)"$"#)]
 async fn sends_request(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -226,6 +234,8 @@ async fn sends_request(w: &mut World, who: String, text: String) -> StepResult {
     })
 }
 
+/// Sends the raw request and a GET of a fixture file in the same write
+/// (framing checks).
 #[when(
     regex = r#"^(the client|client \w+) sends the request "(.*)" and then GET "([^"]*)" in the same write$"#
 )]
@@ -251,6 +261,8 @@ async fn sends_request_then_get(
     })
 }
 
+/// Keeps a field of the last response as a profile value `${section.key}` for
+/// later steps.
 #[when(
     regex = r#"^(the client|client \w+) notes the response header "([^"]+)" as "([a-z_]+\.[a-z_]+)"$"#
 )]
@@ -263,6 +275,7 @@ async fn notes_header(w: &mut World, who: String, name: String, var: String) -> 
     })
 }
 
+/// GET with an If-None-Match of N bytes ending with the last response's ETag.
 #[when(
     regex = r#"^(the client|client \w+) requests GET "([^"]*)" with an If-None-Match of (\d+) bytes that ends with the last response's "ETag"$"#
 )]
@@ -295,11 +308,13 @@ async fn requests_long_if_none_match(
     })
 }
 
+/// Reads one response: status line, fields, and the body as its framing says.
 #[when(regex = r#"^(the client|client \w+) reads the response$"#)]
 async fn reads_response(w: &mut World, who: String) -> StepResult {
     step!(w, read_next(w, &client_name(&who)).await)
 }
 
+/// Sends the raw request and reads one response.
 #[when(regex = r#"^(the client|client \w+) sends the request "(.*)" and reads the response$"#)]
 async fn sends_request_reads(w: &mut World, who: String, text: String) -> StepResult {
     step!(w, {
@@ -308,6 +323,8 @@ async fn sends_request_reads(w: &mut World, who: String, text: String) -> StepRe
     })
 }
 
+/// A request with the method and path (Host from the profile; optionally
+/// another version and extra fields), then reads the response.
 #[when(
     regex = r#"^(the client|client \w+) requests ([A-Z]+) "([^"]*)"(?: over (HTTP/\d\.\d))?(?: with "(.*)")?$"#
 )]
@@ -330,6 +347,7 @@ async fn requests(
     })
 }
 
+/// GET of a path of N bytes under the prefix, then reads the response.
 #[when(regex = r#"^(the client|client \w+) requests GET a path of (\d+) bytes under "([^"]*)"$"#)]
 async fn requests_long_path(w: &mut World, who: String, n: usize, under: String) -> StepResult {
     step!(w, {
@@ -340,6 +358,8 @@ async fn requests_long_path(w: &mut World, who: String, n: usize, under: String)
     })
 }
 
+/// GET of the path with one header field of N bytes, then reads the response.
+/// Example: `When the client requests GET "/index.html" with a header field of 10000 bytes`
 #[when(
     regex = r#"^(the client|client \w+) requests GET "([^"]*)" with a header field of (\d+) bytes$"#
 )]
@@ -351,6 +371,8 @@ async fn requests_big_header(w: &mut World, who: String, path: String, n: usize)
     })
 }
 
+/// POST of the body (Content-Type text/plain, Content-Length counted) to the
+/// path, then reads the response.
 #[when(regex = r#"^(the client|client \w+) posts "(.*)" to "([^"]*)"$"#)]
 async fn posts(w: &mut World, who: String, body: String, path: String) -> StepResult {
     step!(w, {
@@ -367,6 +389,8 @@ async fn posts(w: &mut World, who: String, body: String, path: String) -> StepRe
     })
 }
 
+/// GET with a header set to a field of the last response (If-Modified-Since,
+/// If-None-Match), then reads the response.
 #[when(
     regex = r#"^(the client|client \w+) requests GET "([^"]*)" with the header "([^"]+)" set to the last response's "([^"]+)"$"#
 )]
@@ -393,6 +417,8 @@ async fn requests_with_validator(
     })
 }
 
+/// The requests, comma-separated `"METHOD /path"`, written in one write
+/// (pipelining, RFC 9112 §9.3.2); read with the next-response steps.
 #[when(regex = r#"^the client sends these requests in one write: (.+)$"#)]
 async fn pipelines(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -435,6 +461,7 @@ fn quoted(list: &str) -> Result<Vec<String>, Failure> {
 
 // ---- Then: the connection --------------------------------------------------
 
+/// Reads the next response: this status and the fixture file as its body.
 #[then(regex = r#"^the next response is (\d{3}) with the body of the fixture file "(.*)"$"#)]
 async fn next_response_fixture(w: &mut World, status: String, path: String) -> StepResult {
     step!(w, {
@@ -445,6 +472,7 @@ async fn next_response_fixture(w: &mut World, status: String, path: String) -> S
     })
 }
 
+/// Reads the next response: this status and no body (HEAD, 304).
 #[then(regex = r#"^the next response is (\d{3}) with no body$"#)]
 async fn next_response_no_body(w: &mut World, status: String) -> StepResult {
     step!(w, {
@@ -465,6 +493,8 @@ fn ended(e: &crate::wire::WireError) -> bool {
     }
 }
 
+/// The request got an answer and then the GET written with it got the fixture
+/// file: the framing held.
 #[then(regex = r#"^the server answers the request, then the GET with the fixture file "(.*)"$"#)]
 async fn answers_then_get(w: &mut World, path: String) -> StepResult {
     step!(w, {
@@ -535,6 +565,8 @@ async fn answers_then_get(w: &mut World, path: String) -> StepResult {
     })
 }
 
+/// The server answers 400, or answers and closes the connection (RFC 9112
+/// §2.2 allows both).
 #[then(regex = r"^the server replies 400, or answers and closes the connection$")]
 async fn rejects_or_closes(w: &mut World) -> StepResult {
     step!(w, {
@@ -568,6 +600,7 @@ async fn rejects_or_closes(w: &mut World) -> StepResult {
     })
 }
 
+/// The connection is still open after the response (a persistent connection).
 #[then(regex = r"^the server keeps the connection open$")]
 async fn keeps_open(w: &mut World) -> StepResult {
     step!(w, {
@@ -612,6 +645,7 @@ async fn keeps_open(w: &mut World) -> StepResult {
     })
 }
 
+/// Nothing more arrives on the connection within N ms.
 #[then(regex = r"^no further bytes arrive within (\d+) ms$")]
 async fn no_further_bytes(w: &mut World, ms: u64) -> StepResult {
     step!(w, {
@@ -636,6 +670,8 @@ async fn no_further_bytes(w: &mut World, ms: u64) -> StepResult {
     })
 }
 
+/// Waits up to `[http] idle_timeout` and a margin for the server to close the
+/// idle connection (skipped without the key).
 #[then(regex = r"^the server closes the idle connection within its idle timeout$")]
 async fn closes_idle(w: &mut World) -> StepResult {
     step!(w, {
@@ -681,6 +717,7 @@ async fn closes_idle(w: &mut World) -> StepResult {
     })
 }
 
+/// N connections at once each GET the fixture file and get it whole.
 #[then(regex = r#"^(\d+) parallel connections each get the fixture file "(.*)"$"#)]
 async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
     step!(w, {
@@ -732,11 +769,14 @@ async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
 
 // ---- Then: the last response ----------------------------------------------
 
+/// The last response has the header field.
 #[then(regex = r#"^the response has the header "([^"]+)"$"#)]
 async fn has_header(w: &mut World, name: String) -> StepResult {
     step!(w, checks::has_header(&last_response(w, "")?, &name))
 }
 
+/// The last response has no such header field.
+/// Example: `Then the response has no header "Content-Length"`
 #[then(regex = r#"^the response has no header "([^"]+)"$"#)]
 async fn has_no_header(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -750,6 +790,8 @@ async fn has_no_header(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// A header field of the last response is, contains, ends with, or lists (as
+/// a comma-separated element) the value.
 #[then(regex = r#"^the response header "([^"]+)" (is|contains|ends with|lists) "(.*)"$"#)]
 async fn header_value(w: &mut World, name: String, how: String, want: String) -> StepResult {
     step!(w, {
@@ -759,6 +801,7 @@ async fn header_value(w: &mut World, name: String, how: String, want: String) ->
     })
 }
 
+/// The Content-Type, where there is one, has one of these media types.
 #[then(regex = r#"^the response's media type, if it has one, is one of (.+)$"#)]
 async fn media_type_if_any(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -787,16 +830,20 @@ async fn media_type_if_any(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// The header field is an HTTP-date (RFC 9110 §5.6.7, IMF-fixdate or an
+/// obsolete form).
 #[then(regex = r#"^the response header "([^"]+)" is an HTTP-date$"#)]
 async fn header_date(w: &mut World, name: String) -> StepResult {
     step!(w, checks::http_date(&last_response(w, "")?, &name))
 }
 
+/// The header field is an HTTP-date within N seconds of the client's clock.
 #[then(regex = r#"^the response header "([^"]+)" is within (\d+) seconds of the client's clock$"#)]
 async fn header_date_near(w: &mut World, name: String, secs: u64) -> StepResult {
     step!(w, checks::date_near(&last_response(w, "")?, &name, secs))
 }
 
+/// The last response body is the fixture file, byte for byte.
 #[then(regex = r#"^the response body is the fixture file "(.*)"$"#)]
 async fn body_fixture(w: &mut World, path: String) -> StepResult {
     step!(w, {
@@ -805,6 +852,7 @@ async fn body_fixture(w: &mut World, path: String) -> StepResult {
     })
 }
 
+/// The last response body contains (or does not contain) the text.
 #[then(regex = r#"^the response body (contains|does not contain) "(.*)"$"#)]
 async fn body_contains(w: &mut World, how: String, text: String) -> StepResult {
     step!(w, {
@@ -813,11 +861,14 @@ async fn body_contains(w: &mut World, how: String, text: String) -> StepResult {
     })
 }
 
+/// The last response had no body.
+/// Example: `Then the response has no body`
 #[then(regex = r"^the response has no body$")]
 async fn no_body(w: &mut World) -> StepResult {
     step!(w, checks::no_body(&last_response(w, "")?))
 }
 
+/// The header field has the same value as in the response before.
 #[then(regex = r#"^the response header "([^"]+)" is the same as in the previous response$"#)]
 async fn header_same(w: &mut World, name: String) -> StepResult {
     step!(w, {
@@ -843,11 +894,14 @@ async fn header_same(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// Each Set-Cookie field follows RFC 6265 §4.1.1's set-cookie-string grammar.
 #[then(regex = r#"^the response header "Set-Cookie" follows the set-cookie-string grammar$"#)]
 async fn set_cookie_grammar(w: &mut World) -> StepResult {
     step!(w, checks::set_cookie(&last_response(w, "")?))
 }
 
+/// Where the response has this status, its Allow header field lists the
+/// method.
 #[then(regex = r#"^if the response is (405|2xx), its header "Allow" lists "(.*)"$"#)]
 async fn allow_if(w: &mut World, when: String, method: String) -> StepResult {
     step!(w, {
@@ -955,6 +1009,7 @@ async fn answers_expectation(w: &mut World, body: String) -> StepResult {
     })
 }
 
+/// The last response came with no interim 1xx response before it.
 #[then(regex = r"^the response came without an interim 1xx response before it$")]
 async fn no_interim(w: &mut World) -> StepResult {
     step!(w, {
@@ -971,6 +1026,8 @@ async fn no_interim(w: &mut World) -> StepResult {
     })
 }
 
+/// Where the last response has Last-Modified, it is an HTTP-date no later
+/// than its Date (RFC 9110 §8.8.2.1).
 #[then(
     regex = r#"^the response header "Last-Modified", if the server sends one, is not later than its "Date"$"#
 )]
@@ -981,16 +1038,21 @@ async fn last_modified_not_later(w: &mut World) -> StepResult {
     )
 }
 
+/// Where the last response has ETag, its value follows the entity-tag
+/// grammar (RFC 9110 §8.8.3).
 #[then(regex = r#"^the response header "ETag", if the server sends one, is an entity-tag$"#)]
 async fn etag_grammar(w: &mut World) -> StepResult {
     step!(w, checks::entity_tag(&last_response(w, "")?))
 }
 
+/// The last response is well-formed HTTP/1.1: status line, field lines,
+/// framing.
 #[then(regex = r"^the response is well-formed$")]
 async fn well_formed(w: &mut World) -> StepResult {
     step!(w, checks::well_formed(&last_response(w, "")?))
 }
 
+/// The last response's status line has this HTTP version.
 #[then(regex = r#"^the response version is "(.*)"$"#)]
 async fn version_is(w: &mut World, want: String) -> StepResult {
     step!(w, {
@@ -1007,6 +1069,8 @@ async fn version_is(w: &mut World, want: String) -> StepResult {
     })
 }
 
+/// The last response's status is not this code.
+/// Example: `Then the response status is not 200`
 #[then(regex = r"^the response status is not (\d{3})$")]
 async fn status_not(w: &mut World, status: String) -> StepResult {
     step!(w, {

@@ -55,6 +55,8 @@ async fn fetch_subjects(
     Ok(subjects)
 }
 
+/// A real client (async-imap) logs in, selects the scratch mailbox and
+/// fetches every envelope.
 #[when(regex = r"^a client built on async-imap fetches the envelopes of the scratch mailbox$")]
 async fn library_fetch(w: &mut World) -> StepResult {
     step!(w, {
@@ -93,6 +95,7 @@ async fn library_fetch(w: &mut World) -> StepResult {
     })
 }
 
+/// async-imap saw the test messages' subjects, in order.
 #[then(regex = r"^async-imap saw the subjects of the test messages in order$")]
 async fn library_saw(w: &mut World) -> StepResult {
     step!(w, {

@@ -238,21 +238,27 @@ pub(crate) async fn append(w: &mut World, client: &str, mailbox: &str, msg: &str
 
 // ---------------------------------------------------------------- Given
 
+/// Opens the IMAP connection and reads the greeting (`the server replies with
+/// one of OK, PREAUTH` checks it).
 #[given(regex = r"^an IMAP session(?: that has been greeted)?$")]
 async fn session(w: &mut World) -> StepResult {
     step!(w, connect(w, "").await)
 }
 
+/// Greeting, then LOGIN with the `[imap]` user and password.
 #[given(regex = r"^an authenticated IMAP session$")]
 async fn authenticated_session(w: &mut World) -> StepResult {
     step!(w, authenticated(w, "").await)
 }
 
+/// A named further client with its own authenticated session.
 #[given(regex = r"^client (\w+) has an authenticated IMAP session$")]
 async fn client_authenticated(w: &mut World, client: String) -> StepResult {
     step!(w, authenticated(w, &client).await)
 }
 
+/// An authenticated session and a fresh scratch mailbox `${imap.scratch}`
+/// (removed afterwards).
 #[given(regex = r"^an IMAP session with a scratch mailbox$")]
 async fn with_scratch(w: &mut World) -> StepResult {
     step!(w, {
@@ -261,11 +267,14 @@ async fn with_scratch(w: &mut World) -> StepResult {
     })
 }
 
+/// A second fresh scratch mailbox `${imap.scratch2}` (removed afterwards).
 #[given(regex = r"^a second scratch mailbox$")]
 async fn second_scratch(w: &mut World) -> StepResult {
     step!(w, create_scratch(w, "scratch2").await)
 }
 
+/// APPENDs the three test messages to the scratch mailbox (synchronising
+/// literals).
 #[given(regex = r"^the scratch mailbox holds the test messages$")]
 async fn holds_test_messages(w: &mut World) -> StepResult {
     step!(w, {
@@ -277,6 +286,7 @@ async fn holds_test_messages(w: &mut World) -> StepResult {
     })
 }
 
+/// SELECTs the scratch mailbox.
 #[given(regex = r"^the scratch mailbox is selected$")]
 async fn scratch_selected(w: &mut World) -> StepResult {
     step!(w, {
@@ -326,6 +336,7 @@ fn capabilities(reply: &Reply) -> Vec<String> {
 
 // ---------------------------------------------------------------- When
 
+/// APPENDs the named test message (plain, multipart) to the scratch mailbox.
 #[when(
     regex = r"^(the client|client \w+) appends the (\w+) test message to the (scratch|second scratch) mailbox$"
 )]
@@ -387,6 +398,7 @@ async fn append_small(w: &mut World, mailbox: String) -> StepResult {
     })
 }
 
+/// LOGOUT, then a new authenticated session (state across sessions).
 #[when(regex = r"^the client logs out and opens a new authenticated IMAP session$")]
 async fn relogin(w: &mut World) -> StepResult {
     step!(w, {
@@ -395,6 +407,7 @@ async fn relogin(w: &mut World) -> StepResult {
     })
 }
 
+/// SELECTs the mailbox; the reply is left for a Then.
 #[when(regex = r"^the client selects the (scratch|second scratch) mailbox$")]
 async fn selects(w: &mut World, which: String) -> StepResult {
     step!(w, {
@@ -478,6 +491,8 @@ async fn child_name(w: &mut World) -> StepResult {
     })
 }
 
+/// `${imap.unused}`: a mailbox name that does not exist (removed afterwards
+/// if a scenario creates it).
 #[given(regex = r"^an unused mailbox name$")]
 async fn unused_name(w: &mut World) -> StepResult {
     step!(w, {
@@ -517,6 +532,8 @@ fn regex(w: &World, pattern: &str) -> Result<regex::Regex, Failure> {
         .map_err(|e| Failure::harness(format!("bad pattern \"{pattern}\": {e}")))
 }
 
+/// Some untagged response of the last reply matches the regex
+/// (case-insensitive).
 #[then(regex = r#"^(the client|client \w+) got an untagged response matching "(.*)"$"#)]
 async fn untagged_matching(w: &mut World, who: String, pattern: String) -> StepResult {
     step!(w, {
@@ -532,6 +549,8 @@ async fn untagged_matching(w: &mut World, who: String, pattern: String) -> StepR
     })
 }
 
+/// No untagged response of the last reply matches the regex
+/// (case-insensitive).
 #[then(regex = r#"^no untagged response matches "(.*)"$"#)]
 async fn no_untagged_matching(w: &mut World, pattern: String) -> StepResult {
     step!(w, {
@@ -548,6 +567,8 @@ async fn no_untagged_matching(w: &mut World, pattern: String) -> StepResult {
     })
 }
 
+/// The tagged completion of the last reply matches the regex
+/// (case-insensitive).
 #[then(regex = r#"^the tagged completion matches "(.*)"$"#)]
 async fn completion_matching(w: &mut World, pattern: String) -> StepResult {
     step!(w, {
@@ -621,6 +642,7 @@ fn flags_of(reply: &Reply, seq: u64) -> Result<Vec<String>, Failure> {
         .collect())
 }
 
+/// The FETCH response for the message in the last reply has the flag.
 #[then(regex = r"^the FETCH response for message (\S+) has the flag (\S+)$")]
 async fn has_flag(w: &mut World, seq: String, flag: String) -> StepResult {
     step!(w, {
@@ -639,6 +661,8 @@ async fn has_flag(w: &mut World, seq: String, flag: String) -> StepResult {
     })
 }
 
+/// The FETCH response for the message in the last reply does not have the
+/// flag.
 #[then(regex = r"^the FETCH response for message (\S+) does not have the flag (\S+)$")]
 async fn lacks_flag(w: &mut World, seq: String, flag: String) -> StepResult {
     step!(w, {
@@ -738,6 +762,8 @@ fn expected_section(msg: &TestMessage, what: &str) -> Result<String, Failure> {
     Err(Failure::harness(format!("unknown section \"{what}\"")))
 }
 
+/// A FETCH item of the last reply is a section of a test message, byte for
+/// byte (`whole text`, `header`, `body`, `part N`, `part N MIME header`).
 #[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is the (\w+) test message's (.+)$"#)]
 async fn item_is_section(
     w: &mut World,
@@ -764,6 +790,7 @@ async fn item_is_section(
     })
 }
 
+/// A FETCH item of the last reply is N octets long.
 #[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is (\d+) octets? long$"#)]
 async fn item_length(w: &mut World, item: String, seq: String, n: usize) -> StepResult {
     step!(w, {
@@ -786,6 +813,8 @@ async fn item_length(w: &mut World, item: String, seq: String, n: usize) -> Step
     })
 }
 
+/// A FETCH item of the last reply is the size of the test message
+/// (RFC822.SIZE).
 #[then(regex = r#"^the FETCH item "(.+)" of message (\S+) is the size of the (\w+) test message$"#)]
 async fn item_size(w: &mut World, item: String, seq: String, which: String) -> StepResult {
     step!(w, {
@@ -805,6 +834,7 @@ async fn item_size(w: &mut World, item: String, seq: String, which: String) -> S
     })
 }
 
+/// A FETCH item of the last reply contains (or does not contain) the text.
 #[then(regex = r#"^the FETCH item "(.+)" of message (\S+) (contains|does not contain) "(.*)"$"#)]
 async fn item_contains(
     w: &mut World,
@@ -867,6 +897,7 @@ fn search_hits(reply: &Reply) -> Result<Vec<u64>, Failure> {
     Ok(hits)
 }
 
+/// The SEARCH response of the last reply lists exactly these message numbers.
 #[then(regex = r"^the SEARCH response lists exactly messages? (.+)$")]
 async fn search_lists(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -885,6 +916,8 @@ async fn search_lists(w: &mut World, list: String) -> StepResult {
     })
 }
 
+/// The UID SEARCH response lists exactly the UIDs of these messages (asked
+/// with FETCH UID).
 #[then(regex = r"^the SEARCH response lists exactly the UIDs of messages? (.+)$")]
 async fn search_lists_uids(w: &mut World, list: String) -> StepResult {
     step!(w, {
@@ -1146,6 +1179,7 @@ fn status_item(reply: &Reply, item: &str) -> Result<u64, Failure> {
     )
 }
 
+/// The STATUS response of the last reply reports this item with this value.
 #[then(regex = r"^the STATUS response reports (\w+) (\S+)$")]
 async fn status_reports(w: &mut World, item: String, n: String) -> StepResult {
     step!(w, {

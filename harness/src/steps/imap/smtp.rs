@@ -43,6 +43,8 @@ async fn expect(conn: &mut Conn, send: Option<&str>, class: char) -> Result<(), 
     }
 }
 
+/// Delivers the multipart test message by SMTP (`[smtp]`) to the IMAP user
+/// (`@needs-smtp`).
 #[given(
     regex = r"^the multipart test message has been delivered by SMTP to the IMAP user's INBOX$"
 )]
