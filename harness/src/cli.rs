@@ -137,13 +137,23 @@ fn merge(a: MergeArgs) -> Result<i32, SetupError> {
         ));
     }
     let report = report::merge::merge(parts).map_err(SetupError)?;
-    if let Some(path) = &a.junit {
-        write_file(path, &report::junit::render(&report))?;
+    finish_run(&report, a.junit.as_deref(), a.json.as_deref())
+}
+
+/// Writes the run's JUnit and JSON reports where asked, prints the problems
+/// and totals, and gives the run's exit code (`run` and `merge`).
+fn finish_run(
+    report: &report::RunReport,
+    junit: Option<&std::path::Path>,
+    json: Option<&std::path::Path>,
+) -> Result<i32, SetupError> {
+    if let Some(path) = junit {
+        write_file(path, &report::junit::render(report))?;
     }
-    if let Some(path) = &a.json {
-        write_file(path, &report::json::render(&report))?;
+    if let Some(path) = json {
+        write_file(path, &report::json::render(report))?;
     }
-    report::console::print(&report);
+    report::console::print(report);
     Ok(report.exit_code())
 }
 
@@ -382,14 +392,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
     if let Some(path) = &a.write_deviations {
         write_file(path, &report::deviations::render_current(&report))?;
     }
-    if let Some(path) = &a.junit {
-        write_file(path, &report::junit::render(&report))?;
-    }
-    if let Some(path) = &a.json {
-        write_file(path, &report::json::render(&report))?;
-    }
-    report::console::print(&report);
-    Ok(report.exit_code())
+    finish_run(&report, a.junit.as_deref(), a.json.as_deref())
 }
 
 async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
