@@ -14,6 +14,7 @@ use super::{Failure, StepResult, World};
 use crate::peer::http::{Framing, HttpOrigin, Request, Route};
 use crate::step;
 
+/// An HTTP origin peer serving this body at the path, framed by Content-Length, chunked or the close.
 #[given(
     regex = r#"^an HTTP origin peer that serves "(/[^"]*)" with "(.*)"(?: (chunked|delimited by close))?$"#
 )]
@@ -38,6 +39,7 @@ async fn origin_serves(w: &mut World, path: String, body: String, framing: Strin
     })
 }
 
+/// Runs the HTTP client under test on the origin peer's URL for the path.
 #[when(regex = r#"^the HTTP client under test fetches "(/[^"]*)"$"#)]
 async fn fetches(w: &mut World, path: String) -> StepResult {
     step!(w, {
@@ -90,6 +92,7 @@ async fn request(w: &mut World) -> Result<Request, Failure> {
     }
 }
 
+/// The request line the origin peer received, exactly.
 #[then(regex = r#"^the request line is "(.*)"$"#)]
 async fn request_line(w: &mut World, want: String) -> StepResult {
     step!(w, {
@@ -107,6 +110,7 @@ async fn request_line(w: &mut World, want: String) -> StepResult {
     })
 }
 
+/// The request's Host field holds the URL's host and port (RFC 9112 §3.2).
 #[then("the request carries the URL's host and port in Host")]
 async fn host_field(w: &mut World) -> StepResult {
     step!(w, {
@@ -137,6 +141,7 @@ async fn host_field(w: &mut World) -> StepResult {
     })
 }
 
+/// Every line of the request's head ends in CRLF.
 #[then("the request's head has CRLF line ends")]
 async fn head_crlf(w: &mut World) -> StepResult {
     step!(w, {

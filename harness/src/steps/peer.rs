@@ -57,6 +57,7 @@ pub fn seconds(s: &str) -> Result<Duration, Failure> {
         .ok_or_else(|| Failure::harness(format!("\"{s}\" is not a number of seconds")))
 }
 
+/// A TCP or UDP peer standing in for the course's server: it upper-cases, answers a fixed text, stays silent or closes, optionally after a delay.
 #[given(
     regex = r#"^a (TCP|UDP) peer that (answers upper-cased|answers "(.*)"|never answers|closes without answering)(?: after ([0-9.]+) seconds?)?$"#
 )]
@@ -141,6 +142,7 @@ pub async fn start_client(
     Ok(())
 }
 
+/// Starts the TCP or UDP client under test against the peer, with this input (or a random sentence) on its command line and stdin.
 #[when(
     regex = r#"^the (TCP|UDP) client under test runs with (?:the input "(.*)"|a random sentence)$"#
 )]
@@ -240,6 +242,7 @@ async fn judged(w: &mut World) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The client under test exits on its own within N seconds (it is killed after the scenario either way).
 #[then(regex = r"^the client under test ends by itself within ([0-9.]+) seconds?$")]
 async fn ends_within(w: &mut World, secs: String) -> StepResult {
     step!(w, {
@@ -287,6 +290,7 @@ async fn ends_within(w: &mut World, secs: String) -> StepResult {
     })
 }
 
+/// The client under test exited with status 0.
 #[then("the client under test exits with status 0")]
 async fn exits_zero(w: &mut World) -> StepResult {
     step!(w, {
@@ -307,6 +311,7 @@ async fn exits_zero(w: &mut World) -> StepResult {
     })
 }
 
+/// The client under test printed the peer's reply (or the given text) on its standard output.
 #[then(regex = r#"^the client under test prints (the reply|"(.*)")$"#)]
 async fn prints(w: &mut World, what: String, text: String) -> StepResult {
     step!(w, {
@@ -342,6 +347,7 @@ async fn prints(w: &mut World, what: String, text: String) -> StepResult {
     })
 }
 
+/// The UDP peer received the input sentence, exactly, in one datagram.
 #[then("the peer receives exactly the input in one datagram")]
 async fn one_datagram(w: &mut World) -> StepResult {
     step!(w, {
@@ -377,6 +383,7 @@ async fn one_datagram(w: &mut World) -> StepResult {
     })
 }
 
+/// The TCP peer received the input sentence, exactly, on one connection.
 #[then("the peer receives exactly the input on one connection")]
 async fn one_connection(w: &mut World) -> StepResult {
     step!(w, {
@@ -418,6 +425,7 @@ async fn one_connection(w: &mut World) -> StepResult {
     })
 }
 
+/// The client under test closed its connection to the TCP peer.
 #[then("the client under test closes its connection")]
 async fn closes(w: &mut World) -> StepResult {
     step!(w, {

@@ -118,6 +118,7 @@ async fn sends_bytes(w: &mut World, who: String, text: String) -> StepResult {
 
 /// `… sends the bytes "…" byte by byte` / `… in one write`: the bytes cut
 /// on the wire as said, whatever `--perturb` says.
+/// Example: `When the client sends the bytes "hello world" byte by byte`
 #[when(regex = r#"^(the client|client \w+) sends the bytes "(.*)" (byte by byte|in one write)$"#)]
 async fn sends_bytes_cut(w: &mut World, who: String, text: String, how: String) -> StepResult {
     step!(w, {

@@ -19,6 +19,7 @@ use crate::step;
 pub const FROM: &str = "alice@crepes.fr";
 pub const TO: &str = "bob@example.test";
 
+/// An SMTP server peer for the mail client under test (scripted replies, 250 unless a step says otherwise).
 #[given("an SMTP peer")]
 async fn smtp_peer(w: &mut World) -> StepResult {
     step!(w, {
@@ -27,6 +28,7 @@ async fn smtp_peer(w: &mut World) -> StepResult {
     })
 }
 
+/// The SMTP peer sends its 220 greeting only after N seconds.
 #[given(regex = r"^the SMTP peer greets only after ([0-9.]+) seconds?$")]
 async fn greets_after(w: &mut World, secs: String) -> StepResult {
     step!(w, {
@@ -36,6 +38,7 @@ async fn greets_after(w: &mut World, secs: String) -> StepResult {
     })
 }
 
+/// The SMTP peer answers EHLO with 500, as a server that knows only HELO.
 #[given("the SMTP peer does not know EHLO")]
 async fn no_ehlo(w: &mut World) -> StepResult {
     step!(w, {
@@ -44,6 +47,7 @@ async fn no_ehlo(w: &mut World) -> StepResult {
     })
 }
 
+/// The SMTP peer's EHLO reply announces only these extensions.
 #[given(regex = r#"^the SMTP peer announces only "(.*)"$"#)]
 async fn announces(w: &mut World, exts: String) -> StepResult {
     step!(w, {
@@ -74,6 +78,7 @@ async fn answers_with(w: &mut World, verb: String, text: String) -> StepResult {
     })
 }
 
+/// The SMTP peer waits N seconds before each reply.
 #[given(regex = r"^the SMTP peer waits ([0-9.]+) seconds? before each reply$")]
 async fn reply_delay(w: &mut World, secs: String) -> StepResult {
     step!(w, {
@@ -83,6 +88,7 @@ async fn reply_delay(w: &mut World, secs: String) -> StepResult {
     })
 }
 
+/// The SMTP peer pauses N seconds before the last line of each multi-line reply.
 #[given(
     regex = r"^the SMTP peer pauses ([0-9.]+) seconds? before the last line of a multi-line reply$"
 )]
@@ -111,6 +117,7 @@ fn message(body: &str) -> String {
     )
 }
 
+/// Runs the mail client under test to send one message (optionally with this body) through the SMTP peer.
 #[when(regex = r#"^the mail client under test sends a message(?: with the body "(.*)")?$"#)]
 async fn sends_message(w: &mut World, body: String) -> StepResult {
     step!(w, {
@@ -190,6 +197,7 @@ fn delivered(s: &Session, w: &mut World) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The client sent nothing before the peer's greeting.
 #[then("the SMTP peer receives nothing before its greeting")]
 async fn nothing_before_greeting(w: &mut World) -> StepResult {
     step!(w, {
@@ -211,6 +219,7 @@ async fn nothing_before_greeting(w: &mut World) -> StepResult {
     })
 }
 
+/// The client's first command was EHLO (or HELO).
 #[then(regex = r"^the first command the SMTP peer receives is (EHLO|HELO)$")]
 async fn first_is(w: &mut World, verb: String) -> StepResult {
     step!(w, {
@@ -226,6 +235,7 @@ async fn first_is(w: &mut World, verb: String) -> StepResult {
     })
 }
 
+/// After the peer refused EHLO, the client sent HELO.
 #[then("the SMTP peer receives HELO after refusing EHLO")]
 async fn helo_after_ehlo(w: &mut World) -> StepResult {
     step!(w, {
@@ -246,6 +256,7 @@ async fn helo_after_ehlo(w: &mut World) -> StepResult {
     })
 }
 
+/// The client sent EHLO or HELO before MAIL.
 #[then("the SMTP peer receives EHLO or HELO before MAIL")]
 async fn hello_before_mail(w: &mut World) -> StepResult {
     step!(w, {
@@ -271,6 +282,7 @@ async fn hello_before_mail(w: &mut World) -> StepResult {
     })
 }
 
+/// The client sent a MAIL or RCPT command starting with this text.
 #[then(regex = r#"^the SMTP peer receives a (MAIL|RCPT) command starting with "(.*)"$"#)]
 async fn command_starting(w: &mut World, verb: String, start: String) -> StepResult {
     step!(w, {
@@ -313,6 +325,7 @@ async fn command_starting(w: &mut World, verb: String, start: String) -> StepRes
     })
 }
 
+/// Every command line the peer received ends in CRLF.
 #[then("every command line the SMTP peer receives ends in CRLF")]
 async fn commands_crlf(w: &mut World) -> StepResult {
     step!(w, {
@@ -329,6 +342,7 @@ async fn commands_crlf(w: &mut World) -> StepResult {
     })
 }
 
+/// The message data has CRLF line ends only.
 #[then("the message data has only CRLF line ends")]
 async fn data_crlf(w: &mut World) -> StepResult {
     step!(w, {
@@ -354,6 +368,7 @@ async fn data_crlf(w: &mut World) -> StepResult {
     })
 }
 
+/// The message data ends with CRLF . CRLF.
 #[then("the message data ends with CRLF . CRLF")]
 async fn data_ended(w: &mut World) -> StepResult {
     step!(w, {
@@ -384,6 +399,7 @@ fn normalized(bytes: &[u8]) -> Vec<u8> {
     text.trim_end_matches('\n').as_bytes().to_vec()
 }
 
+/// The message is intact once the peer removes the transparency dots (RFC 5321 §4.5.2).
 #[then("the message arrives intact once the server removes the transparency dots")]
 async fn data_intact(w: &mut World) -> StepResult {
     step!(w, {
@@ -415,6 +431,7 @@ async fn data_intact(w: &mut World) -> StepResult {
     })
 }
 
+/// The client sent no command before the peer's previous reply was complete.
 #[then("the SMTP peer receives no command before its previous reply was complete")]
 async fn no_pipelining(w: &mut World) -> StepResult {
     step!(w, {
@@ -440,6 +457,7 @@ async fn no_pipelining(w: &mut World) -> StepResult {
     })
 }
 
+/// The client sent no message data (no DATA was accepted).
 #[then("the SMTP peer receives no message data")]
 async fn no_data(w: &mut World) -> StepResult {
     step!(w, {
@@ -460,6 +478,7 @@ async fn no_data(w: &mut World) -> StepResult {
     })
 }
 
+/// After the peer's 421 the client sent nothing but QUIT.
 #[then("the SMTP peer receives nothing after its 421 but QUIT")]
 async fn nothing_after_421(w: &mut World) -> StepResult {
     step!(w, {
@@ -479,6 +498,7 @@ async fn nothing_after_421(w: &mut World) -> StepResult {
     })
 }
 
+/// The client's last command was QUIT.
 #[then("the last command the SMTP peer receives is QUIT")]
 async fn ends_with_quit(w: &mut World) -> StepResult {
     step!(w, {
@@ -494,6 +514,7 @@ async fn ends_with_quit(w: &mut World) -> StepResult {
     })
 }
 
+/// The message data holds no octet with the high-order bit set.
 #[then("the message data holds no octet with the high-order bit set")]
 async fn seven_bit(w: &mut World) -> StepResult {
     step!(w, {
@@ -519,6 +540,7 @@ async fn seven_bit(w: &mut World) -> StepResult {
     })
 }
 
+/// The message's header section has this field.
 #[then(regex = r#"^the message's header section has the field "([A-Za-z-]+)"$"#)]
 async fn header_field(w: &mut World, name: String) -> StepResult {
     step!(w, {
