@@ -43,6 +43,9 @@ enum Command {
     /// Join the JSON reports of the shards of one run (`run --shard K/N
     /// --json`) into the report of the whole run.
     Merge(MergeArgs),
+    /// Put the JSON reports of runs against several targets side by side:
+    /// scenarios × targets, differences first.
+    Compare(CompareArgs),
     /// List every step definition with its meaning and an example.
     Steps(StepsArgs),
     /// Check feature files and assignments without connecting anywhere:
@@ -124,6 +127,41 @@ struct MergeArgs {
     /// Write the merged JSON report.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write the merged HTML report.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The JSON reports (`conform run --json`), one per target; each is
+    /// named by its file stem (`nginx.json` is column `nginx`).
+    #[arg(required = true, num_args = 2..)]
+    reports: Vec<PathBuf>,
+    /// List every scenario, not only those whose verdicts differ.
+    #[arg(long)]
+    all: bool,
+    /// Write the comparison as one HTML file.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+/// Prints the comparison; exit 0 (a comparison judges no one), 2 when a
+/// report cannot be read.
+fn compare(a: CompareArgs) -> Result<i32, SetupError> {
+    let mut parts = Vec::new();
+    for path in &a.reports {
+        parts.push((
+            path.display().to_string(),
+            report::merge::read(path).map_err(SetupError)?,
+        ));
+    }
+    let m = report::compare::build(&parts).map_err(SetupError)?;
+    if let Some(path) = &a.html {
+        write_file(path, &report::html::render_compare(&m))?;
+    }
+    print!("{}", report::compare::render_text(&m, a.all));
+    Ok(0)
 }
 
 /// Joins shard reports; prints the whole run's problems and totals, and exits
@@ -137,16 +175,25 @@ fn merge(a: MergeArgs) -> Result<i32, SetupError> {
         ));
     }
     let report = report::merge::merge(parts).map_err(SetupError)?;
-    finish_run(&report, a.junit.as_deref(), a.json.as_deref())
+    finish_run(
+        &report,
+        a.junit.as_deref(),
+        a.json.as_deref(),
+        a.html.as_deref(),
+    )
 }
 
-/// Writes the run's JUnit and JSON reports where asked, prints the problems
+/// Writes the run's JUnit, JSON and HTML reports where asked, prints the problems
 /// and totals, and gives the run's exit code (`run` and `merge`).
 fn finish_run(
     report: &report::RunReport,
     junit: Option<&std::path::Path>,
     json: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
 ) -> Result<i32, SetupError> {
+    if let Some(path) = html {
+        write_file(path, &report::html::render(report, None))?;
+    }
     if let Some(path) = junit {
         write_file(path, &report::junit::render(report))?;
     }
@@ -252,6 +299,10 @@ struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write an HTML report here: one self-contained file with a summary,
+    /// filters, and every scenario's requirement, expected, got and transcript.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Count @SHOULD failures as failures, not warnings.
     #[arg(long)]
     strict: bool,
@@ -350,6 +401,7 @@ pub fn main() -> i32 {
             Command::Steps(a) => steps(a),
             Command::Check(a) => check(a),
             Command::Merge(a) => merge(a),
+            Command::Compare(a) => compare(a),
         }
     });
     // Servers started in-process must not keep the process alive.
@@ -392,7 +444,12 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
     if let Some(path) = &a.write_deviations {
         write_file(path, &report::deviations::render_current(&report))?;
     }
-    finish_run(&report, a.junit.as_deref(), a.json.as_deref())
+    finish_run(
+        &report,
+        a.junit.as_deref(),
+        a.json.as_deref(),
+        a.html.as_deref(),
+    )
 }
 
 async fn grade(a: GradeArgs) -> Result<i32, SetupError> {
