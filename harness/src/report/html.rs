@@ -459,6 +459,17 @@ pub fn render(report: &RunReport, coverage: Option<&str>) -> String {
     page(&format!("conform report — {}", report.target), &out)
 }
 
+/// `conform coverage --html`: the coverage page alone.
+pub fn render_coverage(c: &super::coverage::Coverage) -> String {
+    page(
+        "conform requirement coverage",
+        &format!(
+            "<header><h1>conform requirement coverage</h1></header>\n{}",
+            super::coverage::render_html(c)
+        ),
+    )
+}
+
 /// `conform compare --html`: the matrix, differences first.
 pub fn render_compare(m: &Matrix) -> String {
     let mut out = String::new();

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod console;
 pub mod context;
+pub mod coverage;
 pub mod deviations;
 pub mod html;
 pub mod json;
