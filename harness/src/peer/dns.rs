@@ -963,6 +963,33 @@ pub fn fixture(tld: &str) -> Result<Plan, String> {
     })
 }
 
+/// A port free on every address of the hierarchy (for a run whose resolver
+/// can query another port than 53): the root's ephemeral UDP port, checked on
+/// the others.
+pub async fn free_port() -> std::io::Result<u16> {
+    let mut last = None;
+    for _ in 0..20 {
+        let probe = UdpSocket::bind(SocketAddr::from((ROOT, 0))).await?;
+        let port = probe.local_addr()?.port();
+        let mut held = vec![probe];
+        let mut ok = true;
+        for n in 2..=SERVERS {
+            match UdpSocket::bind(SocketAddr::from((server_ip(n), port))).await {
+                Ok(s) => held.push(s),
+                Err(e) => {
+                    last = Some(e);
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return Ok(port);
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no port free on 127.53.0.x")))
+}
+
 /// A fresh top-level label: a letter and seven of [a-z0-9], different in
 /// every scenario of a run and across runs.
 pub fn fresh_tld() -> String {
