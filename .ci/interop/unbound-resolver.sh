@@ -34,20 +34,7 @@ cat >> "$WORK/unbound.conf" <<CONF
 remote-control:
     control-enable: no
 CONF
-chown unbound:unbound "$WORK/unbound.conf" 2>/dev/null || true
-unbound-checkconf "$WORK/unbound.conf"
-
-/usr/sbin/unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.stdout" 2>&1 &
-PID=$!
-
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null \
-     && grep -q "start of service" "$WORK/unbound.log" 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/unbound.stdout" "$WORK/unbound.log" 2>/dev/null; echo "unbound exited"; exit 1; fi
-  sleep 0.1
-done
+start_unbound
 
 cat > "$WORK/profile.toml" <<TOML
 [resolver]
