@@ -41,5 +41,5 @@ cat > "$WORK/profile.toml" <<TOML
 address = "127.0.0.1:$PORT"
 TOML
 
-"$CONFORM" run resolver --target "$WORK/profile.toml" --junit reports/interop-unbound-resolver.xml \
+"$CONFORM" run resolver --target "$WORK/profile.toml" --junit "reports/interop-unbound-resolver.xml" --json "reports/interop-unbound-resolver.json" --html "reports/interop-unbound-resolver.html" \
   --deviations .ci/interop/deviations/unbound-resolver.toml --ratchet
