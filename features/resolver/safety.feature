@@ -53,3 +53,17 @@ Feature: A recursive resolver does not trust what it cannot trust
     When the client queries "www.glue.${tld}" for A with RD set
     Then the response has RCODE NOERROR
     And neither the root nor the TLD's server was sent the whole name "www.glue.${tld}"
+
+  @rfc5452 @rfc5452-sec-9.1 @MUST
+  Scenario: Forged answers with the wrong ID or from another address are ignored
+    # RFC 5452 §9.1: "resolver implementations MUST match responses to all
+    # of the following attributes of the query": the remote address against
+    # the query's destination address, the ports, the query ID, the name,
+    # class and type. The server of spoof.${tld} sends two forged answers
+    # (192.0.2.66) before its true one (192.0.2.130, 300 ms later): one
+    # from itself with another ID, one with the query's ID from 127.53.0.16.
+    When the client queries "www.spoof.${tld}" for A with RD set
+    Then the response has RCODE NOERROR
+    And the answer section is exactly:
+      | name              | type | data        |
+      | www.spoof.${tld}  | A    | 192.0.2.130 |

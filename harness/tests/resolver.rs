@@ -124,3 +124,16 @@ async fn a_resolver_that_takes_out_of_bailiwick_data_fails_the_poisoning_scenari
         "outside the server's zone in the additional section",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolver_that_takes_any_answer_fails_the_forgery_scenario() {
+    let failed = failed_with(Faults {
+        accept_any_answer: true,
+        ..Faults::default()
+    })
+    .await;
+    assert_failed(
+        &failed,
+        "Forged answers with the wrong ID or from another address are ignored",
+    );
+}

@@ -81,7 +81,19 @@ pub enum Behaviour {
     /// Over UDP answers only with TC set and no records, so the whole
     /// answer comes over TCP (RFC 7766 §5).
     TcpOnly,
+    /// Over UDP, before its true answer (sent 300 ms later), forged ones
+    /// with another address: one from itself with the wrong ID, one with the
+    /// right ID from [`SPOOFER`] (RFC 5452 §9.1: neither may be taken).
+    Spoofed,
 }
+
+/// The address the forged answers of [`Behaviour::Spoofed`] come from.
+pub const SPOOFER: Ipv4Addr = Ipv4Addr::new(127, 53, 0, SERVERS);
+/// The address the forged answers give.
+pub const FORGED: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 66);
+
+/// Forged datagrams to send before an answer: (from, bytes).
+type Forged = Vec<(Ipv4Addr, Vec<u8>)>;
 
 /// A zone and the servers that serve it.
 #[derive(Clone, Debug)]
@@ -141,6 +153,8 @@ pub struct Hierarchy {
     in_flight: Semaphore,
     tcp_open: Semaphore,
     tasks: Tasks,
+    /// Each server's UDP socket, for the forged answers of another address.
+    sockets: Mutex<HashMap<Ipv4Addr, Arc<UdpSocket>>>,
 }
 
 /// The hierarchies started by this process, one per port; they live as long
@@ -174,6 +188,7 @@ impl Hierarchy {
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
             tcp_open: Semaphore::new(MAX_TCP),
             tasks: Tasks::default(),
+            sockets: Mutex::default(),
         });
         for n in 1..=SERVERS {
             let addr = SocketAddr::from((server_ip(n), port));
@@ -186,6 +201,10 @@ impl Hierarchy {
             let udp = UdpSocket::bind(addr).await.map_err(bind_err)?;
             let tcp = TcpListener::bind(addr).await.map_err(bind_err)?;
             let weak = Arc::downgrade(&h);
+            let udp = Arc::new(udp);
+            if let Ok(mut m) = h.sockets.lock() {
+                m.insert(server_ip(n), udp.clone());
+            }
             h.tasks.add(tokio::spawn(serve_udp(weak.clone(), udp)));
             h.tasks.add(tokio::spawn(serve_tcp(weak, tcp)));
         }
@@ -228,13 +247,13 @@ impl Hierarchy {
         transport: &'static str,
         from: SocketAddr,
         bytes: &[u8],
-    ) -> Option<(Vec<u8>, Duration)> {
+    ) -> Option<(Vec<u8>, Duration, Forged)> {
         let query = Message::from_vec(bytes).ok()?;
         if query.message_type() != MessageType::Query {
             return None;
         }
         let Some(q) = query.queries().first().cloned() else {
-            return Some((error(&query, ResponseCode::FormErr), Duration::ZERO));
+            return Some((error(&query, ResponseCode::FormErr), Duration::ZERO, vec![]));
         };
         let name = q.name().clone();
         let tld = name
@@ -245,14 +264,18 @@ impl Hierarchy {
         let Some(sc) = scenario else {
             // Not a scenario's name: the shared root zone answers (priming).
             if server != ROOT {
-                return Some((error(&query, ResponseCode::Refused), Duration::ZERO));
+                return Some((error(&query, ResponseCode::Refused), Duration::ZERO, vec![]));
             }
             let zone = Zone {
                 origin: Name::root(),
                 records: self.root.clone(),
                 servers: vec![ROOT],
             };
-            return Some((answer(&query, &[&zone], &[], transport), Duration::ZERO));
+            return Some((
+                answer(&query, &[&zone], &[], transport),
+                Duration::ZERO,
+                vec![],
+            ));
         };
         let header = RawHeader::read(bytes);
         let mut seen = Seen {
@@ -283,6 +306,10 @@ impl Hierarchy {
                 (m.to_vec().ok(), Duration::ZERO)
             }
             Behaviour::Slow(d) => (Some(self.lookup(&sc, server, &query, transport)), d),
+            Behaviour::Spoofed if transport == "udp" => (
+                Some(self.lookup(&sc, server, &query, transport)),
+                Duration::from_millis(300),
+            ),
             _ => (
                 Some(self.lookup(&sc, server, &query, transport)),
                 Duration::ZERO,
@@ -317,7 +344,22 @@ impl Hierarchy {
                 sc.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
-        reply.map(|r| (r, delay))
+        let forged = match (&reply, behaviour) {
+            (Some(r), Behaviour::Spoofed) if transport == "udp" => {
+                let f = forge(r);
+                sc.transcript.event(
+                    &format!("hierarchy {server}"),
+                    format!(
+                        "forged answers first ({FORGED}): with the ID {} from {server}, with the ID {} from {SPOOFER}",
+                        seen_id(&f.0),
+                        seen_id(&f.1)
+                    ),
+                );
+                vec![(server, f.0), (SPOOFER, f.1)]
+            }
+            _ => vec![],
+        };
+        reply.map(|r| (r, delay, forged))
     }
 
     fn lookup(&self, sc: &Scenario, server: Ipv4Addr, query: &Message, transport: &str) -> Vec<u8> {
@@ -542,6 +584,27 @@ fn at<'a>(zone: &'a Zone, n: &'a Name) -> impl Iterator<Item = &'a Record> + 'a 
     zone.records.iter().filter(move |r| r.name() == n)
 }
 
+/// Two forgeries of an answer, its addresses replaced by [`FORGED`]: one
+/// with the ID changed, one with the ID kept.
+fn forge(reply: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let Ok(mut m) = Message::from_vec(reply) else {
+        return (vec![], vec![]);
+    };
+    for r in m.answers_mut() {
+        if r.record_type() == RecordType::A {
+            r.set_data(RData::A(A(FORGED)));
+        }
+    }
+    let right = m.to_vec().unwrap_or_default();
+    let id = m.id();
+    m.set_id(id ^ 0x5a5a);
+    (m.to_vec().unwrap_or_default(), right)
+}
+
+fn seen_id(b: &[u8]) -> u16 {
+    RawHeader::read(b).map(|h| h.id).unwrap_or(0)
+}
+
 fn ns_targets(ns: &[Record]) -> Vec<Name> {
     ns.iter()
         .filter_map(|r| match r.data() {
@@ -570,8 +633,7 @@ fn finish(m: Message, query: &Message, transport: &str) -> Vec<u8> {
     bytes
 }
 
-async fn serve_udp(h: std::sync::Weak<Hierarchy>, socket: UdpSocket) {
-    let socket = Arc::new(socket);
+async fn serve_udp(h: std::sync::Weak<Hierarchy>, socket: Arc<UdpSocket>) {
     let Ok(SocketAddr::V4(local)) = socket.local_addr() else {
         return;
     };
@@ -587,10 +649,16 @@ async fn serve_udp(h: std::sync::Weak<Hierarchy>, socket: UdpSocket) {
             continue;
         };
         permit.forget();
-        let Some((reply, delay)) = hier.respond(*local.ip(), "udp", from, &buf[..n]) else {
+        let Some((reply, delay, forged)) = hier.respond(*local.ip(), "udp", from, &buf[..n]) else {
             hier.in_flight.add_permits(1);
             continue;
         };
+        for (at, bytes) in forged {
+            let sock = hier.sockets.lock().ok().and_then(|m| m.get(&at).cloned());
+            if let Some(sock) = sock {
+                let _ = sock.send_to(&bytes, from).await;
+            }
+        }
         let socket = socket.clone();
         let weak = h.clone();
         // Each answer on its own, so a slow one does not hold up the next.
@@ -648,7 +716,7 @@ async fn serve_conn(
             return;
         }
         let Some(hier) = h.upgrade() else { return };
-        let Some((reply, delay)) = hier.respond(server, "tcp", from, &msg) else {
+        let Some((reply, delay, _)) = hier.respond(server, "tcp", from, &msg) else {
             continue;
         };
         drop(hier);
@@ -809,6 +877,9 @@ ns1.dead 3600 A 127.53.0.10
 ns2.dead 3600 A 127.53.0.11
 poison 3600 NS ns.poison
 ns.poison 3600 A 127.53.0.12
+; A server whose answers are raced by forged ones.
+spoof 3600 NS ns.spoof
+ns.spoof 3600 A 127.53.0.13
 ",
     ),
     (
@@ -914,6 +985,15 @@ www 300 A 192.0.2.100
 ",
     ),
     (
+        "spoof.{tld}.",
+        &[13],
+        "@ 3600 SOA ns hostmaster 1 1800 900 604800 300
+@ 3600 NS ns
+ns 3600 A 127.53.0.13
+www 300 A 192.0.2.130
+",
+    ),
+    (
         "poison.{tld}.",
         &[12],
         "@ 3600 SOA ns hostmaster 1 1800 900 604800 300
@@ -937,6 +1017,7 @@ pub fn fixture_behaviour() -> HashMap<Ipv4Addr, Behaviour> {
         (server_ip(9), Behaviour::TcpOnly),
         (server_ip(10), Behaviour::Silent),
         (server_ip(11), Behaviour::Silent),
+        (server_ip(13), Behaviour::Spoofed),
     ])
 }
 

@@ -65,6 +65,9 @@ pub struct Faults {
     pub set_aa: bool,
     /// Caches every address of an upstream answer, out of bailiwick too.
     pub accept_out_of_bailiwick: bool,
+    /// Takes the first datagram that arrives as the answer, whatever its
+    /// source address and ID.
+    pub accept_any_answer: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -477,7 +480,7 @@ impl Resolver {
 
     /// RFC 1034 §5.3.3 step 3: each server in turn until one answers. An
     /// answer counts only if it comes from the server asked, to the port the
-    /// query left from, with the query's ID and question (RFC 5452 §3);
+    /// query left from, with the query's ID and question (RFC 5452 §9.1);
     /// anything else is ignored and the wait goes on. TC leads to the same
     /// query over TCP (RFC 7766 §5). A server that refuses or fails is
     /// skipped (step 4d).
@@ -545,12 +548,12 @@ impl Resolver {
                 *guard = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.ok();
             }
             let socket = guard.as_ref()?;
-            return exchange_on(socket, server, query, id, q).await;
+            return exchange_on(socket, server, query, id, q, self.config.faults).await;
         }
         // RFC 5452 §9.2: a fresh socket per query, so the source port is
         // the kernel's random choice among the ephemeral ones.
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.ok()?;
-        exchange_on(&socket, server, query, id, q).await
+        exchange_on(&socket, server, query, id, q, self.config.faults).await
     }
 }
 
@@ -578,6 +581,7 @@ async fn exchange_on(
     query: &[u8],
     id: u16,
     q: &Question,
+    faults: Faults,
 ) -> Option<Response> {
     socket.send_to(query, server).await.ok()?;
     let until = tokio::time::Instant::now() + UPSTREAM_TIMEOUT;
@@ -587,11 +591,11 @@ async fn exchange_on(
             .await
             .ok()?
             .ok()?;
-        if from != server {
-            continue; // not from the server asked: ignored (RFC 5452 §3)
+        if from != server && !faults.accept_any_answer {
+            continue; // not from the server asked: ignored (RFC 5452 §9.1)
         }
         match parse_response(&buf[..n]) {
-            Some(r) if matches(&r, id, q) => return Some(r),
+            Some(r) if faults.accept_any_answer || matches(&r, id, q) => return Some(r),
             _ => continue, // a wrong ID or question: ignored, keep waiting
         }
     }
