@@ -108,6 +108,12 @@ impl Protocol {
     /// (`[dns] recursion`, `[dns] lacks`, `[ftp] confined`, the `[http]`
     /// resource paths); other keys pass.
     pub fn check_value(self, key: &str, value: &str) -> Result<(), String> {
+        // `tls`, `ca_file`, `tls_insecure`, `tls_name` (crate::wire::tls).
+        if !self.is_client() {
+            if let Some(checked) = crate::wire::tls::check_value(key, value) {
+                return checked;
+            }
+        }
         match (self, key) {
             (Protocol::Dns, "recursion") => match value {
                 "true" | "false" => Ok(()),
@@ -116,6 +122,13 @@ impl Protocol {
                 )),
             },
             (Protocol::Dns, "lacks") => dns_lacks(value).map(|_| ()),
+            // The server offers AUTH only inside TLS (its policy).
+            (Protocol::Smtp, "auth_requires_tls") => match value {
+                "true" | "false" => Ok(()),
+                other => Err(format!(
+                    "must be true (AUTH only inside TLS) or false, not \"{other}\""
+                )),
+            },
             // The server confines the user to the home (chroot, virtual root).
             (Protocol::Ftp, "confined") => match value {
                 "true" | "false" => Ok(()),
