@@ -22,6 +22,14 @@ async fn smtp_with(
     faults: Faults,
     validity: Validity,
 ) -> (String, reference_servers::Running, tempfile::TempDir) {
+    smtp_server(faults, validity, false).await
+}
+
+async fn smtp_server(
+    faults: Faults,
+    validity: Validity,
+    implicit: bool,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
     use reference_servers::mailstore::{Accounts, MailStore};
     let dir = tempfile::tempdir().unwrap();
     conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
@@ -35,6 +43,7 @@ async fn smtp_with(
     config.accounts = Some(Accounts::new().with("bob", "hungry"));
     config.auth_requires_tls = true;
     config.faults = faults;
+    config.implicit_tls = implicit;
     let running = reference_servers::smtp::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
@@ -79,25 +88,52 @@ async fn the_reference_server_passes_the_tls_and_auth_scenarios() {
     );
 }
 
+/// RFC 8314 §3.3: on an implicit-TLS port the greeting comes inside TLS;
+/// the whole SMTP suite runs inside it, the upgrade scenarios skip.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_smtp_suite_runs_inside_implicit_tls() {
+    let (profile, _r, dir) = smtp_server(Faults::default(), Validity::Current, true).await;
+    let profile = profile.replace("tls = \"starttls\"", "tls = \"implicit\"");
+    let run = run_against("smtp", &profile, &["--step-timeout", "5s"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["0 failed, 0 errors", "there is no upgrade to test"]);
+    // The AUTH scenarios ran, inside TLS.
+    assert!(
+        run.stdout.contains("PASS  features/smtp/auth.feature"),
+        "{}",
+        run.stdout
+    );
+    // A plaintext client gets no greeting from it: preflight names the key.
+    let plain = profile.replace("tls = \"implicit\"\n", "");
+    let run = run_against("smtp", &plain, &["--step-timeout", "2s"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    drop(dir);
+}
+
+/// Runs the scenarios tagged `tags` against the reference server with
+/// `faults`; they must fail `failed` scenarios, with every one of `wants`.
+async fn faulty(faults: Faults, tags: &str, failed: &str, wants: &[&str]) -> Run {
+    let (profile, _r, _d) = smtp_with(faults, Validity::Current).await;
+    let run = run_tagged(&profile, tags).await;
+    assert_fails_with(&run, wants);
+    assert_has(&run, &[failed]);
+    run
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_executes_commands_injected_before_the_handshake_fails() {
     let faults = Faults {
         executes_injected: true,
         ..Faults::default()
     };
-    let (profile, _r, _d) = smtp_with(faults, Validity::Current).await;
-    let run = run_tagged(&profile, "@rfc3207").await;
-    assert_fails_with(
-        &run,
-        &[
-            "FAIL  features/smtp/starttls.feature",
-            "Commands pipelined with STARTTLS are not executed inside TLS",
-            "the first reply inside TLS is not the EHLO reply: the server executed \"HELP\"",
-            "got:         \"214-2.0.0 Commands:",
-            "TLS established",
-        ],
-    );
-    assert_has(&run, &["1 failed"]);
+    let wants = [
+        "FAIL  features/smtp/starttls.feature",
+        "Commands pipelined with STARTTLS are not executed inside TLS",
+        "the first reply inside TLS is not the EHLO reply: the server executed \"HELP\"",
+        "got:         \"214-2.0.0 Commands:",
+        "TLS established",
+    ];
+    faulty(faults, "@rfc3207", "1 failed", &wants).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,17 +142,12 @@ async fn a_server_that_keeps_its_state_across_the_handshake_fails() {
         keeps_state_after_tls: true,
         ..Faults::default()
     };
-    let (profile, _r, _d) = smtp_with(faults, Validity::Current).await;
-    let run = run_tagged(&profile, "@rfc3207").await;
-    assert_fails_with(
-        &run,
-        &[
-            "FAIL  features/smtp/starttls.feature",
-            "After the handshake a mail transaction needs a new EHLO",
-            "250 2.1.0 <alice@crepes.fr> Sender ok",
-        ],
-    );
-    assert_has(&run, &["1 failed"]);
+    let wants = [
+        "FAIL  features/smtp/starttls.feature",
+        "After the handshake a mail transaction needs a new EHLO",
+        "250 2.1.0 <alice@crepes.fr> Sender ok",
+    ];
+    faulty(faults, "@rfc3207", "1 failed", &wants).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -125,19 +156,14 @@ async fn a_server_that_offers_auth_in_plaintext_against_its_policy_fails() {
         auth_in_plaintext: true,
         ..Faults::default()
     };
-    let (profile, _r, _d) = smtp_with(faults, Validity::Current).await;
-    let run = run_tagged(&profile, "@rfc4616 or @rfc4954").await;
-    assert_fails_with(
-        &run,
-        &[
-            "FAIL  features/smtp/auth.feature",
-            "AUTH is not announced before TLS where the server requires TLS for it",
-            "EHLO announces AUTH",
-            "AUTH before TLS is refused where the server requires TLS for it",
-            "334",
-        ],
-    );
-    assert_has(&run, &["2 failed"]);
+    let wants = [
+        "FAIL  features/smtp/auth.feature",
+        "AUTH is not announced before TLS where the server requires TLS for it",
+        "EHLO announces AUTH",
+        "AUTH before TLS is refused where the server requires TLS for it",
+        "334",
+    ];
+    let run = faulty(faults, "@rfc4616 or @rfc4954", "2 failed", &wants).await;
     // The bare AUTH PLAIN got its 334 in plaintext; no credentials followed.
     assert!(!run.stdout.contains("AUTH PLAIN AGJv"), "{}", run.stdout);
 }

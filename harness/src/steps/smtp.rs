@@ -460,6 +460,13 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
     step!(w, {
         let from = w.expand(&from)?;
         let to = w.expand(&to)?;
+        // lettre is built here without TLS: it speaks plaintext (and does
+        // not take up STARTTLS), which an implicit-TLS port does not.
+        if super::tls::mode(w, "smtp") == crate::wire::tls::Mode::Implicit {
+            return Err(Failure::skip(
+                "the target profile's [smtp] tls is \"implicit\" and this build's lettre has no TLS",
+            ));
+        }
         let addr = address(w, "${smtp.address}")?;
         // Through a recording relay, which holds the connection's lease
         // and cuts off a server that floods the library.

@@ -177,6 +177,19 @@ impl Session<'_> {
         }
     }
 
+    /// The client's response in an AUTH exchange: the initial response if
+    /// it gave one, else what it answers to the 334 `challenge`; `None` if
+    /// it is gone.
+    async fn response_to(&mut self, initial: Option<Vec<u8>>, challenge: &str) -> Option<Vec<u8>> {
+        if initial.is_some() {
+            return initial;
+        }
+        if !self.send(challenge).await {
+            return None;
+        }
+        self.read_response().await
+    }
+
     /// RFC 3207 §4: STARTTLS. `Some(false)` ends the session after a
     /// reply; `None` ends it at once (the handshake failed).
     async fn starttls(&mut self) -> Option<bool> {
@@ -257,17 +270,8 @@ impl Session<'_> {
                 // §4: without an initial response the server sends an
                 // empty challenge, "334 " (RFC 4616 §2: the client speaks
                 // first).
-                let response = match initial {
-                    Some(r) => r,
-                    None => {
-                        if !self.send("334 ").await {
-                            return false;
-                        }
-                        match self.read_response().await {
-                            Some(r) => r,
-                            None => return false,
-                        }
-                    }
+                let Some(response) = self.response_to(initial, "334 ").await else {
+                    return false;
                 };
                 match self.decode(&response) {
                     Err(reply) => return self.send(reply).await,
@@ -287,26 +291,14 @@ impl Session<'_> {
             "LOGIN" => {
                 // draft-murchison-sasl-login: "Username:" then "Password:",
                 // each prompt base64; an initial response is the username.
-                let user = match initial {
-                    Some(r) => r,
-                    None => {
-                        if !self.send("334 VXNlcm5hbWU6").await {
-                            return false;
-                        }
-                        match self.read_response().await {
-                            Some(r) => r,
-                            None => return false,
-                        }
-                    }
+                let Some(user) = self.response_to(initial, "334 VXNlcm5hbWU6").await else {
+                    return false;
                 };
                 let user = match self.decode(&user) {
                     Ok(u) => u,
                     Err(reply) => return self.send(reply).await,
                 };
-                if !self.send("334 UGFzc3dvcmQ6").await {
-                    return false;
-                }
-                let Some(password) = self.read_response().await else {
+                let Some(password) = self.response_to(None, "334 UGFzc3dvcmQ6").await else {
                     return false;
                 };
                 let password = match self.decode(&password) {
