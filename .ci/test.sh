@@ -14,6 +14,8 @@ log() { printf '\n== %s\n' "$*"; }
 need=()
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
+# Headless Chromium opens the HTML reports (harness/tests/html_report.rs).
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   log "install ${need[*]}"
   apt-get update
@@ -37,4 +39,8 @@ for script in .ci/interop/*.sh; do
   log "interop: $script"
   bash "$script"
 done
+
+log "the real servers side by side (reports/compare-*.html)"
+./target/debug/conform compare reports/interop-{nginx,apache2,lighttpd}.json --html reports/compare-http.html
+./target/debug/conform compare reports/interop-{knot,nsd,unbound}.json --html reports/compare-dns.html
 log "all tests passed"

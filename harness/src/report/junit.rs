@@ -144,6 +144,9 @@ fn testcase(out: &mut String, report: &RunReport, c: &ScenarioResult, name: &str
         "level",
         if c.level.is_empty() { "MUST" } else { &c.level },
     );
+    if !c.requirement.is_empty() {
+        property(out, 8, "requirement", &c.requirement);
+    }
     for r in &c.rfc {
         property(out, 8, "rfc", &format!("RFC {r}"));
     }
