@@ -113,6 +113,12 @@ impl Protocol {
     /// (`[dns] recursion`, `[dns] lacks`, `[ftp] confined`, the `[http]`
     /// resource paths); other keys pass.
     pub fn check_value(self, key: &str, value: &str) -> Result<(), String> {
+        // `tls`, `ca_file`, `tls_insecure`, `tls_name` (crate::wire::tls).
+        if !self.is_client() {
+            if let Some(checked) = crate::wire::tls::check_value(key, value) {
+                return checked;
+            }
+        }
         match (self, key) {
             (Protocol::Dns, "recursion") => match value {
                 "true" | "false" => Ok(()),
@@ -121,6 +127,13 @@ impl Protocol {
                 )),
             },
             (Protocol::Dns, "lacks") => dns_lacks(value).map(|_| ()),
+            // The server offers AUTH only inside TLS (its policy).
+            (Protocol::Smtp, "auth_requires_tls") => match value {
+                "true" | "false" => Ok(()),
+                other => Err(format!(
+                    "must be true (AUTH only inside TLS) or false, not \"{other}\""
+                )),
+            },
             // The port of every server of the harness's DNS hierarchy.
             (Protocol::Resolver, "hierarchy_port") => match value.parse::<u16>() {
                 Ok(p) if p > 0 => Ok(()),

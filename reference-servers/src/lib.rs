@@ -15,7 +15,9 @@ pub mod listener;
 pub mod mailstore;
 pub mod pop3;
 pub mod running;
+pub mod sasl;
 pub mod smtp;
 pub mod sockets;
+pub mod tls;
 
 pub use running::Running;

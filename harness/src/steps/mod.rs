@@ -23,6 +23,7 @@ pub mod smtp;
 pub mod smtp_client;
 pub mod sockets;
 pub mod text;
+pub mod tls;
 mod world;
 
 use std::cell::Cell;

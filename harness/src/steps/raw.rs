@@ -77,7 +77,8 @@ pub(crate) async fn open_session(
             replies: 0,
         },
     );
-    Ok(())
+    // A section on an implicit-TLS port: TLS before the first byte.
+    super::tls::implicit(w, client).await
 }
 
 /// Opens a raw TCP connection for `client`, replacing any it had.

@@ -460,6 +460,13 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
     step!(w, {
         let from = w.expand(&from)?;
         let to = w.expand(&to)?;
+        // lettre is built here without TLS: it speaks plaintext (and does
+        // not take up STARTTLS), which an implicit-TLS port does not.
+        if super::tls::mode(w, "smtp") == crate::wire::tls::Mode::Implicit {
+            return Err(Failure::skip(
+                "the target profile's [smtp] tls is \"implicit\" and this build's lettre has no TLS",
+            ));
+        }
         let addr = address(w, "${smtp.address}")?;
         // Through a recording relay, which holds the connection's lease
         // and cuts off a server that floods the library.
@@ -929,4 +936,209 @@ mod tests {
         assert_eq!(dot_stuffed(b"x"), b"x\r\n.\r\n");
         assert_eq!(dot_stuffed(b""), b"\r\n.\r\n");
     }
+}
+
+// ---- STARTTLS (RFC 3207) and AUTH (RFC 4954, RFC 4616) ----
+
+/// Greeted, EHLO, and requires STARTTLS in the EHLO reply: the profile
+/// says the server upgrades, so a missing STARTTLS is a configuration
+/// problem, not a verdict.
+async fn before_starttls(w: &mut World) -> StepResult {
+    super::tls::require_starttls(w, "smtp")?;
+    open(w, "", true).await?;
+    ehlo(w, "").await?;
+    if announced(w, "STARTTLS").is_err() {
+        return Err(Failure::harness(
+            "the target profile sets [smtp] tls = \"starttls\", but the EHLO reply does not announce STARTTLS",
+        ));
+    }
+    Ok(())
+}
+
+/// STARTTLS answered 220 (RFC 3207 §4), then the handshake.
+async fn upgrade(w: &mut World) -> StepResult {
+    expect(w, "", "STARTTLS", &["220"]).await?;
+    super::tls::start(w, "").await?;
+    // §4.2: the client discards what it knew of the server's extensions.
+    w.state::<SmtpState>().extensions = None;
+    Ok(())
+}
+
+/// Skips unless the profile sets `[smtp] tls = "starttls"`; then a greeted
+/// session whose EHLO reply announces STARTTLS (its absence is a
+/// configuration error: the profile said the server upgrades).
+/// Example: `Given an SMTP session after EHLO that announces STARTTLS`
+#[given(regex = r"^an SMTP session after EHLO that announces STARTTLS$")]
+async fn session_announcing_starttls(w: &mut World) -> StepResult {
+    step!(w, before_starttls(w).await)
+}
+
+/// A session upgraded by STARTTLS (greeting, EHLO, STARTTLS 220,
+/// handshake), with no EHLO inside TLS yet; with `[smtp] tls =
+/// "implicit"`, a greeted session on the implicit-TLS port. Skips when the
+/// profile gives SMTP no TLS.
+/// Example: `Given an SMTP session in TLS`
+#[given(regex = r"^an SMTP session in TLS$")]
+async fn session_in_tls(w: &mut World) -> StepResult {
+    step!(w, {
+        match super::tls::mode(w, "smtp") {
+            crate::wire::tls::Mode::Implicit => open(w, "", true).await,
+            _ => {
+                before_starttls(w).await?;
+                upgrade(w).await
+            }
+        }
+    })
+}
+
+/// Skips the scenario when the server accepts MAIL before any EHLO/HELO
+/// (RFC 5321 lets it): then a reset by the handshake cannot be seen by
+/// MAIL being refused. Checked on a connection of its own.
+/// Example: `Given the SMTP server refuses MAIL before EHLO`
+#[given(regex = r"^the SMTP server refuses MAIL before EHLO$")]
+async fn refuses_mail_before_ehlo(w: &mut World) -> StepResult {
+    step!(w, {
+        open(w, "probe", true).await?;
+        let reply = command(w, "probe", format!("MAIL FROM:<{SENDER}>").as_bytes()).await?;
+        w.tcp.remove("probe");
+        if reply.class() == Some('2') {
+            return Err(Failure::skip(
+                "the server accepts MAIL before EHLO, so the reset after the handshake cannot be seen that way",
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Sends `STARTTLS` and the command in one write (one segment), then
+/// judges what follows: a refused STARTTLS is fine; after 220, the
+/// handshake, then EHLO inside TLS, whose reply must be the first and
+/// only one — a reply to the pipelined command inside TLS means the
+/// server executed plaintext sent before the upgrade (RFC 3207 §4.2; the
+/// CVE-2011-0411 class of injection).
+/// Example: `Then the command "HELP" pipelined with STARTTLS is not executed inside TLS`
+#[then(regex = r#"^the command "(.*)" pipelined with STARTTLS is not executed inside TLS$"#)]
+async fn injection_not_executed(w: &mut World, injected: String) -> StepResult {
+    step!(w, {
+        let line = format!("STARTTLS\r\n{injected}\r\n");
+        let s = w.session("")?;
+        s.conn
+            .send_as(line.as_bytes(), crate::wire::Segments::OneWrite)
+            .await?;
+        s.sent = b"STARTTLS".to_vec();
+        let reply = next_reply(w, "").await?;
+        if reply.status != "220" {
+            // Refused (some servers refuse a STARTTLS with pipelined data):
+            // nothing runs inside TLS.
+            return check_status(&reply, &["4xx".into(), "5xx".into()], "to STARTTLS");
+        }
+        super::tls::start(w, "").await?;
+        let reply = command(w, "", format!("EHLO {CLIENT_DOMAIN}").as_bytes()).await?;
+        let ehlo_reply = reply.status == "250"
+            && reply
+                .lines
+                .first()
+                .is_some_and(|l| !l.bytes.windows(4).any(|x| x.eq_ignore_ascii_case(b"help")));
+        if !ehlo_reply {
+            return Err(Failure::conformance(format!(
+                "the first reply inside TLS is not the EHLO reply: the server executed \"{injected}\", sent in plaintext before the handshake (RFC 3207 §4.2: it \"MUST discard any knowledge obtained from the client ... which was not obtained from the TLS negotiation itself\")"
+            ))
+            .expected("250, the reply to EHLO")
+            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 300))));
+        }
+        let s = w.session("")?;
+        let extra = s.conn.drain_for(Duration::from_millis(300), 4096).await?;
+        if !extra.is_empty() {
+            return Err(Failure::conformance(format!(
+                "a further reply came inside TLS after the EHLO reply: the server executed \"{injected}\", sent in plaintext before the handshake (RFC 3207 §4.2)"
+            ))
+            .expected("nothing more")
+            .got(format!("\"{}\"", escape_short(&extra, 300))));
+        }
+        Ok(())
+    })
+}
+
+/// The EHLO reply does not list the extension keyword.
+/// Example: `Then the EHLO reply does not announce "STARTTLS"`
+#[then(regex = r#"^the EHLO reply does not announce "(.*)"$"#)]
+async fn ehlo_does_not_announce(w: &mut World, keyword: String) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        if extensions(&reply)
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(&keyword))
+        {
+            return Err(Failure::conformance(format!("EHLO announces {keyword}"))
+                .expected(format!("no line \"250-{keyword}\" or \"250 {keyword}\""))
+                .got(format!(
+                    "\"{}\"",
+                    escape_short(reply.text().as_bytes(), 400)
+                )));
+        }
+        Ok(())
+    })
+}
+
+/// The credentials of `[smtp] user` / `password`; skips without them.
+fn credentials(w: &World) -> Result<(String, String), Failure> {
+    match (w.profile().get("smtp.user"), w.profile().get("smtp.password")) {
+        (Some(u), Some(p)) => Ok((u.to_string(), p.to_string())),
+        _ => Err(Failure::skip(
+            "the target profile sets no [smtp] user and password for AUTH (see README, target profile)",
+        )),
+    }
+}
+
+/// A session where AUTH may be tried: with the profile's TLS (STARTTLS
+/// and a new EHLO, or the implicit-TLS port), else plaintext; EHLO must
+/// announce AUTH with PLAIN, or the scenario skips. Skips without `[smtp]
+/// user` and `password`.
+/// Example: `Given an SMTP session ready for AUTH`
+#[given(regex = r"^an SMTP session ready for AUTH$")]
+async fn session_ready_for_auth(w: &mut World) -> StepResult {
+    step!(w, {
+        credentials(w)?;
+        match super::tls::mode(w, "smtp") {
+            crate::wire::tls::Mode::StartTls => {
+                before_starttls(w).await?;
+                upgrade(w).await?;
+            }
+            _ => open(w, "", true).await?,
+        }
+        ehlo(w, "").await?;
+        let mechanisms = announced(w, "AUTH")?;
+        if !mechanisms.iter().any(|m| m.eq_ignore_ascii_case("PLAIN")) {
+            return Err(Failure::skip("the server does not announce AUTH PLAIN"));
+        }
+        Ok(())
+    })
+}
+
+/// `AUTH PLAIN` with the initial response (RFC 4954 §4, RFC 4616 §2:
+/// NUL user NUL password, base64) in the same command; reads the reply.
+/// `a wrong password` sends the profile's user with a password it does not
+/// have; `an unknown user` a user name the server does not know.
+/// Example: `When the client authenticates with PLAIN as the profile's user`
+#[when(
+    regex = r"^the client authenticates with PLAIN as (the profile's user|the profile's user with a wrong password|an unknown user)$"
+)]
+async fn auth_plain(w: &mut World, who: String) -> StepResult {
+    step!(w, {
+        let (user, password) = credentials(w)?;
+        let (user, password) = match who.as_str() {
+            "the profile's user" => (user, password),
+            "an unknown user" => ("no-such-user-7f3a".to_string(), password),
+            _ => (user, format!("{password}-wrong-7f3a")),
+        };
+        super::tls::guard_credentials(w, "")?;
+        let message = format!("\0{user}\0{password}");
+        command(
+            w,
+            "",
+            format!("AUTH PLAIN {}", super::text::base64(message.as_bytes())).as_bytes(),
+        )
+        .await
+        .map(|_| ())
+    })
 }

@@ -72,3 +72,35 @@ mod tests {
         assert!(repeat_to(b"", 1).is_err());
     }
 }
+
+/// Standard base64 (RFC 4648 §4) of a SASL message.
+pub fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod base64_tests {
+    #[test]
+    fn encodes_base64() {
+        assert_eq!(super::base64(b"\0bob\0hungry"), "AGJvYgBodW5ncnk=");
+        assert_eq!(super::base64(b"ab"), "YWI=");
+        assert_eq!(super::base64(b""), "");
+    }
+}

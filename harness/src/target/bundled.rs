@@ -49,6 +49,8 @@ struct Setup {
     fixtures: Option<tempfile::TempDir>,
     /// SMTP delivers into the store that POP3 (and IMAP) serve: one per run.
     mail: Option<MailStore>,
+    /// The run's fixture certificates (`tls/` in the fixture folder).
+    tls: Option<crate::fixtures::tls::Identity>,
 }
 
 impl Setup {
@@ -79,6 +81,24 @@ impl Setup {
         Ok(store)
     }
 
+    /// The servers' TLS identity (a fresh CA and certificate per run), and
+    /// the CA file a profile trusts, written on first use.
+    fn tls(&mut self) -> std::io::Result<(reference_servers::tls::Identity, String)> {
+        let dir = self.fixtures()?.join("tls");
+        let id = match &self.tls {
+            Some(id) => id.clone(),
+            None => {
+                let id = crate::fixtures::tls::write(&dir).map_err(std::io::Error::other)?;
+                self.tls = Some(id.clone());
+                id
+            }
+        };
+        let identity = reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[])
+            .map_err(std::io::Error::other)?;
+        let ca = dir.join(crate::fixtures::tls::CA_FILE);
+        Ok((identity, ca.to_string_lossy().into_owned()))
+    }
+
     /// Records a started server and its address under `[section] key`.
     fn add(&mut self, section: &str, key: &str, listener: &str, r: Running) {
         if let Some(a) = r.addr(listener) {
@@ -97,6 +117,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
         running: Vec::new(),
         fixtures: None,
         mail: None,
+        tls: None,
     };
     for p in protocols {
         match p {
@@ -195,7 +216,17 @@ async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
     let store = s.mail_store()?;
     let mut config = reference_servers::smtp::Config::new(HOSTNAME, DOMAIN);
     config.idle_timeout = SMTP_IDLE;
+    // STARTTLS with the run's fixture certificate, and AUTH only in TLS.
+    let (identity, ca_file) = s.tls()?;
+    config.tls = Some(identity);
+    config.accounts = Some(Accounts::new().with(mail::USER, mail::PASSWORD));
+    config.auth_requires_tls = true;
     let r = reference_servers::smtp::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("smtp", "tls", "starttls");
+    s.profile.set("smtp", "ca_file", &ca_file);
+    s.profile.set("smtp", "user", mail::USER);
+    s.profile.set("smtp", "password", mail::PASSWORD);
+    s.profile.set("smtp", "auth_requires_tls", "true");
     s.profile.set("smtp", "domain", DOMAIN);
     s.profile.set(
         "smtp",

@@ -109,9 +109,22 @@ impl Session {
     ) -> Result<(Session, Reply), String> {
         let addr = address(profile, section)?;
         let name = format!("{section} preflight");
-        let conn = Conn::connect(addr, &name, &Transcript::new(), timeout)
+        let mut conn = Conn::connect(addr, &name, &Transcript::new(), timeout)
             .await
             .map_err(|e| format!("[{section}] address: {e}"))?;
+        // An implicit-TLS port: the handshake before the greeting; a
+        // certificate the profile does not trust is its configuration.
+        let tls = crate::wire::tls::mode(profile, section.name());
+        if tls == crate::wire::tls::Mode::Implicit {
+            let host = profile
+                .get(&format!("{section}.address"))
+                .map(crate::wire::tls::host_of)
+                .unwrap_or("");
+            let client = crate::wire::tls::client(profile, section.name(), host, &[])?;
+            conn.start_tls(&client)
+                .await
+                .map_err(|e| format!("[{section}] tls = \"implicit\": {e}"))?;
+        }
         let mut s = Session {
             conn,
             reader,

@@ -135,6 +135,8 @@ impl Profile {
             if p.is_client() {
                 continue;
             }
+            crate::wire::tls::check_section(self, p.name())
+                .map_err(|e| ProfileError(format!("target profile {}: [{p}] {e}", self.source)))?;
             for key in p.tcp_address_keys().iter().chain(parts) {
                 if section.contains_key(*key) {
                     self.addr(&format!("{p}.{key}"))?;

@@ -220,7 +220,7 @@ pub struct Conn {
     pub local: SocketAddr,
     /// How long any single wait on this connection may take.
     pub timeout: Duration,
-    stream: TcpStream,
+    stream: Stream,
     buf: Vec<u8>,
     eof: bool,
     transcript: Transcript,
@@ -239,6 +239,53 @@ pub struct Conn {
     /// a peer serving the client under test (what it sends is `S:`).
     side: Side,
     _lease: Lease,
+}
+
+/// What a connection carries: TCP, or TLS over it once [`Conn::start_tls`]
+/// has run (the transcript then shows the plaintext inside TLS).
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// A handshake failed: nothing more can be read or sent.
+    Gone,
+}
+
+fn gone() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        "the connection ended with its failed TLS handshake",
+    )
+}
+
+impl Stream {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf).await,
+            Stream::Tls(s) => s.read(buf).await,
+            Stream::Gone => Err(gone()),
+        }
+    }
+
+    async fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.write_all(data).await,
+            // A TLS stream holds what is written until flushed.
+            Stream::Tls(s) => {
+                s.write_all(data).await?;
+                s.flush().await
+            }
+            Stream::Gone => Err(gone()),
+        }
+    }
+
+    async fn shutdown(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown().await,
+            // close_notify, then the TCP FIN.
+            Stream::Tls(s) => s.shutdown().await,
+            Stream::Gone => Err(gone()),
+        }
+    }
 }
 
 /// The harness's side of a connection, for the transcript's directions.
@@ -275,8 +322,8 @@ impl Drop for Conn {
     fn drop(&mut self) {
         // What a coalescing connection still holds goes out before the
         // socket closes (best effort: the socket is not waited for).
-        if !self.pending.is_empty() {
-            let _ = self.stream.try_write(&self.pending);
+        if let (false, Stream::Tcp(s)) = (self.pending.is_empty(), &self.stream) {
+            let _ = s.try_write(&self.pending);
         }
     }
 }
@@ -360,7 +407,7 @@ impl Conn {
             peer,
             local,
             timeout,
-            stream,
+            stream: Stream::Tcp(stream),
             buf: Vec::new(),
             eof: false,
             transcript: transcript.clone(),
@@ -444,8 +491,13 @@ impl Conn {
     /// of the (single-threaded) scenario runner.
     async fn write_split(&mut self, data: &[u8], how: Segments) -> Result<(), WireError> {
         use std::os::fd::AsFd;
-        let sock = self
-            .stream
+        let tcp = match &self.stream {
+            Stream::Tcp(s) => s,
+            // Inside TLS each segment is a record of its own, flushed on
+            // its own, with the same gaps.
+            _ => return self.write_split_tls(data, how).await,
+        };
+        let sock = tcp
             .as_fd()
             .try_clone_to_owned()
             .map(std::net::TcpStream::from)
@@ -495,6 +547,97 @@ impl Conn {
                 partial: vec![],
             }),
         }
+    }
+
+    /// [`Conn::write_split`] inside TLS.
+    async fn write_split_tls(&mut self, data: &[u8], how: Segments) -> Result<(), WireError> {
+        for (i, (a, b)) in split_plan(data.len(), how).into_iter().enumerate() {
+            if i > 0 {
+                self.pause(SPLIT_GAP).await;
+            }
+            self.write(&data[a..b]).await?;
+        }
+        Ok(())
+    }
+
+    /// Upgrades the connection to TLS in place, after the server's
+    /// go-ahead (STARTTLS's 220, STLS's +OK, …) or at once for implicit
+    /// TLS. The deadline, size limits and transcript carry on; the
+    /// transcript marks the handshake. Plaintext the server sent after its
+    /// go-ahead is a failure: it cannot belong to the handshake, and a
+    /// client must not take it as part of the TLS session.
+    pub async fn start_tls(&mut self, client: &super::tls::Client) -> Result<(), WireError> {
+        self.flush().await?;
+        if !self.buf.is_empty() {
+            let got = std::mem::take(&mut self.buf);
+            return Err(WireError::Tls {
+                what: format!(
+                    "the server sent \"{}\" in plaintext after its go-ahead, where the TLS handshake begins",
+                    crate::report::transcript::escape_short(&got, 200)
+                ),
+                trust: false,
+            });
+        }
+        let tcp = match std::mem::replace(&mut self.stream, Stream::Gone) {
+            Stream::Tcp(s) => s,
+            other => {
+                self.stream = other;
+                return Err(WireError::Tls {
+                    what: "the harness tried to start TLS on a connection already in TLS".into(),
+                    trust: false,
+                });
+            }
+        };
+        self.transcript.event(
+            &self.name,
+            format!("TLS handshake (server name {:?})", client.name),
+        );
+        let connector = tokio_rustls::TlsConnector::from(client.config.clone());
+        let handshake = connector.connect(client.name.clone(), tcp);
+        match tokio::time::timeout(self.timeout, handshake).await {
+            Ok(Ok(tls)) => {
+                let (_, session) = tls.get_ref();
+                let version = session
+                    .protocol_version()
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default();
+                let suite = session
+                    .negotiated_cipher_suite()
+                    .map(|c| format!("{:?}", c.suite()))
+                    .unwrap_or_default();
+                let alpn = session
+                    .alpn_protocol()
+                    .map(|p| format!(", ALPN {}", String::from_utf8_lossy(p)))
+                    .unwrap_or_default();
+                self.transcript.event(
+                    &self.name,
+                    format!("TLS established: {version} {suite}{alpn}; what follows is inside TLS"),
+                );
+                self.stream = Stream::Tls(Box::new(tls));
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                self.eof = true;
+                let (what, trust) = super::tls::handshake_error(&e, client);
+                self.transcript.event(&self.name, what.clone());
+                Err(WireError::Tls { what, trust })
+            }
+            Err(_) => {
+                self.eof = true;
+                self.transcript
+                    .event(&self.name, "the TLS handshake did not finish in time");
+                Err(WireError::Timeout {
+                    waited: self.timeout,
+                    what: "the TLS handshake to finish (the server stalled in it)".into(),
+                    partial: vec![],
+                })
+            }
+        }
+    }
+
+    /// Whether the connection is in TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
     }
 
     /// A pause the perturbation makes, added up for the step's bound.

@@ -29,6 +29,9 @@ pub enum WireError {
     Malformed { what: String, got: Vec<u8> },
     /// Connection refused, reset, or another I/O error.
     Io { what: String, error: std::io::Error },
+    /// The TLS handshake failed; `trust` when it is the certificate (the
+    /// profile's `ca_file` does not vouch for it).
+    Tls { what: String, trust: bool },
 }
 
 impl WireError {
@@ -113,6 +116,7 @@ impl std::fmt::Display for WireError {
                 write!(f, "malformed {what}: \"{}\"", escape_short(got, 200))
             }
             WireError::Io { what, error } => write!(f, "{what}: {error}"),
+            WireError::Tls { what, .. } => f.write_str(what),
         }
     }
 }

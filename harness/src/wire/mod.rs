@@ -15,6 +15,7 @@ pub mod pop3;
 pub mod relay;
 pub mod reply;
 pub mod smtp;
+pub mod tls;
 pub mod udp;
 
 pub use conn::{Conn, Line, Perturb, Segments, Terminator};

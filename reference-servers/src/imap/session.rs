@@ -13,6 +13,7 @@ use super::mailbox::Selected;
 use super::search::{self, Candidate};
 use super::{date, flags, folders, Config, CAPABILITIES};
 use crate::mailstore::{MailStore, Message, INBOX};
+use crate::sasl;
 
 enum State {
     NotAuthenticated,
@@ -433,24 +434,18 @@ impl Session {
         if response == b"*" {
             return Ok(bad("Authentication cancelled"));
         }
-        let decoded = if response == b"=" {
-            Some(Vec::new())
-        } else {
-            base64_decode(&response)
-        };
-        let Some(decoded) = decoded else {
+        let Some(decoded) = sasl::response(&response) else {
             return Ok(bad("The authentication response is not base64"));
         };
-        let parts: Vec<&[u8]> = decoded.split(|c| *c == 0).collect();
-        if parts.len() != 3 {
-            return Ok(no("[AUTHENTICATIONFAILED] Malformed PLAIN response"));
-        }
-        let user = String::from_utf8_lossy(parts[1]).into_owned();
-        let pass = String::from_utf8_lossy(parts[2]).into_owned();
-        let authz = parts[0];
-        if !authz.is_empty() && authz != parts[1] {
-            return Ok(no("[AUTHORIZATIONFAILED] Cannot act as another user"));
-        }
+        let (user, pass) = match sasl::plain(&decoded) {
+            sasl::Plain::Credentials { user, password } => (user, password),
+            sasl::Plain::Malformed => {
+                return Ok(no("[AUTHENTICATIONFAILED] Malformed PLAIN response"))
+            }
+            sasl::Plain::OtherIdentity => {
+                return Ok(no("[AUTHORIZATIONFAILED] Cannot act as another user"))
+            }
+        };
         Ok(self.login(&user, &pass))
     }
 
@@ -1018,51 +1013,9 @@ fn set_internal_date(dir: &crate::mailstore::Maildir, unique: &str, t: std::time
     }
 }
 
-/// Standard base64 (RFC 4648 §4), strict: `None` on anything else.
-fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    if !input.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(input.len() / 4 * 3);
-    for chunk in input.chunks(4) {
-        let pad = chunk.iter().rev().take_while(|c| **c == b'=').count();
-        if pad > 2 {
-            return None;
-        }
-        let mut n = 0u32;
-        for (k, c) in chunk.iter().enumerate() {
-            let v = if k >= 4 - pad { 0 } else { val(*c)? };
-            n = n << 6 | v;
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decodes_base64() {
-        assert_eq!(
-            base64_decode(b"AGJvYgBodW5ncnk=").unwrap(),
-            b"\0bob\0hungry"
-        );
-        assert!(base64_decode(b"abc").is_none());
-        assert!(base64_decode(b"a*==").is_none());
-    }
 
     #[test]
     fn tags() {

@@ -15,6 +15,11 @@ pub enum Command {
     Quit,
     Vrfy(String),
     Help,
+    /// RFC 3207 §4: STARTTLS, no parameters.
+    StartTls,
+    /// RFC 4954 §4: `AUTH mechanism [initial-response]`, the mechanism in
+    /// upper case; the initial response as sent (base64 or `=`).
+    Auth(String, Option<Vec<u8>>),
     /// Known verb, not implemented here (EXPN, TURN, …): 502.
     NotImplemented,
     /// Known verb, bad arguments: 501 with this text.
@@ -65,9 +70,20 @@ pub fn parse(line: &[u8]) -> Command {
         "VRFY" if arg.is_empty() => Command::BadSyntax("5.5.4 Syntax: VRFY string"),
         "VRFY" => Command::Vrfy(arg.to_string()),
         "HELP" => Command::Help,
-        "EXPN" | "TURN" | "SEND" | "SOML" | "SAML" | "ETRN" | "BDAT" | "AUTH" | "STARTTLS" => {
-            Command::NotImplemented
+        // RFC 3207 §4: "501 Syntax error (no parameters allowed)".
+        "STARTTLS" if arg.is_empty() => Command::StartTls,
+        "STARTTLS" => Command::BadSyntax("5.5.4 Syntax error (no parameters allowed)"),
+        "AUTH" => {
+            let mut words = arg.split(' ').filter(|w| !w.is_empty());
+            match (words.next(), words.next(), words.next()) {
+                (Some(mech), initial, None) => Command::Auth(
+                    mech.to_ascii_uppercase(),
+                    initial.map(|i| i.as_bytes().to_vec()),
+                ),
+                _ => Command::BadSyntax("5.5.4 Syntax: AUTH mechanism [initial-response]"),
+            }
         }
+        "EXPN" | "TURN" | "SEND" | "SOML" | "SAML" | "ETRN" | "BDAT" => Command::NotImplemented,
         _ => Command::Unknown,
     }
 }

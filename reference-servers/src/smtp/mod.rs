@@ -2,7 +2,8 @@
 //!
 //! - `command.rs`: parsing command lines, paths and MAIL parameters.
 //! - `session.rs`: the per-connection state machine (greeting, HELO/EHLO,
-//!   mail transactions, DATA with dot-unstuffing, limits, timeouts).
+//!   mail transactions, DATA with dot-unstuffing, limits, timeouts),
+//!   STARTTLS (RFC 3207) and AUTH PLAIN / LOGIN (RFC 4954, RFC 4616).
 //!
 //! It accepts mail only for its own domains and for mailboxes that exist in
 //! the store (no relaying, RFC 5321 §3.6.2 / §7.1), and adds the trace lines
@@ -18,7 +19,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::listener::{self, accept_loop, WhenFull};
-use crate::mailstore::MailStore;
+use crate::mailstore::{Accounts, MailStore};
+use crate::tls;
 use crate::Running;
 
 /// What the server is and what it accepts.
@@ -40,6 +42,32 @@ pub struct Config {
     /// Whether delivery adds the trace fields §4.4 requires; off only in
     /// tests, to be a server that breaks that MUST.
     pub trace_fields: bool,
+    /// The certificate for STARTTLS (RFC 3207); without it STARTTLS is
+    /// neither announced nor accepted.
+    pub tls: Option<tls::Identity>,
+    /// TLS from the first byte on this listener (RFC 8314 §3.3, port 465):
+    /// needs `tls`.
+    pub implicit_tls: bool,
+    /// The accounts AUTH PLAIN and LOGIN check (RFC 4954); without them
+    /// AUTH is neither announced nor accepted.
+    pub accounts: Option<Accounts>,
+    /// AUTH only inside TLS: not announced before, refused with 538.
+    pub auth_requires_tls: bool,
+    /// Rules broken on purpose, only in tests.
+    pub faults: Faults,
+}
+
+/// Deliberate faults of the TLS upgrade and AUTH, each a server the suites
+/// must catch (they are all off in a real configuration).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Executes the commands pipelined after STARTTLS, read in plaintext,
+    /// as if they came inside TLS (CVE-2011-0411).
+    pub executes_injected: bool,
+    /// Keeps the EHLO name and transaction across the handshake.
+    pub keeps_state_after_tls: bool,
+    /// Offers and accepts AUTH before TLS though `auth_requires_tls`.
+    pub auth_in_plaintext: bool,
 }
 
 impl Config {
@@ -52,6 +80,11 @@ impl Config {
             idle_timeout: Duration::from_secs(300),
             max_connections: 64,
             trace_fields: true,
+            tls: None,
+            implicit_tls: false,
+            accounts: None,
+            auth_requires_tls: false,
+            faults: Faults::default(),
         }
     }
 }

@@ -4,8 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::command::{self, Command};
@@ -13,6 +12,8 @@ use super::Config;
 use crate::calendar::{civil_from_days, MONTHS};
 use crate::lineio::{read_line, Line};
 use crate::mailstore::MailStore;
+use crate::sasl;
+use crate::tls::{self, Buffered, Stream};
 
 /// §4.5.3.1.4: a command line is at most 512 octets including CRLF.
 const MAX_COMMAND: usize = 512;
@@ -31,9 +32,14 @@ struct Session<'a> {
     config: &'a Config,
     store: &'a MailStore,
     peer: SocketAddr,
-    out: OwnedWriteHalf,
+    /// The connection: plain TCP, or TLS once STARTTLS has run.
+    io: Stream,
+    /// Whether TLS is up (after STARTTLS, or from the start).
+    tls: bool,
     /// The name given in HELO/EHLO, once greeted.
     client: Option<String>,
+    /// Who AUTH authenticated (RFC 4954), once it has.
+    user: Option<String>,
     tx: Transaction,
 }
 
@@ -47,14 +53,25 @@ pub async fn refuse(mut stream: TcpStream, config: Arc<Config>) {
 }
 
 pub async fn run(stream: TcpStream, peer: SocketAddr, config: &Config, store: &MailStore) {
-    let (input, out) = stream.into_split();
-    let mut input = BufReader::new(input);
+    // Implicit TLS (RFC 8314 §3.3): the handshake comes first, and the
+    // greeting inside it.
+    let (io, tls) = match (&config.implicit_tls, &config.tls) {
+        (true, Some(identity)) => {
+            match tls::implicit(stream, identity, config.idle_timeout).await {
+                Some(io) => (io, true),
+                None => return,
+            }
+        }
+        _ => (tls::plain(stream), false),
+    };
     let mut s = Session {
         config,
         store,
         peer,
-        out,
+        io,
+        tls,
         client: None,
+        user: None,
         tx: Transaction::default(),
     };
     // §4.2: the greeting is 220, naming this server.
@@ -63,38 +80,45 @@ pub async fn run(stream: TcpStream, peer: SocketAddr, config: &Config, store: &M
         return;
     }
     loop {
-        let line =
-            match tokio::time::timeout(config.idle_timeout, read_line(&mut input, MAX_COMMAND))
-                .await
-            {
-                Err(_) => {
-                    let bye = format!("421 4.4.2 {} Error: timeout exceeded", config.hostname);
-                    s.send(&bye).await;
+        let line = match tokio::time::timeout(
+            config.idle_timeout,
+            read_line(&mut s.io, MAX_COMMAND),
+        )
+        .await
+        {
+            Err(_) => {
+                let bye = format!("421 4.4.2 {} Error: timeout exceeded", config.hostname);
+                s.send(&bye).await;
+                return;
+            }
+            Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
+            Ok(Ok(Line::TooLong)) => {
+                // §4.5.3.1.10: "500 Line too long".
+                if !s.send("500 5.5.6 Line too long").await {
                     return;
                 }
-                Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
-                Ok(Ok(Line::TooLong)) => {
-                    // §4.5.3.1.10: "500 Line too long".
-                    if !s.send("500 5.5.6 Line too long").await {
-                        return;
-                    }
-                    continue;
+                continue;
+            }
+            Ok(Ok(Line::BareLf(_))) => {
+                // §2.3.8: lines end in CRLF; a bare LF is not a line end.
+                if !s.send("500 5.5.2 Command lines must end with CRLF").await {
+                    return;
                 }
-                Ok(Ok(Line::BareLf(_))) => {
-                    // §2.3.8: lines end in CRLF; a bare LF is not a line end.
-                    if !s.send("500 5.5.2 Command lines must end with CRLF").await {
-                        return;
-                    }
-                    continue;
-                }
-                Ok(Ok(Line::Crlf(l))) => l,
-            };
+                continue;
+            }
+            Ok(Ok(Line::Crlf(l))) => l,
+        };
         let keep_going = match command::parse(&line) {
             Command::Helo(name) => s.helo(name, false).await,
             Command::Ehlo(name) => s.helo(name, true).await,
             Command::Mail(path, params) => s.mail(path, params).await,
             Command::Rcpt(path, params) => s.rcpt(path, params).await,
-            Command::Data => s.data(&mut input).await,
+            Command::Data => s.data().await,
+            Command::StartTls => match s.starttls().await {
+                Some(keep_going) => keep_going,
+                None => return,
+            },
+            Command::Auth(mechanism, initial) => s.auth(mechanism, initial).await,
             Command::Rset => {
                 s.tx = Transaction::default();
                 s.send("250 2.0.0 OK").await
@@ -133,7 +157,188 @@ impl Session<'_> {
     async fn send(&mut self, reply: &str) -> bool {
         let mut bytes = reply.as_bytes().to_vec();
         bytes.extend_from_slice(b"\r\n");
-        self.out.write_all(&bytes).await.is_ok()
+        // A TLS stream holds what is written until flushed.
+        self.io.write_all(&bytes).await.is_ok() && self.io.flush().await.is_ok()
+    }
+
+    /// Reads one line of an exchange inside a command (an AUTH response),
+    /// bounded like a command line; `None` if the client is gone or silent.
+    async fn read_response(&mut self) -> Option<Vec<u8>> {
+        match tokio::time::timeout(
+            self.config.idle_timeout,
+            read_line(&mut self.io, MAX_COMMAND),
+        )
+        .await
+        {
+            Ok(Ok(Line::Crlf(l))) => Some(l),
+            // Not base64, so it is answered 501.
+            Ok(Ok(Line::TooLong)) => Some(b"?".to_vec()),
+            _ => None,
+        }
+    }
+
+    /// The client's response in an AUTH exchange: the initial response if
+    /// it gave one, else what it answers to the 334 `challenge`; `None` if
+    /// it is gone.
+    async fn response_to(&mut self, initial: Option<Vec<u8>>, challenge: &str) -> Option<Vec<u8>> {
+        if initial.is_some() {
+            return initial;
+        }
+        if !self.send(challenge).await {
+            return None;
+        }
+        self.read_response().await
+    }
+
+    /// RFC 3207 §4: STARTTLS. `Some(false)` ends the session after a
+    /// reply; `None` ends it at once (the handshake failed).
+    async fn starttls(&mut self) -> Option<bool> {
+        let Some(identity) = self.config.tls.clone() else {
+            return Some(self.send("502 5.5.1 Command not implemented").await);
+        };
+        if self.tls {
+            // §4.2: "Both the client and the server MUST know if there is a
+            // TLS session active": a second STARTTLS is out of sequence.
+            return Some(self.send("503 5.5.1 TLS already active").await);
+        }
+        if self.tx.from.is_some() {
+            // The upgrade resets the session (§4.2), which would silently
+            // drop the transaction: finish or RSET it first.
+            return Some(self.send("503 5.5.1 Mail transaction in progress").await);
+        }
+        // §4: 220, then the client starts the handshake at once.
+        if !self.send("220 2.0.0 Ready to start TLS").await {
+            return Some(false);
+        }
+        let io = std::mem::replace(&mut self.io, tls::closed());
+        // §4.2: what the client pipelined after STARTTLS came in plaintext
+        // and is discarded (a faulty server in tests keeps it).
+        let buffered = if self.config.faults.executes_injected {
+            Buffered::KeepInjected
+        } else {
+            Buffered::Discard
+        };
+        self.io = tls::upgrade(io, &identity, self.config.idle_timeout, buffered).await?;
+        self.tls = true;
+        // §4.2: "the SMTP protocol is reset to the initial state ... The
+        // server MUST discard any knowledge obtained from the client, such
+        // as the argument to the EHLO command": a new EHLO is needed.
+        if !self.config.faults.keeps_state_after_tls {
+            self.client = None;
+            self.user = None;
+            self.tx = Transaction::default();
+        }
+        Some(true)
+    }
+
+    /// Whether AUTH may be used now: offered at all, and (where the
+    /// server requires TLS for it) with TLS up.
+    fn auth_allowed(&self) -> bool {
+        self.config.accounts.is_some()
+            && (self.tls || !self.config.auth_requires_tls || self.config.faults.auth_in_plaintext)
+    }
+
+    /// RFC 4954 §4: AUTH mechanism [initial-response], PLAIN (RFC 4616)
+    /// and LOGIN.
+    async fn auth(&mut self, mechanism: String, initial: Option<Vec<u8>>) -> bool {
+        let Some(accounts) = self.config.accounts.clone() else {
+            return self.send("502 5.5.1 Command not implemented").await;
+        };
+        if self.client.is_none() {
+            // AUTH is an ESMTP extension, announced in the EHLO reply.
+            return self.send("503 5.5.1 Error: send EHLO first").await;
+        }
+        if self.user.is_some() {
+            // §4: "After a successful AUTH command completes, a server
+            // MUST reject any further AUTH commands with a 503 reply."
+            return self.send("503 5.5.1 Already authenticated").await;
+        }
+        if self.tx.from.is_some() {
+            // §4: "An AUTH command issued during a mail transaction MUST
+            // be rejected with a 503 reply."
+            return self.send("503 5.5.1 Mail transaction in progress").await;
+        }
+        if !self.auth_allowed() {
+            // §6: "538 5.7.11 Encryption required for requested
+            // authentication mechanism".
+            return self
+                .send("538 5.7.11 Encryption required for requested authentication mechanism")
+                .await;
+        }
+        let credentials = match mechanism.as_str() {
+            "PLAIN" => {
+                // §4: without an initial response the server sends an
+                // empty challenge, "334 " (RFC 4616 §2: the client speaks
+                // first).
+                let Some(response) = self.response_to(initial, "334 ").await else {
+                    return false;
+                };
+                match self.decode(&response) {
+                    Err(reply) => return self.send(reply).await,
+                    Ok(message) => match sasl::plain(&message) {
+                        sasl::Plain::Credentials { user, password } => (user, password),
+                        sasl::Plain::Malformed => {
+                            return self.send("501 5.5.2 Malformed PLAIN response").await
+                        }
+                        sasl::Plain::OtherIdentity => {
+                            return self
+                                .send("535 5.7.8 Authentication credentials invalid")
+                                .await
+                        }
+                    },
+                }
+            }
+            "LOGIN" => {
+                // draft-murchison-sasl-login: "Username:" then "Password:",
+                // each prompt base64; an initial response is the username.
+                let Some(user) = self.response_to(initial, "334 VXNlcm5hbWU6").await else {
+                    return false;
+                };
+                let user = match self.decode(&user) {
+                    Ok(u) => u,
+                    Err(reply) => return self.send(reply).await,
+                };
+                let Some(password) = self.response_to(None, "334 UGFzc3dvcmQ6").await else {
+                    return false;
+                };
+                let password = match self.decode(&password) {
+                    Ok(p) => p,
+                    Err(reply) => return self.send(reply).await,
+                };
+                (
+                    String::from_utf8_lossy(&user).into_owned(),
+                    String::from_utf8_lossy(&password).into_owned(),
+                )
+            }
+            // §4: "If the requested authentication mechanism is invalid
+            // (e.g., is not supported ...), the server rejects the AUTH
+            // command with a 504 reply."
+            _ => {
+                return self
+                    .send("504 5.5.4 Unrecognized authentication type")
+                    .await
+            }
+        };
+        // §6: 535 for credentials that do not check out, the same whether
+        // the user or the password was wrong.
+        if !accounts.check(&credentials.0, &credentials.1) {
+            return self
+                .send("535 5.7.8 Authentication credentials invalid")
+                .await;
+        }
+        self.user = Some(credentials.0);
+        self.send("235 2.7.0 Authentication successful").await
+    }
+
+    /// A client response in an AUTH exchange: `*` cancels (§4: "the server
+    /// MUST reject the AUTH command by sending a 501 reply"), and so does
+    /// one that is not base64 ("it MUST reject the AUTH command with a 501
+    /// reply").
+    fn decode(&self, response: &[u8]) -> Result<Vec<u8>, &'static str> {
+        if response == b"*" {
+            return Err("501 5.7.0 Authentication cancelled");
+        }
+        sasl::response(response).ok_or("501 5.5.2 Cannot decode the response as base64")
     }
 
     /// §4.1.1.1; a repeated HELO/EHLO resets the transaction (§4.1.4).
@@ -141,11 +346,33 @@ impl Session<'_> {
         self.tx = Transaction::default();
         let host = &self.config.hostname;
         let reply = if extended {
-            format!(
-                "250-{host} Hello {name}\r\n250-PIPELINING\r\n250-SIZE {}\r\n\
-                 250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 HELP",
-                self.config.max_message
-            )
+            let mut lines = vec![
+                format!("{host} Hello {name}"),
+                "PIPELINING".to_string(),
+                format!("SIZE {}", self.config.max_message),
+                "8BITMIME".to_string(),
+                "ENHANCEDSTATUSCODES".to_string(),
+            ];
+            // RFC 3207 §4.2: "A server MUST NOT return the STARTTLS
+            // extension in response to an EHLO command received after a
+            // TLS handshake has completed."
+            if self.config.tls.is_some() && !self.tls {
+                lines.push("STARTTLS".into());
+            }
+            // RFC 4954 §3: AUTH lists the mechanisms; where the server
+            // requires TLS for them it offers none before (RFC 4616 §4:
+            // PLAIN is not advertised without a security layer).
+            if self.auth_allowed() {
+                lines.push("AUTH PLAIN LOGIN".into());
+            }
+            lines.push("HELP".into());
+            let last = lines.len() - 1;
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("250{}{l}", if i == last { ' ' } else { '-' }))
+                .collect::<Vec<_>>()
+                .join("\r\n")
         } else {
             format!("250 {host} Hello {name}, pleased to meet you")
         };
@@ -237,10 +464,7 @@ impl Session<'_> {
 
     /// §4.1.1.4: 354, then the text up to CRLF.CRLF, dot-unstuffed
     /// (§4.5.2), then one reply for the whole message.
-    async fn data<R>(&mut self, input: &mut R) -> bool
-    where
-        R: tokio::io::AsyncBufRead + Unpin,
-    {
+    async fn data(&mut self) -> bool {
         if self.tx.from.is_none() {
             return self.send("503 5.5.1 Error: need MAIL command").await;
         }
@@ -260,7 +484,7 @@ impl Session<'_> {
         loop {
             let line = match tokio::time::timeout(
                 self.config.idle_timeout,
-                read_line(input, MAX_TEXT_LINE),
+                read_line(&mut self.io, MAX_TEXT_LINE),
             )
             .await
             {

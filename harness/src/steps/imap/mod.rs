@@ -355,7 +355,7 @@ async fn plain_credentials(w: &mut World) -> StepResult {
     step!(w, {
         let user = w.expand("${imap.user}")?;
         let pass = w.expand("${imap.password}")?;
-        let b64 = base64(format!("\0{user}\0{pass}").as_bytes());
+        let b64 = super::text::base64(format!("\0{user}\0{pass}").as_bytes());
         command(w, "", b64.as_bytes()).await.map(|_| ())
     })
 }
@@ -1301,28 +1301,6 @@ async fn completes_tagged(w: &mut World, tag: String) -> StepResult {
     })
 }
 
-/// base64 (RFC 4648), for AUTHENTICATE PLAIN.
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -1332,12 +1310,6 @@ mod tests {
             super::unquote(&super::quoted("My \"Mail\"\\x")),
             "My \"Mail\"\\x"
         );
-    }
-
-    #[test]
-    fn base64() {
-        assert_eq!(super::base64(b"\0bob\0hungry"), "AGJvYgBodW5ncnk=");
-        assert_eq!(super::base64(b"ab"), "YWI=");
     }
 
     #[test]

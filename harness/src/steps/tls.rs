@@ -1,0 +1,91 @@
+//! TLS in the scenarios, for every protocol that upgrades (SMTP STARTTLS,
+//! POP3 STLS, IMAP STARTTLS): whether the profile gives the section TLS,
+//! the handshake on a session, and the rule that credentials never go out
+//! in plaintext when the profile says TLS.
+
+use cucumber::when;
+
+use super::{client_name, Failure, StepResult, World};
+use crate::protocol::Protocol;
+use crate::step;
+use crate::wire::tls::{self, Mode};
+
+/// The section's TLS mode.
+pub fn mode(w: &World, section: &str) -> Mode {
+    tls::mode(w.profile(), section)
+}
+
+/// Skips the scenario unless the section upgrades with STARTTLS (its
+/// `tls = "starttls"`): a server without TLS must not fail, and one on an
+/// implicit-TLS port has no upgrade to test.
+pub fn require_starttls(w: &World, section: &str) -> StepResult {
+    match mode(w, section) {
+        Mode::StartTls => Ok(()),
+        Mode::None => Err(Failure::skip(format!(
+            "the target profile does not set [{section}] tls = \"starttls\" (see README, target profile)"
+        ))),
+        Mode::Implicit => Err(Failure::skip(format!(
+            "the target profile's [{section}] tls is \"implicit\": there is no upgrade to test"
+        ))),
+    }
+}
+
+/// The TLS client for the section's server (`address`'s host, or
+/// `tls_name`).
+pub fn client(w: &World, section: &str) -> Result<tls::Client, Failure> {
+    let address = w.profile().get(&format!("{section}.address")).unwrap_or("");
+    tls::client(w.profile(), section, tls::host_of(address), &[]).map_err(Failure::harness)
+}
+
+/// Upgrades `client`'s session to TLS (after the server's go-ahead).
+pub async fn start(w: &mut World, client_label: &str) -> StepResult {
+    let section = session_section(w, client_label)?;
+    let tls = client(w, section.name())?;
+    let s = w.session(client_label)?;
+    s.conn.start_tls(&tls).await?;
+    Ok(())
+}
+
+/// Starts TLS at once on a session just opened to a section whose
+/// profile says `tls = "implicit"` (RFC 8314 §3: the greeting comes inside
+/// TLS); nothing for other sessions.
+pub async fn implicit(w: &mut World, client_label: &str) -> StepResult {
+    let Some(section) = w.tcp.get(client_label).and_then(|s| s.section) else {
+        return Ok(());
+    };
+    if mode(w, section.name()) == Mode::Implicit {
+        start(w, client_label).await?;
+    }
+    Ok(())
+}
+
+fn session_section(w: &mut World, client_label: &str) -> Result<Protocol, Failure> {
+    w.session(client_label)?.section.ok_or_else(|| {
+        Failure::harness("the session is not to a server of the profile: it has no TLS settings")
+    })
+}
+
+/// Refuses to go on when the profile says TLS but the session is not in
+/// TLS: credentials never go out in plaintext then.
+pub fn guard_credentials(w: &mut World, client_label: &str) -> StepResult {
+    let section = session_section(w, client_label)?;
+    let tls_on = w.session(client_label)?.conn.is_tls();
+    if mode(w, section.name()) != Mode::None && !tls_on {
+        return Err(Failure::harness(format!(
+            "the scenario would send credentials in plaintext, but the profile sets [{}] tls = \"{}\"",
+            section.name(),
+            mode(w, section.name()).name()
+        )));
+    }
+    Ok(())
+}
+
+/// Runs the TLS handshake on the session, right after the server's
+/// go-ahead (STARTTLS's 220, STLS's +OK). A server that sends anything but
+/// a handshake, stalls in it, presents a certificate the profile's
+/// `ca_file` does not vouch for, or closes, fails the step.
+/// Example: `When the client completes the TLS handshake`
+#[when(regex = r"^(the client|client \w+) completes the TLS handshake$")]
+async fn completes_handshake(w: &mut World, who: String) -> StepResult {
+    step!(w, start(w, &client_name(&who)).await)
+}

@@ -1,0 +1,310 @@
+//! TLS and AUTH (issue 17): the STARTTLS and AUTH scenarios against the
+//! reference SMTP server flipped to break one rule each (they must fail
+//! the matching scenario), the same server as it is (it must pass), and
+//! hostile peers in the handshake (garbage, a stall, a close after the
+//! go-ahead, an untrusted or expired certificate): each a clear failure
+//! within the step bound.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{assert_fails_with, assert_has, run_against, tcp_server, Run};
+use conform::fixtures::tls::{generate, Validity};
+use reference_servers::smtp::Faults;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// The reference SMTP server with STARTTLS and AUTH (TLS only), with
+/// `faults`, and a profile for it trusting the fixture CA.
+async fn smtp_with(
+    faults: Faults,
+    validity: Validity,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    smtp_server(faults, validity, false).await
+}
+
+async fn smtp_server(
+    faults: Faults,
+    validity: Validity,
+    implicit: bool,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
+    let store = MailStore::open(&dir.path().join("maildir")).unwrap();
+    let id = generate(validity).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let mut config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
+    config.tls =
+        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    config.accounts = Some(Accounts::new().with("bob", "hungry"));
+    config.auth_requires_tls = true;
+    config.faults = faults;
+    config.implicit_tls = implicit;
+    let running = reference_servers::smtp::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let addr = running.addr("smtp").unwrap();
+    let profile = smtp_profile(addr, &format!("ca_file = \"{}\"\n", ca.display()));
+    (profile, running, dir)
+}
+
+fn smtp_profile(addr: SocketAddr, tls: &str) -> String {
+    format!(
+        "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
+         tls = \"starttls\"\n{tls}user = \"bob\"\npassword = \"hungry\"\nauth_requires_tls = true\n"
+    )
+}
+
+async fn run_tagged(profile: &str, tags: &str) -> Run {
+    run_against(
+        "smtp",
+        profile,
+        &["--strict", "--tags", tags, "--step-timeout", "2s"],
+    )
+    .await
+}
+
+/// The first STARTTLS scenario alone.
+const UPGRADE: &str = "@rfc3207-sec-4 and not @rfc4954";
+
+const TLS_TAGS: &str = "@rfc3207 or @rfc4954 or @rfc4616";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_server_passes_the_tls_and_auth_scenarios() {
+    let (profile, _r, _d) = smtp_with(Faults::default(), Validity::Current).await;
+    let run = run_tagged(&profile, TLS_TAGS).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["11 passed, 0 failed, 0 errors"]);
+    // Without TLS in the profile the same scenarios skip, with the reason.
+    let plain = profile.replace("tls = \"starttls\"\n", "");
+    let run = run_tagged(&plain, "@rfc3207").await;
+    assert_has(
+        &run,
+        &["the target profile does not set [smtp] tls = \"starttls\""],
+    );
+}
+
+/// RFC 8314 §3.3: on an implicit-TLS port the greeting comes inside TLS;
+/// the whole SMTP suite runs inside it, the upgrade scenarios skip.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_smtp_suite_runs_inside_implicit_tls() {
+    let (profile, _r, dir) = smtp_server(Faults::default(), Validity::Current, true).await;
+    let profile = profile.replace("tls = \"starttls\"", "tls = \"implicit\"");
+    let run = run_against("smtp", &profile, &["--step-timeout", "5s"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["0 failed, 0 errors", "there is no upgrade to test"]);
+    // The AUTH scenarios ran, inside TLS.
+    assert!(
+        run.stdout.contains("PASS  features/smtp/auth.feature"),
+        "{}",
+        run.stdout
+    );
+    // A plaintext client gets no greeting from it: preflight names the key.
+    let plain = profile.replace("tls = \"implicit\"\n", "");
+    let run = run_against("smtp", &plain, &["--step-timeout", "2s"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    drop(dir);
+}
+
+/// Runs the scenarios tagged `tags` against the reference server with
+/// `faults`; they must fail `failed` scenarios, with every one of `wants`.
+async fn faulty(faults: Faults, tags: &str, failed: &str, wants: &[&str]) -> Run {
+    let (profile, _r, _d) = smtp_with(faults, Validity::Current).await;
+    let run = run_tagged(&profile, tags).await;
+    assert_fails_with(&run, wants);
+    assert_has(&run, &[failed]);
+    run
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_executes_commands_injected_before_the_handshake_fails() {
+    let faults = Faults {
+        executes_injected: true,
+        ..Faults::default()
+    };
+    let wants = [
+        "FAIL  features/smtp/starttls.feature",
+        "Commands pipelined with STARTTLS are not executed inside TLS",
+        "the first reply inside TLS is not the EHLO reply: the server executed \"HELP\"",
+        "got:         \"214-2.0.0 Commands:",
+        "TLS established",
+    ];
+    faulty(faults, "@rfc3207", "1 failed", &wants).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_keeps_its_state_across_the_handshake_fails() {
+    let faults = Faults {
+        keeps_state_after_tls: true,
+        ..Faults::default()
+    };
+    let wants = [
+        "FAIL  features/smtp/starttls.feature",
+        "After the handshake a mail transaction needs a new EHLO",
+        "250 2.1.0 <alice@crepes.fr> Sender ok",
+    ];
+    faulty(faults, "@rfc3207", "1 failed", &wants).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_offers_auth_in_plaintext_against_its_policy_fails() {
+    let faults = Faults {
+        auth_in_plaintext: true,
+        ..Faults::default()
+    };
+    let wants = [
+        "FAIL  features/smtp/auth.feature",
+        "AUTH is not announced before TLS where the server requires TLS for it",
+        "EHLO announces AUTH",
+        "AUTH before TLS is refused where the server requires TLS for it",
+        "334",
+    ];
+    let run = faulty(faults, "@rfc4616 or @rfc4954", "2 failed", &wants).await;
+    // The bare AUTH PLAIN got its 334 in plaintext; no credentials followed.
+    assert!(!run.stdout.contains("AUTH PLAIN AGJv"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untrusted_or_expired_certificate_is_an_error_naming_the_profile_key() {
+    // Trusting a CA that did not sign the server's certificate.
+    let (profile, _r, dir) = smtp_with(Faults::default(), Validity::Current).await;
+    let other = generate(Validity::Current).unwrap();
+    let stranger = dir.path().join("other-ca.pem");
+    std::fs::write(&stranger, other.ca_pem).unwrap();
+    let profile = profile.replace(
+        &format!("{}", dir.path().join("ca.pem").display()),
+        &stranger.display().to_string(),
+    );
+    let run = run_tagged(&profile, UPGRADE).await;
+    assert_has(
+        &run,
+        &[
+            "the server's TLS certificate is not accepted (",
+            "[smtp] ca_file",
+            "0 failed, 1 errors",
+        ],
+    );
+    assert_ne!(run.code, 0);
+    // An expired certificate.
+    let (profile, _r2, _d2) = smtp_with(Faults::default(), Validity::Expired).await;
+    let run = run_tagged(&profile, UPGRADE).await;
+    assert_has(
+        &run,
+        &["the server's TLS certificate is not accepted (Expired"],
+    );
+    assert_ne!(run.code, 0);
+    // tls_insecure accepts it (encrypted, unverified).
+    let insecure = profile.replace(
+        "tls = \"starttls\"\n",
+        "tls = \"starttls\"\ntls_insecure = true\n",
+    );
+    let run = run_tagged(&insecure, UPGRADE).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[test]
+fn a_profile_with_tls_but_no_trust_is_a_configuration_error() {
+    let p = "[smtp]\naddress=\"127.0.0.1:25\"\ndomain=\"x\"\nrecipient=\"a@x\"\ntls=\"starttls\"\n";
+    let e = conform::target::Profile::parse(p, "t").unwrap_err();
+    assert!(
+        e.0.contains("[smtp] tls = \"starttls\" needs ca_file"),
+        "{e}"
+    );
+    let e = conform::target::Profile::parse(&p.replace("starttls", "maybe"), "t").unwrap_err();
+    assert!(e.0.contains("[smtp] tls: must be"), "{e}");
+    let e = conform::target::Profile::parse(&format!("{p}ca_file=\"/nonexistent.pem\"\n"), "t")
+        .unwrap_err();
+    assert!(e.0.contains("ca_file: cannot read /nonexistent.pem"), "{e}");
+    assert!(conform::target::Profile::parse(&format!("{p}tls_insecure=true\n"), "t").is_ok());
+}
+
+/// A hostile server: greets, announces STARTTLS, answers it 220, then
+/// does `after` instead of a handshake.
+#[derive(Clone, Copy)]
+enum AfterGoAhead {
+    Garbage,
+    Stall,
+    Close,
+    /// Sends plaintext right after the 220, before any handshake.
+    Plaintext,
+}
+
+async fn hostile(after: AfterGoAhead) -> SocketAddr {
+    tcp_server(move |stream: TcpStream| async move {
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        let _ = w.write_all(b"220 hostile ESMTP\r\n").await;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let verb = line.trim().to_ascii_uppercase();
+            if verb.starts_with("EHLO") {
+                let _ = w.write_all(b"250-hostile\r\n250 STARTTLS\r\n").await;
+            } else if verb == "STARTTLS" {
+                // The plaintext comes in the same segment as the go-ahead.
+                let go_ahead: &[u8] = match after {
+                    AfterGoAhead::Plaintext => b"220 go ahead\r\n250 injected\r\n",
+                    _ => b"220 go ahead\r\n",
+                };
+                let _ = w.write_all(go_ahead).await;
+                match after {
+                    AfterGoAhead::Garbage => {
+                        let mut hello = [0u8; 64];
+                        let _ = r.read(&mut hello).await;
+                        let _ = w
+                            .write_all(b"HTTP/1.1 400 Bad Request\r\n\r\nnot tls at all\r\n")
+                            .await;
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                    AfterGoAhead::Stall => tokio::time::sleep(Duration::from_secs(30)).await,
+                    AfterGoAhead::Close => {}
+                    AfterGoAhead::Plaintext => tokio::time::sleep(Duration::from_secs(5)).await,
+                }
+                return;
+            } else {
+                let _ = w.write_all(b"250 ok\r\n").await;
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_peer_in_the_handshake_fails_clearly_within_the_step_bound() {
+    for (after, want) in [
+        (
+            AfterGoAhead::Garbage,
+            "the server did not answer with a TLS handshake",
+        ),
+        (
+            AfterGoAhead::Stall,
+            "the TLS handshake to finish (the server stalled in it)",
+        ),
+        (
+            AfterGoAhead::Close,
+            "the server closed the connection during the TLS handshake",
+        ),
+        (
+            AfterGoAhead::Plaintext,
+            "in plaintext after its go-ahead, where the TLS handshake begins",
+        ),
+    ] {
+        let addr = hostile(after).await;
+        let profile = smtp_profile(addr, "tls_insecure = true\n");
+        let started = Instant::now();
+        let run = run_tagged(&profile, UPGRADE).await;
+        assert_fails_with(&run, &[want]);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{want}: took {:?}",
+            started.elapsed()
+        );
+    }
+}
