@@ -192,6 +192,10 @@ struct FuzzArgs {
     /// Do not write regression files for a finding.
     #[arg(long)]
     no_save: bool,
+    /// Sessions run at once, each job drawing from its own seed derived
+    /// from --seed (job 0 uses --seed itself); findings are reported once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
     /// A campaign: go on after a finding; findings are told apart by oracle
     /// and minimized case, and each is written once.
     #[arg(long)]
@@ -651,6 +655,7 @@ async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
         duration: a.duration,
         seed,
         keep_going: a.keep_going,
+        jobs: usize::from(a.jobs),
         known,
         reply_timeout: a.reply_timeout,
         ..fuzz::FuzzOptions::default()

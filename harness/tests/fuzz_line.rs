@@ -394,3 +394,34 @@ async fn a_known_finding_neither_stops_nor_clutters_a_run() {
     );
     assert_eq!(case_files(&corpus), vec![format!("{}.case", f.signature())]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_draw_the_cases_asked_for_and_report_a_finding_once() {
+    let opts = FuzzOptions {
+        jobs: 3,
+        ..options(900)
+    };
+    let r = fuzz_with(Faults::default(), opts.clone(), None).await;
+    let summary = conform::fuzz::report::summary(&r);
+    assert_eq!(r.cases, 900, "{summary}");
+    assert_eq!(r.jobs, 3, "{summary}");
+    assert!(r.findings.is_empty(), "{summary}");
+
+    let opts = FuzzOptions {
+        keep_going: true,
+        ..opts
+    };
+    let r = fuzz_with(TWO_FAULTS, opts, None).await;
+    let summary = conform::fuzz::report::summary(&r);
+    eprintln!("{summary}");
+    assert_eq!(r.cases, 900, "{summary}");
+    let signatures: std::collections::BTreeSet<String> =
+        r.findings.iter().map(|f| f.signature()).collect();
+    assert_eq!(signatures.len(), r.findings.len(), "once each: {summary}");
+    let seeds: std::collections::BTreeSet<u64> = (0..3).map(|j| engine::job_seed(11, j)).collect();
+    assert!(
+        r.findings.iter().all(|f| seeds.contains(&f.seed)),
+        "{summary}"
+    );
+    assert_eq!(engine::job_seed(11, 0), 11);
+}
