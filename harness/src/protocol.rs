@@ -18,10 +18,13 @@ pub enum Protocol {
     SmtpClient,
     /// An HTTP client against the HTTP origin peer.
     HttpClient,
+    /// A recursive resolver against the DNS hierarchy the harness plays
+    /// (`crate::peer::dns`).
+    Resolver,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 10] = [
+    pub const ALL: [Protocol; 11] = [
         Protocol::Http,
         Protocol::Ftp,
         Protocol::Smtp,
@@ -32,6 +35,7 @@ impl Protocol {
         Protocol::SocketsClient,
         Protocol::SmtpClient,
         Protocol::HttpClient,
+        Protocol::Resolver,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Protocol {
             Protocol::SocketsClient => "sockets-client",
             Protocol::SmtpClient => "smtp-client",
             Protocol::HttpClient => "http-client",
+            Protocol::Resolver => "resolver",
         }
     }
 
@@ -77,7 +82,7 @@ impl Protocol {
     /// Keys the profile section must have.
     pub fn required_keys(self) -> &'static [&'static str] {
         match self {
-            Protocol::Http => &["address"],
+            Protocol::Http | Protocol::Resolver => &["address"],
             Protocol::Ftp | Protocol::Pop3 | Protocol::Imap => &["address", "user", "password"],
             Protocol::Smtp => &["address", "domain", "recipient"],
             Protocol::Dns => &["address", "zone"],
@@ -116,6 +121,13 @@ impl Protocol {
                 )),
             },
             (Protocol::Dns, "lacks") => dns_lacks(value).map(|_| ()),
+            // The port of every server of the harness's DNS hierarchy.
+            (Protocol::Resolver, "hierarchy_port") => match value.parse::<u16>() {
+                Ok(p) if p > 0 => Ok(()),
+                _ => Err(format!(
+                    "must be a port number (53 unless the resolver can query another), not \"{value}\""
+                )),
+            },
             // The server confines the user to the home (chroot, virtual root).
             (Protocol::Ftp, "confined") => match value {
                 "true" | "false" => Ok(()),

@@ -18,6 +18,7 @@ pub mod peer;
 pub mod pop3;
 pub mod raw;
 pub mod registry;
+pub mod resolver;
 pub mod smtp;
 pub mod smtp_client;
 pub mod sockets;
