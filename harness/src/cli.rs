@@ -350,6 +350,18 @@ struct FuzzArgs {
     /// Do not write regression files for a finding.
     #[arg(long)]
     no_save: bool,
+    /// Sessions run at once, each job drawing from its own seed derived
+    /// from --seed (job 0 uses --seed itself); findings are reported once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
+    /// A campaign: go on after a finding; findings are told apart by oracle
+    /// and minimized case, and each is written once.
+    #[arg(long)]
+    keep_going: bool,
+    /// Known findings (TOML: `[[known]]` with oracle, case signature or
+    /// message words, and reason): counted, never ending the run.
+    #[arg(long, value_name = "FILE")]
+    known: Option<PathBuf>,
     /// No progress line.
     #[arg(long, short)]
     quiet: bool,
@@ -805,28 +817,43 @@ async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
             .map(|d| d.as_secs())
             .unwrap_or_default()
     });
+    let known = match &a.known {
+        None => fuzz::Known::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
+            fuzz::Known::parse(&text).map_err(|e| SetupError(format!("{}: {e}", path.display())))?
+        }
+    };
     let opts = fuzz::FuzzOptions {
         cases: a.cases,
         duration: a.duration,
         seed,
+        keep_going: a.keep_going,
+        jobs: usize::from(a.jobs),
+        known,
         reply_timeout: a.reply_timeout,
-        progress: !a.quiet,
-        corpus: a.corpus.clone(),
-        features: None,
-        bundled_seeds: true,
-        regressions: Some(PathBuf::from("corpus")),
-        write_regressions: !a.no_save,
         ..fuzz::FuzzOptions::default()
     };
-    let report = tokio::task::spawn_blocking(move || fuzz::run(plugin, &profile, &opts))
-        .await
-        .map_err(|e| SetupError(format!("the fuzzer failed: {e}")))?
-        .map_err(SetupError)?;
+    let seeds = fuzz::corpus::campaign_seeds(plugin.as_ref(), a.corpus.as_deref(), None, true);
+    // Findings go to --corpus, else ./corpus.
+    let regressions =
+        (!a.no_save).then(|| a.corpus.clone().unwrap_or_else(|| PathBuf::from("corpus")));
+    let progress = !a.quiet;
+    let report = tokio::task::spawn_blocking(move || {
+        let mut campaign = fuzz::report::Campaign::new(plugin.as_ref(), regressions, progress);
+        let report = fuzz::run(plugin.clone(), &profile, seeds, &opts, &mut campaign);
+        campaign.done();
+        report
+    })
+    .await
+    .map_err(|e| SetupError(format!("the fuzzer failed: {e}")))?
+    .map_err(SetupError)?;
     if let Some(path) = &a.junit {
         write_file(path, &fuzz::report::junit(&report))?;
     }
     print!("{}", fuzz::report::summary(&report));
-    Ok(if report.finding.is_some() { 1 } else { 0 })
+    Ok(if report.finding().is_some() { 1 } else { 0 })
 }
 
 fn list(a: ListArgs) -> Result<i32, SetupError> {

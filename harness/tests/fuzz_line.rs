@@ -131,28 +131,46 @@ fn toy_protocol() -> LineProtocol {
     )
 }
 
-async fn fuzz(f: Faults, cases: u64) -> engine::FuzzReport {
-    let addr = toy_server(f).await;
-    let mut profile = Profile::new("toy");
-    profile.set("toy", "address", &addr.to_string());
-    let opts = FuzzOptions {
+fn options(cases: u64) -> FuzzOptions {
+    FuzzOptions {
         cases: Some(cases),
         seed: 11,
         reply_timeout: Duration::from_millis(500),
         shrink_time: Duration::from_secs(20),
         ..FuzzOptions::default()
-    };
-    tokio::task::spawn_blocking(move || engine::run(Arc::new(toy_protocol()), &profile, &opts))
-        .await
-        .unwrap()
-        .unwrap()
+    }
+}
+
+async fn fuzz(f: Faults, cases: u64) -> engine::FuzzReport {
+    fuzz_with(f, options(cases), None).await
+}
+
+/// A run with `opts`; with `corpus`, new findings are written there as
+/// `conform fuzz` writes them.
+async fn fuzz_with(
+    f: Faults,
+    opts: FuzzOptions,
+    corpus: Option<std::path::PathBuf>,
+) -> engine::FuzzReport {
+    let addr = toy_server(f).await;
+    let mut profile = Profile::new("toy");
+    profile.set("toy", "address", &addr.to_string());
+    tokio::task::spawn_blocking(move || {
+        let plugin = Arc::new(toy_protocol());
+        let seeds = conform::fuzz::corpus::seeds(plugin.as_ref(), None, None);
+        let mut campaign = conform::fuzz::report::Campaign::new(plugin.as_ref(), corpus, false);
+        engine::run(plugin.clone(), &profile, seeds, &opts, &mut campaign)
+    })
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_correct_line_server_survives() {
     let r = fuzz(Faults::default(), 1500).await;
     assert!(
-        r.finding.is_none(),
+        r.findings.is_empty(),
         "{}",
         conform::fuzz::report::summary(&r)
     );
@@ -176,8 +194,7 @@ async fn success_for_an_unknown_command_is_an_unacceptable_class() {
     .await;
     eprintln!("{}", conform::fuzz::report::summary(&r));
     let f = r
-        .finding
-        .as_ref()
+        .finding()
         .unwrap_or_else(|| panic!("{}", conform::fuzz::report::summary(&r)));
     assert_eq!(
         f.violation.oracle,
@@ -210,8 +227,7 @@ async fn a_bare_lf_in_a_reply_is_malformed() {
     .await;
     eprintln!("{}", conform::fuzz::report::summary(&r));
     let f = r
-        .finding
-        .as_ref()
+        .finding()
         .unwrap_or_else(|| panic!("{}", conform::fuzz::report::summary(&r)));
     assert_eq!(
         f.violation.oracle,
@@ -244,8 +260,7 @@ async fn a_server_that_stalls_on_long_lines_is_found_with_a_line_just_over_300_b
     .await;
     eprintln!("{}", conform::fuzz::report::summary(&r));
     let f = r
-        .finding
-        .as_ref()
+        .finding()
         .unwrap_or_else(|| panic!("{}", conform::fuzz::report::summary(&r)));
     assert_eq!(
         f.violation.oracle,
@@ -265,4 +280,148 @@ async fn a_server_that_stalls_on_long_lines_is_found_with_a_line_just_over_300_b
         "{}",
         conform::fuzz::report::summary(&r)
     );
+}
+
+/// A scratch folder under the target directory, empty.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn case_files(corpus: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(corpus.join("toy").join("regressions"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".case"))
+        .collect();
+    v.sort();
+    v
+}
+
+const TWO_FAULTS: Faults = Faults {
+    accepts_unknown: true,
+    bare_lf: true,
+    stalls_on_long_lines: false,
+};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_keeps_going_and_writes_each_finding_once() {
+    let corpus = scratch("campaign-keep-going");
+    let opts = FuzzOptions {
+        keep_going: true,
+        ..options(1500)
+    };
+    let r = fuzz_with(TWO_FAULTS, opts, Some(corpus.clone())).await;
+    let summary = conform::fuzz::report::summary(&r);
+    eprintln!("{summary}");
+    // Every case was drawn: the findings did not end the run.
+    assert_eq!(r.cases, 1500, "{summary}");
+    let oracles: std::collections::BTreeSet<Oracle> =
+        r.findings.iter().map(|f| f.violation.oracle).collect();
+    assert!(
+        oracles.contains(&Oracle::AcceptableClass) && oracles.contains(&Oracle::WellFormed),
+        "both faults are found: {summary}"
+    );
+    // One finding per signature, found by more than one drawn case.
+    let signatures: std::collections::BTreeSet<String> =
+        r.findings.iter().map(|f| f.signature()).collect();
+    assert_eq!(signatures.len(), r.findings.len(), "{summary}");
+    assert!(
+        r.findings.iter().map(|f| f.hits).sum::<u64>() > r.findings.len() as u64,
+        "repeated findings are counted, not listed again: {summary}"
+    );
+    // Each written once, named by its signature.
+    let expected: Vec<String> = signatures.iter().map(|s| format!("{s}.case")).collect();
+    assert_eq!(case_files(&corpus), expected, "{summary}");
+    assert!(
+        summary.contains(&format!("findings: {} new", r.findings.len())),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_known_finding_neither_stops_nor_clutters_a_run() {
+    let corpus = scratch("campaign-known");
+    // Without --keep-going: the known bare-LF finding does not end the run,
+    // the first new one (success for an unknown command) does.
+    let known = conform::fuzz::Known::parse(
+        "[[known]]\noracle = \"well-formed\"\nmessage = \"bare LF\"\nreason = \"the toy's HELP is old\"\n",
+    )
+    .unwrap();
+    let opts = FuzzOptions {
+        known,
+        ..options(1500)
+    };
+    let r = fuzz_with(
+        Faults {
+            bare_lf: true,
+            ..Faults::default()
+        },
+        opts.clone(),
+        Some(corpus.clone()),
+    )
+    .await;
+    let summary = conform::fuzz::report::summary(&r);
+    eprintln!("{summary}");
+    assert_eq!(
+        r.cases, 1500,
+        "a known finding does not stop the run: {summary}"
+    );
+    assert!(r.finding().is_none(), "{summary}");
+    assert!(r.known_findings().count() >= 1, "{summary}");
+    assert!(r
+        .known_findings()
+        .all(|f| f.known.as_deref() == Some("the toy's HELP is old")));
+    assert!(
+        case_files(&corpus).is_empty(),
+        "known findings are not written: {summary}"
+    );
+    assert!(summary.contains("no new findings"), "{summary}");
+
+    let r = fuzz_with(TWO_FAULTS, opts, Some(corpus.clone())).await;
+    let summary = conform::fuzz::report::summary(&r);
+    eprintln!("{summary}");
+    let f = r.finding().unwrap_or_else(|| panic!("{summary}"));
+    assert_eq!(f.violation.oracle, Oracle::AcceptableClass, "{summary}");
+    assert_eq!(
+        r.new_findings().count(),
+        1,
+        "the run ends at its first new finding: {summary}"
+    );
+    assert_eq!(case_files(&corpus), vec![format!("{}.case", f.signature())]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_draw_the_cases_asked_for_and_report_a_finding_once() {
+    let opts = FuzzOptions {
+        jobs: 3,
+        ..options(900)
+    };
+    let r = fuzz_with(Faults::default(), opts.clone(), None).await;
+    let summary = conform::fuzz::report::summary(&r);
+    assert_eq!(r.cases, 900, "{summary}");
+    assert_eq!(r.jobs, 3, "{summary}");
+    assert!(r.findings.is_empty(), "{summary}");
+
+    let opts = FuzzOptions {
+        keep_going: true,
+        ..opts
+    };
+    let r = fuzz_with(TWO_FAULTS, opts, None).await;
+    let summary = conform::fuzz::report::summary(&r);
+    eprintln!("{summary}");
+    assert_eq!(r.cases, 900, "{summary}");
+    let signatures: std::collections::BTreeSet<String> =
+        r.findings.iter().map(|f| f.signature()).collect();
+    assert_eq!(signatures.len(), r.findings.len(), "once each: {summary}");
+    let seeds: std::collections::BTreeSet<u64> = (0..3).map(|j| engine::job_seed(11, j)).collect();
+    assert!(
+        r.findings.iter().all(|f| seeds.contains(&f.seed)),
+        "{summary}"
+    );
+    assert_eq!(engine::job_seed(11, 0), 11);
 }

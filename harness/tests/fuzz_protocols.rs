@@ -182,3 +182,26 @@ async fn a_dns_server_that_dies_on_a_compression_pointer_is_found() {
         run.all()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_known_findings_file_is_a_setup_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let known = dir.path().join("known.toml");
+    std::fs::write(
+        &known,
+        "[[known]]\noracle = \"crashes\"\nmessage = \"x\"\nreason = \"r\"\n",
+    )
+    .unwrap();
+    let run = conform(&[
+        "fuzz",
+        "smtp",
+        "--cases",
+        "1",
+        "--known",
+        known.to_str().unwrap(),
+        "--quiet",
+    ])
+    .await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.all().contains("known[0].oracle"), "{}", run.all());
+}

@@ -30,6 +30,17 @@ pub struct Case {
 }
 
 impl Case {
+    /// A short stable name for the case: FNV-1a of its text (the part of a
+    /// finding's signature after the oracle, and of its file names).
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in self.to_text(&[]).bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        format!("{:08x}", h >> 32)
+    }
+
     /// Bytes sent in all.
     pub fn size(&self) -> usize {
         self.prefix.iter().chain(&self.messages).map(Vec::len).sum()

@@ -63,6 +63,23 @@ pub fn seeds(
     out
 }
 
+/// The seeds of a `conform fuzz` run: [`seeds`], and with `bundled` also
+/// [`bundled_seeds`]; sorted, without duplicates.
+pub fn campaign_seeds(
+    plugin: &dyn FuzzProtocol,
+    corpus: Option<&Path>,
+    features: Option<&Path>,
+    bundled: bool,
+) -> Vec<Vec<u8>> {
+    let mut out = seeds(plugin, corpus, features);
+    if bundled {
+        out.extend(bundled_seeds(plugin));
+        out.sort();
+        out.dedup();
+    }
+    out
+}
+
 /// The quoted payloads of `sends "…"`, `sends the bytes "…"` and `sends the
 /// datagram "…"` steps that do not use profile values.
 pub fn sent_in_feature(text: &str) -> Vec<Vec<u8>> {
@@ -113,31 +130,17 @@ pub fn regressions(corpus: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A short stable name for a case: FNV-1a of its text.
-fn fingerprint(case: &Case) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in case.to_text(&[]).bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{:08x}", h >> 32)
-}
-
 /// Writes `<oracle>-<hash>.case` and `.feature` into
 /// `<corpus>/<protocol>/regressions/`; returns their paths.
 pub fn write_regression(
     plugin: &dyn FuzzProtocol,
     corpus: &Path,
     f: &Finding,
-    seed: u64,
 ) -> std::io::Result<Vec<PathBuf>> {
+    let seed = f.seed;
     let dir = corpus.join(plugin.name()).join("regressions");
     std::fs::create_dir_all(&dir)?;
-    let name = format!(
-        "{}-{}",
-        f.violation.oracle.name(),
-        fingerprint(&f.minimized)
-    );
+    let name = f.signature();
     let mut notes = vec![
         format!("Found by `conform fuzz {} --seed {seed}`.", plugin.name()),
         format!("Oracle: {}", f.violation.oracle.name()),

@@ -2,17 +2,18 @@
 //! what fails. Runs on the calling thread with blocking sockets (see
 //! [`super::link`]); call it from `spawn_blocking` in async code.
 
-use std::collections::{HashMap, VecDeque};
-use std::io::{IsTerminal, Write};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use super::known::Known;
 use super::shrink::Shrinker;
-use super::{corpus, Case, Channel, FuzzProtocol, Limits, Link, Next, Oracle, Step, Violation};
+use super::{Case, Channel, FuzzProtocol, Limits, Link, Next, Oracle, Step, Violation};
 use crate::target::Profile;
 
 #[derive(Clone, Debug)]
@@ -22,21 +23,13 @@ pub struct FuzzOptions {
     /// …or after this long (default: 1000 cases).
     pub duration: Option<Duration>,
     pub seed: u64,
+    /// Sessions run at once, each drawing from its own seed ([`job_seed`]).
+    pub jobs: usize,
+    /// Go on after a new finding (a campaign) instead of ending the run.
+    pub keep_going: bool,
+    /// Findings already judged: counted, never stopping the run.
+    pub known: Known,
     pub reply_timeout: Duration,
-    /// Redraw a progress line on stderr (only if it is a terminal).
-    pub progress: bool,
-    /// `corpus/`: seeds are read from `<corpus>/<protocol>/`, findings
-    /// written to `<corpus>/<protocol>/regressions/`.
-    pub corpus: Option<PathBuf>,
-    /// Feature files to take seed messages from.
-    pub features: Option<PathBuf>,
-    /// Also the seeds built into the binary: the bundled corpus's
-    /// `corpus/<protocol>/*.case` and the messages of the bundled suites.
-    pub bundled_seeds: bool,
-    /// Where findings are written when there is no `corpus`:
-    /// `<regressions>/<protocol>/regressions/`.
-    pub regressions: Option<PathBuf>,
-    pub write_regressions: bool,
     /// How long shrinking may take.
     pub shrink_time: Duration,
     /// How long to wait for a target that stopped answering to come back
@@ -52,13 +45,10 @@ impl Default for FuzzOptions {
             cases: None,
             duration: None,
             seed: 0,
+            jobs: 1,
+            keep_going: false,
+            known: Known::default(),
             reply_timeout: Duration::from_secs(2),
-            progress: false,
-            corpus: None,
-            features: None,
-            bundled_seeds: false,
-            regressions: None,
-            write_regressions: false,
             shrink_time: Duration::from_secs(30),
             recover_time: Duration::from_secs(5),
             probe_every: Duration::from_millis(500),
@@ -81,6 +71,40 @@ pub struct Finding {
     pub note: Option<String>,
     /// Regression files written.
     pub files: Vec<PathBuf>,
+    /// The seed of the job that drew it.
+    pub seed: u64,
+    /// Why it is known, if the known-findings file lists it.
+    pub known: Option<String>,
+    /// How many drawn cases came to this finding (same signature).
+    pub hits: u64,
+}
+
+impl Finding {
+    /// A finding with nothing but its violation and cases.
+    pub fn new(violation: Violation, original: Case, minimized: Case, seed: u64) -> Self {
+        Finding {
+            violation,
+            original,
+            minimized,
+            transcript: String::new(),
+            shrink_runs: 0,
+            note: None,
+            files: vec![],
+            seed,
+            known: None,
+            hits: 1,
+        }
+    }
+
+    /// What findings are told apart by: the oracle and the minimized case
+    /// (`well-formed-1a2b3c4d`); also the regression files' name.
+    pub fn signature(&self) -> String {
+        format!(
+            "{}-{}",
+            self.violation.oracle.name(),
+            self.minimized.fingerprint()
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -88,11 +112,14 @@ pub struct FuzzReport {
     pub protocol: String,
     pub target: String,
     pub seed: u64,
+    pub jobs: usize,
     pub cases: u64,
     pub exchanges: u64,
     pub seconds: f64,
     pub oracles: Vec<(Oracle, String)>,
-    pub finding: Option<Finding>,
+    /// Distinct findings (one per signature) in the order they were made,
+    /// known ones included.
+    pub findings: Vec<Finding>,
     /// Failures that did not happen again on replay (not reported as findings).
     pub unconfirmed: Vec<String>,
 }
@@ -104,6 +131,20 @@ impl FuzzReport {
         } else {
             0.0
         }
+    }
+
+    /// The findings that are not known: what makes the run fail.
+    pub fn new_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.known.is_none())
+    }
+
+    pub fn known_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.known.is_some())
+    }
+
+    /// The first new finding, if any.
+    pub fn finding(&self) -> Option<&Finding> {
+        self.new_findings().next()
     }
 }
 
@@ -275,168 +316,325 @@ pub fn test_runner(seed: u64) -> TestRunner {
     )
 }
 
-/// Counters for the progress line.
-struct Progress {
-    enabled: bool,
-    started: Instant,
-    last: Instant,
-}
-
-impl Progress {
-    fn show(&mut self, protocol: &str, cases: u64, exchanges: u64, findings: usize, force: bool) {
-        if !self.enabled || (!force && self.last.elapsed() < Duration::from_millis(200)) {
-            return;
-        }
-        self.last = Instant::now();
-        let secs = self.started.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 {
-            exchanges as f64 / secs
-        } else {
-            0.0
-        };
-        let mut err = std::io::stderr();
-        let _ = write!(
-            err,
-            "\r\x1b[2Kfuzz {protocol}: {cases} cases, {exchanges} exchanges, {rate:.0}/s, {findings} finding(s), {secs:.1}s"
-        );
-        let _ = err.flush();
-    }
-
-    fn done(&self) {
-        if self.enabled {
-            eprintln!();
-        }
-    }
-}
-
 /// Recent passing cases with their value trees, for finding which one a
 /// target died of.
 const RECENT: usize = 64;
 
-/// Fuzzes the target described by `profile`. `Err` is a setup problem
-/// (exit 2): no channel, target unreachable before the first case.
+/// The seed of job `job` of a run with `seed`: job 0 uses the run's seed
+/// itself (so `--jobs 1` draws what a run always drew), the others a value
+/// derived from it (SplitMix64), printed with their findings.
+pub fn job_seed(seed: u64, job: usize) -> u64 {
+    if job == 0 {
+        return seed;
+    }
+    let mut z = seed.wrapping_add((job as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Where a run stands, for a progress line.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub cases: u64,
+    pub exchanges: u64,
+    /// Distinct findings so far that are not known.
+    pub new: usize,
+    /// Distinct known findings met so far.
+    pub known: usize,
+    pub elapsed: Duration,
+}
+
+/// What the caller of [`run`] does with what happens during it: the engine
+/// itself neither draws on the terminal nor writes files.
+pub trait Observer {
+    /// Called every 200 ms or so, and once at the end.
+    fn progress(&mut self, _p: &Progress) {}
+    /// A new finding (confirmed, shrunk, neither known nor met before in
+    /// this run), called once per signature as soon as it is made; the
+    /// caller may record the files it writes in `files`.
+    fn finding(&mut self, _f: &mut Finding) {}
+}
+
+/// An observer that does nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// What the jobs of a run share.
+struct Shared<'a> {
+    plugin: &'a Arc<dyn FuzzProtocol>,
+    channels: &'a [Channel],
+    seeds: &'a Arc<Vec<Vec<u8>>>,
+    opts: &'a FuzzOptions,
+    started: Instant,
+    max_cases: u64,
+    /// Cases drawn by all jobs.
+    drawn: AtomicU64,
+    exchanges: AtomicU64,
+    /// Set when the run is to end (a new finding without `keep_going`).
+    stop: AtomicBool,
+    /// The kinds ([`kind`]) of the findings made so far.
+    kinds: Mutex<HashSet<String>>,
+}
+
+/// What a job tells the run.
+enum Event {
+    /// A confirmed and shrunk finding, with the kind of its first failure.
+    Finding(String, Finding),
+    /// A drawn case failed the way an earlier finding did.
+    Repeat(String),
+}
+
+/// What a failure is told apart by before it is shrunk: its oracle and the
+/// first line of its message ("an unknown command got a success reply").
+/// A failure of a kind already found counts toward that finding without
+/// being confirmed and shrunk again: a campaign does not spend its time
+/// shrinking the same fault a thousand times.
+fn kind(v: &Violation) -> String {
+    format!(
+        "{} {}",
+        v.oracle.name(),
+        v.message.lines().next().unwrap_or_default()
+    )
+}
+
+impl Shared<'_> {
+    fn over(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+            || self
+                .opts
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+    }
+}
+
+/// Fuzzes the target described by `profile` with the seed messages given
+/// (see [`super::corpus::campaign_seeds`]). `Err` is a setup problem (exit
+/// 2): no channel, target unreachable before the first case.
+///
+/// With `opts.jobs` above one, that many sessions run at once, job `i`
+/// drawing from [`job_seed`]`(seed, i)`; findings are deduplicated by
+/// signature (oracle and minimized case) across jobs. Known findings
+/// (`opts.known`) are counted and never stop the run; the first new one
+/// does unless `opts.keep_going`.
 pub fn run(
     plugin: Arc<dyn FuzzProtocol>,
     profile: &Profile,
+    seeds: Vec<Vec<u8>>,
     opts: &FuzzOptions,
+    observer: &mut dyn Observer,
 ) -> Result<FuzzReport, String> {
     let channels = plugin.channels(profile)?;
     let limits = Limits {
         reply_timeout: opts.reply_timeout,
         drain: Duration::ZERO,
     };
-    let mut exec = Executor::new(plugin.clone(), channels.clone(), limits);
-    exec.probe()
+    Executor::new(plugin.clone(), channels.clone(), limits)
+        .probe()
         .map_err(|e| format!("target unreachable before fuzzing: {e}"))?;
-    let mut seeds = corpus::seeds(
-        plugin.as_ref(),
-        opts.corpus.as_deref(),
-        opts.features.as_deref(),
-    );
-    if opts.bundled_seeds {
-        seeds.extend(corpus::bundled_seeds(plugin.as_ref()));
-        seeds.sort();
-        seeds.dedup();
-    }
     let seeds = Arc::new(seeds);
-    let strategy = plugin.strategy(&channels, seeds);
-    let mut runner = test_runner(opts.seed);
-    let started = Instant::now();
-    let max_cases = match (opts.cases, opts.duration) {
-        (Some(n), _) => n,
-        (None, Some(_)) => u64::MAX,
-        (None, None) => 1000,
-    };
-    let mut progress = Progress {
-        enabled: opts.progress && std::io::stderr().is_terminal(),
-        started,
-        last: started,
+    let jobs = opts.jobs.max(1);
+    let shared = Shared {
+        plugin: &plugin,
+        channels: &channels,
+        seeds: &seeds,
+        opts,
+        started: Instant::now(),
+        max_cases: match (opts.cases, opts.duration) {
+            (Some(n), _) => n,
+            (None, Some(_)) => u64::MAX,
+            (None, None) => 1000,
+        },
+        drawn: AtomicU64::new(0),
+        exchanges: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        kinds: Mutex::new(HashSet::new()),
     };
     let mut report = FuzzReport {
         protocol: plugin.name().to_string(),
         target: profile.source.clone(),
         seed: opts.seed,
+        jobs,
         cases: 0,
         exchanges: 0,
         seconds: 0.0,
         oracles: plugin.oracles(),
-        finding: None,
+        findings: Vec::new(),
         unconfirmed: Vec::new(),
     };
+    let (tx, rx) = mpsc::channel::<Event>();
+    let results = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|job| {
+                let tx = tx.clone();
+                let shared = &shared;
+                scope.spawn(move || worker(shared, job_seed(opts.seed, job), tx))
+            })
+            .collect();
+        drop(tx);
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut by_kind: HashMap<String, usize> = HashMap::new();
+        let mut last = Instant::now();
+        loop {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Event::Repeat(k)) => {
+                    if let Some(&i) = by_kind.get(&k) {
+                        report.findings[i].hits += 1;
+                    }
+                }
+                Ok(Event::Finding(k, mut f)) => {
+                    let sig = f.signature();
+                    if let Some(&i) = index.get(&sig) {
+                        report.findings[i].hits += 1;
+                        by_kind.entry(k).or_insert(i);
+                        continue;
+                    }
+                    by_kind.entry(k).or_insert(report.findings.len());
+                    f.known = opts.known.matches(plugin.name(), &f).map(str::to_string);
+                    if f.known.is_none() {
+                        if !opts.keep_going {
+                            shared.stop.store(true, Ordering::Relaxed);
+                        }
+                        observer.finding(&mut f);
+                    }
+                    index.insert(sig, report.findings.len());
+                    report.findings.push(f);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if last.elapsed() >= Duration::from_millis(200) {
+                last = Instant::now();
+                observer.progress(&progress(&shared, &report));
+            }
+        }
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a fuzz job panicked".into()))
+            })
+            .collect::<Vec<_>>()
+    });
+    for r in results {
+        report.unconfirmed.extend(r?);
+    }
+    report.cases = shared.drawn.load(Ordering::Relaxed).min(shared.max_cases);
+    report.exchanges = shared.exchanges.load(Ordering::Relaxed);
+    report.seconds = shared.started.elapsed().as_secs_f64();
+    observer.progress(&progress(&shared, &report));
+    Ok(report)
+}
+
+fn progress(shared: &Shared, report: &FuzzReport) -> Progress {
+    let known = report.findings.iter().filter(|f| f.known.is_some()).count();
+    Progress {
+        cases: shared.drawn.load(Ordering::Relaxed).min(shared.max_cases),
+        exchanges: shared.exchanges.load(Ordering::Relaxed),
+        new: report.findings.len() - known,
+        known,
+        elapsed: shared.started.elapsed(),
+    }
+}
+
+/// One job: draws cases from its own seed until the run is over, sends
+/// every confirmed and shrunk finding to `tx`; returns its notes on
+/// failures that were not confirmed.
+fn worker(sh: &Shared, seed: u64, tx: mpsc::Sender<Event>) -> Result<Vec<String>, String> {
+    let limits = Limits {
+        reply_timeout: sh.opts.reply_timeout,
+        drain: Duration::ZERO,
+    };
+    let mut exec = Executor::new(sh.plugin.clone(), sh.channels.to_vec(), limits);
+    let strategy = sh.plugin.strategy(sh.channels, sh.seeds.clone());
+    let mut runner = test_runner(seed);
+    let mut notes = Vec::new();
     let mut recent: VecDeque<Box<dyn ValueTree<Value = Case>>> = VecDeque::new();
     let mut last_probe = Instant::now();
-    while report.cases < max_cases {
-        if opts.duration.is_some_and(|d| started.elapsed() >= d) {
+    let mut own_cases = 0u64;
+    // Whether this job's last finding ends the run for it.
+    let stops =
+        |f: &Finding| !sh.opts.keep_going && sh.opts.known.matches(sh.plugin.name(), f).is_none();
+    let send = |k: String, mut f: Finding| -> bool {
+        f.seed = seed;
+        let stop = stops(&f);
+        if let Ok(mut kinds) = sh.kinds.lock() {
+            kinds.insert(k.clone());
+        }
+        let _ = tx.send(Event::Finding(k, f));
+        stop
+    };
+    loop {
+        if sh.over() {
             break;
         }
+        let n = sh.drawn.fetch_add(1, Ordering::Relaxed);
+        if n >= sh.max_cases {
+            break;
+        }
+        own_cases += 1;
         let tree = strategy
             .new_tree(&mut runner)
             .map_err(|e| format!("the strategy could not draw a case: {e}"))?;
         let case = tree.current();
-        report.cases += 1;
-        match exec.execute(&case, true) {
+        let found = match exec.execute(&case, true) {
             Execution::Passed { exchanges } => {
-                report.exchanges += exchanges;
+                sh.exchanges.fetch_add(exchanges, Ordering::Relaxed);
                 recent.push_back(tree);
                 if recent.len() > RECENT {
                     recent.pop_front();
                 }
+                None
             }
             Execution::Failed {
                 exchanges,
                 violation,
                 ..
             } => {
-                report.exchanges += exchanges;
-                if let Some(f) =
-                    confirm_and_shrink(&mut exec, tree, violation, exchanges, opts, &mut report)
-                {
-                    report.finding = Some(f);
-                    break;
+                sh.exchanges.fetch_add(exchanges, Ordering::Relaxed);
+                recent.clear();
+                let k = kind(&violation);
+                if sh.kinds.lock().is_ok_and(|kinds| kinds.contains(&k)) {
+                    let _ = tx.send(Event::Repeat(k));
+                    None
+                } else {
+                    confirm_and_shrink(
+                        &mut exec, tree, violation, exchanges, sh.opts, own_cases, &mut notes,
+                    )
+                    .map(|f| (k, f))
                 }
             }
             Execution::Unreachable(e) => {
                 recent.push_back(tree);
-                if let Some(f) = died(&mut exec, &mut recent, &e, opts, &mut report) {
-                    report.finding = Some(f);
-                    break;
-                }
+                died(&mut exec, &mut recent, &e, sh.opts, &mut notes)
+                    .map(|f| (kind(&f.violation), f))
+            }
+        };
+        if let Some((k, f)) = found {
+            if send(k, f) {
+                return Ok(notes);
             }
         }
-        if last_probe.elapsed() >= opts.probe_every {
+        if last_probe.elapsed() >= sh.opts.probe_every {
             last_probe = Instant::now();
             if let Err(e) = exec.probe() {
-                if let Some(f) = died(&mut exec, &mut recent, &e, opts, &mut report) {
-                    report.finding = Some(f);
-                    break;
+                if let Some(f) = died(&mut exec, &mut recent, &e, sh.opts, &mut notes) {
+                    if send(kind(&f.violation), f) {
+                        return Ok(notes);
+                    }
                 }
             }
             recent.clear();
         }
-        progress.show(plugin.name(), report.cases, report.exchanges, 0, false);
     }
-    if report.finding.is_none() {
+    if !sh.stop.load(Ordering::Relaxed) {
         if let Err(e) = exec.probe() {
-            report.finding = died(&mut exec, &mut recent, &e, opts, &mut report);
+            if let Some(f) = died(&mut exec, &mut recent, &e, sh.opts, &mut notes) {
+                send(kind(&f.violation), f);
+            }
         }
     }
-    report.seconds = started.elapsed().as_secs_f64();
-    progress.show(
-        plugin.name(),
-        report.cases,
-        report.exchanges,
-        report.finding.iter().count(),
-        true,
-    );
-    progress.done();
-    let write_to = opts.corpus.as_ref().or(opts.regressions.as_ref());
-    if let (Some(f), Some(dir), true) = (&mut report.finding, write_to, opts.write_regressions) {
-        match corpus::write_regression(plugin.as_ref(), dir, f, opts.seed) {
-            Ok(files) => f.files = files,
-            Err(e) => eprintln!("conform: could not write the regression files: {e}"),
-        }
-    }
-    Ok(report)
+    Ok(notes)
 }
 
 /// Replays a failing case on fresh links; if it fails the same oracle again,
@@ -447,7 +645,8 @@ fn confirm_and_shrink(
     violation: Violation,
     sent: u64,
     opts: &FuzzOptions,
-    report: &mut FuzzReport,
+    case_number: u64,
+    notes: &mut Vec<String>,
 ) -> Option<Finding> {
     let original = tree.current();
     exec.limits.drain = Duration::from_millis(50);
@@ -472,6 +671,9 @@ fn confirm_and_shrink(
                 humantime::format_duration(opts.recover_time)
             )),
             files: vec![],
+            seed: 0,
+            known: None,
+            hits: 1,
         });
     }
     let confirmed = exec
@@ -479,9 +681,8 @@ fn confirm_and_shrink(
         .filter(|(v, _)| v.oracle == violation.oracle);
     let Some((first, _)) = confirmed else {
         exec.limits.drain = Duration::ZERO;
-        report.unconfirmed.push(format!(
-            "case {} failed once but not on replay: {}",
-            report.cases, violation
+        notes.push(format!(
+            "case {case_number} failed once but not on replay: {violation}"
         ));
         return None;
     };
@@ -495,7 +696,7 @@ fn died(
     recent: &mut VecDeque<Box<dyn ValueTree<Value = Case>>>,
     error: &str,
     opts: &FuzzOptions,
-    report: &mut FuzzReport,
+    notes: &mut Vec<String>,
 ) -> Option<Finding> {
     let violation = dead(error);
     exec.limits.drain = Duration::from_millis(50);
@@ -514,6 +715,9 @@ fn died(
                 humantime::format_duration(opts.recover_time)
             )),
             files: vec![],
+            seed: 0,
+            known: None,
+            hits: 1,
         });
     }
     // Newest first: the case just before the failure is the likeliest.
@@ -527,7 +731,7 @@ fn died(
         }
     }
     exec.limits.drain = Duration::ZERO;
-    report.unconfirmed.push(format!(
+    notes.push(format!(
         "the target stopped answering once ({error}) but no recent case made it stop again"
     ));
     None
@@ -642,6 +846,9 @@ fn shrink_finding(
             None
         },
         files: vec![],
+        seed: 0,
+        known: None,
+        hits: 1,
     }
 }
 
@@ -709,47 +916,42 @@ pub fn mutations(
         recover_time: Duration::from_millis(500),
         ..FuzzOptions::default()
     };
-    let mut report = FuzzReport {
-        protocol: String::new(),
-        target: String::new(),
-        seed,
-        cases: 0,
-        exchanges: 0,
-        seconds: 0.0,
-        oracles: vec![],
-        finding: None,
-        unconfirmed: vec![],
-    };
+    let mut notes = Vec::new();
+    let mut exchanges_sent = 0u64;
     let mut sample = String::new();
     for i in 0..n {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             break;
         };
-        let case = tree.current();
-        report.cases += 1;
         // The first session goes over a logging link: a sample transcript.
-        let result = exec.execute(&case, i > 0);
+        let result = exec.execute(&tree.current(), i > 0);
         if i == 0 {
             sample = exec.last_log.take().unwrap_or_default();
         }
         match result {
-            Execution::Passed { exchanges } => report.exchanges += exchanges,
+            Execution::Passed { exchanges } => exchanges_sent += exchanges,
             Execution::Failed {
                 exchanges,
                 violation,
                 ..
             } => {
-                report.exchanges += exchanges;
-                if let Some(f) =
-                    confirm_and_shrink(&mut exec, tree, violation, exchanges, &opts, &mut report)
-                {
-                    return (report.exchanges, Some(f), sample);
+                exchanges_sent += exchanges;
+                if let Some(f) = confirm_and_shrink(
+                    &mut exec,
+                    tree,
+                    violation,
+                    exchanges,
+                    &opts,
+                    i + 1,
+                    &mut notes,
+                ) {
+                    return (exchanges_sent, Some(f), sample);
                 }
             }
             Execution::Unreachable(e) => {
                 let original = tree.current();
                 return (
-                    report.exchanges,
+                    exchanges_sent,
                     Some(shrink_finding(
                         &mut exec,
                         tree.as_mut(),
@@ -762,5 +964,5 @@ pub fn mutations(
             }
         }
     }
-    (report.exchanges, None, sample)
+    (exchanges_sent, None, sample)
 }

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod ftp;
 pub mod http;
 pub mod imap;
+pub mod known;
 pub mod line;
 pub mod link;
 pub mod mutate;
@@ -38,7 +39,8 @@ use std::time::Duration;
 use proptest::strategy::BoxedStrategy;
 
 pub use case::Case;
-pub use engine::{run, FuzzOptions, FuzzReport};
+pub use engine::{run, Finding, FuzzOptions, FuzzReport, Observer};
+pub use known::Known;
 pub use link::Link;
 
 use crate::protocol::Protocol;

@@ -183,13 +183,8 @@ async fn run_pending(w: &mut World) -> StepResult {
     st.ran = true;
     st.exchanges = (case.prefix.len() + case.messages.len()) as u64;
     st.finding = result.map(|(violation, transcript)| Finding {
-        violation,
-        original: case.clone(),
-        minimized: case,
         transcript,
-        shrink_runs: 0,
-        note: None,
-        files: vec![],
+        ..Finding::new(violation, case.clone(), case, 0)
     });
     if let Some(f) = w.state::<FuzzState>().finding.clone() {
         record(w, &f);
