@@ -237,7 +237,7 @@ struct GradeArgs {
 #[derive(Args)]
 struct RunArgs {
     /// Protocols to test (http ftp smtp pop3 imap dns sockets, and the client
-    /// suites sockets-client smtp-client http-client); none means all.
+    /// suites sockets-client smtp-client http-client, and proxy); none means all.
     #[arg(value_parser = parse_protocol)]
     protocols: Vec<Protocol>,
     /// Target profile (TOML). Without it, the bundled reference servers are started.

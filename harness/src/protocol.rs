@@ -18,10 +18,12 @@ pub enum Protocol {
     SmtpClient,
     /// An HTTP client against the HTTP origin peer.
     HttpClient,
+    /// An HTTP proxy or gateway cache, in front of the HTTP origin peer.
+    Proxy,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 10] = [
+    pub const ALL: [Protocol; 11] = [
         Protocol::Http,
         Protocol::Ftp,
         Protocol::Smtp,
@@ -32,6 +34,7 @@ impl Protocol {
         Protocol::SocketsClient,
         Protocol::SmtpClient,
         Protocol::HttpClient,
+        Protocol::Proxy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Protocol {
             Protocol::SocketsClient => "sockets-client",
             Protocol::SmtpClient => "smtp-client",
             Protocol::HttpClient => "http-client",
+            Protocol::Proxy => "proxy",
         }
     }
 
@@ -77,7 +81,7 @@ impl Protocol {
     /// Keys the profile section must have.
     pub fn required_keys(self) -> &'static [&'static str] {
         match self {
-            Protocol::Http => &["address"],
+            Protocol::Http | Protocol::Proxy => &["address"],
             Protocol::Ftp | Protocol::Pop3 | Protocol::Imap => &["address", "user", "password"],
             Protocol::Smtp => &["address", "domain", "recipient"],
             Protocol::Dns => &["address", "zone"],
@@ -116,6 +120,22 @@ impl Protocol {
                 )),
             },
             (Protocol::Dns, "lacks") => dns_lacks(value).map(|_| ()),
+            // How the proxy is deployed (see crate::steps::proxy).
+            (Protocol::Proxy, "mode") => match value {
+                "forward" | "reverse" => Ok(()),
+                other => Err(format!(
+                    "must be \"forward\" (clients send absolute-form requests) or \"reverse\" (a gateway in front of [proxy] origin), not \"{other}\""
+                )),
+            },
+            // Where a reverse proxy's origin listens: the harness's origin
+            // peer takes that address in each scenario.
+            (Protocol::Proxy, "origin") => value
+                .parse::<std::net::SocketAddr>()
+                .map(|_| ())
+                .map_err(|_| format!("must be an IP address and port (\"127.0.0.1:8081\"), not \"{value}\"")),
+            (Protocol::Proxy, "origin_timeout") => humantime::parse_duration(value)
+                .map(|_| ())
+                .map_err(|e| format!("must be a duration (\"10s\"): {e}")),
             // The server confines the user to the home (chroot, virtual root).
             (Protocol::Ftp, "confined") => match value {
                 "true" | "false" => Ok(()),

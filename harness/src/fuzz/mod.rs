@@ -274,6 +274,7 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         Protocol::Imap => Some(Arc::new(imap::Imap::default())),
         // The harness plays the server: there is nothing to send mutations to.
         Protocol::SocketsClient | Protocol::SmtpClient | Protocol::HttpClient => None,
+        Protocol::Proxy => None,
     }
 }
 
