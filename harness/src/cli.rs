@@ -52,7 +52,7 @@ enum Command {
 
 #[derive(Args)]
 struct StepsArgs {
-    /// Only these sections: generic sockets http smtp pop3 imap ftp dns.
+    /// Only these sections: generic sockets http proxy smtp pop3 imap ftp dns.
     #[arg(value_parser = parse_section)]
     sections: Vec<String>,
     /// Only steps whose pattern, meaning or example contains WORD.
