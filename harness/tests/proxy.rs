@@ -114,7 +114,7 @@ const FLAWS: &[(Flaw, &[&str])] = &[
     ),
     (
         Flaw::EchoVersion,
-        &["forwarding/the-proxy-forwards-an-http-1-0-request-with-its-own-http-version"],
+        &["forwarding/the-proxy-forwards-requests-with-its-own-http-version-not-the-client-s"],
     ),
     (
         Flaw::IgnoreMaxForwards,
