@@ -14,6 +14,10 @@ log() { printf '\n== %s\n' "$*"; }
 need=()
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
+# Headless Chromium opens the HTML reports (harness/tests/html_report.rs).
+command -v chromium >/dev/null || need+=(chromium)
+# A virtualenv for the JUnit consumers (.ci/junit/run.sh).
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   log "install ${need[*]}"
   apt-get update
@@ -37,4 +41,11 @@ for script in .ci/interop/*.sh; do
   log "interop: $script"
   bash "$script"
 done
+
+log "the real servers side by side (reports/compare-*.html)"
+./target/debug/conform compare reports/interop-{nginx,apache2,lighttpd}.json --html reports/compare-http.html
+./target/debug/conform compare reports/interop-{knot,nsd,unbound}.json --html reports/compare-dns.html
+
+log "every JUnit report against the published schema and junitparser"
+bash .ci/junit/run.sh
 log "all tests passed"

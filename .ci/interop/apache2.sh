@@ -69,7 +69,7 @@ done
 
 mkdir -p reports
 status=0
-"$CONFORM" run http --target "$DIR/profile.toml" --junit reports/interop-apache2.xml \
+"$CONFORM" run http --target "$DIR/profile.toml" --junit "reports/interop-apache2.xml" --json "reports/interop-apache2.json" --html "reports/interop-apache2.html" \
   --deviations .ci/interop/deviations/apache2.toml --ratchet || status=$?
 
 # The run leaves the web root as it found it.

@@ -20,7 +20,7 @@ start_postfix
 { smtp_profile; pop3_profile; } > "$WORK/target.toml"
 before=$(ls "$WORK/maildir/bob/Maildir/cur" "$WORK/maildir/bob/Maildir/new" | sort)
 mkdir -p reports
-"$CONFORM" run pop3 --target "$WORK/target.toml" --junit reports/interop-dovecot-pop3.xml \
+"$CONFORM" run pop3 --target "$WORK/target.toml" --junit "reports/interop-dovecot-pop3.xml" --json "reports/interop-dovecot-pop3.json" --html "reports/interop-dovecot-pop3.html" \
   --deviations .ci/interop/deviations/dovecot.toml --ratchet
 after=$(ls "$WORK/maildir/bob/Maildir/cur" "$WORK/maildir/bob/Maildir/new" | sort)
 count() { find "$WORK/maildir/bob/Maildir/cur" "$WORK/maildir/bob/Maildir/new" -type f | wc -l; }

@@ -25,7 +25,7 @@ TOML
 fails=0
 for client in curl wget http.client; do
   echo "== $client"
-  "$CONFORM" run http-client --target "$WORK/$client.toml" --junit "reports/interop-http-$client.xml" ||
+  "$CONFORM" run http-client --target "$WORK/$client.toml" --junit "reports/interop-http-$client.xml" --json "reports/interop-http-$client.json" --html "reports/interop-http-$client.html" ||
     fails=$((fails + 1))
 done
 exit "$fails"

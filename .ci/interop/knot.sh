@@ -56,4 +56,4 @@ address = "127.0.0.1:$PORT"
 zone = "example.test"
 TOML
 
-"$CONFORM" run dns --target "$WORK/profile.toml" --junit reports/interop-knot.xml
+"$CONFORM" run dns --target "$WORK/profile.toml" --junit "reports/interop-knot.xml" --json "reports/interop-knot.json" --html "reports/interop-knot.html"

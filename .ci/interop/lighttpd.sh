@@ -56,7 +56,7 @@ done
 
 mkdir -p reports
 status=0
-"$CONFORM" run http --target "$DIR/profile.toml" --junit reports/interop-lighttpd.xml \
+"$CONFORM" run http --target "$DIR/profile.toml" --junit "reports/interop-lighttpd.xml" --json "reports/interop-lighttpd.json" --html "reports/interop-lighttpd.html" \
   --deviations .ci/interop/deviations/lighttpd.toml --ratchet || status=$?
 
 # The run leaves the web root as it found it.

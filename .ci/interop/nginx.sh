@@ -59,7 +59,7 @@ done
 
 mkdir -p reports
 status=0
-"$CONFORM" run http --target "$DIR/profile.toml" --junit reports/interop-nginx.xml \
+"$CONFORM" run http --target "$DIR/profile.toml" --junit "reports/interop-nginx.xml" --json "reports/interop-nginx.json" --html "reports/interop-nginx.html" \
   --deviations .ci/interop/deviations/nginx.toml --ratchet || status=$?
 
 # The run leaves the web root as it found it.

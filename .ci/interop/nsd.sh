@@ -62,4 +62,4 @@ address = "127.0.0.1:$PORT"
 zone = "example.test"
 TOML
 
-"$CONFORM" run dns --target "$WORK/profile.toml" --junit reports/interop-nsd.xml
+"$CONFORM" run dns --target "$WORK/profile.toml" --junit "reports/interop-nsd.xml" --json "reports/interop-nsd.json" --html "reports/interop-nsd.html"

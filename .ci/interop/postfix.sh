@@ -9,5 +9,5 @@ prepare_maildir
 start_postfix
 smtp_profile > "$WORK/target.toml"
 mkdir -p reports
-"$CONFORM" run smtp --target "$WORK/target.toml" --junit reports/interop-postfix.xml \
+"$CONFORM" run smtp --target "$WORK/target.toml" --junit "reports/interop-postfix.xml" --json "reports/interop-postfix.json" --html "reports/interop-postfix.html" \
   --deviations .ci/interop/deviations/postfix.toml --ratchet

@@ -26,7 +26,7 @@ TOML
 
 fails=0
 for client in swaks curl smtplib; do
-  args=(run smtp-client --target "$WORK/$client.toml" --junit "reports/interop-$client.xml")
+  args=(run smtp-client --target "$WORK/$client.toml" --junit "reports/interop-$client.xml" --json "reports/interop-$client.json" --html "reports/interop-$client.html")
   [ -f ".ci/interop/deviations/$client.toml" ] &&
     args+=(--deviations ".ci/interop/deviations/$client.toml" --ratchet)
   echo "== $client"

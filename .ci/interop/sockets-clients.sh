@@ -17,4 +17,4 @@ udp = "python3 UDPClient.py {host} {port}"
 tcp = "python3 TCPClient.py {host} {port}"
 dir = "$WORK/fixtures/clients"
 TOML
-"$CONFORM" run sockets-client --target "$WORK/textbook.toml" --junit reports/interop-textbook-clients.xml
+"$CONFORM" run sockets-client --target "$WORK/textbook.toml" --junit "reports/interop-textbook-clients.xml" --json "reports/interop-textbook-clients.json" --html "reports/interop-textbook-clients.html"

@@ -74,5 +74,5 @@ zone = "example.test"
 recursion = true
 TOML
 
-"$CONFORM" run dns --target "$WORK/profile.toml" --junit reports/interop-unbound.xml \
+"$CONFORM" run dns --target "$WORK/profile.toml" --junit "reports/interop-unbound.xml" --json "reports/interop-unbound.json" --html "reports/interop-unbound.html" \
   --deviations .ci/interop/deviations/unbound.toml --ratchet

@@ -130,7 +130,7 @@ PROFILE
 
 mkdir -p reports
 status=0
-"$CONFORM" run ftp --target "$RUN/profile.toml" --junit reports/interop-vsftpd.xml \
+"$CONFORM" run ftp --target "$RUN/profile.toml" --junit "reports/interop-vsftpd.xml" --json "reports/interop-vsftpd.json" --html "reports/interop-vsftpd.html" \
   --deviations .ci/interop/deviations/vsftpd.toml --ratchet || status=$?
 
 # The run must leave the home as it found it.

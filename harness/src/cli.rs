@@ -43,6 +43,12 @@ enum Command {
     /// Join the JSON reports of the shards of one run (`run --shard K/N
     /// --json`) into the report of the whole run.
     Merge(MergeArgs),
+    /// Put the JSON reports of runs against several targets side by side:
+    /// scenarios × targets, differences first.
+    Compare(CompareArgs),
+    /// Which RFC requirements the suites cover, per section (with a run's
+    /// verdicts from its JSON report).
+    Coverage(CoverageArgs),
     /// List every step definition with its meaning and an example.
     Steps(StepsArgs),
     /// Check feature files and assignments without connecting anywhere:
@@ -124,6 +130,141 @@ struct MergeArgs {
     /// Write the merged JSON report.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write the merged HTML report.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The JSON reports (`conform run --json`), one per target; each is
+    /// named by its file stem (`nginx.json` is column `nginx`).
+    #[arg(required = true, num_args = 2..)]
+    reports: Vec<PathBuf>,
+    /// List every scenario, not only those whose verdicts differ.
+    #[arg(long)]
+    all: bool,
+    /// Write the comparison as one HTML file.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CoverageArgs {
+    /// Only the RFCs these protocols' scenarios cite (none: every suite).
+    #[arg(value_parser = parse_protocol)]
+    protocols: Vec<Protocol>,
+    /// A run's JSON report (`conform run --json`): its scenarios, with their
+    /// verdicts, instead of the suites'.
+    #[arg(long, value_name = "RUN.json")]
+    report: Option<PathBuf>,
+    /// Only these RFCs (e.g. --rfc 5321; repeatable).
+    #[arg(long, value_name = "N")]
+    rfc: Vec<String>,
+    /// A line per requirement under each section, with the scenarios.
+    #[arg(long)]
+    requirements: bool,
+    /// Only the sections no scenario is bound to.
+    #[arg(long)]
+    uncovered: bool,
+    /// A folder of RFC texts (rfcNNNN.txt): with --requirements, each
+    /// requirement's sentence.
+    #[arg(long, value_name = "DIR")]
+    rfc_dir: Option<PathBuf>,
+    /// Write the coverage as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the coverage as one HTML file.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    #[command(flatten)]
+    features: FeatureArgs,
+}
+
+fn coverage(a: CoverageArgs) -> Result<i32, SetupError> {
+    use report::coverage::{self, Bound};
+    let mut bound = match &a.report {
+        Some(path) => Bound::from_report(&report::merge::read(path).map_err(SetupError)?),
+        None => {
+            let suites = suite::load_sources(&a.features.sources()?).map_err(SetupError)?;
+            let root = suites.root.clone();
+            let mut all = Vec::new();
+            for f in &suites.features {
+                for s in &f.scenarios {
+                    all.push(Bound::from_meta(&suite::ScenarioMeta::of(
+                        &root, f, None, s,
+                    )));
+                }
+                for r in &f.rules {
+                    for s in &r.scenarios {
+                        all.push(Bound::from_meta(&suite::ScenarioMeta::of(
+                            &root,
+                            f,
+                            Some(r),
+                            s,
+                        )));
+                    }
+                }
+            }
+            all
+        }
+    };
+    if !a.protocols.is_empty() {
+        bound.retain(|b| a.protocols.iter().any(|p| p.name() == b.protocol));
+    }
+    if let Some(dir) = &a.rfc_dir {
+        if !dir.is_dir() {
+            return Err(SetupError(format!(
+                "--rfc-dir {}: not a folder",
+                dir.display()
+            )));
+        }
+    }
+    let rfcs: Vec<String> = a
+        .rfc
+        .iter()
+        .map(|r| {
+            r.trim_start_matches("rfc")
+                .trim_start_matches("RFC")
+                .to_string()
+        })
+        .collect();
+    let c = coverage::build(&coverage::Index::bundled(), &bound, &rfcs);
+    if c.rfcs.is_empty() {
+        return Err(SetupError(
+            "no scenario cites the RFCs asked for".to_string(),
+        ));
+    }
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&c).map_err(|e| SetupError(e.to_string()))?;
+        write_file(path, &text)?;
+    }
+    if let Some(path) = &a.html {
+        write_file(path, &report::html::render_coverage(&c))?;
+    }
+    print!(
+        "{}",
+        coverage::render_text(&c, a.requirements, a.uncovered, a.rfc_dir.as_deref())
+    );
+    Ok(0)
+}
+
+/// Prints the comparison; exit 0 (a comparison judges no one), 2 when a
+/// report cannot be read.
+fn compare(a: CompareArgs) -> Result<i32, SetupError> {
+    let mut parts = Vec::new();
+    for path in &a.reports {
+        parts.push((
+            path.display().to_string(),
+            report::merge::read(path).map_err(SetupError)?,
+        ));
+    }
+    let m = report::compare::build(&parts).map_err(SetupError)?;
+    if let Some(path) = &a.html {
+        write_file(path, &report::html::render_compare(&m))?;
+    }
+    print!("{}", report::compare::render_text(&m, a.all));
+    Ok(0)
 }
 
 /// Joins shard reports; prints the whole run's problems and totals, and exits
@@ -137,16 +278,33 @@ fn merge(a: MergeArgs) -> Result<i32, SetupError> {
         ));
     }
     let report = report::merge::merge(parts).map_err(SetupError)?;
-    finish_run(&report, a.junit.as_deref(), a.json.as_deref())
+    finish_run(
+        &report,
+        a.junit.as_deref(),
+        a.json.as_deref(),
+        a.html.as_deref(),
+    )
 }
 
-/// Writes the run's JUnit and JSON reports where asked, prints the problems
+/// Writes the run's JUnit, JSON and HTML reports where asked, prints the problems
 /// and totals, and gives the run's exit code (`run` and `merge`).
 fn finish_run(
     report: &report::RunReport,
     junit: Option<&std::path::Path>,
     json: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
 ) -> Result<i32, SetupError> {
+    if let Some(path) = html {
+        let cov = report::coverage::build(
+            &report::coverage::Index::bundled(),
+            &report::coverage::Bound::from_report(report),
+            &[],
+        );
+        write_file(
+            path,
+            &report::html::render(report, Some(&report::coverage::render_html(&cov))),
+        )?;
+    }
     if let Some(path) = junit {
         write_file(path, &report::junit::render(report))?;
     }
@@ -252,6 +410,10 @@ struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write an HTML report here: one self-contained file with a summary,
+    /// filters, and every scenario's requirement, expected, got and transcript.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Count @SHOULD failures as failures, not warnings.
     #[arg(long)]
     strict: bool,
@@ -350,6 +512,8 @@ pub fn main() -> i32 {
             Command::Steps(a) => steps(a),
             Command::Check(a) => check(a),
             Command::Merge(a) => merge(a),
+            Command::Compare(a) => compare(a),
+            Command::Coverage(a) => coverage(a),
         }
     });
     // Servers started in-process must not keep the process alive.
@@ -392,7 +556,12 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
     if let Some(path) = &a.write_deviations {
         write_file(path, &report::deviations::render_current(&report))?;
     }
-    finish_run(&report, a.junit.as_deref(), a.json.as_deref())
+    finish_run(
+        &report,
+        a.junit.as_deref(),
+        a.json.as_deref(),
+        a.html.as_deref(),
+    )
 }
 
 async fn grade(a: GradeArgs) -> Result<i32, SetupError> {

@@ -81,7 +81,7 @@ pub fn junit(r: &FuzzReport) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"conform fuzz\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"{:.3}\">",
+        "<testsuites name=\"conform fuzz\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{:.3}\">",
         r.oracles.len(),
         r.seconds
     );

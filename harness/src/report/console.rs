@@ -99,8 +99,14 @@ pub fn requirement(r: &ScenarioResult) -> String {
             parts.push(format!("RFC {rfc} {}", secs.join(", ")));
         }
     }
-    for t in r.tags.iter().filter(|t| t.starts_with("course-")) {
-        parts.push(format!("course notes {}", t.trim_start_matches("course-")));
+    let mut course: Vec<&str> = Vec::new();
+    for t in r.tags.iter().filter_map(|t| t.strip_prefix("course-")) {
+        if !course.contains(&t) {
+            course.push(t);
+        }
+    }
+    for t in course {
+        parts.push(format!("course notes {t}"));
     }
     parts.join(" · ")
 }

@@ -1,9 +1,12 @@
 //! What a run produces: transcripts, scenario results, and the JUnit, JSON and
 //! console reports made from them.
 
+pub mod compare;
 pub mod console;
 pub mod context;
+pub mod coverage;
 pub mod deviations;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod merge;

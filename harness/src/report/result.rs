@@ -88,6 +88,11 @@ pub struct ScenarioResult {
     pub links: Vec<String>,
     /// `MUST`, `SHOULD`, `MAY`, or empty (treated as MUST).
     pub level: String,
+    /// The requirement in one line: level, RFC-bound sections, course
+    /// notes, and the scenario's name, which states it
+    /// (`MUST · RFC 5321 §4.1.1.4 · course notes S-09: DATA is answered with 354`).
+    #[serde(default)]
+    pub requirement: String,
     /// `@points(N)`; in a grade, the scenario's maximum points.
     pub points: Option<f64>,
     /// In a grade, the points it earned.
@@ -116,7 +121,7 @@ impl ScenarioResult {
     /// The result of the scenario `meta` of the feature called `feature`,
     /// judged `outcome`, with no failure, no time and no transcript yet.
     pub fn of(meta: ScenarioMeta, feature: &str, outcome: Outcome) -> ScenarioResult {
-        ScenarioResult {
+        let mut r = ScenarioResult {
             id: meta.id,
             protocol: meta.protocol,
             feature: feature.to_string(),
@@ -128,6 +133,7 @@ impl ScenarioResult {
             section: meta.sections.iter().map(|s| s.to_string()).collect(),
             links: meta.sections.iter().map(|s| s.url()).collect(),
             level: meta.level,
+            requirement: String::new(),
             points: meta.points,
             earned: None,
             outcome,
@@ -137,7 +143,9 @@ impl ScenarioResult {
             seconds: 0.0,
             transcript: Vec::new(),
             transcript_text: String::new(),
-        }
+        };
+        r.requirement = format!("{}: {}", super::console::requirement(&r), r.name);
+        r
     }
 }
 
