@@ -59,11 +59,7 @@ CONF
 "$NGINX" -c "$DIR/nginx.conf" -p "$DIR" &
 PID=$!
 
-for _ in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  kill -0 "$PID" 2>/dev/null || { echo "nginx exited; see its log:" >&2; cat "$DIR/logs/error.log" >&2; exit 1; }
-  sleep 0.1
-done
+interop_wait "$PORT" "$DIR/logs/error.log"
 
 printf '[proxy]\naddress = "127.0.0.1:%s"\nmode = "reverse"\norigin = "127.0.0.1:%s"\norigin_timeout = "5s"\n' "$PORT" "$ORIGIN" > "$DIR/profile.toml"
 

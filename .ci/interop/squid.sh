@@ -61,11 +61,7 @@ CONF
 "$SQUID" -N -f "$DIR/squid.conf" &
 PID=$!
 
-for _ in $(seq 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  kill -0 "$PID" 2>/dev/null || { echo "squid exited; see its log:" >&2; cat "$DIR/logs/cache.log" >&2; exit 1; }
-  sleep 0.1
-done
+interop_wait "$PORT" "$DIR/logs/cache.log"
 
 printf '[proxy]\naddress = "127.0.0.1:%s"\nmode = "forward"\norigin_timeout = "5s"\n' "$PORT" > "$DIR/profile.toml"
 

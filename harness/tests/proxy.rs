@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use conform::protocol::Protocol;
 use conform::report::result::Outcome;
-use conform::runner::{self, RunOptions};
 use conform::target::Profile;
 use reference_servers::proxy::{self, Config, Flaw, Mode};
 
@@ -32,27 +31,9 @@ async fn run(config: Config, ids: &[&str]) -> Vec<(String, Outcome, String)> {
     let addr = running.addr("proxy").expect("proxy listens");
     let text = format!("[proxy]\naddress = \"{addr}\"\n{mode}origin_timeout = \"{timeout}\"\n");
     let profile = Profile::parse(&text, "test profile").expect("profile parses");
-    let mut opts = RunOptions::new(common::features_dir());
-    opts.protocols = vec![Protocol::Proxy];
-    opts.profile = Some(profile);
-    opts.preflight = false;
-    opts.step_timeout = Duration::from_secs(10);
-    if !ids.is_empty() {
-        opts.only = Some(ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
-    }
-    let report = runner::run(&opts).await.expect("the run starts");
+    let results = common::run_scenarios(Protocol::Proxy, profile, ids).await;
     drop(running);
-    report
-        .scenarios
-        .into_iter()
-        .map(|s| {
-            let msg = s
-                .failure
-                .map(|f| format!("{} {:?} {:?}", f.message, f.expected, f.got))
-                .unwrap_or_default();
-            (s.id, s.outcome, msg)
-        })
-        .collect()
+    results
 }
 
 fn config(flaw: Option<Flaw>) -> Config {
