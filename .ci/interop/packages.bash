@@ -54,3 +54,21 @@ interop_end() {
   fi
   rm -rf "$WORK"
 }
+
+# start_unbound: checks $WORK/unbound.conf, starts unbound on it in the
+# foreground (PID set, so interop_end stops it), and waits for its TCP
+# listener on $PORT and "start of service" in $WORK/unbound.log.
+start_unbound() {
+  chown unbound:unbound "$WORK/unbound.conf" 2>/dev/null || true
+  unbound-checkconf "$WORK/unbound.conf"
+  /usr/sbin/unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.stdout" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null \
+       && grep -q "start of service" "$WORK/unbound.log" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/unbound.stdout" "$WORK/unbound.log" 2>/dev/null; echo "unbound exited"; exit 1; fi
+    sleep 0.1
+  done
+}

@@ -50,22 +50,8 @@ auth-zone:
     for-upstream: yes
     fallback-enabled: no
 CONF
-chown unbound:unbound "$WORK/unbound.conf" 2>/dev/null || true
-unbound-checkconf "$WORK/unbound.conf"
-
-/usr/sbin/unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.stdout" 2>&1 &
-PID=$!
-
-# Wait for the TCP listener and the start of service (the auth-zone is read
-# before it).
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null \
-     && grep -q "start of service" "$WORK/unbound.log" 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$PID" 2>/dev/null; then cat "$WORK/unbound.stdout" "$WORK/unbound.log" 2>/dev/null; echo "unbound exited"; exit 1; fi
-  sleep 0.1
-done
+# The auth-zone is read before the start of service.
+start_unbound
 
 cat > "$WORK/profile.toml" <<TOML
 [dns]

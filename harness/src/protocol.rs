@@ -20,10 +20,13 @@ pub enum Protocol {
     HttpClient,
     /// An HTTP proxy or gateway cache, in front of the HTTP origin peer.
     Proxy,
+    /// A recursive resolver against the DNS hierarchy the harness plays
+    /// (`crate::peer::dns`).
+    Resolver,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 11] = [
+    pub const ALL: [Protocol; 12] = [
         Protocol::Http,
         Protocol::Ftp,
         Protocol::Smtp,
@@ -35,6 +38,7 @@ impl Protocol {
         Protocol::SmtpClient,
         Protocol::HttpClient,
         Protocol::Proxy,
+        Protocol::Resolver,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Protocol {
             Protocol::SmtpClient => "smtp-client",
             Protocol::HttpClient => "http-client",
             Protocol::Proxy => "proxy",
+            Protocol::Resolver => "resolver",
         }
     }
 
@@ -81,7 +86,7 @@ impl Protocol {
     /// Keys the profile section must have.
     pub fn required_keys(self) -> &'static [&'static str] {
         match self {
-            Protocol::Http | Protocol::Proxy => &["address"],
+            Protocol::Http | Protocol::Proxy | Protocol::Resolver => &["address"],
             Protocol::Ftp | Protocol::Pop3 | Protocol::Imap => &["address", "user", "password"],
             Protocol::Smtp => &["address", "domain", "recipient"],
             Protocol::Dns => &["address", "zone"],
@@ -136,6 +141,13 @@ impl Protocol {
             (Protocol::Proxy, "origin_timeout") => humantime::parse_duration(value)
                 .map(|_| ())
                 .map_err(|e| format!("must be a duration (\"10s\"): {e}")),
+            // The port of every server of the harness's DNS hierarchy.
+            (Protocol::Resolver, "hierarchy_port") => match value.parse::<u16>() {
+                Ok(p) if p > 0 => Ok(()),
+                _ => Err(format!(
+                    "must be a port number (53 unless the resolver can query another), not \"{value}\""
+                )),
+            },
             // The server confines the user to the home (chroot, virtual root).
             (Protocol::Ftp, "confined") => match value {
                 "true" | "false" => Ok(()),

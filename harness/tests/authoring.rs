@@ -358,3 +358,73 @@ fn the_readme_step_tables_are_generated_from_the_step_definitions() {
     assert!(grep.stdout.contains("an SMTP session after EHLO"));
     assert!(!grep.stdout.contains("IMAP"));
 }
+
+/// The README's JSON API example: a project's own scenarios for a JSON
+/// endpoint (application steps: header lines, a doc-string body, JSON
+/// pointer and regex checks, a captured id) pass against the example
+/// application and fail against its faulty mode.
+#[test]
+fn a_json_api_example_passes_and_its_faulty_mode_fails() {
+    for (faulty, want) in [(false, 0), (true, 1)] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let mut args = vec![
+            repo()
+                .join("examples/json-api/app.py")
+                .display()
+                .to_string(),
+            port.to_string(),
+        ];
+        if faulty {
+            args.push("--faulty".into());
+        }
+        let mut app = std::process::Command::new("python3")
+            .args(&args)
+            .spawn()
+            .expect("python3 starts the example app");
+        let up = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let out = tempfile::tempdir().unwrap();
+        let profile = out.path().join("app.toml");
+        std::fs::write(
+            &profile,
+            format!("[http]\naddress = \"127.0.0.1:{port}\"\n"),
+        )
+        .unwrap();
+        let run = conform_in(
+            &repo(),
+            &bin(),
+            &[
+                "run",
+                "http",
+                "--target",
+                profile.to_str().unwrap(),
+                "--features",
+                "examples/json-api/conform",
+                "--no-bundled",
+            ],
+        );
+        let _ = app.kill();
+        let _ = app.wait();
+        assert!(up, "the example app listened on {port}");
+        assert_eq!(run.code, want, "faulty={faulty}: {}", run.all());
+        if faulty {
+            assert!(
+                run.stdout.contains("the response has no Location header")
+                    && run.stdout.contains("conform: 1 passed, 2 failed"),
+                "{}",
+                run.all()
+            );
+        } else {
+            assert!(
+                run.stdout.contains("conform: 3 passed, 0 failed"),
+                "{}",
+                run.all()
+            );
+        }
+    }
+}

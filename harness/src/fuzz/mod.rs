@@ -273,7 +273,10 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         Protocol::Dns => Some(Arc::new(dns::Dns::default())),
         Protocol::Imap => Some(Arc::new(imap::Imap::default())),
         // The harness plays the server: there is nothing to send mutations to.
-        Protocol::SocketsClient | Protocol::SmtpClient | Protocol::HttpClient => None,
+        Protocol::SocketsClient
+        | Protocol::SmtpClient
+        | Protocol::HttpClient
+        | Protocol::Resolver => None,
         Protocol::Proxy => None,
     }
 }

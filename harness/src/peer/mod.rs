@@ -15,6 +15,7 @@
 //! servers' code. [`client`] runs the client under test.
 
 pub mod client;
+pub mod dns;
 pub mod http;
 pub mod smtp;
 pub mod tcp;

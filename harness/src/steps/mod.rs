@@ -19,6 +19,7 @@ pub mod pop3;
 pub mod proxy;
 pub mod raw;
 pub mod registry;
+pub mod resolver;
 pub mod smtp;
 pub mod smtp_client;
 pub mod sockets;

@@ -334,7 +334,7 @@ pub fn scenario_need<'a>(
     let uses_tcp = steps.iter().any(|s| s.to_ascii_lowercase().contains("tcp"));
     let base = match feature {
         // UDP needs no connection.
-        Protocol::Dns | Protocol::Sockets if !uses_tcp => 0,
+        Protocol::Dns | Protocol::Resolver | Protocol::Sockets if !uses_tcp => 0,
         _ => 1,
     };
     if !steps.is_empty() && base > 0 {

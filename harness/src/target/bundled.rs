@@ -106,6 +106,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Pop3 => start_pop3(&mut setup).await?,
             Protocol::Imap => start_imap(&mut setup).await?,
             Protocol::Dns => start_dns(&mut setup).await?,
+            Protocol::Resolver => start_resolver(&mut setup).await?,
             Protocol::Ftp => start_ftp(&mut setup).await?,
             Protocol::Proxy => start_proxy(&mut setup).await?,
             p if p.is_client() => bundled_clients(&mut setup, *p)?,
@@ -248,6 +249,23 @@ async fn start_dns(s: &mut Setup) -> std::io::Result<()> {
     let r = reference_servers::dns::start(s.bind.ip(), s.bind.port(), &zones).await?;
     s.profile.set("dns", "zone", crate::fixtures::dns::ZONE);
     s.add("dns", "address", "address", r);
+    Ok(())
+}
+
+/// The reference resolver, its root hints naming the harness's DNS
+/// hierarchy (`crate::peer::dns`) on a free port, which the profile passes
+/// on to the scenarios as `[resolver] hierarchy_port`.
+async fn start_resolver(s: &mut Setup) -> std::io::Result<()> {
+    let port = crate::peer::dns::free_port().await?;
+    let config = reference_servers::dns::resolver::Config {
+        roots: vec![SocketAddr::from((crate::peer::dns::ROOT, port))],
+        open: false,
+        faults: Default::default(),
+    };
+    let r = reference_servers::dns::resolver::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile
+        .set("resolver", "hierarchy_port", &port.to_string());
+    s.add("resolver", "address", "address", r);
     Ok(())
 }
 

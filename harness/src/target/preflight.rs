@@ -75,6 +75,8 @@ async fn section(profile: &Profile, p: Protocol, timeout: Duration) -> Result<()
         // Connect only: whatever a proxy answers depends on its origin,
         // which the scenarios start themselves.
         Protocol::Proxy => Ok(()),
+        // A resolver is asked in its scenarios, about the hierarchy they set up.
+        Protocol::Resolver => Ok(()),
     }
 }
 

@@ -259,6 +259,103 @@ fn read_opt(r: &mut Reader) -> Option<Option<Edns>> {
     }))
 }
 
+/// A response as a resolver reads it (RFC 1035 §4.1): the header, the
+/// question, and the records of each section whose types this crate knows
+/// (others, and the OPT record, are skipped). `None` when it is malformed.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub header: Header,
+    pub question: Option<Question>,
+    pub answer: Vec<Record>,
+    pub authority: Vec<Record>,
+    pub additional: Vec<Record>,
+}
+
+pub fn parse_response(msg: &[u8]) -> Option<Response> {
+    let header = Header::read(msg)?;
+    let mut r = Reader {
+        msg,
+        pos: HEADER_LEN,
+    };
+    let mut question = None;
+    for _ in 0..header.qdcount {
+        question = Some(read_question(&mut r)?);
+    }
+    let mut sections: [Vec<Record>; 3] = Default::default();
+    for (i, count) in [header.ancount, header.nscount, header.arcount]
+        .into_iter()
+        .enumerate()
+    {
+        for _ in 0..count {
+            if let Some(rec) = read_record(&mut r)? {
+                sections[i].push(rec);
+            }
+        }
+    }
+    let [answer, authority, additional] = sections;
+    Some(Response {
+        header,
+        question,
+        answer,
+        authority,
+        additional,
+    })
+}
+
+/// One record: `Some(None)` for a type this crate does not hold.
+fn read_record(r: &mut Reader) -> Option<Option<Record>> {
+    let name = r.name()?;
+    let rtype = r.u16()?;
+    let class = r.u16()?;
+    let ttl = r.u32()?;
+    let rdlen = r.u16()? as usize;
+    let end = r.pos + rdlen;
+    if end > r.msg.len() {
+        return None;
+    }
+    let data = match rtype {
+        super::record::TYPE_A => RData::A(r.msg.get(r.pos..end)?.try_into().ok()?),
+        super::record::TYPE_AAAA => RData::Aaaa(r.msg.get(r.pos..end)?.try_into().ok()?),
+        super::record::TYPE_NS => RData::Ns(r.name()?),
+        super::record::TYPE_CNAME => RData::Cname(r.name()?),
+        super::record::TYPE_PTR => RData::Ptr(r.name()?),
+        super::record::TYPE_MX => RData::Mx(r.u16()?, r.name()?),
+        super::record::TYPE_TXT => {
+            let mut strings = Vec::new();
+            while r.pos < end {
+                let n = r.u8()? as usize;
+                strings.push(r.msg.get(r.pos..r.pos + n)?.to_vec());
+                r.skip(n)?;
+            }
+            RData::Txt(strings)
+        }
+        super::record::TYPE_SOA => RData::Soa(super::record::Soa {
+            mname: r.name()?,
+            rname: r.name()?,
+            serial: r.u32()?,
+            refresh: r.u32()?,
+            retry: r.u32()?,
+            expire: r.u32()?,
+            minimum: r.u32()?,
+        }),
+        _ => {
+            r.pos = end;
+            return Some(None);
+        }
+    };
+    // The RDATA must be exactly as long as its length says.
+    if r.pos > end {
+        return None;
+    }
+    r.pos = end;
+    Some(Some(Record {
+        name,
+        class,
+        ttl,
+        data,
+    }))
+}
+
 /// Which section a record goes in.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Section {

@@ -4,14 +4,18 @@
 //! - `name`: domain names; `record`: resource records; `zone`: master files;
 //! - `codec`: the message format, compression and truncation;
 //! - `lookup`: the authoritative lookup (answers, referrals, NXDOMAIN/NODATA);
-//! - `server`: the UDP and TCP listeners, EDNS(0) and error responses.
+//! - `server`: the UDP and TCP listeners, EDNS(0) and error responses;
+//! - `resolver`: a separate, recursive resolver with a cache (RFC 1034
+//!   §5.3.3), started on its own by [`resolver::start`].
 //!
-//! It never recurses (RA is always clear) and refuses names outside its zones.
+//! The authoritative server never recurses (RA is always clear) and refuses
+//! names outside its zones.
 
 pub mod codec;
 pub mod lookup;
 pub mod name;
 pub mod record;
+pub mod resolver;
 pub mod server;
 pub mod zone;
 

@@ -259,6 +259,17 @@ fn check_id(sent: &Sent, resp: &Response) -> StepResult {
     }
 }
 
+/// The response to the last query (read now if it has not been), for the
+/// resolver suite's steps (`crate::steps::resolver`).
+pub(crate) async fn current_response(w: &mut World) -> Result<Response, Failure> {
+    response(w).await
+}
+
+/// The responses read before the current one, oldest first.
+pub(crate) fn earlier_responses(w: &mut World) -> Vec<Response> {
+    w.state::<DnsState>().history.clone()
+}
+
 fn parse_bool(s: &str) -> Result<bool, Failure> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "yes" | "true" | "set" | "on" => Ok(true),

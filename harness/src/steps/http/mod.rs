@@ -7,6 +7,7 @@
 //! Requests name the target as `${http.address}` in Host; fixture files are
 //! compared with the bytes embedded in [`crate::fixtures::http`].
 
+mod app;
 mod checks;
 mod library;
 
@@ -365,6 +366,13 @@ async fn requests(
         } else {
             &version
         };
+        let queued = app::take_pending(w);
+        let extra = [extra.as_str(), queued.as_str()]
+            .iter()
+            .filter(|e| !e.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\\r\\n");
         let req = build(w, &method, &path, version, &extra, b"")?;
         exchange(w, &client_name(&who), req).await
     })
