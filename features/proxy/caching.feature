@@ -96,7 +96,7 @@ Feature: Proxy: caching (RFC 9111)
     # origin server". max-age=1, and the second request comes 2.5 s later.
     Given an origin behind the proxy serves "/page" with "soon stale" and the fields "Cache-Control: max-age=1"
     When the client requests GET "/page" through the proxy
-    And 2.5 seconds pass
+    And the client waits 2.5 seconds
     And the client requests GET "/page" through the proxy
     Then the origin received two requests for "/page"
 
@@ -191,7 +191,7 @@ Feature: Proxy: caching (RFC 9111)
     # response. The generated status code SHOULD be 504".
     Given an origin behind the proxy serves "/page" with "stale must-revalidate body" and the fields "Cache-Control: max-age=1, must-revalidate | Last-Modified: <a day ago>"
     When the client requests GET "/page" through the proxy
-    And 2.5 seconds pass
+    And the client waits 2.5 seconds
     Given the origin closes every request for "/page" without answering
     When the client requests GET "/page" through the proxy
     Then the server replies with one of 5xx
@@ -205,7 +205,7 @@ Feature: Proxy: caching (RFC 9111)
     # successfully validated by the origin".
     Given an origin behind the proxy serves "/page" with "stale proxy-revalidate body" and the fields "Cache-Control: max-age=1, proxy-revalidate | Last-Modified: <a day ago>"
     When the client requests GET "/page" through the proxy
-    And 2.5 seconds pass
+    And the client waits 2.5 seconds
     Given the origin closes every request for "/page" without answering
     When the client requests GET "/page" through the proxy
     Then the server replies with one of 5xx
@@ -220,7 +220,7 @@ Feature: Proxy: caching (RFC 9111)
     # fetches the response again unconditionally breaks nothing (skipped).
     Given an origin behind the proxy serves "/page" with "tagged" and the fields "Cache-Control: max-age=1 | ETag: \"conform-v1\" | Last-Modified: <a day ago>"
     When the client requests GET "/page" through the proxy
-    And 2.5 seconds pass
+    And the client waits 2.5 seconds
     And the client requests GET "/page" through the proxy
     Then the origin's last request for "/page" is conditional with "If-None-Match" of its "ETag" if it is conditional at all
 
@@ -233,7 +233,7 @@ Feature: Proxy: caching (RFC 9111)
     # full response, with the same X-Version.)
     Given an origin behind the proxy serves "/page" with "stored body v1" and the fields "Cache-Control: max-age=1 | ETag: \"conform-m1\" | X-Conform-Version: 1"
     When the client requests GET "/page" through the proxy
-    And 2.5 seconds pass
+    And the client waits 2.5 seconds
     Given the origin now serves "/page" with "stored body v1" and the fields "Cache-Control: max-age=1 | ETag: \"conform-m1\" | X-Conform-Version: 2"
     And the origin answers a conditional request for "/page" with 304 and the fields "Cache-Control: max-age=1 | ETag: \"conform-m1\" | X-Conform-Version: 2"
     When the client requests GET "/page" through the proxy
@@ -252,7 +252,7 @@ Feature: Proxy: caching (RFC 9111)
     Given an origin behind the proxy serves "/page" with "the course's object" and the fields "Cache-Control: max-age=1 | Last-Modified: <a day ago>"
     And the origin answers a conditional request for "/page" with 304 and the fields "Cache-Control: max-age=1"
     When the client requests GET "/page" through the proxy
-    And 2.5 seconds pass
+    And the client waits 2.5 seconds
     And the client requests GET "/page" through the proxy
     Then the server replies with one of 200
     And the response body contains "the course's object"

@@ -370,9 +370,9 @@ async fn sends_proxy(w: &mut World, text: String) -> StepResult {
     })
 }
 
-/// Waits this long (a stored response becomes stale).
-/// Example: `When 2.5 seconds pass`
-#[when(regex = r"^([0-9.]+) seconds pass$")]
+/// The client waits this long before its next request (a stored response becomes stale).
+/// Example: `When the client waits 2.5 seconds`
+#[when(regex = r"^the client waits ([0-9.]+) seconds?$")]
 async fn seconds_pass(w: &mut World, secs: String) -> StepResult {
     step!(w, {
         tokio::time::sleep(seconds(&secs)?).await;
