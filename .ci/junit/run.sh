@@ -18,33 +18,9 @@ if [ ! -s "$XSD" ]; then
   rm -rf "$DL"
 fi
 
-# A report with a failure, a warning and an error: probe scenarios against
-# the bundled TCP server (the error: a profile value the bundled profile lacks).
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/probe" reports
-cat > "$WORK/probe/probe.feature" <<'FEATURE'
-@sockets @tcp @rfc9293
-Feature: JUnit probe
-
-  @MUST @rfc9293-sec-3.10.7.4
-  Scenario: A probe that expects the wrong reply
-    Given a TCP connection to "${sockets.tcp}"
-    When the client sends the bytes "hello & <goodbye>"
-    Then the client receives exactly "goodbye"
-
-  @SHOULD @rfc9293-sec-3.10.7.4
-  Scenario: A should-probe that expects the wrong reply
-    Given a TCP connection to "${sockets.tcp}"
-    When the client sends the bytes "hello"
-    Then the client receives exactly "nope"
-
-  @MUST @rfc9293-sec-3.10.7.4
-  Scenario: A probe that names a profile value nobody set
-    Given a TCP connection to "${sockets.nowhere}"
-    When the client sends the bytes "hello"
-    Then the client receives exactly "HELLO"
-FEATURE
-"$CONFORM" run sockets --quiet --features "$WORK/probe" --junit reports/junit-probe.xml --json reports/junit-probe.json >/dev/null || true
+# A report with a failure, a warning and an error: the probe scenarios
+# against the bundled TCP server.
+mkdir -p reports
+"$CONFORM" run sockets --quiet --features harness/tests/probes --junit reports/junit-probe.xml --json reports/junit-probe.json >/dev/null || true
 
 "$VENV/bin/python" .ci/junit/check.py "$XSD" reports/*.xml

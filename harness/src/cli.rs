@@ -423,6 +423,10 @@ struct RunArgs {
     /// Bound on every network wait in a step (a scenario's @timeout(…) tag overrides it).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     step_timeout: Duration,
+    /// Bound on the whole run: after it no scenario starts, the steps under
+    /// way end, their cleanups run, and the run exits 1 (0s: no bound).
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+    run_timeout: Duration,
     /// Cut the TCP traffic differently: split (every write as 1-byte
     /// segments), coalesce (a step's writes in one segment), slow-read
     /// (the server's bytes read a few at a time); none is the default.
@@ -551,6 +555,8 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         ratchet: a.ratchet,
         shard: a.shard,
         perturb: a.perturb,
+        run_timeout: (!a.run_timeout.is_zero()).then_some(a.run_timeout),
+        catch_signals: true,
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.write_deviations {

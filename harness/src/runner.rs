@@ -19,6 +19,7 @@ use crate::report::{Outcome, RunReport, ScenarioResult};
 use crate::steps::{Failure, RunContext, World};
 use crate::suite::{self, Selection};
 use crate::target::budget::{self, Budgets};
+use crate::target::health::{Health, Stop};
 use crate::target::{bundled, Profile};
 use crate::wire::Perturb;
 
@@ -54,6 +55,12 @@ pub struct RunOptions {
     pub shard: Option<suite::Shard>,
     /// How the scenarios' TCP writes and reads are cut (`--perturb`).
     pub perturb: Perturb,
+    /// The whole run's bound (`--run-timeout`): after it no scenario
+    /// starts and the steps under way end; `None`: no bound.
+    pub run_timeout: Option<Duration>,
+    /// Catch SIGINT and SIGTERM: start no more scenarios, run the cleanups
+    /// of those under way, and report what finished (`conform run`).
+    pub catch_signals: bool,
 }
 
 impl RunOptions {
@@ -76,6 +83,8 @@ impl RunOptions {
             ratchet: false,
             shard: None,
             perturb: Perturb::None,
+            run_timeout: Some(crate::target::health::DEFAULT_RUN_TIMEOUT),
+            catch_signals: false,
         }
     }
 }
@@ -93,6 +102,14 @@ impl std::fmt::Display for SetupError {
 /// Runs the selected suites. Without a target profile, the bundled reference
 /// servers are started first and stopped afterwards.
 pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
+    // From the start (a signal during the preflight stops the run too).
+    // Ended when the run is: neither the deadline nor the signals outlive it.
+    let stop = Stop::default();
+    let _deadline = opts.run_timeout.map(|t| AbortOnDrop(stop.after(t)));
+    let _signals = opts
+        .catch_signals
+        .then(|| stop.on_signals().map(AbortOnDrop))
+        .flatten();
     let tags = parse_tags(opts.tags.as_deref())?;
     let (profile, _bundled) = match (&opts.profile, &opts.target) {
         (Some(p), _) => (p.clone(), None),
@@ -189,6 +206,8 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         step_timeout: opts.step_timeout,
         budgets,
         perturb: opts.perturb,
+        health: Arc::new(Health::new()),
+        stop: stop.clone(),
     });
     let order: Vec<(String, usize)> = selected
         .iter()
@@ -201,8 +220,20 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
     let features = suites.features.clone();
     let selected_count = selected.len();
     drop(selected);
+    let health = ctx.health.clone();
     let results = execute(opts, ctx, selection, &order, root, features).await?;
     let mut scenarios = results;
+    // A server that went down refused or left unanswered the connections
+    // of the scenarios under way; while other connections were open that
+    // looked like a connection limit (steps::limits). It was not.
+    for r in &mut scenarios {
+        let down = Protocol::parse(&r.protocol).and_then(|p| health.down(p));
+        if let (Some(down), Some(f)) = (down, r.failure.as_mut()) {
+            if f.is_configuration() {
+                *f = Failure::harness(format!("the server was going down ({down}): {}", f.message));
+            }
+        }
+    }
     scenarios.sort_by(|a, b| {
         (a.protocol.as_str(), a.file.as_str(), a.line).cmp(&(
             b.protocol.as_str(),
@@ -217,8 +248,10 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
             scenarios.len()
         )));
     }
+    let mut context = crate::report::Context::new(wall, &profile, &protocols, &scenarios);
+    context.stopped = stop.reason();
     let report = RunReport {
-        context: crate::report::Context::new(wall, &profile, &protocols, &scenarios),
+        context,
         target: profile.source.clone(),
         protocols: protocols.iter().map(|p| p.name().to_string()).collect(),
         strict: opts.strict,
@@ -378,10 +411,28 @@ async fn execute(
             let root = before_root.clone();
             async move {
                 world.step_timeout = suite::timeout_tag(f, r, s).unwrap_or(default_timeout);
+                // Nothing starts once the run is stopped or its section's
+                // server is down: one error says why.
+                let section = scenario_section(&root, f, r, s);
+                let not_run = ctx
+                    .stop
+                    .reason()
+                    .or_else(|| section.and_then(|p| ctx.health.down(p)));
+                if let Some(why) = not_run {
+                    world.preempted = Some(Failure::harness(format!("{NOT_RUN}{why}")));
+                    world.ctx = ctx;
+                    world.state::<Started>().0 = Some(Instant::now());
+                    return;
+                }
                 // The scenario's connections, all reserved before its first
                 // step (see target::budget).
                 let need = scenario_need(&root, f, r, s);
                 match ctx.budgets.reserve(&need).await {
+                    // The server went down while the scenario waited.
+                    Ok(_) if section.and_then(|p| ctx.health.down(p)).is_some() => {
+                        let why = section.and_then(|p| ctx.health.down(p)).unwrap_or_default();
+                        world.preempted = Some(Failure::harness(format!("{NOT_RUN}{why}")));
+                    }
                     Ok(reservation) => {
                         world.budget = reservation.ledger.clone();
                         world.reservation = Some(reservation);
@@ -414,10 +465,27 @@ async fn execute(
                     // theirs: both count against the same reservation.
                     w.tcp.clear();
                     w.udp.clear();
+                    // What they read is freed: the scenario's draw on the
+                    // run's memory pool goes back (wire::memory).
+                    w.transcript.release_memory();
                     w.run_cleanups().await;
                 }
                 let mut result =
                     build_result(&root, f, r, s, finished, world.as_deref_mut(), strict);
+                if let (Some(w), Some(p)) = (world.as_deref(), scenario_section(&root, f, r, s)) {
+                    let failure = result.failure.as_ref();
+                    let not_run = failure.is_some_and(|f| f.message.starts_with(NOT_RUN));
+                    if !not_run && w.ctx.health.ended(p, failure) {
+                        // Checked again on the side; scenarios that start
+                        // after its verdict see it.
+                        let ctx = w.ctx.clone();
+                        tokio::spawn(async move {
+                            ctx.health
+                                .recheck(&ctx.profile, &ctx.budgets, p, ctx.step_timeout)
+                                .await
+                        });
+                    }
+                }
                 if let Some(d) = &deviations {
                     d.apply(&mut result);
                 }
@@ -464,6 +532,28 @@ async fn execute(
 
 #[derive(Default)]
 struct Started(Option<Instant>);
+
+/// How the error of a scenario that was not run begins.
+pub const NOT_RUN: &str = "not run: ";
+
+/// Aborts a background task of the run when the run ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The profile section a scenario's server is under.
+fn scenario_section(
+    root: &Path,
+    f: &gherkin::Feature,
+    r: Option<&gherkin::Rule>,
+    s: &gherkin::Scenario,
+) -> Option<Protocol> {
+    Protocol::parse(&suite::ScenarioMeta::of(root, f, r, s).protocol)
+}
 
 /// What the scenario needs of each section's connection budget, from its
 /// steps (backgrounds included).

@@ -74,24 +74,6 @@ fn screenshot(browser: &Path, file: &Path, png: &Path) {
     );
 }
 
-/// A feature with one failing MUST and one failing SHOULD against the
-/// bundled TCP server, besides the bundled sockets suite.
-const EXTRA: &str = r#"@sockets @tcp @rfc9293
-Feature: Report probes
-
-  @MUST @rfc9293-sec-3.10.7.4
-  Scenario: A probe that expects the wrong reply
-    Given a TCP connection to "${sockets.tcp}"
-    When the client sends the bytes "hello"
-    Then the client receives exactly "goodbye"
-
-  @SHOULD @rfc9293-sec-3.10.7.4
-  Scenario: A should-probe that expects the wrong reply
-    Given a TCP connection to "${sockets.tcp}"
-    When the client sends the bytes "<b>markup</b>"
-    Then the client receives exactly "nope"
-"#;
-
 #[tokio::test]
 async fn the_html_reports_render_and_filter_in_a_browser() {
     let Some(browser) = chromium() else {
@@ -103,9 +85,8 @@ async fn the_html_reports_render_and_filter_in_a_browser() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let extra = dir.path().join("extra");
-    std::fs::create_dir_all(&extra).expect("mkdir");
-    std::fs::write(extra.join("probes.feature"), EXTRA).expect("write feature");
+    // A failure, a warning and an error, besides the bundled sockets suite.
+    let extra = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probes");
     let p = |n: &str| dir.path().join(n);
     let arg = |path: &PathBuf| path.display().to_string();
 
@@ -115,7 +96,7 @@ async fn the_html_reports_render_and_filter_in_a_browser() {
         "sockets",
         "--quiet",
         "--features",
-        &arg(&extra),
+        &extra.display().to_string(),
         "--json",
         &arg(&json_a),
         "--html",
@@ -150,6 +131,7 @@ async fn the_html_reports_render_and_filter_in_a_browser() {
     assert!(!all.contains("<b>markup</b>"), "unescaped transcript");
     assert_eq!(shown(&dom(&browser, &html_a, "#verdict=failed")), 1);
     assert_eq!(shown(&dom(&browser, &html_a, "#verdict=warning")), 1);
+    assert_eq!(shown(&dom(&browser, &html_a, "#verdict=error")), 1);
     assert_eq!(shown(&dom(&browser, &html_a, "#verdict=passed")), passed);
     assert_eq!(
         shown(&dom(
@@ -166,9 +148,9 @@ async fn the_html_reports_render_and_filter_in_a_browser() {
         shown(&dom(
             &browser,
             &html_a,
-            "#verdict=failed,warning,passed,info,skipped&q=probe"
+            "#verdict=failed,warning,passed,info,skipped,error&q=probe"
         )),
-        2
+        3
     );
     assert_eq!(
         shown(&dom(
@@ -206,7 +188,7 @@ async fn the_html_reports_render_and_filter_in_a_browser() {
     .await;
     assert_eq!(cmp.code, 0, "{}", cmp.all());
     assert!(
-        cmp.stdout.contains("2 of ") && cmp.stdout.contains("have different verdicts:"),
+        cmp.stdout.contains("3 of ") && cmp.stdout.contains("have different verdicts:"),
         "{}",
         cmp.all()
     );
@@ -214,7 +196,7 @@ async fn the_html_reports_render_and_filter_in_a_browser() {
     let every = "verdict=passed,failed,warning,info,skipped,error";
     assert_eq!(
         shown(&dom(&browser, &html_c, &format!("#{every}&diff=1"))),
-        2
+        3
     );
     assert_eq!(
         shown(&dom(&browser, &html_c, &format!("#{every}&diff=0"))),

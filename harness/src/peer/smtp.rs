@@ -286,7 +286,7 @@ async fn serve(mut s: Served, script: Script, sessions: Arc<Mutex<Vec<Session>>>
                 s.ended(false);
                 return;
             }
-            Err(WireError::Timeout { .. }) => return s.ended(false),
+            Err(WireError::Timeout { .. } | WireError::OverBudget { .. }) => return s.ended(false),
             Err(WireError::Closed { partial, .. }) => {
                 s.keep(&partial);
                 return s.ended(true);

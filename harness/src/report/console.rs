@@ -142,6 +142,9 @@ pub fn failure_block(r: &ScenarioResult) -> String {
     s
 }
 
+/// How many of the scenarios not run for one reason are listed by name.
+const NOT_RUN_LISTED: usize = 10;
+
 pub fn print(report: &RunReport) {
     print!("{}", render(report));
 }
@@ -161,7 +164,37 @@ pub fn render(report: &RunReport) -> String {
             problems.len()
         );
     }
-    for r in problems {
+    // The scenarios that were not run (the run stopped, their server was
+    // down) share a reason: it is said once, with the list.
+    let mut not_run: Vec<(&str, Vec<&ScenarioResult>)> = Vec::new();
+    for r in &problems {
+        let Some(why) = r
+            .failure
+            .as_ref()
+            .and_then(|f| f.message.strip_prefix(crate::runner::NOT_RUN))
+        else {
+            continue;
+        };
+        match not_run.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, list)) => list.push(r),
+            None => not_run.push((why, vec![r])),
+        }
+    }
+    let is_not_run = |r: &ScenarioResult| {
+        r.failure
+            .as_ref()
+            .is_some_and(|f| f.message.starts_with(crate::runner::NOT_RUN))
+    };
+    for (why, list) in &not_run {
+        let _ = writeln!(out, "\nERROR {} scenario(s) not run: {why}", list.len());
+        for r in list.iter().take(NOT_RUN_LISTED) {
+            let _ = writeln!(out, "  {}:{}  {}", r.file, r.line, r.name);
+        }
+        if list.len() > NOT_RUN_LISTED {
+            let _ = writeln!(out, "  … and {} more", list.len() - NOT_RUN_LISTED);
+        }
+    }
+    for r in problems.into_iter().filter(|r| !is_not_run(r)) {
         let _ = writeln!(
             out,
             "\n{} {}:{}  {}",
@@ -202,6 +235,9 @@ pub fn render(report: &RunReport) -> String {
         report.seconds,
         report.scenarios.len() as f64 / report.seconds.max(1e-9)
     );
+    if let Some(why) = &report.context.stopped {
+        let _ = writeln!(out, "conform: stopped before the end: {why}");
+    }
     let _ = writeln!(out, "conform: {}", report.counts());
     let (dev, fixed) = (
         report.count(Outcome::Deviation),

@@ -16,6 +16,10 @@ pub struct Context {
     /// When the run started, RFC 3339 in UTC.
     pub started: String,
     pub targets: Vec<TargetInfo>,
+    /// Why the run stopped before its end (`--run-timeout` passed, SIGINT
+    /// or SIGTERM); the scenarios it did not start are errors saying so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -61,6 +65,7 @@ impl Context {
             conform_version: format!("conform {}", env!("CARGO_PKG_VERSION")),
             started: humantime::format_rfc3339_seconds(started).to_string(),
             targets,
+            stopped: None,
         }
     }
 
@@ -70,6 +75,7 @@ impl Context {
             conform_version: format!("conform {}", env!("CARGO_PKG_VERSION")),
             started: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             targets: Vec::new(),
+            stopped: None,
         }
     }
 

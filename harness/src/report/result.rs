@@ -256,6 +256,10 @@ impl RunReport {
         if self.limit_refusals() > 0 {
             return 2;
         }
+        // A run cut short (its time up, interrupted) does not pass.
+        if self.context.stopped.is_some() {
+            return 1;
+        }
         if self
             .scenarios
             .iter()

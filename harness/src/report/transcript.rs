@@ -49,6 +49,8 @@ struct Inner {
 pub struct Transcript {
     start: Instant,
     inner: Arc<Mutex<Inner>>,
+    /// What the scenario received, against the run's memory bound.
+    allowance: Arc<crate::wire::memory::Allowance>,
 }
 
 impl Default for Transcript {
@@ -62,7 +64,21 @@ impl Transcript {
         Self {
             start: Instant::now(),
             inner: Arc::default(),
+            allowance: Arc::default(),
         }
+    }
+
+    /// Counts `n` bytes the other side sent against the scenario's memory
+    /// allowance ([`crate::wire::memory`]); `Err(pool)` when it has none
+    /// left.
+    pub fn charge(&self, n: usize) -> Result<(), usize> {
+        self.allowance.charge(n)
+    }
+
+    /// The scenario's connections are closed: what it drew on the run's
+    /// memory pool goes back.
+    pub fn release_memory(&self) {
+        self.allowance.release();
     }
 
     fn elapsed(&self) -> Duration {

@@ -45,6 +45,23 @@ impl Failure {
         }
     }
 
+    /// Whether the scenario ended because its server could not be reached
+    /// or sent nothing in time: a connect that failed, a wait on which
+    /// nothing arrived, a step that did not complete (the messages of
+    /// [`WireError`] and [`Failure::stalled`]), or refused for what looked
+    /// like a connection limit. A strike against the
+    /// section (`crate::target::health`).
+    pub fn is_silence(&self) -> bool {
+        let m = &self.message;
+        // A refused connection or a missing greeting while other
+        // connections were open looks like a limit (steps::limits) and is
+        // also what a server going down does: the re-check tells them apart.
+        self.kind == FailureKind::Limit
+            || (self.kind == FailureKind::Harness && m.starts_with(UNREACHABLE))
+            || m.contains("nothing arrived within")
+            || m.starts_with("the step did not complete within")
+    }
+
     /// Whether this is a configuration problem of the run (exit 2).
     pub fn is_configuration(&self) -> bool {
         self.kind == FailureKind::Limit
@@ -101,10 +118,13 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// How a failure to connect begins.
+const UNREACHABLE: &str = "cannot reach the target: ";
+
 impl From<WireError> for Failure {
     fn from(e: WireError) -> Self {
         if e.is_connectivity() {
-            Failure::harness(format!("cannot reach the target: {e}"))
+            Failure::harness(format!("{UNREACHABLE}{e}"))
         } else {
             Failure::conformance(e.to_string())
         }

@@ -7,6 +7,7 @@
 use cucumber::{given, then, when};
 use suppaftp::tokio::AsyncFtpStream;
 use suppaftp::types::{FileType, FormatControl};
+use suppaftp::Status;
 use suppaftp::{ActivePeerCheck, Mode};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
@@ -33,6 +34,42 @@ fn lib_failure(what: &str, e: suppaftp::FtpError) -> Failure {
 
 fn note(w: &World, what: impl Into<String>) {
     w.transcript.event(NAME, what);
+}
+
+/// Reads a suppaftp data connection to its end, at most [`MAX_DATA`]
+/// bytes, each counted against the scenario's memory allowance
+/// (`wire::memory`): the data connection does not go through the relay.
+async fn read_data<R: tokio::io::AsyncRead + Unpin>(
+    stream: &mut R,
+    transcript: &crate::report::Transcript,
+    what: &str,
+) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| Failure::conformance(format!("reading {what} failed: {e}")))?;
+        if n == 0 {
+            return Ok(buf);
+        }
+        if let Err(limit) = transcript.charge(n) {
+            return Err(crate::wire::WireError::OverBudget {
+                what: what.to_string(),
+                limit,
+            }
+            .into());
+        }
+        if buf.len() + n > MAX_DATA {
+            return Err(crate::wire::WireError::TooLong {
+                what: what.to_string(),
+                limit: MAX_DATA,
+            }
+            .into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }
 
 async fn with_client<T>(
@@ -132,20 +169,14 @@ async fn suppaftp_type(w: &mut World, kind: String) -> StepResult {
 async fn suppaftp_downloads(w: &mut World, name: String) -> StepResult {
     step!(w, {
         let n = name.clone();
+        let transcript = w.transcript.clone();
         let bytes = with_client(w, |ftp| {
             Box::pin(async move {
                 let mut stream = ftp
                     .retr_as_stream(&n)
                     .await
                     .map_err(|e| lib_failure(&format!("start RETR {n}"), e))?;
-                let mut buf = Vec::new();
-                (&mut stream)
-                    .take(MAX_DATA as u64)
-                    .read_to_end(&mut buf)
-                    .await
-                    .map_err(|e| {
-                        Failure::conformance(format!("reading the data of {n} failed: {e}"))
-                    })?;
+                let buf = read_data(&mut stream, &transcript, &format!("the data of {n}")).await?;
                 stream.finish().await.map_err(|e| {
                     lib_failure(&format!("finish RETR {n} (the completion reply)"), e)
                 })?;
@@ -203,8 +234,27 @@ async fn suppaftp_uploads_bytes(w: &mut World, name: String, text: String) -> St
 #[when(regex = r"^suppaftp lists the current directory$")]
 async fn suppaftp_lists(w: &mut World) -> StepResult {
     step!(w, {
+        // suppaftp's own `list` keeps every line the server sends: the
+        // data is read here, bounded, and cut into lines as it does.
+        let transcript = w.transcript.clone();
         let lines = with_client(w, |ftp| {
-            Box::pin(async move { ftp.list(None).await.map_err(|e| lib_failure("LIST", e)) })
+            Box::pin(async move {
+                let (_, mut stream) = ftp
+                    .custom_data_command("LIST", &[Status::AboutToSend, Status::AlreadyOpen])
+                    .await
+                    .map_err(|e| lib_failure("LIST", e))?;
+                let data = read_data(&mut stream, &transcript, "the listing").await?;
+                stream
+                    .finish()
+                    .await
+                    .map_err(|e| lib_failure("finish LIST (the completion reply)", e))?;
+                Ok(data
+                    .split(|b| *b == b'\n')
+                    .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+                    .filter(|l| !l.is_empty())
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect::<Vec<_>>())
+            })
         })
         .await?;
         note(w, format!("LIST: {} lines", lines.len()));

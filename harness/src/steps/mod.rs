@@ -46,10 +46,17 @@ macro_rules! step {
             Some(f) => Err(f),
             None => {
                 let paused = $w.paused.clone();
+                // The run's stop (--run-timeout, an interrupt) ends the step.
+                let stop = $w.ctx.stop.clone();
                 let body = $crate::steps::typed(async { $body });
-                match $crate::steps::bounded(outer, &paused, body).await {
-                    Some(r) => r,
-                    None => Err($crate::steps::Failure::stalled(limit)),
+                tokio::select! {
+                    r = $crate::steps::bounded(outer, &paused, body) => match r {
+                        Some(r) => r,
+                        None => Err($crate::steps::Failure::stalled(limit)),
+                    },
+                    why = stop.wait() => Err($crate::steps::Failure::harness(format!(
+                        "cut short: {why}"
+                    ))),
                 }
             }
         };

@@ -22,6 +22,11 @@ pub struct RunContext {
     pub budgets: Arc<Budgets>,
     /// How the scenarios' TCP writes and reads are cut (`--perturb`).
     pub perturb: Perturb,
+    /// The sections whose server stopped answering.
+    pub health: Arc<crate::target::health::Health>,
+    /// The run's stop (`--run-timeout`, SIGINT/SIGTERM): a step under way
+    /// ends with it, and no scenario starts after it.
+    pub stop: crate::target::health::Stop,
 }
 
 /// A TCP connection together with the reader that knows where its replies end.
@@ -92,6 +97,8 @@ impl World {
                 step_timeout: Duration::from_secs(5),
                 budgets: Arc::new(Budgets::default()),
                 perturb: Perturb::None,
+                health: Arc::default(),
+                stop: Default::default(),
             }),
             step_timeout: Duration::from_secs(5),
             transcript: Transcript::new(),

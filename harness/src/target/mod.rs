@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod bundled;
+pub mod health;
 pub mod preflight;
 pub mod profile;
 

@@ -58,7 +58,9 @@ pub async fn check(
     Ok(())
 }
 
-const REFUSED: &str = "the server refused the connection";
+/// How the preflight says a server refused for a limit (a 421, `* BYE`):
+/// it is alive (`target::health`).
+pub const REFUSED: &str = "the server refused the connection";
 
 async fn section(profile: &Profile, p: Protocol, timeout: Duration) -> Result<(), String> {
     match p {

@@ -594,6 +594,17 @@ impl Conn {
                 self.read_since_send += n;
                 self.transcript
                     .bytes(&self.name, self.side.received(), &chunk[..n]);
+                if let Err(limit) = self.transcript.charge(n) {
+                    self.eof = true;
+                    self.transcript.event(
+                        &self.name,
+                        "cut off at the run's memory bound (see wire::memory)",
+                    );
+                    return Err(WireError::OverBudget {
+                        what: what.to_string(),
+                        limit,
+                    });
+                }
                 self.buf.extend_from_slice(&chunk[..n]);
                 Ok(n)
             }

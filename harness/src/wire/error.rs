@@ -15,6 +15,16 @@ pub enum WireError {
     Closed { what: String, partial: Vec<u8> },
     /// More bytes than the limit arrived without the expected delimiter.
     TooLong { what: String, limit: usize },
+    /// More lines, responses or fields than the limit arrived without the
+    /// end of the reply (`of` names what was counted: "lines").
+    TooMany {
+        what: String,
+        limit: usize,
+        of: &'static str,
+    },
+    /// The scenario has received more than it may hold: its own share and
+    /// what was left of the run's pool (see [`crate::wire::memory`]).
+    OverBudget { what: String, limit: usize },
     /// The bytes that came do not follow the protocol's syntax.
     Malformed { what: String, got: Vec<u8> },
     /// Connection refused, reset, or another I/O error.
@@ -34,6 +44,15 @@ impl WireError {
             what: what.into(),
             got: got.to_vec(),
         }
+    }
+
+    /// Whether a limit on the peer's data cut the read off (too long, too
+    /// many lines, the memory bound).
+    pub fn is_over_limit(&self) -> bool {
+        matches!(
+            self,
+            WireError::TooLong { .. } | WireError::TooMany { .. } | WireError::OverBudget { .. }
+        )
     }
 
     /// True when the problem is reaching the target at all (connect failed),
@@ -81,6 +100,15 @@ impl std::fmt::Display for WireError {
             WireError::TooLong { what, limit } => {
                 write!(f, "{what} exceeded {limit} bytes without ending")
             }
+            WireError::TooMany { what, limit, of } => {
+                write!(f, "{what} exceeded {limit} {of} without ending")
+            }
+            WireError::OverBudget { what, limit } => write!(
+                f,
+                "{what} was cut off at the run's memory bound: the server sent more than this scenario may hold ({} KiB of its own, and the scenarios running at once share {} MiB beyond theirs, all taken)",
+                crate::wire::memory::SCENARIO_FREE >> 10,
+                limit >> 20
+            ),
             WireError::Malformed { what, got } => {
                 write!(f, "malformed {what}: \"{}\"", escape_short(got, 200))
             }

@@ -448,9 +448,10 @@ pub async fn chunked(conn: &mut Conn) -> Result<Vec<u8>, WireError> {
             return Ok(body);
         }
     }
-    Err(WireError::TooLong {
+    Err(WireError::TooMany {
         what: "the trailer section".into(),
         limit: MAX_FIELDS,
+        of: "fields",
     })
 }
 

@@ -162,6 +162,14 @@ async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, nam
                 Ok(n) => {
                     relayed += n;
                     transcript.bytes(name, Dir::Server, &buf[..n]);
+                    if transcript.charge(n).is_err() {
+                        transcript.event(
+                            name,
+                            "the relay cut the connection off at the run's memory bound (see wire::memory)",
+                        );
+                        let _ = cw.shutdown().await;
+                        return;
+                    }
                     if cw.write_all(&buf[..n]).await.is_err() {
                         return;
                     }

@@ -48,9 +48,10 @@ async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
     let mut status = String::new();
     loop {
         if lines.len() >= MAX_LINES {
-            return Err(WireError::TooLong {
-                what: format!("an SMTP reply (more than {MAX_LINES} lines)"),
+            return Err(WireError::TooMany {
+                what: "an SMTP reply".into(),
                 limit: MAX_LINES,
+                of: "lines",
             });
         }
         let line = conn.read_line(MAX_LINE, "an SMTP reply line").await?;

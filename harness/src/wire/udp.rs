@@ -82,6 +82,12 @@ impl UdpClient {
                     );
                 }
                 self.transcript.bytes(&self.name, Dir::Server, &buf[..n]);
+                if let Err(limit) = self.transcript.charge(n) {
+                    return Err(WireError::OverBudget {
+                        what: what.to_string(),
+                        limit,
+                    });
+                }
                 Ok(Datagram {
                     payload: buf[..n].to_vec(),
                     from,

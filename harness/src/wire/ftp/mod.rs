@@ -81,9 +81,10 @@ pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
     if sep == b'-' {
         loop {
             if lines.len() >= MAX_LINES {
-                return Err(WireError::TooLong {
-                    what: format!("the multi-line {code} reply (lines)"),
+                return Err(WireError::TooMany {
+                    what: format!("the multi-line {code} reply"),
                     limit: MAX_LINES,
+                    of: "lines",
                 });
             }
             let what =

@@ -217,9 +217,10 @@ impl ReplyReader for ImapReader {
             let mut lines: Vec<Line> = Vec::new();
             loop {
                 if lines.len() >= self.limits.responses {
-                    return Err(WireError::TooLong {
-                        what: format!("{} untagged responses in one reply", lines.len()),
+                    return Err(WireError::TooMany {
+                        what: "one IMAP reply".into(),
                         limit: self.limits.responses,
+                        of: "untagged responses",
                     });
                 }
                 let line = match self.response(conn, &mut budget).await {
@@ -498,7 +499,7 @@ mod hostile {
         let e = read_with(&flood, true, false, Some("a1"), limits)
             .await
             .unwrap_err();
-        assert!(matches!(e, WireError::TooLong { .. }), "{e}");
+        assert!(matches!(e, WireError::TooMany { .. }), "{e}");
     }
 
     #[tokio::test]
