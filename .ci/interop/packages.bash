@@ -34,6 +34,18 @@ interop_begin() {
   "$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
 }
 
+# interop_wait PORT LOG: waits (up to 10 s) until 127.0.0.1:PORT accepts a
+# connection; if the server ($PID) exits first, prints LOG and fails.
+interop_wait() {
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$PID" 2>/dev/null || { echo "the server exited; see its log:" >&2; cat "$2" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1 after 10 s" >&2
+  return 1
+}
+
 interop_end() {
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     kill -TERM "$PID" 2>/dev/null || true

@@ -58,7 +58,7 @@ enum Command {
 
 #[derive(Args)]
 struct StepsArgs {
-    /// Only these sections: generic sockets http smtp pop3 imap ftp dns.
+    /// Only these sections: generic sockets http proxy smtp pop3 imap ftp dns.
     #[arg(value_parser = parse_section)]
     sections: Vec<String>,
     /// Only steps whose pattern, meaning or example contains WORD.
@@ -407,7 +407,7 @@ struct GradeArgs {
 #[derive(Args)]
 struct RunArgs {
     /// Protocols to test (http ftp smtp pop3 imap dns sockets, and the client
-    /// suites sockets-client smtp-client http-client); none means all.
+    /// suites sockets-client smtp-client http-client, and proxy); none means all.
     #[arg(value_parser = parse_protocol)]
     protocols: Vec<Protocol>,
     /// Target profile (TOML). Without it, the bundled reference servers are started.

@@ -18,13 +18,15 @@ pub enum Protocol {
     SmtpClient,
     /// An HTTP client against the HTTP origin peer.
     HttpClient,
+    /// An HTTP proxy or gateway cache, in front of the HTTP origin peer.
+    Proxy,
     /// A recursive resolver against the DNS hierarchy the harness plays
     /// (`crate::peer::dns`).
     Resolver,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 11] = [
+    pub const ALL: [Protocol; 12] = [
         Protocol::Http,
         Protocol::Ftp,
         Protocol::Smtp,
@@ -35,6 +37,7 @@ impl Protocol {
         Protocol::SocketsClient,
         Protocol::SmtpClient,
         Protocol::HttpClient,
+        Protocol::Proxy,
         Protocol::Resolver,
     ];
 
@@ -50,6 +53,7 @@ impl Protocol {
             Protocol::SocketsClient => "sockets-client",
             Protocol::SmtpClient => "smtp-client",
             Protocol::HttpClient => "http-client",
+            Protocol::Proxy => "proxy",
             Protocol::Resolver => "resolver",
         }
     }
@@ -82,7 +86,7 @@ impl Protocol {
     /// Keys the profile section must have.
     pub fn required_keys(self) -> &'static [&'static str] {
         match self {
-            Protocol::Http | Protocol::Resolver => &["address"],
+            Protocol::Http | Protocol::Proxy | Protocol::Resolver => &["address"],
             Protocol::Ftp | Protocol::Pop3 | Protocol::Imap => &["address", "user", "password"],
             Protocol::Smtp => &["address", "domain", "recipient"],
             Protocol::Dns => &["address", "zone"],
@@ -134,6 +138,22 @@ impl Protocol {
                     "must be true (AUTH only inside TLS) or false, not \"{other}\""
                 )),
             },
+            // How the proxy is deployed (see crate::steps::proxy).
+            (Protocol::Proxy, "mode") => match value {
+                "forward" | "reverse" => Ok(()),
+                other => Err(format!(
+                    "must be \"forward\" (clients send absolute-form requests) or \"reverse\" (a gateway in front of [proxy] origin), not \"{other}\""
+                )),
+            },
+            // Where a reverse proxy's origin listens: the harness's origin
+            // peer takes that address in each scenario.
+            (Protocol::Proxy, "origin") => value
+                .parse::<std::net::SocketAddr>()
+                .map(|_| ())
+                .map_err(|_| format!("must be an IP address and port (\"127.0.0.1:8081\"), not \"{value}\"")),
+            (Protocol::Proxy, "origin_timeout") => humantime::parse_duration(value)
+                .map(|_| ())
+                .map_err(|e| format!("must be a duration (\"10s\"): {e}")),
             // The port of every server of the harness's DNS hierarchy.
             (Protocol::Resolver, "hierarchy_port") => match value.parse::<u16>() {
                 Ok(p) if p > 0 => Ok(()),

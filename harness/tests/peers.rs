@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use conform::protocol::Protocol;
 use conform::report::result::Outcome;
-use conform::runner::{self, RunOptions};
 use conform::target::Profile;
 
 fn script(name: &str) -> String {
@@ -27,23 +26,7 @@ fn script(name: &str) -> String {
 /// returns each id's outcome and failure message.
 async fn run(protocol: Protocol, section: &str, ids: &[&str]) -> Vec<(String, Outcome, String)> {
     let profile = Profile::parse(section, "test profile").expect("profile parses");
-    let mut opts = RunOptions::new(common::features_dir());
-    opts.protocols = vec![protocol];
-    opts.profile = Some(profile);
-    opts.preflight = false;
-    opts.only = Some(ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>());
-    let report = runner::run(&opts).await.expect("the run starts");
-    report
-        .scenarios
-        .into_iter()
-        .map(|s| {
-            let msg = s
-                .failure
-                .map(|f| format!("{} {:?} {:?}", f.message, f.expected, f.got))
-                .unwrap_or_default();
-            (s.id, s.outcome, msg)
-        })
-        .collect()
+    common::run_scenarios(protocol, profile, ids).await
 }
 
 fn outcome_of<'a>(

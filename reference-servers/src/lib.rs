@@ -14,6 +14,7 @@ pub mod lineio;
 pub mod listener;
 pub mod mailstore;
 pub mod pop3;
+pub mod proxy;
 pub mod running;
 pub mod sasl;
 pub mod smtp;

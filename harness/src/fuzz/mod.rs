@@ -279,6 +279,7 @@ pub fn plugin(p: Protocol) -> Option<Arc<dyn FuzzProtocol>> {
         | Protocol::SmtpClient
         | Protocol::HttpClient
         | Protocol::Resolver => None,
+        Protocol::Proxy => None,
     }
 }
 

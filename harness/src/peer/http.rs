@@ -46,6 +46,12 @@ pub struct Route {
     pub delay: Duration,
     /// Never answer: the connection is held open until the client gives up.
     pub hold: bool,
+    /// Close the connection without answering (an origin that fails).
+    pub close: bool,
+    /// The fields of a `304 Not Modified` answered instead to a conditional
+    /// request (If-None-Match or If-Modified-Since), as an origin that
+    /// validates would: a cache revalidating gets it, a plain GET the route.
+    pub not_modified: Option<Vec<(String, String)>>,
 }
 
 impl Route {
@@ -58,6 +64,8 @@ impl Route {
             framing: Framing::ContentLength,
             delay: Duration::ZERO,
             hold: false,
+            close: false,
+            not_modified: None,
         }
     }
 
@@ -76,6 +84,8 @@ impl Route {
             out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
         }
         match self.framing {
+            // RFC 9110 §6.4.1: a 304 has no content (and no framing of its own).
+            Framing::ContentLength if self.status == 304 => {}
             Framing::ContentLength => {
                 out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes())
             }
@@ -168,6 +178,26 @@ impl HttpOrigin {
         transcript: &Transcript,
     ) -> std::io::Result<HttpOrigin> {
         let (listener, addr) = listen().await?;
+        Self::serve_on(listener, addr, routes, transcript)
+    }
+
+    /// The peer on a fixed address (a reverse proxy's configured origin).
+    pub async fn start_at(
+        addr: SocketAddr,
+        routes: BTreeMap<String, Route>,
+        transcript: &Transcript,
+    ) -> std::io::Result<HttpOrigin> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        Self::serve_on(listener, addr, routes, transcript)
+    }
+
+    fn serve_on(
+        listener: tokio::net::TcpListener,
+        addr: SocketAddr,
+        routes: BTreeMap<String, Route>,
+        transcript: &Transcript,
+    ) -> std::io::Result<HttpOrigin> {
         transcript.event("http origin", format!("listening on {addr}"));
         let conns = Connections::default();
         let state = Arc::new(Mutex::new(State {
@@ -197,6 +227,11 @@ impl HttpOrigin {
         if let Ok(mut s) = self.state.lock() {
             s.routes.insert(path.to_string(), route);
         }
+    }
+
+    /// The response `path` is set to give.
+    pub fn route_of(&self, path: &str) -> Option<Route> {
+        self.state.lock().ok()?.routes.get(path).cloned()
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -254,6 +289,29 @@ async fn serve(mut s: Served, state: Arc<Mutex<State>>) {
                 .event(&s.conn.name, "the origin holds the request unanswered");
             return s.record_until_close(super::IDLE).await;
         }
+        if route.close {
+            s.conn
+                .transcript()
+                .event(&s.conn.name, "the origin closes without answering");
+            let _ = s.conn.shutdown_write().await;
+            return s.ended(false);
+        }
+        let conditional =
+            req.field("if-none-match").is_some() || req.field("if-modified-since").is_some();
+        let route = match (&route.not_modified, conditional) {
+            (Some(fields), true) => Route {
+                status: 304,
+                reason: "Not Modified".into(),
+                fields: fields.clone(),
+                body: Vec::new(),
+                framing: Framing::ContentLength,
+                delay: route.delay,
+                hold: false,
+                close: false,
+                not_modified: None,
+            },
+            _ => route,
+        };
         if !route.delay.is_zero() {
             tokio::time::sleep(route.delay).await;
         }

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod line;
 pub mod peer;
 pub mod pop3;
+pub mod proxy;
 pub mod raw;
 pub mod registry;
 pub mod resolver;

@@ -53,6 +53,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("generic", "Generic"),
     ("sockets", "Sockets"),
     ("http", "HTTP"),
+    ("proxy", "Proxy"),
     ("smtp", "SMTP"),
     ("pop3", "POP3"),
     ("imap", "IMAP"),

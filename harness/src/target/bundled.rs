@@ -129,6 +129,7 @@ pub async fn start_at(protocols: &[Protocol], bind: SocketAddr) -> std::io::Resu
             Protocol::Dns => start_dns(&mut setup).await?,
             Protocol::Resolver => start_resolver(&mut setup).await?,
             Protocol::Ftp => start_ftp(&mut setup).await?,
+            Protocol::Proxy => start_proxy(&mut setup).await?,
             p if p.is_client() => bundled_clients(&mut setup, *p)?,
             _ => {}
         }
@@ -313,6 +314,26 @@ async fn start_ftp(s: &mut Setup) -> std::io::Result<()> {
     // The reference server resolves every path inside the home.
     s.profile.set("ftp", "confined", "true");
     s.add("ftp", "address", "control", r);
+    Ok(())
+}
+
+/// How long the bundled proxy gives an origin, announced in its profile.
+const PROXY_ORIGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The reference caching proxy, as a forward proxy (the origin peers of
+/// the scenarios listen on ephemeral ports, which it allows).
+async fn start_proxy(s: &mut Setup) -> std::io::Result<()> {
+    use reference_servers::proxy::{Config, Mode};
+    let mut config = Config::new(Mode::Forward);
+    config.origin_timeout = PROXY_ORIGIN_TIMEOUT;
+    let r = reference_servers::proxy::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile.set("proxy", "mode", "forward");
+    s.profile.set(
+        "proxy",
+        "origin_timeout",
+        &humantime::format_duration(PROXY_ORIGIN_TIMEOUT).to_string(),
+    );
+    s.add("proxy", "address", "proxy", r);
     Ok(())
 }
 

@@ -119,6 +119,17 @@ impl Profile {
                     )));
                 }
             }
+            // A reverse proxy forwards to one origin: the harness must know
+            // where, to listen there.
+            if p == Protocol::Proxy
+                && section.get("mode").map(String::as_str) == Some("reverse")
+                && !section.contains_key("origin")
+            {
+                return Err(ProfileError(format!(
+                    "target profile {}: [proxy] mode = \"reverse\" needs `origin` (the address the proxy forwards to, where conform's origin peer listens)",
+                    self.source
+                )));
+            }
             let parts = p.optional_parts();
             if !parts.is_empty() && !parts.iter().any(|k| section.contains_key(*k)) {
                 return Err(ProfileError(format!(

@@ -415,3 +415,32 @@ pub fn reroute(served: &Served, section: &str, addr: SocketAddr, extra: &str) ->
     }
     out
 }
+
+/// Runs the scenarios `ids` of `protocol` (all when empty) in-process
+/// against `profile`, without the preflight, and returns each id's outcome
+/// and failure message.
+pub async fn run_scenarios(
+    protocol: conform::protocol::Protocol,
+    profile: conform::target::Profile,
+    ids: &[&str],
+) -> Vec<(String, conform::report::result::Outcome, String)> {
+    let mut opts = conform::runner::RunOptions::new(features_dir());
+    opts.protocols = vec![protocol];
+    opts.profile = Some(profile);
+    opts.preflight = false;
+    if !ids.is_empty() {
+        opts.only = Some(ids.iter().map(|s| s.to_string()).collect());
+    }
+    let report = conform::runner::run(&opts).await.expect("the run starts");
+    report
+        .scenarios
+        .into_iter()
+        .map(|s| {
+            let msg = s
+                .failure
+                .map(|f| format!("{} {:?} {:?}", f.message, f.expected, f.got))
+                .unwrap_or_default();
+            (s.id, s.outcome, msg)
+        })
+        .collect()
+}

@@ -100,7 +100,7 @@ pub async fn read(input: &mut Input, framing: &Framing) -> Result<Vec<u8>, Rejec
 }
 
 /// `chunked-body = *chunk last-chunk trailer-section CRLF` (RFC 9112 §7.1).
-async fn chunked(input: &mut Input) -> Result<Vec<u8>, Reject> {
+pub(crate) async fn chunked(input: &mut Input) -> Result<Vec<u8>, Reject> {
     let mut body = Vec::new();
     loop {
         let line = input.read_line(1024).await.map_err(bad)?;

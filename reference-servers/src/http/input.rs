@@ -85,4 +85,13 @@ impl Input {
         }
         Ok(self.buf.drain(..n).collect())
     }
+
+    /// What is buffered, or the next bytes to arrive (a body that runs to
+    /// the close is read this way, bounded by the caller).
+    pub async fn read_some(&mut self) -> Result<Vec<u8>, ReadError> {
+        if self.buf.is_empty() {
+            self.fill().await?;
+        }
+        Ok(std::mem::take(&mut self.buf))
+    }
 }

@@ -14,11 +14,11 @@
 //! request-target to a path inside the root, [`resource`] produces responses,
 //! [`response`] writes them, [`session`] runs one connection.
 
-mod body;
-mod input;
-mod request;
+pub(crate) mod body;
+pub(crate) mod input;
+pub(crate) mod request;
 mod resource;
-mod response;
+pub(crate) mod response;
 mod session;
 mod target;
 

@@ -139,7 +139,7 @@ fn version_of(v: &[u8]) -> Result<u8, Reject> {
 }
 
 /// `field-name ":" OWS field-value OWS` (RFC 9112 §5).
-fn field_line(line: &[u8]) -> Result<(String, Vec<u8>), Reject> {
+pub(crate) fn field_line(line: &[u8]) -> Result<(String, Vec<u8>), Reject> {
     // RFC 9112 §5.2: obs-fold (a line starting with SP or HTAB) may be
     // rejected with 400.
     if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {

@@ -103,6 +103,29 @@ fn build(
     Ok(bytes)
 }
 
+/// Sends `request` on a fresh connection of `client` to `addr` (a profile
+/// template such as `${proxy.address}`; the transcript names it `kind`)
+/// and reads the response. The client keeps its HTTP reader, so the
+/// response steps see this response as the last one and the one before as
+/// the previous.
+pub(crate) async fn exchange_on_new_connection(
+    w: &mut World,
+    client: &str,
+    kind: &str,
+    addr: &str,
+    request: Vec<u8>,
+) -> StepResult {
+    let reader = w
+        .state::<HttpState>()
+        .readers
+        .entry(client.to_string())
+        .or_default()
+        .clone();
+    open_session(w, client, kind, addr, reader).await?;
+    send(w, client, request).await?;
+    read_next(w, client).await
+}
+
 /// Sends a request as it is, noting its method for the response framing.
 async fn send(w: &mut World, client: &str, request: Vec<u8>) -> StepResult {
     let s = w.session(client)?;
@@ -866,6 +889,32 @@ async fn body_contains(w: &mut World, how: String, text: String) -> StepResult {
     step!(w, {
         let want = payload(w, &text)?;
         checks::body_contains(&last_response(w, "")?.body, &want, how == "contains")
+    })
+}
+
+/// The last response body is exactly these bytes (escapes expanded).
+/// Example: `Then the response body is exactly "\x00\x01binary"`
+#[then(regex = r#"^the response body is exactly "(.*)"$"#)]
+async fn body_exactly(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let want = payload(w, &text)?;
+        let got = last_response(w, "")?.body;
+        if got == want {
+            return Ok(());
+        }
+        Err(
+            Failure::conformance("the response body is not the one sent")
+                .expected(format!(
+                    "{} bytes: \"{}\"",
+                    want.len(),
+                    escape_short(&want, 200)
+                ))
+                .got(format!(
+                    "{} bytes: \"{}\"",
+                    got.len(),
+                    escape_short(&got, 200)
+                )),
+        )
     })
 }
 
