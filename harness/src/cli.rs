@@ -350,6 +350,11 @@ struct FuzzArgs {
     /// Do not write regression files for a finding.
     #[arg(long)]
     no_save: bool,
+    /// Part K of N of one campaign over several machines (e.g. 2/4): each
+    /// part draws from its own seed derived from --seed (part 1 uses --seed
+    /// itself), so the parts never repeat each other's cases.
+    #[arg(long, value_parser = suite::Shard::parse, requires = "seed")]
+    shard: Option<suite::Shard>,
     /// Sessions run at once, each job drawing from its own seed derived
     /// from --seed (job 0 uses --seed itself); findings are reported once.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -817,6 +822,20 @@ async fn fuzz(a: FuzzArgs) -> Result<i32, SetupError> {
             .map(|d| d.as_secs())
             .unwrap_or_default()
     });
+    let seed = match a.shard {
+        Some(sh) if sh.k > 1 => {
+            // Outside the jobs' seeds of the campaign (job_seed(seed, j)),
+            // so part K's jobs and part 1's jobs draw different cases.
+            let part =
+                fuzz::engine::job_seed(seed.rotate_left(32) ^ 0x7368_6172_6421, sh.k as usize);
+            println!(
+                "fuzz: part {}/{} of the campaign with seed {seed}: seed {part}",
+                sh.k, sh.n
+            );
+            part
+        }
+        _ => seed,
+    };
     let known = match &a.known {
         None => fuzz::Known::default(),
         Some(path) => {

@@ -449,3 +449,40 @@ async fn a_flooding_server_and_a_stalling_server_are_findings_not_hangs() {
         assert!(started.elapsed() < Duration::from_secs(60), "{}", run.all());
     }
 }
+
+/// `--shard K/N`: part 1 is the campaign's own seed, the other parts draw
+/// from seeds of their own, the same on every machine; without `--seed`
+/// the parts could not agree, so it is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn shards_of_a_campaign_draw_from_their_own_seeds() {
+    let part = |k: &'static str| async move {
+        conform(&[
+            "fuzz",
+            "sockets",
+            "--cases",
+            "20",
+            "--seed",
+            "7",
+            "--shard",
+            k,
+            "--no-save",
+        ])
+        .await
+    };
+    let (one, two, two_again) = (part("1/2").await, part("2/2").await, part("2/2").await);
+    for r in [&one, &two, &two_again] {
+        assert_eq!(r.code, 0, "{}", r.all());
+    }
+    assert!(one.stdout.contains("seed 7"), "{}", one.all());
+    let line = |r: &common::Run| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with("fuzz: part 2/2"))
+            .map(str::to_string)
+    };
+    let seed = line(&two).expect("part 2 names its seed");
+    assert!(!seed.ends_with("seed 7"), "{seed}");
+    assert_eq!(Some(seed), line(&two_again), "the same on every machine");
+    let refused = conform(&["fuzz", "sockets", "--cases", "5", "--shard", "1/2"]).await;
+    assert_eq!(refused.code, 2, "{}", refused.all());
+}
