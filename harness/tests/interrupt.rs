@@ -137,7 +137,18 @@ async fn an_interrupted_run_leaves_the_ftp_and_imap_stores_as_found() {
     // progress lines), and a while later.
     for after_ms in [0u64, 1500] {
         let mut child = tokio::process::Command::new(common::conform_bin())
-            .args(["run", "ftp", "imap", "--target", served.profile_arg()])
+            // One at a time: the run lasts several seconds even on an idle
+            // machine (at the default concurrency it can end in about one
+            // second, before the later interrupt).
+            .args([
+                "run",
+                "ftp",
+                "imap",
+                "--concurrency",
+                "1",
+                "--target",
+                served.profile_arg(),
+            ])
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true)
             .spawn()
