@@ -249,16 +249,23 @@ fn coverage(a: CoverageArgs) -> Result<i32, SetupError> {
     Ok(0)
 }
 
+/// The JSON reports of runs, each with the path it was read from.
+fn read_reports(paths: &[PathBuf]) -> Result<Vec<(String, report::RunReport)>, SetupError> {
+    paths
+        .iter()
+        .map(|p| {
+            Ok((
+                p.display().to_string(),
+                report::merge::read(p).map_err(SetupError)?,
+            ))
+        })
+        .collect()
+}
+
 /// Prints the comparison; exit 0 (a comparison judges no one), 2 when a
 /// report cannot be read.
 fn compare(a: CompareArgs) -> Result<i32, SetupError> {
-    let mut parts = Vec::new();
-    for path in &a.reports {
-        parts.push((
-            path.display().to_string(),
-            report::merge::read(path).map_err(SetupError)?,
-        ));
-    }
+    let parts = read_reports(&a.reports)?;
     let m = report::compare::build(&parts).map_err(SetupError)?;
     if let Some(path) = &a.html {
         write_file(path, &report::html::render_compare(&m))?;
@@ -270,13 +277,7 @@ fn compare(a: CompareArgs) -> Result<i32, SetupError> {
 /// Joins shard reports; prints the whole run's problems and totals, and exits
 /// as the whole run would have.
 fn merge(a: MergeArgs) -> Result<i32, SetupError> {
-    let mut parts = Vec::new();
-    for path in &a.reports {
-        parts.push((
-            path.display().to_string(),
-            report::merge::read(path).map_err(SetupError)?,
-        ));
-    }
+    let parts = read_reports(&a.reports)?;
     let report = report::merge::merge(parts).map_err(SetupError)?;
     finish_run(
         &report,
