@@ -22,3 +22,19 @@ pub mod sockets;
 pub mod tls;
 
 pub use running::Running;
+
+/// An unpredictable 64-bit value: SipHash keyed by the standard library's
+/// per-process random keys, over the clock. For message ids and DNS query
+/// ids (RFC 5452 §9.2 asks for IDs "from a good random source"); not for
+/// cryptography.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}

@@ -14,7 +14,6 @@
 //! suite can fail.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -208,14 +207,7 @@ impl Budget {
 /// An unpredictable 16-bit value (RFC 5452 §9.2: IDs "from a good random
 /// source"): SipHash keyed by the standard library's random keys.
 fn random16() -> u16 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() as u16
+    crate::random_u64() as u16
 }
 
 impl Resolver {

@@ -573,15 +573,7 @@ impl Session<'_> {
 }
 
 fn rand_id() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish()
+    crate::random_u64()
 }
 
 /// The current time as an RFC 5322 §3.3 date-time in UTC.
