@@ -189,7 +189,9 @@ impl World {
     pub fn session(&mut self, client: &str) -> Result<&mut Session, Failure> {
         self.tcp.get_mut(client).ok_or_else(|| {
             Failure::harness(format!(
-                "the scenario uses {} before connecting it",
+                "the scenario uses {} before connecting it: open the connection first with a \
+                 step such as `Given an HTTP connection to the target` or `Given an SMTP session that \
+                 has been greeted` (`conform steps --grep connection`, `--grep session`)",
                 describe_client(client)
             ))
         })
