@@ -16,8 +16,16 @@ section, ordinal in the section, normalised keyword (MUST, MUST NOT, SHOULD,
 SHOULD NOT, MAY; SHALL counts as MUST, REQUIRED as MUST, RECOMMENDED as
 SHOULD, OPTIONAL as MAY), the line and column of the keyword in the RFC
 Editor's text (so `conform coverage --rfc-dir DIR` can show the sentence),
-and the protocol terms the sentence names (commands, reply codes, field
-names) as a short summary. Section titles go to sections.tsv.
+a one-line summary in our words, and the protocol terms the sentence names
+(commands, reply codes, field names). Section titles go to sections.tsv.
+
+The summaries are not derived: they are written by hand in
+harness/requirements/summaries.tsv (rfc, section, n, keyword, summary) and
+merged here by that key. The script reports the requirements that have no
+summary, the summaries whose key is no longer in the index (the RFC text or
+the section finder changed: rewrite or drop them), and summaries that copy
+more than four consecutive words of their sentence (they are to be a
+paraphrase, not RFC text). Its exit status is 1 when a summary is stale.
 
 RFCs the suites cite that are not in RFC_DIR are indexed by hand in
 harness/requirements/hand.tsv (same columns, source `hand`); this script
@@ -174,6 +182,47 @@ def terms(sentence):
     return " ".join(found)
 
 
+def load_summaries(path):
+    """{(rfc, section, n, keyword): summary} from summaries.tsv, and the RFCs
+    its `# done:` header lists as complete (`all` for every RFC)."""
+    out, done = {}, set()
+    if not os.path.exists(path):
+        return out, done
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if line.startswith("# done:"):
+                done.update(line[len("# done:"):].split())
+            if line.startswith("#") or not line.strip():
+                continue
+            f = line.split("\t")
+            if len(f) == 5:
+                out[(f[0], f[1], f[2], f[3])] = f[4].strip()
+    return out, done
+
+
+PROTOCOL_TOKEN = re.compile(
+    r"[\"'<(\[+*-]*(?:[A-Z0-9][A-Z0-9_./-]*[A-Z0-9]|[A-Z][a-z]+(?:-[A-Za-z]+)+|\S*[:<>@=_]\S*)[)\]\"'>,.;:]*")
+
+
+def copies(summary, sentence, run=5):
+    """The first run of more than four consecutive words of `summary` (not
+    counting protocol tokens: commands, reply codes, field names, which are
+    kept verbatim) that the sentence also has, or None."""
+    toks = []
+    for raw in summary.split():
+        ordinary = not PROTOCOL_TOKEN.fullmatch(raw)
+        toks += [(w, ordinary) for w in re.findall(r"[a-z0-9]+", raw.lower())]
+    text = " " + " ".join(re.findall(r"[a-z0-9]+", sentence.lower())) + " "
+    for i in range(len(toks)):
+        j = i
+        while j < len(toks) and " " + " ".join(w for w, _ in toks[i:j + 1]) + " " in text:
+            j += 1
+        if sum(o for _, o in toks[i:j]) >= run:
+            return " ".join(w for w, _ in toks[i:j])
+    return None
+
+
 def index(rfc, path):
     with open(path, encoding="utf-8", errors="replace") as fh:
         lines = fh.read().split("\n")
@@ -201,8 +250,9 @@ def index(rfc, path):
                     keyword = word.upper() if kind == "pre-bcp14" else dict(KEYWORDS)[word]
                     off, li, indent = max(w for w in where if w[0] <= m.start())
                     n += 1
+                    sentence = sentence_at(text, m.start())
                     reqs.append((rfc, num, n, keyword, li + 1, m.start() - off + indent + 1, kind,
-                                 terms(sentence_at(text, m.start()))))
+                                 terms(sentence), sentence))
     return reqs, titles
 
 
@@ -219,10 +269,23 @@ def main():
         r, t = index(rfc, path)
         all_reqs += r
         all_titles += t
+    summaries, done = load_summaries(os.path.join(REPO, "harness", "requirements", "summaries.tsv"))
+    keys, missing_summary, copied = set(), {}, []
     with open(os.path.join(out_dir, "index.tsv"), "w", encoding="utf-8") as fh:
-        fh.write("# rfc\tsection\tn\tkeyword\tline\tcolumn\tsource\tterms\n")
-        for r in all_reqs:
-            fh.write("\t".join(str(x) for x in r) + "\n")
+        fh.write("# rfc\tsection\tn\tkeyword\tline\tcolumn\tsource\tsummary\tterms\n")
+        for rfc, num, n, keyword, line, col, kind, found, sentence in all_reqs:
+            key = (rfc, num, str(n), keyword)
+            keys.add(key)
+            summary = summaries.get(key, "")
+            if not summary:
+                missing_summary[rfc] = missing_summary.get(rfc, 0) + 1
+                if rfc in done or "all" in done:
+                    print("missing summary: " + " ".join(key) + " (the RFC is marked done)")
+            elif copies(summary, sentence):
+                copied.append((key, copies(summary, sentence)))
+            fh.write("\t".join(str(x) for x in (rfc, num, n, keyword, line, col, kind, summary, found)) + "\n")
+    # A summary of an RFC whose text is not in RFC_DIR cannot be checked.
+    stale = sorted(k for k in summaries if k not in keys and k[0] not in missing)
     with open(os.path.join(out_dir, "sections.tsv"), "w", encoding="utf-8") as fh:
         fh.write("# rfc\tsection\ttitle\n")
         for t in all_titles:
@@ -230,6 +293,15 @@ def main():
     print(f"{len(all_reqs)} requirements in {len(all_titles)} sections of "
           f"{len(cited_rfcs()) - len(missing)} RFCs; not in {rfc_dir} (see hand.tsv): "
           + " ".join(missing))
+    if missing_summary:
+        print(f"{sum(missing_summary.values())} requirements have no summary in summaries.tsv: "
+              + " ".join(f"{r}:{c}" for r, c in sorted(missing_summary.items(), key=lambda x: int(x[0]))))
+    for key, words_ in copied:
+        print("copied: " + " ".join(key) + f": \"{words_}\" is the RFC's wording")
+    for key in stale:
+        print("stale summary: " + " ".join(key) + ": no such requirement in the index")
+    if stale:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,13 @@ async fn coverage_lists_requirements_per_section_with_the_scenarios_and_verdicts
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("RFC 1939: "), "{}", run.stdout);
     assert!(run.stdout.contains(", passed)"), "{}", run.stdout);
+    // Each requirement line carries its summary from summaries.tsv.
+    assert!(
+        run.stdout
+            .contains("line 138  server: \"+OK\" and \"-ERR\" must be sent in upper case"),
+        "{}",
+        run.stdout
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&cov).expect("json")).expect("valid");
     let rfcs = json["rfcs"].as_array().expect("rfcs");
@@ -63,6 +70,16 @@ async fn coverage_lists_requirements_per_section_with_the_scenarios_and_verdicts
         !verdicts.is_empty() && verdicts.iter().all(|v| *v == "passed" || *v == "skipped"),
         "{verdicts:?}"
     );
+    let summaries: Vec<&str> = rfcs
+        .iter()
+        .flat_map(|r| r["sections"].as_array().into_iter().flatten())
+        .flat_map(|s| s["requirements"].as_array().into_iter().flatten())
+        .map(|q| q["summary"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        !summaries.is_empty() && summaries.iter().all(|s| !s.is_empty()),
+        "every requirement in the JSON has a summary: {json}"
+    );
 
     let run = conform(&["coverage", "--rfc", "1"]).await;
     assert_eq!(run.code, 2, "no scenario cites RFC 1: {}", run.all());
@@ -77,13 +94,18 @@ fn the_committed_index_is_what_the_script_derives() {
         return;
     }
     let out = tempfile::tempdir().expect("temp dir");
-    let status = std::process::Command::new("python3")
+    let run = std::process::Command::new("python3")
         .arg(repo.join("tools/requirements-index.py"))
         .arg(&rfcs)
         .arg(out.path())
-        .status()
+        .output()
         .expect("python3 runs");
-    assert!(status.success());
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}");
+    assert!(
+        !said.contains("copied: "),
+        "summaries are our words, not the RFC's: {said}"
+    );
     for f in ["index.tsv", "sections.tsv"] {
         let made = std::fs::read_to_string(out.path().join(f)).expect("made");
         let committed =
@@ -91,6 +113,58 @@ fn the_committed_index_is_what_the_script_derives() {
         assert!(
             made == committed,
             "harness/requirements/{f} is stale: run tools/requirements-index.py"
+        );
+    }
+}
+
+/// Every indexed requirement has a one-line summary in our words
+/// (`harness/requirements/summaries.tsv`, merged into index.tsv by the
+/// script), and every summary still names a requirement of the index.
+#[test]
+fn every_requirement_has_a_summary_and_every_summary_a_requirement() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("requirements");
+    let index = std::fs::read_to_string(dir.join("index.tsv")).expect("index.tsv");
+    let summaries = std::fs::read_to_string(dir.join("summaries.tsv")).expect("summaries.tsv");
+    // The RFCs whose summaries are complete (`# done: 5321 9110 …`, or `all`).
+    let done: Vec<&str> = summaries
+        .lines()
+        .filter_map(|l| l.strip_prefix("# done:"))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let required = |rfc: &str| done.contains(&"all") || done.contains(&rfc);
+    let mut keys = std::collections::BTreeSet::new();
+    let mut missing = Vec::new();
+    for line in index.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert!(
+            f.len() >= 8,
+            "index.tsv row without a summary column: {line}"
+        );
+        keys.insert((f[0], f[1], f[2], f[3]));
+        if f[7].trim().is_empty() && required(f[0]) {
+            missing.push(format!("{} §{} #{} {}", f[0], f[1], f[2], f[3]));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} requirements without a summary in summaries.tsv: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+    for line in summaries
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 5, "rfc, section, n, keyword, summary: {line}");
+        assert!(
+            keys.contains(&(f[0], f[1], f[2], f[3])),
+            "summaries.tsv names no requirement of the index (stale): {line}"
+        );
+        let words = f[4].split_whitespace().count();
+        assert!(
+            (1..=14).contains(&words),
+            "a summary is one to 14 words: {line}"
         );
     }
 }

@@ -4,9 +4,10 @@
 //!
 //! The index is data, built into the binary: `harness/requirements/index.tsv`
 //! (derived from the RFC texts by `tools/requirements-index.py`: RFC,
-//! section, ordinal, keyword, line and column of the keyword, the protocol
-//! terms its sentence names), `sections.tsv` (section titles) and `hand.tsv`
-//! (RFCs whose text is not at hand, indexed by hand in our words). No RFC
+//! section, ordinal, keyword, line and column of the keyword, a one-line
+//! summary in our words merged from `summaries.tsv`, the protocol terms its
+//! sentence names), `sections.tsv` (section titles) and `hand.tsv` (RFCs
+//! whose text is not at hand, indexed by hand in our words). No RFC
 //! text is stored; `--rfc-dir` reads the sentences from the user's copies.
 //!
 //! Coverage is by section, the granularity at which scenarios are bound
@@ -41,9 +42,12 @@ pub struct Requirement {
     /// `bcp14` (an upper-case keyword), `pre-bcp14` (the lower-case must or
     /// should of an RFC written before BCP 14), `hand`.
     pub source: String,
-    /// The protocol terms its sentence names (derived), or a summary in our
-    /// words (hand).
+    /// What it requires, in one line in our words (`summaries.tsv`, or
+    /// `hand.tsv`); what the coverage table prints.
     pub summary: String,
+    /// The protocol terms its sentence names (commands, reply codes, field
+    /// names), derived; empty for a requirement indexed by hand.
+    pub terms: String,
 }
 
 impl Requirement {
@@ -80,6 +84,11 @@ impl Index {
                     column: f[5].parse().ok(),
                     source: if hand { "hand".into() } else { f[6].into() },
                     summary: f[7].into(),
+                    terms: if hand {
+                        String::new()
+                    } else {
+                        f.get(8).copied().unwrap_or_default().into()
+                    },
                 });
             }
         }
