@@ -205,6 +205,7 @@ pop3_profile() {
 address = "127.0.0.1:$POP3_PORT"
 user = "bob"
 password = "hungry"
+maildir = "$WORK/maildir/bob/Maildir"
 PR
 }
 

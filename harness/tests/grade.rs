@@ -815,3 +815,126 @@ async fn a_bad_visibility_or_a_scenario_named_twice_is_a_configuration_error() {
         assert!(run.stderr.contains(says), "{name}: {}", run.all());
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_course_smtp_server_scores_full_marks_delivering_into_the_lab_maildir() {
+    // The program gets the fixture mailboxes as {maildir}; the delivery
+    // scenarios read the sink's Maildir of that same start.
+    let g = grade("smtp-server", "smtp-course").await;
+    assert_eq!(g.run.code, 0, "{}", g.run.all());
+    assert_eq!(score(&g), (17.0, 17.0), "{}", g.run.all());
+    assert_gradescope_schema(&g.results);
+    for t in g.results["tests"].as_array().unwrap() {
+        let hidden =
+            t["name"] == "A connection dropped in the middle of a message delivers nothing";
+        if hidden {
+            assert_eq!(t["visibility"], "after_published", "{t}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_smtp_server_without_dot_unstuffing_loses_only_that_criterion() {
+    let g = grade("smtp-server", "smtp-no-unstuffing").await;
+    assert_eq!(g.run.code, 1);
+    assert_eq!(score(&g), (15.0, 17.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&["Lines starting with \".\" are stored with the transparency dot removed"]),
+        "{}",
+        g.run.all()
+    );
+    let summary = std::fs::read_to_string(g.out.path().join("summary.txt")).unwrap();
+    assert!(summary.contains("RFC 5321 §4.5.2"), "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_course_dns_server_scores_full_marks_from_the_lab_zone_over_udp() {
+    // A UDP-only program: the grader waits for its UDP port ({zone} is the
+    // fixture zone file).
+    let g = grade("dns-server", "dns-course").await;
+    assert_eq!(g.run.code, 0, "{}", g.run.all());
+    assert_eq!(score(&g), (17.0, 17.0), "{}", g.run.all());
+    assert_gradescope_schema(&g.results);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dns_server_that_answers_noerror_for_a_missing_name_loses_only_the_nxdomain_points() {
+    let g = grade("dns-server", "dns-no-nxdomain").await;
+    assert_eq!(g.run.code, 1);
+    assert_eq!(score(&g), (14.0, 17.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&[
+            "A name that does not exist gets NXDOMAIN with AA set",
+            "NXDOMAIN carries the zone's SOA in the authority section",
+        ]),
+        "{}",
+        g.run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_course_pop3_server_scores_full_marks_on_the_lab_maildrop() {
+    // {maildir} holds bob's fixture messages; the UPDATE-state scenario
+    // places its own message in the same start's Maildir, without SMTP.
+    let g = grade("pop3-server", "pop3-course").await;
+    assert_eq!(g.run.code, 0, "{}", g.run.all());
+    assert_eq!(score(&g), (19.0, 19.0), "{}", g.run.all());
+    assert_gradescope_schema(&g.results);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_server_without_byte_stuffing_loses_only_that_criterion() {
+    let g = grade("pop3-server", "pop3-no-byte-stuffing").await;
+    assert_eq!(g.run.code, 1);
+    assert_eq!(score(&g), (17.0, 19.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&["RETR byte-stuffs the lines of a message that start with \".\""]),
+        "{}",
+        g.run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_server_whose_quit_keeps_marked_messages_loses_only_the_update_scenario() {
+    let g = grade("pop3-server", "pop3-quit-keeps").await;
+    assert_eq!(g.run.code, 1);
+    assert_eq!(score(&g), (18.25, 19.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&["DELE and QUIT remove a message placed in the Maildir"]),
+        "{}",
+        g.run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_course_ftp_server_scores_full_marks_on_the_lab_ftp_tree() {
+    let g = grade("ftp-server", "ftp-course").await;
+    assert_eq!(g.run.code, 0, "{}", g.run.all());
+    assert_eq!(score(&g), (20.0, 20.0), "{}", g.run.all());
+    assert_gradescope_schema(&g.results);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ftp_server_that_ignores_pasv_loses_only_the_passive_mode_criterion() {
+    let g = grade("ftp-server", "ftp-port-only").await;
+    assert_eq!(g.run.code, 1);
+    assert_eq!(score(&g), (16.0, 20.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&[
+            "The PASV reply names the address the client is connected to",
+            "RETR in passive mode sends the file byte for byte, then 226",
+            "LIST sends the directory listing over the data connection",
+            "STOR in passive mode then RETR gives back the same bytes (TYPE I)",
+            "The control connection stays open after a transfer",
+        ]),
+        "{}",
+        g.run.all()
+    );
+    let summary = std::fs::read_to_string(g.out.path().join("summary.txt")).unwrap();
+    assert!(summary.contains("PASV"), "{summary}");
+}

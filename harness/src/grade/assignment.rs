@@ -63,6 +63,22 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "web-server",
         include_str!("../../assignments/web-server.toml"),
     ),
+    (
+        "smtp-server",
+        include_str!("../../assignments/smtp-server.toml"),
+    ),
+    (
+        "pop3-server",
+        include_str!("../../assignments/pop3-server.toml"),
+    ),
+    (
+        "ftp-server",
+        include_str!("../../assignments/ftp-server.toml"),
+    ),
+    (
+        "dns-server",
+        include_str!("../../assignments/dns-server.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -387,13 +403,21 @@ impl Assignment {
 
     /// The target profile for a submission listening on `port`.
     pub fn profile(&self, port: u16) -> Result<Profile, String> {
+        self.profile_with(port, &[])
+    }
+
+    /// The target profile for a submission listening on `port`, with the
+    /// server lab's placeholders (`{maildir}` …) replaced by the paths of
+    /// that start's fixture content.
+    pub fn profile_with(&self, port: u16, content: &[(&str, String)]) -> Result<Profile, String> {
         let mut text = String::new();
         let mut sections: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
         for (section, key, value) in &self.target {
-            sections
-                .entry(section)
-                .or_default()
-                .push((key, value.replace("{port}", &port.to_string())));
+            let value = content.iter().fold(
+                value.replace("{port}", &port.to_string()),
+                |v, (k, path)| v.replace(k, path),
+            );
+            sections.entry(section).or_default().push((key, value));
         }
         for (section, keys) in sections {
             text.push_str(&format!("[{section}]\n"));
@@ -405,12 +429,17 @@ impl Assignment {
     }
 
     /// The ports the program must open: `(section.key, udp?)` for every
-    /// target address that holds `{port}`. A key named `udp` is a UDP port.
+    /// target address that holds `{port}`. A key named `udp` is a UDP port,
+    /// and so is a DNS server's address (DNS is UDP first, RFC 1035 §4.2;
+    /// the scenarios over TCP use the same port number over TCP).
     pub fn ports(&self) -> Vec<(String, bool)> {
         self.target
             .iter()
             .filter(|(_, _, v)| v.contains("{port}"))
-            .map(|(s, k, _)| (format!("{s}.{k}"), k == "udp"))
+            .map(|(s, k, _)| {
+                let udp = k == "udp" || (s == "dns" && k == "address");
+                (format!("{s}.{k}"), udp)
+            })
             .collect()
     }
 
@@ -507,9 +536,17 @@ mod tests {
             assert!(!a.rubric.is_empty(), "{name} has a rubric");
             let p = a.profile(4242).unwrap();
             assert!(
-                ["sockets.tcp", "sockets.udp", "http.address"]
-                    .iter()
-                    .any(|k| p.get(k).is_some()),
+                [
+                    "sockets.tcp",
+                    "sockets.udp",
+                    "http.address",
+                    "smtp.address",
+                    "pop3.address",
+                    "ftp.address",
+                    "dns.address"
+                ]
+                .iter()
+                .any(|k| p.get(k).is_some()),
                 "{name}"
             );
         }

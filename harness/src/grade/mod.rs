@@ -176,18 +176,17 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
             cmd.clone(),
         ),
     };
-    // Server labs: the fixture content the scenarios expect, copied into
-    // this submission's scratch folder and passed as {www}, {maildir},
-    // {zone}, {ftp_root}.
-    let content = lab_content(a, &command, scratch.path())?;
-    let fill = |text: &str| {
-        content
-            .iter()
-            .fold(text.to_string(), |t, (k, path)| t.replace(k, path))
+    // Server labs: the fixture content the scenarios expect ({www},
+    // {maildir}, {zone}, {ftp_root}), written afresh for the build and for
+    // every start of the program (see `run_group`).
+    let (build, build_env) = match &a.build {
+        Some(b) => {
+            let content = lab_content(a, &command, &scratch.path().join("build"))?;
+            (Some(fill(b, &content)), fill_env(a, &content))
+        }
+        None => (None, Vec::new()),
     };
-    let command = fill(&command);
-    let env: Vec<(String, String)> = a.env.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
-    let build = a.build.as_deref().map(fill);
+    let starts = std::sync::atomic::AtomicUsize::new(0);
     let mut report = GradeReport {
         assignment: a.name.clone(),
         title: a.title.clone(),
@@ -207,10 +206,16 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
     if let (Submission::Folder(_), Some(build)) = (&opts.submission, &build) {
         let mut limits = a.limits;
         limits.cpu_seconds = Some(a.build_time.as_secs().max(1));
-        let (ok, how, stopped) =
-            sandbox::run_to_end(build, &workdir, &env, &limits, a.output_bytes, a.build_time)
-                .await
-                .map_err(|e| SetupError(format!("cannot run the build command: {e}")))?;
+        let (ok, how, stopped) = sandbox::run_to_end(
+            build,
+            &workdir,
+            &build_env,
+            &limits,
+            a.output_bytes,
+            a.build_time,
+        )
+        .await
+        .map_err(|e| SetupError(format!("cannot run the build command: {e}")))?;
         report.build = Some(BuildLog {
             command: build.clone(),
             ok,
@@ -242,8 +247,14 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         std::cell::RefCell::new(report.problem.clone());
     let runs = futures::stream::iter(groups.into_iter().map(|group| {
         let mut local: Vec<GradedScenario> = group.iter().map(|&i| graded[i].clone()).collect();
-        let (features, workdir, command, env, problem) =
-            (&features, &workdir, &command, &env, &problem);
+        let (features, workdir, command, problem) = (&features, &workdir, &command, &problem);
+        // Each start gets its own copy of the fixture content, so what one
+        // scenario changed (a deleted message, an uploaded file) never
+        // reaches another.
+        let lab = scratch.path().join(format!(
+            "start-{}",
+            starts.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         async move {
             if problem.borrow().is_some() {
                 return Ok((group, local, None));
@@ -265,7 +276,7 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
                 features,
                 workdir,
                 command,
-                env,
+                &lab,
                 &mut local,
                 &all,
                 deadline - now,
@@ -332,19 +343,20 @@ pub const LAB_CONTENT: &[(&str, &str)] = &[
     ("{ftp_root}", "the fixture FTP tree, writable"),
 ];
 
-/// Writes the fixture content that the start command, the build command or
-/// the environment mention into `scratch/lab/`, and returns each
-/// placeholder with its path.
+/// Writes the fixture content that the start command, the build command,
+/// the environment or the target profile mention into `dir/lab/`, and
+/// returns each placeholder with its path.
 fn lab_content(
     a: &Assignment,
     command: &str,
-    scratch: &Path,
+    dir: &Path,
 ) -> Result<Vec<(&'static str, String)>, SetupError> {
     let mut texts = vec![command.to_string()];
     texts.extend(a.build.clone());
     texts.extend(a.env.values().cloned());
+    texts.extend(a.target.iter().map(|(_, _, v)| v.clone()));
     let used = |k: &str| texts.iter().any(|t| t.contains(k));
-    let lab = scratch.join("lab");
+    let lab = dir.join("lab");
     let failed = |what: &str, e: String| SetupError(format!("cannot write the {what}: {e}"));
     let mut out = Vec::new();
     for (key, _) in LAB_CONTENT {
@@ -378,6 +390,21 @@ fn lab_content(
     Ok(out)
 }
 
+/// `text` with each placeholder of `content` replaced by its path.
+fn fill(text: &str, content: &[(&'static str, String)]) -> String {
+    content
+        .iter()
+        .fold(text.to_string(), |t, (k, path)| t.replace(k, path))
+}
+
+/// The assignment's extra environment, placeholders filled.
+fn fill_env(a: &Assignment, content: &[(&'static str, String)]) -> Vec<(String, String)> {
+    a.env
+        .iter()
+        .map(|(k, v)| (k.clone(), fill(v, content)))
+        .collect()
+}
+
 /// Starts the program, waits for its port, runs the group's scenarios, and
 /// kills it.
 #[allow(clippy::too_many_arguments)]
@@ -386,17 +413,18 @@ async fn run_group(
     features: &Path,
     workdir: &Path,
     command: &str,
-    env: &[(String, String)],
+    lab: &Path,
     graded: &mut [GradedScenario],
     group: &[usize],
     time_left: Duration,
 ) -> Result<Start, SetupError> {
     let port =
         ports::free_port().map_err(|e| SetupError(format!("cannot find a free port: {e}")))?;
-    let profile = a.profile(port).map_err(SetupError)?;
-    let mut env = env.to_vec();
+    let content = lab_content(a, command, lab)?;
+    let profile = a.profile_with(port, &content).map_err(SetupError)?;
+    let mut env = fill_env(a, &content);
     env.push(("PORT".into(), port.to_string()));
-    let cmd = command.replace("{port}", &port.to_string());
+    let cmd = fill(command, &content).replace("{port}", &port.to_string());
     let mut program = Program::spawn(&cmd, workdir, &env, &a.limits, a.output_bytes)
         .map_err(|e| SetupError(format!("cannot start `{cmd}`: {e}")))?;
     let names = group.iter().map(|&i| graded[i].name.clone()).collect();

@@ -864,6 +864,50 @@ async fn delivered(w: &mut World, text: String, to: String) -> StepResult {
     })
 }
 
+/// Places the message, marked with a fresh X-Conform-Id, in `new/` of the
+/// profile's `[pop3] maildir` (the user's Maildir, writable by conform), as
+/// a local delivery agent would: written in `tmp/`, then moved (the Maildir
+/// convention), with LF line ends. Skips without the key, so a server
+/// without a Maildir conform can write to is not judged by it.
+/// Example: `Given a message "From: alice@crepes.fr\r\nSubject: Hi\r\n\r\nHi.\r\n" placed in the POP3 user's Maildir`
+#[given(regex = r#"^a message "(.*)" placed in the POP3 user's Maildir$"#)]
+async fn placed(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let Some(dir) = w
+            .profile()
+            .get("pop3.maildir")
+            .map(std::path::PathBuf::from)
+        else {
+            return Err(Failure::skip(
+                "the target profile sets no pop3.maildir, so no message can be placed in the user's maildrop without SMTP",
+            ));
+        };
+        if !dir.join("new").is_dir() || !dir.join("tmp").is_dir() {
+            return Err(Failure::harness(format!(
+                "pop3.maildir \"{}\" holds no new/ and tmp/: set it to the [pop3] user's Maildir",
+                dir.display()
+            )));
+        }
+        let text = payload(w, &text)?;
+        let content = mark_delivered(w, &text);
+        let (id, _) = delivered_message(w)?;
+        let lf: Vec<u8> = content.iter().copied().filter(|b| *b != b'\r').collect();
+        let name = format!("{id}.conform");
+        let (tmp, new) = (dir.join("tmp").join(&name), dir.join("new").join(&name));
+        std::fs::write(&tmp, &lf)
+            .and_then(|_| std::fs::rename(&tmp, &new))
+            .map_err(|e| {
+                Failure::harness(format!(
+                    "cannot place the message in pop3.maildir ({}): {e}",
+                    dir.display()
+                ))
+            })?;
+        w.transcript
+            .event("maildir", format!("placed {}", new.display()));
+        Ok(())
+    })
+}
+
 /// Logs in and finds the delivered message by its id header (TOP n 0),
 /// newest first; mail may take a moment to arrive after SMTP said 250.
 async fn find_delivered(w: &mut World) -> Result<usize, Failure> {

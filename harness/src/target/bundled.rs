@@ -257,6 +257,14 @@ async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
     let r = reference_servers::pop3::start(s.bind.ip(), s.bind.port(), config, store).await?;
     s.profile.set("pop3", "user", mail::USER);
     s.profile.set("pop3", "password", mail::PASSWORD);
+    // The user's Maildir in the shared store, where scenarios place mail.
+    let maildrop = s
+        .fixtures()?
+        .join("maildir")
+        .join(mail::USER)
+        .join("Maildir");
+    s.profile
+        .set("pop3", "maildir", &maildrop.to_string_lossy());
     s.add("pop3", "address", "pop3", r);
     Ok(())
 }
