@@ -63,6 +63,18 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "web-server",
         include_str!("../../assignments/web-server.toml"),
     ),
+    (
+        "udp-client",
+        include_str!("../../assignments/udp-client.toml"),
+    ),
+    (
+        "tcp-client",
+        include_str!("../../assignments/tcp-client.toml"),
+    ),
+    (
+        "mail-client",
+        include_str!("../../assignments/mail-client.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -234,7 +246,11 @@ pub struct Assignment {
     pub bind_timeout: Duration,
     pub step_timeout: Duration,
     pub restart: Restart,
-    /// `section.key` → value with `{port}`.
+    /// A client lab: the program is a client, `[target]` names its command
+    /// as `{start}` in a client section, and each scenario runs it against
+    /// the harness's peer (no start of its own, no port to wait for).
+    pub client: bool,
+    /// `section.key` → value with `{port}` (or `{start}`, a client lab).
     pub target: Vec<(String, String, String)>,
     pub limits: Limits,
     pub output_bytes: usize,
@@ -296,9 +312,9 @@ impl Assignment {
         if file.suite.paths.is_empty() {
             return Err(bad("[suite] paths is empty".into()));
         }
-        if !file.submission.start.contains("{port}") {
+        if !file.submission.start.contains("{port}") && !file.submission.start.contains("{url}") {
             return Err(bad(
-                "[submission] start must pass the port to the program: put {port} in it".into(),
+                "[submission] start must pass the port to the program: put {port} in it (a client lab: the peer's {port}, or an HTTP client's {url})".into(),
             ));
         }
         let dur = |field: &str, v: &Option<String>, default: u64| -> Result<Duration, String> {
@@ -330,9 +346,26 @@ impl Assignment {
                 target.push((section.clone(), key.clone(), v.clone()));
             }
         }
-        if !target.iter().any(|(_, _, v)| v.contains("{port}")) {
+        let client = target.iter().any(|(_, _, v)| v.contains("{start}"));
+        if client {
+            // The program is a client: the scenarios start it, with their
+            // peer's {host} and {port}, from the client section's command.
+            for (section, key, v) in &target {
+                let is_client = Protocol::parse(section).is_some_and(|p| p.is_client());
+                if v.contains("{start}") && !is_client {
+                    return Err(bad(format!(
+                        "[target] {section}.{key} = \"{v}\": {{start}} belongs in a client section ([sockets-client], [smtp-client], [http-client])"
+                    )));
+                }
+                if v.contains("{port}") {
+                    return Err(bad(format!(
+                        "[target] {section}.{key} = \"{v}\": a client lab has no port of its own; the peer's {{port}} goes in [submission] start"
+                    )));
+                }
+            }
+        } else if !target.iter().any(|(_, _, v)| v.contains("{port}")) {
             return Err(bad(
-                "[target] must put the submission's {port} in at least one address".into(),
+                "[target] must put the submission's {port} in at least one address (a client lab: its command as {start} in a client section, e.g. sockets-client = { udp = \"{start}\" })".into(),
             ));
         }
         let l = &file.limits;
@@ -370,6 +403,7 @@ impl Assignment {
             bind_timeout: dur("bind_timeout", &file.submission.bind_timeout, 3)?,
             step_timeout: dur("step_timeout", &file.submission.step_timeout, 2)?,
             restart,
+            client,
             target,
             limits,
             output_bytes: size("output", &l.output)?.unwrap_or(16 << 10) as usize,
@@ -385,15 +419,43 @@ impl Assignment {
         Ok(assignment)
     }
 
-    /// The target profile for a submission listening on `port`.
+    /// The target profile for a submission listening on `port` (a client
+    /// lab: with its start command, run in the current folder).
     pub fn profile(&self, port: u16) -> Result<Profile, String> {
+        self.profile_with(port, &self.start, None)
+    }
+
+    /// A client lab's profile: `{start}` is `command`, run in `dir`.
+    pub fn client_profile(&self, command: &str, dir: &Path) -> Result<Profile, String> {
+        self.profile_with(0, command, Some(dir))
+    }
+
+    fn profile_with(
+        &self,
+        port: u16,
+        command: &str,
+        dir: Option<&Path>,
+    ) -> Result<Profile, String> {
         let mut text = String::new();
         let mut sections: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
         for (section, key, value) in &self.target {
-            sections
-                .entry(section)
-                .or_default()
-                .push((key, value.replace("{port}", &port.to_string())));
+            let keys = sections.entry(section).or_default();
+            let own_dir = self
+                .target
+                .iter()
+                .any(|(s, k, _)| s == section && k == "dir");
+            if let (true, false, Some(d)) = (value.contains("{start}"), own_dir, dir) {
+                // The scenarios run the client in the submission's folder.
+                if !keys.iter().any(|(k, _)| *k == "dir") {
+                    keys.push(("dir", d.display().to_string()));
+                }
+            }
+            keys.push((
+                key,
+                value
+                    .replace("{port}", &port.to_string())
+                    .replace("{start}", command),
+            ));
         }
         for (section, keys) in sections {
             text.push_str(&format!("[{section}]\n"));
@@ -407,6 +469,9 @@ impl Assignment {
     /// The ports the program must open: `(section.key, udp?)` for every
     /// target address that holds `{port}`. A key named `udp` is a UDP port.
     pub fn ports(&self) -> Vec<(String, bool)> {
+        if self.client {
+            return Vec::new();
+        }
         self.target
             .iter()
             .filter(|(_, _, v)| v.contains("{port}"))
@@ -507,9 +572,16 @@ mod tests {
             assert!(!a.rubric.is_empty(), "{name} has a rubric");
             let p = a.profile(4242).unwrap();
             assert!(
-                ["sockets.tcp", "sockets.udp", "http.address"]
-                    .iter()
-                    .any(|k| p.get(k).is_some()),
+                [
+                    "sockets.tcp",
+                    "sockets.udp",
+                    "http.address",
+                    "sockets-client.udp",
+                    "sockets-client.tcp",
+                    "smtp-client.command"
+                ]
+                .iter()
+                .any(|k| p.get(k).is_some()),
                 "{name}"
             );
         }
