@@ -60,3 +60,15 @@ Feature: Mail client: the message data
     # RFC 5322 §3.6.4: "every message SHOULD have a "Message-ID:" field."
     When the mail client under test sends a message
     Then the message's header section has the field "Message-ID"
+
+  @rfc1870 @rfc1870-sec-6 @SHOULD
+  Scenario: A declared SIZE is not smaller than the message
+    # RFC 1870 §6: the SIZE value "should include the message header, body,
+    # and the CR-LF sequences between lines, but not the SMTP DATA command's
+    # terminating dot or doubled quoting dots"; an estimate "should be chosen
+    # so that the declared message size is usually larger than the actual
+    # message size" (§6.3 permits a smaller one: hence SHOULD). A client
+    # that declares no SIZE is skipped (§7: a minimal client need not).
+    Given the SMTP peer announces only "SIZE 10240000, 8BITMIME, ENHANCEDSTATUSCODES"
+    When the mail client under test sends a message with the body "Size matters.\n..and dots do not count.\n"
+    Then the SIZE the client declares is not smaller than the message it sends

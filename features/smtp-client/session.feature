@@ -6,7 +6,8 @@ Feature: Mail client: the SMTP session
   every command and every octet of the message data exactly as the client
   sent them. The profile's `[smtp-client] command` gets the peer's {host}
   and {port}, the envelope {from} (alice@crepes.fr) and {to}
-  (bob@example.test), and the message on standard input: RFC 5322 header
+  (bob@example.test; random addresses where a scenario says so), and the
+  message on standard input: RFC 5322 header
   fields (Date, From, To, Subject, Message-ID) and a body, with LF line
   ends as in a text file.
 
@@ -49,15 +50,18 @@ Feature: Mail client: the SMTP session
     # Reverse-path = Path / "<>", Path = "<" [ A-d-l ":" ] Mailbox ">".
     # The brackets are the only form the syntax has (servers such as
     # postfix accept a bare address; the RFC's client does not send one).
-    When the mail client under test sends a message
-    Then the SMTP peer receives a MAIL command starting with "MAIL FROM:<alice@crepes.fr>"
+    # The sender is random ({from}), so a program that hard-codes its
+    # envelope fails.
+    When the mail client under test sends a message from a random sender to a random recipient
+    Then the SMTP peer receives a MAIL command starting with "MAIL FROM:<${from}>"
 
   @rfc5321-sec-4.1.2 @MUST @points(1)
   Scenario: RCPT TO carries the recipient in angle brackets
     # RFC 5321 §4.1.1.3: rcpt = "RCPT TO:" ( "<Postmaster@" Domain ">" /
-    # "<Postmaster>" / Forward-path ); §4.1.2: Forward-path = Path.
-    When the mail client under test sends a message
-    Then the SMTP peer receives a RCPT command starting with "RCPT TO:<bob@example.test>"
+    # "<Postmaster>" / Forward-path ); §4.1.2: Forward-path = Path. The
+    # recipient is random ({to}).
+    When the mail client under test sends a message from a random sender to a random recipient
+    Then the SMTP peer receives a RCPT command starting with "RCPT TO:<${to}>"
 
   @rfc5321-sec-2.3.8 @MUST @points(1)
   Scenario: Every command line ends in CRLF

@@ -22,6 +22,14 @@ Feature: TCP client (TCPClient.py)
     Then the client under test prints the reply
 
   @MUST @points(1)
+  Scenario: The client prints the reply after "From Server:"
+    # K-08: print('From Server:', modifiedSentence); the Python 3 edition
+    # prints 'From Server: ' and the reply (two blanks): both are right.
+    Given a TCP peer that answers upper-cased
+    When the TCP client under test runs with a random sentence
+    Then the client under test prints the reply after "From Server:"
+
+  @MUST @points(1)
   Scenario: The client prints what the server answered, not its own upper-casing
     Given a TCP peer that answers "reply 4711 from the peer"
     When the TCP client under test runs with the input "hello world"

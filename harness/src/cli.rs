@@ -575,6 +575,7 @@ async fn run(a: RunArgs) -> Result<i32, SetupError> {
         perturb: a.perturb,
         run_timeout: (!a.run_timeout.is_zero()).then_some(a.run_timeout),
         catch_signals: true,
+        client_sandbox: Default::default(),
     };
     let report = runner::run(&opts).await?;
     if let Some(path) = &a.write_deviations {

@@ -61,6 +61,9 @@ pub struct RunOptions {
     /// Catch SIGINT and SIGTERM: start no more scenarios, run the cleanups
     /// of those under way, and report what finished (`conform run`).
     pub catch_signals: bool,
+    /// How clients under test are started (`conform grade` of a client
+    /// lab: its limits and environment).
+    pub client_sandbox: crate::peer::client::Sandbox,
 }
 
 impl RunOptions {
@@ -85,6 +88,7 @@ impl RunOptions {
             perturb: Perturb::None,
             run_timeout: Some(crate::target::health::DEFAULT_RUN_TIMEOUT),
             catch_signals: false,
+            client_sandbox: Default::default(),
         }
     }
 }
@@ -208,6 +212,7 @@ pub async fn run(opts: &RunOptions) -> Result<RunReport, SetupError> {
         perturb: opts.perturb,
         health: Arc::new(Health::new()),
         stop: stop.clone(),
+        client_sandbox: opts.client_sandbox.clone(),
     });
     let order: Vec<(String, usize)> = selected
         .iter()

@@ -428,3 +428,67 @@ fn a_json_api_example_passes_and_its_faulty_mode_fails() {
         }
     }
 }
+
+/// The README's worked example of an instructor's own client lab
+/// (`examples/client-lab/`): an assignment file next to the lab's own
+/// feature file, graded as written: the solution gets full marks (exit 0),
+/// the course's TCPClient.py, which has no timeout, loses only the timeout
+/// criterion.
+#[test]
+fn the_client_lab_worked_example_grades_as_the_readme_says() {
+    let root = repo();
+    let check = conform_in(
+        &root,
+        &bin(),
+        &[
+            "check",
+            "--assignment",
+            "examples/client-lab/tcp-client-timeout.toml",
+        ],
+    );
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check
+            .stdout
+            .contains("assignment tcp-client-timeout: 6 scenario(s), rubric and steps check"),
+        "{}",
+        check.stdout
+    );
+    let assignment = "examples/client-lab/tcp-client-timeout.toml";
+    let grade = |submission: &str| {
+        conform_in(
+            &root,
+            &bin(),
+            &[
+                "grade",
+                "--assignment",
+                assignment,
+                "--submission",
+                submission,
+            ],
+        )
+    };
+    let run = grade("examples/client-lab/solution");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("Total: 7/7 points (6 of 6 scenarios passed"),
+        "{}",
+        run.stdout
+    );
+    let run = grade("harness/tests/submissions/tcp-client-course");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("Total: 5/7 points (5 of 6 scenarios passed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "FAIL   0/2  [hidden] A server that never answers: the client says so and ends"
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -938,3 +938,135 @@ async fn an_ftp_server_that_ignores_pasv_loses_only_the_passive_mode_criterion()
     let summary = std::fs::read_to_string(g.out.path().join("summary.txt")).unwrap();
     assert!(summary.contains("PASV"), "{summary}");
 }
+
+// Client labs: the program is the client; each scenario runs it against the
+// harness's own server (a peer on a fresh port), with random sentences and
+// envelopes.
+
+/// No process of a client lab's program is left: every one would run in
+/// the (now deleted) scratch folder of its grader.
+fn assert_no_client_left(program: &str) {
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i64>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+        let cwd = cwd.to_string_lossy();
+        assert!(
+            !(String::from_utf8_lossy(&cmdline).contains(program)
+                && cwd.contains("conform-grade-")
+                && cwd.ends_with("(deleted)")
+                && alive(pid)),
+            "process {pid} ({program}) outlived its grader"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_course_client_programs_score_full_marks() {
+    for (assignment, sub, max, tests) in [
+        ("udp-client", "udp-client-course", 7.0, 5),
+        ("tcp-client", "tcp-client-course", 9.0, 7),
+        ("mail-client", "mail-course", 15.0, 14),
+    ] {
+        let g = grade(assignment, sub).await;
+        assert_eq!(g.run.code, 0, "{sub}: {}", g.run.all());
+        assert_eq!(score(&g), (max, max), "{sub}: {}", g.run.all());
+        assert!(
+            g.run
+                .stdout
+                .contains("Each scenario ran the program afresh against the grader's own server"),
+            "{}",
+            g.run.all()
+        );
+        assert_eq!(g.grade["client_lab"], true);
+        let results = g.results["tests"].as_array().unwrap();
+        assert_eq!(results.len(), tests, "{sub}");
+        assert_gradescope_schema(&g.results);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_udp_client_that_does_not_print_the_reply_loses_only_that() {
+    let g = grade("udp-client", "udp-client-no-print").await;
+    assert_eq!(g.run.code, 1);
+    // The late reply is judged by what it prints, too.
+    assert_eq!(score(&g), (3.0, 7.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&[
+            "The client prints the server's reply",
+            "The client prints what the server answered, not its own upper-casing",
+            "A reply that comes two seconds late is still waited for",
+        ])
+    );
+    // What it printed instead is in the feedback.
+    assert!(
+        g.run.stdout.contains("Sent: hello world"),
+        "{}",
+        g.run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tcp_client_that_never_closes_loses_only_closing_and_ending() {
+    let g = grade("tcp-client", "tcp-client-never-closes").await;
+    assert_eq!(score(&g), (7.0, 9.0), "{}", g.run.all());
+    assert_eq!(
+        failed(&g),
+        set(&[
+            "The client closes its connection and ends",
+            "A server that closes without answering: the client ends",
+        ])
+    );
+    assert!(
+        g.run.stdout.contains("it waits forever (it was killed)"),
+        "{}",
+        g.run.all()
+    );
+    assert_no_client_left("TCPClient.py");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_mistake_of_a_mail_client_loses_only_its_points() {
+    let wait = [
+        "The client waits for the greeting before its first command",
+        "Without PIPELINING each command waits for the previous reply",
+    ];
+    for (sub, lost, expected) in [
+        // The greeting is a reply too: a command before it is a command
+        // before the previous reply.
+        ("mail-no-greeting-wait", &wait[..], 13.0),
+        (
+            "mail-bare-lf",
+            &["Every command line ends in CRLF"][..],
+            14.0,
+        ),
+        ("mail-no-quit", &["The session ends with QUIT"][..], 14.0),
+        (
+            "mail-hard-coded",
+            &[
+                "MAIL FROM carries the sender in angle brackets",
+                "RCPT TO carries the recipient in angle brackets",
+            ][..],
+            13.0,
+        ),
+        // Without the end of the data nothing after it is a command: the
+        // server never has the whole message, nor a QUIT.
+        (
+            "mail-no-end",
+            &[
+                "The message data ends with CRLF . CRLF",
+                "Lines beginning with a period are dot-stuffed",
+                "The session ends with QUIT",
+            ][..],
+            11.0,
+        ),
+    ] {
+        let g = grade("mail-client", sub).await;
+        assert_eq!(g.run.code, 1, "{sub}");
+        assert_eq!(failed(&g), set(lost), "{sub}: {}", g.run.all());
+        assert_eq!(score(&g), (expected, 15.0), "{sub}: {}", g.run.all());
+    }
+}

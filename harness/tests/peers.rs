@@ -82,6 +82,18 @@ const SMTP_FLAWS: &[(&str, &str)] = &[
         "smtp-client/data/lines-beginning-with-a-period-are-dot-stuffed",
     ),
     ("no-quit", "smtp-client/session/the-session-ends-with-quit"),
+    (
+        "small-size",
+        "smtp-client/data/a-declared-size-is-not-smaller-than-the-message",
+    ),
+    (
+        "hard-coded",
+        "smtp-client/session/mail-from-carries-the-sender-in-angle-brackets",
+    ),
+    (
+        "hard-coded",
+        "smtp-client/session/rcpt-to-carries-the-recipient-in-angle-brackets",
+    ),
     ("helo", "smtp-client/session/the-session-starts-with-ehlo"),
     (
         "no-fallback",
@@ -200,6 +212,11 @@ const SOCKETS_FLAWS: &[(&str, &str, &str)] = &[
         "own-upper",
         "sockets-client/tcp/the-client-prints-what-the-server-answered-not-its-own-upper-casing",
         "did not print",
+    ),
+    (
+        "no-label",
+        "sockets-client/tcp/the-client-prints-the-reply-after-from-server",
+        "but not after \"From Server:\"",
     ),
 ];
 

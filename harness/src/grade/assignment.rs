@@ -79,6 +79,18 @@ pub const BUNDLED: &[(&str, &str)] = &[
         "dns-server",
         include_str!("../../assignments/dns-server.toml"),
     ),
+    (
+        "udp-client",
+        include_str!("../../assignments/udp-client.toml"),
+    ),
+    (
+        "tcp-client",
+        include_str!("../../assignments/tcp-client.toml"),
+    ),
+    (
+        "mail-client",
+        include_str!("../../assignments/mail-client.toml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -250,7 +262,11 @@ pub struct Assignment {
     pub bind_timeout: Duration,
     pub step_timeout: Duration,
     pub restart: Restart,
-    /// `section.key` → value with `{port}`.
+    /// A client lab: the program is a client, `[target]` names its command
+    /// as `{start}` in a client section, and each scenario runs it against
+    /// the harness's peer (no start of its own, no port to wait for).
+    pub client: bool,
+    /// `section.key` → value with `{port}` (or `{start}`, a client lab).
     pub target: Vec<(String, String, String)>,
     pub limits: Limits,
     pub output_bytes: usize,
@@ -312,9 +328,9 @@ impl Assignment {
         if file.suite.paths.is_empty() {
             return Err(bad("[suite] paths is empty".into()));
         }
-        if !file.submission.start.contains("{port}") {
+        if !file.submission.start.contains("{port}") && !file.submission.start.contains("{url}") {
             return Err(bad(
-                "[submission] start must pass the port to the program: put {port} in it".into(),
+                "[submission] start must pass the port to the program: put {port} in it (a client lab: the peer's {port}, or an HTTP client's {url})".into(),
             ));
         }
         let dur = |field: &str, v: &Option<String>, default: u64| -> Result<Duration, String> {
@@ -346,9 +362,26 @@ impl Assignment {
                 target.push((section.clone(), key.clone(), v.clone()));
             }
         }
-        if !target.iter().any(|(_, _, v)| v.contains("{port}")) {
+        let client = target.iter().any(|(_, _, v)| v.contains("{start}"));
+        if client {
+            // The program is a client: the scenarios start it, with their
+            // peer's {host} and {port}, from the client section's command.
+            for (section, key, v) in &target {
+                let is_client = Protocol::parse(section).is_some_and(|p| p.is_client());
+                if v.contains("{start}") && !is_client {
+                    return Err(bad(format!(
+                        "[target] {section}.{key} = \"{v}\": {{start}} belongs in a client section ([sockets-client], [smtp-client], [http-client])"
+                    )));
+                }
+                if v.contains("{port}") {
+                    return Err(bad(format!(
+                        "[target] {section}.{key} = \"{v}\": a client lab has no port of its own; the peer's {{port}} goes in [submission] start"
+                    )));
+                }
+            }
+        } else if !target.iter().any(|(_, _, v)| v.contains("{port}")) {
             return Err(bad(
-                "[target] must put the submission's {port} in at least one address".into(),
+                "[target] must put the submission's {port} in at least one address (a client lab: its command as {start} in a client section, e.g. sockets-client = { udp = \"{start}\" })".into(),
             ));
         }
         let l = &file.limits;
@@ -386,6 +419,7 @@ impl Assignment {
             bind_timeout: dur("bind_timeout", &file.submission.bind_timeout, 3)?,
             step_timeout: dur("step_timeout", &file.submission.step_timeout, 2)?,
             restart,
+            client,
             target,
             limits,
             output_bytes: size("output", &l.output)?.unwrap_or(16 << 10) as usize,
@@ -401,23 +435,52 @@ impl Assignment {
         Ok(assignment)
     }
 
-    /// The target profile for a submission listening on `port`.
+    /// The target profile for a submission listening on `port` (a client
+    /// lab: with its start command, run in the current folder).
     pub fn profile(&self, port: u16) -> Result<Profile, String> {
-        self.profile_with(port, &[])
+        self.build_profile(port, &self.start, None, &[])
     }
 
     /// The target profile for a submission listening on `port`, with the
     /// server lab's placeholders (`{maildir}` …) replaced by the paths of
     /// that start's fixture content.
     pub fn profile_with(&self, port: u16, content: &[(&str, String)]) -> Result<Profile, String> {
+        self.build_profile(port, &self.start, None, content)
+    }
+
+    /// A client lab's profile: `{start}` is `command`, run in `dir`.
+    pub fn client_profile(&self, command: &str, dir: &Path) -> Result<Profile, String> {
+        self.build_profile(0, command, Some(dir), &[])
+    }
+
+    fn build_profile(
+        &self,
+        port: u16,
+        command: &str,
+        dir: Option<&Path>,
+        content: &[(&str, String)],
+    ) -> Result<Profile, String> {
         let mut text = String::new();
         let mut sections: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
         for (section, key, value) in &self.target {
+            let keys = sections.entry(section).or_default();
+            let own_dir = self
+                .target
+                .iter()
+                .any(|(s, k, _)| s == section && k == "dir");
+            if let (true, false, Some(d)) = (value.contains("{start}"), own_dir, dir) {
+                // The scenarios run the client in the submission's folder.
+                if !keys.iter().any(|(k, _)| *k == "dir") {
+                    keys.push(("dir", d.display().to_string()));
+                }
+            }
             let value = content.iter().fold(
-                value.replace("{port}", &port.to_string()),
+                value
+                    .replace("{port}", &port.to_string())
+                    .replace("{start}", command),
                 |v, (k, path)| v.replace(k, path),
             );
-            sections.entry(section).or_default().push((key, value));
+            keys.push((key, value));
         }
         for (section, keys) in sections {
             text.push_str(&format!("[{section}]\n"));
@@ -433,6 +496,9 @@ impl Assignment {
     /// and so is a DNS server's address (DNS is UDP first, RFC 1035 §4.2;
     /// the scenarios over TCP use the same port number over TCP).
     pub fn ports(&self) -> Vec<(String, bool)> {
+        if self.client {
+            return Vec::new();
+        }
         self.target
             .iter()
             .filter(|(_, _, v)| v.contains("{port}"))
@@ -543,7 +609,10 @@ mod tests {
                     "smtp.address",
                     "pop3.address",
                     "ftp.address",
-                    "dns.address"
+                    "dns.address",
+                    "sockets-client.udp",
+                    "sockets-client.tcp",
+                    "smtp-client.command"
                 ]
                 .iter()
                 .any(|k| p.get(k).is_some()),

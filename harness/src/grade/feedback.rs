@@ -95,7 +95,12 @@ pub fn summary(r: &GradeReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "conform grade: {} ({})", r.title, r.assignment);
     let _ = writeln!(s, "submission:    {}", r.submission);
-    if r.fresh_start_per_scenario {
+    if r.client_lab {
+        let _ = writeln!(
+            s,
+            "Each scenario ran the program afresh against the grader's own server, on a port given as {{port}}."
+        );
+    } else if r.fresh_start_per_scenario {
         let _ = writeln!(
             s,
             "Each scenario ran against a fresh start of the program, on a port given as {{port}}."

@@ -109,6 +109,9 @@ pub struct GradeReport {
     pub criteria: Vec<String>,
     /// Whether each scenario ran against a fresh start of the program.
     pub fresh_start_per_scenario: bool,
+    /// The program is a client: each scenario ran it against the
+    /// harness's peer.
+    pub client_lab: bool,
     /// A problem that cost every remaining scenario its points.
     pub problem: Option<String>,
     pub build: Option<BuildLog>,
@@ -195,7 +198,8 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         max_score: round_points(graded.iter().map(|g| g.max_score).sum()),
         seconds: 0.0,
         criteria: criteria_in_order(a, &graded),
-        fresh_start_per_scenario: a.restart == Restart::EachScenario,
+        fresh_start_per_scenario: a.client || a.restart == Restart::EachScenario,
+        client_lab: a.client,
         problem: None,
         build: None,
         starts: Vec::new(),
@@ -231,6 +235,19 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
             fail_all(&mut graded, &msg);
             report.problem = Some(msg);
         }
+    }
+
+    // A client lab: the scenarios start the program themselves, each
+    // against its own peer; nothing to start or wait for here.
+    if a.client {
+        if report.problem.is_none() {
+            let env = fill_env(a, &[]);
+            run_clients(a, &features, &workdir, &command, &env, &mut graded, started).await?;
+        }
+        report.score = round_points(graded.iter().map(|g| g.score).sum());
+        report.scenarios = graded;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
     }
 
     // Run: each group of scenarios gets its own start of the program.
@@ -405,6 +422,27 @@ fn fill_env(a: &Assignment, content: &[(&'static str, String)]) -> Vec<(String, 
         .collect()
 }
 
+/// The run of the scenarios `only` of an assignment against `profile`.
+fn run_options(
+    a: &Assignment,
+    features: &Path,
+    profile: crate::target::Profile,
+    only: BTreeSet<String>,
+    concurrency: usize,
+) -> RunOptions {
+    let mut opts = RunOptions::new(features.to_path_buf());
+    opts.protocols = a.protocols.clone();
+    opts.tags = a.tags.clone();
+    opts.step_timeout = a.step_timeout;
+    opts.concurrency = concurrency;
+    opts.profile = Some(profile);
+    // The grader waits for the program's port itself (a probe would use up
+    // a server that serves one client); a client lab has none.
+    opts.preflight = false;
+    opts.only = Some(only);
+    opts
+}
+
 /// Starts the program, waits for its port, runs the group's scenarios, and
 /// kills it.
 #[allow(clippy::too_many_arguments)]
@@ -445,14 +483,8 @@ async fn run_group(
             stopped,
         });
     }
-    let mut opts = RunOptions::new(features.to_path_buf());
-    opts.protocols = a.protocols.clone();
-    opts.tags = a.tags.clone();
-    opts.step_timeout = a.step_timeout;
-    opts.concurrency = 1;
-    opts.profile = Some(profile);
-    opts.preflight = false;
-    opts.only = Some(group.iter().map(|&i| graded[i].result.id.clone()).collect());
+    let ids = group.iter().map(|&i| graded[i].result.id.clone()).collect();
+    let opts = run_options(a, features, profile, ids, 1);
     let outcome = tokio::time::timeout(time_left, runner::run(&opts)).await;
     // A program that closed its port has quit or is quitting: let it finish,
     // so the feedback can say how it ended.
@@ -478,6 +510,36 @@ async fn run_group(
         )),
         (None, None) => None,
     };
+    let note = ended.map(|what| {
+        let afresh = if a.restart == Restart::EachScenario {
+            " (it is started afresh for each scenario)"
+        } else {
+            ""
+        };
+        format!("{what}{afresh}.{}", output_excerpt(&stopped))
+    });
+    record(a, graded, group, outcome, note.as_deref());
+    Ok(Start {
+        scenarios: names,
+        port,
+        pid,
+        pgid,
+        problem: None,
+        stopped,
+    })
+}
+
+type RunOutcome = Result<Result<crate::report::RunReport, SetupError>, tokio::time::error::Elapsed>;
+
+/// Gives the scenarios of `group` the verdicts of a run: each earns its
+/// points or none; `note` (how the program ended) goes with each failure.
+fn record(
+    a: &Assignment,
+    graded: &mut [GradedScenario],
+    group: &[usize],
+    outcome: RunOutcome,
+    note: Option<&str>,
+) {
     match outcome {
         Ok(Ok(run)) => {
             for r in run.scenarios {
@@ -496,13 +558,8 @@ async fn run_group(
                     g.result.outcome = Outcome::Failed;
                 }
                 if !g.passed {
-                    if let Some(what) = &ended {
-                        let afresh = if a.restart == Restart::EachScenario {
-                            " (it is started afresh for each scenario)"
-                        } else {
-                            ""
-                        };
-                        g.note = Some(format!("{what}{afresh}.{}", output_excerpt(&stopped)));
+                    if let Some(n) = note {
+                        g.note = Some(n.to_string());
                     }
                 }
             }
@@ -527,14 +584,37 @@ async fn run_group(
             }
         }
     }
-    Ok(Start {
-        scenarios: names,
-        port,
-        pid,
-        pgid,
-        problem: None,
-        stopped,
-    })
+}
+
+/// A client lab: every scenario runs the program (the client section's
+/// command is the start command, in the submission's folder, under the
+/// assignment's limits) against the scenario's own peer. The client under
+/// test's machinery (`crate::peer::client`) kills what it started when
+/// the scenario is judged.
+async fn run_clients(
+    a: &Assignment,
+    features: &Path,
+    workdir: &Path,
+    command: &str,
+    env: &[(String, String)],
+    graded: &mut [GradedScenario],
+    started: Instant,
+) -> Result<(), SetupError> {
+    let profile = a
+        .client_profile(command, workdir)
+        .map_err(|e| SetupError(format!("assignment {}: {e}", a.name)))?;
+    let ids = graded.iter().map(|g| g.result.id.clone()).collect();
+    let mut opts = run_options(a, features, profile, ids, PARALLEL_STARTS);
+    opts.client_sandbox = crate::peer::client::Sandbox {
+        limits: a.limits,
+        output: a.output_bytes,
+        env: env.to_vec(),
+    };
+    let left = (started + a.total_time).saturating_duration_since(Instant::now());
+    let outcome = tokio::time::timeout(left, runner::run(&opts)).await;
+    let all: Vec<usize> = (0..graded.len()).collect();
+    record(a, graded, &all, outcome, None);
+    Ok(())
 }
 
 /// Waits until the program's processes have opened every wanted port.

@@ -47,6 +47,27 @@ fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "'\\''"))
 }
 
+/// How clients under test are started: the grader's limits, the output
+/// kept, extra environment variables. `conform run` uses the defaults;
+/// `conform grade` of a client lab passes the assignment's `[limits]` and
+/// `[submission] env`.
+#[derive(Clone, Debug)]
+pub struct Sandbox {
+    pub limits: Limits,
+    pub output: usize,
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Sandbox {
+            limits: Limits::grader(),
+            output: OUTPUT,
+            env: Vec::new(),
+        }
+    }
+}
+
 /// A started client under test.
 pub struct ClientRun {
     pub command: String,
@@ -66,6 +87,7 @@ impl ClientRun {
         command: &str,
         dir: &std::path::Path,
         stdin: Vec<u8>,
+        sandbox: &Sandbox,
         transcript: &Transcript,
     ) -> Result<ClientRun, String> {
         let turn = TURNS
@@ -75,9 +97,9 @@ impl ClientRun {
         transcript.event(NAME, format!("runs `{command}` in {}", dir.display()));
         // Starting reads /proc (the process limit counts the user's tasks):
         // off the runtime's workers, which also serve the bundled servers.
-        let (cmd, d) = (command.to_string(), dir.to_path_buf());
+        let (cmd, d, sb) = (command.to_string(), dir.to_path_buf(), sandbox.clone());
         let program = tokio::task::spawn_blocking(move || {
-            Program::spawn_with_input(&cmd, &d, &[], &Limits::grader(), OUTPUT, Some(stdin))
+            Program::spawn_with_input(&cmd, &d, &sb.env, &sb.limits, sb.output, Some(stdin))
         })
         .await
         .map_err(|e| format!("cannot start the client under test `{command}`: {e}"))?

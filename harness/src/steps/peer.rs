@@ -132,7 +132,7 @@ pub async fn start_client(
     all.extend_from_slice(vars);
     let command = client::substitute(&template, &all);
     let dir = client::workdir(w.profile(), section);
-    let run = ClientRun::start(&command, &dir, stdin, &w.transcript)
+    let run = ClientRun::start(&command, &dir, stdin, &w.ctx.client_sandbox, &w.transcript)
         .await
         .map_err(Failure::harness)?;
     let peers = w.state::<Peers>();
@@ -311,16 +311,17 @@ async fn exits_zero(w: &mut World) -> StepResult {
     })
 }
 
-/// The client under test printed the peer's reply (or the given text) on its standard output.
-#[then(regex = r#"^the client under test prints (the reply|"(.*)")$"#)]
-async fn prints(w: &mut World, what: String, text: String) -> StepResult {
+/// The client under test printed the peer's reply (or the given text; or the reply after a label such as "From Server:", spaces between allowed) on its standard output.
+#[then(regex = r#"^the client under test prints (the reply|the reply after "(.*)"|"(.*)")$"#)]
+async fn prints(w: &mut World, what: String, label: String, text: String) -> StepResult {
     step!(w, {
         judged(w).await?;
-        let want = if what == "the reply" {
+        let want = if what.starts_with("the reply") {
             super::sockets::upper(&w.state::<Peers>().input)
         } else {
             payload(w, &text)?
         };
+        let label = String::from_utf8_lossy(&payload(w, &label)?).into_owned();
         let (out, _) = w
             .state::<Peers>()
             .client
@@ -328,8 +329,26 @@ async fn prints(w: &mut World, what: String, text: String) -> StepResult {
             .map(|c| c.output())
             .unwrap_or_default();
         let want_s = String::from_utf8_lossy(&want).into_owned();
-        if out.contains(&want_s) {
+        // `print('From Server:', reply)` puts one space between them; the
+        // textbook's `'From Server: '` two: any run of blanks is fine.
+        let labelled = |out: &str| {
+            out.match_indices(label.as_str()).any(|(i, _)| {
+                out[i + label.len()..]
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with(&want_s)
+            })
+        };
+        if label.is_empty() && out.contains(&want_s) || !label.is_empty() && labelled(&out) {
             Ok(())
+        } else if !label.is_empty() && out.contains(&want_s) {
+            Err(Failure::conformance(format!(
+                "the client under test printed the reply, but not after \"{label}\""
+            ))
+            .expected(format!(
+                "standard output with \"{label} {}\"",
+                escape_short(&want, 200)
+            ))
+            .got(format!("\"{}\"", escape_short(out.as_bytes(), 300))))
         } else {
             Err(
                 Failure::conformance("the client under test did not print the server's reply")

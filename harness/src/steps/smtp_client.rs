@@ -102,7 +102,7 @@ async fn last_line_pause(w: &mut World, secs: String) -> StepResult {
 
 /// The message a mail client is given: RFC 5322 header fields and a body,
 /// with LF line ends as in a text file (the client sends CRLF).
-fn message(body: &str) -> String {
+fn message(body: &str, from: &str, to: &str) -> String {
     let date = httpdate::fmt_http_date(std::time::SystemTime::now());
     // `Wed, 02 Dec 2026 00:40:00 GMT` is RFC 5322 §3.3 date-time with an
     // obsolete zone; the +0000 form is the current one.
@@ -113,20 +113,41 @@ fn message(body: &str) -> String {
         .map(|b| *b as char)
         .collect::<String>();
     format!(
-        "Date: {date}\nFrom: Alice <{FROM}>\nTo: Bob <{TO}>\nSubject: conform test message\nMessage-ID: <{id}@crepes.fr>\n\n{body}"
+        "Date: {date}\nFrom: Alice <{from}>\nTo: Bob <{to}>\nSubject: conform test message\nMessage-ID: <{id}@crepes.fr>\n\n{body}"
     )
 }
 
-/// Runs the mail client under test to send one message (optionally with this body) through the SMTP peer.
-#[when(regex = r#"^the mail client under test sends a message(?: with the body "(.*)")?$"#)]
-async fn sends_message(w: &mut World, body: String) -> StepResult {
+/// A random mailbox at `domain`, such as `river.lamp4711@crepes.fr`: two
+/// words of a random sentence and its number.
+fn random_address(domain: &str) -> String {
+    let s = String::from_utf8_lossy(&super::sockets::random_sentence()).into_owned();
+    let words: Vec<&str> = s.split(' ').collect();
+    let number = words.last().copied().unwrap_or("0");
+    let two = words.iter().take(2).copied().collect::<Vec<_>>().join(".");
+    format!("{two}{number}@{domain}")
+}
+
+/// Runs the mail client under test to send one message (optionally from a random sender to a random recipient, `${from}` and `${to}` in later steps; optionally with this body) through the SMTP peer.
+#[when(
+    regex = r#"^the mail client under test sends a message( from a random sender to a random recipient)?(?: with the body "(.*)")?$"#
+)]
+async fn sends_message(w: &mut World, random: String, body: String) -> StepResult {
     step!(w, {
         let body = if body.is_empty() {
             "Hello Bob,\nthis is a test message from conform.\n".to_string()
         } else {
             String::from_utf8_lossy(&payload(w, &body)?).into_owned()
         };
-        let msg = message(&body);
+        // A random envelope catches a program that hard-codes the
+        // addresses instead of sending the ones it is given.
+        let (from, to) = if random.is_empty() {
+            (FROM.to_string(), TO.to_string())
+        } else {
+            (random_address("crepes.fr"), random_address("example.test"))
+        };
+        w.vars.insert("from".into(), from.clone());
+        w.vars.insert("to".into(), to.clone());
+        let msg = message(&body, &from, &to);
         let script = w.state::<Peers>().smtp_script.clone();
         let peer = SmtpPeer::start(script, &w.transcript)
             .await
@@ -140,7 +161,7 @@ async fn sends_message(w: &mut World, body: String) -> StepResult {
             "smtp-client",
             "command",
             port,
-            &[("from", FROM), ("to", TO)],
+            &[("from", &from), ("to", &to)],
             msg.into_bytes(),
         )
         .await
@@ -562,6 +583,68 @@ async fn header_field(w: &mut World, name: String) -> StepResult {
                     .expected(format!("a {name}: field in the header section"))
                     .got(format!("\"{}\"", escape_short(head.as_bytes(), 300))),
             )
+        }
+    })
+}
+
+/// The SIZE the client declared in MAIL (RFC 1870 §6) is not smaller than the message it sent; a client that declares none is skipped (the parameter is optional).
+#[then("the SIZE the client declares is not smaller than the message it sends")]
+async fn size_consistent(w: &mut World) -> StepResult {
+    step!(w, {
+        let s = session(w).await?;
+        delivered(&s, w)?;
+        let Some(mail) = s.commands.iter().find(|c| c.verb == "MAIL") else {
+            return Err(
+                Failure::conformance("the client sent no MAIL command").got(commands_text(&s))
+            );
+        };
+        // mail-parameters after the path: `SIZE=<1*20DIGIT>` (RFC 1870 §5),
+        // the keyword case-insensitive (RFC 5321 §4.1.2).
+        let text = mail.text();
+        let after = text.rsplit_once('>').map(|(_, p)| p).unwrap_or("");
+        let sizes: Vec<&str> = after
+            .split_ascii_whitespace()
+            .filter_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.eq_ignore_ascii_case("SIZE").then_some(v)
+            })
+            .collect();
+        let declared = match sizes.as_slice() {
+            [] => {
+                return Err(Failure::skip(
+                    "the client declared no SIZE in MAIL (a minimal client need not, RFC 1870 §7)",
+                ))
+            }
+            [one] => one,
+            _ => {
+                return Err(Failure::conformance(
+                    "MAIL carries more than one SIZE parameter (RFC 1870 §6: only one may be specified)",
+                )
+                .got(format!("\"{text}\"")))
+            }
+        };
+        let Some(declared) = (declared.len() <= 20 && declared.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| declared.parse::<u128>().ok())
+            .flatten()
+        else {
+            return Err(Failure::conformance(
+                "the SIZE parameter is not a decimal number of octets (RFC 1870 §5: size-value ::= 1*20DIGIT)",
+            )
+            .got(format!("\"{text}\"")));
+        };
+        // The true size: header, body and CRLFs, without the terminating
+        // dot and the transparency dots (RFC 1870 §6).
+        let actual = smtp::unstuff(&s.data[0].raw).len() as u128;
+        if declared >= actual {
+            Ok(())
+        } else {
+            Err(Failure::conformance(format!(
+                "the client declared SIZE={declared} but sent a message of {actual} octets"
+            ))
+            .expected(format!(
+                "SIZE of at least {actual}: the declared size \"should include the message header, body, and the CR-LF sequences between lines\" and estimates \"usually larger than the actual message size\""
+            ))
+            .got(format!("\"{text}\"")))
         }
     })
 }

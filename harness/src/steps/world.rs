@@ -27,6 +27,9 @@ pub struct RunContext {
     /// The run's stop (`--run-timeout`, SIGINT/SIGTERM): a step under way
     /// ends with it, and no scenario starts after it.
     pub stop: crate::target::health::Stop,
+    /// How clients under test are started (`conform grade` of a client lab
+    /// gives its assignment's limits).
+    pub client_sandbox: crate::peer::client::Sandbox,
 }
 
 /// A TCP connection together with the reader that knows where its replies end.
@@ -99,6 +102,7 @@ impl World {
                 perturb: Perturb::None,
                 health: Arc::default(),
                 stop: Default::default(),
+                client_sandbox: Default::default(),
             }),
             step_timeout: Duration::from_secs(5),
             transcript: Transcript::new(),

@@ -10,6 +10,8 @@ import sys
 
 mode, host, port, sender, rcpt = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 text = sys.stdin.buffer.read()
+if mode == 'hard-coded':
+    sender, rcpt = 'alice@crepes.fr', 'bob@example.test'
 
 s = socket.create_connection((host, port), timeout=10)
 f = s.makefile('rb')
@@ -74,6 +76,10 @@ if mode == 'pipeline':
         quit_and_exit(1)
 else:
     frm = 'MAIL FROM:%s' % sender if mode == 'no-brackets' else 'MAIL FROM:<%s>' % sender
+    if b'SIZE' in exts:
+        # RFC 1870 §6: header, body and CRLFs, without the dots.
+        size = len(re.sub(rb'\r?\n', b'\r\n', text))
+        frm += ' SIZE=%d' % (size // 2 if mode == 'small-size' else size)
     code = cmd(frm)
     if code == 421 and mode != 'ignore-421':
         s.close()

@@ -45,7 +45,10 @@ else:
         print('From Server:', sentence.upper())
     else:
         reply = s.recv(1024)
-        print('From Server:', reply.decode(errors='replace'))
+        if mode == 'no-label':
+            print(reply.decode(errors='replace'))
+        else:
+            print('From Server:', reply.decode(errors='replace'))
     if mode == 'no-close':
         time.sleep(60)
     s.close()
