@@ -100,3 +100,43 @@ Feature: EDNS(0) (RFC 6891)
       | payload           | 1232            |
       | extra OPT records | 1               |
     Then the response has RCODE FORMERR
+
+  @rfc6891-sec-6.1.2 @MUST
+  Scenario: An unknown EDNS option is ignored
+    # RFC 6891 §6.1.2: "Any OPTION-CODE values not understood by a responder
+    # or requestor MUST be ignored." RFC 8906 §8.2.3 asks the same with the
+    # unassigned code 100: the SOA comes back with NOERROR, and the option
+    # is not echoed.
+    When the client sends this query:
+      | name        | ${dns.zone} |
+      | type        | SOA         |
+      | payload     | 1232        |
+      | edns option | 100         |
+    Then the response has RCODE NOERROR
+    And the answer section has 1 record
+    And the OPT record of the response carries no option 100
+
+  @rfc8906 @rfc8906-sec-3.2.4 @MUST
+  Scenario: An unknown EDNS flag is not copied into the response
+    # RFC 8906 §3.2.4: "Servers should ignore EDNS flags they do not
+    # understand and must not add them to the response [RFC6891]"; §8.2.4
+    # tests it with the unassigned flag 0x40: NOERROR with the SOA, and "no
+    # EDNS flags present in the response".
+    When the client sends this query:
+      | name       | ${dns.zone} |
+      | type       | SOA         |
+      | edns flags | 0x40        |
+    Then the response has RCODE NOERROR
+    And the OPT record of the response has DO clear and no other flag
+
+  @rfc3225 @rfc3225-sec-3 @MUST
+  Scenario: The DO bit of the query is copied into the response
+    # RFC 3225 §3: "The DO bit of the query MUST be copied in the
+    # response." RFC 8906 §3.2.6: some servers "fail to copy the DO bit to
+    # the response".
+    When the client sends this query:
+      | name | www.${dns.zone} |
+      | type | A               |
+      | do   | yes             |
+    Then the response has RCODE NOERROR
+    And the OPT record of the response has DO set and no other flag

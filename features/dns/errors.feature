@@ -80,3 +80,18 @@ Feature: Malformed and unsupported queries (RFC 1035 §4.1.1)
   Scenario: A malformed query over TCP is answered FORMERR or the connection closed
     When the client sends the message "4245 0000 0001 0000 0000 0000 c00c 0001 0001" over TCP
     Then the server answers with RCODE FORMERR or not at all
+
+  @rfc1035-sec-4.1.1 @MUST
+  Scenario: A query with two questions is a format error
+    # The response's AA and RCODE speak of one question (RFC 1035 §4.1.1),
+    # so a QUERY with QDCOUNT 2 cannot be interpreted: FORMERR ("The name
+    # server was unable to interpret the query"). RFC 9619 (which updates
+    # RFC 1035 and is not in the local RFC set) makes FORMERR the RCODE
+    # required for QDCOUNT > 1; NOTIMP is what older servers send for a
+    # kind of query they do not support. Answering the first question
+    # alone, as if it were the only one, is neither.
+    When the client sends this query:
+      | name      | www.${dns.zone} |
+      | type      | A               |
+      | questions | 2               |
+    Then the server answers with RCODE one of FORMERR, NOTIMP or not at all

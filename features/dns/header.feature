@@ -100,3 +100,17 @@ Feature: DNS message header and question (RFC 1035 §4.1)
     # responses."
     When the client queries "www.${dns.zone}" for A
     Then the Z bit is clear
+
+  @rfc4035 @rfc4035-sec-3.1.6 @MUST
+  Scenario: An authoritative answer from an unsigned zone does not set AD
+    # RFC 4035 §3.1.6: "A name server MUST NOT set the AD bit in a response
+    # unless the name server considers all RRsets in the Answer and
+    # Authority sections of the response to be authentic." The fixture zone
+    # is not signed, so nothing in the answer is authenticated; AD in the
+    # query (RFC 6840 §5.7: the client understands AD) does not change that.
+    When the client sends this query:
+      | name | www.${dns.zone} |
+      | type | A               |
+      | ad   | yes             |
+    Then the response has RCODE NOERROR
+    And the AD flag is clear

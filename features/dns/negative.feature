@@ -132,6 +132,19 @@ Feature: The authoritative lookup: negative answers, wildcards, names outside th
       | exact.wild.${dns.zone} | A    | 192.0.2.98 |
 
   @rfc1034-sec-4.3.3 @MUST
+  Scenario: A name below an existing name is not matched by the wildcard of its parent
+    # RFC 1034 §4.3.2 step 3c: the wildcard tried is the "*" label under the
+    # deepest node that matched (the closest encloser, RFC 4592 §2.2.1:
+    # "_telnet._tcp.host1.example." is not synthesised "because
+    # _tcp.host1.example. exists"). Here exact.wild exists and has no "*"
+    # child, so *.wild does not answer below.exact.wild: the name does not
+    # exist.
+    Given the zone under test holds the fixture's "wildcard" data
+    When the client queries "below.exact.wild.${dns.zone}" for A
+    Then the response has RCODE NXDOMAIN
+    And the answer section is empty
+
+  @rfc1034-sec-4.3.3 @MUST
   Scenario: A wildcard does not hide the absence of a type at an existing name
     Given the zone under test holds the fixture's "wildcard" data
     When the client queries "exact.wild.${dns.zone}" for TXT

@@ -49,3 +49,26 @@ Feature: DNS over TCP (RFC 7766)
       | ${dns.zone}       | MX   |
       | mail.${dns.zone}  | AAAA |
     Then each of them is answered, with its own ID and question, on the same connection
+
+  @rfc7766-sec-8 @MUST
+  Scenario: A query whose length prefix comes in a segment of its own is answered
+    # RFC 7766 §8: "DNS servers MUST NOT close a connection simply because
+    # the first \"read\" from the TCP layer does not contain the entire DNS
+    # message". The two octets of the length go alone, the message 50 ms
+    # later.
+    When the client queries "www.${dns.zone}" for A over TCP with the length prefix in a segment of its own
+    Then the response has RCODE NOERROR
+    And the answer section has 3 records
+
+  @rfc5936 @rfc5936-sec-2.2 @MUST
+  Scenario: A zone transfer over TCP is refused, or runs from the zone's SOA to the same SOA
+    # RFC 5936 §2.2: "the first message MUST begin with the SOA resource
+    # record of the zone, and the last message MUST conclude with the same
+    # SOA resource record. Intermediate messages MUST NOT contain the SOA
+    # resource record." A server may refuse the transfer (§5: "A zone
+    # administrator has the option to restrict AXFR access"; stock nsd and
+    # knot do) with "a single DNS message ... with the response code set to
+    # the appropriate value": REFUSED or NOTAUTH, NOTIMP where transfers
+    # are not implemented.
+    When the client queries "${dns.zone}" for AXFR over TCP
+    Then the server refuses the transfer with REFUSED, NOTAUTH or NOTIMP, or sends the zone from its SOA to the same SOA

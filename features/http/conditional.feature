@@ -138,3 +138,41 @@ Feature: Conditional GET
     When the client requests GET "/somedir/page.html" with "Range: conform-units=0-4"
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
+
+  @rfc9110-sec-15.3.7.1 @MUST
+  Scenario: A byte range is ignored, or answered with 206, that range and its Content-Range
+    # §14.2: "A server MAY ignore the Range header field": 200 with the
+    # whole file passes. §15.3.7.1: "If a single part is being transferred,
+    # the server generating the 206 response MUST generate a Content-Range
+    # header field, describing what range of the selected representation is
+    # enclosed, and a content consisting of the range." bytes=10-19 is the
+    # eleventh to twentieth octet (§14.1.2: positions count from zero, both
+    # inclusive).
+    When the client requests GET "/big.txt" with "Range: bytes=10-19"
+    Then the response is the whole fixture file "/big.txt", or 206 with its bytes 10-19 and their Content-Range
+
+  @rfc9110-sec-14.2 @MUST
+  Scenario: A Range on a POST is ignored
+    # §14.2: "A server MUST ignore a Range header field received with a
+    # request method that is unrecognized or for which range handling is not
+    # defined. For this specification, GET is the only method for which
+    # range handling is defined." The echo resource answers the POST whole
+    # ("len=5"); a 206 applied the range.
+    Given the target has the "echo" resource
+    When the client sends the request "POST ${http.echo} HTTP/1.1\r\nHost: ${http.address}\r\nContent-Type: text/plain\r\nRange: bytes=0-1\r\nContent-Length: 5\r\n\r\nhello" and reads the response
+    Then the server replies 200
+    And the response body contains "len=5"
+
+  @rfc9110-sec-14.2 @SHOULD
+  Scenario: A server that serves byte ranges answers an unsatisfiable one with 416
+    # §14.2: "If all of the preconditions are true, the server supports the
+    # Range header field for the target resource, the received Range
+    # field-value contains a valid ranges-specifier, and either the
+    # range-unit is not supported for that target resource or the
+    # ranges-specifier is unsatisfiable with respect to the selected
+    # representation, the server SHOULD send a 416 (Range Not Satisfiable)
+    # response." /big.txt has 100000 octets; bytes=200000- starts past them
+    # (§14.1.2). A server that ignores ranges (MAY) is skipped.
+    Given the target answers a byte range of "/big.txt" with 206
+    When the client requests GET "/big.txt" with "Range: bytes=200000-"
+    Then the server replies 416

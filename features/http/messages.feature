@@ -322,6 +322,115 @@ Feature: HTTP/1.1 message syntax and framing
     And the client reads the response
     Then the server replies 400, or answers and closes the connection
 
+  @rfc9112-sec-2.2 @SHOULD
+  Scenario Outline: A chunk-size line that is not 1*HEXDIG is answered with 400 or the connection closed
+    # chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; chunk-size =
+    # 1*HEXDIG (§7.1). §2.2: a server that "receives a sequence of octets
+    # that does not match the HTTP-message grammar ... SHOULD respond with a
+    # 400 (Bad Request) response and close the connection." A lenient parser
+    # (strtol's "0x" and leading blanks, an empty size read as 0, a chunk's
+    # data not followed by CRLF skipped to the line end) reads a body the
+    # sender did not frame, and answers the GET written after it: the
+    # request smuggling of the HTTP Garden's chunk cases.
+    # The size cell is the whole chunk-size line: "3" is a size the data
+    # ("hello") overruns, so no CRLF follows it.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n<size>\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    And the client reads the response
+    Then the server replies 400, or answers and closes the connection
+
+    Examples:
+      | size  |
+      | 0x5   |
+      |       |
+      | 3     |
+
+  @rfc9112-sec-2.2 @SHOULD
+  Scenario: A chunk size after a blank is answered with 400 or the connection closed
+    # As above, for " 5": chunk-size starts the line, and BWS is only
+    # allowed before a chunk extension's ";" (§7.1.1).
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    And the client reads the response
+    Then the server replies 400, or answers and closes the connection
+
+  @rfc9112-sec-7.1 @MUST
+  Scenario: A chunk size past 64 bits is refused, not wrapped around
+    # §7.1: "Recipients MUST anticipate potentially large hexadecimal
+    # numerals and prevent parsing errors due to integer conversion
+    # overflows or precision loss due to integer representation."
+    # 10000000000000005 is 2^64 + 5, 5 in a wrapping 64-bit integer: a
+    # server that reads "hello" as the chunk answers the GET after it. 400
+    # (invalid) or 413 (Content Too Large) refuse it, and so does closing.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000005\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    And the client reads the response
+    Then the server replies 400 or 413, or answers and closes the connection
+
+  @rfc9112-sec-7.1 @MUST
+  Scenario: Transfer-Encoding "CHUNKED" is the chunked coding
+    # §7: "All transfer-coding names are case-insensitive", and §7.1: "A
+    # recipient MUST be able to parse the chunked transfer coding". A
+    # server that matches the value byte for byte reads no body, and
+    # answers the chunks as a request.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: CHUNKED\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
+
+  @rfc9110 @rfc9110-sec-5.6.1.2 @MUST
+  Scenario: Transfer-Encoding with an empty list element before chunked is the chunked coding
+    # Transfer-Encoding = #transfer-coding (RFC 9112 §6.1); RFC 9110
+    # §5.6.1.2: "A recipient MUST parse and ignore a reasonable number of
+    # empty list elements ... a recipient MUST accept lists that satisfy the
+    # following syntax: #element => [ element ] *( OWS "," OWS [ element ]
+    # )". ", chunked" names chunked alone (§7.1: "A recipient MUST be able
+    # to parse the chunked transfer coding").
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: , chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server answers the request, then the GET with the fixture file "/somedir/page.html"
+
+  @rfc9112-sec-6.3 @MUST
+  Scenario: Transfer-Encoding "chunked, chunked" is refused with the connection closed, or decoded twice
+    # §7.1: "A sender MUST NOT apply the chunked transfer coding more than
+    # once to a message body". The final coding is chunked, so §6.3 item 4
+    # frames the body by it; a server that refuses the doubled coding (400,
+    # or 501 for a coding it does not implement, §6.1) cannot know where the
+    # body ends and closes. The outer chunk holds a whole inner chunked body
+    # ("5\r\nhello\r\n0\r\n\r\n", 15 octets): a server that took
+    # either layer for the framing and not the outer one answers the rest.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding: chunked, chunked\r\n\r\nf\r\n5\r\nhello\r\n0\r\n\r\n\r\n0\r\n\r\n" and then GET "/somedir/page.html" in the same write
+    Then the server replies 400 or 501 and closes the connection, or answers the request, then the GET with the fixture file "/somedir/page.html"
+
+  @rfc9112-sec-5.1 @MUST
+  Scenario: Whitespace before the colon of Transfer-Encoding is answered with 400
+    # "A server MUST reject, with a response status code of 400 (Bad
+    # Request), any received request message that contains whitespace
+    # between a header field name and colon." Here it hides the framing: a
+    # server that trims the name reads a chunked body another parser would
+    # not see.
+    When the client sends the request "POST ${http.post} HTTP/1.1\r\nHost: ${http.address}\r\nTransfer-Encoding : chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" and reads the response
+    Then the server replies 400
+
+  @rfc9112-sec-2.2 @MUST
+  Scenario: A bare CR in a field value is rejected or read as SP
+    # §2.2: "A recipient of such a bare CR MUST consider that element to be
+    # invalid or replace each bare CR with SP before processing the
+    # element". The CR stands before the file's current entity tag in
+    # If-None-Match: read as SP the list matches and the answer is 304
+    # (RFC 9110 §13.1.2); rejected, 400. A server that ends the line or the
+    # value at the CR loses the tag and answers 200.
+    When the client requests GET "/somedir/page.html"
+    And the client notes the response header "ETag" as "http.etag"
+    And the client requests GET "/somedir/page.html" with "If-None-Match: \"conform-no-such-tag\",\r${http.etag}"
+    Then the server replies with one of 400, 304
+
+  @rfc9110 @rfc9110-sec-5.5 @MUST
+  Scenario: A NUL in a field value is rejected or read as SP
+    # RFC 9110 §5.5: "a recipient of CR, LF, or NUL within a field value
+    # MUST either reject the message or replace each of those characters
+    # with SP before further processing". As above, with a NUL before the
+    # entity tag: a server that ends the value at the NUL (a C string)
+    # answers 200.
+    When the client requests GET "/somedir/page.html"
+    And the client notes the response header "ETag" as "http.etag"
+    And the client requests GET "/somedir/page.html" with "If-None-Match: \"conform-no-such-tag\",\0${http.etag}"
+    Then the server replies with one of 400, 304
+
   @rfc9112-sec-6.3 @MUST @course-H-24
   Scenario: A POST body is read by its Content-Length and not taken for the next request
     # "If a valid Content-Length header field is present without

@@ -121,10 +121,21 @@ enum Fault {
     ChunksToHttp10,
     /// Sends a Last-Modified a day later than its Date.
     FutureLastModified,
-    /// Answers any Range, whatever its unit, with 206 and the first 5 octets.
+    /// Answers any Range, whatever its unit or method, with 206 and the
+    /// first 5 octets.
     HonoursAnyRange,
     /// Answers a POST to the echo resource with If-Modified-Since with 304.
     ImsOnPost,
+    /// Parses a chunk size as strtoul does (leading blanks, "0x", wrapping
+    /// at 64 bits, empty as 0) and skips to the line end after chunk data.
+    LenientChunks,
+    /// Takes only the exact value "chunked" for the chunked coding; any
+    /// other Transfer-Encoding is ignored (no body read).
+    TeByExactValue,
+    /// Trims whitespace before the colon from a field name.
+    TrimsFieldNames,
+    /// Ends a field value at a bare CR or a NUL (a C string).
+    CutsValuesAtCtl,
 }
 
 const LAST_MODIFIED: &str = "Mon, 02 Jan 2023 00:00:00 GMT";
@@ -193,13 +204,23 @@ async fn read_chunked(input: &mut Input, fault: Fault) -> Option<Vec<u8>> {
         if fault == Fault::ChunkExtensionRejected && text.contains(';') {
             return None;
         }
-        let size = text.split(';').next().unwrap_or_default().trim();
-        let n = usize::from_str_radix(size, 16).ok()?;
+        let size = text.split(';').next().unwrap_or_default().trim_end();
+        let n = if fault == Fault::LenientChunks {
+            let digits = size.trim_start();
+            let digits = digits.strip_prefix("0x").unwrap_or(digits);
+            digits
+                .chars()
+                .map_while(|c| c.to_digit(16))
+                .fold(0u64, |n, d| n.wrapping_mul(16).wrapping_add(u64::from(d)))
+                as usize
+        } else {
+            usize::from_str_radix(size, 16).ok()?
+        };
         if n == 0 {
             break;
         }
         body.extend(input.take(n).await?);
-        if !input.line().await?.is_empty() {
+        if !input.line().await?.is_empty() && fault != Fault::LenientChunks {
             return None;
         }
     }
@@ -272,6 +293,21 @@ async fn http_session(s: TcpStream, fault: Fault) {
                 let _ = input.send(&error(400)).await;
                 return;
             };
+            // RFC 9112 §5.1: whitespace before the colon is a 400.
+            let n = if fault == Fault::TrimsFieldNames {
+                n.trim_end()
+            } else if n.ends_with([' ', '\t']) {
+                let _ = input.send(&error(400)).await;
+                return;
+            } else {
+                n
+            };
+            // RFC 9110 §5.5: CR and NUL in a value are read as SP.
+            let v: String = if fault == Fault::CutsValuesAtCtl {
+                v.split(['\r', '\0']).next().unwrap_or_default().into()
+            } else {
+                v.replace(['\r', '\0'], " ")
+            };
             let mut v = v.trim().to_string();
             if fault == Fault::TruncatesFields {
                 v.truncate(LINE_LIMIT);
@@ -327,10 +363,18 @@ async fn http_session(s: TcpStream, fault: Fault) {
         }
         let by_te = te.is_some()
             && fault != Fault::ChunkedIgnored
-            && (fault != Fault::ClOverTe || cls.is_empty());
+            && (fault != Fault::ClOverTe || cls.is_empty())
+            && (fault != Fault::TeByExactValue || te.as_deref() == Some("chunked"));
         let body_in = if by_te {
             let te = te.unwrap_or_default();
-            if !te.trim().eq_ignore_ascii_case("chunked") {
+            // A list of codings (RFC 9110 §5.6.1: empty elements ignored,
+            // RFC 9112 §7: names case-insensitive): chunked alone.
+            let codings: Vec<&str> = te
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            if codings.len() != 1 || !codings[0].eq_ignore_ascii_case("chunked") {
                 let _ = input.send(&error(400)).await;
                 return;
             }
@@ -371,6 +415,12 @@ async fn http_session(s: TcpStream, fault: Fault) {
             && header("if-modified-since").is_some()
         {
             (304, vec![], vec![])
+        } else if path == "/echo" && fault == Fault::HonoursAnyRange && header("range").is_some() {
+            (
+                206,
+                vec!["Content-Range: bytes 0-1/6".into()],
+                b"le".to_vec(),
+            )
         } else if path == "/echo" {
             (200, vec![], format!("len={}\n", body_in.len()).into_bytes())
         } else if path.contains("..") {
@@ -833,6 +883,86 @@ async fn lenient_lengths_ignored_preconditions_ranges_and_dates_fail() {
     );
     let run = run_with_echo(Fault::ImsOnPost, "@rfc9110-sec-13.1.3").await;
     assert_verdict(&run, "If-Modified-Since on a POST is ignored", "FAIL");
+}
+
+const CHUNK_SIZE: &str =
+    "A chunk-size line that is not 1*HEXDIG is answered with 400 or the connection closed";
+const CHUNK_BLANK: &str = "A chunk size after a blank is answered with 400";
+const CHUNK_OVERFLOW: &str = "A chunk size past 64 bits is refused";
+const TE_UPPER: &str = "Transfer-Encoding \"CHUNKED\" is the chunked coding";
+const TE_COMMA: &str = "Transfer-Encoding with an empty list element before chunked";
+const TE_TWICE: &str = "Transfer-Encoding \"chunked, chunked\" is refused";
+const TE_COLON: &str = "Whitespace before the colon of Transfer-Encoding";
+const BARE_CR: &str = "A bare CR in a field value is rejected or read as SP";
+const NUL: &str = "A NUL in a field value is rejected or read as SP";
+
+/// Chunk sizes, Transfer-Encoding values and control characters in field
+/// values: a strict server passes, each lenient one fails its scenarios.
+#[tokio::test(flavor = "multi_thread")]
+async fn lenient_chunk_sizes_codings_and_field_values_fail() {
+    let tags = "@rfc9112-sec-2.2 or @rfc9112-sec-7.1 or @rfc9112-sec-6.3 or @rfc9112-sec-5.1 or @rfc9110-sec-5.5 or @rfc9110-sec-5.6.1.2";
+    let rows = ["size=0x5", "size=", "size=3"];
+    let run = run_with_echo(Fault::IgnoresIfModifiedSince, tags).await;
+    for row in rows {
+        assert_verdict(&run, &format!("{CHUNK_SIZE} [{row}]"), "PASS");
+    }
+    for name in [
+        TE_UPPER,
+        TE_COMMA,
+        CHUNK_BLANK,
+        CHUNK_OVERFLOW,
+        TE_TWICE,
+        TE_COLON,
+        BARE_CR,
+        NUL,
+    ] {
+        assert_verdict(&run, name, "PASS");
+    }
+
+    // §2.2's 400-and-close is a SHOULD (a warning); §7.1's overflow a MUST.
+    let run = run_with_echo(Fault::LenientChunks, tags).await;
+    for row in rows {
+        assert_verdict(&run, &format!("{CHUNK_SIZE} [{row}]"), "WARN");
+    }
+    assert_verdict(&run, CHUNK_BLANK, "WARN");
+    assert_verdict(&run, CHUNK_OVERFLOW, "FAIL");
+    assert_has(
+        &run,
+        &["kept reading a connection whose framing is invalid"],
+    );
+
+    let run = run_with_echo(Fault::TeByExactValue, tags).await;
+    for name in [TE_UPPER, TE_COMMA, TE_TWICE] {
+        assert_verdict(&run, name, "FAIL");
+    }
+    assert_verdict(&run, CHUNKED, "PASS");
+
+    let run = run_with_echo(Fault::TrimsFieldNames, tags).await;
+    assert_verdict(&run, TE_COLON, "FAIL");
+
+    let run = run_with_echo(Fault::CutsValuesAtCtl, tags).await;
+    assert_verdict(&run, BARE_CR, "FAIL");
+    assert_verdict(&run, NUL, "FAIL");
+}
+
+/// Range: a server that ignores it passes the MAY; one that applies any
+/// range to any method, answering the first five octets, fails the 206,
+/// POST and 416 scenarios.
+#[tokio::test(flavor = "multi_thread")]
+async fn ranges_applied_wrongly_fail_and_ignored_ones_pass() {
+    let tags = "@rfc9110-sec-14.2 or @rfc9110-sec-15.3.7.1";
+    const WHOLE: &str = "A byte range is ignored, or answered with 206";
+    const POST: &str = "A Range on a POST is ignored";
+    const UNSATISFIABLE: &str = "A server that serves byte ranges answers an unsatisfiable one";
+    let run = run_with_echo(Fault::IgnoresIfModifiedSince, tags).await;
+    assert_verdict(&run, WHOLE, "PASS");
+    assert_verdict(&run, POST, "PASS");
+    assert_verdict(&run, UNSATISFIABLE, "SKIP");
+    let run = run_with_echo(Fault::HonoursAnyRange, tags).await;
+    assert_verdict(&run, WHOLE, "FAIL");
+    assert_verdict(&run, POST, "FAIL");
+    assert_verdict(&run, UNSATISFIABLE, "WARN");
+    assert_has(&run, &["expected:    Content-Range: bytes 10-19/100000"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,13 +30,23 @@ pub struct QuerySpec {
     pub edns: Option<EdnsSpec>,
     /// Extra OPT records (more than one is malformed, RFC 6891 §6.1.1).
     pub extra_opts: usize,
+    /// The AD and CD header bits (RFC 4035 §3.1.6; RFC 6840 §5.7).
+    pub ad: bool,
+    pub cd: bool,
+    /// How many times the question is written (QDCOUNT; more than one is
+    /// malformed for a QUERY).
+    pub questions: u16,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct EdnsSpec {
     pub payload: u16,
     pub version: u8,
     pub dnssec_ok: bool,
+    /// Further bits of the OPT flags field (RFC 6891 §6.1.3's Z, below DO).
+    pub flags: u16,
+    /// Options in the OPT RDATA: code and data (RFC 6891 §6.1.2).
+    pub options: Vec<(u16, Vec<u8>)>,
 }
 
 impl QuerySpec {
@@ -51,6 +61,9 @@ impl QuerySpec {
             qclass: 1,
             edns: None,
             extra_opts: 0,
+            ad: false,
+            cd: false,
+            questions: 1,
         }
     }
 
@@ -60,25 +73,34 @@ impl QuerySpec {
         let mut out = Vec::with_capacity(64);
         out.extend_from_slice(&self.id.to_be_bytes());
         out.push((self.qr as u8) << 7 | (self.opcode & 0x0f) << 3 | self.rd as u8);
-        out.push(0);
-        for count in [1u16, 0, 0, opts as u16] {
+        out.push((self.ad as u8) << 5 | (self.cd as u8) << 4);
+        for count in [self.questions, 0, 0, opts as u16] {
             out.extend_from_slice(&count.to_be_bytes());
         }
-        out.extend_from_slice(&encode_name(&self.name)?);
-        out.extend_from_slice(&self.qtype.to_be_bytes());
-        out.extend_from_slice(&self.qclass.to_be_bytes());
+        for _ in 0..self.questions {
+            out.extend_from_slice(&encode_name(&self.name)?);
+            out.extend_from_slice(&self.qtype.to_be_bytes());
+            out.extend_from_slice(&self.qclass.to_be_bytes());
+        }
         let e = self.edns.clone().unwrap_or(EdnsSpec {
             payload: 1232,
-            version: 0,
-            dnssec_ok: false,
+            ..EdnsSpec::default()
         });
+        let mut rdata = Vec::new();
+        for (code, data) in &e.options {
+            rdata.extend_from_slice(&code.to_be_bytes());
+            rdata.extend_from_slice(&(data.len() as u16).to_be_bytes());
+            rdata.extend_from_slice(data);
+        }
         for _ in 0..opts {
             out.push(0); // root owner
             out.extend_from_slice(&41u16.to_be_bytes());
             out.extend_from_slice(&e.payload.to_be_bytes());
-            let ttl = (e.version as u32) << 16 | (e.dnssec_ok as u32) << 15;
+            let ttl =
+                (e.version as u32) << 16 | (e.dnssec_ok as u32) << 15 | u32::from(e.flags & 0x7fff);
             out.extend_from_slice(&ttl.to_be_bytes());
-            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            out.extend_from_slice(&rdata);
         }
         Ok(out)
     }
@@ -530,8 +552,7 @@ mod tests {
         let mut q = QuerySpec::new(9, "www.example.test", 1);
         q.edns = Some(EdnsSpec {
             payload: 1232,
-            version: 0,
-            dnssec_ok: false,
+            ..EdnsSpec::default()
         });
         q.extra_opts = 1;
         let mut r = q.encode().unwrap();

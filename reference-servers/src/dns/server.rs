@@ -87,6 +87,12 @@ pub fn respond(zones: &[Zone], msg: &[u8], transport: Transport) -> Option<Vec<u
 
 /// The response header: ID, opcode and RD copied from the query (RFC 1035
 /// §4.1.1), QR set, RA clear (no recursion here), AA decided by the lookup.
+/// Z stays zero (§4.1.1: "Must be zero in all queries and responses"), AD
+/// too: no RRset here is DNSSEC-validated (RFC 4035 §3.1.6: a name server
+/// "MUST NOT set the AD bit in a response unless the name server considers
+/// all RRsets in the Answer and Authority sections of the response to be
+/// authentic"). CD is left clear in these authoritative answers, as nsd and
+/// knot leave it.
 fn reply_header(query: &Header, code: u8) -> Header {
     Header {
         id: query.id,

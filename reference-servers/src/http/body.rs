@@ -104,9 +104,14 @@ pub(crate) async fn chunked(input: &mut Input) -> Result<Vec<u8>, Reject> {
     let mut body = Vec::new();
     loop {
         let line = input.read_line(1024).await.map_err(bad)?;
-        // chunk-size [ chunk-ext ]; extensions are ignored (§7.1.1).
+        // chunk-size [ chunk-ext ]; extensions are ignored (§7.1.1). The size
+        // is 1*HEXDIG from the line's first octet: no leading blank, no "0x"
+        // (strtol's leniencies); only BWS may come before the ";".
         let size_text = line.split(|b| *b == b';').next().unwrap_or_default();
         let size_text = trim(size_text);
+        if line.first().is_some_and(|b| !b.is_ascii_hexdigit()) {
+            return Err(Reject(400));
+        }
         if size_text.is_empty()
             || size_text.len() > 8
             || !size_text.iter().all(u8::is_ascii_hexdigit)

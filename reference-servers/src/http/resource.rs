@@ -120,7 +120,73 @@ async fn file(req: &Request, t: &Target, root: &Path) -> Result<Response, Reject
         });
     }
     let content = tokio::fs::read(&real).await.map_err(|_| Reject(404))?;
-    Ok(validators(Response::new(200)).content(content_type(&real), content))
+    let kind = content_type(&real);
+    // RFC 9110 §14.2: Range is evaluated after the preconditions, and only
+    // for GET ("A server MUST ignore a Range header field received with a
+    // request method ... for which range handling is not defined").
+    // If-Range is not implemented, so a request with it gets the whole file.
+    if req.method == "GET" && req.field("if-range").is_none() {
+        if let Some(range) = req.field("range") {
+            match byte_range(&range, content.len()) {
+                // §15.3.7.1: a single part carries Content-Range and exactly
+                // the range.
+                Some(Ok((first, last))) => {
+                    return Ok(validators(Response::new(206))
+                        .with(
+                            "Content-Range",
+                            format!("bytes {first}-{last}/{}", content.len()),
+                        )
+                        .content(kind, content[first..=last].to_vec()))
+                }
+                // §14.2: an unsatisfiable range SHOULD get 416; §15.5.17: with
+                // a Content-Range naming the current length (SHOULD).
+                Some(Err(())) => {
+                    return Ok(Response::error(416)
+                        .with("Content-Range", format!("bytes */{}", content.len())))
+                }
+                // Another unit ("MUST ignore" one it does not understand),
+                // several ranges or an invalid specifier (MAY ignore).
+                None => {}
+            }
+        }
+    }
+    Ok(validators(Response::new(200)).content(kind, content))
+}
+
+/// One `bytes` range-spec (RFC 9110 §14.1.2) against a representation of
+/// `len` octets: `Some(Ok((first, last)))` when satisfiable (last clamped to
+/// the end), `Some(Err(()))` when unsatisfiable, `None` when it is another
+/// unit, several ranges or no valid specifier (then the Range is ignored).
+fn byte_range(value: &str, len: usize) -> Option<Result<(usize, usize), ()>> {
+    let (unit, spec) = value.trim().split_once('=')?;
+    if !unit.eq_ignore_ascii_case("bytes") || spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.trim().split_once('-')?;
+    let num = |t: &str| -> Option<usize> {
+        (!t.is_empty() && t.len() <= 15 && t.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    if a.is_empty() {
+        // suffix-range: the last N octets; "-0" or an empty file is
+        // unsatisfiable.
+        let n = num(b)?;
+        if n == 0 || len == 0 {
+            return Some(Err(()));
+        }
+        return Some(Ok((len.saturating_sub(n), len - 1)));
+    }
+    let first = num(a)?;
+    let last = if b.is_empty() { usize::MAX } else { num(b)? };
+    if last < first {
+        return None;
+    }
+    // "satisfiable if the first-pos is less than the current length".
+    if first >= len {
+        return Some(Err(()));
+    }
+    Some(Ok((first, last.min(len - 1))))
 }
 
 /// The preconditions of RFC 9110 §13.2.2, in its order. `Some(status)` when
@@ -197,5 +263,19 @@ mod tests {
         assert!(!matches("W/\"a\"", "\"a\"", false));
         assert!(matches("*", "\"a\"", false));
         assert!(!matches("\"b\"", "\"a\"", true));
+    }
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(byte_range("bytes=10-19", 100), Some(Ok((10, 19))));
+        assert_eq!(byte_range("bytes=90-", 100), Some(Ok((90, 99))));
+        assert_eq!(byte_range("bytes=95-200", 100), Some(Ok((95, 99))));
+        assert_eq!(byte_range("bytes=-5", 100), Some(Ok((95, 99))));
+        assert_eq!(byte_range("bytes=200-", 100), Some(Err(())));
+        assert_eq!(byte_range("bytes=-0", 100), Some(Err(())));
+        assert_eq!(byte_range("pages=0-4", 100), None);
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(byte_range("bytes=5-1", 100), None);
+        assert_eq!(byte_range("bytes=x-1", 100), None);
     }
 }

@@ -76,19 +76,24 @@ async fn z_clear(w: &mut World) -> StepResult {
     })
 }
 
-/// Checks one header flag of the response (RFC 1035 §4.1.1).
-#[then(regex = r"^the (QR|AA|TC|RD|RA) flag is (set|clear)$")]
+/// Checks one header flag of the response (RFC 1035 §4.1.1; AD and CD, the
+/// bits 0x20 and 0x10 of the fourth octet, are RFC 4035's).
+/// Example: `Then the CD flag is set`
+#[then(regex = r"^the (QR|AA|TC|RD|RA|AD|CD) flag is (set|clear)$")]
 async fn flag(w: &mut World, which: String, state: String) -> StepResult {
     step!(w, {
         let resp = response(w).await?;
         let h = resp
             .header
             .ok_or_else(|| fail("no header", "a header", &resp))?;
+        let fourth = resp.raw.get(3).copied().unwrap_or_default();
         let on = match which.as_str() {
             "QR" => h.qr,
             "AA" => h.aa,
             "TC" => h.tc,
             "RD" => h.rd,
+            "AD" => fourth & 0x20 != 0,
+            "CD" => fourth & 0x10 != 0,
             _ => h.ra,
         };
         if on == (state == "set") {

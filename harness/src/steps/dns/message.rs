@@ -52,27 +52,87 @@ async fn uses_compression(w: &mut World) -> StepResult {
     })
 }
 
+/// The response's OPT pseudo-record, or the failure of a response without.
+fn opt_record(resp: &Response) -> Result<&hickory_proto::op::Edns, Failure> {
+    decoded(resp)?.extensions().as_ref().ok_or_else(|| {
+        fail(
+            "no OPT record in the response",
+            "an OPT record (RFC 6891 §6.1.1)",
+            resp,
+        )
+    })
+}
+
 /// The response has an OPT pseudo-record (EDNS, RFC 6891), optionally of
 /// version 0.
 #[then(regex = r"^the response has an OPT record( of version 0)?$")]
 async fn has_opt(w: &mut World, version: String) -> StepResult {
     step!(w, {
         let resp = response(w).await?;
-        let m = decoded(&resp)?;
-        let any_version = version.is_empty();
-        match m.extensions() {
-            Some(e) if any_version || e.version() == 0 => Ok(()),
-            Some(e) => Err(fail(
+        let e = opt_record(&resp)?;
+        if version.is_empty() || e.version() == 0 {
+            Ok(())
+        } else {
+            Err(fail(
                 format!("OPT version {}", e.version()),
                 "OPT version 0",
                 &resp,
-            )),
-            None => Err(fail(
-                "no OPT record in the response",
-                "an OPT record (RFC 6891 §6.1.1)",
-                &resp,
-            )),
+            ))
         }
+    })
+}
+
+/// The response's OPT record does not carry the option (RFC 6891 §6.1.2:
+/// an option the responder does not understand is ignored, not echoed;
+/// RFC 8906 §8.2.3).
+/// Example: `Then the OPT record of the response carries no option 100`
+#[then(regex = r"^the OPT record of the response carries no option (\d+)$")]
+async fn opt_lacks_option(w: &mut World, code: u16) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let e = opt_record(&resp)?;
+        let code = hickory_proto::rr::rdata::opt::EdnsCode::from(code);
+        if e.options().get(code).is_none() {
+            Ok(())
+        } else {
+            Err(fail(
+                format!("the OPT record carries option {} back", u16::from(code)),
+                "no such option: the responder does not understand it, so it ignores it (RFC 6891 §6.1.2)",
+                &resp,
+            ))
+        }
+    })
+}
+
+/// The flags of the response's OPT record (RFC 6891 §6.1.3): DO as stated,
+/// and no other bit, since a flag the server does not know "must not" be
+/// added to the response (RFC 8906 §3.2.4).
+/// Example: `Then the OPT record of the response has DO clear and no other flag`
+#[then(regex = r"^the OPT record of the response has DO (set|clear) and no other flag$")]
+async fn opt_flags(w: &mut World, state: String) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let e = opt_record(&resp)?;
+        let f = e.flags();
+        let want_do = state == "set";
+        if f.dnssec_ok != want_do {
+            return Err(fail(
+                format!(
+                    "DO is {} in the response's OPT record",
+                    if f.dnssec_ok { "set" } else { "clear" }
+                ),
+                format!("DO {state}, as in the query (RFC 3225 §3: the DO bit of the query MUST be copied in the response)"),
+                &resp,
+            ));
+        }
+        if f.z != 0 {
+            return Err(fail(
+                format!("the OPT flags have the bits {:#06x} set besides DO", f.z),
+                "no flag but DO (RFC 8906 §3.2.4: servers \"must not add\" EDNS flags they do not understand to the response)",
+                &resp,
+            ));
+        }
+        Ok(())
     })
 }
 

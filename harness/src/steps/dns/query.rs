@@ -49,8 +49,10 @@ async fn queries_n_times(
 }
 
 /// A query from a two-column table of fields: `id`, `opcode`, `rd`, `qr`,
-/// `name`, `type`, `class`, `edns` (yes/no), `payload`, `version`, `do`,
-/// `extra OPT records`.
+/// `ad`, `cd`, `questions` (QDCOUNT, the question repeated), `name`, `type`,
+/// `class`, `edns` (yes/no), `payload`, `version`, `do`, `edns flags` (hex,
+/// the OPT flag bits below DO), `edns option` (a code, sent with 7 octets
+/// of data), `extra OPT records`.
 #[when(regex = r"^the client sends this query(?: over (UDP|TCP))?:$")]
 async fn sends_query_table(w: &mut World, step: &Step, transport: String) -> StepResult {
     step!(w, {
@@ -112,11 +114,31 @@ fn spec_from_fields(w: &mut World, f: &BTreeMap<String, String>) -> Result<Query
     if let Some(v) = f.get("qr") {
         q.qr = parse_bool(v)?;
     }
+    if let Some(v) = f.get("ad") {
+        q.ad = parse_bool(v)?;
+    }
+    if let Some(v) = f.get("cd") {
+        q.cd = parse_bool(v)?;
+    }
+    if let Some(n) = num("questions")? {
+        q.questions = n.min(16) as u16;
+    }
     let wants_edns = match f.get("edns") {
         Some(v) => parse_bool(v)?,
-        None => f.contains_key("payload") || f.contains_key("version") || f.contains_key("do"),
+        None => ["payload", "version", "do", "edns flags", "edns option"]
+            .iter()
+            .any(|k| f.contains_key(*k)),
     };
     if wants_edns {
+        let flags = match f.get("edns flags") {
+            Some(v) => {
+                let hex = v.trim().trim_start_matches("0x");
+                u16::from_str_radix(hex, 16).map_err(|_| {
+                    Failure::harness(format!("edns flags: \"{v}\" is not a hexadecimal u16"))
+                })?
+            }
+            None => 0,
+        };
         q.edns = Some(EdnsSpec {
             payload: num("payload")?.unwrap_or(1232) as u16,
             version: num("version")?.unwrap_or(0) as u8,
@@ -125,6 +147,10 @@ fn spec_from_fields(w: &mut World, f: &BTreeMap<String, String>) -> Result<Query
                 .map(|v| parse_bool(v))
                 .transpose()?
                 .unwrap_or(false),
+            flags,
+            options: num("edns option")?
+                .map(|code| vec![(code as u16, b"conform".to_vec())])
+                .unwrap_or_default(),
         });
     }
     if let Some(n) = num("extra opt records")? {

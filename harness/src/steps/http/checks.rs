@@ -145,6 +145,46 @@ pub fn decoded(r: &Response) -> Result<std::borrow::Cow<'_, [u8]>, Failure> {
     Ok(std::borrow::Cow::Owned(body))
 }
 
+/// A 206 holding octets `first..=last` of the fixture file, announced by
+/// `Content-Range: bytes first-last/length` (RFC 9110 §14.4, §15.3.7.1).
+pub fn byte_range(r: &Response, path: &str, first: usize, last: usize) -> StepResult {
+    let want = fixtures::http::file(path)
+        .ok_or_else(|| Failure::harness(format!("\"{path}\" is not a fixture file")))?;
+    let Some(part) = want.get(first..=last) else {
+        return Err(Failure::harness(format!(
+            "bytes {first}-{last} lie outside the fixture file {path}"
+        )));
+    };
+    let range = format!("bytes {first}-{last}/{}", want.len());
+    let got = r.field("Content-Range");
+    if got.as_deref().map(str::trim) != Some(range.as_str()) {
+        return Err(Failure::conformance(
+            "a 206 without the Content-Range of the range it encloses (RFC 9110 §15.3.7.1: the server \"MUST generate a Content-Range header field, describing what range of the selected representation is enclosed\")",
+        )
+        .expected(format!("Content-Range: {range}"))
+        .got(match got {
+            Some(v) => format!("Content-Range: {v}"),
+            None => format!("no Content-Range in \"{}\"", head_text(r)),
+        }));
+    }
+    if r.body != part {
+        return Err(Failure::conformance(
+            "the 206's content is not the range its Content-Range names (RFC 9110 §15.3.7.1: \"a content consisting of the range\")",
+        )
+        .expected(format!(
+            "the {} octets \"{}\"",
+            part.len(),
+            escape_short(part, 80)
+        ))
+        .got(format!(
+            "{} octets \"{}\"",
+            r.body.len(),
+            escape_short(&r.body, 80)
+        )));
+    }
+    Ok(())
+}
+
 pub fn body_is_fixture(r: &Response, path: &str) -> StepResult {
     let want = fixtures::http::file(path)
         .ok_or_else(|| Failure::harness(format!("\"{path}\" is not a fixture file")))?;

@@ -210,6 +210,30 @@ async fn has_resource(w: &mut World, key: String) -> StepResult {
     })
 }
 
+/// Skips unless the target answers `Range: bytes=0-0` on the file with 206
+/// (RFC 9110 §14.2: "A server MAY ignore the Range header field"); asked on
+/// a connection of its own.
+/// Example: `Given the target answers a byte range of "/big.txt" with 206`
+#[given(regex = r#"^the target answers a byte range of "([^"]*)" with 206$"#)]
+async fn serves_ranges(w: &mut World, path: String) -> StepResult {
+    step!(w, {
+        let req = build(w, "GET", &path, "HTTP/1.1", "Range: bytes=0-0", b"")?;
+        let addr = address(w, "${http.address}")?;
+        let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout)
+            .await?
+            .perturbed(w.perturb, &w.paused);
+        c.send(&req).await?;
+        let r = read_response(&mut c, "GET").await?;
+        if r.status == 206 {
+            return Ok(());
+        }
+        Err(Failure::skip(format!(
+            "the target answered Range: bytes=0-0 on {path} with {} rather than 206: it does not serve byte ranges (RFC 9110 §14.2: \"A server MAY ignore the Range header field\")",
+            r.status
+        )))
+    })
+}
+
 /// Checks, on a connection of its own, that the resource a profile key
 /// names answers as the key promises, so that a wrong path or a missing
 /// snippet is reported as the profile's problem (a harness error naming the
@@ -542,6 +566,37 @@ async fn answers_then_get(w: &mut World, path: String) -> StepResult {
             .expected("any answer to the method and resource but 400 or 501, then the GET answered")
             .got(format!("\"{}\"", escape_short(first.text().as_bytes(), 300))));
         }
+        get_answered_next(w, &path, r.status).await
+    })
+}
+
+/// A refusal (400 or 501) followed by the close, or, for a server that
+/// decodes the body, the GET answered next as above: RFC 9112 §6.3 lets a
+/// server refuse framing it cannot handle, never misread it.
+#[then(
+    regex = r#"^the server replies 400 or 501 and closes the connection, or answers the request, then the GET with the fixture file "(.*)"$"#
+)]
+async fn refuses_and_closes_or_get(w: &mut World, path: String) -> StepResult {
+    step!(w, {
+        next_reply(w, "").await?;
+        let r = last_response(w, "")?;
+        if r.status != 400 && r.status != 501 {
+            return get_answered_next(w, &path, r.status).await;
+        }
+        closes_after(
+            w,
+            r.status,
+            "the connection closed after the refusal (RFC 9112 §6.3)".into(),
+        )
+        .await
+    })
+}
+
+/// After a response with `status` to the first request, the GET written
+/// with it is answered next with the fixture file, and nothing else comes.
+async fn get_answered_next(w: &mut World, path: &str, status: u16) -> StepResult {
+    {
+        let r_status = status;
         let s = w.session("")?;
         let reader = s.reader.clone();
         match reader.read(&mut s.conn).await {
@@ -550,7 +605,7 @@ async fn answers_then_get(w: &mut World, path: String) -> StepResult {
                 return Err(Failure::skip(format!(
                     "the server closed the connection after its {} response to the first request \
                      (RFC 9112 §9.5: a server \"MAY close the transport connection at any time\"), so how it framed the body is not observable",
-                    r.status
+                    r_status
                 )))
             }
             Err(crate::wire::WireError::Timeout { waited, partial, .. }) if partial.is_empty() => {
@@ -593,42 +648,53 @@ async fn answers_then_get(w: &mut World, path: String) -> StepResult {
             .got(format!("\"{}\"", escape_short(&extra, 200))));
         }
         Ok(())
+    }
+}
+
+/// The server answers 400 (or another status listed), or answers and closes
+/// the connection (RFC 9112 §2.2 allows both).
+/// Example: `Then the server replies 400 or 413, or answers and closes the connection`
+#[then(regex = r"^the server replies (\d{3}(?: or \d{3})*), or answers and closes the connection$")]
+async fn rejects_or_closes(w: &mut World, statuses: String) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        if statuses
+            .split(" or ")
+            .any(|c| c.parse::<u16>().ok() == Some(r.status))
+        {
+            return Ok(());
+        }
+        closes_after(
+            w,
+            r.status,
+            format!("{statuses}, or the connection closed after the response (RFC 9112 §2.2)"),
+        )
+        .await
     })
 }
 
-/// The server answers 400, or answers and closes the connection (RFC 9112
-/// §2.2 allows both).
-#[then(regex = r"^the server replies 400, or answers and closes the connection$")]
-async fn rejects_or_closes(w: &mut World) -> StepResult {
-    step!(w, {
-        let r = last_response(w, "")?;
-        if r.status == 400 {
-            return Ok(());
-        }
-        let s = w.session("")?;
-        match s.conn.wait_for_close(64 * 1024).await {
-            Ok(extra) if extra.is_empty() => Ok(()),
-            Ok(extra) => Err(Failure::conformance(format!(
-                "after its {} response the server answered what followed the invalid framing",
-                r.status
-            ))
-            .expected("400, or the connection closed after the response (RFC 9112 §2.2)")
-            .got(format!("\"{}\" then close", escape_short(&extra, 200)))),
-            Err(crate::wire::WireError::Timeout { partial, .. }) => {
-                Err(Failure::conformance(format!(
-                    "the server answered {} and kept reading a connection whose framing is invalid",
-                    r.status
-                ))
-                .expected("400, or the connection closed after the response (RFC 9112 §2.2)")
-                .got(if partial.is_empty() {
-                    "the connection still open".to_string()
-                } else {
-                    format!("\"{}\"", escape_short(&partial, 200))
-                }))
-            }
-            Err(e) => Err(e.into()),
-        }
-    })
+/// After a response with `status` to a request whose framing is invalid,
+/// the server closes the connection without sending more.
+async fn closes_after(w: &mut World, status: u16, expected: String) -> StepResult {
+    let s = w.session("")?;
+    match s.conn.wait_for_close(64 * 1024).await {
+        Ok(extra) if extra.is_empty() => Ok(()),
+        Ok(extra) => Err(Failure::conformance(format!(
+            "after its {status} response the server answered what followed the invalid framing"
+        ))
+        .expected(expected)
+        .got(format!("\"{}\" then close", escape_short(&extra, 200)))),
+        Err(crate::wire::WireError::Timeout { partial, .. }) => Err(Failure::conformance(format!(
+            "the server answered {status} and kept reading a connection whose framing is invalid"
+        ))
+        .expected(expected)
+        .got(if partial.is_empty() {
+            "the connection still open".to_string()
+        } else {
+            format!("\"{}\"", escape_short(&partial, 200))
+        })),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The connection is still open after the response (a persistent connection).
@@ -880,6 +946,32 @@ async fn body_fixture(w: &mut World, path: String) -> StepResult {
     step!(w, {
         let path = w.expand(&path)?;
         checks::body_is_fixture(&last_response(w, "")?, &path)
+    })
+}
+
+/// RFC 9110 §14.2 lets a server ignore Range (200 with the whole file);
+/// §15.3.7.1: a 206 carries `Content-Range: bytes FIRST-LAST/LENGTH` and
+/// exactly those octets.
+#[then(
+    regex = r#"^the response is the whole fixture file "(.*)", or 206 with its bytes (\d+)-(\d+) and their Content-Range$"#
+)]
+async fn whole_or_range(w: &mut World, path: String, first: usize, last: usize) -> StepResult {
+    step!(w, {
+        let r = last_response(w, "")?;
+        match r.status {
+            200 => checks::body_is_fixture(&r, &path),
+            206 => checks::byte_range(&r, &path, first, last),
+            other => Err(Failure::conformance(format!(
+                "the server answered {other} to a satisfiable byte range of a file"
+            ))
+            .expected(format!(
+                "200 with the whole file {path} (Range ignored, RFC 9110 §14.2) or 206 with bytes {first}-{last}"
+            ))
+            .got(format!(
+                "\"{}\"",
+                escape_short(r.to_reply().text().as_bytes(), 300)
+            ))),
+        }
     })
 }
 
