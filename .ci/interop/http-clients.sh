@@ -12,14 +12,17 @@ interop_begin http-clients
 cat > "$WORK/curl.toml" <<'TOML'
 [http-client]
 command = "curl -sS --max-time 10 {url}"
+post = "curl -sS --max-time 10 --data-binary {input} {url}"
 TOML
 cat > "$WORK/wget.toml" <<'TOML'
 [http-client]
 command = "wget -q -O - --timeout=10 --tries=1 {url}"
+post = "wget -q -O - --timeout=10 --tries=1 --post-data={input} {url}"
 TOML
 cat > "$WORK/http.client.toml" <<TOML
 [http-client]
 command = "python3 $WORK/fixtures/clients/http_client.py {url}"
+post = "python3 $WORK/fixtures/clients/http_client.py {url} {input}"
 TOML
 
 fails=0

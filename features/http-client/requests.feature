@@ -58,3 +58,35 @@ Feature: HTTP client: the request and reading the response
     Given an HTTP origin peer that serves "/page" with "read me until the close 4711" delimited by close
     When the HTTP client under test fetches "/page"
     Then the client under test prints "read me until the close 4711"
+
+  @rfc9112-sec-9.6 @MUST @points(1)
+  Scenario: After a response with the close option the client closes the connection
+    # RFC 9112 §9.6: a client that receives the "close" connection option
+    # MUST stop sending requests on that connection and close it after
+    # reading the response. The origin sends "Connection: close" with a
+    # Content-Length body and keeps its own side open: a client that waits
+    # for the origin to close instead of reading by the length hangs.
+    Given an HTTP origin peer that serves "/page" with "closing after this 4711" and Connection: close
+    When the HTTP client under test fetches "/page"
+    Then the client under test prints "closing after this 4711"
+    And the client under test ends by itself within 5 seconds
+    And the client under test closes its connection
+
+  @rfc9110 @rfc9110-sec-8.6 @SHOULD @points(1)
+  Scenario: A posted body arrives whole, framed by Content-Length or chunked
+    # RFC 9110 §8.6: a user agent SHOULD send Content-Length in a request
+    # whose method gives content a meaning, unless it sends
+    # Transfer-Encoding; without either the recipient takes the body as
+    # empty (RFC 9112 §6.3). Needs `[http-client] post` (skipped without).
+    Given an HTTP origin peer that serves "/form" with "received"
+    When the HTTP client under test posts "name=conform&note=a body of 37 octets" to "/form"
+    Then the request frames its body with Content-Length or chunked
+    And the origin receives exactly the posted body
+
+  @rfc9112-sec-6.2 @MUST @points(1)
+  Scenario: A posted body is not framed by both Content-Length and Transfer-Encoding
+    # RFC 9112 §6.2: a sender MUST NOT send a Content-Length header field
+    # in any message that contains a Transfer-Encoding header field.
+    Given an HTTP origin peer that serves "/form" with "received"
+    When the HTTP client under test posts "one framing, not two" to "/form"
+    Then the request does not carry both Content-Length and Transfer-Encoding

@@ -72,7 +72,9 @@ impl Protocol {
     pub fn command_keys(self) -> &'static [&'static str] {
         match self {
             Protocol::SocketsClient => &["udp", "tcp"],
-            Protocol::SmtpClient | Protocol::HttpClient => &["command"],
+            Protocol::SmtpClient => &["command"],
+            // `post`: optional, the command that POSTs `{input}` to `{url}`.
+            Protocol::HttpClient => &["command", "post"],
             _ => &[],
         }
     }

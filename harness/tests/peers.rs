@@ -258,9 +258,9 @@ async fn each_flaw_of_a_course_client_fails_its_scenario_with_feedback() {
 }
 
 fn http_section(mode: &str) -> String {
+    let s = script("bad_http_client.py");
     format!(
-        "[http-client]\ncommand = \"python3 {} {mode} {{url}}\"\n",
-        script("bad_http_client.py")
+        "[http-client]\ncommand = \"python3 {s} {mode} {{url}}\"\npost = \"python3 {s} {mode} {{url}} {{input}}\"\n"
     )
 }
 
@@ -278,6 +278,22 @@ const HTTP_FLAWS: &[(&str, &str)] = &[
         "http-client/requests/a-request-to-the-origin-uses-the-origin-form-target",
     ),
     ("raw", "http-client/requests/a-chunked-body-is-decoded"),
+    (
+        "to-eof",
+        "http-client/requests/after-a-response-with-the-close-option-the-client-closes-the-connection",
+    ),
+    (
+        "post-no-length",
+        "http-client/requests/a-posted-body-arrives-whole-framed-by-content-length-or-chunked",
+    ),
+    (
+        "post-short-cl",
+        "http-client/requests/a-posted-body-arrives-whole-framed-by-content-length-or-chunked",
+    ),
+    (
+        "post-cl-and-te",
+        "http-client/requests/a-posted-body-is-not-framed-by-both-content-length-and-transfer-encoding",
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread")]
@@ -298,7 +314,10 @@ async fn each_flaw_of_an_http_client_fails_its_scenario() {
     });
     for (mode, id, r) in futures::future::join_all(runs).await {
         let (_, o, msg) = outcome_of(&r, id);
-        if *o != Outcome::Failed || msg.is_empty() {
+        // A SHOULD scenario's failure is reported as a warning.
+        let failed =
+            *o == Outcome::Failed || (*o == Outcome::Warning && id.contains("posted-body-arrives"));
+        if !failed || msg.is_empty() {
             problems.push(format!("{mode} must fail {id}, got {o:?}: {msg}"));
         }
     }

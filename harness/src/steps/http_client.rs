@@ -12,11 +12,12 @@ use super::peer::{account, settle, start_client, Peers};
 use super::text::payload;
 use super::{Failure, StepResult, World};
 use crate::peer::http::{Framing, HttpOrigin, Request, Route};
+use crate::report::transcript::escape_short;
 use crate::step;
 
-/// An HTTP origin peer serving this body at the path, framed by Content-Length, chunked or the close.
+/// An HTTP origin peer serving this body at the path, framed by Content-Length, chunked or the close; `and Connection: close` sends the close option with a Content-Length body and keeps the origin's side open.
 #[given(
-    regex = r#"^an HTTP origin peer that serves "(/[^"]*)" with "(.*)"(?: (chunked|delimited by close))?$"#
+    regex = r#"^an HTTP origin peer that serves "(/[^"]*)" with "(.*)"(?: (chunked|delimited by close|and Connection: close))?$"#
 )]
 async fn origin_serves(w: &mut World, path: String, body: String, framing: String) -> StepResult {
     step!(w, {
@@ -26,6 +27,12 @@ async fn origin_serves(w: &mut World, path: String, body: String, framing: Strin
             "delimited by close" => Framing::Close,
             _ => Framing::ContentLength,
         };
+        if framing == "and Connection: close" {
+            // The origin announces the close but does not close: the
+            // client has the whole response by its Content-Length and must
+            // close the connection itself (RFC 9112 §9.6).
+            route.fields.push(("Connection".into(), "close".into()));
+        }
         if w.state::<Peers>().http.is_none() {
             let origin = HttpOrigin::start(BTreeMap::new(), &w.transcript)
                 .await
@@ -39,18 +46,22 @@ async fn origin_serves(w: &mut World, path: String, body: String, framing: Strin
     })
 }
 
+/// The origin peer's port, once a Given started it.
+fn origin_port(w: &mut World) -> Result<u16, Failure> {
+    w.state::<Peers>()
+        .http
+        .as_ref()
+        .map(|o| o.addr.port())
+        .ok_or_else(|| {
+            Failure::harness("the scenario runs the HTTP client before starting an origin peer")
+        })
+}
+
 /// Runs the HTTP client under test on the origin peer's URL for the path.
 #[when(regex = r#"^the HTTP client under test fetches "(/[^"]*)"$"#)]
 async fn fetches(w: &mut World, path: String) -> StepResult {
     step!(w, {
-        let port = w
-            .state::<Peers>()
-            .http
-            .as_ref()
-            .map(|o| o.addr.port())
-            .ok_or_else(|| {
-                Failure::harness("the scenario runs the HTTP client before starting an origin peer")
-            })?;
+        let port = origin_port(w)?;
         let url = format!("http://127.0.0.1:{port}{path}");
         start_client(
             w,
@@ -59,6 +70,27 @@ async fn fetches(w: &mut World, path: String) -> StepResult {
             port,
             &[("url", &url)],
             Vec::new(),
+        )
+        .await
+    })
+}
+
+/// Runs `[http-client] post` on the origin peer's URL for the path with this body as `{input}` (and on stdin); skipped without that key.
+#[when(regex = r#"^the HTTP client under test posts "(.*)" to "(/[^"]*)"$"#)]
+async fn posts(w: &mut World, body: String, path: String) -> StepResult {
+    step!(w, {
+        let port = origin_port(w)?;
+        let body = payload(w, &body)?;
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let text = String::from_utf8_lossy(&body).into_owned();
+        w.state::<Peers>().input = body.clone();
+        start_client(
+            w,
+            "http-client",
+            "post",
+            port,
+            &[("url", &url), ("input", &text)],
+            body,
         )
         .await
     })
@@ -154,6 +186,87 @@ async fn head_crlf(w: &mut World) -> StepResult {
                     .expected("CRLF after the request line and every field line")
                     .got(r.problems.join("; ")),
             )
+        }
+    })
+}
+
+/// The request's body as the origin read it by the request's own framing
+/// is exactly what the client was given to post (RFC 9112 §6.3: the
+/// framing fields decide where the body ends; a wrong Content-Length
+/// loses octets or leaves them to be read as a next request).
+#[then("the origin receives exactly the posted body")]
+async fn posted_body(w: &mut World) -> StepResult {
+    step!(w, {
+        let r = request(w).await?;
+        let want = w.state::<Peers>().input.clone();
+        if !r.method.eq_ignore_ascii_case("POST") {
+            return Err(Failure::conformance("the client did not send a POST")
+                .expected("POST")
+                .got(format!("{} {}", r.method, r.target)));
+        }
+        let unreadable = w
+            .state::<Peers>()
+            .http
+            .as_ref()
+            .map(|o| o.unreadable())
+            .unwrap_or_default();
+        if r.body == want {
+            return Ok(());
+        }
+        let mut got = format!(
+            "{} octets \"{}\" (Content-Length: {}, Transfer-Encoding: {})",
+            r.body.len(),
+            escape_short(&r.body, 60),
+            r.field("content-length").unwrap_or("none"),
+            r.field("transfer-encoding").unwrap_or("none"),
+        );
+        if let Some(u) = unreadable.first() {
+            got.push_str(&format!("; then the origin could not read: {}", u.problem));
+        }
+        Err(
+            Failure::conformance("the body the request frames is not the one posted")
+                .expected(format!(
+                    "{} octets \"{}\"",
+                    want.len(),
+                    escape_short(&want, 60)
+                ))
+                .got(got),
+        )
+    })
+}
+
+/// The request with content says how long it is: Content-Length, or Transfer-Encoding chunked (RFC 9110 §8.6).
+#[then("the request frames its body with Content-Length or chunked")]
+async fn body_framed(w: &mut World) -> StepResult {
+    step!(w, {
+        let r = request(w).await?;
+        let chunked = r
+            .field("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        if chunked || r.field("content-length").is_some() {
+            Ok(())
+        } else {
+            Err(Failure::conformance(
+                "the request has content but neither Content-Length nor Transfer-Encoding",
+            )
+            .expected("Content-Length: N, or Transfer-Encoding: chunked")
+            .got("no framing field: the recipient reads a request body of length zero"))
+        }
+    })
+}
+
+/// The request does not carry Content-Length together with Transfer-Encoding (RFC 9112 §6.2).
+#[then("the request does not carry both Content-Length and Transfer-Encoding")]
+async fn not_both(w: &mut World) -> StepResult {
+    step!(w, {
+        let r = request(w).await?;
+        match (r.field("content-length"), r.field("transfer-encoding")) {
+            (Some(cl), Some(te)) => Err(Failure::conformance(
+                "the request carries both Content-Length and Transfer-Encoding",
+            )
+            .expected("one framing field")
+            .got(format!("Content-Length: {cl}, Transfer-Encoding: {te}"))),
+            _ => Ok(()),
         }
     })
 }

@@ -197,8 +197,7 @@ pub async fn settle(w: &mut World, wait: Duration) -> bool {
     };
     let ended = c.wait(wait).await.is_some();
     if !ended {
-        let snap = p.tcp.as_ref().map(|t| t.conns.snapshot().0);
-        p.at_kill = snap;
+        p.at_kill = stream_conns(p);
     }
     if let Some(c) = p.client.as_mut() {
         c.stop().await;
@@ -209,14 +208,22 @@ pub async fn settle(w: &mut World, wait: Duration) -> bool {
     true
 }
 
+/// The connections of the scenario's stream peer (TCP, else the HTTP
+/// origin), as recorded so far.
+fn stream_conns(p: &Peers) -> Option<Vec<ConnRecord>> {
+    match (&p.tcp, &p.http) {
+        (Some(t), _) => Some(t.conns.snapshot().0),
+        (None, Some(h)) => Some(h.conns.snapshot().0),
+        (None, None) => None,
+    }
+}
+
 /// Whether the client under test has sent anything to a peer yet (a
 /// datagram, a connection).
 fn contacted(w: &mut World) -> bool {
     let p = w.state::<Peers>();
     p.udp.as_ref().is_some_and(|u| !u.datagrams().is_empty())
-        || p.tcp
-            .as_ref()
-            .is_some_and(|t| !t.conns.snapshot().0.is_empty())
+        || stream_conns(p).is_some_and(|c| !c.is_empty())
         || p.smtp
             .as_ref()
             .is_some_and(|t| !t.conns.snapshot().0.is_empty())
@@ -444,7 +451,7 @@ async fn one_connection(w: &mut World) -> StepResult {
     })
 }
 
-/// The client under test closed its connection to the TCP peer.
+/// The client under test closed its connection to the TCP peer (or the HTTP origin).
 #[then("the client under test closes its connection")]
 async fn closes(w: &mut World) -> StepResult {
     step!(w, {
@@ -452,11 +459,7 @@ async fn closes(w: &mut World) -> StepResult {
         let p = w.state::<Peers>();
         let conns = match &p.at_kill {
             Some(c) => c.clone(),
-            None => p
-                .tcp
-                .as_ref()
-                .map(|t| t.conns.snapshot().0)
-                .unwrap_or_default(),
+            None => stream_conns(p).unwrap_or_default(),
         };
         let acc = account(w);
         if conns.is_empty() {
