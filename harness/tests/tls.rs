@@ -308,3 +308,118 @@ async fn a_hostile_peer_in_the_handshake_fails_clearly_within_the_step_bound() {
         );
     }
 }
+
+/// The reference IMAP server with STARTTLS and `faults`, and a profile
+/// for it (`tls = "starttls"`, trusting the fixture CA).
+async fn imap_with(
+    faults: reference_servers::imap::Faults,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let dir = tempfile::tempdir().unwrap();
+    let store = MailStore::open(dir.path()).unwrap();
+    store.create_user("bob").unwrap();
+    let id = generate(Validity::Current).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
+    config.tls =
+        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    config.faults = faults;
+    let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let addr = running.addr("imap").unwrap();
+    let profile = format!(
+        "[imap]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\ntls = \"starttls\"\nca_file = \"{}\"\n",
+        ca.display()
+    );
+    (profile, running, dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_starttls_passes_and_every_login_goes_inside_tls() {
+    let (profile, _r, _d) = imap_with(Default::default()).await;
+    let run = run_against("imap", &profile, &["--step-timeout", "5s"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["0 failed, 0 errors"]);
+    assert!(
+        run.stdout.contains("PASS  features/imap/starttls.feature"),
+        "{}",
+        run.stdout
+    );
+    // Without TLS in the profile the STARTTLS scenarios skip, with the reason.
+    let plain = profile.replace("tls = \"starttls\"\n", "");
+    let run = run_against(
+        "imap",
+        &plain,
+        &[
+            "--strict",
+            "--tags",
+            "@rfc9051-sec-6.2.1",
+            "--step-timeout",
+            "2s",
+        ],
+    )
+    .await;
+    assert_has(&run, &["the target profile does not set [imap] tls"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imap_server_that_executes_commands_injected_before_the_handshake_fails() {
+    let (profile, _r, _d) = imap_with(reference_servers::imap::Faults {
+        executes_injected: true,
+        ..Default::default()
+    })
+    .await;
+    let run = run_against(
+        "imap",
+        &profile,
+        &[
+            "--strict",
+            "--tags",
+            "@rfc9051-sec-6.2.1",
+            "--step-timeout",
+            "2s",
+        ],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/starttls.feature",
+            "A command pipelined with STARTTLS is not executed inside TLS",
+            "the server executed \"CAPABILITY\", sent in plaintext behind STARTTLS, inside TLS",
+            "i2 OK",
+        ],
+    );
+    assert_has(&run, &["1 failed"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_imap_server_that_offers_starttls_inside_tls_fails() {
+    let (profile, _r, _d) = imap_with(reference_servers::imap::Faults {
+        starttls_in_tls: true,
+        ..Default::default()
+    })
+    .await;
+    let run = run_against(
+        "imap",
+        &profile,
+        &[
+            "--strict",
+            "--tags",
+            "@rfc9051-sec-6.2.1",
+            "--step-timeout",
+            "2s",
+        ],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "CAPABILITY inside TLS does not announce STARTTLS",
+            "CAPABILITY announces STARTTLS",
+            "STARTTLS inside TLS is answered BAD",
+        ],
+    );
+}

@@ -309,7 +309,19 @@ impl FuzzProtocol for Imap {
         let command = mutate::message(Arc::new(seeds), Arc::new(grammar));
         let login = b("p1 LOGIN \"${imap.user}\" \"${imap.password}\"\r\n");
         let examine = b("p2 EXAMINE INBOX\r\n");
-        let prefixes = vec![vec![], vec![login.clone()], vec![login, examine]];
+        // Credentials never go out in plaintext when the profile says TLS,
+        // and the fuzzer has no TLS yet: then it fuzzes the
+        // not-authenticated state only.
+        let tls = self
+            .profile
+            .read()
+            .map(|p| crate::wire::tls::mode(&p, "imap") != crate::wire::tls::Mode::None)
+            .unwrap_or(true);
+        let prefixes = if tls {
+            vec![vec![]]
+        } else {
+            vec![vec![], vec![login.clone()], vec![login, examine]]
+        };
         let channel = channels.first().map(|c| c.name.clone()).unwrap_or_default();
         (
             proptest::sample::select(prefixes),

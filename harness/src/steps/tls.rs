@@ -3,7 +3,7 @@
 //! the handshake on a session, and the rule that credentials never go out
 //! in plaintext when the profile says TLS.
 
-use cucumber::when;
+use cucumber::{then, when};
 
 use super::{client_name, Failure, StepResult, World};
 use crate::protocol::Protocol;
@@ -88,4 +88,22 @@ pub fn guard_credentials(w: &mut World, client_label: &str) -> StepResult {
 #[when(regex = r"^(the client|client \w+) completes the TLS handshake$")]
 async fn completes_handshake(w: &mut World, who: String) -> StepResult {
     step!(w, start(w, &client_name(&who)).await)
+}
+
+/// Sends STARTTLS and the command in one write (one segment), then judges
+/// that the command is not executed inside TLS: SMTP (RFC 3207 §4.2) or
+/// IMAP (RFC 9051 §6.2.1), by the session's protocol.
+/// Example: `Then the command "HELP" pipelined with STARTTLS is not executed inside TLS`
+#[then(regex = r#"^the command "(.*)" pipelined with STARTTLS is not executed inside TLS$"#)]
+async fn injection_not_executed(w: &mut World, injected: String) -> StepResult {
+    step!(w, {
+        match session_section(w, "")? {
+            Protocol::Smtp => super::smtp::injection_not_executed(w, &injected).await,
+            Protocol::Imap => super::imap::injection_not_executed(w, &injected).await,
+            other => Err(Failure::harness(format!(
+                "STARTTLS injection is checked for SMTP and IMAP sessions, not {}",
+                other.name()
+            ))),
+        }
+    })
 }

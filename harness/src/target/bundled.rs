@@ -275,7 +275,13 @@ async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
     let mut config = reference_servers::imap::Config::new(accounts);
     // NAMESPACE (RFC 2342) with mailboxes at top level: `* NAMESPACE (("" "."))`.
     config.namespace = Some(String::new());
+    // STARTTLS with the run's fixture certificate: every session upgrades
+    // before LOGIN, as a client whose policy is TLS does.
+    let (identity, ca_file) = s.tls()?;
+    config.tls = Some(identity);
     let r = reference_servers::imap::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("imap", "tls", "starttls");
+    s.profile.set("imap", "ca_file", &ca_file);
     s.profile.set("imap", "user", mail::USER);
     s.profile.set("imap", "password", mail::PASSWORD);
     s.add("imap", "address", "imap", r);

@@ -9,8 +9,9 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+
+use crate::tls::{self, Buffered, Identity, Stream};
 
 /// Bounds on one command.
 #[derive(Clone, Copy, Debug)]
@@ -32,25 +33,49 @@ pub enum Read {
     Gone,
 }
 
+/// A session's connection (plain TCP, or TLS after STARTTLS), read
+/// through a buffer.
 pub struct Wire {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
+    reader: Stream,
     pub limits: Limits,
 }
 
+/// The longest a TLS handshake may take.
+const HANDSHAKE: Duration = Duration::from_secs(30);
+
 impl Wire {
-    pub fn new(read: OwnedReadHalf, write: OwnedWriteHalf, limits: Limits) -> Self {
+    pub fn new(stream: tokio::net::TcpStream, limits: Limits) -> Self {
         Wire {
-            reader: BufReader::new(read),
-            writer: write,
+            reader: tls::plain(stream),
             limits,
         }
     }
 
     pub async fn send(&mut self, bytes: &[u8]) -> bool {
-        tokio::time::timeout(self.limits.idle, self.writer.write_all(bytes))
+        // A TLS stream holds what is written until flushed.
+        let write = async {
+            self.reader.write_all(bytes).await?;
+            self.reader.flush().await
+        };
+        tokio::time::timeout(self.limits.idle, write)
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// The server side of the TLS handshake right after STARTTLS's tagged
+    /// OK (RFC 9051 §6.2.1); what the client sent in plaintext after the
+    /// STARTTLS line is discarded (`Buffered::Discard`), so it is never
+    /// taken for a command inside TLS. False when the handshake failed.
+    pub async fn start_tls(&mut self, identity: &Identity, buffered: Buffered) -> bool {
+        let plain = std::mem::replace(&mut self.reader, tls::closed());
+        let timeout = HANDSHAKE.min(self.limits.idle);
+        match tls::upgrade(plain, identity, timeout, buffered).await {
+            Some(stream) => {
+                self.reader = stream;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Reads one line of at most `limits.line` bytes, without its CRLF.

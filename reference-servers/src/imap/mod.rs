@@ -52,6 +52,20 @@ pub struct Config {
     /// mailboxes may then be made (dovecot or Cyrus configured that way).
     /// `None`: no NAMESPACE capability, mailboxes anywhere.
     pub namespace: Option<String>,
+    /// STARTTLS with this identity (RFC 9051 §6.2.1); `None`: no TLS.
+    pub tls: Option<crate::tls::Identity>,
+    /// Deliberate faults, for the tests that prove the suites catch them.
+    pub faults: Faults,
+}
+
+/// Ways to break the STARTTLS rules on purpose (only tests set these).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Executes commands pipelined after STARTTLS in plaintext as if they
+    /// came inside TLS (the STARTTLS command injection flaw).
+    pub executes_injected: bool,
+    /// Still announces STARTTLS inside TLS, and accepts it again.
+    pub starttls_in_tls: bool,
 }
 
 impl Config {
@@ -67,6 +81,8 @@ impl Config {
             max_connections: 64,
             idle_poll: Duration::from_millis(500),
             namespace: None,
+            tls: None,
+            faults: Faults::default(),
         }
     }
 }
@@ -88,8 +104,7 @@ async fn serve(listener: TcpListener, config: Config, store: MailStore) {
     let limits = config.limits;
     let full = WhenFull::refuse(move |stream: TcpStream| async move {
         let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
-        let mut wire = codec::Wire::new(r, w, limits);
+        let mut wire = codec::Wire::new(stream, limits);
         let _ = wire.send(b"* BYE Too many connections\r\n").await;
     });
     accept_loop(listener, max, full, move |stream, _| {
@@ -97,8 +112,7 @@ async fn serve(listener: TcpListener, config: Config, store: MailStore) {
         let config = config.clone();
         let store = store.clone();
         async move {
-            let (r, w) = stream.into_split();
-            let wire = codec::Wire::new(r, w, config.limits);
+            let wire = codec::Wire::new(stream, config.limits);
             session::run(wire, config, store).await
         }
     })

@@ -43,6 +43,10 @@ struct Session {
     user: String,
     /// Untagged responses of the command being run.
     out: Vec<u8>,
+    /// The session runs inside TLS (after STARTTLS).
+    tls: bool,
+    /// STARTTLS was answered OK: the handshake follows the reply.
+    upgrade: bool,
 }
 
 pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
@@ -53,6 +57,8 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
         state: State::NotAuthenticated,
         user: String::new(),
         out: Vec::new(),
+        tls: false,
+        upgrade: false,
     };
     let greeting = format!(
         "* OK [CAPABILITY {}] conform IMAP reference server ready\r\n",
@@ -96,6 +102,11 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
         if !s.wire.send(&reply).await || matches!(s.state, State::Logout) {
             return;
         }
+        if std::mem::take(&mut s.upgrade) && !s.start_tls().await {
+            // Nothing more can be said in plaintext once the client has
+            // started its handshake.
+            return;
+        }
     }
 }
 
@@ -116,7 +127,7 @@ fn tag_of(command: &[u8]) -> Option<&str> {
 /// Commands valid in any state (RFC 3501 §6.1).
 const ANY_STATE: &[&str] = &["CAPABILITY", "NOOP", "LOGOUT"];
 /// Commands valid in the not-authenticated state (§6.2).
-const NOT_AUTHENTICATED: &[&str] = &["LOGIN", "AUTHENTICATE"];
+const NOT_AUTHENTICATED: &[&str] = &["LOGIN", "AUTHENTICATE", "STARTTLS"];
 /// Commands valid in the authenticated and selected states (§6.3).
 const AUTHENTICATED: &[&str] = &[
     "SELECT",
@@ -137,8 +148,6 @@ const AUTHENTICATED: &[&str] = &[
 const SELECTED: &[&str] = &[
     "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID",
 ];
-/// Known, but valid in no state: this server offers no TLS.
-const NEVER: &[&str] = &["STARTTLS"];
 
 /// Commands valid in each state (§6.1–§6.4).
 fn allowed(state: &State, command: &str) -> bool {
@@ -155,7 +164,7 @@ fn allowed(state: &State, command: &str) -> bool {
 
 /// Whether `command` is an IMAP command this server knows at all.
 fn known(command: &str) -> bool {
-    [ANY_STATE, NOT_AUTHENTICATED, AUTHENTICATED, SELECTED, NEVER]
+    [ANY_STATE, NOT_AUTHENTICATED, AUTHENTICATED, SELECTED]
         .iter()
         .any(|commands| commands.contains(&command))
 }
@@ -214,7 +223,10 @@ impl Session {
                 self.state = State::Logout;
                 Ok(ok("LOGOUT completed"))
             }
-            "STARTTLS" => Ok(bad("STARTTLS is not offered (see CAPABILITY)")),
+            "STARTTLS" => {
+                a.end()?;
+                Ok(self.starttls())
+            }
             "LOGIN" => {
                 a.space()?;
                 let user = a.astring_text()?;
@@ -356,10 +368,50 @@ impl Session {
 
     /// What the server announces: NAMESPACE only with a namespace.
     fn capabilities(&self) -> String {
-        match self.config.namespace {
-            Some(_) => format!("{CAPABILITIES} NAMESPACE"),
-            None => CAPABILITIES.to_string(),
+        let mut caps = CAPABILITIES.to_string();
+        if self.config.namespace.is_some() {
+            caps.push_str(" NAMESPACE");
         }
+        // RFC 9051 §6.2.1: STARTTLS is offered on the cleartext connection
+        // and SHOULD NOT be advertised once TLS is up.
+        if self.config.tls.is_some() && (!self.tls || self.config.faults.starttls_in_tls) {
+            caps.push_str(" STARTTLS");
+        }
+        caps
+    }
+
+    /// RFC 9051 §6.2.1 (RFC 3501 §6.2.1): STARTTLS, valid in the
+    /// not-authenticated state. OK, then the handshake begins right after
+    /// the CRLF of the OK; a second STARTTLS once TLS is up is BAD.
+    fn starttls(&mut self) -> Done {
+        if self.config.tls.is_none() {
+            return bad("STARTTLS is not offered (see CAPABILITY)");
+        }
+        if self.tls && !self.config.faults.starttls_in_tls {
+            return bad("TLS is already active");
+        }
+        self.upgrade = true;
+        ok("Begin TLS negotiation now")
+    }
+
+    /// The handshake after STARTTLS's OK. Plaintext the client pipelined
+    /// behind STARTTLS is thrown away (RFC 9051 §6.2.1 option 2: the
+    /// defence against STARTTLS command injection); the session stays in
+    /// the not-authenticated state.
+    async fn start_tls(&mut self) -> bool {
+        let Some(identity) = self.config.tls.clone() else {
+            return false;
+        };
+        let buffered = if self.config.faults.executes_injected {
+            crate::tls::Buffered::KeepInjected
+        } else {
+            crate::tls::Buffered::Discard
+        };
+        if !self.wire.start_tls(&identity, buffered).await {
+            return false;
+        }
+        self.tls = true;
+        true
     }
 
     fn capability_code(&self) -> String {

@@ -14,6 +14,9 @@ mod library;
 pub mod messages;
 mod namespace;
 mod smtp;
+mod tls;
+
+pub(crate) use tls::injection_not_executed;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -107,15 +110,49 @@ pub(crate) fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Connects `client` to `${imap.address}` and reads the greeting.
+/// Connects `client` to `${imap.address}` and reads the greeting; with
+/// `[imap] tls = "starttls"` it then upgrades the session with STARTTLS,
+/// as a client whose policy is TLS does before anything else (the
+/// greeting stays the session's last reply, for the steps that judge it).
 pub(crate) async fn connect(w: &mut World, client: &str) -> StepResult {
+    connect_cleartext(w, client).await?;
+    if super::tls::mode(w, "imap") == crate::wire::tls::Mode::StartTls {
+        let greeting = last_reply(w, client)?;
+        if greeting.status != "PREAUTH" {
+            starttls(w, client).await?;
+            if let Some(s) = w.tcp.get_mut(client) {
+                s.last_reply = Some(greeting);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Connects and reads the greeting, with no STARTTLS whatever the profile
+/// (the STARTTLS scenarios start here).
+pub(crate) async fn connect_cleartext(w: &mut World, client: &str) -> StepResult {
     let reader = Arc::new(ImapReader::default());
     super::raw::open_session(w, client, "imap", "${imap.address}", reader).await?;
     super::line::next_reply(w, client).await?;
     Ok(())
 }
 
+/// STARTTLS answered OK (RFC 9051 §6.2.1), then the handshake. A refusal
+/// is a configuration matter: the profile says the server upgrades.
+async fn starttls(w: &mut World, client: &str) -> StepResult {
+    let reply = imap(w, client, "STARTTLS").await?;
+    if reply.status != "OK" {
+        return Err(Failure::harness(
+            "the target profile sets [imap] tls = \"starttls\", but the server did not answer STARTTLS with OK",
+        )
+        .got(quote(&reply.text())));
+    }
+    super::tls::start(w, client).await
+}
+
 pub(crate) async fn login(w: &mut World, client: &str) -> StepResult {
+    // Never the profile's password in plaintext when the profile says TLS.
+    super::tls::guard_credentials(w, client)?;
     let user = w.expand("${imap.user}")?;
     let pass = w.expand("${imap.password}")?;
     let reply = imap(
