@@ -755,12 +755,12 @@ async fn target_for(
                 .await
                 .map_err(|e| SetupError(format!("cannot start the bundled server: {e}")))?;
             let mut profile = b.profile.clone();
-            // The fuzzer speaks no TLS yet; the bundled IMAP server also
-            // takes plaintext sessions, and its credentials are fixtures,
-            // so its logged-in states are fuzzed in plaintext. (Against a
-            // profile that sets TLS the fuzzer never logs in.)
-            if protocol == Protocol::Imap {
-                profile.set("imap", "tls", "none");
+            // The fuzzer speaks no TLS yet; the bundled IMAP and POP3
+            // servers also take plaintext logins, and their credentials are
+            // fixtures, so their logged-in states are fuzzed in plaintext.
+            // (Against a profile that sets TLS the fuzzer never logs in.)
+            if matches!(protocol, Protocol::Imap | Protocol::Pop3) {
+                profile.set(protocol.name(), "tls", "none");
             }
             Ok((profile, Some(b)))
         }

@@ -423,3 +423,99 @@ async fn an_imap_server_that_offers_starttls_inside_tls_fails() {
         ],
     );
 }
+
+/// The reference POP3 server with STLS and `faults`, and a profile for it
+/// (`tls = "starttls"`, trusting the fixture CA).
+async fn pop3_with(
+    faults: reference_servers::pop3::Faults,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    use reference_servers::mailstore::{Accounts, MailStore};
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
+    let store = MailStore::open(&dir.path().join("maildir")).unwrap();
+    let id = generate(Validity::Current).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let mut config = reference_servers::pop3::Config::new(
+        "mail.example.test",
+        Accounts::new().with("bob", "hungry"),
+    );
+    config.tls =
+        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    config.faults = faults;
+    let running = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let addr = running.addr("pop3").unwrap();
+    let profile = format!(
+        "[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\ntls = \"starttls\"\nca_file = \"{}\"\n",
+        ca.display()
+    );
+    (profile, running, dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pop3_stls_passes_and_every_login_goes_inside_tls() {
+    let (profile, _r, _d) = pop3_with(Default::default()).await;
+    let run = run_against("pop3", &profile, &["--step-timeout", "5s"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &["0 failed, 0 errors", "PASS  features/pop3/stls.feature"],
+    );
+    let plain = profile.replace("tls = \"starttls\"\n", "");
+    let run = run_against(
+        "pop3",
+        &plain,
+        &["--strict", "--tags", "@rfc2595", "--step-timeout", "2s"],
+    )
+    .await;
+    assert_has(&run, &["the target profile does not set [pop3] tls"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_server_that_executes_commands_injected_before_the_handshake_is_reported() {
+    let (profile, _r, _d) = pop3_with(reference_servers::pop3::Faults {
+        executes_injected: true,
+        ..Default::default()
+    })
+    .await;
+    let run = run_against(
+        "pop3",
+        &profile,
+        &["--tags", "@rfc2595", "--step-timeout", "2s"],
+    )
+    .await;
+    // RFC 2595 sets no server rule for it: information, not a failure.
+    assert_has(
+        &run,
+        &[
+            "A command pipelined with STLS is not executed inside TLS",
+            "the server executed \"CAPA\", sent in plaintext behind STLS",
+            "1 info",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pop3_server_that_offers_stls_inside_tls_is_reported() {
+    let (profile, _r, _d) = pop3_with(reference_servers::pop3::Faults {
+        stls_in_tls: true,
+        ..Default::default()
+    })
+    .await;
+    let run = run_against(
+        "pop3",
+        &profile,
+        &["--tags", "@rfc2595", "--step-timeout", "2s"],
+    )
+    .await;
+    assert_has(
+        &run,
+        &[
+            "STLS inside TLS is refused",
+            "CAPA announces STLS",
+            "1 info",
+        ],
+    );
+}

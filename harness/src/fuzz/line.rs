@@ -424,7 +424,20 @@ impl FuzzProtocol for LineProtocol {
             .collect();
         let msg = mutate::message(Arc::new(seeds), Arc::new(self.grammar.clone()));
         let mut prefixes = vec![Vec::new()];
-        prefixes.extend(self.prefixes.iter().cloned());
+        // Credentials never go out in plaintext when the profile says TLS,
+        // and the fuzzer has no TLS yet: then no prefix that sends the
+        // profile's password.
+        let secret = format!("${{{}.password}}", self.name);
+        let tls = self
+            .profile
+            .read()
+            .map(|p| crate::wire::tls::mode(&p, self.name) != crate::wire::tls::Mode::None)
+            .unwrap_or(true);
+        prefixes.extend(self.prefixes.iter().cloned().filter(|prefix| {
+            !tls || !prefix
+                .iter()
+                .any(|m| m.windows(secret.len()).any(|w| w == secret.as_bytes()))
+        }));
         let channel = channels.first().map(|c| c.name.clone()).unwrap_or_default();
         let name = self.name.to_string();
         let forbidden = self.forbidden.clone();

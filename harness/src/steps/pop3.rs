@@ -35,20 +35,45 @@ pub struct Pop3State {
     found: Option<usize>,
 }
 
-/// Opens a POP3 connection; with `greet`, requires the +OK greeting (§4).
+/// Opens a POP3 connection; with `greet`, requires the +OK greeting (§4)
+/// and, when the profile sets `[pop3] tls = "starttls"`, upgrades with
+/// STLS before anything else, as a client whose policy is TLS does (the
+/// greeting stays the session's last reply).
 pub async fn open(w: &mut World, client: &str, greet: bool) -> StepResult {
     let reader = Arc::new(Pop3Reader::new());
     open_session(w, client, "pop3", "${pop3.address}", reader).await?;
     if greet {
-        let reply = next_reply(w, client).await?;
-        check_status(&reply, &["+OK".into()], "as the greeting (RFC 1939 §4)")?;
+        let greeting = next_reply(w, client).await?;
+        check_status(&greeting, &["+OK".into()], "as the greeting (RFC 1939 §4)")?;
+        if super::tls::mode(w, "pop3") == crate::wire::tls::Mode::StartTls {
+            stls(w, client).await?;
+            if let Some(s) = w.tcp.get_mut(client) {
+                s.last_reply = Some(greeting);
+                s.sent.clear();
+            }
+        }
     }
     Ok(())
+}
+
+/// STLS answered +OK (RFC 2595 §4), then the handshake. A refusal is a
+/// configuration matter: the profile says the server upgrades.
+async fn stls(w: &mut World, client: &str) -> StepResult {
+    let reply = command(w, client, b"STLS").await?;
+    if reply.status != "+OK" {
+        return Err(Failure::harness(
+            "the target profile sets [pop3] tls = \"starttls\", but the server did not answer STLS with +OK",
+        )
+        .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))));
+    }
+    super::tls::start(w, client).await
 }
 
 /// USER and PASS with the profile's account; the PASS reply is the last
 /// reply. Does not judge it.
 async fn user_pass(w: &mut World, client: &str) -> Result<Reply, Failure> {
+    // Never the profile's password in plaintext when the profile says TLS.
+    super::tls::guard_credentials(w, client)?;
     let user = w.expand("USER ${pop3.user}")?;
     let pass = w.expand("PASS ${pop3.password}")?;
     let reply = command(w, client, user.as_bytes()).await?;
@@ -1162,5 +1187,114 @@ async fn delivered_still_there(w: &mut World) -> StepResult {
         let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
         check_status(&reply, &["+OK".into()], &format!("to \"DELE {n}\""))?;
         quit(w, "").await
+    })
+}
+
+// ---- STLS (RFC 2595 §4) ----
+
+/// Skips unless `[pop3] tls = "starttls"`; then a greeted cleartext session
+/// whose CAPA announces STLS (its absence is a configuration error: the
+/// profile says the server upgrades).
+#[given(regex = r"^a POP3 session on the cleartext connection that announces STLS$")]
+async fn cleartext_announcing_stls(w: &mut World) -> StepResult {
+    step!(w, {
+        super::tls::require_starttls(w, "pop3")?;
+        let reader = Arc::new(Pop3Reader::new());
+        open_session(w, "", "pop3", "${pop3.address}", reader).await?;
+        let greeting = next_reply(w, "").await?;
+        check_status(&greeting, &["+OK".into()], "as the greeting (RFC 1939 §4)")?;
+        let capa = command(w, "", b"CAPA").await?;
+        if !capability_tags(&capa).iter().any(|t| t == "STLS") {
+            return Err(Failure::harness(
+                "the target profile sets [pop3] tls = \"starttls\", but CAPA does not announce STLS",
+            )
+            .got(format!("\"{}\"", escape_short(capa.text().as_bytes(), 300))));
+        }
+        Ok(())
+    })
+}
+
+/// A greeted session inside TLS: upgraded by STLS, or on the implicit-TLS
+/// port; skipped when the profile gives `[pop3]` no TLS.
+#[given(regex = r"^a POP3 session in TLS$")]
+async fn pop3_in_tls(w: &mut World) -> StepResult {
+    step!(w, {
+        match super::tls::mode(w, "pop3") {
+            crate::wire::tls::Mode::None => Err(Failure::skip(
+                "the target profile does not set [pop3] tls (see README, target profile)",
+            )),
+            _ => open(w, "", true).await,
+        }
+    })
+}
+
+/// Sends `STLS` and the command in one write (one segment). A refused STLS
+/// is fine; after its +OK, the handshake (a server that takes the
+/// pipelined plaintext as handshake data fails it: nothing runs inside
+/// TLS); inside TLS nothing may arrive before the client's first command,
+/// and NOOP must be answered by its own +OK.
+/// (The step is `steps::tls`'s, which dispatches by the session's protocol.)
+pub(crate) async fn injection_not_executed(w: &mut World, injected: &str) -> StepResult {
+    let bytes = format!("STLS\r\n{injected}\r\n");
+    let s = w.session("")?;
+    s.conn
+        .send_as(bytes.as_bytes(), crate::wire::Segments::OneWrite)
+        .await?;
+    s.sent = b"STLS".to_vec();
+    let reply = next_reply(w, "").await?;
+    if reply.status != "+OK" {
+        return Ok(());
+    }
+    if let Err(e) = super::tls::start(w, "").await {
+        w.transcript.event(
+            "pop3",
+            format!(
+                "the handshake after the pipelined plaintext failed ({}): nothing ran inside TLS",
+                e.message
+            ),
+        );
+        return Ok(());
+    }
+    let s = w.session("")?;
+    let early = s.conn.drain_for(Duration::from_millis(300), 4096).await?;
+    if !early.is_empty() {
+        return Err(Failure::conformance(format!(
+            "a reply came inside TLS before any command was sent in it: the server executed \"{injected}\", sent in plaintext behind STLS"
+        ))
+        .expected("nothing until the client's first command inside TLS")
+        .got(format!("\"{}\"", escape_short(&early, 300))));
+    }
+    // NOOP is a TRANSACTION command (RFC 1939 §5): -ERR is its answer here;
+    // a capability list instead would be the injected CAPA's.
+    let noop = command(w, "", b"NOOP").await?;
+    check_status(
+        &noop,
+        &["+OK".into(), "-ERR".into()],
+        "to NOOP, the first command inside TLS",
+    )?;
+    if noop.text().to_ascii_lowercase().contains("capa") {
+        return Err(Failure::conformance(format!(
+            "the first reply inside TLS answers \"{injected}\", sent in plaintext behind STLS"
+        ))
+        .got(format!("\"{}\"", escape_short(noop.text().as_bytes(), 300))));
+    }
+    Ok(())
+}
+
+/// CAPA, asked now, does not list the capability.
+/// Example: `Then CAPA does not announce "STLS"`
+#[then(regex = r#"^CAPA does not announce "(.*)"$"#)]
+async fn capa_lacks(w: &mut World, tag: String) -> StepResult {
+    step!(w, {
+        let capa = command(w, "", b"CAPA").await?;
+        if capability_tags(&capa)
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&tag))
+        {
+            return Err(Failure::conformance(format!("CAPA announces {tag}"))
+                .expected(format!("no {tag}"))
+                .got(format!("\"{}\"", escape_short(capa.text().as_bytes(), 300))));
+        }
+        Ok(())
     })
 }

@@ -91,17 +91,20 @@ async fn completes_handshake(w: &mut World, who: String) -> StepResult {
 }
 
 /// Sends STARTTLS and the command in one write (one segment), then judges
-/// that the command is not executed inside TLS: SMTP (RFC 3207 §4.2) or
-/// IMAP (RFC 9051 §6.2.1), by the session's protocol.
+/// that the command is not executed inside TLS: SMTP (RFC 3207 §4.2), IMAP
+/// (RFC 9051 §6.2.1) or POP3 (STLS, RFC 2595 §4), by the session's protocol.
 /// Example: `Then the command "HELP" pipelined with STARTTLS is not executed inside TLS`
-#[then(regex = r#"^the command "(.*)" pipelined with STARTTLS is not executed inside TLS$"#)]
+#[then(
+    regex = r#"^the command "(.*)" pipelined with (?:STARTTLS|STLS) is not executed inside TLS$"#
+)]
 async fn injection_not_executed(w: &mut World, injected: String) -> StepResult {
     step!(w, {
         match session_section(w, "")? {
             Protocol::Smtp => super::smtp::injection_not_executed(w, &injected).await,
             Protocol::Imap => super::imap::injection_not_executed(w, &injected).await,
+            Protocol::Pop3 => super::pop3::injection_not_executed(w, &injected).await,
             other => Err(Failure::harness(format!(
-                "STARTTLS injection is checked for SMTP and IMAP sessions, not {}",
+                "STARTTLS injection is checked for SMTP, IMAP and POP3 sessions, not {}",
                 other.name()
             ))),
         }

@@ -253,8 +253,14 @@ async fn start_smtp(s: &mut Setup) -> std::io::Result<()> {
 async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
     let store = s.mail_store()?;
     let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
-    let config = reference_servers::pop3::Config::new(HOSTNAME, accounts);
+    let mut config = reference_servers::pop3::Config::new(HOSTNAME, accounts);
+    // STLS with the run's fixture certificate: every session upgrades
+    // before USER and PASS.
+    let (identity, ca_file) = s.tls()?;
+    config.tls = Some(identity);
     let r = reference_servers::pop3::start(s.bind.ip(), s.bind.port(), config, store).await?;
+    s.profile.set("pop3", "tls", "starttls");
+    s.profile.set("pop3", "ca_file", &ca_file);
     s.profile.set("pop3", "user", mail::USER);
     s.profile.set("pop3", "password", mail::PASSWORD);
     // The user's Maildir in the shared store, where scenarios place mail.

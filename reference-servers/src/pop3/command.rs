@@ -18,6 +18,8 @@ pub enum Command {
     /// `UIDL [msg]`.
     Uidl(Option<usize>),
     Capa,
+    /// RFC 2595 §4: STLS, the upgrade to TLS.
+    Stls,
     /// A known command with missing or malformed arguments.
     BadArguments(&'static str),
     Unknown,
@@ -41,6 +43,7 @@ pub fn parse(line: &[u8]) -> Command {
         ("NOOP", 0) => Command::Noop,
         ("RSET", 0) => Command::Rset,
         ("CAPA", 0) => Command::Capa,
+        ("STLS", 0) => Command::Stls,
         ("LIST", 0) => Command::List(None),
         ("UIDL", 0) => Command::Uidl(None),
         ("LIST", 1) => n(0).map_or(bad("message number"), |m| Command::List(Some(m))),
@@ -54,8 +57,8 @@ pub fn parse(line: &[u8]) -> Command {
             _ => bad("TOP msg n"),
         },
         (
-            "USER" | "PASS" | "QUIT" | "STAT" | "NOOP" | "RSET" | "CAPA" | "LIST" | "UIDL" | "RETR"
-            | "DELE" | "TOP",
+            "USER" | "PASS" | "QUIT" | "STAT" | "NOOP" | "RSET" | "CAPA" | "STLS" | "LIST" | "UIDL"
+            | "RETR" | "DELE" | "TOP",
             _,
         ) => bad("arguments"),
         _ => Command::Unknown,

@@ -35,6 +35,20 @@ pub struct Config {
     /// only in tests, to be a server that lets a second session remove
     /// messages from under the first (dovecot's default).
     pub lock_maildrop: bool,
+    /// STLS with this identity (RFC 2595 §4); `None`: no TLS.
+    pub tls: Option<crate::tls::Identity>,
+    /// Deliberate faults, for the tests that prove the suites catch them.
+    pub faults: Faults,
+}
+
+/// Ways to break the STLS rules on purpose (only tests set these).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Executes commands pipelined after STLS in plaintext as if they came
+    /// inside TLS (the STARTTLS command injection flaw).
+    pub executes_injected: bool,
+    /// Still announces STLS inside TLS, and accepts it again.
+    pub stls_in_tls: bool,
 }
 
 impl Config {
@@ -45,6 +59,8 @@ impl Config {
             idle_timeout: Duration::from_secs(600),
             max_connections: 64,
             lock_maildrop: true,
+            tls: None,
+            faults: Faults::default(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! One POP3 connection: AUTHORIZATION (§4), TRANSACTION (§5), UPDATE (§6).
 
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::tcp::OwnedWriteHalf;
+use std::time::Duration;
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::command::{self, Command};
@@ -9,6 +10,7 @@ use super::maildrop::Maildrop;
 use super::Config;
 use crate::lineio::{read_line, Line};
 use crate::mailstore::MailStore;
+use crate::tls::{self, Buffered};
 
 /// RFC 2449 §4: a command line is at most 255 octets including CRLF.
 const MAX_COMMAND: usize = 255;
@@ -29,33 +31,36 @@ pub async fn refuse(mut stream: TcpStream) {
         .await;
 }
 
+/// The longest a TLS handshake may take.
+const HANDSHAKE: Duration = Duration::from_secs(30);
+
 pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
-    let (input, mut out) = stream.into_split();
-    let mut input = BufReader::new(input);
+    // One stream for reading and writing, which STLS swaps to TLS in place.
+    let mut io = tls::plain(stream);
+    let mut in_tls = false;
     let greeting = format!("+OK {} POP3 server ready", config.hostname);
-    if !send(&mut out, &greeting).await {
+    if !send(&mut io, &greeting).await {
         return;
     }
     let mut state = State::Authorization { user: None };
     loop {
+        let out = &mut io;
         let line =
-            match tokio::time::timeout(config.idle_timeout, read_line(&mut input, MAX_COMMAND))
-                .await
-            {
+            match tokio::time::timeout(config.idle_timeout, read_line(out, MAX_COMMAND)).await {
                 // §3: the autologout timer closes without entering UPDATE.
                 Err(_) => {
-                    send(&mut out, "-ERR autologout: idle for too long").await;
+                    send(out, "-ERR autologout: idle for too long").await;
                     return;
                 }
                 Ok(Err(_)) | Ok(Ok(Line::Eof)) => return,
                 Ok(Ok(Line::TooLong)) => {
-                    if !send(&mut out, "-ERR line too long").await {
+                    if !send(out, "-ERR line too long").await {
                         return;
                     }
                     continue;
                 }
                 Ok(Ok(Line::BareLf(_))) => {
-                    if !send(&mut out, "-ERR commands end with CRLF").await {
+                    if !send(out, "-ERR commands end with CRLF").await {
                         return;
                     }
                     continue;
@@ -72,12 +77,51 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
                     false => "-ERR some deleted messages not removed".to_string(),
                 },
             };
-            send(&mut out, &reply).await;
+            send(out, &reply).await;
             return;
         }
+        let stls = config.tls.is_some() && (!in_tls || config.faults.stls_in_tls);
         let reply = match &mut state {
             State::Authorization { user } => match cmd {
-                Command::Capa => capa(),
+                Command::Capa => capa(stls),
+                Command::Stls => {
+                    let Some(identity) = config.tls.clone() else {
+                        if !send(out, "-ERR STLS is not offered").await {
+                            return;
+                        }
+                        continue;
+                    };
+                    if !stls {
+                        // RFC 2595 §4: "A -ERR response MAY result if a
+                        // security layer is already active."
+                        if !send(out, "-ERR Command not permitted when TLS active").await {
+                            return;
+                        }
+                        continue;
+                    }
+                    // RFC 2595 §4: the handshake begins right after the CRLF
+                    // of the +OK. What the client pipelined behind STLS came
+                    // in plaintext and is thrown away, never run inside TLS;
+                    // the session stays in AUTHORIZATION and forgets a USER
+                    // given before.
+                    if !send(out, "+OK Begin TLS negotiation").await {
+                        return;
+                    }
+                    let buffered = if config.faults.executes_injected {
+                        Buffered::KeepInjected
+                    } else {
+                        Buffered::Discard
+                    };
+                    let plain = std::mem::replace(&mut io, tls::closed());
+                    let timeout = HANDSHAKE.min(config.idle_timeout);
+                    match tls::upgrade(plain, &identity, timeout, buffered).await {
+                        Some(upgraded) => io = upgraded,
+                        None => return,
+                    }
+                    in_tls = true;
+                    *user = None;
+                    continue;
+                }
                 Command::User(name) => {
                     *user = Some(name);
                     "+OK send PASS".into()
@@ -99,7 +143,7 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
             },
             State::Transaction { drop, .. } => transaction(drop, cmd),
         };
-        if !send(&mut out, &reply).await {
+        if !send(&mut io, &reply).await {
             return; // no QUIT: no UPDATE, nothing deleted
         }
     }
@@ -186,8 +230,11 @@ fn transaction(drop: &mut Maildrop, cmd: Command) -> String {
             format!("+OK maildrop has {n} messages ({size} octets)")
         }
         Command::Noop => "+OK".into(),
-        Command::Capa => capa(),
+        // STLS is not permitted here, so not announced (RFC 2595 §4).
+        Command::Capa => capa(false),
         Command::User(_) | Command::Pass(_) => "-ERR already logged in".into(),
+        // RFC 2595 §4: STLS is only permitted in AUTHORIZATION state.
+        Command::Stls => "-ERR STLS is only permitted in the AUTHORIZATION state".into(),
         Command::BadArguments(what) => format!("-ERR bad {what}"),
         Command::Quit | Command::Unknown => "-ERR unknown command".into(),
     }
@@ -254,18 +301,25 @@ fn as_latin1(bytes: Vec<u8>) -> String {
 
 /// RFC 2449 §5: "Capabilities available in the AUTHORIZATION state MUST be
 /// announced in both states"; all of these are "both / no" (§6), USER too.
-fn capa() -> String {
-    String::from(
-        "+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nUSER\r\nIMPLEMENTATION conform-reference\r\n.",
-    )
+/// STLS (RFC 2595 §4) names a command "present and permitted in the current
+/// state": only before TLS, and (AUTHORIZATION only) never after login.
+fn capa(stls: bool) -> String {
+    let mut caps = String::from(
+        "+OK capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nUSER\r\n",
+    );
+    if stls {
+        caps.push_str("STLS\r\n");
+    }
+    caps + "IMPLEMENTATION conform-reference\r\n."
 }
 
 /// Writes one reply plus CRLF. Characters above U+007F stand for the byte
 /// of the same value (see `stuffed`). False if the client is gone.
-async fn send(out: &mut OwnedWriteHalf, reply: &str) -> bool {
+async fn send<W: AsyncWrite + Unpin>(out: &mut W, reply: &str) -> bool {
     let mut bytes: Vec<u8> = reply.chars().map(|c| c as u32 as u8).collect();
     bytes.extend_from_slice(b"\r\n");
-    out.write_all(&bytes).await.is_ok()
+    // A TLS stream holds what is written until flushed.
+    out.write_all(&bytes).await.is_ok() && out.flush().await.is_ok()
 }
 
 #[cfg(test)]
