@@ -1060,6 +1060,9 @@ enum Pop3Fault {
     ZeroIsFirst,
     /// CAPA after login leaves out UIDL.
     CapaLosesUidl,
+    /// Answers every DELE after the first of a session +OK without marking
+    /// the message: QUIT removes only the first one marked.
+    KeepsLaterDeles,
 }
 
 static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -1125,6 +1128,12 @@ async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
             // Message 0 is taken for message 1.
             (Pop3Fault::ZeroIsFirst, Some(verb), 2) if words[1] == "0" => {
                 cmd = format!("{verb} 1\r\n").into_bytes()
+            }
+            (Pop3Fault::KeepsLaterDeles, Some("DELE"), _) if deleted => {
+                if cw.write_all(b"+OK marked\r\n").await.is_err() {
+                    return;
+                }
+                continue;
             }
             _ => {}
         }
@@ -1311,6 +1320,52 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
             " 0 failed, 0 errors, 0 warnings, 2 info",
         ],
     );
+}
+
+/// RFC 1939 §6 with messages conform places in the Maildir: QUIT after
+/// several DELEs removes exactly those on the reference server; a server
+/// that marks only the first one fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn quit_after_several_deles_removes_exactly_those() {
+    let tags = ["--tags", "@rfc1939-sec-6 and not @needs-smtp"];
+    for (fault, ok) in [(None, true), (Some(Pop3Fault::KeepsLaterDeles), false)] {
+        let dir = tempfile::tempdir().unwrap();
+        conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+        let running = reference_pop3(dir.path()).await;
+        let mut addr = running.addr("pop3").unwrap();
+        if let Some(fault) = fault {
+            addr = common::proxy(addr, move |c, s| pop3_relay(c, s, fault)).await;
+        }
+        let profile = format!(
+            "[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\nmaildir = \"{}\"\n",
+            dir.path().join("bob/Maildir").display()
+        );
+        let run = run_against("pop3", &profile, &tags).await;
+        if ok {
+            assert_eq!(run.code, 0, "{}", run.all());
+            assert_has(&run, &[" 0 failed, 0 errors", " 0 skipped"]);
+            // The maildrop is left as it was found: the two fixtures.
+            let left: usize = ["new", "cur"]
+                .iter()
+                .map(|d| {
+                    std::fs::read_dir(dir.path().join("bob/Maildir").join(d))
+                        .unwrap()
+                        .count()
+                })
+                .sum();
+            assert_eq!(left, 2);
+        } else {
+            assert_fails_with(
+                &run,
+                &[
+                    "FAIL features/pop3/update.feature",
+                    "QUIT after several DELEs removes exactly the messages marked",
+                    "placed message 3 (marked) is still there",
+                    " 1 failed, 0 errors",
+                ],
+            );
+        }
+    }
 }
 
 // ---- hostile peers against the reply readers ------------------------------
