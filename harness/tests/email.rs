@@ -1063,6 +1063,10 @@ enum Pop3Fault {
     /// Answers every DELE after the first of a session +OK without marking
     /// the message: QUIT removes only the first one marked.
     KeepsLaterDeles,
+    /// Greets every connection with the same APOP timestamp.
+    SameTimestamp,
+    /// Logs in an APOP with any digest.
+    AnyApopDigest,
 }
 
 static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -1103,8 +1107,19 @@ async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
     let (sr, mut sw) = server.into_split();
     let (mut cr, mut sr) = (BufReader::new(cr), BufReader::new(sr));
     let mut line = Vec::new();
-    if sr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 || cw.write_all(&line).await.is_err()
-    {
+    if sr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
+        return;
+    }
+    let greeting = String::from_utf8_lossy(&line).into_owned();
+    let stamp = greeting
+        .split_once('<')
+        .and_then(|(_, t)| t.split_once('>'))
+        .map(|(t, _)| format!("<{t}>"))
+        .unwrap_or_default();
+    if fault == Pop3Fault::SameTimestamp {
+        line = greeting.replace(&stamp, "<1.1@same.example>").into_bytes();
+    }
+    if cw.write_all(&line).await.is_err() {
         return;
     }
     let (mut first_stat, mut deleted, mut logged_in) = (None::<Vec<u8>>, false, false);
@@ -1128,6 +1143,11 @@ async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
             // Message 0 is taken for message 1.
             (Pop3Fault::ZeroIsFirst, Some(verb), 2) if words[1] == "0" => {
                 cmd = format!("{verb} 1\r\n").into_bytes()
+            }
+            // Any digest is the right one.
+            (Pop3Fault::AnyApopDigest, Some("APOP"), 3) => {
+                let digest = reference_servers::md5::hex(format!("{stamp}hungry").as_bytes());
+                cmd = format!("APOP {} {digest}\r\n", words[1]).into_bytes()
             }
             (Pop3Fault::KeepsLaterDeles, Some("DELE"), _) if deleted => {
                 if cw.write_all(b"+OK marked\r\n").await.is_err() {
@@ -1305,6 +1325,43 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
     ];
     for (fault, scenario, problem, failed) in cases.into_iter().chain(breadth) {
         let run = pop3_fault_run(fault).await;
+        let count = format!(" {failed} failed, 0 errors");
+        assert_fails_with(&run, &["FAIL features/pop3/", scenario, problem, &count]);
+    }
+    // APOP (§7), one scenario at a time: a login that succeeds, as the
+    // faulty one does, may meet the maildrop held by another scenario.
+    let apop = [
+        (
+            Pop3Fault::SameTimestamp,
+            "The APOP timestamp differs on every connection",
+            "the APOP timestamp is the same in two greetings",
+            // The server checks the digest against its own timestamp.
+            2,
+        ),
+        (
+            Pop3Fault::AnyApopDigest,
+            "APOP with a wrong digest is refused and leaves the session unauthenticated",
+            "unexpected reply status to \"APOP bob",
+            1,
+        ),
+    ];
+    for (fault, scenario, problem, failed) in apop {
+        let (addr, _running, _dir) = faulty_pop3(fault).await;
+        let profile =
+            format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+        let run = run_against(
+            "pop3",
+            &profile,
+            &[
+                "--step-timeout",
+                "2s",
+                "--concurrency",
+                "1",
+                "--tags",
+                "not @needs-smtp",
+            ],
+        )
+        .await;
         let count = format!(" {failed} failed, 0 errors");
         assert_fails_with(&run, &["FAIL features/pop3/", scenario, problem, &count]);
     }

@@ -41,6 +41,8 @@ pub struct Pop3State {
     placed_total: usize,
     /// The placed messages (1-based) marked with DELE.
     placed_marked: Vec<usize>,
+    /// The APOP timestamp of the greeting (RFC 1939 §7).
+    timestamp: Option<String>,
 }
 
 /// Opens a POP3 connection; with `greet`, requires the +OK greeting (§4).
@@ -285,7 +287,7 @@ async fn top_lines(w: &mut World, n: usize, lines: String) -> StepResult {
     })
 }
 
-/// RFC 1939 §4: after a negative answer to PASS "the server may close the
+/// RFC 1939 §4: after a negative answer to PASS (or APOP) "the server may close the
 /// connection. If the server does not close the connection, the client may
 /// either issue a new authentication command and start again, or ... QUIT":
 /// the session is still in AUTHORIZATION, so STAT is refused, and a new
@@ -309,7 +311,7 @@ async fn back_in_authorization(w: &mut World) -> StepResult {
         };
         if stat.status == "+OK" {
             return Err(Failure::conformance(
-                "after a refused PASS the session is in the TRANSACTION state (RFC 1939 §4: a failed authentication leaves it in AUTHORIZATION)",
+                "after a refused PASS or APOP the session is in the TRANSACTION state (RFC 1939 §4: a failed authentication leaves it in AUTHORIZATION)",
             )
             .expected("-ERR to STAT")
             .got(format!("\"{}\"", escape_short(stat.text().as_bytes(), 200))));
@@ -320,10 +322,85 @@ async fn back_in_authorization(w: &mut World) -> StepResult {
             return Ok(());
         }
         Err(Failure::conformance(
-            "after a refused PASS, a new USER and PASS with the right password do not log in (RFC 1939 §4: the client \"may either issue a new authentication command and start again\")",
+            "after a refused PASS or APOP, a new USER and PASS with the right password do not log in (RFC 1939 §4: the client \"may either issue a new authentication command and start again\")",
         )
         .expected("+OK, or -ERR [IN-USE]")
         .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
+    })
+}
+
+/// The timestamp of a greeting, "<…@…>" (RFC 1939 §7: the syntax of an
+/// RFC 822 msg-id), if it carries one.
+fn greeting_timestamp(greeting: &Reply) -> Option<String> {
+    let text = greeting.text();
+    let start = text.find('<')?;
+    let len = text[start..].find('>')? + 1;
+    let stamp = &text[start..start + len];
+    (stamp.contains('@') && !stamp.contains(' ')).then(|| stamp.to_string())
+}
+
+/// Connects and reads a +OK greeting (RFC 1939 §4) for `client`, and its
+/// APOP timestamp.
+async fn greeted_timestamp(w: &mut World, client: &str) -> Result<Option<String>, Failure> {
+    open(w, client, false).await?;
+    let reply = next_reply(w, client).await?;
+    check_status(&reply, &["+OK".into()], "as the greeting (RFC 1939 §4)")?;
+    Ok(greeting_timestamp(&reply))
+}
+
+/// A greeted session whose greeting carries a timestamp, the mark of a
+/// server that implements APOP (RFC 1939 §7); skipped without one.
+#[given(regex = r"^a POP3 session whose greeting carries an APOP timestamp$")]
+async fn session_with_timestamp(w: &mut World) -> StepResult {
+    step!(w, {
+        let Some(stamp) = greeted_timestamp(w, "").await? else {
+            return Err(Failure::skip(
+                "the greeting carries no timestamp, so the server does not offer APOP (RFC 1939 §7)",
+            ));
+        };
+        w.state::<Pop3State>().timestamp = Some(stamp);
+        Ok(())
+    })
+}
+
+/// `APOP user digest`, the digest the MD5 of the greeting's timestamp and
+/// the profile's password (RFC 1939 §7), or of a wrong password.
+#[when(
+    regex = r"^the client sends APOP with the digest of the timestamp and (the profile's|a wrong) password$"
+)]
+async fn sends_apop(w: &mut World, which: String) -> StepResult {
+    step!(w, {
+        let stamp = w
+            .state::<Pop3State>()
+            .timestamp
+            .clone()
+            .ok_or_else(|| Failure::harness("the scenario sends APOP before any timestamp"))?;
+        let mut secret = w.expand("${pop3.password}")?;
+        if which == "a wrong" {
+            secret = format!("not-the-password-{secret}");
+        }
+        let digest = reference_servers::md5::hex(format!("{stamp}{secret}").as_bytes());
+        let line = w.expand(&format!("APOP ${{pop3.user}} {digest}"))?;
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// RFC 1939 §7: the timestamp "MUST be different each time the POP3 server
+/// issues a banner greeting": a second connection's greeting has another.
+#[then(regex = r"^a second connection's greeting carries another timestamp$")]
+async fn another_timestamp(w: &mut World) -> StepResult {
+    step!(w, {
+        let first = w.state::<Pop3State>().timestamp.clone().unwrap_or_default();
+        let second = greeted_timestamp(w, "second").await?;
+        w.tcp.remove("second");
+        match second {
+            Some(s) if s != first => Ok(()),
+            other => Err(Failure::conformance(
+                "the APOP timestamp is the same in two greetings (RFC 1939 §7: it \"MUST be different each time the POP3 server issues a banner greeting\")",
+            )
+            .expected(format!("a timestamp other than {first}"))
+            .got(other.unwrap_or_else(|| "a greeting without one".into()))),
+        }
     })
 }
 

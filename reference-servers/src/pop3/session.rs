@@ -32,7 +32,10 @@ pub async fn refuse(mut stream: TcpStream) {
 pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
     let (input, mut out) = stream.into_split();
     let mut input = BufReader::new(input);
-    let greeting = format!("+OK {} POP3 server ready", config.hostname);
+    // RFC 1939 §7: the greeting's timestamp, different on every connection,
+    // is what an APOP digest is made from.
+    let timestamp = timestamp(&config.hostname);
+    let greeting = format!("+OK {} POP3 server ready {timestamp}", config.hostname);
     if !send(&mut out, &greeting).await {
         return;
     }
@@ -93,6 +96,22 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
                         Err(why) => why,
                     },
                 },
+                // §7: the digest of the timestamp and the shared secret.
+                Command::Apop(name, digest) => {
+                    let secret = config.accounts.password(&name).unwrap_or_default();
+                    let right = config.accounts.password(&name).is_some()
+                        && crate::md5::hex(format!("{timestamp}{secret}").as_bytes()) == digest;
+                    let secret = secret.to_string();
+                    match right.then(|| login(config, store, &name, &secret)) {
+                        Some(Ok(drop)) => {
+                            let (n, size) = totals(&drop);
+                            state = State::Transaction { drop };
+                            format!("+OK maildrop has {n} messages ({size} octets)")
+                        }
+                        Some(Err(why)) => why,
+                        None => "-ERR [AUTH] permission denied".into(),
+                    }
+                }
                 Command::Unknown => "-ERR unknown command".into(),
                 Command::BadArguments(what) => format!("-ERR bad {what}"),
                 _ => "-ERR not in TRANSACTION state; log in first".into(),
@@ -103,6 +122,18 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
             return; // no QUIT: no UPDATE, nothing deleted
         }
     }
+}
+
+/// A msg-id (RFC 1939 §7: "<process-ID.clock@hostname>") unique to this
+/// connection: the process, a connection counter and the clock.
+fn timestamp(hostname: &str) -> String {
+    static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("<{}.{n}.{clock}@{hostname}>", std::process::id())
 }
 
 /// Checks the password and takes the maildrop's exclusive lock (§4).
@@ -187,7 +218,7 @@ fn transaction(drop: &mut Maildrop, cmd: Command) -> String {
         }
         Command::Noop => "+OK".into(),
         Command::Capa => capa(),
-        Command::User(_) | Command::Pass(_) => "-ERR already logged in".into(),
+        Command::User(_) | Command::Pass(_) | Command::Apop(..) => "-ERR already logged in".into(),
         Command::BadArguments(what) => format!("-ERR bad {what}"),
         Command::Quit | Command::Unknown => "-ERR unknown command".into(),
     }
