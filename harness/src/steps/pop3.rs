@@ -1181,24 +1181,14 @@ async fn find_delivered(w: &mut World) -> Result<usize, Failure> {
     let deadline = tokio::time::Instant::now() + w.step_timeout * 3 / 4;
     loop {
         login(w, "").await?;
-        let stat = command(w, "", b"STAT").await?;
-        check_status(&stat, &["+OK".into()], "to STAT")?;
-        let count = stat_count(&stat);
-        for n in (1..=count).rev() {
-            let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
-            check_status(
-                &top,
-                &["+OK".into()],
-                &format!("to \"TOP {n} 0\" (RFC 1939 §7)"),
-            )?;
-            if top
-                .lines
-                .iter()
-                .any(|l| l.text().eq_ignore_ascii_case(&needle))
-            {
-                w.state::<Pop3State>().found = Some(n);
-                return Ok(n);
-            }
+        let all = conform_ids(w).await?;
+        let count = all.len();
+        if let Some((n, _)) = all
+            .iter()
+            .find(|(_, got)| got.as_deref() == Some(id.as_str()))
+        {
+            w.state::<Pop3State>().found = Some(*n);
+            return Ok(*n);
         }
         quit(w, "").await?;
         if tokio::time::Instant::now() >= deadline {
