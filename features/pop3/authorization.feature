@@ -100,3 +100,33 @@ Feature: POP3 greeting and the AUTHORIZATION state
     When the client sends "CAPA"
     Then the server replies +OK
     And the reply text contains "USER"
+
+  @rfc1939-sec-7 @MUST
+  Scenario: The APOP timestamp differs on every connection
+    # §7: a server that implements APOP puts a timestamp (an RFC 822
+    # msg-id) in its greeting, which "MUST be different each time the POP3
+    # server issues a banner greeting". Skipped where the greeting has
+    # none (dovecot's stock greeting).
+    Given a POP3 session whose greeting carries an APOP timestamp
+    Then a second connection's greeting carries another timestamp
+
+  @rfc1939-sec-7 @MUST @timeout(15s)
+  Scenario: APOP with the digest of the timestamp and the password logs in
+    # §7: the digest is the MD5 of the timestamp, angle brackets included,
+    # followed by the shared secret; if it "is correct, the POP3 server
+    # issues a positive response". While another scenario's session holds
+    # the maildrop, "-ERR [IN-USE]" says the same (RFC 2449 §8.1.2).
+    Given a POP3 session whose greeting carries an APOP timestamp
+    When the client sends APOP with the digest of the timestamp and the profile's password
+    Then the server accepts the login, or answers that the maildrop is in use
+
+  @rfc1939-sec-7 @MUST @timeout(20s)
+  Scenario: APOP with a wrong digest is refused and leaves the session unauthenticated
+    # (Servers delay the answer to a failed login; dovecot with APOP
+    # enabled takes several seconds: hence the longer timeout.) §7: "Otherwise, a negative response is issued and the POP3 session
+    # remains in the AUTHORIZATION state": STAT is refused and USER and PASS
+    # log in (or the server closes, as §4 lets it after a failed login).
+    Given a POP3 session whose greeting carries an APOP timestamp
+    When the client sends APOP with the digest of the timestamp and a wrong password
+    Then the server replies -ERR
+    And the server is back in the AUTHORIZATION state or has closed the connection

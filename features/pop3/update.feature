@@ -17,3 +17,16 @@ Feature: The UPDATE state without SMTP: a message placed in the Maildir
     And the client sends "QUIT"
     Then the server replies +OK
     And the delivered message is gone in a new session
+
+  @rfc1939-sec-6 @MUST
+  Scenario: QUIT after several DELEs removes exactly the messages marked
+    # §6: QUIT "removes all messages marked as deleted from the maildrop";
+    # the others stay. Three placed messages, the first and the third
+    # marked: in a new session only the second is left of them, and the
+    # maildrop is two messages smaller.
+    Given 3 messages placed in the POP3 user's Maildir
+    And a POP3 session logged in that sees the placed messages
+    When the client marks placed messages 1 and 3 deleted
+    And the client sends "QUIT"
+    Then the server replies +OK
+    And a new session has exactly the placed messages that were not marked

@@ -64,6 +64,49 @@ Feature: SMTP DATA: 354, the end-of-data line, and dot-stuffing
     When the client sends "MAIL FROM:<alice@crepes.fr>" declaring a size above the announced SIZE
     Then the server replies 552
 
+  @rfc1870 @rfc1870-sec-6.1 @SHOULD
+  Scenario: MAIL declaring a size below the announced SIZE limit is accepted
+    # RFC 1870 §6.1: 552 is for a declared size "larger than the server's
+    # fixed maximum message size"; one below it is accepted, or put off
+    # with "452 insufficient system storage". Half the announced limit (1000
+    # octets when SIZE names none); skipped without SIZE.
+    Given an SMTP session after EHLO
+    When the client sends "MAIL FROM:<alice@crepes.fr>" declaring a size below the announced SIZE
+    Then the server replies with one of 250, 452
+
+  @rfc1870 @rfc5321-sec-4.1.1.11 @MUST
+  Scenario: MAIL declaring a size that is not a number is refused
+    # RFC 1870 §4: size-value is 1*20DIGIT. RFC 5321 §4.1.1.11: a
+    # parameter the server "does not recognize or cannot implement" gets
+    # 555; 501 is the older syntax error in parameters.
+    Given an SMTP session after EHLO
+    And the server has announced "SIZE"
+    When the client sends "MAIL FROM:<alice@crepes.fr> SIZE=abc"
+    Then the server replies with one of 501, 555
+
+  @rfc5321-sec-4.5.3.1 @rfc5321-sec-4.5.3.1.7 @MUST
+  Scenario: A message of 64K octets is accepted and stored intact
+    # §4.5.3.1.7: the maximum length of message content "MUST BE at least
+    # 64K octets". 65536 octets of numbered lines, read back from
+    # smtp.sink_maildir (skipped without it).
+    Given a message of 65536 octets delivered by SMTP to "${smtp.sink}"
+    Then the sink's Maildir holds the delivered message byte for byte
+
+  @rfc6152 @rfc6152-sec-3 @MUST
+  Scenario: A message sent with BODY=8BITMIME keeps its 8-bit octets
+    # RFC 6152 §3: a server that announces 8BITMIME preserves all bits of
+    # every octet of the content. Latin-1 and UTF-8 octets, read back from
+    # smtp.sink_maildir (skipped without it, or without 8BITMIME).
+    Given a message "From: alice@crepes.fr\r\nTo: ${smtp.sink}\r\nSubject: 8bit\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nCr\xc3\xaapes, cr\xc3\xa8me br\xc3\xbbl\xc3\xa9e \xe2\x82\xac\r\n\xff\xfe\x80\x81\r\n" delivered by SMTP to "${smtp.sink}" with BODY=8BITMIME
+    Then the sink's Maildir holds the delivered message byte for byte
+
+  @rfc6152 @rfc6152-sec-3 @MUST
+  Scenario: A message sent with BODY=7BIT is accepted and stored intact
+    # RFC 6152 §3: BODY takes "7BIT" or "8BITMIME"; 7BIT declares a plain
+    # RFC 5322 message. Skipped without 8BITMIME or smtp.sink_maildir.
+    Given a message "From: alice@crepes.fr\r\nTo: ${smtp.sink}\r\nSubject: 7bit\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nPlain ASCII.\r\n" delivered by SMTP to "${smtp.sink}" with BODY=7BIT
+    Then the sink's Maildir holds the delivered message byte for byte
+
   @rfc5321-sec-4.5.2 @MUST @course-S-10
   Scenario: Lines starting with "." are stored with the transparency dot removed
     # §4.5.2: the receiver deletes the first "." of a line that has other

@@ -65,3 +65,30 @@ Feature: ESMTP: EHLO extensions, pipelining, enhanced status codes
     Then the next reply is 250
     And the next reply is 250
     And the next reply is 354
+
+  @rfc2920 @rfc2920-sec-3.2 @MUST
+  Scenario: A pipelined group with a refused RCPT is answered in order
+    # RFC 2920 §3.2 (1): the server "MUST respond to commands in the order
+    # they are received". The second RCPT is malformed (an "@" in the
+    # domain), which RFC 5321 §4.1.2 refuses with a 5xx; DATA, last in the
+    # group (§3.1), gets its own reply, whatever it is.
+    Given an SMTP session after EHLO
+    And the server has announced "PIPELINING"
+    When the client pipelines "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<${smtp.sink}>", "RCPT TO:<bob@@${smtp.domain}>", "DATA" in one write
+    Then the next reply is 250
+    And the next reply is one of 250, 251
+    And the next reply is 5xx
+    And the next reply is one of 354, 4xx, 5xx
+
+  @rfc2920 @rfc2920-sec-3.2 @SHOULD
+  Scenario: DATA in a pipelined group gets 354 when one RCPT was accepted
+    # RFC 2920 §3.2 (3): the server "SHOULD issue a positive response to
+    # the DATA command if and only if one or more valid RCPT TO addresses
+    # have been previously received". The refused RCPT comes first.
+    Given an SMTP session after EHLO
+    And the server has announced "PIPELINING"
+    When the client pipelines "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<bob@@${smtp.domain}>", "RCPT TO:<${smtp.sink}>", "DATA" in one write
+    Then the next reply is 250
+    And the next reply is 5xx
+    And the next reply is one of 250, 251
+    And the next reply is 354

@@ -132,3 +132,23 @@ Feature: SMTP syntax errors and line limits
     Given an SMTP session after EHLO
     When the client sends a MAIL command line of 268 octets
     Then the server replies 250
+
+  @rfc5321-sec-4.5.3.1 @rfc5321-sec-4.5.3.1.2 @MUST
+  Scenario: EHLO with a domain of 255 octets is accepted
+    # §4.5.3.1.2: "The maximum total length of a domain name or number is
+    # 255 octets"; §4.5.3.1: every implementation "MUST be able to receive
+    # objects of at least these sizes". The domain is made of 63-octet
+    # labels; the line (EHLO, space, domain, CRLF) is 262 octets.
+    Given an SMTP session that has been greeted
+    When the client sends EHLO with a domain of 255 octets
+    Then the server replies 250
+
+  @rfc5321-sec-4.5.3.1.5 @rfc5321-sec-4.5.3.1 @SHOULD
+  Scenario: No reply line is longer than 512 octets
+    # §4.5.3.1.5: a reply line, "including the reply code and the <CRLF>",
+    # is at most 512 octets, and "More information may be conveyed through
+    # multiple-line replies"; §4.5.3.1 asks only that larger objects
+    # "SHOULD be avoided". Replies to a success, refusals and help text.
+    Given an SMTP session that has been greeted
+    When the client sends each of "EHLO client.example", "HELP", "NOOP", "VRFY ${smtp.recipient}", "FOOBAR", "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<${smtp.recipient}>", "RCPT TO:<bob@@${smtp.domain}>", "DATA now", "RSET"
+    Then no line of those replies is longer than 512 octets with its CRLF

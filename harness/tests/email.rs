@@ -112,6 +112,16 @@ enum SmtpFault {
     ShortPath,
     /// Knows "postmaster" only in lower case (and "Postmaster").
     PostmasterCaseSensitive,
+    /// Refuses an EHLO domain longer than 200 octets.
+    ShortDomain,
+    /// Answers HELP with one line of 600 octets.
+    LongReplyLine,
+    /// Refuses any declared SIZE with 552, however small.
+    AnySize552,
+    /// Takes SIZE=abc for a size.
+    SizeNotANumberAccepted,
+    /// Refuses DATA with 554 once any RCPT of the transaction was refused.
+    DataRefusedAfterBadRcpt,
 }
 
 /// A small SMTP server, right except for `fault`.
@@ -123,7 +133,7 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     let _ = w.write_all(b"220 faulty ESMTP\r\n").await;
-    let (mut helo, mut mail, mut rcpt) = (false, false, false);
+    let (mut helo, mut mail, mut rcpt, mut bad_rcpt) = (false, false, false, false);
     let mut ehlos = 0;
     let mut line = String::new();
     let mut pending: Option<String> = None;
@@ -175,13 +185,16 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             {
                 b"550 5.1.1 unknown\r\n"
             }
+            "EHLO" if fault == SmtpFault::ShortDomain && line.trim().len() > 205 => {
+                b"501 5.5.4 domain too long\r\n"
+            }
             "EHLO" if ehlos > 0 && fault == SmtpFault::SecondEhlo503 => b"503 5.5.1 EHLO once\r\n",
             "EHLO" if ehlos > 0 && fault == SmtpFault::SecondEhloRefusedKeepsState => {
                 b"550 5.7.1 EHLO once\r\n"
             }
             "EHLO" => {
                 ehlos += 1;
-                (helo, mail, rcpt) = (true, false, false);
+                (helo, mail, rcpt, bad_rcpt) = (true, false, false, false);
                 b"250-faulty\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
             }
             "HELO" if line.trim().len() > 4 => {
@@ -191,14 +204,32 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             "MAIL" if !helo => b"503 5.5.1 HELO first\r\n",
             "MAIL" if mail => b"503 5.5.1 nested MAIL\r\n",
             "MAIL" if !line.contains('<') => b"501 5.5.4 syntax\r\n",
-            "MAIL" if line.contains("SIZE=") => b"552 5.3.4 too big\r\n",
+            "MAIL" if line.contains("SIZE=") && fault == SmtpFault::AnySize552 => {
+                b"552 5.3.4 too big\r\n"
+            }
+            "MAIL" if line.contains("SIZE=") => {
+                let size = line.split("SIZE=").nth(1).unwrap_or("").trim();
+                match size.parse::<u64>() {
+                    Ok(n) if n > 1_000_000 => b"552 5.3.4 too big\r\n",
+                    Err(_) if fault != SmtpFault::SizeNotANumberAccepted => {
+                        b"501 5.5.4 bad SIZE\r\n"
+                    }
+                    _ => {
+                        mail = true;
+                        b"250 2.1.0 Ok\r\n"
+                    }
+                }
+            }
             "MAIL" if line.contains("X-NO-SUCH") => b"555 5.5.4 unsupported parameter\r\n",
             "MAIL" => {
                 mail = true;
                 b"250 2.1.0 Ok\r\n"
             }
             "RCPT" if !mail && fault != SmtpFault::RcptBeforeMail => b"503 5.5.1 need MAIL\r\n",
-            "RCPT" if line.contains("@@") => b"501 5.1.3 bad address\r\n",
+            "RCPT" if line.contains("@@") => {
+                bad_rcpt = true;
+                b"501 5.1.3 bad address\r\n"
+            }
             "RCPT" if line.contains("no-such-user") => b"550 5.1.1 unknown\r\n",
             "RCPT" if line.contains(".invalid") => b"550 5.7.1 relay denied\r\n",
             "RCPT" => {
@@ -208,6 +239,9 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             "DATA" if line.trim().len() > 4 => b"501 5.5.4 no arguments\r\n",
             "DATA" if !rcpt => b"503 5.5.1 need RCPT\r\n",
             "DATA" if fault == SmtpFault::DataGets250 => b"250 2.0.0 Ok\r\n",
+            "DATA" if bad_rcpt && fault == SmtpFault::DataRefusedAfterBadRcpt => {
+                b"554 5.5.1 a recipient was refused\r\n"
+            }
             "DATA" => {
                 let _ = w.write_all(b"354 go ahead\r\n").await;
                 let mut data = Vec::new();
@@ -231,8 +265,7 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
                         break;
                     }
                 }
-                mail = false;
-                rcpt = false;
+                (mail, rcpt, bad_rcpt) = (false, false, false);
                 let headers = data.windows(5).any(|h| h == b"From:");
                 if fault == SmtpFault::RejectsHeaderless && !headers {
                     b"550 5.6.0 no From header field\r\n"
@@ -241,8 +274,7 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
                 }
             }
             "RSET" => {
-                mail = false;
-                rcpt = false;
+                (mail, rcpt, bad_rcpt) = (false, false, false);
                 b"250 2.0.0 Ok\r\n"
             }
             "NOOP" => b"250 2.0.0 Ok\r\n",
@@ -250,6 +282,13 @@ async fn smtp_session(stream: TcpStream, fault: SmtpFault) {
             "VRFY" if fault == SmtpFault::Vrfy502 => b"502 5.5.1 VRFY not implemented\r\n",
             "VRFY" if fault == SmtpFault::Vrfy250Bare => b"250 2.1.5 ok\r\n",
             "VRFY" => b"252 2.5.2 maybe\r\n",
+            "HELP" if fault == SmtpFault::LongReplyLine => {
+                let mut long = b"214 ".to_vec();
+                long.resize(598, b'h');
+                long.extend_from_slice(b"\r\n");
+                let _ = w.write_all(&long).await;
+                continue;
+            }
             "HELP" => b"214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP\r\n",
             "QUIT" => {
                 let _ = w.write_all(b"221 2.0.0 bye\r\n").await;
@@ -304,7 +343,7 @@ async fn a_server_that_accepts_rcpt_before_mail_fails() {
     // Only that rule is broken: it shows again after RSET and after a new
     // EHLO, nowhere else.
     assert!(
-        run.stdout.contains("smtp: 54 passed, 3 failed"),
+        run.stdout.contains("smtp: 60 passed, 3 failed"),
         "{}",
         run.all()
     );
@@ -528,6 +567,36 @@ async fn smtp_servers_that_break_one_size_or_syntax_rule_fail() {
             "Mail to postmaster is accepted whatever the case of its letters",
             "C: RCPT TO:<PostMaster@example.test>",
         ),
+        (
+            SmtpFault::ShortDomain,
+            "@rfc5321-sec-4.5.3.1.2",
+            "EHLO with a domain of 255 octets is accepted",
+            "501 5.5.4 domain too long",
+        ),
+        (
+            SmtpFault::LongReplyLine,
+            "@rfc5321-sec-4.5.3.1.5",
+            "No reply line is longer than 512 octets",
+            "a reply line is longer than 512 octets",
+        ),
+        (
+            SmtpFault::AnySize552,
+            "@rfc1870-sec-6.1",
+            "MAIL declaring a size below the announced SIZE limit is accepted",
+            "552 5.3.4 too big",
+        ),
+        (
+            SmtpFault::SizeNotANumberAccepted,
+            "@rfc1870 and @rfc5321-sec-4.1.1.11",
+            "MAIL declaring a size that is not a number is refused",
+            "C: MAIL FROM:<alice@crepes.fr> SIZE=abc",
+        ),
+        (
+            SmtpFault::DataRefusedAfterBadRcpt,
+            "@rfc2920-sec-3.2",
+            "DATA in a pipelined group gets 354 when one RCPT was accepted",
+            "554 5.5.1 a recipient was refused",
+        ),
     ];
     for (fault, tag, scenario, problem) in cases {
         let run = tagged_run(fault, tag).await;
@@ -540,8 +609,9 @@ async fn smtp_servers_that_break_one_size_or_syntax_rule_fail() {
                 " 1 failed, 0 errors",
             ],
         );
-        // The fake without the fault passes the same scenarios.
-        let run = tagged_run(SmtpFault::DataGets250, tag).await;
+        // The fake without the fault passes the same scenarios (its one
+        // fault is about idle sessions, which these tags leave out).
+        let run = tagged_run(SmtpFault::NoIdleTimeout, tag).await;
         assert_eq!(run.code, 0, "{}", run.all());
     }
 }
@@ -559,6 +629,17 @@ async fn a_server_that_drops_the_rest_of_a_pipelined_group_fails() {
             "step:        And the next reply is 250",
             "C: DATA\\r\\n",
             "S: 250 2.1.0 Ok\\r\\n",
+        ],
+    );
+    // RFC 2920 §3.2 (1): the group with a refused RCPT is not answered in
+    // order either.
+    let run = tagged_run(SmtpFault::DropsPipelinedRest, "@rfc2920-sec-3.2 and @MUST").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/smtp/extensions.feature",
+            "A pipelined group with a refused RCPT is answered in order",
+            "step:        And the next reply is one of 250, 251",
         ],
     );
 }
@@ -601,6 +682,12 @@ enum SmtpRelay {
     /// When the client drops the connection in the middle of a message,
     /// ends the message for it: a server that delivers what it got.
     CompletesDroppedData,
+    /// Keeps only the first 32K octets of message data: a server that
+    /// stores less than the 64K of RFC 5321 §4.5.3.1.7.
+    TruncatesAt32K,
+    /// Clears the eighth bit of every octet of message data: a server that
+    /// is not 8-bit clean (RFC 6152 §3).
+    ClearsEighthBit,
 }
 
 /// Passes the dialogue through, changing the message data as `mode` says.
@@ -609,7 +696,7 @@ async fn data_relay(client: TcpStream, server: TcpStream, mode: SmtpRelay) {
     let (mut sr, mut sw) = server.into_split();
     let down = tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
     let mut cr = BufReader::new(cr);
-    let mut in_data = false;
+    let (mut in_data, mut data_octets) = (false, 0);
     loop {
         let mut line = Vec::new();
         if cr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
@@ -624,6 +711,13 @@ async fn data_relay(client: TcpStream, server: TcpStream, mode: SmtpRelay) {
                 in_data = false;
             } else if line.starts_with(b".") && mode == SmtpRelay::DoublesDots {
                 line.insert(0, b'.');
+            } else if mode == SmtpRelay::ClearsEighthBit {
+                line.iter_mut().for_each(|b| *b &= 0x7f);
+            } else if mode == SmtpRelay::TruncatesAt32K {
+                data_octets += line.len();
+                if data_octets > 32 * 1024 {
+                    continue;
+                }
             }
         } else if line.eq_ignore_ascii_case(b"DATA\r\n") {
             in_data = true;
@@ -690,6 +784,42 @@ async fn the_stored_message_is_judged_from_the_sinks_maildir() {
     let run = run_against("smtp", &profile, &tags).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["the target profile sets no smtp.sink_maildir"]);
+}
+
+/// RFC 5321 §4.5.3.1.7 and RFC 6152 §3 read back from the sink's Maildir:
+/// the reference server stores a 64K message and 8-bit octets intact; one
+/// that truncates at 32K, or clears the eighth bit, fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_or_8bit_message_is_judged_from_the_sinks_maildir() {
+    let tags = ["--tags", "@rfc5321-sec-4.5.3.1.7 or @rfc6152-sec-3"];
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::Straight).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["smtp: 3 passed, 0 failed"]);
+
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::TruncatesAt32K).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/smtp/data.feature",
+            "A message of 64K octets is accepted and stored intact",
+            "differs from the one sent",
+            "smtp: 2 passed, 1 failed",
+        ],
+    );
+
+    let (profile, _running, _dir) = reference_smtp(true, SmtpRelay::ClearsEighthBit).await;
+    let run = run_against("smtp", &profile, &tags).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/smtp/data.feature",
+            "A message sent with BODY=8BITMIME keeps its 8-bit octets",
+            "differs from the one sent",
+            "smtp: 2 passed, 1 failed",
+        ],
+    );
 }
 
 /// A POP3 server that removes a message at DELE instead of at QUIT.
@@ -930,6 +1060,13 @@ enum Pop3Fault {
     ZeroIsFirst,
     /// CAPA after login leaves out UIDL.
     CapaLosesUidl,
+    /// Answers every DELE after the first of a session +OK without marking
+    /// the message: QUIT removes only the first one marked.
+    KeepsLaterDeles,
+    /// Greets every connection with the same APOP timestamp.
+    SameTimestamp,
+    /// Logs in an APOP with any digest.
+    AnyApopDigest,
 }
 
 static POP3_SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -970,8 +1107,19 @@ async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
     let (sr, mut sw) = server.into_split();
     let (mut cr, mut sr) = (BufReader::new(cr), BufReader::new(sr));
     let mut line = Vec::new();
-    if sr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 || cw.write_all(&line).await.is_err()
-    {
+    if sr.read_until(b'\n', &mut line).await.unwrap_or(0) == 0 {
+        return;
+    }
+    let greeting = String::from_utf8_lossy(&line).into_owned();
+    let stamp = greeting
+        .split_once('<')
+        .and_then(|(_, t)| t.split_once('>'))
+        .map(|(t, _)| format!("<{t}>"))
+        .unwrap_or_default();
+    if fault == Pop3Fault::SameTimestamp {
+        line = greeting.replace(&stamp, "<1.1@same.example>").into_bytes();
+    }
+    if cw.write_all(&line).await.is_err() {
         return;
     }
     let (mut first_stat, mut deleted, mut logged_in) = (None::<Vec<u8>>, false, false);
@@ -995,6 +1143,17 @@ async fn pop3_relay(client: TcpStream, server: TcpStream, fault: Pop3Fault) {
             // Message 0 is taken for message 1.
             (Pop3Fault::ZeroIsFirst, Some(verb), 2) if words[1] == "0" => {
                 cmd = format!("{verb} 1\r\n").into_bytes()
+            }
+            // Any digest is the right one.
+            (Pop3Fault::AnyApopDigest, Some("APOP"), 3) => {
+                let digest = reference_servers::md5::hex(format!("{stamp}hungry").as_bytes());
+                cmd = format!("APOP {} {digest}\r\n", words[1]).into_bytes()
+            }
+            (Pop3Fault::KeepsLaterDeles, Some("DELE"), _) if deleted => {
+                if cw.write_all(b"+OK marked\r\n").await.is_err() {
+                    return;
+                }
+                continue;
             }
             _ => {}
         }
@@ -1169,6 +1328,43 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
         let count = format!(" {failed} failed, 0 errors");
         assert_fails_with(&run, &["FAIL features/pop3/", scenario, problem, &count]);
     }
+    // APOP (§7), one scenario at a time: a login that succeeds, as the
+    // faulty one does, may meet the maildrop held by another scenario.
+    let apop = [
+        (
+            Pop3Fault::SameTimestamp,
+            "The APOP timestamp differs on every connection",
+            "the APOP timestamp is the same in two greetings",
+            // The server checks the digest against its own timestamp.
+            2,
+        ),
+        (
+            Pop3Fault::AnyApopDigest,
+            "APOP with a wrong digest is refused and leaves the session unauthenticated",
+            "unexpected reply status to \"APOP bob",
+            1,
+        ),
+    ];
+    for (fault, scenario, problem, failed) in apop {
+        let (addr, _running, _dir) = faulty_pop3(fault).await;
+        let profile =
+            format!("[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\n");
+        let run = run_against(
+            "pop3",
+            &profile,
+            &[
+                "--step-timeout",
+                "2s",
+                "--concurrency",
+                "1",
+                "--tags",
+                "not @needs-smtp",
+            ],
+        )
+        .await;
+        let count = format!(" {failed} failed, 0 errors");
+        assert_fails_with(&run, &["FAIL features/pop3/", scenario, problem, &count]);
+    }
     // TOP is optional (§7, @MAY): a wrong TOP is reported, not failed.
     let run = pop3_fault_run(Pop3Fault::TopIgnoresLines).await;
     assert_eq!(run.code, 0, "{}", run.all());
@@ -1181,6 +1377,52 @@ async fn pop3_servers_that_break_one_rule_each_fail() {
             " 0 failed, 0 errors, 0 warnings, 2 info",
         ],
     );
+}
+
+/// RFC 1939 §6 with messages conform places in the Maildir: QUIT after
+/// several DELEs removes exactly those on the reference server; a server
+/// that marks only the first one fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn quit_after_several_deles_removes_exactly_those() {
+    let tags = ["--tags", "@rfc1939-sec-6 and not @needs-smtp"];
+    for (fault, ok) in [(None, true), (Some(Pop3Fault::KeepsLaterDeles), false)] {
+        let dir = tempfile::tempdir().unwrap();
+        conform::fixtures::mail::write_maildirs(dir.path()).unwrap();
+        let running = reference_pop3(dir.path()).await;
+        let mut addr = running.addr("pop3").unwrap();
+        if let Some(fault) = fault {
+            addr = common::proxy(addr, move |c, s| pop3_relay(c, s, fault)).await;
+        }
+        let profile = format!(
+            "[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\nmaildir = \"{}\"\n",
+            dir.path().join("bob/Maildir").display()
+        );
+        let run = run_against("pop3", &profile, &tags).await;
+        if ok {
+            assert_eq!(run.code, 0, "{}", run.all());
+            assert_has(&run, &[" 0 failed, 0 errors", " 0 skipped"]);
+            // The maildrop is left as it was found: the two fixtures.
+            let left: usize = ["new", "cur"]
+                .iter()
+                .map(|d| {
+                    std::fs::read_dir(dir.path().join("bob/Maildir").join(d))
+                        .unwrap()
+                        .count()
+                })
+                .sum();
+            assert_eq!(left, 2);
+        } else {
+            assert_fails_with(
+                &run,
+                &[
+                    "FAIL features/pop3/update.feature",
+                    "QUIT after several DELEs removes exactly the messages marked",
+                    "placed message 3 (marked) is still there",
+                    " 1 failed, 0 errors",
+                ],
+            );
+        }
+    }
 }
 
 // ---- hostile peers against the reply readers ------------------------------

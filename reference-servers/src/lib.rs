@@ -13,6 +13,7 @@ pub mod imap;
 pub mod lineio;
 pub mod listener;
 pub mod mailstore;
+pub mod md5;
 pub mod pop3;
 pub mod proxy;
 pub mod running;

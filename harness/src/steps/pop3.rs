@@ -33,6 +33,16 @@ pub struct Pop3State {
     delivered: Option<(String, Vec<u8>)>,
     /// Its number in the current POP3 session, once found.
     found: Option<usize>,
+    /// The ids of the messages placed in the Maildir, in order.
+    placed: Vec<String>,
+    /// Their numbers in the session that saw them.
+    placed_numbers: Vec<usize>,
+    /// How many messages that session's maildrop held.
+    placed_total: usize,
+    /// The placed messages (1-based) marked with DELE.
+    placed_marked: Vec<usize>,
+    /// The APOP timestamp of the greeting (RFC 1939 §7).
+    timestamp: Option<String>,
 }
 
 /// Opens a POP3 connection; with `greet`, requires the +OK greeting (§4)
@@ -302,7 +312,7 @@ async fn top_lines(w: &mut World, n: usize, lines: String) -> StepResult {
     })
 }
 
-/// RFC 1939 §4: after a negative answer to PASS "the server may close the
+/// RFC 1939 §4: after a negative answer to PASS (or APOP) "the server may close the
 /// connection. If the server does not close the connection, the client may
 /// either issue a new authentication command and start again, or ... QUIT":
 /// the session is still in AUTHORIZATION, so STAT is refused, and a new
@@ -326,7 +336,7 @@ async fn back_in_authorization(w: &mut World) -> StepResult {
         };
         if stat.status == "+OK" {
             return Err(Failure::conformance(
-                "after a refused PASS the session is in the TRANSACTION state (RFC 1939 §4: a failed authentication leaves it in AUTHORIZATION)",
+                "after a refused PASS or APOP the session is in the TRANSACTION state (RFC 1939 §4: a failed authentication leaves it in AUTHORIZATION)",
             )
             .expected("-ERR to STAT")
             .got(format!("\"{}\"", escape_short(stat.text().as_bytes(), 200))));
@@ -337,10 +347,86 @@ async fn back_in_authorization(w: &mut World) -> StepResult {
             return Ok(());
         }
         Err(Failure::conformance(
-            "after a refused PASS, a new USER and PASS with the right password do not log in (RFC 1939 §4: the client \"may either issue a new authentication command and start again\")",
+            "after a refused PASS or APOP, a new USER and PASS with the right password do not log in (RFC 1939 §4: the client \"may either issue a new authentication command and start again\")",
         )
         .expected("+OK, or -ERR [IN-USE]")
         .got(format!("\"{}\"", escape_short(text.as_bytes(), 200))))
+    })
+}
+
+/// The timestamp of a greeting, "<…@…>" (RFC 1939 §7: the syntax of an
+/// RFC 822 msg-id), if it carries one.
+fn greeting_timestamp(greeting: &Reply) -> Option<String> {
+    let text = greeting.text();
+    let start = text.find('<')?;
+    let len = text[start..].find('>')? + 1;
+    let stamp = &text[start..start + len];
+    (stamp.contains('@') && !stamp.contains(' ')).then(|| stamp.to_string())
+}
+
+/// Connects and reads a +OK greeting (RFC 1939 §4) for `client`, and its
+/// APOP timestamp.
+async fn greeted_timestamp(w: &mut World, client: &str) -> Result<Option<String>, Failure> {
+    // Greeted (and, with `[pop3] tls = "starttls"`, upgraded: the timestamp
+    // is the plaintext greeting's, which APOP inside TLS still uses).
+    open(w, client, true).await?;
+    let reply = last_reply(w, client)?;
+    Ok(greeting_timestamp(&reply))
+}
+
+/// A greeted session whose greeting carries a timestamp, the mark of a
+/// server that implements APOP (RFC 1939 §7); skipped without one.
+#[given(regex = r"^a POP3 session whose greeting carries an APOP timestamp$")]
+async fn session_with_timestamp(w: &mut World) -> StepResult {
+    step!(w, {
+        let Some(stamp) = greeted_timestamp(w, "").await? else {
+            return Err(Failure::skip(
+                "the greeting carries no timestamp, so the server does not offer APOP (RFC 1939 §7)",
+            ));
+        };
+        w.state::<Pop3State>().timestamp = Some(stamp);
+        Ok(())
+    })
+}
+
+/// `APOP user digest`, the digest the MD5 of the greeting's timestamp and
+/// the profile's password (RFC 1939 §7), or of a wrong password.
+#[when(
+    regex = r"^the client sends APOP with the digest of the timestamp and (the profile's|a wrong) password$"
+)]
+async fn sends_apop(w: &mut World, which: String) -> StepResult {
+    step!(w, {
+        let stamp = w
+            .state::<Pop3State>()
+            .timestamp
+            .clone()
+            .ok_or_else(|| Failure::harness("the scenario sends APOP before any timestamp"))?;
+        let mut secret = w.expand("${pop3.password}")?;
+        if which == "a wrong" {
+            secret = format!("not-the-password-{secret}");
+        }
+        let digest = reference_servers::md5::hex(format!("{stamp}{secret}").as_bytes());
+        let line = w.expand(&format!("APOP ${{pop3.user}} {digest}"))?;
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// RFC 1939 §7: the timestamp "MUST be different each time the POP3 server
+/// issues a banner greeting": a second connection's greeting has another.
+#[then(regex = r"^a second connection's greeting carries another timestamp$")]
+async fn another_timestamp(w: &mut World) -> StepResult {
+    step!(w, {
+        let first = w.state::<Pop3State>().timestamp.clone().unwrap_or_default();
+        let second = greeted_timestamp(w, "second").await?;
+        w.tcp.remove("second");
+        match second {
+            Some(s) if s != first => Ok(()),
+            other => Err(Failure::conformance(
+                "the APOP timestamp is the same in two greetings (RFC 1939 §7: it \"MUST be different each time the POP3 server issues a banner greeting\")",
+            )
+            .expected(format!("a timestamp other than {first}"))
+            .got(other.unwrap_or_else(|| "a greeting without one".into()))),
+        }
     })
 }
 
@@ -898,6 +984,15 @@ async fn delivered(w: &mut World, text: String, to: String) -> StepResult {
 #[given(regex = r#"^a message "(.*)" placed in the POP3 user's Maildir$"#)]
 async fn placed(w: &mut World, text: String) -> StepResult {
     step!(w, {
+        let text = payload(w, &text)?;
+        place(w, &text)
+    })
+}
+
+/// Places `content`, marked, in the profile's `pop3.maildir` (see
+/// [`placed`]); it becomes the scenario's delivered message.
+fn place(w: &mut World, text: &[u8]) -> StepResult {
+    {
         let Some(dir) = w
             .profile()
             .get("pop3.maildir")
@@ -913,8 +1008,7 @@ async fn placed(w: &mut World, text: String) -> StepResult {
                 dir.display()
             )));
         }
-        let text = payload(w, &text)?;
-        let content = mark_delivered(w, &text);
+        let content = mark_delivered(w, text);
         let (id, _) = delivered_message(w)?;
         let lf: Vec<u8> = content.iter().copied().filter(|b| *b != b'\r').collect();
         let name = format!("{id}.conform");
@@ -930,6 +1024,176 @@ async fn placed(w: &mut World, text: String) -> StepResult {
         w.transcript
             .event("maildir", format!("placed {}", new.display()));
         Ok(())
+    }
+}
+
+/// Places N messages, one after the other, in the POP3 user's Maildir
+/// (see `a message … placed in the POP3 user's Maildir`); they are the
+/// placed messages 1 to N of the scenario.
+#[given(regex = r"^(\d+) messages placed in the POP3 user's Maildir$")]
+async fn placed_several(w: &mut World, count: usize) -> StepResult {
+    step!(w, {
+        let mut ids = Vec::with_capacity(count);
+        for i in 1..=count {
+            let text = format!(
+                "From: alice@crepes.fr\r\nTo: bob@example.test\r\nSubject: Placed {i}\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\n\r\nPlaced message {i}.\r\n"
+            );
+            place(w, text.as_bytes())?;
+            ids.push(delivered_message(w)?.0);
+        }
+        w.state::<Pop3State>().placed = ids;
+        Ok(())
+    })
+}
+
+/// The maildrop's messages by number, each with its X-Conform-Id (if any),
+/// read with STAT and TOP n 0 in the logged-in session.
+async fn conform_ids(w: &mut World) -> Result<Vec<(usize, Option<String>)>, Failure> {
+    let stat = command(w, "", b"STAT").await?;
+    check_status(&stat, &["+OK".into()], "to STAT")?;
+    let listing = command(w, "", b"LIST").await?;
+    check_status(&listing, &["+OK".into()], "to LIST")?;
+    let numbers: Vec<usize> = data_lines(&listing)
+        .iter()
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect();
+    let mut out = Vec::with_capacity(numbers.len());
+    for n in numbers {
+        let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
+        check_status(
+            &top,
+            &["+OK".into()],
+            &format!("to \"TOP {n} 0\" (RFC 1939 §7)"),
+        )?;
+        let id = top.lines.iter().find_map(|l| {
+            let t = l.text();
+            let (name, value) = t.split_once(':')?;
+            name.eq_ignore_ascii_case("X-Conform-Id")
+                .then(|| value.trim().to_string())
+        });
+        out.push((n, id));
+    }
+    Ok(out)
+}
+
+/// Logs in and finds every placed message by its id; fails when one is
+/// missing. Remembers their numbers and the size of the maildrop.
+#[given(regex = r"^a POP3 session logged in that sees the placed messages$")]
+async fn session_sees_placed(w: &mut World) -> StepResult {
+    step!(w, {
+        login(w, "").await?;
+        let all = conform_ids(w).await?;
+        let placed = w.state::<Pop3State>().placed.clone();
+        let mut numbers = Vec::with_capacity(placed.len());
+        for (i, id) in placed.iter().enumerate() {
+            let n = all
+                .iter()
+                .find(|(_, got)| got.as_deref() == Some(id.as_str()))
+                .map(|(n, _)| *n)
+                .ok_or_else(|| {
+                    Failure::conformance(
+                        "a message placed in the user's Maildir is not in the maildrop",
+                    )
+                    .expected(format!(
+                        "placed message {} with \"X-Conform-Id: {id}\"",
+                        i + 1
+                    ))
+                    .got(format!("{} messages without it", all.len()))
+                })?;
+            numbers.push(n);
+        }
+        let st = w.state::<Pop3State>();
+        st.placed_numbers = numbers;
+        st.placed_total = all.len();
+        Ok(())
+    })
+}
+
+/// The placed messages named in a list such as "1 and 3" or "1, 2 and 4".
+fn placed_list(list: &str) -> Vec<usize> {
+    list.split([',', ' '])
+        .filter_map(|t| t.trim().parse().ok())
+        .collect()
+}
+
+/// DELE of each named placed message, each answered +OK (RFC 1939 §5).
+#[when(regex = r"^the client marks placed messages (.+) deleted$")]
+async fn marks_placed(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let numbers = w.state::<Pop3State>().placed_numbers.clone();
+        let marked = placed_list(&list);
+        for i in &marked {
+            let n = *numbers.get(i.wrapping_sub(1)).ok_or_else(|| {
+                Failure::harness(format!("there is no placed message {i} in this session"))
+            })?;
+            let reply = command(w, "", format!("DELE {n}").as_bytes()).await?;
+            check_status(
+                &reply,
+                &["+OK".into()],
+                &format!("to \"DELE {n}\" (RFC 1939 §5)"),
+            )?;
+        }
+        w.state::<Pop3State>().placed_marked = marked;
+        Ok(())
+    })
+}
+
+/// RFC 1939 §6: QUIT in the TRANSACTION state "removes all messages marked
+/// as deleted from the maildrop", and nothing else: in a new session the
+/// marked placed messages are gone, the others are there, and the maildrop
+/// is smaller by exactly the number marked. The placed messages left are
+/// deleted again, so the maildrop ends as found.
+#[then(regex = r"^a new session has exactly the placed messages that were not marked$")]
+async fn exactly_unmarked_left(w: &mut World) -> StepResult {
+    step!(w, {
+        let (placed, marked, total) = {
+            let st = w.state::<Pop3State>();
+            (st.placed.clone(), st.placed_marked.clone(), st.placed_total)
+        };
+        w.tcp.remove("");
+        login(w, "").await?;
+        let all = conform_ids(w).await?;
+        let mut problems = Vec::new();
+        for (i, id) in placed.iter().enumerate() {
+            let here = all
+                .iter()
+                .find(|(_, got)| got.as_deref() == Some(id.as_str()));
+            let wanted = !marked.contains(&(i + 1));
+            match (here, wanted) {
+                (Some((n, _)), true) => {
+                    command(w, "", format!("DELE {n}").as_bytes()).await?;
+                }
+                (Some((n, _)), false) => {
+                    problems.push(format!(
+                        "placed message {} (marked) is still there as {n}",
+                        i + 1
+                    ));
+                    command(w, "", format!("DELE {n}").as_bytes()).await?;
+                }
+                (None, true) => {
+                    problems.push(format!("placed message {} (not marked) is gone", i + 1))
+                }
+                (None, false) => {}
+            }
+        }
+        let want_total = total.saturating_sub(marked.len());
+        if problems.is_empty() && all.len() != want_total {
+            problems.push(format!(
+                "the maildrop went from {total} to {} messages",
+                all.len()
+            ));
+        }
+        quit(w, "").await?;
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "QUIT did not remove exactly the messages marked with DELE (RFC 1939 §6: the UPDATE state \"removes all messages marked as deleted from the maildrop\")",
+        )
+        .expected(format!(
+            "placed messages {marked:?} gone, the others there, {want_total} messages in all"
+        ))
+        .got(problems.join("; ")))
     })
 }
 
@@ -943,24 +1207,14 @@ async fn find_delivered(w: &mut World) -> Result<usize, Failure> {
     let deadline = tokio::time::Instant::now() + w.step_timeout * 3 / 4;
     loop {
         login(w, "").await?;
-        let stat = command(w, "", b"STAT").await?;
-        check_status(&stat, &["+OK".into()], "to STAT")?;
-        let count = stat_count(&stat);
-        for n in (1..=count).rev() {
-            let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
-            check_status(
-                &top,
-                &["+OK".into()],
-                &format!("to \"TOP {n} 0\" (RFC 1939 §7)"),
-            )?;
-            if top
-                .lines
-                .iter()
-                .any(|l| l.text().eq_ignore_ascii_case(&needle))
-            {
-                w.state::<Pop3State>().found = Some(n);
-                return Ok(n);
-            }
+        let all = conform_ids(w).await?;
+        let count = all.len();
+        if let Some((n, _)) = all
+            .iter()
+            .find(|(_, got)| got.as_deref() == Some(id.as_str()))
+        {
+            w.state::<Pop3State>().found = Some(*n);
+            return Ok(*n);
         }
         quit(w, "").await?;
         if tokio::time::Instant::now() >= deadline {
@@ -1155,15 +1409,8 @@ async fn delivered_gone(w: &mut World) -> StepResult {
     step!(w, {
         let (id, _) = w.state::<Pop3State>().delivered.clone().unwrap_or_default();
         login(w, "").await?;
-        let listing = command(w, "", b"LIST").await?;
-        check_status(&listing, &["+OK".into()], "to LIST")?;
-        let numbers: Vec<usize> = data_lines(&listing)
-            .iter()
-            .filter_map(|l| l.split(' ').next()?.parse().ok())
-            .collect();
-        for n in numbers {
-            let top = command(w, "", format!("TOP {n} 0").as_bytes()).await?;
-            if top.lines.iter().any(|l| l.text().contains(&id)) {
+        for (n, got) in conform_ids(w).await? {
+            if got.as_deref() == Some(id.as_str()) {
                 // Clean up, then report.
                 command(w, "", format!("DELE {n}").as_bytes()).await?;
                 quit(w, "").await?;

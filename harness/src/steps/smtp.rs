@@ -96,9 +96,26 @@ pub async fn send_content(w: &mut World, client: &str, content: &[u8]) -> Result
 /// A whole transaction on a fresh connection of its own: greeting, EHLO,
 /// MAIL, RCPT, DATA, content, QUIT. Any refusal is a failure.
 pub async fn deliver(w: &mut World, client: &str, to: &str, content: &[u8]) -> StepResult {
+    deliver_with(w, client, to, content, None).await
+}
+
+/// [`deliver`], with `BODY=<body>` on the MAIL command (RFC 6152 §3); the
+/// scenario is skipped when the EHLO reply does not announce 8BITMIME.
+pub async fn deliver_with(
+    w: &mut World,
+    client: &str,
+    to: &str,
+    content: &[u8],
+    body: Option<&str>,
+) -> StepResult {
     open(w, client, true).await?;
     ehlo(w, client).await?;
-    expect(w, client, &format!("MAIL FROM:<{SENDER}>"), &["250"]).await?;
+    let mut mail = format!("MAIL FROM:<{SENDER}>");
+    if let Some(body) = body {
+        announced(w, "8BITMIME")?;
+        mail.push_str(&format!(" BODY={body}"));
+    }
+    expect(w, client, &mail, &["250"]).await?;
     expect(w, client, &format!("RCPT TO:<{to}>"), &["250", "251"]).await?;
     expect(w, client, "DATA", &["354"]).await?;
     let reply = send_content(w, client, content).await?;
@@ -196,19 +213,28 @@ fn long_mail_line(octets: usize) -> Option<Vec<u8>> {
         local.push('x');
         pad = 0;
     }
-    let mut domain = String::new();
+    let line = format!("MAIL FROM:<{local}@{}{tail}>", labels(pad)?);
+    (line.len() + 2 == octets).then(|| line.into_bytes())
+}
+
+/// Exactly `pad` octets of domain labels, each followed by its dot, none
+/// empty and none above 63 octets (RFC 1035 §2.3.4); none for `pad` 1.
+fn labels(mut pad: usize) -> Option<String> {
+    let mut out = String::new();
     while pad > 0 {
         // A label and its dot, never leaving a single octet over.
         let mut label = (pad - 1).min(63);
         if pad - (label + 1) == 1 {
             label -= 1;
         }
-        domain.push_str(&"x".repeat(label));
-        domain.push('.');
+        if label == 0 {
+            return None;
+        }
+        out.push_str(&"x".repeat(label));
+        out.push('.');
         pad -= label + 1;
     }
-    let line = format!("MAIL FROM:<{local}@{domain}{tail}>");
-    (line.len() + 2 == octets).then(|| line.into_bytes())
+    Some(out)
 }
 
 /// After a second EHLO: accepted and the transaction reset as RSET would
@@ -321,21 +347,93 @@ async fn every_reply_is(w: &mut World, status: String) -> StepResult {
     })
 }
 
-/// MAIL FROM with a SIZE= parameter above the size the EHLO reply announced.
-#[when(regex = r#"^the client sends "(.*)" declaring a size above the announced SIZE$"#)]
-async fn sends_oversize_mail(w: &mut World, text: String) -> StepResult {
+/// MAIL FROM with a SIZE= parameter above (one more than) or below (half
+/// of, or 1000 without a fixed limit) the size the EHLO reply announced;
+/// skipped without SIZE, and "above" without a fixed limit.
+#[when(regex = r#"^the client sends "(.*)" declaring a size (above|below) the announced SIZE$"#)]
+async fn sends_sized_mail(w: &mut World, text: String, side: String) -> StepResult {
     step!(w, {
         let limit = announced(w, "SIZE")?
             .first()
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|n| *n > 0);
-        let Some(limit) = limit else {
-            return Err(Failure::skip(
-                "the server announces SIZE without a fixed limit",
-            ));
+        let size = match (limit, side.as_str()) {
+            (Some(limit), "above") => limit.saturating_add(1),
+            (Some(limit), _) => limit / 2,
+            (None, "above") => {
+                return Err(Failure::skip(
+                    "the server announces SIZE without a fixed limit",
+                ))
+            }
+            (None, _) => 1000,
         };
-        let line = format!("{} SIZE={}", w.expand(&text)?, limit + 1);
+        let line = format!("{} SIZE={size}", w.expand(&text)?);
         command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// EHLO with a domain of exactly N octets: 63-octet labels (RFC 1035
+/// §2.3.4) in front of the harness's own name.
+#[when(regex = r"^the client sends EHLO with a domain of (\d+) octets$")]
+async fn sends_long_ehlo(w: &mut World, octets: usize) -> StepResult {
+    step!(w, {
+        let domain = long_domain(octets)
+            .ok_or_else(|| Failure::harness(format!("no domain of exactly {octets} octets")))?;
+        let line = format!("EHLO {domain}");
+        command(w, "", line.as_bytes()).await.map(|_| ())
+    })
+}
+
+/// A domain of exactly `octets` octets ending in [`CLIENT_DOMAIN`].
+fn long_domain(octets: usize) -> Option<String> {
+    let pad = octets.checked_sub(CLIENT_DOMAIN.len())?;
+    let domain = format!("{}{CLIENT_DOMAIN}", labels(pad)?);
+    (domain.len() == octets).then_some(domain)
+}
+
+/// Sends each command line in turn, each reply read and kept for the
+/// checks on "those replies".
+/// Example: `When the client sends each of "HELP", "NOOP", "FOOBAR"`
+#[when(regex = r#"^the client sends each of ((?:"[^"]*"(?:, | and )?)+)$"#)]
+async fn sends_each(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let mut replies = Vec::new();
+        for item in list.split('"').skip(1).step_by(2) {
+            let line = payload(w, item)?;
+            replies.push(command(w, "", &line).await?);
+        }
+        w.state::<SmtpState>().repeated = replies;
+        Ok(())
+    })
+}
+
+/// RFC 5321 §4.5.3.1.5: a reply line, its code and CRLF included, is at
+/// most 512 octets; §4.5.3.1: "Objects larger than these sizes SHOULD be
+/// avoided".
+#[then(regex = r"^no line of those replies is longer than 512 octets with its CRLF$")]
+async fn reply_lines_bounded(w: &mut World) -> StepResult {
+    step!(w, {
+        let replies = std::mem::take(&mut w.state::<SmtpState>().repeated);
+        if replies.is_empty() {
+            return Err(Failure::harness(
+                "the scenario checks the replies before sending any command",
+            ));
+        }
+        for line in replies.iter().flat_map(|r| &r.lines) {
+            // The reader took the CRLF off.
+            if line.bytes.len() + 2 > 512 {
+                return Err(Failure::conformance(
+                    "a reply line is longer than 512 octets (RFC 5321 §4.5.3.1.5, and §4.5.3.1: larger objects \"SHOULD be avoided\")",
+                )
+                .expected("reply lines of at most 512 octets, CRLF included")
+                .got(format!(
+                    "{} octets: \"{}\"",
+                    line.bytes.len() + 2,
+                    escape_short(&line.bytes, 200)
+                )));
+            }
+        }
+        Ok(())
     })
 }
 
@@ -789,6 +887,51 @@ async fn stored_with_received(w: &mut World) -> StepResult {
     })
 }
 
+/// A message of `octets` octets (header fields, then numbered body lines
+/// of 78 octets), before the X-Conform-Id field that finds it again.
+fn sized_message(octets: usize) -> Vec<u8> {
+    let mut content = format!("{MESSAGE_HEADER}Subject: {octets} octets\r\n\r\n").into_bytes();
+    let mut n = 0;
+    while content.len() < octets {
+        n += 1;
+        let left = octets - content.len();
+        let mut line = format!("{n:06} ").into_bytes();
+        line.resize(76, b'x');
+        line.extend_from_slice(b"\r\n");
+        if left < line.len() + 2 {
+            // The last line takes what is left, its CRLF included.
+            line.truncate(left.saturating_sub(2));
+            line.extend_from_slice(b"\r\n");
+            line.truncate(left);
+        }
+        content.extend_from_slice(&line);
+    }
+    content
+}
+
+/// Delivers (as `a message … delivered by SMTP`) a message of N octets of
+/// content, plus its X-Conform-Id field.
+#[given(regex = r#"^a message of (\d+) octets delivered by SMTP to "(.*)"$"#)]
+async fn delivered_sized(w: &mut World, octets: usize, to: String) -> StepResult {
+    step!(w, {
+        let to = w.expand(&to)?;
+        let content = super::pop3::mark_delivered(w, &sized_message(octets));
+        deliver(w, "smtp", &to, &content).await
+    })
+}
+
+/// Delivers the message with `BODY=7BIT` or `BODY=8BITMIME` on MAIL
+/// (RFC 6152 §3); skipped when the server does not announce 8BITMIME.
+#[given(regex = r#"^a message "(.*)" delivered by SMTP to "(.*)" with BODY=(7BIT|8BITMIME)$"#)]
+async fn delivered_with_body(w: &mut World, text: String, to: String, body: String) -> StepResult {
+    step!(w, {
+        let to = w.expand(&to)?;
+        let text = payload(w, &text)?;
+        let content = super::pop3::mark_delivered(w, &text);
+        deliver_with(w, "smtp", &to, &content, Some(&body)).await
+    })
+}
+
 /// After 354: the start of a marked message, then the connection closed
 /// with no end of data.
 #[when(regex = r"^the client sends the start of a message and drops the connection$")]
@@ -872,7 +1015,10 @@ async fn vrfy_existing(w: &mut World) -> StepResult {
 
 #[cfg(test)]
 mod tests {
-    use super::{closing_reply_is_421, crlf, dot_stuffed, is_trace_prefix, long_mail_line};
+    use super::{
+        closing_reply_is_421, crlf, dot_stuffed, is_trace_prefix, long_domain, long_mail_line,
+        sized_message, CLIENT_DOMAIN,
+    };
 
     #[test]
     fn trace_prefixes() {
@@ -915,6 +1061,29 @@ mod tests {
             );
         }
         assert!(long_mail_line(10).is_none());
+    }
+
+    #[test]
+    fn sized_messages_have_the_size_asked_for() {
+        for n in [100, 1000, 65536, 65537, 65538, 65539] {
+            let m = sized_message(n);
+            assert_eq!(m.len(), n);
+            assert!(m.ends_with(b"\r\n"));
+            assert!(!m.windows(2).any(|w| w == b"\n."));
+        }
+    }
+
+    #[test]
+    fn long_domains_have_the_length_asked_for() {
+        for n in 20..300 {
+            let Some(domain) = long_domain(n) else {
+                assert_eq!(n, CLIENT_DOMAIN.len() + 1, "{n}");
+                continue;
+            };
+            assert_eq!(domain.len(), n);
+            assert!(domain.ends_with(CLIENT_DOMAIN));
+            assert!(domain.split('.').all(|l| !l.is_empty() && l.len() <= 63));
+        }
     }
 
     #[test]

@@ -371,6 +371,10 @@ pub fn scenario_need<'a>(
             // A second session asks CAPA before login.
             extra(Protocol::Pop3, 1, &mut need);
         }
+        if s.starts_with("a second connection's greeting carries another timestamp") {
+            // A second greeting while the first session is open.
+            extra(Protocol::Pop3, 1, &mut need);
+        }
         if s.starts_with("lettre sends") {
             extra(Protocol::Smtp, 1, &mut need);
         }

@@ -25,6 +25,11 @@ impl Accounts {
         self.passwords.get(user).is_some_and(|p| p == password)
     }
 
+    /// The shared secret of `user`, for digest logins (POP3 APOP).
+    pub fn password(&self, user: &str) -> Option<&str> {
+        self.passwords.get(user).map(String::as_str)
+    }
+
     pub fn users(&self) -> impl Iterator<Item = &str> {
         self.passwords.keys().map(String::as_str)
     }

@@ -5,6 +5,8 @@
 pub enum Command {
     User(String),
     Pass(String),
+    /// `APOP name digest` (RFC 1939 §7).
+    Apop(String, String),
     Quit,
     Stat,
     /// `LIST [msg]`.
@@ -38,6 +40,9 @@ pub fn parse(line: &[u8]) -> Command {
         // PASS takes the rest of the line: a password may contain spaces.
         ("PASS", _) if !none => Command::Pass(args.join(" ")),
         ("USER", 1) if !args[0].is_empty() => Command::User(args[0].to_string()),
+        ("APOP", 2) if !args[0].is_empty() && args[1].len() == 32 => {
+            Command::Apop(args[0].to_string(), args[1].to_ascii_lowercase())
+        }
         ("QUIT", 0) => Command::Quit,
         ("STAT", 0) => Command::Stat,
         ("NOOP", 0) => Command::Noop,
@@ -57,8 +62,8 @@ pub fn parse(line: &[u8]) -> Command {
             _ => bad("TOP msg n"),
         },
         (
-            "USER" | "PASS" | "QUIT" | "STAT" | "NOOP" | "RSET" | "CAPA" | "STLS" | "LIST" | "UIDL"
-            | "RETR" | "DELE" | "TOP",
+            "USER" | "PASS" | "APOP" | "QUIT" | "STAT" | "NOOP" | "RSET" | "CAPA" | "STLS" | "LIST"
+            | "UIDL" | "RETR" | "DELE" | "TOP",
             _,
         ) => bad("arguments"),
         _ => Command::Unknown,
@@ -88,6 +93,11 @@ mod tests {
             parse(b"PASS hungry hippo"),
             Command::Pass("hungry hippo".into())
         );
+        assert_eq!(
+            parse(b"APOP mrose C4C9334BAC560ECC979E58001B3E22FB"),
+            Command::Apop("mrose".into(), "c4c9334bac560ecc979e58001b3e22fb".into())
+        );
+        assert_eq!(parse(b"APOP mrose"), Command::BadArguments("arguments"));
         assert_eq!(parse(b"list"), Command::List(None));
         assert_eq!(parse(b"LIST 2"), Command::List(Some(2)));
         assert_eq!(parse(b"TOP 1 0"), Command::Top(1, 0));

@@ -38,7 +38,10 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
     // One stream for reading and writing, which STLS swaps to TLS in place.
     let mut io = tls::plain(stream);
     let mut in_tls = false;
-    let greeting = format!("+OK {} POP3 server ready", config.hostname);
+    // RFC 1939 §7: the greeting's timestamp, different on every connection,
+    // is what an APOP digest is made from.
+    let timestamp = timestamp(&config.hostname);
+    let greeting = format!("+OK {} POP3 server ready {timestamp}", config.hostname);
     if !send(&mut io, &greeting).await {
         return;
     }
@@ -137,6 +140,22 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
                         Err(why) => why,
                     },
                 },
+                // §7: the digest of the timestamp and the shared secret.
+                Command::Apop(name, digest) => {
+                    let secret = config.accounts.password(&name).unwrap_or_default();
+                    let right = config.accounts.password(&name).is_some()
+                        && crate::md5::hex(format!("{timestamp}{secret}").as_bytes()) == digest;
+                    let secret = secret.to_string();
+                    match right.then(|| login(config, store, &name, &secret)) {
+                        Some(Ok(drop)) => {
+                            let (n, size) = totals(&drop);
+                            state = State::Transaction { drop };
+                            format!("+OK maildrop has {n} messages ({size} octets)")
+                        }
+                        Some(Err(why)) => why,
+                        None => "-ERR [AUTH] permission denied".into(),
+                    }
+                }
                 Command::Unknown => "-ERR unknown command".into(),
                 Command::BadArguments(what) => format!("-ERR bad {what}"),
                 _ => "-ERR not in TRANSACTION state; log in first".into(),
@@ -147,6 +166,18 @@ pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
             return; // no QUIT: no UPDATE, nothing deleted
         }
     }
+}
+
+/// A msg-id (RFC 1939 §7: "<process-ID.clock@hostname>") unique to this
+/// connection: the process, a connection counter and the clock.
+fn timestamp(hostname: &str) -> String {
+    static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("<{}.{n}.{clock}@{hostname}>", std::process::id())
 }
 
 /// Checks the password and takes the maildrop's exclusive lock (§4).
@@ -232,7 +263,7 @@ fn transaction(drop: &mut Maildrop, cmd: Command) -> String {
         Command::Noop => "+OK".into(),
         // STLS is not permitted here, so not announced (RFC 2595 §4).
         Command::Capa => capa(false),
-        Command::User(_) | Command::Pass(_) => "-ERR already logged in".into(),
+        Command::User(_) | Command::Pass(_) | Command::Apop(..) => "-ERR already logged in".into(),
         // RFC 2595 §4: STLS is only permitted in AUTHORIZATION state.
         Command::Stls => "-ERR STLS is only permitted in the AUTHORIZATION state".into(),
         Command::BadArguments(what) => format!("-ERR bad {what}"),
