@@ -539,7 +539,7 @@ pub fn render_html(c: &Coverage) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "<h2>Requirement coverage</h2><p class=\"hint\">Every BCP 14 requirement (MUST, SHOULD, MAY and their negations) of each RFC the scenarios cite, per section. Coverage is by section: a requirement counts as covered when a scenario is bound to its section.</p>"
+        "<h2>Requirement coverage</h2><p class=\"hint\">Every BCP 14 requirement (MUST, SHOULD, MAY and their negations) of each RFC the scenarios cite, per section, each in one line in our words under its section. Coverage is by section: a requirement counts as covered when a scenario is bound to its section.</p>"
     );
     let _ = writeln!(
         out,
@@ -608,6 +608,29 @@ pub fn render_html(c: &Coverage) -> String {
                 s.count("SHOULD"),
                 s.count("MAY")
             );
+            // Each requirement of the section, in our words, with its level.
+            if !s.requirements.is_empty() {
+                let items: String = s
+                    .requirements
+                    .iter()
+                    .map(|q| {
+                        let summary = if q.summary.is_empty() {
+                            "<span class=\"hint\">(no summary)</span>".to_string()
+                        } else {
+                            esc(&q.summary)
+                        };
+                        format!(
+                            "<li><span class=\"hint\">#{}</span> <b>{}</b> {summary}</li>",
+                            q.n,
+                            esc(&q.keyword)
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"reqs\"><td colspan=\"5\" style=\"text-align:left\"><ul class=\"reqs\">{items}</ul></td></tr>"
+                );
+            }
         }
         let _ = writeln!(out, "</table></details>");
     }

@@ -84,6 +84,7 @@ pre { background:#f6f6f6; border:1px solid var(--line); padding:.5em; overflow-x
 .matrix td { text-align: center; } .matrix td.name { text-align: left; max-width: 40em; }
 .matrix tr.same td.name { color:#555; } .matrix th { position: sticky; top: 2.6em; background:#fafafa; }
 .hint { color:#666; font-size:.9em; }
+ul.reqs { margin:.2em 0; padding-left:1.4em; font-size:.9em; }
 table.targets td:nth-child(-n+3) { text-align: left; }
 "#;
 
