@@ -613,7 +613,7 @@ fn raise_nofile(need: u64) {
         lim.rlim_cur = lim.rlim_max.min(need as libc::rlim_t);
         libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
     }
-    if (lim.rlim_cur as u64) < need {
+    if lim.rlim_cur < need as libc::rlim_t {
         eprintln!(
             "open files limited to {} (hard limit); the run needs about {need}",
             lim.rlim_cur
