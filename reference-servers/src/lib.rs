@@ -24,6 +24,13 @@ pub mod tls;
 
 pub use running::Running;
 
+/// Connections every TCP server serves at once (each server's default; the
+/// mail and FTP servers take another in their `Config`). What happens to the
+/// next one is the server's own policy ([`listener::WhenFull`]): the mail
+/// and FTP servers refuse it in their protocol's words, the others leave it
+/// in the listen backlog or close it.
+pub const MAX_CONNECTIONS: usize = 1024;
+
 /// An unpredictable 64-bit value: SipHash keyed by the standard library's
 /// per-process random keys, over the clock. For message ids and DNS query
 /// ids (RFC 5452 §9.2 asks for IDs "from a good random source"); not for

@@ -7,10 +7,31 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Semaphore;
 
 use crate::Running;
+
+/// The listen backlog every server asks for: connections the kernel
+/// completes before the accept loop takes them. Tokio's `TcpListener::bind`
+/// asks for 1024, fewer than [`crate::MAX_CONNECTIONS`] clients connecting
+/// at once, and a full backlog drops SYNs (the client retries a second
+/// later). The kernel caps it at `net.core.somaxconn`.
+pub const BACKLOG: u32 = 4096;
+
+/// A TCP listener on `addr` (port 0 for an ephemeral one) with address
+/// reuse, as `TcpListener::bind` makes it, but a [`BACKLOG`] backlog. Every
+/// server binds its TCP listeners here.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
 
 /// Binds a TCP listener on `addr` and runs `serve` on it as a task; the
 /// listener is registered in the returned [`Running`] as `name`.
@@ -19,7 +40,7 @@ where
     F: FnOnce(TcpListener) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = bind(addr)?;
     let addr = listener.local_addr()?;
     let mut running = Running::new();
     running.add(name, addr, tokio::spawn(serve(listener)));
@@ -131,6 +152,21 @@ mod tests {
     }
 
     const LONG: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn bind_listens_on_an_ephemeral_port_and_can_rebind_it() {
+        let listener = super::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        assert_ne!(addr.port(), 0);
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut served, _) = listener.accept().await.unwrap();
+        served.write_all(b"x").await.unwrap();
+        assert_eq!(read_for(&mut client, LONG).await.unwrap(), b"x");
+        // Address reuse, as TcpListener::bind has it: the port binds again
+        // while the old connection is in TIME_WAIT.
+        drop((listener, served));
+        drop(super::bind(addr).unwrap());
+    }
 
     #[tokio::test]
     async fn wait_serves_the_next_client_when_a_slot_frees() {

@@ -33,8 +33,9 @@ use crate::protocol::Protocol;
 /// vsftpd, with room for a server that notices a closed connection late.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
-/// The budget the bundled servers' embedded profile gives every section.
-pub const BUNDLED_MAX_CONNECTIONS: u32 = 1024;
+/// The budget the bundled servers' embedded profile gives every section:
+/// the connections each of them serves at once.
+pub const BUNDLED_MAX_CONNECTIONS: u32 = reference_servers::MAX_CONNECTIONS as u32;
 
 /// The profile key.
 pub const KEY: &str = "max_connections";

@@ -78,7 +78,7 @@ pub async fn start(ip: IpAddr, port: u16, zone_dir: &Path) -> std::io::Result<Ru
     let mut last_err = None;
     // The UDP port may be taken when TCP's ephemeral number is chosen; retry.
     for _ in 0..20 {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await?;
+        let listener = crate::listener::bind(SocketAddr::new(ip, port))?;
         let addr = listener.local_addr()?;
         match tokio::net::UdpSocket::bind(addr).await {
             Ok(socket) => {

@@ -89,7 +89,7 @@ pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Run
     });
     let mut last_err = None;
     for _ in 0..20 {
-        let listener = TcpListener::bind(SocketAddr::new(ip, port)).await?;
+        let listener = crate::listener::bind(SocketAddr::new(ip, port))?;
         let addr = listener.local_addr()?;
         match UdpSocket::bind(addr).await {
             Ok(socket) => {
@@ -732,12 +732,17 @@ async fn serve_udp(r: Arc<Resolver>, socket: UdpSocket) {
 }
 
 async fn serve_tcp(r: Arc<Resolver>, listener: TcpListener) {
-    accept_loop(listener, 64, WhenFull::Close, move |stream, client| {
-        let r = r.clone();
-        async move {
-            let _ = connection(&r, stream, client.ip()).await;
-        }
-    })
+    accept_loop(
+        listener,
+        crate::MAX_CONNECTIONS,
+        WhenFull::Close,
+        move |stream, client| {
+            let r = r.clone();
+            async move {
+                let _ = connection(&r, stream, client.ip()).await;
+            }
+        },
+    )
     .await
 }
 

@@ -19,8 +19,6 @@ pub const UDP_CLASSIC: usize = 512;
 pub const UDP_MAX: u16 = 1232;
 /// A TCP message is at most 65535 octets (the two-octet length, §4.2.2).
 pub const TCP_MAX: usize = 65535;
-/// Open TCP connections at once.
-pub const MAX_CONNECTIONS: usize = 64;
 /// How long an idle TCP connection stays open (RFC 7766 §6.2.3 suggests
 /// seconds, not minutes).
 pub const TCP_IDLE: Duration = Duration::from_secs(10);
@@ -121,7 +119,7 @@ pub async fn serve_tcp(listener: TcpListener, zones: Arc<Vec<Zone>>) {
     // Beyond the limit, new connections are closed right away.
     accept_loop(
         listener,
-        MAX_CONNECTIONS,
+        crate::MAX_CONNECTIONS,
         WhenFull::Close,
         move |stream, _| {
             let zones = zones.clone();

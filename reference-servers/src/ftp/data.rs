@@ -82,7 +82,7 @@ async fn accept_from(listener: &TcpListener, client: IpAddr) -> io::Result<TcpSt
 
 /// A passive listener on the control connection's local address.
 pub async fn listen(local: IpAddr) -> io::Result<TcpListener> {
-    TcpListener::bind(SocketAddr::new(local, 0)).await
+    crate::listener::bind(SocketAddr::new(local, 0))
 }
 
 /// Whether an active-mode address may be used: the client's own address

@@ -45,7 +45,8 @@ pub struct Config {
     pub data_timeout: Duration,
     /// Largest file STOR/APPE accepts.
     pub max_upload: u64,
-    /// Control connections served at once.
+    /// Control connections served at once (default
+    /// [`crate::MAX_CONNECTIONS`]); the next one gets 421 and is closed.
     pub max_connections: usize,
 }
 
@@ -60,7 +61,7 @@ impl Config {
             idle: Duration::from_secs(300),
             data_timeout: Duration::from_secs(10),
             max_upload: 64 * 1024 * 1024,
-            max_connections: 128,
+            max_connections: crate::MAX_CONNECTIONS,
         }
     }
 }

@@ -42,8 +42,6 @@ pub const MAX_FIELDS: usize = 100;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Largest request body read; larger is 413.
 pub const MAX_BODY: usize = 1024 * 1024;
-/// Connections served at once; others wait in the listen backlog.
-pub const MAX_CONNECTIONS: usize = 256;
 /// The idle timeout when none is configured.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(5);
 
@@ -80,7 +78,8 @@ pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Run
 async fn serve(listener: TcpListener, config: Arc<Config>) {
     accept_loop(
         listener,
-        MAX_CONNECTIONS,
+        // Beyond the limit, new clients wait in the listen backlog.
+        crate::MAX_CONNECTIONS,
         WhenFull::Wait,
         move |stream, _| {
             let config = config.clone();

@@ -43,7 +43,8 @@ pub struct Config {
     /// Who may log in (LOGIN, AUTHENTICATE PLAIN).
     pub accounts: Accounts,
     pub limits: Limits,
-    /// Simultaneous connections; the next one gets `* BYE` and is closed.
+    /// Simultaneous connections (default [`crate::MAX_CONNECTIONS`]); the
+    /// next one gets `* BYE` and is closed.
     pub max_connections: usize,
     /// How often a session in IDLE looks for changes to report.
     pub idle_poll: Duration,
@@ -78,7 +79,7 @@ impl Config {
                 // §5.4: an autologout timer of at least 30 minutes.
                 idle: Duration::from_secs(30 * 60),
             },
-            max_connections: 64,
+            max_connections: crate::MAX_CONNECTIONS,
             idle_poll: Duration::from_millis(500),
             namespace: None,
             tls: None,

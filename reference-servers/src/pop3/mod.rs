@@ -29,7 +29,8 @@ pub struct Config {
     /// RFC 1939 §3: an inactivity autologout timer of at least 10 minutes;
     /// tests use less. A timed-out session does not enter UPDATE.
     pub idle_timeout: Duration,
-    /// Simultaneous connections; the next one gets -ERR and is closed.
+    /// Simultaneous connections (default [`crate::MAX_CONNECTIONS`]); the
+    /// next one gets -ERR and is closed.
     pub max_connections: usize,
     /// Whether a session holds the maildrop's exclusive lock (§4); off
     /// only in tests, to be a server that lets a second session remove
@@ -57,7 +58,7 @@ impl Config {
             hostname: hostname.to_string(),
             accounts,
             idle_timeout: Duration::from_secs(600),
-            max_connections: 64,
+            max_connections: crate::MAX_CONNECTIONS,
             lock_maildrop: true,
             tls: None,
             faults: Faults::default(),

@@ -35,8 +35,6 @@ use tokio::net::TcpListener;
 use crate::listener::{self, accept_loop, WhenFull};
 use crate::Running;
 
-/// Connections served at once; others wait in the listen backlog.
-pub const MAX_CONNECTIONS: usize = 128;
 /// Requests served on one client connection.
 pub const MAX_REQUESTS: usize = 100;
 
@@ -158,7 +156,8 @@ pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Run
 async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     accept_loop(
         listener,
-        MAX_CONNECTIONS,
+        // Beyond the limit, new clients wait in the listen backlog.
+        crate::MAX_CONNECTIONS,
         WhenFull::Wait,
         move |stream, _| {
             let shared = shared.clone();

@@ -37,7 +37,8 @@ pub struct Config {
     /// A client silent this long gets 421 and is disconnected (§4.5.3.2
     /// suggests minutes; tests use less).
     pub idle_timeout: Duration,
-    /// Simultaneous connections; the next one gets 421 and is closed.
+    /// Simultaneous connections (default [`crate::MAX_CONNECTIONS`]); the
+    /// next one gets 421 and is closed.
     pub max_connections: usize,
     /// Whether delivery adds the trace fields §4.4 requires; off only in
     /// tests, to be a server that breaks that MUST.
@@ -78,7 +79,7 @@ impl Config {
             max_message: 10 * 1024 * 1024,
             max_recipients: 100,
             idle_timeout: Duration::from_secs(300),
-            max_connections: 64,
+            max_connections: crate::MAX_CONNECTIONS,
             trace_fields: true,
             tls: None,
             implicit_tls: false,

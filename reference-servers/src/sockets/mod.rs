@@ -23,7 +23,7 @@ pub fn upper(message: &[u8]) -> Vec<u8> {
 /// (12000) for TCP and UDP; with `port == 0` an ephemeral TCP port is chosen
 /// and the UDP server takes the same number when it is free.
 pub async fn start(ip: IpAddr, port: u16) -> std::io::Result<Running> {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await?;
+    let listener = crate::listener::bind(SocketAddr::new(ip, port))?;
     let tcp_addr = listener.local_addr()?;
     let socket = match tokio::net::UdpSocket::bind(tcp_addr).await {
         Ok(s) => s,

@@ -16,13 +16,12 @@ use crate::listener::{accept_loop, WhenFull};
 pub const MAX_MESSAGE: usize = 1024;
 /// A client that connects and sends nothing is dropped after this long.
 const IDLE: Duration = Duration::from_secs(30);
-/// At most this many connections are served at once; others wait in the backlog.
-const MAX_CONNECTIONS: usize = 256;
 
 pub async fn serve(listener: TcpListener) {
     accept_loop(
         listener,
-        MAX_CONNECTIONS,
+        // Beyond the limit, new clients wait in the backlog.
+        crate::MAX_CONNECTIONS,
         WhenFull::Wait,
         |stream, _| async move {
             let _ = tokio::time::timeout(IDLE, one_message(stream)).await;
