@@ -19,7 +19,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use futures::future::BoxFuture;
 
-use super::{Conn, Reply, ReplyReader, WireError};
+use super::codec::{line_at, Decoded, Decoder, Malformed};
+use super::{Conn, Line, Reply, ReplyReader, WireError};
 
 /// Longest reply line accepted.
 pub const MAX_LINE: usize = 8 * 1024;
@@ -49,12 +50,53 @@ fn code_of(line: &[u8]) -> Option<(&str, u8)> {
     Some((code, sep))
 }
 
-pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
-    let first = conn.read_line(MAX_LINE, "an FTP reply line").await?;
-    let Some((code, sep)) = code_of(&first.bytes) else {
-        return Err(WireError::malformed(
+/// One FTP reply (RFC 959 §4.2), decoded without I/O: a first line with a
+/// code (first digit 1–5, second 0–5) and a space or hyphen; after a hyphen,
+/// any lines up to the first that starts with the same code and a space.
+/// Line ends are reported in each [`super::Line`], not judged here. The
+/// fuzzer reads replies through it too.
+pub struct ReplyDecoder {
+    pub max_line: usize,
+    pub max_lines: usize,
+    pos: usize,
+    lines: Vec<Line>,
+}
+
+impl Default for ReplyDecoder {
+    fn default() -> Self {
+        ReplyDecoder::new(MAX_LINE, MAX_LINES)
+    }
+}
+
+impl ReplyDecoder {
+    pub fn new(max_line: usize, max_lines: usize) -> ReplyDecoder {
+        ReplyDecoder {
+            max_line,
+            max_lines,
+            pos: 0,
+            lines: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, m: Malformed) -> Decoded<Reply> {
+        self.pos = 0;
+        self.lines.clear();
+        Decoded::Malformed(m)
+    }
+
+    /// The code of a reply whose first line has been read.
+    fn code(&self) -> Option<String> {
+        let first = self.lines.first()?;
+        Some(String::from_utf8_lossy(&first.bytes[..3]).into_owned())
+    }
+}
+
+/// Whether a first line is well-formed: `Ok(multi-line)`.
+fn first_line(line: &[u8]) -> Result<bool, Malformed> {
+    let Some((code, sep)) = code_of(line) else {
+        return Err(Malformed::syntax(
             "FTP reply (a reply starts with a three-digit code, RFC 959 §4.2)",
-            &first.bytes,
+            line,
         ));
     };
     // RFC 959 §4.2.1: the first digit is 1 to 5 (positive preliminary,
@@ -65,44 +107,83 @@ pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
     // never sends.)
     let b = code.as_bytes();
     if !(b'1'..=b'5').contains(&b[0]) || !(b'0'..=b'5').contains(&b[1]) {
-        return Err(WireError::malformed(
+        return Err(Malformed::syntax(
             "FTP reply (RFC 959 §4.2.1: the first digit of a reply code is 1 to 5, the second 0 to 5)",
-            &first.bytes,
+            line,
         ));
     }
-    if !matches!(sep, b' ' | b'-') {
-        return Err(WireError::malformed(
-            "FTP reply (the code must be followed by a space or, for a multi-line reply, a hyphen)",
-            &first.bytes,
-        ));
+    match sep {
+        b' ' => Ok(false),
+        b'-' => Ok(true),
+        _ => Err(Malformed::syntax(
+            "FTP reply (the code must be followed by a space or, for a multi-line reply, a hyphen, RFC 959 §4.2)",
+            line,
+        )),
     }
-    let code = code.to_string();
-    let mut lines = vec![first];
-    if sep == b'-' {
+}
+
+impl Decoder for ReplyDecoder {
+    type Item = Reply;
+
+    fn decode(&mut self, buf: &[u8]) -> Decoded<Reply> {
         loop {
-            if lines.len() >= MAX_LINES {
-                return Err(WireError::TooMany {
+            let what = self.what();
+            if self.lines.len() >= self.max_lines {
+                let code = self.code().unwrap_or_default();
+                return self.fail(Malformed::TooMany {
                     what: format!("the multi-line {code} reply"),
-                    limit: MAX_LINES,
+                    limit: self.max_lines,
                     of: "lines",
                 });
             }
-            let what =
-                format!("the end of the multi-line {code} reply (a line starting \"{code} \")");
-            let line = conn.read_line(MAX_LINE, &what).await?;
-            let last = line.bytes.starts_with(code.as_bytes())
-                && matches!(line.bytes.get(3), Some(b' ') | None);
-            lines.push(line);
+            let (line, next) = match line_at(buf, self.pos, self.max_line, &what) {
+                Ok(Some(l)) => l,
+                Ok(None) => return Decoded::Incomplete,
+                Err(m) => return self.fail(m),
+            };
+            let last = match self.code() {
+                None => match first_line(&line.bytes) {
+                    Ok(multi) => !multi,
+                    Err(m) => return self.fail(m),
+                },
+                Some(code) => {
+                    line.bytes.starts_with(code.as_bytes())
+                        && matches!(line.bytes.get(3), Some(b' ') | None)
+                }
+            };
+            self.lines.push(line);
+            self.pos = next;
             if last {
-                break;
+                let status = self.code().unwrap_or_default();
+                self.pos = 0;
+                return Decoded::Complete(
+                    Reply {
+                        status,
+                        lines: std::mem::take(&mut self.lines),
+                        body: vec![],
+                    },
+                    next,
+                );
             }
         }
     }
-    Ok(Reply {
-        status: code,
-        lines,
-        body: vec![],
-    })
+
+    fn mark(&self) -> usize {
+        self.pos
+    }
+
+    fn what(&self) -> String {
+        match self.code() {
+            None => "an FTP reply line".into(),
+            Some(code) => {
+                format!("the end of the multi-line {code} reply (a line starting \"{code} \")")
+            }
+        }
+    }
+}
+
+pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
+    conn.read_decoded(&mut ReplyDecoder::default()).await
 }
 
 /// The address of a 227 reply: six numbers `h1,h2,h3,h4,p1,p2`, found
