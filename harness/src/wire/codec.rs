@@ -136,6 +136,66 @@ pub fn line_at(
     }
 }
 
+/// The lines of a reply read so far, bounded in length and number: what
+/// the SMTP and FTP reply decoders share.
+pub struct Lines {
+    pub max_line: usize,
+    pub max_lines: usize,
+    /// Where the next line starts.
+    pos: usize,
+    lines: Vec<Line>,
+}
+
+impl Lines {
+    pub fn new(max_line: usize, max_lines: usize) -> Lines {
+        Lines {
+            max_line,
+            max_lines,
+            pos: 0,
+            lines: Vec::new(),
+        }
+    }
+
+    /// The next line (`what` it is), `Ok(None)` until it is complete; over
+    /// the line count, [`Malformed::TooMany`] for `reply`.
+    pub fn next(
+        &self,
+        buf: &[u8],
+        what: &str,
+        reply: impl FnOnce() -> String,
+    ) -> Result<Option<(Line, usize)>, Malformed> {
+        if self.lines.len() >= self.max_lines {
+            return Err(Malformed::TooMany {
+                what: reply(),
+                limit: self.max_lines,
+                of: "lines",
+            });
+        }
+        line_at(buf, self.pos, self.max_line, what)
+    }
+
+    /// Keeps a line that ended at `next`.
+    pub fn push(&mut self, line: Line, next: usize) {
+        self.lines.push(line);
+        self.pos = next;
+    }
+
+    pub fn first(&self) -> Option<&Line> {
+        self.lines.first()
+    }
+
+    /// The lines kept, leaving it empty for the next reply.
+    pub fn take(&mut self) -> Vec<Line> {
+        self.pos = 0;
+        std::mem::take(&mut self.lines)
+    }
+
+    /// Where the line it waits for starts.
+    pub fn mark(&self) -> usize {
+        self.pos
+    }
+}
+
 /// One line of at most `max` octets (see [`line_at`]).
 pub struct LineDecoder {
     pub max: usize,

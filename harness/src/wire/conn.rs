@@ -790,17 +790,33 @@ impl Conn {
                 mark = d.mark();
                 deadline = self.deadline();
             }
-            if self.fill(deadline, &d.what()).await? == 0 {
+            // What a timeout or close shows is the part waited for.
+            let part = |buf: &[u8]| buf.get(mark..).unwrap_or_default().to_vec();
+            let filled = match self.fill(deadline, &d.what()).await {
+                Err(WireError::Timeout { waited, what, .. }) => {
+                    return Err(WireError::Timeout {
+                        waited,
+                        what,
+                        partial: part(&self.buf),
+                    })
+                }
+                other => other?,
+            };
+            if filled == 0 {
                 return match d.decode_eof(&self.buf) {
                     Decoded::Complete(item, used) => {
                         self.buf.drain(..used.min(self.buf.len()));
                         Ok(item)
                     }
                     Decoded::Malformed(m) => Err(m.into()),
-                    Decoded::Incomplete => Err(WireError::Closed {
-                        what: d.what(),
-                        partial: std::mem::take(&mut self.buf),
-                    }),
+                    Decoded::Incomplete => {
+                        let partial = part(&self.buf);
+                        self.buf.clear();
+                        Err(WireError::Closed {
+                            what: d.what(),
+                            partial,
+                        })
+                    }
                 };
             }
         }

@@ -140,7 +140,7 @@ impl Decoder for ReplyDecoder {
             };
             if first.end != Terminator::CrLf {
                 return self.fail(Malformed::syntax(
-                    "a POP3 status line ending in CRLF (RFC 1939 §3)",
+                    "a POP3 status line ending in CRLF, not a bare LF (RFC 1939 §3)",
                     &first.bytes,
                 ));
             }
@@ -168,7 +168,7 @@ impl Decoder for ReplyDecoder {
             if line.bytes == b"." {
                 if line.end != Terminator::CrLf {
                     return self.fail(Malformed::syntax(
-                        "the terminating \".\" followed by CRLF (RFC 1939 §3)",
+                        "the terminating \".\" followed by CRLF, not a bare LF (RFC 1939 §3)",
                         b".\n",
                     ));
                 }

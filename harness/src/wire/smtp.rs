@@ -4,8 +4,8 @@
 
 use futures::future::BoxFuture;
 
-use super::codec::{line_at, Decoded, Decoder, Malformed};
-use super::{Conn, Line, Reply, ReplyReader, Terminator, WireError};
+use super::codec::{Decoded, Decoder, Lines, Malformed};
+use super::{Conn, Reply, ReplyReader, Terminator, WireError};
 
 /// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; allow slack for
 /// servers that exceed it a little, and still stop a flood.
@@ -48,11 +48,7 @@ fn split(line: &[u8]) -> Option<(&str, bool)> {
 /// CRLF, starts with the same code (first digit 2–5), and all but the last
 /// have a hyphen after it. The fuzzer reads replies through it too.
 pub struct ReplyDecoder {
-    pub max_line: usize,
-    pub max_lines: usize,
-    /// Where the next line starts, and the lines before it.
-    pos: usize,
-    lines: Vec<Line>,
+    lines: Lines,
 }
 
 impl Default for ReplyDecoder {
@@ -64,16 +60,12 @@ impl Default for ReplyDecoder {
 impl ReplyDecoder {
     pub fn new(max_line: usize, max_lines: usize) -> ReplyDecoder {
         ReplyDecoder {
-            max_line,
-            max_lines,
-            pos: 0,
-            lines: Vec::new(),
+            lines: Lines::new(max_line, max_lines),
         }
     }
 
     fn fail(&mut self, m: Malformed) -> Decoded<Reply> {
-        self.pos = 0;
-        self.lines.clear();
+        self.lines.take();
         Decoded::Malformed(m)
     }
 }
@@ -83,21 +75,17 @@ impl Decoder for ReplyDecoder {
 
     fn decode(&mut self, buf: &[u8]) -> Decoded<Reply> {
         loop {
-            if self.lines.len() >= self.max_lines {
-                return self.fail(Malformed::TooMany {
-                    what: "an SMTP reply".into(),
-                    limit: self.max_lines,
-                    of: "lines",
-                });
-            }
-            let (line, next) = match line_at(buf, self.pos, self.max_line, "an SMTP reply line") {
+            let next = self
+                .lines
+                .next(buf, "an SMTP reply line", || "an SMTP reply".into());
+            let (line, next) = match next {
                 Ok(Some(l)) => l,
                 Ok(None) => return Decoded::Incomplete,
                 Err(m) => return self.fail(m),
             };
             if line.end != Terminator::CrLf {
                 return self.fail(Malformed::syntax(
-                    "an SMTP reply line ending in CRLF (RFC 5321 §2.3.8)",
+                    "an SMTP reply line ending in CRLF, not a bare LF (RFC 5321 §2.3.8)",
                     &line.bytes,
                 ));
             }
@@ -119,14 +107,13 @@ impl Decoder for ReplyDecoder {
                     ));
                 }
             }
-            self.pos = next;
-            self.lines.push(line);
+            self.lines.push(line, next);
             if last {
-                self.pos = 0;
+                let lines = self.lines.take();
                 return Decoded::Complete(
                     Reply {
                         status: code,
-                        lines: std::mem::take(&mut self.lines),
+                        lines,
                         body: vec![],
                     },
                     next,
@@ -136,7 +123,7 @@ impl Decoder for ReplyDecoder {
     }
 
     fn mark(&self) -> usize {
-        self.pos
+        self.lines.mark()
     }
 
     fn what(&self) -> String {

@@ -19,8 +19,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use futures::future::BoxFuture;
 
-use super::codec::{line_at, Decoded, Decoder, Malformed};
-use super::{Conn, Line, Reply, ReplyReader, WireError};
+use super::codec::{Decoded, Decoder, Lines, Malformed};
+use super::{Conn, Reply, ReplyReader, WireError};
 
 /// Longest reply line accepted.
 pub const MAX_LINE: usize = 8 * 1024;
@@ -56,10 +56,7 @@ fn code_of(line: &[u8]) -> Option<(&str, u8)> {
 /// Line ends are reported in each [`super::Line`], not judged here. The
 /// fuzzer reads replies through it too.
 pub struct ReplyDecoder {
-    pub max_line: usize,
-    pub max_lines: usize,
-    pos: usize,
-    lines: Vec<Line>,
+    lines: Lines,
 }
 
 impl Default for ReplyDecoder {
@@ -71,16 +68,12 @@ impl Default for ReplyDecoder {
 impl ReplyDecoder {
     pub fn new(max_line: usize, max_lines: usize) -> ReplyDecoder {
         ReplyDecoder {
-            max_line,
-            max_lines,
-            pos: 0,
-            lines: Vec::new(),
+            lines: Lines::new(max_line, max_lines),
         }
     }
 
     fn fail(&mut self, m: Malformed) -> Decoded<Reply> {
-        self.pos = 0;
-        self.lines.clear();
+        self.lines.take();
         Decoded::Malformed(m)
     }
 
@@ -128,15 +121,11 @@ impl Decoder for ReplyDecoder {
     fn decode(&mut self, buf: &[u8]) -> Decoded<Reply> {
         loop {
             let what = self.what();
-            if self.lines.len() >= self.max_lines {
-                let code = self.code().unwrap_or_default();
-                return self.fail(Malformed::TooMany {
-                    what: format!("the multi-line {code} reply"),
-                    limit: self.max_lines,
-                    of: "lines",
-                });
-            }
-            let (line, next) = match line_at(buf, self.pos, self.max_line, &what) {
+            let code = self.code().unwrap_or_default();
+            let next = self
+                .lines
+                .next(buf, &what, || format!("the multi-line {code} reply"));
+            let (line, next) = match next {
                 Ok(Some(l)) => l,
                 Ok(None) => return Decoded::Incomplete,
                 Err(m) => return self.fail(m),
@@ -151,15 +140,13 @@ impl Decoder for ReplyDecoder {
                         && matches!(line.bytes.get(3), Some(b' ') | None)
                 }
             };
-            self.lines.push(line);
-            self.pos = next;
+            self.lines.push(line, next);
             if last {
                 let status = self.code().unwrap_or_default();
-                self.pos = 0;
                 return Decoded::Complete(
                     Reply {
                         status,
-                        lines: std::mem::take(&mut self.lines),
+                        lines: self.lines.take(),
                         body: vec![],
                     },
                     next,
@@ -169,7 +156,7 @@ impl Decoder for ReplyDecoder {
     }
 
     fn mark(&self) -> usize {
-        self.pos
+        self.lines.mark()
     }
 
     fn what(&self) -> String {
