@@ -188,65 +188,12 @@ fn op(zone: &str) -> BoxedStrategy<DnsOp> {
     .boxed()
 }
 
-/// Reads a name at `at`; returns the offset after it (in the original
-/// place). Pointers must point backwards, at most 128 jumps, 255 octets.
-pub fn skip_name(m: &[u8], mut at: usize) -> Result<usize, &'static str> {
-    let (mut end, mut jumps, mut len) = (None, 0, 0usize);
-    loop {
-        let b = *m.get(at).ok_or("a name runs past the end")?;
-        match b & 0xc0 {
-            0x00 if b == 0 => return Ok(end.unwrap_or(at + 1)),
-            0x00 => {
-                len += usize::from(b) + 1;
-                if len > 255 {
-                    return Err("a name longer than 255 octets");
-                }
-                at += 1 + usize::from(b);
-            }
-            0xc0 => {
-                let lo = *m.get(at + 1).ok_or("a pointer runs past the end")?;
-                let target = (usize::from(b & 0x3f) << 8) | usize::from(lo);
-                if target >= at {
-                    return Err("a compression pointer that does not point backwards");
-                }
-                end.get_or_insert(at + 2);
-                jumps += 1;
-                if jumps > 128 {
-                    return Err("a compression loop");
-                }
-                at = target;
-            }
-            _ => return Err("a label type 01 or 10 (RFC 6891 §5 retired them)"),
-        }
-    }
-}
-
-/// Parses a whole message: header, question(s), records. Returns the
-/// question section's bytes and the rcode.
-pub fn parse(m: &[u8]) -> Result<(Vec<u8>, u8, u16), &'static str> {
-    if m.len() < 12 {
-        return Err("shorter than a header");
-    }
-    let count = |i: usize| usize::from(u16::from_be_bytes([m[4 + 2 * i], m[5 + 2 * i]]));
-    let mut at = 12;
-    for _ in 0..count(0) {
-        at = skip_name(m, at)? + 4;
-        if at > m.len() {
-            return Err("a question runs past the end");
-        }
-    }
-    let question = m[12..at].to_vec();
-    for _ in 0..count(1) + count(2) + count(3) {
-        at = skip_name(m, at)?;
-        if at + 10 > m.len() {
-            return Err("a record header runs past the end");
-        }
-        let rdlength = usize::from(u16::from_be_bytes([m[at + 8], m[at + 9]]));
-        at += 10 + rdlength;
-        if at > m.len() {
-            return Err("record data runs past the end");
-        }
-    }
+/// Walks a whole message (header, question(s), records) with the suites'
+/// walker (`wire::dns::walk`). Returns the question section's bytes, the
+/// rcode and the flags word.
+pub fn parse(m: &[u8]) -> Result<(Vec<u8>, u8, u16), String> {
+    let w = crate::wire::dns::walk(m)?;
+    let question = m.get(12..w.question_end).unwrap_or_default().to_vec();
     Ok((question, m[3] & 0x0f, u16::from_be_bytes([m[2], m[3]])))
 }
 
@@ -490,7 +437,7 @@ impl FuzzProtocol for Dns {
             let (question, rcode, _) = match parse(&r) {
                 Ok(p) => p,
                 Err(_) if echoed_error => (Vec::new(), r[3] & 0x0f, 0),
-                Err(why) => return Err(Self::malformed(why, &r)),
+                Err(why) => return Err(Self::malformed(&why, &r)),
             };
             if r[2] & 0x80 == 0 {
                 return Err(Self::malformed("QR is not set in a response", &r));
@@ -548,7 +495,7 @@ impl FuzzProtocol for Dns {
             match parse(&r) {
                 Ok((_, 0, _)) if r[..2] == q[..2] => {}
                 Ok((_, rcode, _)) => return Err(format!("the SOA query got rcode {rcode}")),
-                Err(why) => return Err(why.into()),
+                Err(why) => return Err(why),
             }
         }
         Ok(())

@@ -31,8 +31,9 @@ use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, 
 use crate::report::transcript::escape_short;
 use crate::target::Profile;
 
-const MAX_HEAD: usize = 64 * 1024;
-const MAX_BODY: usize = 4 * 1024 * 1024;
+use crate::wire::codec::Malformed;
+use crate::wire::http::{self as wire_http, Framing, ResponseDecoder, MAX_BODY};
+use crate::wire::WireError;
 
 /// A request taken apart.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -415,122 +416,51 @@ impl Http {
         }
     }
 
-    /// Reads one response (after any 1xx); `head` = the request was HEAD.
+    /// Reads one final response (after any 1xx) through the suites'
+    /// decoder and judged by the suites' rules (`wire::http`); `head`: the
+    /// request was HEAD, `http10`: it said HTTP/1.0.
     pub fn read_response(
         l: &mut TcpLink,
         head: bool,
+        http10: bool,
         deadline: Instant,
     ) -> Result<Response, Result<Violation, ReadError>> {
+        let method = if head { "HEAD" } else { "GET" };
         loop {
-            let line = l.read_line(MAX_HEAD, deadline).map_err(Err)?;
-            let Some(status_line) = line.strip_suffix(b"\r\n") else {
-                return Err(Ok(malformed("the status line ends in a bare LF", &line)));
+            let mut r = match l.read_decoded(&mut ResponseDecoder::new(method), deadline) {
+                Ok(r) => r,
+                Err(ReadError::Malformed(Malformed::Syntax { expected, got })) => {
+                    return Err(Ok(malformed(&expected, &got)))
+                }
+                Err(ReadError::Malformed(m @ Malformed::TooMany { .. })) => {
+                    return Err(Ok(malformed(&m.to_string(), b"")))
+                }
+                Err(e) => return Err(Err(e)),
             };
-            let ok = status_line.len() >= 12
-                && status_line.starts_with(b"HTTP/1.")
-                && status_line[7].is_ascii_digit()
-                && status_line[8] == b' '
-                && status_line[9..12].iter().all(u8::is_ascii_digit)
-                && matches!(status_line.get(12), None | Some(b' '));
-            if !ok {
-                return Err(Ok(malformed("no status line", &line)));
+            let judged = if wire_http::is_interim(r.status) {
+                wire_http::judge_interim(&mut r, http10)
+            } else {
+                wire_http::judge_final(&mut r, http10)
+            };
+            if let Err(WireError::Malformed { what, got }) = judged {
+                return Err(Ok(malformed(&what, &got)));
             }
-            let status: u16 = std::str::from_utf8(&status_line[9..12])
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            let v10 = status_line[7] == b'0';
-            let (mut length, mut chunked, mut close, mut keep_alive) = (None, false, v10, false);
-            let mut bytes = 0;
-            loop {
-                let f = l.read_line(MAX_HEAD, deadline).map_err(Err)?;
-                bytes += f.len();
-                if bytes > MAX_HEAD {
-                    return Err(Ok(malformed("the header section has no end in sight", &f)));
-                }
-                let Some(f) = f.strip_suffix(b"\r\n") else {
-                    return Err(Ok(malformed("a field line ends in a bare LF", &f)));
-                };
-                if f.is_empty() {
-                    break;
-                }
-                let Some(colon) = f.iter().position(|b| *b == b':') else {
-                    return Err(Ok(malformed("a field line without a colon", f)));
-                };
-                let (name, value) = (&f[..colon], f[colon + 1..].trim_ascii());
-                if name.is_empty() || !name.iter().all(|b| is_tchar(*b)) {
-                    return Err(Ok(malformed("a field name that is not a token", f)));
-                }
-                let value = value.to_ascii_lowercase();
-                if name.eq_ignore_ascii_case(b"content-length") {
-                    match std::str::from_utf8(&value)
-                        .ok()
-                        .and_then(|s| s.parse::<usize>().ok())
-                    {
-                        Some(n) if length.is_none_or(|m| m == n) => length = Some(n),
-                        _ => {
-                            return Err(Ok(malformed(
-                                "an invalid or contradictory Content-Length",
-                                f,
-                            )))
-                        }
-                    }
-                } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                    chunked = value.ends_with(b"chunked");
-                } else if name.eq_ignore_ascii_case(b"connection") {
-                    close |= value
-                        .split(|b| *b == b',')
-                        .any(|t| t.trim_ascii() == b"close");
-                    keep_alive |= value
-                        .split(|b| *b == b',')
-                        .any(|t| t.trim_ascii() == b"keep-alive");
-                }
-            }
-            if (100..200).contains(&status) {
+            if wire_http::is_interim(r.status) {
                 continue;
             }
-            if v10 && keep_alive {
-                close = false;
-            }
-            let no_body = head || status == 204 || status == 304;
-            if no_body {
-            } else if chunked {
-                loop {
-                    let size_line = l.read_line(1024, deadline).map_err(Err)?;
-                    let hex: Vec<u8> = size_line
-                        .iter()
-                        .copied()
-                        .take_while(u8::is_ascii_hexdigit)
-                        .collect();
-                    let size = std::str::from_utf8(&hex)
-                        .ok()
-                        .and_then(|s| usize::from_str_radix(s, 16).ok());
-                    let Some(size) = size.filter(|n| *n <= MAX_BODY) else {
-                        return Err(Ok(malformed("a bad chunk size", &size_line)));
-                    };
-                    if size == 0 {
-                        // Trailer section up to the empty line.
-                        loop {
-                            let t = l.read_line(MAX_HEAD, deadline).map_err(Err)?;
-                            if t == b"\r\n" {
-                                break;
-                            }
-                        }
-                        break;
-                    }
-                    l.read_exact(size + 2, deadline).map_err(Err)?;
-                }
-            } else if let Some(n) = length {
-                if n > MAX_BODY {
-                    return Err(Ok(malformed("a body larger than the fuzzer reads", b"")));
-                }
-                l.read_exact(n, deadline).map_err(Err)?;
-            } else {
-                // Delimited by the close (RFC 9112 §6.3 item 8).
-                l.read_to_close(MAX_BODY, deadline).map_err(Err)?;
-                close = true;
-            }
-            return Ok(Response { status, close });
+            let tokens = |name: &str, token: &str| {
+                r.all(name)
+                    .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+            };
+            // HTTP/1.0 closes unless kept alive; "close" closes (RFC 9112
+            // §9.3); a body delimited by the close ends the connection.
+            let close = (r.version == "HTTP/1.0" && !tokens("connection", "keep-alive"))
+                || tokens("connection", "close")
+                || r.framing == Framing::Close;
+            return Ok(Response {
+                status: r.status,
+                close,
+            });
         }
     }
 }
@@ -663,6 +593,10 @@ impl FuzzProtocol for Http {
         let msg = self.expand(msg);
         let deadline = Instant::now() + limits.reply_timeout;
         let class = classify(&msg);
+        let http10 = msg
+            .split(|b| *b == b'\n')
+            .next()
+            .is_some_and(|l| l.trim_ascii_end().ends_with(b" HTTP/1.0"));
         let dropped = |l: &TcpLink| l.after_error && !step.prefix;
         if let Err(e) = l.send(&msg) {
             if dropped(l) {
@@ -690,7 +624,7 @@ impl FuzzProtocol for Http {
             }
             let head = msg.starts_with(b"HEAD ");
             loop {
-                match Self::read_response(l, head, deadline) {
+                match Self::read_response(l, head, http10, deadline) {
                     // After a HEAD answered with a body or without one (an
                     // error response may carry one): the rest up to the close.
                     Ok(_) if head => {
@@ -725,7 +659,7 @@ impl FuzzProtocol for Http {
             }
         }
         let head = msg.starts_with(b"HEAD ");
-        let r = match Self::read_response(l, head, deadline) {
+        let r = match Self::read_response(l, head, http10, deadline) {
             Ok(r) => r,
             Err(Ok(v)) => return Err(v),
             Err(Err(ReadError::Closed { partial })) if partial.is_empty() && dropped(l) => {
@@ -763,7 +697,7 @@ impl FuzzProtocol for Http {
         for c in channels {
             let mut l = TcpLink::connect(c.addr, limits.reply_timeout)?;
             l.send(&self.expand(&Req::get("/").render()))?;
-            match Self::read_response(&mut l, false, Instant::now() + limits.reply_timeout) {
+            match Self::read_response(&mut l, false, false, Instant::now() + limits.reply_timeout) {
                 Ok(r) if r.status < 500 => {}
                 Ok(r) => return Err(format!("GET / got {}", r.status)),
                 Err(Ok(v)) => return Err(v.message),

@@ -25,12 +25,23 @@ use super::mutate::{self, TextGrammar};
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
 use crate::report::transcript::escape_short;
 use crate::target::Profile;
+use crate::wire::codec::Malformed;
+use crate::wire::{ftp, pop3, smtp, Terminator};
 
-/// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; real servers
-/// send longer help texts).
-const MAX_REPLY_LINE: usize = 4096;
-/// Most lines one reply may have.
-const MAX_REPLY_LINES: usize = 200;
+/// Most bytes read after an oddly framed last line, up to the close.
+const MAX_AFTER_ODD: usize = 1024 * 1024;
+
+/// A reply the dialect's decoder refused.
+fn malformed_reply(m: &Malformed) -> Violation {
+    match m {
+        Malformed::Syntax { expected, got } => {
+            Violation::new(Oracle::WellFormed, format!("a malformed reply: {expected}"))
+                .expected(expected.clone())
+                .got(format!("\"{}\"", escape_short(got, 200)))
+        }
+        other => Violation::new(Oracle::WellFormed, other.to_string()),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -177,110 +188,53 @@ impl LineProtocol {
             .any(|k| Self::verb_of(k) == v)
     }
 
-    /// Reads one reply of the dialect.
+    /// Reads one reply of the dialect through the suites' decoder for it
+    /// (`wire::smtp`, `wire::ftp`, `wire::pop3`); `multi`: a POP3 +OK is
+    /// followed by dot-terminated data. FTP's positive preliminary replies
+    /// (1yz, RFC 959 §4.2) are skipped: the final one follows. Every line
+    /// must end in CRLF.
     pub fn read_reply(
         &self,
         l: &mut TcpLink,
         deadline: Instant,
+        multi: bool,
     ) -> Result<LineReply, Result<Violation, ReadError>> {
-        let mut lines = Vec::new();
         loop {
-            let raw = l.read_line(MAX_REPLY_LINE, deadline).map_err(Err)?;
-            if !raw.ends_with(b"\r\n") {
+            let read = match self.dialect {
+                Dialect::Numeric => l.read_decoded(&mut smtp::ReplyDecoder::default(), deadline),
+                Dialect::NumericFreeText => {
+                    l.read_decoded(&mut ftp::ReplyDecoder::default(), deadline)
+                }
+                Dialect::OkErr => {
+                    let mut d = pop3::ReplyDecoder::new(multi);
+                    d.unstuff = false;
+                    l.read_decoded(&mut d, deadline)
+                }
+            };
+            let reply = match read {
+                Ok(r) => r,
+                Err(ReadError::Malformed(m)) if !matches!(m, Malformed::TooLong { .. }) => {
+                    return Err(Ok(malformed_reply(&m)))
+                }
+                Err(e) => return Err(Err(e)),
+            };
+            if let Some(bare) = reply.lines.iter().find(|l| l.end != Terminator::CrLf) {
                 return Err(Ok(Violation::new(
                     Oracle::WellFormed,
                     "a reply line ends in a bare LF, not CRLF",
                 )
                 .expected("CRLF at the end of every reply line")
-                .got(format!("\"{}\"", escape_short(&raw, 200)))));
+                .got(format!("\"{}\\n\"", escape_short(&bare.bytes, 200)))));
             }
-            let line = raw[..raw.len() - 2].to_vec();
-            let shown = escape_short(&line, 200);
-            let malformed = |why: &str| {
-                Ok(
-                    Violation::new(Oracle::WellFormed, format!("a malformed reply line: {why}"))
-                        .expected(match self.dialect {
-                            Dialect::Numeric | Dialect::NumericFreeText => {
-                                "a 3-digit code 1xx-5xx, then a space, a hyphen or the line end"
-                            }
-                            Dialect::OkErr => "+OK or -ERR, then a space or the line end",
-                        })
-                        .got(format!("\"{shown}\"")),
-                )
-            };
-            match self.dialect {
-                Dialect::OkErr => {
-                    let error = line.starts_with(b"-ERR");
-                    let ok = line.starts_with(b"+OK");
-                    let after = if error { line.get(4) } else { line.get(3) };
-                    if !(ok || error) || !matches!(after, None | Some(b' ')) {
-                        return Err(malformed("not a status indicator"));
-                    }
-                    let status = if error { "-ERR" } else { "+OK" }.to_string();
-                    lines.push(line);
-                    return Ok(LineReply {
-                        lines,
-                        error,
-                        status,
-                    });
-                }
-                Dialect::NumericFreeText
-                    if lines.first().is_some_and(|f: &Vec<u8>| {
-                        !(line.len() >= 4 && line[..3] == f[..3] && line[3] == b' ')
-                    }) =>
-                {
-                    // Free text inside a multi-line FTP reply.
-                    lines.push(line);
-                    if lines.len() >= MAX_REPLY_LINES {
-                        return Err(Ok(Violation::new(
-                            Oracle::WellFormed,
-                            "a multi-line reply has no last line in sight",
-                        )));
-                    }
-                }
-                Dialect::Numeric | Dialect::NumericFreeText => {
-                    let code_ok = line.len() >= 3
-                        && (b'1'..=b'5').contains(&line[0])
-                        && (b'0'..=b'5').contains(&line[1])
-                        && line[2].is_ascii_digit();
-                    if !code_ok {
-                        return Err(malformed("no reply code"));
-                    }
-                    let code = line[..3].to_vec();
-                    if let Some(first) = lines.first() {
-                        let first: &Vec<u8> = first;
-                        if first[..3] != code[..] {
-                            return Err(malformed("a continuation line with another code"));
-                        }
-                    }
-                    let more = match line.get(3) {
-                        None | Some(b' ') => false,
-                        Some(b'-') => true,
-                        Some(_) => {
-                            return Err(malformed(
-                                "the code is not followed by a space or a hyphen",
-                            ))
-                        }
-                    };
-                    lines.push(line);
-                    if !more && code[0] == b'1' {
-                        // A positive preliminary reply (RFC 959 §4.2): the
-                        // final one follows.
-                        lines.clear();
-                        continue;
-                    }
-                    if !more {
-                        return Ok(LineReply {
-                            error: code[0] == b'4' || code[0] == b'5',
-                            status: String::from_utf8_lossy(&code).into_owned(),
-                            lines,
-                        });
-                    }
-                    if lines.len() >= MAX_REPLY_LINES {
-                        return Err(malformed("more continuation lines than any reply needs"));
-                    }
-                }
+            if self.dialect == Dialect::NumericFreeText && reply.class() == Some('1') {
+                continue;
             }
+            let error = matches!(reply.class(), Some('4' | '5')) || reply.status == "-ERR";
+            return Ok(LineReply {
+                error,
+                status: reply.status,
+                lines: reply.lines.into_iter().map(|l| l.bytes).collect(),
+            });
         }
     }
 
@@ -316,45 +270,8 @@ impl LineProtocol {
         msg
     }
 
-    /// A dot-terminated body (RFC 1939 §3): CRLF lines up to a lone `.`.
-    fn read_body(
-        &self,
-        l: &mut TcpLink,
-        deadline: Instant,
-        limits: &Limits,
-    ) -> Result<(), Violation> {
-        for _ in 0..100_000 {
-            match l.read_line(MAX_REPLY_LINE, deadline) {
-                Ok(line) if line == b".\r\n" => return Ok(()),
-                Ok(line) if !line.ends_with(b"\r\n") => {
-                    return Err(Violation::new(
-                        Oracle::WellFormed,
-                        "a line of a multi-line reply ends in a bare LF",
-                    )
-                    .expected("CRLF line ends, and a lone \".\" at the end")
-                    .got(format!("\"{}\"", escape_short(&line, 200))))
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(Violation::new(
-                        Oracle::Answers,
-                        format!(
-                            "a multi-line reply did not end: {}",
-                            e.describe(limits.reply_timeout)
-                        ),
-                    )
-                    .expected("a lone \".\" line at the end of the body"))
-                }
-            }
-        }
-        Err(Violation::new(
-            Oracle::WellFormed,
-            "a multi-line reply has no end in sight",
-        ))
-    }
-
     fn success_of(&self, l: &mut TcpLink, deadline: Instant, what: &str) -> Result<(), String> {
-        match self.read_reply(l, deadline) {
+        match self.read_reply(l, deadline, false) {
             Ok(r) if !r.error => Ok(()),
             Ok(r) => Err(format!(
                 "{what}: an error reply \"{}\"",
@@ -540,7 +457,7 @@ impl FuzzProtocol for LineProtocol {
             // bare CR or LF; after the client's close it must answer what it
             // owes and close, in time.
             l.shutdown_write();
-            return match l.read_to_close(MAX_REPLY_LINE * MAX_REPLY_LINES, deadline) {
+            return match l.read_to_close(MAX_AFTER_ODD, deadline) {
                 Ok(_) => Ok(Next::Ended),
                 Err(e) => Err(Violation::new(
                     Oracle::Answers,
@@ -552,7 +469,9 @@ impl FuzzProtocol for LineProtocol {
                 .expected("the replies it owes, then the connection closed")),
             };
         }
-        let reply = match self.read_reply(l, deadline) {
+        let multi = self.dialect == Dialect::OkErr
+            && (self.multiline)(&Self::verb_of(&msg), Self::has_arg(&msg));
+        let reply = match self.read_reply(l, deadline, multi) {
             Ok(r) => r,
             Err(Ok(v)) => return Err(v),
             Err(Err(ReadError::Closed { partial }))
@@ -576,12 +495,6 @@ impl FuzzProtocol for LineProtocol {
             return Ok(Next::Ended);
         }
         l.after_error = reply.error;
-        if !reply.error
-            && self.dialect == Dialect::OkErr
-            && (self.multiline)(&Self::verb_of(&msg), Self::has_arg(&msg))
-        {
-            self.read_body(l, deadline, limits)?;
-        }
         if !step.prefix && !reply.error && !self.known_verb(&msg) {
             return Err(Violation::new(
                 Oracle::AcceptableClass,

@@ -11,6 +11,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use crate::report::transcript::escape_short;
+use crate::wire::codec::{Decoded, Decoder, Malformed};
 
 /// Largest reply the fuzzer keeps from one message.
 pub const MAX_REPLY: usize = 256 * 1024;
@@ -30,6 +31,9 @@ pub enum ReadError {
     },
     /// The peer sent more than the bound.
     TooLong,
+    /// The bytes are not the protocol unit the decoder reads, or exceed one
+    /// of its limits (see [`crate::wire::codec`]).
+    Malformed(Malformed),
     Io(String),
 }
 
@@ -52,6 +56,7 @@ impl ReadError {
                 escape_short(partial, 120)
             ),
             ReadError::TooLong => format!("the reply exceeded {MAX_REPLY} bytes"),
+            ReadError::Malformed(m) => m.to_string(),
             ReadError::Io(e) => e.clone(),
         }
     }
@@ -207,6 +212,50 @@ impl TcpLink {
                 self.reset = true;
                 self.log.event(format!("receive failed: {e}"));
                 Ok(0)
+            }
+        }
+    }
+
+    /// One unit read through a decoder (the same one the suites use, see
+    /// [`crate::wire::codec`]), all of it before `deadline`.
+    pub fn read_decoded<D: Decoder>(
+        &mut self,
+        d: &mut D,
+        deadline: Instant,
+    ) -> Result<D::Item, ReadError> {
+        loop {
+            match d.decode(&self.buf) {
+                Decoded::Complete(item, used) => {
+                    self.buf.drain(..used.min(self.buf.len()));
+                    return Ok(item);
+                }
+                Decoded::Malformed(m) => return Err(ReadError::Malformed(m)),
+                Decoded::Incomplete => {}
+            }
+            // What a timeout or close shows is the part waited for.
+            let mark = d.mark();
+            let part = |buf: &[u8]| buf.get(mark..).unwrap_or_default().to_vec();
+            let filled = match self.fill(deadline) {
+                Err(ReadError::Timeout { .. }) => {
+                    return Err(ReadError::Timeout {
+                        partial: part(&self.buf),
+                    })
+                }
+                other => other?,
+            };
+            if filled == 0 {
+                return match d.decode_eof(&self.buf) {
+                    Decoded::Complete(item, used) => {
+                        self.buf.drain(..used.min(self.buf.len()));
+                        Ok(item)
+                    }
+                    Decoded::Malformed(m) => Err(ReadError::Malformed(m)),
+                    Decoded::Incomplete => {
+                        let partial = part(&self.buf);
+                        self.buf.clear();
+                        Err(ReadError::Closed { partial })
+                    }
+                };
             }
         }
     }

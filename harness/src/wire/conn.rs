@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::codec::{Decoded, Decoder, LineDecoder};
 use super::WireError;
 use crate::report::transcript::{Dir, Transcript};
 use crate::target::budget::Lease;
@@ -155,7 +156,7 @@ pub enum Terminator {
 }
 
 /// One line as received, without its terminator.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
     pub bytes: Vec<u8>,
     pub end: Terminator,
@@ -769,47 +770,62 @@ impl Conn {
         Instant::now() + self.timeout
     }
 
+    /// Reads one unit through a decoder (see [`super::codec`]): bytes come
+    /// until it is complete, malformed, or over one of its limits. Each part
+    /// it waits for (see [`Decoder::mark`]) has the connection's timeout; the
+    /// run's memory bound holds as for every read.
+    pub async fn read_decoded<D: Decoder>(&mut self, d: &mut D) -> Result<D::Item, WireError> {
+        let mut deadline = self.deadline();
+        let mut mark = d.mark();
+        loop {
+            match d.decode(&self.buf) {
+                Decoded::Complete(item, used) => {
+                    self.buf.drain(..used.min(self.buf.len()));
+                    return Ok(item);
+                }
+                Decoded::Malformed(m) => return Err(m.into()),
+                Decoded::Incomplete => {}
+            }
+            if d.mark() != mark {
+                mark = d.mark();
+                deadline = self.deadline();
+            }
+            // What a timeout or close shows is the part waited for.
+            let part = |buf: &[u8]| buf.get(mark..).unwrap_or_default().to_vec();
+            let filled = match self.fill(deadline, &d.what()).await {
+                Err(WireError::Timeout { waited, what, .. }) => {
+                    return Err(WireError::Timeout {
+                        waited,
+                        what,
+                        partial: part(&self.buf),
+                    })
+                }
+                other => other?,
+            };
+            if filled == 0 {
+                return match d.decode_eof(&self.buf) {
+                    Decoded::Complete(item, used) => {
+                        self.buf.drain(..used.min(self.buf.len()));
+                        Ok(item)
+                    }
+                    Decoded::Malformed(m) => Err(m.into()),
+                    Decoded::Incomplete => {
+                        let partial = part(&self.buf);
+                        self.buf.clear();
+                        Err(WireError::Closed {
+                            what: d.what(),
+                            partial,
+                        })
+                    }
+                };
+            }
+        }
+    }
+
     /// Reads one line ending in LF (CRLF or bare LF), of at most `max` bytes
     /// including the terminator.
     pub async fn read_line(&mut self, max: usize, what: &str) -> Result<Line, WireError> {
-        let deadline = self.deadline();
-        let mut scanned = 0;
-        loop {
-            if let Some(pos) = self.buf[scanned..].iter().position(|b| *b == b'\n') {
-                let end = scanned + pos;
-                if end + 1 > max {
-                    return Err(WireError::TooLong {
-                        what: what.into(),
-                        limit: max,
-                    });
-                }
-                let mut line: Vec<u8> = self.buf.drain(..=end).collect();
-                line.pop();
-                let term = if line.last() == Some(&b'\r') {
-                    line.pop();
-                    Terminator::CrLf
-                } else {
-                    Terminator::Lf
-                };
-                return Ok(Line {
-                    bytes: line,
-                    end: term,
-                });
-            }
-            scanned = self.buf.len();
-            if scanned >= max {
-                return Err(WireError::TooLong {
-                    what: what.into(),
-                    limit: max,
-                });
-            }
-            if self.fill(deadline, what).await? == 0 {
-                return Err(WireError::Closed {
-                    what: what.into(),
-                    partial: std::mem::take(&mut self.buf),
-                });
-            }
-        }
+        self.read_decoded(&mut LineDecoder::new(max, what)).await
     }
 
     /// Reads exactly `n` bytes (a literal, a Content-Length body).

@@ -378,6 +378,8 @@ pub struct RawRecord {
 pub struct Walk {
     pub pointers: Vec<(usize, usize)>,
     pub records: Vec<RawRecord>,
+    /// Where the question section ends (the answer section begins).
+    pub question_end: usize,
     pub end: usize,
 }
 
@@ -401,6 +403,8 @@ pub fn walk(msg: &[u8]) -> Result<Walk, String> {
         let mut pos = *at;
         let mut jumped = false;
         let mut hops = 0;
+        // RFC 1035 §2.3.4: a name is 255 octets or less.
+        let mut octets = 0usize;
         loop {
             let len = *msg
                 .get(pos)
@@ -435,13 +439,24 @@ pub fn walk(msg: &[u8]) -> Result<Walk, String> {
             if len & 0xc0 != 0 {
                 return Err(format!("reserved label type 0x{len:02x} at octet {pos}"));
             }
+            octets += 1 + len;
+            if octets > 255 {
+                return Err(format!(
+                    "the name at octet {} is longer than 255 octets (RFC 1035 §2.3.4)",
+                    *at
+                ));
+            }
             pos += 1 + len;
         }
     };
     for _ in 0..h.counts[0] {
         name(&mut at, &mut pointers)?;
         at += 4;
+        if at > msg.len() {
+            return Err("a question cut off".into());
+        }
     }
+    let question_end = at;
     for (section, count) in h.counts[1..].iter().enumerate() {
         for _ in 0..*count {
             name(&mut at, &mut pointers)?;
@@ -479,6 +494,7 @@ pub fn walk(msg: &[u8]) -> Result<Walk, String> {
     Ok(Walk {
         pointers,
         records,
+        question_end,
         end: at,
     })
 }

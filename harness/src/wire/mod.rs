@@ -4,6 +4,7 @@
 //! Never trust the peer: every read here has a deadline and a size bound, and
 //! every failure is a value ([`WireError`]), never a panic.
 
+pub mod codec;
 pub mod conn;
 pub mod dns;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod smtp;
 pub mod tls;
 pub mod udp;
 
+pub use codec::{Decoded, Decoder, Malformed};
 pub use conn::{Conn, Line, Perturb, Segments, Terminator};
 pub use error::WireError;
 pub use reply::{LineReader, Reply, ReplyReader};

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use super::{Conn, Line, WireError};
 
 /// One complete reply, as a reader understood it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reply {
     /// What the generic steps compare: `250`, `+OK`, `-ERR`, `OK`, `200`…
     pub status: String,

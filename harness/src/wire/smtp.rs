@@ -4,7 +4,8 @@
 
 use futures::future::BoxFuture;
 
-use super::{Conn, Line, Reply, ReplyReader, Terminator, WireError};
+use super::codec::{Decoded, Decoder, Lines, Malformed};
+use super::{Conn, Reply, ReplyReader, Terminator, WireError};
 
 /// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets; allow slack for
 /// servers that exceed it a little, and still stop a flood.
@@ -43,49 +44,95 @@ fn split(line: &[u8]) -> Option<(&str, bool)> {
     }
 }
 
-async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
-    let mut lines: Vec<Line> = Vec::new();
-    let mut status = String::new();
-    loop {
-        if lines.len() >= MAX_LINES {
-            return Err(WireError::TooMany {
-                what: "an SMTP reply".into(),
-                limit: MAX_LINES,
-                of: "lines",
-            });
-        }
-        let line = conn.read_line(MAX_LINE, "an SMTP reply line").await?;
-        if line.end != Terminator::CrLf {
-            return Err(WireError::malformed(
-                "an SMTP reply line ending in CRLF (RFC 5321 §2.3.8)",
-                &line.bytes,
-            ));
-        }
-        let Some((code, last)) = split(&line.bytes) else {
-            return Err(WireError::malformed(
-                "an SMTP reply line: a 3-digit code, then space, hyphen or CRLF (RFC 5321 §4.2)",
-                &line.bytes,
-            ));
-        };
-        if status.is_empty() {
-            status = code.to_string();
-        } else if status != code {
-            return Err(WireError::malformed(
-                format!(
-                    "the same code {status} on every line of a multi-line reply (RFC 5321 §4.2.1)"
-                ),
-                &line.bytes,
-            ));
-        }
-        lines.push(line);
-        if last {
-            return Ok(Reply {
-                status,
-                lines,
-                body: vec![],
-            });
+/// One SMTP reply (RFC 5321 §4.2), decoded without I/O: every line ends in
+/// CRLF, starts with the same code (first digit 2–5), and all but the last
+/// have a hyphen after it. The fuzzer reads replies through it too.
+pub struct ReplyDecoder {
+    lines: Lines,
+}
+
+impl Default for ReplyDecoder {
+    fn default() -> Self {
+        ReplyDecoder::new(MAX_LINE, MAX_LINES)
+    }
+}
+
+impl ReplyDecoder {
+    pub fn new(max_line: usize, max_lines: usize) -> ReplyDecoder {
+        ReplyDecoder {
+            lines: Lines::new(max_line, max_lines),
         }
     }
+
+    fn fail(&mut self, m: Malformed) -> Decoded<Reply> {
+        self.lines.take();
+        Decoded::Malformed(m)
+    }
+}
+
+impl Decoder for ReplyDecoder {
+    type Item = Reply;
+
+    fn decode(&mut self, buf: &[u8]) -> Decoded<Reply> {
+        loop {
+            let next = self
+                .lines
+                .next(buf, "an SMTP reply line", || "an SMTP reply".into());
+            let (line, next) = match next {
+                Ok(Some(l)) => l,
+                Ok(None) => return Decoded::Incomplete,
+                Err(m) => return self.fail(m),
+            };
+            if line.end != Terminator::CrLf {
+                return self.fail(Malformed::syntax(
+                    "an SMTP reply line ending in CRLF, not a bare LF (RFC 5321 §2.3.8)",
+                    &line.bytes,
+                ));
+            }
+            let Some((code, last)) = split(&line.bytes) else {
+                return self.fail(Malformed::syntax(
+                    "an SMTP reply line: a 3-digit code, then space, hyphen or CRLF (RFC 5321 §4.2)",
+                    &line.bytes,
+                ));
+            };
+            let code = code.to_string();
+            if let Some(first) = self.lines.first() {
+                if first.bytes[..3] != *code.as_bytes() {
+                    let status = String::from_utf8_lossy(&first.bytes[..3]).into_owned();
+                    return self.fail(Malformed::syntax(
+                        format!(
+                            "the same code {status} on every line of a multi-line reply (RFC 5321 §4.2.1)"
+                        ),
+                        &line.bytes,
+                    ));
+                }
+            }
+            self.lines.push(line, next);
+            if last {
+                let lines = self.lines.take();
+                return Decoded::Complete(
+                    Reply {
+                        status: code,
+                        lines,
+                        body: vec![],
+                    },
+                    next,
+                );
+            }
+        }
+    }
+
+    fn mark(&self) -> usize {
+        self.lines.mark()
+    }
+
+    fn what(&self) -> String {
+        "an SMTP reply line".into()
+    }
+}
+
+pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
+    conn.read_decoded(&mut ReplyDecoder::default()).await
 }
 
 /// The enhanced status code at the start of a reply line's text
@@ -132,6 +179,58 @@ mod tests {
         assert_eq!(split(b"250xOK"), None);
         assert_eq!(split(b"190 x"), None);
         assert_eq!(split(b"HTTP/1.1 200"), None);
+    }
+
+    #[test]
+    fn decodes_replies_however_split() {
+        use crate::wire::codec::same_when_split;
+        let ehlo = b"250-mx.example\r\n250-PIPELINING\r\n250 SIZE 1000\r\nnext";
+        match same_when_split(ReplyDecoder::default, ehlo) {
+            Decoded::Complete(r, used) => {
+                assert_eq!(
+                    (r.status.as_str(), r.lines.len(), used),
+                    ("250", 3, ehlo.len() - 4)
+                );
+                assert_eq!(extensions(&r)[1].0, "SIZE");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            same_when_split(ReplyDecoder::default, b"221\r\n"),
+            Decoded::Complete(ref r, 5) if r.status == "221"
+        ));
+        assert_eq!(
+            same_when_split(ReplyDecoder::default, b"250-a\r\n250-b"),
+            Decoded::Incomplete
+        );
+    }
+
+    #[test]
+    fn malformed_replies_say_which_rule() {
+        use crate::wire::codec::same_when_split;
+        let reason = |bytes: &[u8]| match same_when_split(ReplyDecoder::default, bytes) {
+            Decoded::Malformed(Malformed::Syntax { expected, .. }) => expected,
+            other => panic!("{other:?}"),
+        };
+        assert!(reason(b"250 ok\n").contains("§2.3.8"));
+        assert!(reason(b"150 ok\r\n").contains("§4.2"));
+        assert!(reason(b"250x\r\n").contains("§4.2"));
+        assert!(reason(b"250-a\r\n251 b\r\n").contains("§4.2.1"));
+    }
+
+    #[test]
+    fn reply_limits_hold() {
+        use crate::wire::codec::same_when_split;
+        let many = b"250-x\r\n".repeat(4);
+        assert!(matches!(
+            same_when_split(|| ReplyDecoder::new(64, 3), &many),
+            Decoded::Malformed(Malformed::TooMany { limit: 3, .. })
+        ));
+        let long = [b"250 ".as_slice(), &[b'a'; 100], b"\r\n"].concat();
+        assert!(matches!(
+            same_when_split(|| ReplyDecoder::new(64, 3), &long),
+            Decoded::Malformed(Malformed::TooLong { limit: 64, .. })
+        ));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use futures::future::BoxFuture;
 
+use super::codec::{Decoded, Decoder, Lines, Malformed};
 use super::{Conn, Reply, ReplyReader, WireError};
 
 /// Longest reply line accepted.
@@ -49,12 +50,46 @@ fn code_of(line: &[u8]) -> Option<(&str, u8)> {
     Some((code, sep))
 }
 
-pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
-    let first = conn.read_line(MAX_LINE, "an FTP reply line").await?;
-    let Some((code, sep)) = code_of(&first.bytes) else {
-        return Err(WireError::malformed(
+/// One FTP reply (RFC 959 §4.2), decoded without I/O: a first line with a
+/// code (first digit 1–5, second 0–5) and a space or hyphen; after a hyphen,
+/// any lines up to the first that starts with the same code and a space.
+/// Line ends are reported in each [`super::Line`], not judged here. The
+/// fuzzer reads replies through it too.
+pub struct ReplyDecoder {
+    lines: Lines,
+}
+
+impl Default for ReplyDecoder {
+    fn default() -> Self {
+        ReplyDecoder::new(MAX_LINE, MAX_LINES)
+    }
+}
+
+impl ReplyDecoder {
+    pub fn new(max_line: usize, max_lines: usize) -> ReplyDecoder {
+        ReplyDecoder {
+            lines: Lines::new(max_line, max_lines),
+        }
+    }
+
+    fn fail(&mut self, m: Malformed) -> Decoded<Reply> {
+        self.lines.take();
+        Decoded::Malformed(m)
+    }
+
+    /// The code of a reply whose first line has been read.
+    fn code(&self) -> Option<String> {
+        let first = self.lines.first()?;
+        Some(String::from_utf8_lossy(&first.bytes[..3]).into_owned())
+    }
+}
+
+/// Whether a first line is well-formed: `Ok(multi-line)`.
+fn first_line(line: &[u8]) -> Result<bool, Malformed> {
+    let Some((code, sep)) = code_of(line) else {
+        return Err(Malformed::syntax(
             "FTP reply (a reply starts with a three-digit code, RFC 959 §4.2)",
-            &first.bytes,
+            line,
         ));
     };
     // RFC 959 §4.2.1: the first digit is 1 to 5 (positive preliminary,
@@ -65,44 +100,77 @@ pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
     // never sends.)
     let b = code.as_bytes();
     if !(b'1'..=b'5').contains(&b[0]) || !(b'0'..=b'5').contains(&b[1]) {
-        return Err(WireError::malformed(
+        return Err(Malformed::syntax(
             "FTP reply (RFC 959 §4.2.1: the first digit of a reply code is 1 to 5, the second 0 to 5)",
-            &first.bytes,
+            line,
         ));
     }
-    if !matches!(sep, b' ' | b'-') {
-        return Err(WireError::malformed(
-            "FTP reply (the code must be followed by a space or, for a multi-line reply, a hyphen)",
-            &first.bytes,
-        ));
+    match sep {
+        b' ' => Ok(false),
+        b'-' => Ok(true),
+        _ => Err(Malformed::syntax(
+            "FTP reply (the code must be followed by a space or, for a multi-line reply, a hyphen, RFC 959 §4.2)",
+            line,
+        )),
     }
-    let code = code.to_string();
-    let mut lines = vec![first];
-    if sep == b'-' {
+}
+
+impl Decoder for ReplyDecoder {
+    type Item = Reply;
+
+    fn decode(&mut self, buf: &[u8]) -> Decoded<Reply> {
         loop {
-            if lines.len() >= MAX_LINES {
-                return Err(WireError::TooMany {
-                    what: format!("the multi-line {code} reply"),
-                    limit: MAX_LINES,
-                    of: "lines",
-                });
-            }
-            let what =
-                format!("the end of the multi-line {code} reply (a line starting \"{code} \")");
-            let line = conn.read_line(MAX_LINE, &what).await?;
-            let last = line.bytes.starts_with(code.as_bytes())
-                && matches!(line.bytes.get(3), Some(b' ') | None);
-            lines.push(line);
+            let what = self.what();
+            let code = self.code().unwrap_or_default();
+            let next = self
+                .lines
+                .next(buf, &what, || format!("the multi-line {code} reply"));
+            let (line, next) = match next {
+                Ok(Some(l)) => l,
+                Ok(None) => return Decoded::Incomplete,
+                Err(m) => return self.fail(m),
+            };
+            let last = match self.code() {
+                None => match first_line(&line.bytes) {
+                    Ok(multi) => !multi,
+                    Err(m) => return self.fail(m),
+                },
+                Some(code) => {
+                    line.bytes.starts_with(code.as_bytes())
+                        && matches!(line.bytes.get(3), Some(b' ') | None)
+                }
+            };
+            self.lines.push(line, next);
             if last {
-                break;
+                let status = self.code().unwrap_or_default();
+                return Decoded::Complete(
+                    Reply {
+                        status,
+                        lines: self.lines.take(),
+                        body: vec![],
+                    },
+                    next,
+                );
             }
         }
     }
-    Ok(Reply {
-        status: code,
-        lines,
-        body: vec![],
-    })
+
+    fn mark(&self) -> usize {
+        self.lines.mark()
+    }
+
+    fn what(&self) -> String {
+        match self.code() {
+            None => "an FTP reply line".into(),
+            Some(code) => {
+                format!("the end of the multi-line {code} reply (a line starting \"{code} \")")
+            }
+        }
+    }
+}
+
+pub async fn read_reply(conn: &mut Conn) -> Result<Reply, WireError> {
+    conn.read_decoded(&mut ReplyDecoder::default()).await
 }
 
 /// The address of a 227 reply: six numbers `h1,h2,h3,h4,p1,p2`, found

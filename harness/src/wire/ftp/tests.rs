@@ -220,3 +220,54 @@ async fn a_data_connection_that_stalls_or_floods_is_cut_off() {
         Err(WireError::TooLong { .. })
     ));
 }
+
+mod decoder {
+    use super::super::ReplyDecoder;
+    use crate::wire::codec::{same_when_split, Decoded, Malformed};
+
+    #[test]
+    fn decodes_replies_however_split() {
+        let feat = b"211-Features:\r\n EPSV\r\n211-still inside\r\n211 End\r\n220 next";
+        match same_when_split(ReplyDecoder::default, feat) {
+            Decoded::Complete(r, used) => {
+                assert_eq!((r.status.as_str(), r.lines.len()), ("211", 4));
+                assert_eq!(used, feat.len() - 8);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            same_when_split(ReplyDecoder::default, b"150 Opening\r\n"),
+            Decoded::Complete(ref r, 13) if r.status == "150"
+        ));
+        assert_eq!(
+            same_when_split(ReplyDecoder::default, b"211-a\r\nb\r\n"),
+            Decoded::Incomplete
+        );
+    }
+
+    #[test]
+    fn malformed_replies_say_which_rule() {
+        for bad in [&b"hello\r\n"[..], b"650 x\r\n", b"220x\r\n", b"22\r\n"] {
+            match same_when_split(ReplyDecoder::default, bad) {
+                Decoded::Malformed(Malformed::Syntax { expected, .. }) => {
+                    assert!(expected.contains("RFC 959 §4.2"), "{expected}")
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn reply_limits_hold() {
+        let many = [b"211-x\r\n".as_slice(), &b"x\r\n".repeat(5)].concat();
+        assert!(matches!(
+            same_when_split(|| ReplyDecoder::new(64, 4), &many),
+            Decoded::Malformed(Malformed::TooMany { limit: 4, .. })
+        ));
+        let long = [b"211 ".as_slice(), &[b'a'; 100], b"\r\n"].concat();
+        assert!(matches!(
+            same_when_split(|| ReplyDecoder::new(64, 4), &long),
+            Decoded::Malformed(Malformed::TooLong { limit: 64, .. })
+        ));
+    }
+}
