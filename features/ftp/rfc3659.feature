@@ -15,6 +15,17 @@ Feature: FTP extensions SIZE, MDTM, MLSD and REST STREAM
     And the client sends "SIZE binary.bin"
     Then the server replies 213 with the size of the fixture file "binary.bin"
 
+  @rfc3659-sec-4 @MUST
+  Scenario: SIZE in TYPE A reports the size of the file as it would travel
+    # RFC 3659 §4: the size is that of the file as a transfer in the current
+    # TYPE would send it, so in TYPE A with CRLF line endings; a server that
+    # cannot work that out refuses SIZE in TYPE A with 550 (pyftpdlib does),
+    # which §4 allows. The LF size of the file on disk is wrong.
+    Given the server announces "SIZE" in its FEAT reply
+    When the client sends "TYPE A"
+    And the client sends "SIZE hello.txt"
+    Then the server replies 213 with the size of the fixture file "hello.txt" with CRLF line endings, or 550
+
   @rfc3659-sec-4.2 @MUST
   Scenario: SIZE of a missing file is refused with 550
     Given the server announces "SIZE" in its FEAT reply

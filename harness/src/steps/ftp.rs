@@ -532,7 +532,10 @@ async fn appends_bytes(w: &mut World, text: String, name: String) -> StepResult 
 /// hand with MKD).
 #[when(regex = r#"^the scenario will remove the directory "(.*)" afterwards$"#)]
 async fn will_remove_dir(w: &mut World, name: String) -> StepResult {
-    step!(w, register_cleanup(w, vec![format!("RMD {name}")]))
+    step!(w, {
+        let name = String::from_utf8_lossy(&payload(w, &name)?).into_owned();
+        register_cleanup(w, vec![format!("RMD {name}")])
+    })
 }
 
 /// Removes the file after the scenario (for what a scenario creates by hand).
@@ -808,23 +811,64 @@ async fn mlsd_entry(w: &mut World, name: String, kind: String) -> StepResult {
 
 // ---- control-connection checks --------------------------------------------------
 
-/// SIZE answered 213 with the fixture file's size in octets (RFC 3659 §4).
-#[then(regex = r#"^the server replies 213 with the size of the fixture file "(.*)"$"#)]
-async fn size_reply(w: &mut World, name: String) -> StepResult {
+/// SIZE answered 213 with the fixture file's size in octets (RFC 3659 §4);
+/// "with CRLF line endings, or 550": the size in TYPE A, where a server may
+/// also refuse SIZE.
+#[then(
+    regex = r#"^the server replies 213 with the size of the fixture file "(.*)"(| with CRLF line endings, or 550)$"#
+)]
+async fn size_reply(w: &mut World, name: String, ascii: String) -> StepResult {
     step!(w, {
+        let ascii = !ascii.is_empty();
         let reply = last_reply(w, "")?;
-        check_status(&reply, &["213".into()], "to SIZE")?;
-        let expected = fixture_bytes(&name)?.len().to_string();
+        if ascii && reply.status == "550" {
+            return Ok(());
+        }
+        let (codes, mode) = if ascii {
+            (vec!["213".into(), "550".into()], "TYPE A")
+        } else {
+            (vec!["213".into()], "TYPE I")
+        };
+        check_status(&reply, &codes, "to SIZE")?;
+        let bytes = fixture_bytes(&name)?;
+        let expected = if ascii {
+            crlf(bytes).len()
+        } else {
+            bytes.len()
+        }
+        .to_string();
         let got = reply.text().get(4..).unwrap_or_default().trim().to_string();
         if got == expected {
             Ok(())
         } else {
-            Err(Failure::conformance(
-                "SIZE does not report the file's size in TYPE I (RFC 3659 §4)",
-            )
-            .expected(format!("213 {expected}"))
+            Err(Failure::conformance(format!(
+                "SIZE does not report the file's size in {mode} (RFC 3659 §4)"
+            ))
+            .expected(if ascii {
+                format!("213 {expected} (CRLF line endings), or 550")
+            } else {
+                format!("213 {expected}")
+            })
             .got(reply.text()))
         }
+    })
+}
+
+/// The last reply is 530 to a command before login; any other reply means
+/// that the server lets it through without one (its choice, RFC 959
+/// §4.1.1), and the scenario is skipped.
+#[then(regex = r"^a server that needs a login for it replies 530$")]
+async fn needs_login(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = last_reply(w, "")?;
+        if reply.status == "530" {
+            return Ok(());
+        }
+        let sent = escape_short(&w.session("")?.sent, 120);
+        Err(Failure::skip(format!(
+            "the server answers \"{sent}\" without a login ({}): it needs none for it",
+            reply.status
+        )))
     })
 }
 
@@ -980,6 +1024,38 @@ async fn check_cwd(w: &mut World, sub: &str) -> StepResult {
                 .got(format!("257 \"{got}\"")),
         )
     }
+}
+
+/// The last reply is the 257 of an MKD and names this directory under the
+/// login directory as an absolute path, quotes in it doubled (RFC 959
+/// Appendix II: the "quote-doubling" convention).
+#[then(regex = r#"^the 257 reply names "(.*)" under the login directory$"#)]
+async fn mkd_reply_names(w: &mut World, sub: String) -> StepResult {
+    step!(w, {
+        let sub = String::from_utf8_lossy(&payload(w, &sub)?).into_owned();
+        let want = join(&home(w)?, &sub);
+        let reply = last_reply(w, "")?;
+        check_status(&reply, &["257".into()], "to MKD")?;
+        let text = reply.text();
+        let shown = format!("\"{}\"", escape_short(text.as_bytes(), 200));
+        let expected = format!(
+            "257 \"{}\" … (RFC 959 Appendix II)",
+            want.replace('"', "\"\"")
+        );
+        match wire::parse_257(&text) {
+            Some(got) if got == want => Ok(()),
+            Some(_) if want.contains('"') => Err(Failure::conformance(
+                "the 257 reply does not name the directory created, its quotes doubled",
+            )
+            .expected(expected)
+            .got(shown)),
+            _ => Err(
+                Failure::conformance("the 257 reply does not name the absolute path created")
+                    .expected(expected)
+                    .got(shown),
+            ),
+        }
+    })
 }
 
 /// PWD names the login directory.
@@ -1146,17 +1222,22 @@ async fn announces(w: &mut World, feature: String) -> StepResult {
     })
 }
 
-/// PORT for a port number at the client's own address (RFC 2577 §3,
-/// privileged ports).
-#[when(regex = r"^the client sends PORT for port (\d+) at its own address$")]
-async fn port_to_own_port(w: &mut World, port: u16) -> StepResult {
+/// PORT or EPRT for a port number at the client's own address (RFC 2577
+/// §3, privileged ports; RFC 2428 §3, refused after EPSV ALL). Nothing
+/// listens there: the reply alone is judged.
+#[when(regex = r"^the client sends (PORT|EPRT) for port (\d+) at its own address$")]
+async fn port_to_own_port(w: &mut World, verb: String, port: u16) -> StepResult {
     step!(w, {
         let (local, _) = control_addrs(w)?;
-        let arg = data::port_argument(SocketAddr::new(local.ip(), port))
-            .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
-        command(w, "", format!("PORT {arg}").as_bytes())
-            .await
-            .map(|_| ())
+        let to = SocketAddr::new(local.ip(), port);
+        let line = if verb == "EPRT" {
+            format!("EPRT {}", data::eprt_argument(to))
+        } else {
+            let arg = data::port_argument(to)
+                .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
+            format!("PORT {arg}")
+        };
+        command(w, "", line.as_bytes()).await.map(|_| ())
     })
 }
 
