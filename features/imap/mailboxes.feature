@@ -154,6 +154,25 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST does not show the mailbox "${imap.scratch}"
 
+  @rfc3501-sec-6.3.5 @MUST
+  Scenario: RENAME onto the name of an existing mailbox fails with NO
+    # §6.3.5: "It is an error to attempt to rename from a mailbox name that
+    # does not exist or to a mailbox name that already exists." INBOX
+    # always exists.
+    Given an IMAP session with a scratch mailbox
+    When the client sends "a1 RENAME ${imap.scratch} INBOX"
+    Then the server replies NO
+    And LIST shows the mailbox "${imap.scratch}"
+
+  @rfc3501-sec-6.3.5 @MUST
+  Scenario: RENAME of a mailbox that does not exist fails with NO
+    # §6.3.5, as above: the source name does not exist (nor the target).
+    Given an authenticated IMAP session
+    And an unused mailbox name
+    And a name one level under the unused one
+    When the client sends "a1 RENAME ${imap.unused} ${imap.child}"
+    Then the server replies NO
+
   @rfc3501-sec-6.3.8 @MUST
   Scenario: LIST with an empty pattern returns the hierarchy delimiter
     # §6.3.8: 'An empty ("" string) mailbox name argument is a special
