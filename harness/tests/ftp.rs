@@ -662,8 +662,8 @@ async fn size_in_type_a_and_an_ignored_rest_are_judged() {
         &run,
         &[
             "FAIL  features/ftp/rfc3659.feature",
-            "SIZE in TYPE A reports the size of the file as it would travel",
-            "SIZE does not report the file's size in TYPE A (RFC 3659 §4)",
+            "SIZE in TYPE A reports the octets a transfer in TYPE A sends",
+            "SIZE does not report the number of octets a transfer in the current TYPE sends (RFC 3659 §4)",
             &format!("got:         213 {HELLO_ON_DISK}"),
         ],
     );

@@ -811,47 +811,56 @@ async fn mlsd_entry(w: &mut World, name: String, kind: String) -> StepResult {
 
 // ---- control-connection checks --------------------------------------------------
 
-/// SIZE answered 213 with the fixture file's size in octets (RFC 3659 §4);
-/// "with CRLF line endings, or 550": the size in TYPE A, where a server may
-/// also refuse SIZE.
-#[then(
-    regex = r#"^the server replies 213 with the size of the fixture file "(.*)"(| with CRLF line endings, or 550)$"#
-)]
-async fn size_reply(w: &mut World, name: String, ascii: String) -> StepResult {
+/// SIZE answered 213 with the fixture file's size in octets (RFC 3659 §4).
+#[then(regex = r#"^the server replies 213 with the size of the fixture file "(.*)"$"#)]
+async fn size_reply(w: &mut World, name: String) -> StepResult {
     step!(w, {
-        let ascii = !ascii.is_empty();
-        let reply = last_reply(w, "")?;
-        if ascii && reply.status == "550" {
-            return Ok(());
-        }
-        let (codes, mode) = if ascii {
-            (vec!["213".into(), "550".into()], "TYPE A")
-        } else {
-            (vec!["213".into()], "TYPE I")
-        };
-        check_status(&reply, &codes, "to SIZE")?;
-        let bytes = fixture_bytes(&name)?;
-        let expected = if ascii {
-            crlf(bytes).len()
-        } else {
-            bytes.len()
-        }
-        .to_string();
-        let got = reply.text().get(4..).unwrap_or_default().trim().to_string();
-        if got == expected {
-            Ok(())
-        } else {
-            Err(Failure::conformance(format!(
-                "SIZE does not report the file's size in {mode} (RFC 3659 §4)"
-            ))
-            .expected(if ascii {
-                format!("213 {expected} (CRLF line endings), or 550")
+        let expected = fixture_bytes(&name)?.len();
+        check_size(w, expected, false, "the file's size in TYPE I")
+    })
+}
+
+/// SIZE answered 213 with the number of octets the last transfer brought,
+/// or refused with 550: RFC 3659 §4 defines the size as the octets a
+/// transfer in the current TYPE would send, and lets a server that cannot
+/// work that out (TYPE A) refuse.
+#[then(regex = r"^the server replies 213 with the number of octets received, or 550$")]
+async fn size_is_received(w: &mut World) -> StepResult {
+    step!(w, {
+        let expected = received(w)?.len();
+        check_size(
+            w,
+            expected,
+            true,
+            "the number of octets a transfer in the current TYPE sends",
+        )
+    })
+}
+
+fn check_size(w: &mut World, expected: usize, may_refuse: bool, what: &str) -> StepResult {
+    let reply = last_reply(w, "")?;
+    if may_refuse && reply.status == "550" {
+        return Ok(());
+    }
+    let codes = if may_refuse {
+        vec!["213".into(), "550".into()]
+    } else {
+        vec!["213".into()]
+    };
+    check_status(&reply, &codes, "to SIZE")?;
+    let got = reply.text().get(4..).unwrap_or_default().trim().to_string();
+    if got == expected.to_string() {
+        return Ok(());
+    }
+    Err(
+        Failure::conformance(format!("SIZE does not report {what} (RFC 3659 §4)"))
+            .expected(if may_refuse {
+                format!("213 {expected}, or 550")
             } else {
                 format!("213 {expected}")
             })
-            .got(reply.text()))
-        }
-    })
+            .got(reply.text()),
+    )
 }
 
 /// The last reply is 530 to a command before login; any other reply means
