@@ -100,6 +100,11 @@ enum Fault {
     /// searched in To, a sequence set taken from its first number to the
     /// end, an unknown CHARSET taken for US-ASCII.
     SearchKeysLost,
+    /// `%` in a LIST pattern is taken for `*`.
+    PercentAsStar,
+    /// A non-synchronising literal `{n+}` goes upstream as `{n}`: the
+    /// server's continuation request reaches the client.
+    NoLiteralPlus,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -219,6 +224,15 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                     return;
                 }
                 continue;
+            }
+            if matches!(fault, Fault::NoLiteralPlus) && text.ends_with("+}\r\n") {
+                let at = line.len() - 4;
+                line.remove(at);
+            }
+            if matches!(fault, Fault::PercentAsStar) && text.contains(" LIST ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace('%', "*")
+                    .into_bytes();
             }
             if matches!(fault, Fault::SearchKeysLost) && text.contains(" SEARCH ") {
                 line = String::from_utf8_lossy(&line)
@@ -549,6 +563,25 @@ async fn rename_errors_and_search_keys_are_judged() {
             "RENAME onto the name of an existing mailbox fails with NO",
             "RENAME of a mailbox that does not exist fails with NO",
             "S: a1 OK RENAME completed",
+        ],
+    );
+    let run = tagged_with(Fault::NoLiteralPlus, "@rfc7888-sec-3").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "APPEND with a non-synchronising literal adds a message where LITERAL+ is announced",
+            "expected:    OK",
+            "S: + ",
+        ],
+    );
+    let run = tagged_with(Fault::PercentAsStar, "@rfc3501-sec-6.3.8").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "LIST with % stops at the hierarchy delimiter, LIST with * goes on",
+            "LIST still shows",
         ],
     );
     let (upstream, _running, _dir) = reference_server().await;
