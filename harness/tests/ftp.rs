@@ -95,6 +95,8 @@ enum Fault {
     /// REST is answered 350 by the proxy and never reaches the server: the
     /// RETR after it sends the whole file.
     IgnoresRest,
+    /// STOU's preliminary reply names no file (the 125/150 text replaced).
+    StouUnnamed,
 }
 
 /// The size of the fixture file hello.txt on disk (LF line endings).
@@ -203,6 +205,9 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
         }
         Fault::Code286 if text.starts_with("226") => {
             Some(format!("286{}", &text[3..]).into_bytes())
+        }
+        Fault::StouUnnamed if text.get(3..).is_some_and(|t| t.starts_with(" FILE:")) => {
+            Some(format!("{} Ok to send data.\r\n", &text[..3]).into_bytes())
         }
         Fault::UndoubledQuotes if text.starts_with("257") => {
             Some(text.replace("\"\"", "\"").into_bytes())
@@ -674,6 +679,22 @@ async fn size_in_type_a_and_an_ignored_rest_are_judged() {
         &[
             "FAIL  features/ftp/rfc3659.feature",
             "REST then RETR sends the file from the restart point",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stou_without_the_file_name_fails() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::StouUnnamed).await;
+    let run = run_with(addr, &["--tags", "@rfc1123-sec-4.1.2.9"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/transfers.feature",
+            "STOU names the file it stored in its preliminary reply",
+            "the preliminary reply to STOU does not name the file (RFC 1123 §4.1.2.9)",
+            " Ok to send data.\"",
         ],
     );
 }

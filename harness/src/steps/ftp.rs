@@ -42,6 +42,8 @@ pub struct FtpState {
     pub pasv_addr: Option<SocketAddr>,
     /// The reply that refused the last transfer command (no data came).
     pub refused: Option<String>,
+    /// The preliminary reply (125/150) of the last transfer.
+    pub preliminary: Option<String>,
 }
 
 // ---- sessions -------------------------------------------------------------
@@ -354,6 +356,7 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
         &["125".into(), "150".into()],
         "as the preliminary reply of a transfer",
     )?;
+    w.state::<FtpState>().preliminary = Some(first.text());
     let channel = channel.ok_or_else(|| {
         Failure::harness("the scenario transfers data without setting up a data connection")
     })?;
@@ -516,6 +519,48 @@ async fn stores_fixture(w: &mut World, name: String, fixture: String) -> StepRes
     step!(w, {
         let bytes = fixture_bytes(&fixture)?.to_vec();
         store(w, "STOR", &name, bytes).await
+    })
+}
+
+/// STOU with these bytes over the data connection. The preliminary reply
+/// must name the file as RFC 1123 §4.1.2.9 defines it ("125 FILE: pppp" or
+/// "150 FILE: pppp"); `${ftp.stou}` is that name, deleted after the
+/// scenario. STOU is optional (RFC 1123 §4.1.4: MAY): 500 or 502 skips.
+#[when(regex = r#"^the client stores the bytes "(.*)" with STOU$"#)]
+async fn stores_unique(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        w.state::<FtpState>().preliminary = None;
+        transfer(w, b"STOU", Exchange::Send(bytes)).await?;
+        let st = w.state::<FtpState>();
+        if let Some(refused) = st.refused.clone() {
+            if refused.starts_with("500") || refused.starts_with("502") {
+                return Err(Failure::skip(format!(
+                    "the server does not implement STOU (\"{}\"), an optional command",
+                    escape_short(refused.as_bytes(), 120)
+                )));
+            }
+            return Err(Failure::conformance("the server refused STOU")
+                .expected("125 or 150 FILE: <name>, the data, then 226 or 250")
+                .got(format!("\"{}\"", escape_short(refused.as_bytes(), 300))));
+        }
+        let first = st.preliminary.clone().unwrap_or_default();
+        let name = first
+            .get(4..)
+            .map(str::trim_start)
+            .filter(|t| t.len() > 5 && t[..5].eq_ignore_ascii_case("FILE:"))
+            .map(|t| t[5..].trim().to_string())
+            .filter(|n| !n.is_empty());
+        let Some(name) = name else {
+            return Err(Failure::conformance(
+                "the preliminary reply to STOU does not name the file (RFC 1123 §4.1.2.9)",
+            )
+            .expected("\"125 FILE: <name>\" or \"150 FILE: <name>\"")
+            .got(format!("\"{}\"", escape_short(first.as_bytes(), 300))));
+        };
+        register_cleanup(w, vec![format!("DELE {name}")])?;
+        w.vars.insert("ftp.stou".into(), name);
+        Ok(())
     })
 }
 
