@@ -39,6 +39,16 @@ Feature: FTP directories and file management
     And the client sends "MKD conform-mkd-test"
     Then the server replies 257
 
+  @rfc959-sec-7 @SHOULD
+  Scenario: MKD of a name with a double quote names it with the quote doubled
+    # RFC 959 Appendix II: the 257 reply to MKD carries the directory name,
+    # in which "embedded double-quotes should be escaped by double-quotes
+    # (the "quote-doubling" convention)", and it "must always contain the
+    # absolute pathname" (a MUST of its own, checked with it).
+    When the scenario will remove the directory "conform\"quote" afterwards
+    And the client sends "MKD conform\"quote"
+    Then the 257 reply names "conform\"quote" under the login directory
+
   @rfc959-sec-4.1.3 @MUST
   Scenario: RMD removes an empty directory with 250
     When the client sends "MKD conform-rmd-test"

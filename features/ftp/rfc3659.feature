@@ -15,6 +15,21 @@ Feature: FTP extensions SIZE, MDTM, MLSD and REST STREAM
     And the client sends "SIZE binary.bin"
     Then the server replies 213 with the size of the fixture file "binary.bin"
 
+  @rfc3659-sec-4 @MUST
+  Scenario: SIZE in TYPE A reports the octets a transfer in TYPE A sends
+    # RFC 3659 §4: the size is the "exact number of octets" that a transfer
+    # of the file would send, and depends on the current TYPE; a server
+    # that cannot work it out in TYPE A refuses SIZE there with 550
+    # (pyftpdlib does), which §4 allows. The RETR before it shows what this
+    # server sends in TYPE A (whether it converts to CRLF is judged in
+    # transfers.feature).
+    Given the server announces "SIZE" in its FEAT reply
+    When the client sends "TYPE A"
+    And the client enters passive mode
+    And the client sends "RETR hello.txt" over the data connection
+    And the client sends "SIZE hello.txt"
+    Then the server replies 213 with the number of octets received, or 550
+
   @rfc3659-sec-4.2 @MUST
   Scenario: SIZE of a missing file is refused with 550
     Given the server announces "SIZE" in its FEAT reply

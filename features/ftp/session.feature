@@ -64,6 +64,41 @@ Feature: FTP control connection: greeting, login and command replies
     When the client sends "RETR hello.txt"
     Then the server replies 530
 
+  @rfc959-sec-5.4 @MUST
+  Scenario: After a failed PASS the session is not logged in
+    # RFC 959 §5.4: the code sequences "must be strictly adhered to" and the
+    # meaning of a code "cannot be altered": a 530 to PASS is "Not logged
+    # in", so the next command that needs a login is refused with 530 too.
+    # Whether a command needs a login at all is the server's choice
+    # (§4.1.1): the PWD before USER shows that this one does, else the
+    # scenario is skipped.
+    Given an FTP session that has been greeted
+    When the client sends "PWD"
+    Then a server that needs a login for it replies 530
+    When the client sends "USER ${ftp.user}"
+    And the client sends "PASS ${ftp.password}-wrong"
+    Then the server replies 530
+    When the client sends "PWD"
+    Then the server replies 530
+
+  @rfc959-sec-5.4 @SHOULD
+  Scenario Outline: <verb> without its argument is a syntax error
+    # RFC 959 §5.3.2: <verb> <SP> <pathname> <CRLF>; without the pathname
+    # the command does not parse, and §4.2.1 has 501 "Syntax error in
+    # parameters or arguments" (500, a syntax error of the whole line, is
+    # taken too). Acting on an empty name instead (550 "file unavailable")
+    # is no reply §5.4 forbids for the command, but it answers another
+    # question: @SHOULD.
+    Given an FTP session logged in as the profile's user
+    When the client sends "<verb>"
+    Then the server replies with one of 501, 500
+
+    Examples:
+      | verb |
+      | RETR |
+      | MKD  |
+      | DELE |
+
   @rfc959-sec-4.2 @MUST
   Scenario: An unknown command is answered with 500 or 502
     # RFC 959 §4.2.1: 500 "Syntax error, command unrecognized", 502

@@ -160,6 +160,21 @@ Feature: FTP data transfers in passive and active mode
     And the client sends "RETR conform-appe.txt" over the data connection
     Then the data received is exactly "one\ntwo\n"
 
+  @rfc1123-sec-4.1.2.9 @MUST
+  Scenario: STOU names the file it stored in its preliminary reply
+    # RFC 1123 §4.1.2.9: "a Server-FTP MUST return the actual file name in
+    # the "125 Transfer Starting" or the "150 Opening Data Connection"
+    # message", as "125 FILE: pppp" or "150 FILE: pppp" (the 250 of RFC 959
+    # is "incorrect"). STOU itself is optional: 500 or 502 skips. The RETR
+    # of that name shows it is the file stored.
+    When the client sends "TYPE I"
+    And the client enters passive mode
+    And the client stores the bytes "unique\r\n" with STOU
+    Then the server replies with one of 226, 250
+    When the client enters passive mode
+    And the client sends "RETR ${ftp.stou}" over the data connection
+    Then the data received is exactly "unique\r\n"
+
   @rfc959-sec-3.3 @MUST @course-F-03
   Scenario: A second transfer needs a new data connection and gets one
     When the client sends "TYPE I"

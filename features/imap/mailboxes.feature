@@ -154,6 +154,41 @@ Feature: IMAP mailboxes
     Then the server replies OK
     And LIST does not show the mailbox "${imap.scratch}"
 
+  @rfc3501-sec-6.3.5 @MUST
+  Scenario: RENAME onto the name of an existing mailbox fails with NO
+    # §6.3.5: "It is an error to attempt to rename from a mailbox name that
+    # does not exist or to a mailbox name that already exists." INBOX
+    # always exists.
+    Given an IMAP session with a scratch mailbox
+    When the client sends "a1 RENAME ${imap.scratch} INBOX"
+    Then the server replies NO
+    And LIST shows the mailbox "${imap.scratch}"
+
+  @rfc3501-sec-6.3.5 @MUST
+  Scenario: RENAME of a mailbox that does not exist fails with NO
+    # §6.3.5, as above: the source name does not exist (nor the target).
+    Given an authenticated IMAP session
+    And an unused mailbox name
+    And a name one level under the unused one
+    When the client sends "a1 RENAME ${imap.unused} ${imap.child}"
+    Then the server replies NO
+
+  # @serial: fresh new names, as for CREATE above (dovecot's list index race).
+  @rfc3501-sec-6.3.8 @MUST @serial
+  Scenario: LIST with % stops at the hierarchy delimiter, LIST with * goes on
+    # §6.3.8: "*" matches zero or more characters at its position; "%" is
+    # like "*" "but it does not match a hierarchy delimiter". Both names are
+    # created, so the parent is a real mailbox.
+    Given an authenticated IMAP session
+    And an unused mailbox name
+    And a name one level under the unused one
+    When the client sends "a1 CREATE ${imap.unused}"
+    And the client sends "a2 CREATE ${imap.child}"
+    Then the server replies OK
+    And LIST with the pattern "${imap.unused}%" shows the mailbox "${imap.unused}"
+    And LIST with the pattern "${imap.unused}%" does not show the mailbox "${imap.child}"
+    And LIST with the pattern "${imap.unused}*" shows the mailbox "${imap.child}"
+
   @rfc3501-sec-6.3.8 @MUST
   Scenario: LIST with an empty pattern returns the hierarchy delimiter
     # §6.3.8: 'An empty ("" string) mailbox name argument is a special
@@ -205,6 +240,18 @@ Feature: IMAP mailboxes
     When the client sends "a1 APPEND ${imap.scratch} {17}"
     Then the server replies +
     When the client sends "Subject: hi\r\n\r\nho"
+    Then the server replies OK
+    And the scratch mailbox holds 1 message
+
+  @rfc7888-sec-3 @MUST
+  Scenario: APPEND with a non-synchronising literal adds a message where LITERAL+ is announced
+    # RFC 7888 §3: a literal written {n+} is non-synchronising: "The server
+    # does not generate a command continuation request" for it, and "MUST
+    # treat the specified number of following octets and the following
+    # line" as part of the same command.
+    Given an IMAP session with a scratch mailbox
+    And the server announces the LITERAL+ capability
+    When the client appends a small message to the mailbox "${imap.scratch}" with a non-synchronising literal
     Then the server replies OK
     And the scratch mailbox holds 1 message
 

@@ -206,6 +206,56 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And the SEARCH response lists exactly messages 1, 3
 
   @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
+  Scenario: SEARCH ALL lists every message
+    When the client sends "a1 SEARCH ALL"
+    Then the server replies OK
+    And the SEARCH response lists exactly messages 1, 2, 3
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
+  Scenario: SEARCH NOT matches the messages the key does not
+    When the client sends "a1 SEARCH NOT FROM \"alice\""
+    Then the server replies OK
+    And the SEARCH response lists exactly messages 2, 3
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
+  Scenario: SEARCH HEADER matches a header field's contents
+    # §6.4.4: HEADER <field-name> <string>, a substring of the field's
+    # contents, case-insensitively.
+    When the client sends "a1 SEARCH HEADER Subject \"lunch\""
+    Then the server replies OK
+    And the SEARCH response lists exactly message 3
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
+  Scenario: SEARCH by a sequence set matches those messages
+    # §6.4.4: <sequence set> "Messages with message sequence numbers
+    # corresponding to the specified message sequence number set".
+    When the client sends "a1 SEARCH 1,3:*"
+    Then the server replies OK
+    And the SEARCH response lists exactly messages 1, 3
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
+  Scenario: SEARCH LARGER and SMALLER compare RFC822.SIZE
+    # The plain message is 225 octets, the third 177, the multipart one
+    # more than 600.
+    When the client sends "a1 SEARCH LARGER 200 SMALLER 400"
+    Then the server replies OK
+    And the SEARCH response lists exactly message 1
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
+  Scenario: SEARCH with a charset the server does not have fails with NO
+    # §6.4.4: "If the server does not support the specified [CHARSET], it
+    # MUST return a tagged NO response (not a BAD)."
+    When the client sends "a1 SEARCH CHARSET X-CONFORM-UNKNOWN SUBJECT \"lunch\""
+    Then the server replies NO
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @SHOULD
+  Scenario: The NO to an unknown SEARCH charset carries BADCHARSET
+    # §6.4.4: that NO "SHOULD contain the BADCHARSET response code".
+    When the client sends "a1 SEARCH CHARSET X-CONFORM-UNKNOWN SUBJECT \"lunch\""
+    Then the server replies NO
+    And the tagged completion matches "^\S+ NO \[BADCHARSET"
+
+  @rfc3501-sec-6.4.4 @rfc9051-sec-6.4.4 @MUST
   Scenario: SEARCH by flag finds the flagged message
     When the client sends "a1 STORE 3 +FLAGS (\\Flagged)"
     And the client sends "a2 SEARCH FLAGGED"

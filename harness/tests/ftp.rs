@@ -10,6 +10,8 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
@@ -76,7 +78,29 @@ enum Fault {
     /// PWD is answered by the proxy, unseen by the server: an RNFR before
     /// it still holds at the RNTO after it.
     HidesPwd,
+    /// EPSV with an unknown network protocol gets 501 instead of 522.
+    Epsv501,
+    /// EPSV ALL is answered 200 by the proxy and never reaches the server:
+    /// PASV, PORT and EPRT still work after it.
+    IgnoresEpsvAll,
+    /// The 257 reply loses the doubling of the quotes in the path.
+    UndoubledQuotes,
+    /// RETR, MKD and DELE without an argument get 550, not 501.
+    NoArgument550,
+    /// A wrong password is answered 530, but the proxy logs in upstream
+    /// with the right one.
+    LogsInOnWrongPass,
+    /// SIZE of hello.txt gives the LF size on disk whatever the TYPE.
+    SizeOnDisk,
+    /// REST is answered 350 by the proxy and never reaches the server: the
+    /// RETR after it sends the whole file.
+    IgnoresRest,
+    /// STOU's preliminary reply names no file (the 125/150 text replaced).
+    StouUnnamed,
 }
+
+/// The size of the fixture file hello.txt on disk (LF line endings).
+const HELLO_ON_DISK: usize = include_bytes!("../fixtures/ftp/hello.txt").len();
 
 /// A control-connection proxy in front of `upstream` with one `fault`.
 async fn faulty_proxy(upstream: SocketAddr, fault: Fault) -> SocketAddr {
@@ -88,12 +112,17 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
     let (sr, mut sw) = server.into_split();
     let (to_client_tx, mut to_client_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     let from_server = to_client_tx.clone();
+    // A wrong PASS sent upstream as the right one: its 230 goes down as 530.
+    let wrong_pass = Arc::new(AtomicBool::new(false));
+    let swallow = wrong_pass.clone();
     // server → client, line by line, through the fault
     let down = tokio::spawn(async move {
         let mut lines = BufReader::new(sr);
         let mut line = Vec::new();
         while lines.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
-            if let Some(out) = rewrite_reply(&line, fault) {
+            if line.starts_with(b"230") && swallow.swap(false, Ordering::SeqCst) {
+                let _ = from_server.send(b"530 Login incorrect.\r\n".to_vec());
+            } else if let Some(out) = rewrite_reply(&line, fault) {
                 let _ = from_server.send(out);
             }
             line.clear();
@@ -124,8 +153,25 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                 Some(b"350 Ready for RNTO.\r\n")
             }
             Fault::HidesPwd if upper == "PWD" => Some(b"257 \"/\" is the current directory\r\n"),
+            Fault::Epsv501 if upper == "EPSV 3" => Some(b"501 Unknown network protocol.\r\n"),
+            Fault::IgnoresEpsvAll if upper == "EPSV ALL" => Some(b"200 EPSV ALL ok.\r\n"),
+            Fault::NoArgument550 if ["RETR", "MKD", "DELE"].contains(&upper.as_str()) => {
+                Some(b"550 Failed to open file.\r\n")
+            }
+            Fault::IgnoresRest if upper.starts_with("REST ") => Some(b"350 Restart ok.\r\n"),
             _ => None,
         };
+        if let (Fault::SizeOnDisk, "SIZE HELLO.TXT") = (fault, upper.as_str()) {
+            let _ = to_client_tx.send(format!("213 {HELLO_ON_DISK}\r\n").into_bytes());
+            line.clear();
+            continue;
+        }
+        if let (Fault::LogsInOnWrongPass, true) = (fault, upper.starts_with("PASS ")) {
+            if text != "PASS hungry" {
+                wrong_pass.store(true, Ordering::SeqCst);
+                line = b"PASS hungry\r\n".to_vec();
+            }
+        }
         if let (Fault::NlstAsList, true) = (fault, upper.starts_with("NLST")) {
             line = format!("LIST{}\r\n", &text[4..]).into_bytes();
         }
@@ -159,6 +205,12 @@ fn rewrite_reply(line: &[u8], fault: Fault) -> Option<Vec<u8>> {
         }
         Fault::Code286 if text.starts_with("226") => {
             Some(format!("286{}", &text[3..]).into_bytes())
+        }
+        Fault::StouUnnamed if text.get(3..).is_some_and(|t| t.starts_with(" FILE:")) => {
+            Some(format!("{} Ok to send data.\r\n", &text[..3]).into_bytes())
+        }
+        Fault::UndoubledQuotes if text.starts_with("257") => {
+            Some(text.replace("\"\"", "\"").into_bytes())
         }
         Fault::Eprt500 if text.starts_with("522") => Some(b"500 Bad EPRT protocol.\r\n".to_vec()),
         Fault::Stalls150 if text.starts_with("425 Use PORT") => {
@@ -529,6 +581,120 @@ async fn type_l_8_and_rename_sequencing_are_judged() {
         &[
             "RNTO after another command than RNFR is refused",
             "expected:    one of 503, 4xx, 5xx",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn epsv_with_an_unknown_protocol_and_data_commands_after_epsv_all_are_judged() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::Epsv501).await;
+    let run = run_with(addr, &["--tags", "@rfc2428-sec-3"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/epsv-eprt.feature",
+            "EPSV with an unknown network protocol is refused with 522",
+            "expected:    522",
+            "got:         \"501 Unknown network protocol.\"",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::IgnoresEpsvAll).await;
+    let run = run_with(addr, &["--tags", "@rfc2428-sec-3"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/epsv-eprt.feature:54  After EPSV ALL, PASV is refused",
+            "FAIL  features/ftp/epsv-eprt.feature:65  After EPSV ALL, PORT is refused",
+            "FAIL  features/ftp/epsv-eprt.feature:72  After EPSV ALL, EPRT is refused",
+            "PASS  features/ftp/epsv-eprt.feature:79  After EPSV ALL, EPSV still sets up the data connection",
+            "expected:    one of 4xx, 5xx",
+            "got:         \"227 Entering Passive Mode (127,0,0,1,",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undoubled_quotes_missing_arguments_and_logins_are_judged() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::UndoubledQuotes).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-7", "--strict"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "MKD of a name with a double quote names it with the quote doubled",
+            "the 257 reply does not name the directory created, its quotes doubled",
+            "expected:    257 \"/conform\"\"quote\" … (RFC 959 Appendix II)",
+            "got:         \"257 \"/conform\"quote\" created\"",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::NoArgument550).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-5.4", "--strict"]).await;
+    for verb in ["RETR", "MKD", "DELE"] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with("FAIL")
+                && l.contains(&format!("{verb} without its argument is a syntax error"))),
+            "{verb}\n{}",
+            run.all()
+        );
+    }
+    assert_fails_with(
+        &run,
+        &[
+            "expected:    one of 501, 500",
+            "got:         \"550 Failed to open file.\"",
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::LogsInOnWrongPass).await;
+    let run = run_with(addr, &["--tags", "@rfc959-sec-5.4"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/session.feature",
+            "After a failed PASS the session is not logged in",
+            "expected:    530",
+            "got:         \"257 \"/\" is the current directory\"",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn size_in_type_a_and_an_ignored_rest_are_judged() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::SizeOnDisk).await;
+    let run = run_with(addr, &["--tags", "@rfc3659-sec-4"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/rfc3659.feature",
+            "SIZE in TYPE A reports the octets a transfer in TYPE A sends",
+            "SIZE does not report the number of octets a transfer in the current TYPE sends (RFC 3659 §4)",
+            &format!("got:         213 {HELLO_ON_DISK}"),
+        ],
+    );
+    let addr = faulty_proxy(upstream, Fault::IgnoresRest).await;
+    let run = run_with(addr, &["--tags", "@rfc3659-sec-5"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/rfc3659.feature",
+            "REST then RETR sends the file from the restart point",
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stou_without_the_file_name_fails() {
+    let (_dir, _server, upstream) = reference_server().await;
+    let addr = faulty_proxy(upstream, Fault::StouUnnamed).await;
+    let run = run_with(addr, &["--tags", "@rfc1123-sec-4.1.2.9"]).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/transfers.feature",
+            "STOU names the file it stored in its preliminary reply",
+            "the preliminary reply to STOU does not name the file (RFC 1123 §4.1.2.9)",
+            " Ok to send data.\"",
         ],
     );
 }

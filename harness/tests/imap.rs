@@ -93,6 +93,18 @@ enum Fault {
     NarrowRanges,
     /// UID FETCH of a UID that does not exist is answered NO.
     NonexistentUidErrors,
+    /// Every RENAME is answered OK by the proxy and never reaches the
+    /// server.
+    RenameAlwaysOk,
+    /// SEARCH keys lost on the way: NOT and LARGER dropped, HEADER Subject
+    /// searched in To, a sequence set taken from its first number to the
+    /// end, an unknown CHARSET taken for US-ASCII.
+    SearchKeysLost,
+    /// `%` in a LIST pattern is taken for `*`.
+    PercentAsStar,
+    /// A non-synchronising literal `{n+}` goes upstream as `{n}`: the
+    /// server's continuation request reaches the client.
+    NoLiteralPlus,
 }
 
 static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -208,6 +220,35 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                 && text.contains(" UID FETCH 4000000000")
             {
                 let reply = format!("{} NO no such message\r\n", words[0]);
+                if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            if matches!(fault, Fault::NoLiteralPlus) && text.ends_with("+}\r\n") {
+                let at = line.len() - 4;
+                line.remove(at);
+            }
+            if matches!(fault, Fault::PercentAsStar) && text.contains(" LIST ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace('%', "*")
+                    .into_bytes();
+            }
+            if matches!(fault, Fault::SearchKeysLost) && text.contains(" SEARCH ") {
+                line = String::from_utf8_lossy(&line)
+                    .replace(" NOT ", " ")
+                    .replace(" LARGER 200", "")
+                    .replace(" HEADER Subject ", " TO ")
+                    .replace(" 1,3:*", " 1:*")
+                    .replace("CHARSET X-CONFORM-UNKNOWN", "CHARSET US-ASCII")
+                    .into_bytes();
+            }
+            if matches!(fault, Fault::RenameAlwaysOk)
+                && words
+                    .get(1)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("RENAME"))
+            {
+                let reply = format!("{} OK RENAME completed\r\n", words[0]);
                 if cw.lock().await.write_all(reply.as_bytes()).await.is_err() {
                     return;
                 }
@@ -505,6 +546,79 @@ async fn imap_breadth_checks_fail_against_servers_that_break_them() {
             "WARN  features/imap/messages.feature",
             "APPEND into the selected mailbox reports the new message with EXISTS",
             "no untagged response matches",
+        ],
+    );
+}
+
+/// Issue 13 §3: RENAME onto an existing name or from a missing one fails
+/// (§6.3.5); SEARCH NOT, HEADER, a sequence set, LARGER/SMALLER and an
+/// unknown CHARSET (§6.4.4; its BADCHARSET is a SHOULD: --strict).
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_errors_and_search_keys_are_judged() {
+    let run = tagged_with(Fault::RenameAlwaysOk, "@rfc3501-sec-6.3.5").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "RENAME onto the name of an existing mailbox fails with NO",
+            "RENAME of a mailbox that does not exist fails with NO",
+            "S: a1 OK RENAME completed",
+        ],
+    );
+    let run = tagged_with(Fault::NoLiteralPlus, "@rfc7888-sec-3").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "APPEND with a non-synchronising literal adds a message where LITERAL+ is announced",
+            "expected:    OK",
+            "S: + ",
+        ],
+    );
+    let run = tagged_with(Fault::PercentAsStar, "@rfc3501-sec-6.3.8").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "LIST with % stops at the hierarchy delimiter, LIST with * goes on",
+            "LIST still shows",
+        ],
+    );
+    let (upstream, _running, _dir) = reference_server().await;
+    let addr = faulty(upstream, Fault::SearchKeysLost).await;
+    let run = run_against(
+        "imap",
+        &bob(addr, ""),
+        &[
+            "--step-timeout",
+            "2s",
+            "--tags",
+            "@rfc3501-sec-6.4.4",
+            "--strict",
+        ],
+    )
+    .await;
+    for name in [
+        "SEARCH NOT matches the messages the key does not",
+        "SEARCH HEADER matches a header field's contents",
+        "SEARCH by a sequence set matches those messages",
+        "SEARCH LARGER and SMALLER compare RFC822.SIZE",
+        "SEARCH with a charset the server does not have fails with NO",
+        "The NO to an unknown SEARCH charset carries BADCHARSET",
+    ] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with("FAIL") && l.contains(name)),
+            "{name}\n{}",
+            run.all()
+        );
+    }
+    assert_fails_with(
+        &run,
+        &[
+            "PASS  features/imap/messages.feature",
+            "SEARCH ALL lists every message",
         ],
     );
 }

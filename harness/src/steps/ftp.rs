@@ -42,6 +42,8 @@ pub struct FtpState {
     pub pasv_addr: Option<SocketAddr>,
     /// The reply that refused the last transfer command (no data came).
     pub refused: Option<String>,
+    /// The preliminary reply (125/150) of the last transfer.
+    pub preliminary: Option<String>,
 }
 
 // ---- sessions -------------------------------------------------------------
@@ -354,6 +356,7 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
         &["125".into(), "150".into()],
         "as the preliminary reply of a transfer",
     )?;
+    w.state::<FtpState>().preliminary = Some(first.text());
     let channel = channel.ok_or_else(|| {
         Failure::harness("the scenario transfers data without setting up a data connection")
     })?;
@@ -519,6 +522,48 @@ async fn stores_fixture(w: &mut World, name: String, fixture: String) -> StepRes
     })
 }
 
+/// STOU with these bytes over the data connection. The preliminary reply
+/// must name the file as RFC 1123 §4.1.2.9 defines it ("125 FILE: pppp" or
+/// "150 FILE: pppp"); `${ftp.stou}` is that name, deleted after the
+/// scenario. STOU is optional (RFC 1123 §4.1.4: MAY): 500 or 502 skips.
+#[when(regex = r#"^the client stores the bytes "(.*)" with STOU$"#)]
+async fn stores_unique(w: &mut World, text: String) -> StepResult {
+    step!(w, {
+        let bytes = payload(w, &text)?;
+        w.state::<FtpState>().preliminary = None;
+        transfer(w, b"STOU", Exchange::Send(bytes)).await?;
+        let st = w.state::<FtpState>();
+        if let Some(refused) = st.refused.clone() {
+            if refused.starts_with("500") || refused.starts_with("502") {
+                return Err(Failure::skip(format!(
+                    "the server does not implement STOU (\"{}\"), an optional command",
+                    escape_short(refused.as_bytes(), 120)
+                )));
+            }
+            return Err(Failure::conformance("the server refused STOU")
+                .expected("125 or 150 FILE: <name>, the data, then 226 or 250")
+                .got(format!("\"{}\"", escape_short(refused.as_bytes(), 300))));
+        }
+        let first = st.preliminary.clone().unwrap_or_default();
+        let name = first
+            .get(4..)
+            .map(str::trim_start)
+            .filter(|t| t.len() > 5 && t[..5].eq_ignore_ascii_case("FILE:"))
+            .map(|t| t[5..].trim().to_string())
+            .filter(|n| !n.is_empty());
+        let Some(name) = name else {
+            return Err(Failure::conformance(
+                "the preliminary reply to STOU does not name the file (RFC 1123 §4.1.2.9)",
+            )
+            .expected("\"125 FILE: <name>\" or \"150 FILE: <name>\"")
+            .got(format!("\"{}\"", escape_short(first.as_bytes(), 300))));
+        };
+        register_cleanup(w, vec![format!("DELE {name}")])?;
+        w.vars.insert("ftp.stou".into(), name);
+        Ok(())
+    })
+}
+
 /// APPE of these bytes to NAME over the data connection.
 #[when(regex = r#"^the client appends the bytes "(.*)" to "(.*)"$"#)]
 async fn appends_bytes(w: &mut World, text: String, name: String) -> StepResult {
@@ -532,7 +577,10 @@ async fn appends_bytes(w: &mut World, text: String, name: String) -> StepResult 
 /// hand with MKD).
 #[when(regex = r#"^the scenario will remove the directory "(.*)" afterwards$"#)]
 async fn will_remove_dir(w: &mut World, name: String) -> StepResult {
-    step!(w, register_cleanup(w, vec![format!("RMD {name}")]))
+    step!(w, {
+        let name = String::from_utf8_lossy(&payload(w, &name)?).into_owned();
+        register_cleanup(w, vec![format!("RMD {name}")])
+    })
 }
 
 /// Removes the file after the scenario (for what a scenario creates by hand).
@@ -812,19 +860,69 @@ async fn mlsd_entry(w: &mut World, name: String, kind: String) -> StepResult {
 #[then(regex = r#"^the server replies 213 with the size of the fixture file "(.*)"$"#)]
 async fn size_reply(w: &mut World, name: String) -> StepResult {
     step!(w, {
+        let expected = fixture_bytes(&name)?.len();
+        check_size(w, expected, false, "the file's size in TYPE I")
+    })
+}
+
+/// SIZE answered 213 with the number of octets the last transfer brought,
+/// or refused with 550: RFC 3659 §4 defines the size as the octets a
+/// transfer in the current TYPE would send, and lets a server that cannot
+/// work that out (TYPE A) refuse.
+#[then(regex = r"^the server replies 213 with the number of octets received, or 550$")]
+async fn size_is_received(w: &mut World) -> StepResult {
+    step!(w, {
+        let expected = received(w)?.len();
+        check_size(
+            w,
+            expected,
+            true,
+            "the number of octets a transfer in the current TYPE sends",
+        )
+    })
+}
+
+fn check_size(w: &mut World, expected: usize, may_refuse: bool, what: &str) -> StepResult {
+    let reply = last_reply(w, "")?;
+    if may_refuse && reply.status == "550" {
+        return Ok(());
+    }
+    let codes = if may_refuse {
+        vec!["213".into(), "550".into()]
+    } else {
+        vec!["213".into()]
+    };
+    check_status(&reply, &codes, "to SIZE")?;
+    let got = reply.text().get(4..).unwrap_or_default().trim().to_string();
+    if got == expected.to_string() {
+        return Ok(());
+    }
+    Err(
+        Failure::conformance(format!("SIZE does not report {what} (RFC 3659 §4)"))
+            .expected(if may_refuse {
+                format!("213 {expected}, or 550")
+            } else {
+                format!("213 {expected}")
+            })
+            .got(reply.text()),
+    )
+}
+
+/// The last reply is 530 to a command before login; any other reply means
+/// that the server lets it through without one (its choice, RFC 959
+/// §4.1.1), and the scenario is skipped.
+#[then(regex = r"^a server that needs a login for it replies 530$")]
+async fn needs_login(w: &mut World) -> StepResult {
+    step!(w, {
         let reply = last_reply(w, "")?;
-        check_status(&reply, &["213".into()], "to SIZE")?;
-        let expected = fixture_bytes(&name)?.len().to_string();
-        let got = reply.text().get(4..).unwrap_or_default().trim().to_string();
-        if got == expected {
-            Ok(())
-        } else {
-            Err(Failure::conformance(
-                "SIZE does not report the file's size in TYPE I (RFC 3659 §4)",
-            )
-            .expected(format!("213 {expected}"))
-            .got(reply.text()))
+        if reply.status == "530" {
+            return Ok(());
         }
+        let sent = escape_short(&w.session("")?.sent, 120);
+        Err(Failure::skip(format!(
+            "the server answers \"{sent}\" without a login ({}): it needs none for it",
+            reply.status
+        )))
     })
 }
 
@@ -980,6 +1078,38 @@ async fn check_cwd(w: &mut World, sub: &str) -> StepResult {
                 .got(format!("257 \"{got}\"")),
         )
     }
+}
+
+/// The last reply is the 257 of an MKD and names this directory under the
+/// login directory as an absolute path, quotes in it doubled (RFC 959
+/// Appendix II: the "quote-doubling" convention).
+#[then(regex = r#"^the 257 reply names "(.*)" under the login directory$"#)]
+async fn mkd_reply_names(w: &mut World, sub: String) -> StepResult {
+    step!(w, {
+        let sub = String::from_utf8_lossy(&payload(w, &sub)?).into_owned();
+        let want = join(&home(w)?, &sub);
+        let reply = last_reply(w, "")?;
+        check_status(&reply, &["257".into()], "to MKD")?;
+        let text = reply.text();
+        let shown = format!("\"{}\"", escape_short(text.as_bytes(), 200));
+        let expected = format!(
+            "257 \"{}\" … (RFC 959 Appendix II)",
+            want.replace('"', "\"\"")
+        );
+        match wire::parse_257(&text) {
+            Some(got) if got == want => Ok(()),
+            Some(_) if want.contains('"') => Err(Failure::conformance(
+                "the 257 reply does not name the directory created, its quotes doubled",
+            )
+            .expected(expected)
+            .got(shown)),
+            _ => Err(
+                Failure::conformance("the 257 reply does not name the absolute path created")
+                    .expected(expected)
+                    .got(shown),
+            ),
+        }
+    })
 }
 
 /// PWD names the login directory.
@@ -1146,17 +1276,22 @@ async fn announces(w: &mut World, feature: String) -> StepResult {
     })
 }
 
-/// PORT for a port number at the client's own address (RFC 2577 §3,
-/// privileged ports).
-#[when(regex = r"^the client sends PORT for port (\d+) at its own address$")]
-async fn port_to_own_port(w: &mut World, port: u16) -> StepResult {
+/// PORT or EPRT for a port number at the client's own address (RFC 2577
+/// §3, privileged ports; RFC 2428 §3, refused after EPSV ALL). Nothing
+/// listens there: the reply alone is judged.
+#[when(regex = r"^the client sends (PORT|EPRT) for port (\d+) at its own address$")]
+async fn port_to_own_port(w: &mut World, verb: String, port: u16) -> StepResult {
     step!(w, {
         let (local, _) = control_addrs(w)?;
-        let arg = data::port_argument(SocketAddr::new(local.ip(), port))
-            .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
-        command(w, "", format!("PORT {arg}").as_bytes())
-            .await
-            .map(|_| ())
+        let to = SocketAddr::new(local.ip(), port);
+        let line = if verb == "EPRT" {
+            format!("EPRT {}", data::eprt_argument(to))
+        } else {
+            let arg = data::port_argument(to)
+                .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
+            format!("PORT {arg}")
+        };
+        command(w, "", line.as_bytes()).await.map(|_| ())
     })
 }
 

@@ -280,7 +280,8 @@ impl Session {
             "MLST" => self.mlst(arg).await?,
             "LIST" | "NLST" | "MLSD" => return self.listing(verb, arg).await,
             "RETR" => return self.retr(arg).await,
-            "STOR" | "APPE" => return self.stor(arg, verb == "APPE").await,
+            "STOR" | "APPE" => return self.stor(arg, verb == "APPE", false).await,
+            "STOU" => return self.stou().await,
             _ => self.out.send(502, "Command not implemented").await?,
         }
         Ok(Flow::Continue)
@@ -711,7 +712,23 @@ impl Session {
         self.transfer_out(&what, Source::File(f)).await
     }
 
-    async fn stor(&mut self, arg: &str, append: bool) -> io::Result<Flow> {
+    /// STOU (RFC 959 §4.1.3): STOR into a name not in use in the current
+    /// directory, named in the preliminary reply as RFC 1123 §4.1.2.9
+    /// defines it ("150 FILE: pppp").
+    async fn stou(&mut self) -> io::Result<Flow> {
+        for n in 0..1000u32 {
+            let name = format!("stou.{}.{n}", std::process::id());
+            let v = self.vpath(&name);
+            if matches!(self.tree.creatable(&v), Ok(p) if !p.exists()) {
+                return self.stor(&name, false, true).await;
+            }
+        }
+        self.out.send(452, "No unique file name available").await?;
+        Ok(Flow::Continue)
+    }
+
+    /// STOR, APPE, and STOU's STOR into its `unique` name.
+    async fn stor(&mut self, arg: &str, append: bool, unique: bool) -> io::Result<Flow> {
         let v = self.vpath(arg);
         let target = match self.tree.creatable(&v) {
             Ok(p) if !p.is_dir() => p,
@@ -746,8 +763,13 @@ impl Session {
             self.out.send(554, "Invalid REST offset").await?;
             return Ok(Flow::Continue);
         }
-        self.preliminary(already_open, &format!("data connection for {v}"))
-            .await?;
+        if unique {
+            let code = if already_open { 125 } else { 150 };
+            self.out.send(code, &format!("FILE: {arg}")).await?
+        } else {
+            self.preliminary(already_open, &format!("data connection for {v}"))
+                .await?
+        }
         let (ascii, max, idle) = (self.ascii, self.cfg.max_upload, self.cfg.idle);
         let outcome = {
             let work = receive(&mut stream, &mut f, ascii, max, idle);
@@ -969,7 +991,7 @@ const KNOWN: &[&str] = &[
     "USER", "PASS", "ACCT", "QUIT", "NOOP", "FEAT", "HELP", "SYST", "OPTS", "PWD", "XPWD", "CWD",
     "XCWD", "CDUP", "XCUP", "TYPE", "MODE", "STRU", "PASV", "EPSV", "PORT", "EPRT", "REST", "ABOR",
     "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "SIZE", "MDTM", "MLST", "MLSD", "LIST",
-    "NLST", "RETR", "STOR", "APPE",
+    "NLST", "RETR", "STOR", "APPE", "STOU",
 ];
 
 const NEEDS_ARG: &[&str] = &[

@@ -421,12 +421,21 @@ async fn login_literal(w: &mut World) -> StepResult {
 
 /// APPEND with a synchronising literal, leaving the final reply to be
 /// checked: the server may refuse at once (tagged NO/BAD instead of "+",
-/// RFC 3501 §7.5) or after the literal.
-#[when(regex = r#"^the client appends a small message to the mailbox "(.*)"$"#)]
-async fn append_small(w: &mut World, mailbox: String) -> StepResult {
+/// RFC 3501 §7.5) or after the literal. "with a non-synchronising
+/// literal": `{n+}` and the message in the same write, no continuation
+/// request awaited (RFC 7888 §3, LITERAL+); a "+" the server sends all the
+/// same is the reply left to check.
+#[when(
+    regex = r#"^the client appends a small message to the mailbox "(.*)"(| with a non-synchronising literal)$"#
+)]
+async fn append_small(w: &mut World, mailbox: String, plus: String) -> StepResult {
     step!(w, {
         let mailbox = w.expand(&mailbox)?;
         let msg = "Subject: hi\r\n\r\nho";
+        if !plus.is_empty() {
+            let cmd = format!("APPEND {mailbox} {{{}+}}\r\n{msg}", msg.len());
+            return imap(w, "", &cmd).await.map(|_| ());
+        }
         let first = imap(w, "", &format!("APPEND {mailbox} {{{}}}", msg.len())).await?;
         if first.status == "+" {
             command(w, "", msg.as_bytes()).await?;
@@ -1248,11 +1257,25 @@ fn listed(reply: &Reply, verb: &str) -> Vec<String> {
 }
 
 /// Asks `LIST "" "*"` (or LSUB) itself and looks for `name`.
-#[then(regex = r#"^(LIST|LSUB) (shows|does not show) the mailbox "(.*)"$"#)]
-async fn list_shows(w: &mut World, verb: String, how: String, name: String) -> StepResult {
+#[then(
+    regex = r#"^(LIST|LSUB)(| with the pattern "[^"]*") (shows|does not show) the mailbox "(.*)"$"#
+)]
+async fn list_shows(
+    w: &mut World,
+    verb: String,
+    pattern: String,
+    how: String,
+    name: String,
+) -> StepResult {
     step!(w, {
         let name = unquote(&w.expand(&name)?);
-        let reply = imap_ok(w, "", &format!("{verb} \"\" \"*\""), &verb).await?;
+        // `with the pattern "P"`: LIST "" "P" (RFC 3501 §6.3.8); else "*".
+        let pattern = match pattern.split('"').nth(1) {
+            Some(p) => w.expand(p)?,
+            None => "*".to_string(),
+        };
+        let cmd = format!("{verb} \"\" {}", quoted(&pattern));
+        let reply = imap_ok(w, "", &cmd, &verb).await?;
         let names = listed(&reply, &verb);
         let present = names.iter().any(|n| {
             n == &name || (n.eq_ignore_ascii_case("INBOX") && name.eq_ignore_ascii_case("INBOX"))
