@@ -142,6 +142,47 @@ fn random_address(domain: &str) -> String {
     format!("{two}{number}@{domain}")
 }
 
+/// Runs the mail client under test to send one message (optionally from a random sender to a random recipient, `${from}` and `${to}` in later steps; optionally with this body) through the SMTP peer.
+#[when(
+    regex = r#"^the mail client under test sends a message( from a random sender to a random recipient)?(?: with the body "(.*)")?$"#
+)]
+async fn sends_message(w: &mut World, random: String, body: String) -> StepResult {
+    step!(w, {
+        let body = if body.is_empty() {
+            "Hello Bob,\nthis is a test message from conform.\n".to_string()
+        } else {
+            String::from_utf8_lossy(&payload(w, &body)?).into_owned()
+        };
+        // A random envelope catches a program that hard-codes the
+        // addresses instead of sending the ones it is given.
+        let (from, to) = if random.is_empty() {
+            (FROM.to_string(), TO.to_string())
+        } else {
+            (random_address("crepes.fr"), random_address("example.test"))
+        };
+        w.vars.insert("from".into(), from.clone());
+        w.vars.insert("to".into(), to.clone());
+        let msg = message(&body, &from, &to);
+        let script = w.state::<Peers>().smtp_script.clone();
+        let peer = SmtpPeer::start(script, &w.transcript)
+            .await
+            .map_err(|e| Failure::harness(format!("cannot start the SMTP peer: {e}")))?;
+        let port = peer.addr.port();
+        let p = w.state::<Peers>();
+        p.smtp = Some(peer);
+        p.input = msg.clone().into_bytes();
+        start_client(
+            w,
+            "smtp-client",
+            "command",
+            port,
+            &[("from", &from), ("to", &to)],
+            msg.into_bytes(),
+        )
+        .await
+    })
+}
+
 /// The first session, once the client has ended (or was killed).
 async fn session(w: &mut World) -> Result<Session, Failure> {
     let wait = w
@@ -643,45 +684,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Runs the mail client under test to send one message (optionally from a random sender to a random recipient, `${from}` and `${to}` in later steps; optionally with this body) through the SMTP peer.
-#[when(
-    regex = r#"^the mail client under test sends a message( from a random sender to a random recipient)?(?: with the body "(.*)")?$"#
-)]
-async fn sends_message(w: &mut World, random: String, body: String) -> StepResult {
-    step!(w, {
-        let body = if body.is_empty() {
-            "Hello Bob,\nthis is a test message from conform.\n".to_string()
-        } else {
-            String::from_utf8_lossy(&payload(w, &body)?).into_owned()
-        };
-        // A random envelope catches a program that hard-codes the
-        // addresses instead of sending the ones it is given.
-        let (from, to) = if random.is_empty() {
-            (FROM.to_string(), TO.to_string())
-        } else {
-            (random_address("crepes.fr"), random_address("example.test"))
-        };
-        w.vars.insert("from".into(), from.clone());
-        w.vars.insert("to".into(), to.clone());
-        let msg = message(&body, &from, &to);
-        let script = w.state::<Peers>().smtp_script.clone();
-        let peer = SmtpPeer::start(script, &w.transcript)
-            .await
-            .map_err(|e| Failure::harness(format!("cannot start the SMTP peer: {e}")))?;
-        let port = peer.addr.port();
-        let p = w.state::<Peers>();
-        p.smtp = Some(peer);
-        p.input = msg.clone().into_bytes();
-        start_client(
-            w,
-            "smtp-client",
-            "command",
-            port,
-            &[("from", &from), ("to", &to)],
-            msg.into_bytes(),
-        )
-        .await
-    })
 }
