@@ -34,12 +34,9 @@ async fn smtp_server(
     let dir = tempfile::tempdir().unwrap();
     conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
     let store = MailStore::open(&dir.path().join("maildir")).unwrap();
-    let id = generate(validity).unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let (identity, ca) = server_identity(&dir, validity);
     let mut config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
-    config.tls =
-        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    config.tls = Some(identity);
     config.accounts = Some(Accounts::new().with("bob", "hungry"));
     config.auth_requires_tls = true;
     config.faults = faults;
@@ -56,6 +53,29 @@ fn smtp_profile(addr: SocketAddr, tls: &str) -> String {
     format!(
         "[smtp]\naddress = \"{addr}\"\ndomain = \"example.test\"\nrecipient = \"bob@example.test\"\n\
          tls = \"starttls\"\n{tls}user = \"bob\"\npassword = \"hungry\"\nauth_requires_tls = true\n"
+    )
+}
+
+/// A fresh fixture CA and server certificate (`validity`): the server's
+/// identity, and the CA file a profile trusts, written into `dir`.
+fn server_identity(
+    dir: &tempfile::TempDir,
+    validity: Validity,
+) -> (reference_servers::tls::Identity, std::path::PathBuf) {
+    let id = generate(validity).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let identity =
+        reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap();
+    (identity, ca)
+}
+
+/// A `[section]` for bob at `addr` that upgrades with STARTTLS/STLS and
+/// trusts `ca`.
+fn starttls_profile(section: &str, addr: SocketAddr, ca: &std::path::Path) -> String {
+    format!(
+        "[{section}]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\ntls = \"starttls\"\nca_file = \"{}\"\n",
+        ca.display()
     )
 }
 
@@ -318,22 +338,15 @@ async fn imap_with(
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
     store.create_user("bob").unwrap();
-    let id = generate(Validity::Current).unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let (identity, ca) = server_identity(&dir, Validity::Current);
     let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
-    config.tls =
-        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    config.tls = Some(identity);
     config.faults = faults;
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
     let addr = running.addr("imap").unwrap();
-    let profile = format!(
-        "[imap]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\ntls = \"starttls\"\nca_file = \"{}\"\n",
-        ca.display()
-    );
-    (profile, running, dir)
+    (starttls_profile("imap", addr, &ca), running, dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -433,25 +446,18 @@ async fn pop3_with(
     let dir = tempfile::tempdir().unwrap();
     conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
     let store = MailStore::open(&dir.path().join("maildir")).unwrap();
-    let id = generate(Validity::Current).unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let (identity, ca) = server_identity(&dir, Validity::Current);
     let mut config = reference_servers::pop3::Config::new(
         "mail.example.test",
         Accounts::new().with("bob", "hungry"),
     );
-    config.tls =
-        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    config.tls = Some(identity);
     config.faults = faults;
     let running = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
     let addr = running.addr("pop3").unwrap();
-    let profile = format!(
-        "[pop3]\naddress = \"{addr}\"\nuser = \"bob\"\npassword = \"hungry\"\ntls = \"starttls\"\nca_file = \"{}\"\n",
-        ca.display()
-    );
-    (profile, running, dir)
+    (starttls_profile("pop3", addr, &ca), running, dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]
