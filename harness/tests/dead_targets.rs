@@ -126,7 +126,25 @@ async fn a_sockets_listener_that_never_accepts_ends_the_run_with_one_error() {
 
 #[tokio::test]
 async fn a_run_past_its_run_timeout_stops_and_does_not_pass() {
-    let (run, took) = timed(&["run", "imap", "--quiet", "--run-timeout", "2s"]).await;
+    // A server that accepts and never answers: every scenario waits out its
+    // 5 s step bound, so the 2 s run bound passes first however fast the
+    // machine is (the bundled servers finish a suite in about a second,
+    // which made a run against them race the bound).
+    let silent = dying_proxy("127.0.0.1:9".parse().expect("address"), 0, Then::Silent).await;
+    let p = format!("[sockets]\ntcp = \"{silent}\"\n");
+    let (_d, path) = common::profile(&p);
+    let (run, took) = timed(&[
+        "run",
+        "sockets",
+        "--quiet",
+        "--step-timeout",
+        "5s",
+        "--run-timeout",
+        "2s",
+        "--target",
+        path.to_str().unwrap(),
+    ])
+    .await;
     eprintln!("run timeout: {took:?}\n{}", run.stdout);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
