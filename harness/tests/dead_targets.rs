@@ -51,6 +51,17 @@ async fn dying_proxy(upstream: SocketAddr, relayed: usize, then: Then) -> Socket
     addr
 }
 
+/// Runs the sockets suite against a TCP server at `tcp`, with `extra`
+/// options.
+async fn run_sockets(tcp: SocketAddr, extra: &[&str]) -> (common::Run, Duration) {
+    let (_d, path) = common::profile(&format!("[sockets]\ntcp = \"{tcp}\"\n"));
+    let target = path.to_str().expect("a UTF-8 temporary path");
+    let mut args = vec!["run", "sockets", "--quiet"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--target", target]);
+    timed(&args).await
+}
+
 /// Runs `conform ARGS`, returning the run and how long it took.
 async fn timed(args: &[&str]) -> (common::Run, Duration) {
     let t = Instant::now();
@@ -99,20 +110,9 @@ async fn a_sockets_listener_that_never_accepts_ends_the_run_with_one_error() {
     // never takes a connection.
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = l.local_addr().expect("address");
-    let p = format!("[sockets]\ntcp = \"{addr}\"\n");
-    let (_d, path) = common::profile(&p);
-    let (run, took) = timed(&[
-        "run",
-        "sockets",
-        "--quiet",
-        // Fewer at once than the suite has, so that some start after the
-        // server is known to be down.
-        "--concurrency",
-        "4",
-        "--target",
-        path.to_str().unwrap(),
-    ])
-    .await;
+    // Fewer at once than the suite has, so that some start after the
+    // server is known to be down.
+    let (run, took) = run_sockets(addr, &["--concurrency", "4"]).await;
     eprintln!("never accepts: {took:?}\n{}", run.stdout);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
@@ -131,20 +131,7 @@ async fn a_run_past_its_run_timeout_stops_and_does_not_pass() {
     // machine is (the bundled servers finish a suite in about a second,
     // which made a run against them race the bound).
     let silent = dying_proxy("127.0.0.1:9".parse().expect("address"), 0, Then::Silent).await;
-    let p = format!("[sockets]\ntcp = \"{silent}\"\n");
-    let (_d, path) = common::profile(&p);
-    let (run, took) = timed(&[
-        "run",
-        "sockets",
-        "--quiet",
-        "--step-timeout",
-        "5s",
-        "--run-timeout",
-        "2s",
-        "--target",
-        path.to_str().unwrap(),
-    ])
-    .await;
+    let (run, took) = run_sockets(silent, &["--step-timeout", "5s", "--run-timeout", "2s"]).await;
     eprintln!("run timeout: {took:?}\n{}", run.stdout);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
