@@ -525,3 +525,183 @@ async fn a_pop3_server_that_offers_stls_inside_tls_is_reported() {
         ],
     );
 }
+
+// ---- FTP AUTH TLS (RFC 4217), on the wire ----
+
+/// The reference FTP server with AUTH TLS and `faults`, serving a root
+/// with `hello.txt`; its control address and the CA a client trusts.
+async fn ftp_with(
+    faults: reference_servers::ftp::Faults,
+) -> (
+    SocketAddr,
+    rustls::pki_types::CertificateDer<'static>,
+    reference_servers::Running,
+    tempfile::TempDir,
+) {
+    use rustls::pki_types::pem::PemObject;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("hello.txt"), b"hello over TLS\r\n").unwrap();
+    let id = generate(Validity::Current).unwrap();
+    let mut config = reference_servers::ftp::Config::new(root, "bob", "hungry");
+    config.tls = Some(
+        reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap(),
+    );
+    config.faults = faults;
+    config.failed_login_delay = Duration::ZERO;
+    let running = reference_servers::ftp::start([127, 0, 0, 1].into(), 0, config)
+        .await
+        .unwrap();
+    let addr = running.addr("control").unwrap();
+    let ca = rustls::pki_types::CertificateDer::from_pem_slice(id.ca_pem.as_bytes()).unwrap();
+    (addr, ca, running, dir)
+}
+
+fn ftp_connector(ca: &rustls::pki_types::CertificateDer<'static>) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}
+
+/// One FTP reply line (the reference server's replies here are single-line).
+async fn ftp_reply<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> String {
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(3), r.read_line(&mut line))
+        .await
+        .expect("a reply in time")
+        .unwrap();
+    line
+}
+
+/// What a client sees walking RFC 4217 §12.6 with the server: the reply
+/// to each step, and the file over the protected data connection (`None`
+/// if the data handshake failed).
+struct FtpTlsWalk {
+    before_auth: Vec<String>,
+    first_inside: String,
+    after: Vec<String>,
+    data: Option<Vec<u8>>,
+}
+
+async fn ftp_tls_walk(faults: reference_servers::ftp::Faults) -> FtpTlsWalk {
+    let (addr, ca, _r, _d) = ftp_with(faults).await;
+    let connector = ftp_connector(&ca);
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut plain = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    let mut before_auth = vec![ftp_reply(&mut plain).await];
+    for cmd in ["PBSZ 0", "PROT P", "USER bob"] {
+        plain
+            .get_mut()
+            .write_all(format!("{cmd}\r\n").as_bytes())
+            .await
+            .unwrap();
+        before_auth.push(ftp_reply(&mut plain).await);
+    }
+    // AUTH TLS and SYST in one segment: SYST was sent in plaintext.
+    plain
+        .get_mut()
+        .write_all(b"AUTH TLS\r\nSYST\r\n")
+        .await
+        .unwrap();
+    before_auth.push(ftp_reply(&mut plain).await);
+    let tcp = plain.into_inner();
+    let mut tls = BufReader::new(connector.connect(name.clone(), tcp).await.unwrap());
+    // The first command inside TLS is PASS: the USER before AUTH is gone.
+    tls.get_mut().write_all(b"PASS hungry\r\n").await.unwrap();
+    let first_inside = ftp_reply(&mut tls).await;
+    let mut after = Vec::new();
+    for cmd in ["USER bob", "PASS hungry", "PBSZ 0", "PROT P", "TYPE I", "PASV"] {
+        tls.get_mut()
+            .write_all(format!("{cmd}\r\n").as_bytes())
+            .await
+            .unwrap();
+        after.push(ftp_reply(&mut tls).await);
+    }
+    let pasv = after.last().unwrap().clone();
+    let nums: Vec<u16> = pasv[pasv.find('(').unwrap() + 1..pasv.find(')').unwrap()]
+        .split(',')
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let data_tcp = TcpStream::connect(("127.0.0.1", nums[4] << 8 | nums[5]))
+        .await
+        .unwrap();
+    tls.get_mut().write_all(b"RETR hello.txt\r\n").await.unwrap();
+    after.push(ftp_reply(&mut tls).await);
+    let data = match tokio::time::timeout(
+        Duration::from_secs(3),
+        connector.connect(name, data_tcp),
+    )
+    .await
+    {
+        Ok(Ok(mut d)) => {
+            let mut got = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(3), d.read_to_end(&mut got)).await;
+            Some(got)
+        }
+        _ => None,
+    };
+    after.push(ftp_reply(&mut tls).await);
+    FtpTlsWalk {
+        before_auth,
+        first_inside,
+        after,
+        data,
+    }
+}
+
+fn codes(lines: &[String]) -> Vec<&str> {
+    lines.iter().map(|l| l.get(..3).unwrap_or("")).collect()
+}
+
+/// RFC 4217 §4.2 (234, then the handshake; the user logs in again), §9
+/// (PBSZ before PROT, both after TLS; the data connection in TLS after
+/// PROT P) and the plaintext behind AUTH TLS discarded.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_ftp_server_walks_rfc_4217() {
+    let walk = ftp_tls_walk(Default::default()).await;
+    assert_eq!(
+        codes(&walk.before_auth),
+        ["220", "503", "503", "331", "234"],
+        "{:?}",
+        walk.before_auth
+    );
+    assert!(walk.first_inside.starts_with("503 "), "{}", walk.first_inside);
+    assert_eq!(
+        codes(&walk.after),
+        ["331", "230", "200", "200", "200", "227", "150", "226"],
+        "{:?}",
+        walk.after
+    );
+    assert_eq!(walk.data.as_deref(), Some(&b"hello over TLS\r\n"[..]));
+}
+
+/// Each fault shows on the wire where the walk looks for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_ftp_tls_fault_shows_on_the_wire() {
+    use reference_servers::ftp::Faults;
+    let injected = ftp_tls_walk(Faults {
+        executes_injected: true,
+        ..Faults::default()
+    })
+    .await;
+    assert!(injected.first_inside.starts_with("215 "), "{}", injected.first_inside);
+    let kept = ftp_tls_walk(Faults {
+        keeps_user_after_auth: true,
+        ..Faults::default()
+    })
+    .await;
+    assert!(kept.first_inside.starts_with("230 "), "{}", kept.first_inside);
+    let clear = ftp_tls_walk(Faults {
+        clear_data_after_prot_p: true,
+        ..Faults::default()
+    })
+    .await;
+    assert_eq!(clear.data, None);
+}

@@ -123,11 +123,19 @@ pub async fn upgrade(
     // server MUST discard any knowledge obtained from the client ... which
     // was not obtained from the TLS negotiation itself."
     let injected = stream.buffer().to_vec();
-    let inner = stream.into_inner();
-    let tls = tokio::time::timeout(timeout, identity.acceptor.accept(inner))
-        .await
-        .ok()?
-        .ok()?;
+    handshake(stream.into_inner(), injected, identity, timeout, buffered).await
+}
+
+/// The handshake of [`upgrade`] on a connection whose reader kept its own
+/// buffer: `injected` is the plaintext that buffer held.
+pub async fn handshake(
+    inner: Box<dyn Io>,
+    injected: Vec<u8>,
+    identity: &Identity,
+    timeout: Duration,
+    buffered: Buffered,
+) -> Option<Stream> {
+    let tls = identity.accept(inner, timeout).await.ok()?;
     let io: Box<dyn Io> = match buffered {
         Buffered::KeepInjected if !injected.is_empty() => Box::new(Prefixed {
             prefix: injected,
@@ -137,6 +145,20 @@ pub async fn upgrade(
         _ => Box::new(tls),
     };
     Some(BufReader::new(io))
+}
+
+impl Identity {
+    /// The server side of a handshake on `io`, bounded by `timeout` (FTP
+    /// data connections use it directly: nothing is buffered on them).
+    pub async fn accept<IO: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        io: IO,
+        timeout: Duration,
+    ) -> io::Result<tokio_rustls::server::TlsStream<IO>> {
+        tokio::time::timeout(timeout, self.acceptor.accept(io))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))?
+    }
 }
 
 /// Starts TLS at once on an accepted connection (implicit TLS, RFC 8314

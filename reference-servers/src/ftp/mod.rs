@@ -1,7 +1,9 @@
 //! A small, strict FTP server (RFC 959) with the extensions real clients use:
 //! EPSV/EPRT (RFC 2428), FEAT/OPTS (RFC 2389), SIZE/MDTM/MLSD/MLST/REST
-//! (RFC 3659), and the security advice of RFC 2577 (no PORT bounce, a bound
-//! on failed logins, no way out of the user's root).
+//! (RFC 3659), the security advice of RFC 2577 (no PORT bounce, a bound
+//! on failed logins, no way out of the user's root), and TLS (RFC 4217:
+//! AUTH TLS on the control connection, PBSZ and PROT for the data
+//! connections, after the security extensions of RFC 2228).
 //!
 //! - `reply`: how replies are written (single and multi-line, RFC 959 §4.2)
 //! - `command`: parsing a command line into a verb and an argument
@@ -48,6 +50,21 @@ pub struct Config {
     /// Control connections served at once (default
     /// [`crate::MAX_CONNECTIONS`]); the next one gets 421 and is closed.
     pub max_connections: usize,
+    /// The identity AUTH TLS upgrades to; `None`: no TLS (AUTH is 502).
+    pub tls: Option<crate::tls::Identity>,
+    /// Deliberate faults, for the tests that prove the suites catch them.
+    pub faults: Faults,
+}
+
+/// Ways to break RFC 4217 on purpose (all off by default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Runs the plaintext pipelined behind AUTH TLS inside TLS.
+    pub executes_injected: bool,
+    /// Keeps the USER given before AUTH TLS (§4.2 says reset it).
+    pub keeps_user_after_auth: bool,
+    /// Answers PROT P with 200 but leaves data connections in the clear.
+    pub clear_data_after_prot_p: bool,
 }
 
 impl Config {
@@ -62,6 +79,8 @@ impl Config {
             data_timeout: Duration::from_secs(10),
             max_upload: 64 * 1024 * 1024,
             max_connections: crate::MAX_CONNECTIONS,
+            tls: None,
+            faults: Faults::default(),
         }
     }
 }

@@ -13,16 +13,22 @@
 //! Lines in between are indented by one space, so that none of them can
 //! look like the end of the reply.
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncWriteExt, WriteHalf};
+
+use crate::tls::Io;
 
 pub struct Replies {
-    out: OwnedWriteHalf,
+    out: WriteHalf<Box<dyn Io>>,
 }
 
 impl Replies {
-    pub fn new(out: OwnedWriteHalf) -> Self {
+    pub fn new(out: WriteHalf<Box<dyn Io>>) -> Self {
         Replies { out }
+    }
+
+    /// The writing half back, for the TLS upgrade.
+    pub fn into_inner(self) -> WriteHalf<Box<dyn Io>> {
+        self.out
     }
 
     /// One reply; `text` with newlines becomes a multi-line reply whose first

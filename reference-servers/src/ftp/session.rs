@@ -1,6 +1,7 @@
 //! One control connection: login state, current directory, transfer
 //! parameters, and the commands of RFC 959 §4.1 with the extensions of
-//! RFC 2389, 2428 and 3659.
+//! RFC 2389, 2428 and 3659, and the TLS security of RFC 4217 (AUTH TLS,
+//! PBSZ, PROT; RFC 2228 defines the commands).
 
 use std::collections::VecDeque;
 use std::io::{self, SeekFrom};
@@ -10,8 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadHalf};
 use tokio::net::TcpStream;
 
 use super::ascii;
@@ -20,6 +20,7 @@ use super::data::{self, DataSetup};
 use super::reply::{quote_path, Replies};
 use super::tree::{self, Tree};
 use super::Config;
+use crate::tls::{self, Buffered, Io};
 
 /// Commands received during a transfer and kept for after it.
 const MAX_PENDING: usize = 16;
@@ -27,7 +28,8 @@ const CHUNK: usize = 16 * 1024;
 
 /// Answers a connection beyond the limit and closes it.
 pub async fn refuse(stream: TcpStream) {
-    let (_, w) = stream.into_split();
+    let io: Box<dyn Io> = Box::new(stream);
+    let (_, w) = tokio::io::split(io);
     let mut out = Replies::new(w);
     let _ = out.send(421, "Too many connections, try again later").await;
     out.shutdown().await;
@@ -37,7 +39,8 @@ pub async fn run(stream: TcpStream, config: Arc<Config>) {
     let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
-    let (r, w) = stream.into_split();
+    let io: Box<dyn Io> = Box::new(stream);
+    let (r, w) = tokio::io::split(io);
     let mut s = Session {
         tree: Tree::new(config.root.clone()),
         cfg: config,
@@ -55,6 +58,9 @@ pub async fn run(stream: TcpStream, config: Arc<Config>) {
         rename_from: None,
         rest: 0,
         pending: VecDeque::new(),
+        tls: false,
+        pbsz: false,
+        private: false,
     };
     let _ = s.serve().await;
     s.out.shutdown().await;
@@ -74,7 +80,7 @@ enum Input {
 /// The reading side of the control connection: bounded lines. Reading is
 /// cancel-safe (bytes stay in `buf`), so a transfer can watch for ABOR.
 struct ControlIn {
-    r: OwnedReadHalf,
+    r: ReadHalf<Box<dyn Io>>,
     buf: Vec<u8>,
 }
 
@@ -146,6 +152,12 @@ struct Session {
     /// The REST offset for the next transfer.
     rest: u64,
     pending: VecDeque<Vec<u8>>,
+    /// The control connection is in TLS (after AUTH TLS).
+    tls: bool,
+    /// PBSZ was accepted (RFC 4217 §9: PROT needs it first).
+    pbsz: bool,
+    /// PROT P: data connections are in TLS.
+    private: bool,
 }
 
 /// How a transfer ended.
@@ -229,6 +241,9 @@ impl Session {
             "SYST" => self.out.send(215, "UNIX Type: L8").await?,
             "OPTS" => self.opts(arg).await?,
             "ACCT" => self.out.send(202, "ACCT not needed").await?,
+            "AUTH" => return self.auth(arg).await,
+            "PBSZ" => self.pbsz(arg).await?,
+            "PROT" => self.prot(arg).await?,
             _ if !KNOWN.contains(&verb) => {
                 self.out
                     .send(502, &format!("{verb} not implemented"))
@@ -332,11 +347,111 @@ impl Session {
         Ok(Flow::Continue)
     }
 
+    // ---- security (RFC 4217, RFC 2228) ------------------------------------
+
+    async fn auth(&mut self, arg: &str) -> io::Result<Flow> {
+        let Some(identity) = self.cfg.tls.clone() else {
+            self.out.send(502, "AUTH not implemented").await?;
+            return Ok(Flow::Continue);
+        };
+        // RFC 4217 §4.1: the mechanism is "TLS"; §6: "TLS-C" is a synonym.
+        if !matches!(arg.trim().to_ascii_uppercase().as_str(), "TLS" | "TLS-C") {
+            // RFC 2228 §4: 504 "Command not implemented for that parameter".
+            self.out.send(504, "Only AUTH TLS is supported").await?;
+            return Ok(Flow::Continue);
+        }
+        if self.tls {
+            self.out.send(503, "Already in TLS").await?;
+            return Ok(Flow::Continue);
+        }
+        // §4.2: 234 is the reply to an AUTH TLS the server will honour.
+        self.out.send(234, "AUTH TLS successful").await?;
+        // §4.2: the user must log in again, and "all other transfer
+        // parameters ... must be reset, almost as if a REIN command was
+        // issued".
+        if !self.cfg.faults.keeps_user_after_auth {
+            self.user = None;
+        }
+        self.logged_in = false;
+        self.cwd = "/".into();
+        self.ascii = true;
+        self.data = DataSetup::None;
+        self.epsv_all = false;
+        self.rest = 0;
+        self.rename_from = None;
+        self.pending.clear();
+        // What the client sent behind AUTH TLS, before the handshake, is
+        // not part of the protected session (the STARTTLS injection class):
+        // it is discarded.
+        let injected = std::mem::take(&mut self.input.buf);
+        let buffered = if self.cfg.faults.executes_injected {
+            Buffered::KeepInjected
+        } else {
+            Buffered::Discard
+        };
+        let (r, w) = tokio::io::split(tls::closed().into_inner());
+        let r = std::mem::replace(&mut self.input.r, r);
+        let w = std::mem::replace(&mut self.out, Replies::new(w)).into_inner();
+        let plain = r.unsplit(w);
+        // §10.1: a handshake that fails leaves the control connection in
+        // an unknown state: the server drops it.
+        let Some(stream) =
+            tls::handshake(plain, injected, &identity, self.cfg.data_timeout, buffered).await
+        else {
+            return Ok(Flow::Close);
+        };
+        let (r, w) = tokio::io::split(stream.into_inner());
+        self.input.r = r;
+        self.out = Replies::new(w);
+        self.tls = true;
+        Ok(Flow::Continue)
+    }
+
+    async fn pbsz(&mut self, arg: &str) -> io::Result<()> {
+        // RFC 4217 §9: "a PBSZ command MUST be preceded by a successful
+        // security data exchange"; RFC 2228 §3 answers 503 otherwise.
+        if !self.tls {
+            return self.out.send(503, "PBSZ needs AUTH TLS first").await;
+        }
+        if arg.trim().parse::<u32>().is_err() {
+            return self.out.send(501, "PBSZ needs a decimal integer").await;
+        }
+        // TLS is a streaming protection: the buffer size is 0 (§9), and a
+        // server answers the size it will use (RFC 2228 §3, "PBSZ=").
+        self.pbsz = true;
+        self.out.send(200, "PBSZ=0").await
+    }
+
+    async fn prot(&mut self, arg: &str) -> io::Result<()> {
+        // RFC 4217 §9: "the PROT command MUST be preceded by a PBSZ command".
+        if !self.tls || !self.pbsz {
+            return self.out.send(503, "PROT needs AUTH TLS and PBSZ first").await;
+        }
+        match arg.trim().to_ascii_uppercase().as_str() {
+            "P" => {
+                self.private = true;
+                self.out.send(200, "Data connections will be in TLS").await
+            }
+            "C" => {
+                self.private = false;
+                self.out.send(200, "Data connections will be clear").await
+            }
+            // §9: only Private and Clear are used with TLS; RFC 2228 §3:
+            // 536 "Requested PROT level not supported by mechanism".
+            "S" | "E" => {
+                self.out
+                    .send(536, "Only PROT P and PROT C are supported")
+                    .await
+            }
+            _ => self.out.send(504, "Unknown protection level").await,
+        }
+    }
+
     // ---- informational ----------------------------------------------------
 
     async fn feat(&mut self) -> io::Result<()> {
         // RFC 2389 §3.2: one feature per line, each starting with a space.
-        let features: Vec<String> = [
+        let mut features: Vec<String> = [
             "EPRT",
             "EPSV",
             "MDTM",
@@ -349,6 +464,12 @@ impl Session {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        // RFC 4217 §6: a server with FEAT "MUST advertise supported AUTH,
+        // PBSZ, and PROT commands", AUTH with its TLS parameter.
+        if self.cfg.tls.is_some() {
+            features.extend(["AUTH TLS", "PBSZ", "PROT"].map(String::from));
+            features.sort();
+        }
         self.out
             .send_lines(211, "Features:", &features, "End")
             .await
@@ -739,7 +860,7 @@ impl Session {
         };
         let rest = std::mem::take(&mut self.rest);
         // The data connection first: a 425 must leave the file untouched.
-        let Some((mut stream, already_open)) = self.connect_data().await? else {
+        let Some((stream, already_open)) = self.connect_data().await? else {
             return Ok(Flow::Continue);
         };
         let mut opts = tokio::fs::OpenOptions::new();
@@ -770,6 +891,9 @@ impl Session {
             self.preliminary(already_open, &format!("data connection for {v}"))
                 .await?
         }
+        let Some(mut stream) = self.protect(stream).await? else {
+            return Ok(Flow::Continue);
+        };
         let (ascii, max, idle) = (self.ascii, self.cfg.max_upload, self.cfg.idle);
         let outcome = {
             let work = receive(&mut stream, &mut f, ascii, max, idle);
@@ -783,7 +907,7 @@ impl Session {
     }
 
     /// Opens the prepared data connection; `None` after replying 425.
-    async fn connect_data(&mut self) -> io::Result<Option<(TcpStream, bool)>> {
+    async fn connect_data(&mut self) -> io::Result<Option<(Box<dyn Io>, bool)>> {
         let setup = std::mem::replace(&mut self.data, DataSetup::None);
         if matches!(setup, DataSetup::None) {
             self.out
@@ -795,7 +919,7 @@ impl Session {
             .open((self.local, self.peer), self.cfg.data_timeout)
             .await
         {
-            Ok(s) => Ok(Some(s)),
+            Ok((s, open)) => Ok(Some((Box::new(s), open))),
             Err(e) => {
                 self.out
                     .send(425, &format!("Can't open data connection: {e}"))
@@ -818,11 +942,35 @@ impl Session {
         }
     }
 
+    /// After the preliminary reply: under PROT P, the TLS handshake on the
+    /// data connection (RFC 4217 §9: "a TLS negotiation must take place on
+    /// the data connection ... prior to any data being transmitted"), the
+    /// FTP server being the TLS server (§7). `None` after replying 522, the
+    /// reply §10.2 gives for a data handshake that failed.
+    async fn protect(&mut self, stream: Box<dyn Io>) -> io::Result<Option<Box<dyn Io>>> {
+        let identity = match &self.cfg.tls {
+            Some(id) if self.private && !self.cfg.faults.clear_data_after_prot_p => id.clone(),
+            _ => return Ok(Some(stream)),
+        };
+        match identity.accept(stream, self.cfg.data_timeout).await {
+            Ok(tls) => Ok(Some(Box::new(tls))),
+            Err(e) => {
+                self.out
+                    .send(522, &format!("TLS on the data connection failed: {e}"))
+                    .await?;
+                Ok(None)
+            }
+        }
+    }
+
     async fn transfer_out(&mut self, what: &str, source: Source) -> io::Result<Flow> {
-        let Some((mut stream, already_open)) = self.connect_data().await? else {
+        let Some((stream, already_open)) = self.connect_data().await? else {
             return Ok(Flow::Continue);
         };
         self.preliminary(already_open, what).await?;
+        let Some(mut stream) = self.protect(stream).await? else {
+            return Ok(Flow::Continue);
+        };
         let (ascii, idle) = (self.ascii, self.cfg.idle);
         let outcome = {
             let work = send(&mut stream, source, ascii, idle);
@@ -909,7 +1057,12 @@ async fn bounded<T>(
     })
 }
 
-async fn send(stream: &mut TcpStream, source: Source, ascii: bool, idle: Duration) -> Transfer {
+async fn send(
+    stream: &mut (impl AsyncWrite + Unpin),
+    source: Source,
+    ascii: bool,
+    idle: Duration,
+) -> Transfer {
     let mut prev_cr = false;
     match source {
         Source::Bytes(b) => {
@@ -946,7 +1099,7 @@ async fn send(stream: &mut TcpStream, source: Source, ascii: bool, idle: Duratio
 }
 
 async fn receive(
-    stream: &mut TcpStream,
+    stream: &mut (impl AsyncRead + Unpin),
     f: &mut File,
     ascii: bool,
     max: u64,
@@ -991,7 +1144,7 @@ const KNOWN: &[&str] = &[
     "USER", "PASS", "ACCT", "QUIT", "NOOP", "FEAT", "HELP", "SYST", "OPTS", "PWD", "XPWD", "CWD",
     "XCWD", "CDUP", "XCUP", "TYPE", "MODE", "STRU", "PASV", "EPSV", "PORT", "EPRT", "REST", "ABOR",
     "MKD", "XMKD", "RMD", "XRMD", "DELE", "RNFR", "RNTO", "SIZE", "MDTM", "MLST", "MLSD", "LIST",
-    "NLST", "RETR", "STOR", "APPE", "STOU",
+    "NLST", "RETR", "STOR", "APPE", "STOU", "AUTH", "PBSZ", "PROT",
 ];
 
 const NEEDS_ARG: &[&str] = &[
