@@ -23,7 +23,9 @@ use tokio::net::TcpStream;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bundled_server_passes_and_junit_loads() {
-    bundled_run_passes(&["ftp"], &[], 60).await;
+    // The AUTH TLS scenarios skip here (the bundled FTP server runs in
+    // plaintext, so suppaftp runs); tests/tls.rs runs them with TLS.
+    bundled_run_passes(&["ftp"], &["--tags", "not @rfc4217"], 60).await;
 }
 
 /// A fresh copy of the fixture tree and a reference server on it.

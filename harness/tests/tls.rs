@@ -545,9 +545,8 @@ async fn ftp_with(
     std::fs::write(root.join("hello.txt"), b"hello over TLS\r\n").unwrap();
     let id = generate(Validity::Current).unwrap();
     let mut config = reference_servers::ftp::Config::new(root, "bob", "hungry");
-    config.tls = Some(
-        reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap(),
-    );
+    config.tls =
+        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
     config.faults = faults;
     config.failed_login_delay = Duration::ZERO;
     let running = reference_servers::ftp::start([127, 0, 0, 1].into(), 0, config)
@@ -591,6 +590,9 @@ struct FtpTlsWalk {
 }
 
 async fn ftp_tls_walk(faults: reference_servers::ftp::Faults) -> FtpTlsWalk {
+    // A server that executes the injected SYST answers it first inside
+    // TLS; the walk stops there, since every later reply is shifted.
+    let stop_after_first = faults.executes_injected;
     let (addr, ca, _r, _d) = ftp_with(faults).await;
     let connector = ftp_connector(&ca);
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
@@ -617,7 +619,22 @@ async fn ftp_tls_walk(faults: reference_servers::ftp::Faults) -> FtpTlsWalk {
     tls.get_mut().write_all(b"PASS hungry\r\n").await.unwrap();
     let first_inside = ftp_reply(&mut tls).await;
     let mut after = Vec::new();
-    for cmd in ["USER bob", "PASS hungry", "PBSZ 0", "PROT P", "TYPE I", "PASV"] {
+    if stop_after_first {
+        return FtpTlsWalk {
+            before_auth,
+            first_inside,
+            after,
+            data: None,
+        };
+    }
+    for cmd in [
+        "USER bob",
+        "PASS hungry",
+        "PBSZ 0",
+        "PROT P",
+        "TYPE I",
+        "PASV",
+    ] {
         tls.get_mut()
             .write_all(format!("{cmd}\r\n").as_bytes())
             .await
@@ -632,13 +649,13 @@ async fn ftp_tls_walk(faults: reference_servers::ftp::Faults) -> FtpTlsWalk {
     let data_tcp = TcpStream::connect(("127.0.0.1", nums[4] << 8 | nums[5]))
         .await
         .unwrap();
-    tls.get_mut().write_all(b"RETR hello.txt\r\n").await.unwrap();
+    tls.get_mut()
+        .write_all(b"RETR hello.txt\r\n")
+        .await
+        .unwrap();
     after.push(ftp_reply(&mut tls).await);
-    let data = match tokio::time::timeout(
-        Duration::from_secs(3),
-        connector.connect(name, data_tcp),
-    )
-    .await
+    let data = match tokio::time::timeout(Duration::from_secs(3), connector.connect(name, data_tcp))
+        .await
     {
         Ok(Ok(mut d)) => {
             let mut got = Vec::new();
@@ -672,9 +689,18 @@ async fn the_reference_ftp_server_walks_rfc_4217() {
         "{:?}",
         walk.before_auth
     );
-    assert!(walk.first_inside.starts_with("503 "), "{}", walk.first_inside);
+    assert!(
+        walk.first_inside.starts_with("503 "),
+        "{}",
+        walk.first_inside
+    );
+    // RETR: 125 (the passive connection is already open) or 150.
+    let mut got = codes(&walk.after);
+    if got.get(6) == Some(&"125") {
+        got[6] = "150";
+    }
     assert_eq!(
-        codes(&walk.after),
+        got,
         ["331", "230", "200", "200", "200", "227", "150", "226"],
         "{:?}",
         walk.after
@@ -691,17 +717,145 @@ async fn each_ftp_tls_fault_shows_on_the_wire() {
         ..Faults::default()
     })
     .await;
-    assert!(injected.first_inside.starts_with("215 "), "{}", injected.first_inside);
+    assert!(
+        injected.first_inside.starts_with("215 "),
+        "{}",
+        injected.first_inside
+    );
     let kept = ftp_tls_walk(Faults {
         keeps_user_after_auth: true,
         ..Faults::default()
     })
     .await;
-    assert!(kept.first_inside.starts_with("230 "), "{}", kept.first_inside);
+    assert!(
+        kept.first_inside.starts_with("230 "),
+        "{}",
+        kept.first_inside
+    );
     let clear = ftp_tls_walk(Faults {
         clear_data_after_prot_p: true,
         ..Faults::default()
     })
     .await;
     assert_eq!(clear.data, None);
+}
+
+/// The reference FTP server with AUTH TLS and `faults` on a fresh fixture
+/// tree, and a profile for it (`tls = "starttls"`, trusting the fixture CA).
+async fn ftp_suite_with(
+    faults: reference_servers::ftp::Faults,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("ftp");
+    conform::fixtures::ftp::write(&home).unwrap();
+    let (identity, ca) = server_identity(&dir, Validity::Current);
+    let mut config = reference_servers::ftp::Config::new(home, "bob", "hungry");
+    config.tls = Some(identity);
+    config.faults = faults;
+    let running = reference_servers::ftp::start([127, 0, 0, 1].into(), 0, config)
+        .await
+        .unwrap();
+    let addr = running.addr("control").unwrap();
+    (starttls_profile("ftp", addr, &ca), running, dir)
+}
+
+/// With `[ftp] tls = "starttls"` the whole FTP suite runs inside TLS (AUTH
+/// TLS before USER, PROT P for every data connection) and passes; without
+/// it the AUTH TLS scenarios skip.
+#[tokio::test(flavor = "multi_thread")]
+async fn ftp_auth_tls_passes_and_every_transfer_goes_inside_tls() {
+    let (profile, _r, _d) = ftp_suite_with(Default::default()).await;
+    let run = run_against("ftp", &profile, &["--strict", "--step-timeout", "5s"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(
+        &run,
+        &["0 failed, 0 errors", "PASS  features/ftp/tls.feature"],
+    );
+    let plain = profile.replace("tls = \"starttls\"\n", "");
+    let run = run_against(
+        "ftp",
+        &plain,
+        &["--tags", "@rfc4217", "--step-timeout", "2s"],
+    )
+    .await;
+    assert_has(&run, &["the target profile does not set [ftp] tls"]);
+}
+
+/// Each RFC 4217 fault of the reference server fails (or, for the
+/// injection, which RFC 4217 does not rule on, is reported by) the
+/// scenario about it.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_ftp_tls_fault_fails_its_scenario() {
+    use reference_servers::ftp::Faults;
+    let cases: [(Faults, &[&str]); 5] = [
+        (
+            Faults {
+                executes_injected: true,
+                ..Faults::default()
+            },
+            &[
+                "A command pipelined with AUTH TLS is not executed inside TLS",
+                "1 info",
+            ],
+        ),
+        (
+            Faults {
+                keeps_user_after_auth: true,
+                ..Faults::default()
+            },
+            &[
+                "FAIL  features/ftp/tls.feature",
+                "A USER sent before AUTH TLS does not carry into the TLS session",
+                "1 failed",
+            ],
+        ),
+        (
+            Faults {
+                clear_data_after_prot_p: true,
+                ..Faults::default()
+            },
+            &[
+                "After PROT P a file comes over a TLS data connection, byte for byte",
+                "After PROT P an active-mode upload is in TLS too",
+            ],
+        ),
+        (
+            Faults {
+                ignores_pbsz_prot_order: true,
+                ..Faults::default()
+            },
+            &[
+                "PBSZ before AUTH TLS is refused",
+                "PROT before PBSZ is refused",
+                "2 failed",
+            ],
+        ),
+        (
+            Faults {
+                feat_hides_tls: true,
+                ..Faults::default()
+            },
+            &[
+                "FEAT advertises AUTH, PBSZ and PROT",
+                "does not list AUTH, PBSZ, PROT",
+                "1 failed",
+            ],
+        ),
+    ];
+    for (faults, wants) in cases {
+        let (profile, _r, _d) = ftp_suite_with(faults).await;
+        let run = run_against(
+            "ftp",
+            &profile,
+            &["--strict", "--tags", "@rfc4217", "--step-timeout", "2s"],
+        )
+        .await;
+        assert_eq!(
+            run.code,
+            if faults.executes_injected { 0 } else { 1 },
+            "{faults:?}\n{}",
+            run.all()
+        );
+        assert_has(&run, wants);
+    }
 }

@@ -97,6 +97,10 @@ pub async fn accept_loop<S, Fut>(
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        // Every server writes a reply whole: Nagle would only hold a small
+        // reply back behind an unacknowledged one (the TLS session tickets
+        // after a handshake, then a 40 ms delayed ACK).
+        let _ = stream.set_nodelay(true);
         let permit = match waited
             .map(Ok)
             .unwrap_or_else(|| slots.clone().try_acquire_owned())

@@ -44,6 +44,11 @@ pub struct FtpState {
     pub refused: Option<String>,
     /// The preliminary reply (125/150) of the last transfer.
     pub preliminary: Option<String>,
+    /// After PROT P (RFC 4217 §9): the TLS client the data connections
+    /// start TLS with. The control connection's own client, so that its
+    /// session is resumed on them, as servers that require session reuse
+    /// (vsftpd's `require_ssl_reuse`) insist.
+    pub protected: Option<crate::wire::tls::Client>,
 }
 
 // ---- sessions -------------------------------------------------------------
@@ -80,12 +85,66 @@ async fn greeting(w: &mut World) -> Result<Reply, Failure> {
 async fn greeted(w: &mut World) -> StepResult {
     connect(w).await?;
     let reply = greeting(w).await?;
-    check_status(&reply, &["220".into()], "as the greeting")
+    check_status(&reply, &["220".into()], "as the greeting")?;
+    secure(w).await?;
+    // The greeting stays the session's last reply.
+    if let Some(s) = w.tcp.get_mut("") {
+        s.last_reply = Some(reply);
+        s.sent.clear();
+    }
+    Ok(())
+}
+
+/// When the profile gives `[ftp]` TLS, the client a TLS policy makes:
+/// with `tls = "starttls"`, AUTH TLS (234, then the handshake, RFC 4217
+/// §4) before USER; on TLS (either mode), PBSZ 0 and PROT P (§8, §9) so
+/// the data connections are protected too. A server that refuses any of
+/// it contradicts the profile: a configuration error, not a failure.
+async fn secure(w: &mut World) -> StepResult {
+    let mode = super::tls::mode(w, "ftp");
+    if mode == crate::wire::tls::Mode::None {
+        return Ok(());
+    }
+    if mode == crate::wire::tls::Mode::StartTls {
+        let reply = command(w, "", b"AUTH TLS").await?;
+        if reply.status != "234" {
+            return Err(Failure::harness(
+                "the target profile sets [ftp] tls = \"starttls\", but the server did not answer AUTH TLS with 234 (RFC 4217 §4.1)",
+            )
+            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))));
+        }
+        super::tls::start(w, "").await?;
+    }
+    protect(w).await
+}
+
+/// PBSZ 0 then PROT P inside TLS (RFC 4217 §8, §9: PBSZ before PROT, 0
+/// for a stream-mode TLS transfer); afterwards every data connection
+/// starts TLS. Refusals are configuration errors: a server whose profile
+/// says TLS and that refuses protected data cannot be tested over it.
+async fn protect(w: &mut World) -> StepResult {
+    for (line, what) in [
+        ("PBSZ 0", "PBSZ 0 (RFC 4217 §8)"),
+        ("PROT P", "PROT P (RFC 4217 §9)"),
+    ] {
+        let reply = command(w, "", line.as_bytes()).await?;
+        if reply.status != "200" {
+            return Err(Failure::harness(format!(
+                "the target profile gives [ftp] TLS, but the server did not answer {what} with 200: protected data connections are not available"
+            ))
+            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))));
+        }
+    }
+    let client = super::tls::client(w, "ftp")?;
+    w.state::<FtpState>().protected = Some(client);
+    Ok(())
 }
 
 /// USER and PASS with the profile's account, then PWD to learn the login
 /// directory.
 async fn log_in(w: &mut World) -> StepResult {
+    // Never the profile's password in plaintext when the profile says TLS.
+    super::tls::guard_credentials(w, "")?;
     let user = w.expand("USER ${ftp.user}")?;
     let reply = command(w, "", user.as_bytes()).await?;
     // RFC 959 §5.4: USER → 230 (no password needed), 331, 332.
@@ -369,6 +428,28 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
             ))
             .expected("the server connects to the client's PORT/EPRT address (RFC 959 §3.2)")
         })?;
+    // After PROT P the data connection is in TLS, the client its TLS client
+    // whichever side connected (RFC 4217 §9, §10.2). A server that answers
+    // 522 on the control connection refused it there.
+    let protected = w.state::<FtpState>().protected.clone();
+    if let Some(client) = &protected {
+        if let Err(e) = conn.start_tls(client).await {
+            drop(conn);
+            // What the server said about it on the control connection, if
+            // anything (522, RFC 4217 §10.2), makes the failure actionable.
+            let s = w.session("")?;
+            let said = match s.reader.read(&mut s.conn).await {
+                Ok(r) => format!(
+                    "; the server then replied \"{}\"",
+                    escape_short(r.text().as_bytes(), 200)
+                ),
+                Err(_) => String::new(),
+            };
+            return Err(Failure::from(e).expected(format!(
+                "a TLS handshake on the data connection of \"{what}\" after PROT P (RFC 4217 §9){said}"
+            )));
+        }
+    }
     let received = match exchange {
         Exchange::Read => Some(read_all(&mut conn).await?),
         Exchange::Send(bytes) => {
@@ -399,11 +480,22 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
     // RFC 959 §5.4: after the preliminary reply, RETR, STOR, APPE, LIST and
     // NLST end with 226 or 250, or with one of the errors 425, 426, 451,
     // 551, 552 (and MLSD likewise, RFC 3659 §7.1); no other code.
-    if !COMPLETIONS.contains(&status.as_str()) {
+    // Under PROT P, 522 too: the data connection's TLS was refused (RFC
+    // 4217 §10.2).
+    let tls_refused = protected.is_some() && status == "522";
+    if !COMPLETIONS.contains(&status.as_str()) && !tls_refused {
+        let listed = if protected.is_some() {
+            format!(
+                "one of {}, or 522 under PROT P (RFC 959 §5.4, RFC 4217 §10.2)",
+                COMPLETIONS.join(", ")
+            )
+        } else {
+            format!("one of {} (RFC 959 §5.4)", COMPLETIONS.join(", "))
+        };
         return Err(Failure::conformance(format!(
             "the reply that ends the transfer of \"{what}\" is {status}, which RFC 959 §5.4 does not list after 125/150"
         ))
-        .expected(format!("one of {} (RFC 959 §5.4)", COMPLETIONS.join(", ")))
+        .expected(listed)
         .got(format!("\"{}\"", escape_short(text.as_bytes(), 300))));
     }
     Ok(())
@@ -449,11 +541,16 @@ async fn sends_over_data(w: &mut World, text: String) -> StepResult {
 /// fresh logged-in session.
 pub fn register_cleanup(w: &mut World, commands: Vec<String>) -> StepResult {
     let acct = account(w)?;
+    let tls = match super::tls::mode(w, "ftp") {
+        crate::wire::tls::Mode::None => None,
+        mode => Some((mode, super::tls::client(w, "ftp")?)),
+    };
     let transcript = w.transcript.clone();
     let timeout = w.step_timeout;
     let ledger = w.budget.clone();
     w.cleanups.push(Box::pin(async move {
-        if let Err(e) = cleanup(acct, ledger, transcript.clone(), timeout, commands).await {
+        let run = cleanup(acct, tls, ledger, transcript.clone(), timeout, commands);
+        if let Err(e) = run.await {
             transcript.event("ftp cleanup", format!("cleanup failed: {e}"));
         }
     }));
@@ -462,6 +559,7 @@ pub fn register_cleanup(w: &mut World, commands: Vec<String>) -> StepResult {
 
 async fn cleanup(
     acct: Account,
+    tls: Option<(crate::wire::tls::Mode, crate::wire::tls::Client)>,
     ledger: crate::target::budget::Ledger,
     transcript: Transcript,
     timeout: Duration,
@@ -481,7 +579,24 @@ async fn cleanup(
         v.extend_from_slice(b"\r\n");
         v
     };
+    // The password only inside TLS when the profile gives [ftp] TLS.
+    if let Some((mode, client)) = &tls {
+        if *mode == crate::wire::tls::Mode::Implicit {
+            conn.start_tls(client).await?;
+        }
+    }
     wire::read_reply(&mut conn).await?;
+    if let Some((crate::wire::tls::Mode::StartTls, client)) = &tls {
+        conn.send(&frame("AUTH TLS".into())).await?;
+        let reply = wire::read_reply(&mut conn).await?;
+        if reply.status != "234" {
+            return Err(Failure::harness(format!(
+                "AUTH TLS was answered \"{}\"",
+                escape_short(reply.text().as_bytes(), 200)
+            )));
+        }
+        conn.start_tls(client).await?;
+    }
     for line in [
         format!("USER {}", acct.user),
         format!("PASS {}", acct.password),
@@ -1384,4 +1499,144 @@ mod tests {
         assert!(plausible_time("20240229235960"));
         assert!(!plausible_time("20241329000000"));
     }
+}
+
+// ---- AUTH TLS, PBSZ, PROT (RFC 4217, RFC 2228) --------------------------------
+
+/// Skips unless `[ftp] tls = "starttls"`; then a greeted session still in
+/// plaintext (no AUTH TLS sent yet).
+#[given(regex = r"^an FTP session on the cleartext connection$")]
+async fn ftp_cleartext(w: &mut World) -> StepResult {
+    step!(w, {
+        super::tls::require_starttls(w, "ftp")?;
+        connect(w).await?;
+        let reply = greeting(w).await?;
+        check_status(&reply, &["220".into()], "as the greeting")
+    })
+}
+
+/// A greeted session in TLS (after AUTH TLS, or on the implicit-TLS
+/// port) that has sent neither PBSZ nor PROT; skipped when the profile
+/// gives `[ftp]` no TLS.
+#[given(regex = r"^an FTP session in TLS that has sent neither PBSZ nor PROT$")]
+async fn ftp_tls_unprotected(w: &mut World) -> StepResult {
+    step!(w, {
+        let mode = super::tls::mode(w, "ftp");
+        if mode == crate::wire::tls::Mode::None {
+            return Err(Failure::skip(
+                "the target profile does not set [ftp] tls (see README, target profile)",
+            ));
+        }
+        connect(w).await?;
+        let reply = greeting(w).await?;
+        check_status(&reply, &["220".into()], "as the greeting")?;
+        if mode == crate::wire::tls::Mode::StartTls {
+            let reply = command(w, "", b"AUTH TLS").await?;
+            check_status(&reply, &["234".into()], "to AUTH TLS (RFC 4217 §4.2)")?;
+            super::tls::start(w, "").await?;
+        }
+        Ok(())
+    })
+}
+
+/// Skipped when the profile gives `[ftp]` no TLS; otherwise a session
+/// logged in inside TLS with PBSZ 0 and PROT P accepted, so its data
+/// connections start TLS (RFC 4217 §9).
+#[given(regex = r"^an FTP session in TLS with protected data, logged in as the profile's user$")]
+async fn ftp_tls_logged_in(w: &mut World) -> StepResult {
+    step!(w, {
+        if super::tls::mode(w, "ftp") == crate::wire::tls::Mode::None {
+            return Err(Failure::skip(
+                "the target profile does not set [ftp] tls (see README, target profile)",
+            ));
+        }
+        greeted(w).await?;
+        log_in(w).await
+    })
+}
+
+/// FEAT, asked now, lists each of the quoted features (RFC 4217 §6: a
+/// server with FEAT "MUST advertise supported AUTH, PBSZ, and PROT
+/// commands"). A server without FEAT (500, 502) skips.
+/// Example: `Then the FEAT reply lists "AUTH", "PBSZ" and "PROT"`
+#[then(regex = r#"^the FEAT reply lists ((?:"[^"]+"(?:, | and )?)+)$"#)]
+async fn feat_lists_all(w: &mut World, list: String) -> StepResult {
+    step!(w, {
+        let wanted: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+        let feat = command(w, "", b"FEAT").await?;
+        if matches!(feat.status.as_str(), "500" | "502") {
+            return Err(Failure::skip(
+                "the server does not implement FEAT (RFC 2389)",
+            ));
+        }
+        check_status(&feat, &["211".into()], "to FEAT (RFC 2389 §3.2)")?;
+        let missing: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|f| !feat_lists(&feat, f))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::conformance(format!(
+            "the server answers AUTH TLS but its FEAT reply does not list {}",
+            missing.join(", ")
+        ))
+        .expected(format!(
+            "feature lines {} in the 211 reply (RFC 4217 §6)",
+            wanted
+                .iter()
+                .map(|f| format!("\" {f}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .got(format!("\"{}\"", escape_short(feat.text().as_bytes(), 400))))
+    })
+}
+
+/// Sends `AUTH TLS` and the command in one write (one segment). A refused
+/// AUTH is fine; after its 234 the handshake (a server that takes the
+/// pipelined plaintext as handshake data fails it: nothing runs inside
+/// TLS); inside TLS nothing may arrive before the client's first command,
+/// and NOOP must be answered by its own 200, not the injected command's
+/// reply. (The step is `steps::tls`'s, which dispatches by protocol.)
+pub(crate) async fn injection_not_executed(w: &mut World, injected: &str) -> StepResult {
+    let bytes = format!("AUTH TLS\r\n{injected}\r\n");
+    let s = w.session("")?;
+    s.conn
+        .send_as(bytes.as_bytes(), crate::wire::Segments::OneWrite)
+        .await?;
+    s.sent = b"AUTH TLS".to_vec();
+    let reply = next_reply(w, "").await?;
+    if reply.status != "234" {
+        return Ok(());
+    }
+    if let Err(e) = super::tls::start(w, "").await {
+        w.transcript.event(
+            CONTROL,
+            format!(
+                "the handshake after the pipelined plaintext failed ({}): nothing ran inside TLS",
+                e.message
+            ),
+        );
+        return Ok(());
+    }
+    let s = w.session("")?;
+    let early = s.conn.drain_for(Duration::from_millis(300), 4096).await?;
+    if !early.is_empty() {
+        return Err(Failure::conformance(format!(
+            "a reply came inside TLS before any command was sent in it: the server executed \"{injected}\", sent in plaintext behind AUTH TLS"
+        ))
+        .expected("nothing until the client's first command inside TLS")
+        .got(format!("\"{}\"", escape_short(&early, 300))));
+    }
+    let noop = command(w, "", b"NOOP").await?;
+    if noop.status != "200" && noop.class() == Some('2') {
+        return Err(Failure::conformance(format!(
+            "the first reply inside TLS answers \"{injected}\", sent in plaintext behind AUTH TLS, not NOOP"
+        ))
+        .expected("200 to NOOP (RFC 959 §5.4), or a refusal")
+        .got(format!("\"{}\"", escape_short(noop.text().as_bytes(), 300))));
+    }
+    Ok(())
 }

@@ -90,6 +90,15 @@ async fn with_client<T>(
 #[given(regex = r"^a suppaftp client logged in as the profile's user$")]
 async fn suppaftp_logged_in(w: &mut World) -> StepResult {
     step!(w, {
+        // suppaftp's AUTH TLS (feature tokio-rustls-ring) stalled on the
+        // command after TYPE in 2 of 3 runs against the reference server:
+        // until that is understood, its scenarios do not run with TLS
+        // rather than send the profile's password in plaintext.
+        if super::tls::mode(w, "ftp") != crate::wire::tls::Mode::None {
+            return Err(Failure::skip(
+                "the suppaftp scenarios run only without TLS; the target profile sets [ftp] tls",
+            ));
+        }
         let acct = account(w)?;
         let relay = w
             .library_relay(acct.address, NAME, crate::protocol::Protocol::Ftp)

@@ -1,5 +1,5 @@
 //! TLS in the scenarios, for every protocol that upgrades (SMTP STARTTLS,
-//! POP3 STLS, IMAP STARTTLS): whether the profile gives the section TLS,
+//! POP3 STLS, IMAP STARTTLS, FTP AUTH TLS): whether the profile gives the section TLS,
 //! the handshake on a session, and the rule that credentials never go out
 //! in plaintext when the profile says TLS.
 
@@ -30,11 +30,26 @@ pub fn require_starttls(w: &World, section: &str) -> StepResult {
     }
 }
 
+/// The TLS clients a scenario made, one per section: every connection of
+/// the scenario to that server shares its session cache, so a second
+/// connection resumes the first's TLS session (RFC 4217 §10.2: FTP servers
+/// may require the data connection to resume the control one's).
+#[derive(Default)]
+struct Clients(Vec<(String, tls::Client)>);
+
 /// The TLS client for the section's server (`address`'s host, or
-/// `tls_name`).
-pub fn client(w: &World, section: &str) -> Result<tls::Client, Failure> {
+/// `tls_name`), the same for the whole scenario.
+pub fn client(w: &mut World, section: &str) -> Result<tls::Client, Failure> {
+    if let Some((_, c)) = w.state::<Clients>().0.iter().find(|(s, _)| s == section) {
+        return Ok(c.clone());
+    }
     let address = w.profile().get(&format!("{section}.address")).unwrap_or("");
-    tls::client(w.profile(), section, tls::host_of(address), &[]).map_err(Failure::harness)
+    let c =
+        tls::client(w.profile(), section, tls::host_of(address), &[]).map_err(Failure::harness)?;
+    w.state::<Clients>()
+        .0
+        .push((section.to_string(), c.clone()));
+    Ok(c)
 }
 
 /// Upgrades `client`'s session to TLS (after the server's go-ahead).
@@ -92,10 +107,11 @@ async fn completes_handshake(w: &mut World, who: String) -> StepResult {
 
 /// Sends STARTTLS and the command in one write (one segment), then judges
 /// that the command is not executed inside TLS: SMTP (RFC 3207 §4.2), IMAP
-/// (RFC 9051 §6.2.1) or POP3 (STLS, RFC 2595 §4), by the session's protocol.
+/// (RFC 9051 §6.2.1), POP3 (STLS, RFC 2595 §4) or FTP (AUTH TLS, RFC 4217
+/// §4), by the session's protocol.
 /// Example: `Then the command "HELP" pipelined with STARTTLS is not executed inside TLS`
 #[then(
-    regex = r#"^the command "(.*)" pipelined with (?:STARTTLS|STLS) is not executed inside TLS$"#
+    regex = r#"^the command "(.*)" pipelined with (?:STARTTLS|STLS|AUTH TLS) is not executed inside TLS$"#
 )]
 async fn injection_not_executed(w: &mut World, injected: String) -> StepResult {
     step!(w, {
@@ -103,8 +119,9 @@ async fn injection_not_executed(w: &mut World, injected: String) -> StepResult {
             Protocol::Smtp => super::smtp::injection_not_executed(w, &injected).await,
             Protocol::Imap => super::imap::injection_not_executed(w, &injected).await,
             Protocol::Pop3 => super::pop3::injection_not_executed(w, &injected).await,
+            Protocol::Ftp => super::ftp::injection_not_executed(w, &injected).await,
             other => Err(Failure::harness(format!(
-                "STARTTLS injection is checked for SMTP, IMAP and POP3 sessions, not {}",
+                "STARTTLS injection is checked for SMTP, IMAP, POP3 and FTP sessions, not {}",
                 other.name()
             ))),
         }

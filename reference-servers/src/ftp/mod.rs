@@ -65,6 +65,10 @@ pub struct Faults {
     pub keeps_user_after_auth: bool,
     /// Answers PROT P with 200 but leaves data connections in the clear.
     pub clear_data_after_prot_p: bool,
+    /// Takes PBSZ before AUTH TLS and PROT before PBSZ (§9 orders them).
+    pub ignores_pbsz_prot_order: bool,
+    /// Leaves AUTH, PBSZ and PROT out of FEAT (§6 says list them).
+    pub feat_hides_tls: bool,
 }
 
 impl Config {

@@ -410,7 +410,7 @@ impl Session {
     async fn pbsz(&mut self, arg: &str) -> io::Result<()> {
         // RFC 4217 §9: "a PBSZ command MUST be preceded by a successful
         // security data exchange"; RFC 2228 §3 answers 503 otherwise.
-        if !self.tls {
+        if !self.tls && !self.cfg.faults.ignores_pbsz_prot_order {
             return self.out.send(503, "PBSZ needs AUTH TLS first").await;
         }
         if arg.trim().parse::<u32>().is_err() {
@@ -424,8 +424,11 @@ impl Session {
 
     async fn prot(&mut self, arg: &str) -> io::Result<()> {
         // RFC 4217 §9: "the PROT command MUST be preceded by a PBSZ command".
-        if !self.tls || !self.pbsz {
-            return self.out.send(503, "PROT needs AUTH TLS and PBSZ first").await;
+        if !self.tls || (!self.pbsz && !self.cfg.faults.ignores_pbsz_prot_order) {
+            return self
+                .out
+                .send(503, "PROT needs AUTH TLS and PBSZ first")
+                .await;
         }
         match arg.trim().to_ascii_uppercase().as_str() {
             "P" => {
@@ -466,7 +469,7 @@ impl Session {
         .collect();
         // RFC 4217 §6: a server with FEAT "MUST advertise supported AUTH,
         // PBSZ, and PROT commands", AUTH with its TLS parameter.
-        if self.cfg.tls.is_some() {
+        if self.cfg.tls.is_some() && !self.cfg.faults.feat_hides_tls {
             features.extend(["AUTH TLS", "PBSZ", "PROT"].map(String::from));
             features.sort();
         }

@@ -104,12 +104,10 @@ async fn serve(listener: TcpListener, config: Config, store: MailStore) {
     let max = config.max_connections;
     let limits = config.limits;
     let full = WhenFull::refuse(move |stream: TcpStream| async move {
-        let _ = stream.set_nodelay(true);
         let mut wire = codec::Wire::new(stream, limits);
         let _ = wire.send(b"* BYE Too many connections\r\n").await;
     });
     accept_loop(listener, max, full, move |stream, _| {
-        let _ = stream.set_nodelay(true);
         let config = config.clone();
         let store = store.clone();
         async move {
