@@ -21,10 +21,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-CONTROL_PORT=21021
-PASV_MIN=21030
-PASV_MAX=21059
-FTP_USER=conformftp
+CONTROL_PORT=${VSFTPD_PORT:-21021}
+PASV_MIN=$((CONTROL_PORT + 9))
+PASV_MAX=$((CONTROL_PORT + 38))
+FTP_USER=${VSFTPD_USER:-conformftp}
+# VSFTPD_TLS=yes (vsftpd-tls.sh): ssl_enable=YES with the fixture
+# certificate, and the profile says tls = "starttls".
+TLS=${VSFTPD_TLS:-no}
+REPORT=interop-vsftpd
+[ "$TLS" = yes ] && REPORT=interop-vsftpd-tls
 CONFORM="$PWD/target/debug/conform"
 
 log() { printf '[vsftpd interop] %s\n' "$*"; }
@@ -86,7 +91,15 @@ secure_chroot_dir=/var/run/vsftpd/empty
 pam_service_name=vsftpd
 seccomp_sandbox=NO
 utf8_filesystem=YES
-ssl_enable=NO
+$(if [ "$TLS" = yes ]; then
+  # vsftpd's own defaults for the rest: force_local_logins_ssl and
+  # force_local_data_ssl (YES), require_ssl_reuse (YES).
+  echo "ssl_enable=YES"
+  echo "rsa_cert_file=$RUN/fixtures/tls/server.pem"
+  echo "rsa_private_key_file=$RUN/fixtures/tls/server.key"
+else
+  echo "ssl_enable=NO"
+fi)
 xferlog_enable=YES
 log_ftp_protocol=YES
 vsftpd_log_file=$RUN/vsftpd.log
@@ -126,11 +139,15 @@ address = "127.0.0.1:$CONTROL_PORT"
 user = "$FTP_USER"
 password = "$FTP_PASS"
 confined = true
+$(if [ "$TLS" = yes ]; then
+  echo 'tls = "starttls"'
+  echo "ca_file = \"$RUN/fixtures/tls/ca.pem\""
+fi)
 PROFILE
 
 mkdir -p reports
 status=0
-"$CONFORM" run ftp --target "$RUN/profile.toml" --junit "reports/interop-vsftpd.xml" --json "reports/interop-vsftpd.json" --html "reports/interop-vsftpd.html" \
+"$CONFORM" run ftp --target "$RUN/profile.toml" --junit "reports/$REPORT.xml" --json "reports/$REPORT.json" --html "reports/$REPORT.html" \
   --deviations .ci/interop/deviations/vsftpd.toml --ratchet || status=$?
 
 # The run must leave the home as it found it.

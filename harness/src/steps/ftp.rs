@@ -1640,3 +1640,42 @@ pub(crate) async fn injection_not_executed(w: &mut World, injected: &str) -> Ste
     }
     Ok(())
 }
+
+/// USER with the profile's user in plaintext, then AUTH TLS and the
+/// handshake, then PASS inside TLS: the PASS must not log in (RFC 4217
+/// §4.2, the user identity is reset by AUTH). A server that refuses the
+/// plaintext USER (vsftpd's force_local_logins_ssl answers 530 and closes)
+/// has nothing to carry over: that passes.
+/// Example: `Then a PASS inside TLS after a USER sent in plaintext does not log in`
+#[then(regex = r"^a PASS inside TLS after a USER sent in plaintext does not log in$")]
+async fn pass_after_plain_user(w: &mut World) -> StepResult {
+    step!(w, {
+        let user = w.expand("USER ${ftp.user}")?;
+        let reply = command(w, "", user.as_bytes()).await?;
+        if matches!(reply.class(), Some('4' | '5')) {
+            w.transcript.event(
+                CONTROL,
+                "the server refused USER in plaintext: no identity to carry into TLS",
+            );
+            return Ok(());
+        }
+        let auth = command(w, "", b"AUTH TLS").await?;
+        if auth.status != "234" {
+            return Err(Failure::harness(
+                "the target profile sets [ftp] tls = \"starttls\", but the server did not answer AUTH TLS with 234 (RFC 4217 §4.2)",
+            )
+            .got(format!("\"{}\"", escape_short(auth.text().as_bytes(), 200))));
+        }
+        super::tls::start(w, "").await?;
+        let pass = w.expand("PASS ${ftp.password}")?;
+        let reply = command(w, "", pass.as_bytes()).await?;
+        if matches!(reply.class(), Some('4' | '5')) {
+            return Ok(());
+        }
+        Err(Failure::conformance(
+            "PASS inside TLS was accepted for the USER sent before AUTH TLS: the server kept the user identity across AUTH",
+        )
+        .expected("a refusal (503 bad sequence, 530): AUTH resets the user identity (RFC 4217 §4.2)")
+        .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))))
+    })
+}

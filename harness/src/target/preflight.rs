@@ -259,6 +259,27 @@ async fn ftp(profile: &Profile, timeout: Duration) -> Result<(), String> {
     if greeting.status != "220" {
         return Err(limit(p, &greeting));
     }
+    // With tls = "starttls", AUTH TLS first (RFC 4217 §4): the profile's
+    // password never goes out in plaintext, and a server that requires TLS
+    // for logins (vsftpd's force_local_logins_ssl) accepts it.
+    if crate::wire::tls::mode(profile, "ftp") == crate::wire::tls::Mode::StartTls {
+        let auth = s.ask("AUTH TLS").await?;
+        if auth.status != "234" {
+            return Err(format!(
+                "[ftp] tls = \"starttls\": AUTH TLS was answered \"{}\", not 234 (RFC 4217 §4.2)",
+                escape_short(auth.text().as_bytes(), 200)
+            ));
+        }
+        let host = profile
+            .get("ftp.address")
+            .map(crate::wire::tls::host_of)
+            .unwrap_or("");
+        let client = crate::wire::tls::client(profile, "ftp", host, &[])?;
+        s.conn
+            .start_tls(&client)
+            .await
+            .map_err(|e| format!("[ftp] tls = \"starttls\": {e}"))?;
+    }
     let user = value(profile, "ftp.user")?;
     let reply = s.ask(&format!("USER {user}")).await?;
     if reply.status != "230" {
