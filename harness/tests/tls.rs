@@ -528,38 +528,37 @@ async fn a_pop3_server_that_offers_stls_inside_tls_is_reported() {
 
 // ---- FTP AUTH TLS (RFC 4217), on the wire ----
 
-/// The reference FTP server with AUTH TLS and `faults`, serving a root
-/// with `hello.txt`; its control address and the CA a client trusts.
+/// The reference FTP server with AUTH TLS and `faults` on a fresh copy of
+/// the fixture tree; its control address, and the fixture CA's file.
 async fn ftp_with(
     faults: reference_servers::ftp::Faults,
 ) -> (
     SocketAddr,
-    rustls::pki_types::CertificateDer<'static>,
+    std::path::PathBuf,
     reference_servers::Running,
     tempfile::TempDir,
 ) {
-    use rustls::pki_types::pem::PemObject;
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("hello.txt"), b"hello over TLS\r\n").unwrap();
-    let id = generate(Validity::Current).unwrap();
-    let mut config = reference_servers::ftp::Config::new(root, "bob", "hungry");
-    config.tls =
-        Some(reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &[]).unwrap());
+    let home = dir.path().join("ftp");
+    conform::fixtures::ftp::write(&home).unwrap();
+    let (identity, ca) = server_identity(&dir, Validity::Current);
+    let mut config = reference_servers::ftp::Config::new(home, "bob", "hungry");
+    config.tls = Some(identity);
     config.faults = faults;
     config.failed_login_delay = Duration::ZERO;
     let running = reference_servers::ftp::start([127, 0, 0, 1].into(), 0, config)
         .await
         .unwrap();
     let addr = running.addr("control").unwrap();
-    let ca = rustls::pki_types::CertificateDer::from_pem_slice(id.ca_pem.as_bytes()).unwrap();
     (addr, ca, running, dir)
 }
 
-fn ftp_connector(ca: &rustls::pki_types::CertificateDer<'static>) -> tokio_rustls::TlsConnector {
+fn ftp_connector(ca: &std::path::Path) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.clone()).unwrap();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_file(ca).unwrap())
+        .unwrap();
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -650,7 +649,7 @@ async fn ftp_tls_walk(faults: reference_servers::ftp::Faults) -> FtpTlsWalk {
         .await
         .unwrap();
     tls.get_mut()
-        .write_all(b"RETR hello.txt\r\n")
+        .write_all(b"RETR binary.bin\r\n")
         .await
         .unwrap();
     after.push(ftp_reply(&mut tls).await);
@@ -705,7 +704,10 @@ async fn the_reference_ftp_server_walks_rfc_4217() {
         "{:?}",
         walk.after
     );
-    assert_eq!(walk.data.as_deref(), Some(&b"hello over TLS\r\n"[..]));
+    assert_eq!(
+        walk.data.as_deref(),
+        conform::fixtures::ftp::file("binary.bin")
+    );
 }
 
 /// Each fault shows on the wire where the walk looks for it.
@@ -740,22 +742,12 @@ async fn each_ftp_tls_fault_shows_on_the_wire() {
     assert_eq!(clear.data, None);
 }
 
-/// The reference FTP server with AUTH TLS and `faults` on a fresh fixture
-/// tree, and a profile for it (`tls = "starttls"`, trusting the fixture CA).
+/// [`ftp_with`], and a profile for it (`tls = "starttls"`, trusting the
+/// fixture CA).
 async fn ftp_suite_with(
     faults: reference_servers::ftp::Faults,
 ) -> (String, reference_servers::Running, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("ftp");
-    conform::fixtures::ftp::write(&home).unwrap();
-    let (identity, ca) = server_identity(&dir, Validity::Current);
-    let mut config = reference_servers::ftp::Config::new(home, "bob", "hungry");
-    config.tls = Some(identity);
-    config.faults = faults;
-    let running = reference_servers::ftp::start([127, 0, 0, 1].into(), 0, config)
-        .await
-        .unwrap();
-    let addr = running.addr("control").unwrap();
+    let (addr, ca, running, dir) = ftp_with(faults).await;
     (starttls_profile("ftp", addr, &ca), running, dir)
 }
 

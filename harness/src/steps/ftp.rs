@@ -106,16 +106,23 @@ async fn secure(w: &mut World) -> StepResult {
         return Ok(());
     }
     if mode == crate::wire::tls::Mode::StartTls {
-        let reply = command(w, "", b"AUTH TLS").await?;
-        if reply.status != "234" {
-            return Err(Failure::harness(
-                "the target profile sets [ftp] tls = \"starttls\", but the server did not answer AUTH TLS with 234 (RFC 4217 §4.1)",
-            )
-            .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))));
-        }
-        super::tls::start(w, "").await?;
+        auth_tls(w).await?;
     }
     protect(w).await
+}
+
+/// AUTH TLS answered 234, then the handshake (RFC 4217 §4.2). Any other
+/// answer contradicts the profile's `tls = "starttls"`: a configuration
+/// error.
+async fn auth_tls(w: &mut World) -> StepResult {
+    let reply = command(w, "", b"AUTH TLS").await?;
+    if reply.status != "234" {
+        return Err(Failure::harness(
+            "the target profile sets [ftp] tls = \"starttls\", but the server did not answer AUTH TLS with 234 (RFC 4217 §4.2)",
+        )
+        .got(format!("\"{}\"", escape_short(reply.text().as_bytes(), 200))));
+    }
+    super::tls::start(w, "").await
 }
 
 /// PBSZ 0 then PROT P inside TLS (RFC 4217 §8, §9: PBSZ before PROT, 0
@@ -1531,9 +1538,7 @@ async fn ftp_tls_unprotected(w: &mut World) -> StepResult {
         let reply = greeting(w).await?;
         check_status(&reply, &["220".into()], "as the greeting")?;
         if mode == crate::wire::tls::Mode::StartTls {
-            let reply = command(w, "", b"AUTH TLS").await?;
-            check_status(&reply, &["234".into()], "to AUTH TLS (RFC 4217 §4.2)")?;
-            super::tls::start(w, "").await?;
+            auth_tls(w).await?;
         }
         Ok(())
     })
@@ -1611,25 +1616,10 @@ pub(crate) async fn injection_not_executed(w: &mut World, injected: &str) -> Ste
     if reply.status != "234" {
         return Ok(());
     }
-    if let Err(e) = super::tls::start(w, "").await {
-        w.transcript.event(
-            CONTROL,
-            format!(
-                "the handshake after the pipelined plaintext failed ({}): nothing ran inside TLS",
-                e.message
-            ),
-        );
+    if !super::tls::start_after_pipelined(w, CONTROL, "nothing ran inside TLS").await? {
         return Ok(());
     }
-    let s = w.session("")?;
-    let early = s.conn.drain_for(Duration::from_millis(300), 4096).await?;
-    if !early.is_empty() {
-        return Err(Failure::conformance(format!(
-            "a reply came inside TLS before any command was sent in it: the server executed \"{injected}\", sent in plaintext behind AUTH TLS"
-        ))
-        .expected("nothing until the client's first command inside TLS")
-        .got(format!("\"{}\"", escape_short(&early, 300))));
-    }
+    super::tls::silent_until_asked(w, injected, "AUTH TLS").await?;
     let noop = command(w, "", b"NOOP").await?;
     if noop.status != "200" && noop.class() == Some('2') {
         return Err(Failure::conformance(format!(
@@ -1659,14 +1649,7 @@ async fn pass_after_plain_user(w: &mut World) -> StepResult {
             );
             return Ok(());
         }
-        let auth = command(w, "", b"AUTH TLS").await?;
-        if auth.status != "234" {
-            return Err(Failure::harness(
-                "the target profile sets [ftp] tls = \"starttls\", but the server did not answer AUTH TLS with 234 (RFC 4217 §4.2)",
-            )
-            .got(format!("\"{}\"", escape_short(auth.text().as_bytes(), 200))));
-        }
-        super::tls::start(w, "").await?;
+        auth_tls(w).await?;
         let pass = w.expand("PASS ${ftp.password}")?;
         let reply = command(w, "", pass.as_bytes()).await?;
         if matches!(reply.class(), Some('4' | '5')) {

@@ -1492,25 +1492,10 @@ pub(crate) async fn injection_not_executed(w: &mut World, injected: &str) -> Ste
     if reply.status != "+OK" {
         return Ok(());
     }
-    if let Err(e) = super::tls::start(w, "").await {
-        w.transcript.event(
-            "pop3",
-            format!(
-                "the handshake after the pipelined plaintext failed ({}): nothing ran inside TLS",
-                e.message
-            ),
-        );
+    if !super::tls::start_after_pipelined(w, "pop3", "nothing ran inside TLS").await? {
         return Ok(());
     }
-    let s = w.session("")?;
-    let early = s.conn.drain_for(Duration::from_millis(300), 4096).await?;
-    if !early.is_empty() {
-        return Err(Failure::conformance(format!(
-            "a reply came inside TLS before any command was sent in it: the server executed \"{injected}\", sent in plaintext behind STLS"
-        ))
-        .expected("nothing until the client's first command inside TLS")
-        .got(format!("\"{}\"", escape_short(&early, 300))));
-    }
+    super::tls::silent_until_asked(w, injected, "STLS").await?;
     // NOOP is a TRANSACTION command (RFC 1939 §5): -ERR is its answer here;
     // a capability list instead would be the injected CAPA's.
     let noop = command(w, "", b"NOOP").await?;

@@ -80,6 +80,51 @@ fn session_section(w: &mut World, client_label: &str) -> Result<Protocol, Failur
     })
 }
 
+/// The handshake after the go-ahead to an upgrade that was sent with
+/// plaintext pipelined behind it. `Ok(false)` when the handshake fails:
+/// the server took that plaintext as handshake data, so nothing ran inside
+/// TLS; the transcript notes it, with `meaning`.
+pub async fn start_after_pipelined(
+    w: &mut World,
+    label: &str,
+    meaning: &str,
+) -> Result<bool, Failure> {
+    match start(w, "").await {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            w.transcript.event(
+                label,
+                format!(
+                    "the handshake after the pipelined plaintext failed ({}): {meaning}",
+                    e.message
+                ),
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// Inside TLS nothing may arrive before the client's first command there:
+/// anything that does answers `injected`, sent in plaintext behind `verb`.
+pub async fn silent_until_asked(w: &mut World, injected: &str, verb: &str) -> StepResult {
+    let s = w.session("")?;
+    let early = s
+        .conn
+        .drain_for(std::time::Duration::from_millis(300), 4096)
+        .await?;
+    if !early.is_empty() {
+        return Err(Failure::conformance(format!(
+            "a reply came inside TLS before any command was sent in it: the server executed \"{injected}\", sent in plaintext behind {verb}"
+        ))
+        .expected("nothing until the client's first command inside TLS")
+        .got(format!(
+            "\"{}\"",
+            crate::report::transcript::escape_short(&early, 300)
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses to go on when the profile says TLS but the session is not in
 /// TLS: credentials never go out in plaintext then.
 pub fn guard_credentials(w: &mut World, client_label: &str) -> StepResult {

@@ -112,33 +112,42 @@ impl Session {
     ) -> Result<(Session, Reply), String> {
         let addr = address(profile, section)?;
         let name = format!("{section} preflight");
-        let mut conn = Conn::connect(addr, &name, &Transcript::new(), timeout)
+        let conn = Conn::connect(addr, &name, &Transcript::new(), timeout)
             .await
             .map_err(|e| format!("[{section}] address: {e}"))?;
         // An implicit-TLS port: the handshake before the greeting; a
         // certificate the profile does not trust is its configuration.
-        let tls = crate::wire::tls::mode(profile, section.name());
-        if tls == crate::wire::tls::Mode::Implicit {
-            let host = profile
-                .get(&format!("{section}.address"))
-                .map(crate::wire::tls::host_of)
-                .unwrap_or("");
-            let client = crate::wire::tls::client(profile, section.name(), host, &[])?;
-            conn.start_tls(&client)
-                .await
-                .map_err(|e| format!("[{section}] tls = \"implicit\": {e}"))?;
-        }
         let mut s = Session {
             conn,
             reader,
             section,
         };
+        if crate::wire::tls::mode(profile, section.name()) == crate::wire::tls::Mode::Implicit {
+            s.start_tls(profile).await?;
+        }
         let greeting = s
             .reader
             .read(&mut s.conn)
             .await
             .map_err(|e| s.wire(e, "the greeting"))?;
         Ok((s, greeting))
+    }
+
+    /// The handshake with the section's TLS client (at once for an
+    /// implicit-TLS port, after the go-ahead for an upgrade); a
+    /// certificate the profile does not trust is its configuration.
+    async fn start_tls(&mut self, profile: &Profile) -> Result<(), String> {
+        let section = self.section;
+        let host = profile
+            .get(&format!("{section}.address"))
+            .map(crate::wire::tls::host_of)
+            .unwrap_or("");
+        let client = crate::wire::tls::client(profile, section.name(), host, &[])?;
+        let mode = crate::wire::tls::mode(profile, section.name()).name();
+        self.conn
+            .start_tls(&client)
+            .await
+            .map_err(|e| format!("[{section}] tls = \"{mode}\": {e}"))
     }
 
     fn wire(&self, e: WireError, what: &str) -> String {
@@ -270,15 +279,7 @@ async fn ftp(profile: &Profile, timeout: Duration) -> Result<(), String> {
                 escape_short(auth.text().as_bytes(), 200)
             ));
         }
-        let host = profile
-            .get("ftp.address")
-            .map(crate::wire::tls::host_of)
-            .unwrap_or("");
-        let client = crate::wire::tls::client(profile, "ftp", host, &[])?;
-        s.conn
-            .start_tls(&client)
-            .await
-            .map_err(|e| format!("[ftp] tls = \"starttls\": {e}"))?;
+        s.start_tls(profile).await?;
     }
     let user = value(profile, "ftp.user")?;
     let reply = s.ask(&format!("USER {user}")).await?;

@@ -88,14 +88,8 @@ pub(crate) async fn injection_not_executed(w: &mut World, injected: &str) -> Ste
             // Refused: nothing is upgraded, nothing runs inside TLS.
             return Ok(());
         }
-        if let Err(e) = crate::steps::tls::start(w, "").await {
-            w.transcript.event(
-                "imap",
-                format!(
-                    "the handshake after the pipelined plaintext failed ({}): the server took it as handshake data (RFC 9051 §6.2.1, option 1)",
-                    e.message
-                ),
-            );
+        let option_1 = "the server took it as handshake data (RFC 9051 §6.2.1, option 1)";
+        if !crate::steps::tls::start_after_pipelined(w, "imap", option_1).await? {
             return Ok(());
         }
         let s = w.session("")?;
