@@ -48,3 +48,16 @@ Feature: STARTTLS: upgrading an IMAP session to TLS
     # away. Either passes; answering it inside TLS fails.
     Given an IMAP session on the cleartext connection that announces STARTTLS
     Then the command "CAPABILITY" pipelined with STARTTLS is not executed inside TLS
+
+  @rfc9051-sec-6.2.3 @MUST
+  Scenario: Where LOGINDISABLED is announced, LOGIN before TLS is answered with a tagged NO
+    # §6.2.3: a server MUST implement a configuration in which it
+    # advertises LOGINDISABLED and does not permit LOGIN outside TLS; §7.2.2:
+    # such a server "will respond with a tagged NO response to any attempt
+    # to use the LOGIN command even if the user name and password are
+    # valid". The credentials sent are made up: the profile's password
+    # never goes out in plaintext. A server that does not announce
+    # LOGINDISABLED skips this.
+    Given an IMAP session on the cleartext connection that announces LOGINDISABLED
+    When the client sends "a1 LOGIN conform-nobody not-the-password"
+    Then the server replies NO

@@ -754,14 +754,9 @@ async fn target_for(
             let b = bundled::start(&[protocol], bundled::loopback())
                 .await
                 .map_err(|e| SetupError(format!("cannot start the bundled server: {e}")))?;
-            let mut profile = b.profile.clone();
-            // The fuzzer speaks no TLS yet; the bundled IMAP and POP3
-            // servers also take plaintext logins, and their credentials are
-            // fixtures, so their logged-in states are fuzzed in plaintext.
-            // (Against a profile that sets TLS the fuzzer never logs in.)
-            if matches!(protocol, Protocol::Imap | Protocol::Pop3) {
-                profile.set(protocol.name(), "tls", "none");
-            }
+            // The bundled SMTP, POP3 and IMAP servers say STARTTLS: the
+            // fuzzer's sessions upgrade as the suites' do.
+            let profile = b.profile.clone();
             Ok((profile, Some(b)))
         }
     }

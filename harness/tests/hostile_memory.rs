@@ -191,6 +191,8 @@ fn imap_answer(cmd: &str) -> Answer {
     let tag = words.next().unwrap_or("*");
     let verb = words.next().unwrap_or("").to_ascii_uppercase();
     match verb.as_str() {
+        // What the preflight asks is answered.
+        "CAPABILITY" => Answer::Reply(format!("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n")),
         "LOGIN" => Answer::Reply(format!("{tag} OK logged in\r\n")),
         "LOGOUT" => Answer::Close(format!("* BYE\r\n{tag} OK bye\r\n")),
         _ => Answer::Flood(

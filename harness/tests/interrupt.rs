@@ -84,17 +84,47 @@ async fn ftp_listing(addr: SocketAddr, user: &str, pass: &str) -> Vec<String> {
     names
 }
 
-/// The IMAP user's mailboxes.
-async fn imap_mailboxes(addr: SocketAddr, user: &str, pass: &str) -> Vec<String> {
-    let mut c = Lines::open(addr).await;
-    c.line().await;
-    c.w.write_all(format!("a LOGIN {user} {pass}\r\nb LIST \"\" \"*\"\r\n").as_bytes())
+/// The IMAP user's mailboxes, asked inside TLS (the served IMAP server
+/// announces LOGINDISABLED before STARTTLS).
+async fn imap_mailboxes(addr: SocketAddr, user: &str, pass: &str, ca: &str) -> Vec<String> {
+    let mut plain = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
+    let mut l = String::new();
+    let within = Duration::from_secs(10);
+    let _ = tokio::time::timeout(within, plain.read_line(&mut l)).await;
+    plain
+        .get_mut()
+        .write_all(b"s STARTTLS\r\n")
+        .await
+        .expect("send");
+    loop {
+        l.clear();
+        tokio::time::timeout(within, plain.read_line(&mut l))
+            .await
+            .expect("a line in time")
+            .expect("read");
+        if l.starts_with("s ") || l.is_empty() {
+            assert!(l.starts_with("s OK"), "STARTTLS: {l}");
+            break;
+        }
+    }
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let tls = common::tls_connector(std::path::Path::new(ca))
+        .connect(name, plain.into_inner())
+        .await
+        .expect("TLS");
+    let mut c = BufReader::new(tls);
+    c.get_mut()
+        .write_all(format!("a LOGIN {user} {pass}\r\nb LIST \"\" \"*\"\r\n").as_bytes())
         .await
         .expect("send");
     let mut out = Vec::new();
     loop {
-        let l = c.line().await;
-        if l.starts_with("b ") {
+        l.clear();
+        tokio::time::timeout(within, c.read_line(&mut l))
+            .await
+            .expect("a line in time")
+            .expect("read");
+        if l.starts_with("b ") || l.is_empty() {
             break;
         }
         if l.starts_with("* LIST") {
@@ -123,6 +153,7 @@ async fn store(served: &common::Served) -> (Vec<String>, Vec<String>) {
             imap,
             &value(served, "imap", "user"),
             &value(served, "imap", "password"),
+            &value(served, "imap", "ca_file"),
         )
         .await,
     )

@@ -33,7 +33,7 @@ async fn smtp_server(
     use reference_servers::mailstore::{Accounts, MailStore};
     let dir = tempfile::tempdir().unwrap();
     conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
-    let store = MailStore::open(&dir.path().join("maildir")).unwrap();
+    let store = MailStore::open(dir.path().join("maildir")).unwrap();
     let (identity, ca) = server_identity(&dir, validity);
     let mut config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
     config.tls = Some(identity);
@@ -79,9 +79,10 @@ fn starttls_profile(section: &str, addr: SocketAddr, ca: &std::path::Path) -> St
     )
 }
 
-async fn run_tagged(profile: &str, tags: &str) -> Run {
+/// `conform run SECTION --strict --tags TAGS` with a 2 s step bound.
+async fn run_tagged_in(section: &str, profile: &str, tags: &str) -> Run {
     run_against(
-        "smtp",
+        section,
         profile,
         &["--strict", "--tags", tags, "--step-timeout", "2s"],
     )
@@ -96,12 +97,12 @@ const TLS_TAGS: &str = "@rfc3207 or @rfc4954 or @rfc4616";
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reference_server_passes_the_tls_and_auth_scenarios() {
     let (profile, _r, _d) = smtp_with(Faults::default(), Validity::Current).await;
-    let run = run_tagged(&profile, TLS_TAGS).await;
+    let run = run_tagged_in("smtp", &profile, TLS_TAGS).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["11 passed, 0 failed, 0 errors"]);
     // Without TLS in the profile the same scenarios skip, with the reason.
     let plain = profile.replace("tls = \"starttls\"\n", "");
-    let run = run_tagged(&plain, "@rfc3207").await;
+    let run = run_tagged_in("smtp", &plain, "@rfc3207").await;
     assert_has(
         &run,
         &["the target profile does not set [smtp] tls = \"starttls\""],
@@ -134,7 +135,7 @@ async fn the_smtp_suite_runs_inside_implicit_tls() {
 /// `faults`; they must fail `failed` scenarios, with every one of `wants`.
 async fn faulty(faults: Faults, tags: &str, failed: &str, wants: &[&str]) -> Run {
     let (profile, _r, _d) = smtp_with(faults, Validity::Current).await;
-    let run = run_tagged(&profile, tags).await;
+    let run = run_tagged_in("smtp", &profile, tags).await;
     assert_fails_with(&run, wants);
     assert_has(&run, &[failed]);
     run
@@ -199,7 +200,7 @@ async fn an_untrusted_or_expired_certificate_is_an_error_naming_the_profile_key(
         &format!("{}", dir.path().join("ca.pem").display()),
         &stranger.display().to_string(),
     );
-    let run = run_tagged(&profile, UPGRADE).await;
+    let run = run_tagged_in("smtp", &profile, UPGRADE).await;
     assert_has(
         &run,
         &[
@@ -211,7 +212,7 @@ async fn an_untrusted_or_expired_certificate_is_an_error_naming_the_profile_key(
     assert_ne!(run.code, 0);
     // An expired certificate.
     let (profile, _r2, _d2) = smtp_with(Faults::default(), Validity::Expired).await;
-    let run = run_tagged(&profile, UPGRADE).await;
+    let run = run_tagged_in("smtp", &profile, UPGRADE).await;
     assert_has(
         &run,
         &["the server's TLS certificate is not accepted (Expired"],
@@ -222,7 +223,7 @@ async fn an_untrusted_or_expired_certificate_is_an_error_naming_the_profile_key(
         "tls = \"starttls\"\n",
         "tls = \"starttls\"\ntls_insecure = true\n",
     );
-    let run = run_tagged(&insecure, UPGRADE).await;
+    let run = run_tagged_in("smtp", &insecure, UPGRADE).await;
     assert_eq!(run.code, 0, "{}", run.all());
 }
 
@@ -319,7 +320,7 @@ async fn a_hostile_peer_in_the_handshake_fails_clearly_within_the_step_bound() {
         let addr = hostile(after).await;
         let profile = smtp_profile(addr, "tls_insecure = true\n");
         let started = Instant::now();
-        let run = run_tagged(&profile, UPGRADE).await;
+        let run = run_tagged_in("smtp", &profile, UPGRADE).await;
         assert_fails_with(&run, &[want]);
         assert!(
             started.elapsed() < Duration::from_secs(15),
@@ -334,6 +335,17 @@ async fn a_hostile_peer_in_the_handshake_fails_clearly_within_the_step_bound() {
 async fn imap_with(
     faults: reference_servers::imap::Faults,
 ) -> (String, reference_servers::Running, tempfile::TempDir) {
+    imap_server(faults, false, false).await
+}
+
+/// The reference IMAP server with TLS (`implicit`: on an implicit-TLS
+/// port; `login_requires_tls`: LOGINDISABLED before TLS) and a profile for
+/// it (`tls = "starttls"` or `"implicit"`).
+async fn imap_server(
+    faults: reference_servers::imap::Faults,
+    implicit: bool,
+    login_requires_tls: bool,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
     use reference_servers::mailstore::{Accounts, MailStore};
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
@@ -342,16 +354,24 @@ async fn imap_with(
     let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
     config.tls = Some(identity);
     config.faults = faults;
+    config.implicit_tls = implicit;
+    config.login_requires_tls = login_requires_tls;
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
     let addr = running.addr("imap").unwrap();
-    (starttls_profile("imap", addr, &ca), running, dir)
+    let mut profile = starttls_profile("imap", addr, &ca);
+    if implicit {
+        profile = profile.replace("tls = \"starttls\"", "tls = \"implicit\"");
+    }
+    (profile, running, dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imap_starttls_passes_and_every_login_goes_inside_tls() {
-    let (profile, _r, _d) = imap_with(Default::default()).await;
+    // LOGINDISABLED before TLS: a LOGIN in plaintext anywhere (a step, the
+    // preflight, a cleanup session) would be refused and show.
+    let (profile, _r, _d) = imap_server(Default::default(), false, true).await;
     let run = run_against("imap", &profile, &["--step-timeout", "5s"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert_has(&run, &["0 failed, 0 errors"]);
@@ -360,20 +380,30 @@ async fn imap_starttls_passes_and_every_login_goes_inside_tls() {
         "{}",
         run.stdout
     );
-    // Without TLS in the profile the STARTTLS scenarios skip, with the reason.
+    assert!(
+        !run.stdout.contains("cleanup attempt"),
+        "a cleanup session failed: {}",
+        run.stdout
+    );
+    // Without TLS in the profile, a server announcing LOGINDISABLED is a
+    // configuration error naming the key (RFC 9051 §6.2.3).
     let plain = profile.replace("tls = \"starttls\"\n", "");
-    let run = run_against(
-        "imap",
-        &plain,
-        &[
-            "--strict",
-            "--tags",
-            "@rfc9051-sec-6.2.1",
-            "--step-timeout",
-            "2s",
-        ],
-    )
-    .await;
+    let run = run_against("imap", &plain, &["--step-timeout", "2s"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("[imap] tls: the server announces LOGINDISABLED"),
+        "{}",
+        run.all()
+    );
+    // A server allowing LOGIN in plaintext: the LOGINDISABLED scenario
+    // skips saying why, and without TLS in the profile so do the STARTTLS
+    // scenarios.
+    let (profile, _r, _d) = imap_with(Default::default()).await;
+    let run = run_tagged_in("imap", &profile, "@rfc9051-sec-6.2.3").await;
+    assert_has(&run, &["the server does not announce LOGINDISABLED"]);
+    let plain = profile.replace("tls = \"starttls\"\n", "");
+    let run = run_tagged_in("imap", &plain, "@rfc9051-sec-6.2.1").await;
     assert_has(&run, &["the target profile does not set [imap] tls"]);
 }
 
@@ -384,18 +414,7 @@ async fn an_imap_server_that_executes_commands_injected_before_the_handshake_fai
         ..Default::default()
     })
     .await;
-    let run = run_against(
-        "imap",
-        &profile,
-        &[
-            "--strict",
-            "--tags",
-            "@rfc9051-sec-6.2.1",
-            "--step-timeout",
-            "2s",
-        ],
-    )
-    .await;
+    let run = run_tagged_in("imap", &profile, "@rfc9051-sec-6.2.1").await;
     assert_fails_with(
         &run,
         &[
@@ -409,24 +428,31 @@ async fn an_imap_server_that_executes_commands_injected_before_the_handshake_fai
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_imap_server_that_answers_login_bad_under_logindisabled_fails() {
+    let faults = reference_servers::imap::Faults {
+        logindisabled_bad: true,
+        ..Default::default()
+    };
+    let (profile, _r, _d) = imap_server(faults, false, true).await;
+    let run = run_tagged_in("imap", &profile, "@rfc9051-sec-6.2.3").await;
+    assert_fails_with(
+        &run,
+        &[
+            "Where LOGINDISABLED is announced, LOGIN before TLS is answered with a tagged NO",
+            "a1 BAD",
+        ],
+    );
+    assert_has(&run, &["1 failed"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_imap_server_that_offers_starttls_inside_tls_fails() {
     let (profile, _r, _d) = imap_with(reference_servers::imap::Faults {
         starttls_in_tls: true,
         ..Default::default()
     })
     .await;
-    let run = run_against(
-        "imap",
-        &profile,
-        &[
-            "--strict",
-            "--tags",
-            "@rfc9051-sec-6.2.1",
-            "--step-timeout",
-            "2s",
-        ],
-    )
-    .await;
+    let run = run_tagged_in("imap", &profile, "@rfc9051-sec-6.2.1").await;
     assert_fails_with(
         &run,
         &[
@@ -442,10 +468,19 @@ async fn an_imap_server_that_offers_starttls_inside_tls_fails() {
 async fn pop3_with(
     faults: reference_servers::pop3::Faults,
 ) -> (String, reference_servers::Running, tempfile::TempDir) {
+    pop3_server(faults, false).await
+}
+
+/// The reference POP3 server with TLS (`implicit`: on an implicit-TLS
+/// port) and a profile for it (`tls = "starttls"` or `"implicit"`).
+async fn pop3_server(
+    faults: reference_servers::pop3::Faults,
+    implicit: bool,
+) -> (String, reference_servers::Running, tempfile::TempDir) {
     use reference_servers::mailstore::{Accounts, MailStore};
     let dir = tempfile::tempdir().unwrap();
     conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
-    let store = MailStore::open(&dir.path().join("maildir")).unwrap();
+    let store = MailStore::open(dir.path().join("maildir")).unwrap();
     let (identity, ca) = server_identity(&dir, Validity::Current);
     let mut config = reference_servers::pop3::Config::new(
         "mail.example.test",
@@ -453,11 +488,16 @@ async fn pop3_with(
     );
     config.tls = Some(identity);
     config.faults = faults;
+    config.implicit_tls = implicit;
     let running = reference_servers::pop3::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
     let addr = running.addr("pop3").unwrap();
-    (starttls_profile("pop3", addr, &ca), running, dir)
+    let mut profile = starttls_profile("pop3", addr, &ca);
+    if implicit {
+        profile = profile.replace("tls = \"starttls\"", "tls = \"implicit\"");
+    }
+    (profile, running, dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -470,12 +510,7 @@ async fn pop3_stls_passes_and_every_login_goes_inside_tls() {
         &["0 failed, 0 errors", "PASS  features/pop3/stls.feature"],
     );
     let plain = profile.replace("tls = \"starttls\"\n", "");
-    let run = run_against(
-        "pop3",
-        &plain,
-        &["--strict", "--tags", "@rfc2595", "--step-timeout", "2s"],
-    )
-    .await;
+    let run = run_tagged_in("pop3", &plain, "@rfc2595").await;
     assert_has(&run, &["the target profile does not set [pop3] tls"]);
 }
 
@@ -553,21 +588,6 @@ async fn ftp_with(
     (addr, ca, running, dir)
 }
 
-fn ftp_connector(ca: &std::path::Path) -> tokio_rustls::TlsConnector {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls::pki_types::CertificateDer::from_pem_file(ca).unwrap())
-        .unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-}
-
 /// One FTP reply line (the reference server's replies here are single-line).
 async fn ftp_reply<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> String {
     let mut line = String::new();
@@ -593,7 +613,7 @@ async fn ftp_tls_walk(faults: reference_servers::ftp::Faults) -> FtpTlsWalk {
     // TLS; the walk stops there, since every later reply is shifted.
     let stop_after_first = faults.executes_injected;
     let (addr, ca, _r, _d) = ftp_with(faults).await;
-    let connector = ftp_connector(&ca);
+    let connector = common::tls_connector(&ca);
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let mut plain = BufReader::new(TcpStream::connect(addr).await.unwrap());
     let mut before_auth = vec![ftp_reply(&mut plain).await];
@@ -836,12 +856,7 @@ async fn each_ftp_tls_fault_fails_its_scenario() {
     ];
     for (faults, wants) in cases {
         let (profile, _r, _d) = ftp_suite_with(faults).await;
-        let run = run_against(
-            "ftp",
-            &profile,
-            &["--strict", "--tags", "@rfc4217", "--step-timeout", "2s"],
-        )
-        .await;
+        let run = run_tagged_in("ftp", &profile, "@rfc4217").await;
         assert_eq!(
             run.code,
             if faults.executes_injected { 0 } else { 1 },
@@ -849,5 +864,71 @@ async fn each_ftp_tls_fault_fails_its_scenario() {
             run.all()
         );
         assert_has(&run, wants);
+    }
+}
+
+/// RFC 8314 §3.3 (IMAPS, POP3S): on an implicit-TLS port the greeting
+/// comes inside TLS; each suite runs inside it, the upgrade scenarios skip
+/// saying why, and a plaintext profile for the port is a configuration
+/// error, not failures.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_imap_and_pop3_suites_run_inside_implicit_tls() {
+    for (section, (profile, _r, dir)) in [
+        ("imap", imap_server(Default::default(), true, true).await),
+        ("pop3", pop3_server(Default::default(), true).await),
+    ] {
+        assert!(profile.contains("tls = \"implicit\""), "{profile}");
+        let run = run_against(section, &profile, &["--step-timeout", "5s"]).await;
+        assert_eq!(run.code, 0, "{section}: {}", run.all());
+        assert_has(&run, &["0 failed, 0 errors", "there is no upgrade to test"]);
+        let plain = profile.replace("tls = \"implicit\"\n", "");
+        let run = run_against(section, &plain, &["--step-timeout", "2s"]).await;
+        assert_eq!(run.code, 2, "{section}: {}", run.all());
+        drop(dir);
+    }
+}
+
+/// `conform fuzz` secures its sessions as the profile says: against an IMAP
+/// server refusing LOGIN before TLS (LOGINDISABLED) the logged-in prefixes
+/// hold, which they would not in plaintext; against IMAPS and POP3S the
+/// greeting comes inside TLS, and without the profile's TLS the fuzzer
+/// cannot reach the target (exit 2).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fuzzer_runs_inside_tls_where_the_profile_says() {
+    let fuzz = |profile: String, section: &'static str| async move {
+        let (_dir, path) = common::profile(&profile);
+        let path = path.to_string_lossy().into_owned();
+        common::conform(&[
+            "fuzz",
+            section,
+            "--target",
+            &path,
+            "--duration",
+            "2s",
+            "--seed",
+            "5",
+            "--no-save",
+            "--quiet",
+        ])
+        .await
+    };
+    for (section, (profile, _r, dir)) in [
+        ("imap", imap_server(Default::default(), false, true).await),
+        ("imap", imap_server(Default::default(), true, true).await),
+        ("pop3", pop3_server(Default::default(), true).await),
+    ] {
+        let run = fuzz(profile.clone(), section).await;
+        assert_eq!(run.code, 0, "{section}: {}", run.all());
+        assert!(
+            run.stdout.contains("no findings"),
+            "{section}: {}",
+            run.all()
+        );
+        let plain = profile
+            .replace("tls = \"implicit\"\n", "")
+            .replace("tls = \"starttls\"\n", "");
+        let run = fuzz(plain, section).await;
+        assert_ne!(run.code, 0, "{section} without TLS: {}", run.all());
+        drop(dir);
     }
 }

@@ -66,6 +66,8 @@ pub fn protocol() -> LineProtocol {
         b("USER ${ftp.user}\r\n"),
     );
     p.rfc = "@rfc959";
+    // RFC 4217 §4: AUTH TLS before USER, 234 the go-ahead.
+    p.upgrade = vec![b("AUTH TLS\r\n")];
     p.telnet = true;
     p.forbidden = [
         "QUIT", "REIN", "STOR", "STOU", "APPE", "DELE", "RMD", "XRMD", "MKD", "XMKD", "RNFR",

@@ -22,7 +22,9 @@ use proptest::prelude::*;
 use super::line::LineProtocol;
 use super::link::{Link, ReadError, TcpLink};
 use super::mutate::{self, TextGrammar};
-use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
+use super::{
+    Case, Channel, FuzzProtocol, Limits, Next, Oracle, Security, Step, Transport, Violation,
+};
 use crate::report::transcript::escape_short;
 use crate::target::Profile;
 
@@ -71,16 +73,10 @@ const FORBIDDEN: &[&str] = &[
     "COMPRESS",
 ];
 
+#[derive(Default)]
 pub struct Imap {
     profile: RwLock<Profile>,
-}
-
-impl Default for Imap {
-    fn default() -> Self {
-        Imap {
-            profile: RwLock::new(Profile::default()),
-        }
-    }
+    security: RwLock<Security>,
 }
 
 fn b(s: &str) -> Vec<u8> {
@@ -223,6 +219,10 @@ impl FuzzProtocol for Imap {
         if let Ok(mut p) = self.profile.write() {
             *p = profile.clone();
         }
+        let security = Security::of(profile, "imap")?;
+        if let Ok(mut s) = self.security.write() {
+            *s = security;
+        }
         Ok(vec![Channel::from_profile(
             profile,
             "imap.address",
@@ -309,19 +309,9 @@ impl FuzzProtocol for Imap {
         let command = mutate::message(Arc::new(seeds), Arc::new(grammar));
         let login = b("p1 LOGIN \"${imap.user}\" \"${imap.password}\"\r\n");
         let examine = b("p2 EXAMINE INBOX\r\n");
-        // Credentials never go out in plaintext when the profile says TLS,
-        // and the fuzzer has no TLS yet: then it fuzzes the
-        // not-authenticated state only.
-        let tls = self
-            .profile
-            .read()
-            .map(|p| crate::wire::tls::mode(&p, "imap") != crate::wire::tls::Mode::None)
-            .unwrap_or(true);
-        let prefixes = if tls {
-            vec![vec![]]
-        } else {
-            vec![vec![], vec![login.clone()], vec![login, examine]]
-        };
+        // Where the profile says TLS, every session is inside it (see
+        // `open`), LOGIN included.
+        let prefixes = vec![vec![], vec![login.clone()], vec![login, examine]];
         let channel = channels.first().map(|c| c.name.clone()).unwrap_or_default();
         (
             proptest::sample::select(prefixes),
@@ -370,9 +360,12 @@ impl FuzzProtocol for Imap {
     }
 
     fn open(&self, channel: &Channel, limits: &Limits) -> Result<Link, String> {
+        let security = self.security.read().map(|s| s.clone()).unwrap_or_default();
+        let deadline = || Instant::now() + limits.reply_timeout;
         let mut l = TcpLink::connect(channel.addr, limits.reply_timeout)?;
+        security.before_greeting(&mut l, deadline())?;
         let g = l
-            .read_line(MAX_LINE, Instant::now() + limits.reply_timeout)
+            .read_line(MAX_LINE, deadline())
             .map_err(|e| format!("the greeting: {}", e.describe(limits.reply_timeout)))?;
         let g_up = g.to_ascii_uppercase();
         if !(g_up.starts_with(b"* OK") || g_up.starts_with(b"* PREAUTH")) {
@@ -381,6 +374,20 @@ impl FuzzProtocol for Imap {
                 escape_short(&g, 120)
             ));
         }
+        // RFC 9051 §6.2.1: STARTTLS, then the handshake after its tagged OK.
+        security.after_greeting(&mut l, deadline(), |l| {
+            l.send(b"p0 STARTTLS\r\n")?;
+            match Self::read_completion(l, b"p0", deadline()) {
+                Ok(Some(status)) if status == b"OK" => Ok(()),
+                Ok(Some(status)) => Err(format!(
+                    "STARTTLS was answered {}",
+                    String::from_utf8_lossy(&status)
+                )),
+                Ok(None) => Err("the server said BYE to STARTTLS".into()),
+                Err(Ok(v)) => Err(v.message),
+                Err(Err(e)) => Err(e.describe(limits.reply_timeout)),
+            }
+        })?;
         Ok(Link::Tcp(l))
     }
 

@@ -22,7 +22,9 @@ use proptest::prelude::*;
 
 use super::link::{Link, ReadError, TcpLink};
 use super::mutate::{self, TextGrammar};
-use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
+use super::{
+    Case, Channel, FuzzProtocol, Limits, Next, Oracle, Security, Step, Transport, Violation,
+};
 use crate::report::transcript::escape_short;
 use crate::target::Profile;
 use crate::wire::codec::Malformed;
@@ -95,7 +97,12 @@ pub struct LineProtocol {
     /// Whether a success reply to this verb (upper-cased; with or without
     /// an argument) carries a dot-terminated body (POP3 LIST, CAPA, RETR).
     pub multiline: fn(&[u8], bool) -> bool,
+    /// With `tls = "starttls"`: the commands after the greeting that end
+    /// in the server's go-ahead for the handshake (SMTP `EHLO`, `STARTTLS`;
+    /// POP3 `STLS`; FTP `AUTH TLS`), each answered with success.
+    pub upgrade: Vec<Vec<u8>>,
     profile: RwLock<Profile>,
+    security: RwLock<Security>,
 }
 
 impl LineProtocol {
@@ -124,7 +131,9 @@ impl LineProtocol {
             telnet: false,
             forbidden: Vec::new(),
             multiline: |_, _| false,
+            upgrade: Vec::new(),
             profile: RwLock::new(Profile::default()),
+            security: RwLock::new(Security::default()),
         }
     }
 
@@ -314,6 +323,16 @@ impl FuzzProtocol for LineProtocol {
         if let Ok(mut p) = self.profile.write() {
             *p = profile.clone();
         }
+        let security = Security::of(profile, self.name)?;
+        if security.mode == crate::wire::tls::Mode::StartTls && self.upgrade.is_empty() {
+            return Err(format!(
+                "[{}] tls = \"starttls\": the {} fuzzer does not start TLS",
+                self.name, self.name
+            ));
+        }
+        if let Ok(mut s) = self.security.write() {
+            *s = security;
+        }
         let path = format!("{}.{}", self.name, self.key);
         Ok(vec![Channel::from_profile(
             profile,
@@ -340,21 +359,10 @@ impl FuzzProtocol for LineProtocol {
             })
             .collect();
         let msg = mutate::message(Arc::new(seeds), Arc::new(self.grammar.clone()));
+        // Where the profile says TLS, every session is inside it (see
+        // `open`), logins included.
         let mut prefixes = vec![Vec::new()];
-        // Credentials never go out in plaintext when the profile says TLS,
-        // and the fuzzer has no TLS yet: then no prefix that sends the
-        // profile's password.
-        let secret = format!("${{{}.password}}", self.name);
-        let tls = self
-            .profile
-            .read()
-            .map(|p| crate::wire::tls::mode(&p, self.name) != crate::wire::tls::Mode::None)
-            .unwrap_or(true);
-        prefixes.extend(self.prefixes.iter().cloned().filter(|prefix| {
-            !tls || !prefix
-                .iter()
-                .any(|m| m.windows(secret.len()).any(|w| w == secret.as_bytes()))
-        }));
+        prefixes.extend(self.prefixes.iter().cloned());
         let channel = channels.first().map(|c| c.name.clone()).unwrap_or_default();
         let name = self.name.to_string();
         let forbidden = self.forbidden.clone();
@@ -406,14 +414,21 @@ impl FuzzProtocol for LineProtocol {
     }
 
     fn open(&self, channel: &Channel, limits: &Limits) -> Result<Link, String> {
+        let security = self.security.read().map(|s| s.clone()).unwrap_or_default();
+        let deadline = || Instant::now() + limits.reply_timeout;
         let mut l = TcpLink::connect(channel.addr, limits.reply_timeout)?;
+        security.before_greeting(&mut l, deadline())?;
         if self.greeting {
-            self.success_of(
-                &mut l,
-                Instant::now() + limits.reply_timeout,
-                "the greeting",
-            )?;
+            self.success_of(&mut l, deadline(), "the greeting")?;
         }
+        security.after_greeting(&mut l, deadline(), |l| {
+            for command in &self.upgrade {
+                l.send(command)?;
+                let what = String::from_utf8_lossy(command).trim_end().to_string();
+                self.success_of(l, deadline(), &what)?;
+            }
+            Ok(())
+        })?;
         Ok(Link::Tcp(l))
     }
 

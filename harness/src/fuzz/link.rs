@@ -119,9 +119,13 @@ impl Log {
     }
 }
 
-/// A TCP connection with a receive buffer.
+/// A TCP connection with a receive buffer, in TLS once
+/// [`TcpLink::start_tls`] has run.
 pub struct TcpLink {
     stream: TcpStream,
+    /// The TLS session over `stream` (blocking rustls: the same deadlines,
+    /// set on the socket, bound its reads).
+    tls: Option<Box<rustls::ClientConnection>>,
     buf: Vec<u8>,
     eof: bool,
     /// The connection ended with a reset rather than a clean close.
@@ -141,6 +145,7 @@ impl TcpLink {
         log.event(format!("connected to {addr}"));
         Ok(TcpLink {
             stream,
+            tls: None,
             buf: Vec::with_capacity(4096),
             eof: false,
             reset: false,
@@ -149,9 +154,67 @@ impl TcpLink {
         })
     }
 
+    /// Starts TLS as `client` (the profile section's trust and server
+    /// name), the handshake done before `deadline`. Bytes the server sent
+    /// after its go-ahead and before the handshake are an error: a client
+    /// must not take them as part of the TLS session (RFC 3207 §4.2 and its
+    /// POP3, IMAP and FTP counterparts).
+    pub fn start_tls(
+        &mut self,
+        client: &crate::wire::tls::Client,
+        deadline: Instant,
+    ) -> Result<(), String> {
+        if !self.buf.is_empty() {
+            return Err(format!(
+                "the server sent \"{}\" before the TLS handshake",
+                escape_short(&self.buf, 120)
+            ));
+        }
+        let mut conn = rustls::ClientConnection::new(client.config.clone(), client.name.clone())
+            .map_err(|e| format!("cannot start TLS: {e}"))?;
+        while conn.is_handshaking() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err("the TLS handshake did not finish in time".into());
+            }
+            let _ = self.stream.set_read_timeout(Some(left));
+            if let Err(e) = conn.complete_io(&mut self.stream) {
+                let (why, _) = crate::wire::tls::handshake_error(&e, client);
+                self.log.event(format!("TLS handshake failed: {why}"));
+                return Err(why);
+            }
+        }
+        self.log.event("TLS established");
+        self.tls = Some(Box::new(conn));
+        Ok(())
+    }
+
+    fn write_io(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match &mut self.tls {
+            Some(conn) => {
+                let mut s = rustls::Stream::new(conn.as_mut(), &mut self.stream);
+                s.write_all(data)?;
+                s.flush()
+            }
+            None => self.stream.write_all(data),
+        }
+    }
+
+    fn read_io(&mut self, chunk: &mut [u8]) -> std::io::Result<usize> {
+        match &mut self.tls {
+            // A close without close_notify ends the stream as a plain
+            // close does: the oracles judge the close, not its TLS form.
+            Some(conn) => match rustls::Stream::new(conn.as_mut(), &mut self.stream).read(chunk) {
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                other => other,
+            },
+            None => self.stream.read(chunk),
+        }
+    }
+
     pub fn send(&mut self, data: &[u8]) -> Result<(), String> {
         self.log.bytes("C:", data);
-        self.stream.write_all(data).map_err(|e| {
+        self.write_io(data).map_err(|e| {
             self.log.event(format!("send failed: {e}"));
             format!("send failed: {e}")
         })
@@ -160,6 +223,14 @@ impl TcpLink {
     /// Half-closes: the server reads end-of-file.
     pub fn shutdown_write(&mut self) {
         self.log.event("client closed its sending side");
+        if let Some(conn) = &mut self.tls {
+            conn.send_close_notify();
+            while conn.wants_write() {
+                if conn.write_tls(&mut self.stream).is_err() {
+                    break;
+                }
+            }
+        }
         let _ = self.stream.shutdown(Shutdown::Write);
     }
 
@@ -184,7 +255,7 @@ impl TcpLink {
         }
         let _ = self.stream.set_read_timeout(Some(left));
         let mut chunk = [0u8; 16 * 1024];
-        match self.stream.read(&mut chunk) {
+        match self.read_io(&mut chunk) {
             Ok(0) => {
                 self.eof = true;
                 self.log.event("connection closed by server");

@@ -34,7 +34,7 @@ pub mod sockets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use proptest::strategy::BoxedStrategy;
 
@@ -157,6 +157,69 @@ impl Channel {
             transport,
             addr,
         })
+    }
+}
+
+/// How the fuzzer secures its sessions with a section's server: as the
+/// profile's `tls` says, so that what is fuzzed is the session the suites
+/// test, and credentials cross only inside TLS when the profile says TLS.
+#[derive(Clone)]
+pub struct Security {
+    pub mode: crate::wire::tls::Mode,
+    client: Option<crate::wire::tls::Client>,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            mode: crate::wire::tls::Mode::None,
+            client: None,
+        }
+    }
+}
+
+impl Security {
+    /// The TLS of `section` (its address at `<section>.address`); `Err` is a
+    /// configuration problem (no trust, an unreadable CA file).
+    pub fn of(profile: &Profile, section: &str) -> Result<Security, String> {
+        let mode = crate::wire::tls::mode(profile, section);
+        if mode == crate::wire::tls::Mode::None {
+            return Ok(Security::default());
+        }
+        let address = profile
+            .get(&format!("{section}.address"))
+            .unwrap_or_default();
+        let host = crate::wire::tls::host_of(address);
+        let client = crate::wire::tls::client(profile, section, host, &[])?;
+        Ok(Security {
+            mode,
+            client: Some(client),
+        })
+    }
+
+    /// With `tls = "implicit"`: the handshake, before anything else.
+    pub fn before_greeting(&self, l: &mut link::TcpLink, deadline: Instant) -> Result<(), String> {
+        match (&self.client, self.mode) {
+            (Some(c), crate::wire::tls::Mode::Implicit) => l.start_tls(c, deadline),
+            _ => Ok(()),
+        }
+    }
+
+    /// With `tls = "starttls"`: `upgrade` asks for TLS (and checks the
+    /// server's go-ahead), then the handshake.
+    pub fn after_greeting(
+        &self,
+        l: &mut link::TcpLink,
+        deadline: Instant,
+        upgrade: impl FnOnce(&mut link::TcpLink) -> Result<(), String>,
+    ) -> Result<(), String> {
+        match (&self.client, self.mode) {
+            (Some(c), crate::wire::tls::Mode::StartTls) => {
+                upgrade(l).map_err(|e| format!("starting TLS as the profile says: {e}"))?;
+                l.start_tls(c, deadline)
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -68,6 +68,8 @@ pub fn protocol() -> LineProtocol {
         b("CAPA\r\n"),
     );
     p.rfc = "@rfc1939";
+    // RFC 2595 §4: STLS in the AUTHORIZATION state, +OK the go-ahead.
+    p.upgrade = vec![b("STLS\r\n")];
     p.forbidden = ["DELE", "QUIT", "STLS", "AUTH", "APOP"].map(b).to_vec();
     p.multiline = multiline;
     p

@@ -66,6 +66,9 @@ pub fn protocol() -> LineProtocol {
         b("NOOP\r\n"),
     );
     p.rfc = "@rfc5321";
+    // RFC 3207 §4: STARTTLS after EHLO, 220 the go-ahead; the prefixes
+    // say EHLO again inside TLS (§4.2: the client forgets what it knew).
+    p.upgrade = vec![b("EHLO client.example\r\n"), b("STARTTLS\r\n")];
     p.forbidden = ["DATA", "BDAT", "QUIT", "STARTTLS", "AUTH"].map(b).to_vec();
     p
 }

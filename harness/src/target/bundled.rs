@@ -282,9 +282,12 @@ async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
     // NAMESPACE (RFC 2342) with mailboxes at top level: `* NAMESPACE (("" "."))`.
     config.namespace = Some(String::new());
     // STARTTLS with the run's fixture certificate: every session upgrades
-    // before LOGIN, as a client whose policy is TLS does.
+    // before LOGIN, as a client whose policy is TLS does. Before TLS the
+    // server announces LOGINDISABLED and refuses LOGIN (RFC 9051 §6.2.3),
+    // so a plaintext login anywhere in a run would show.
     let (identity, ca_file) = s.tls()?;
     config.tls = Some(identity);
+    config.login_requires_tls = true;
     let r = reference_servers::imap::start(s.bind.ip(), s.bind.port(), config, store).await?;
     s.profile.set("imap", "tls", "starttls");
     s.profile.set("imap", "ca_file", &ca_file);

@@ -150,6 +150,34 @@ impl Session {
             .map_err(|e| format!("[{section}] tls = \"{mode}\": {e}"))
     }
 
+    /// With `tls = "starttls"`, the section's upgrade before anything
+    /// else: the profile's password never goes out in plaintext, and a
+    /// server that requires TLS for logins (vsftpd's
+    /// force_local_logins_ssl, LOGINDISABLED) accepts it. A refusal is the
+    /// profile's configuration.
+    async fn upgrade(&mut self, profile: &Profile) -> Result<(), String> {
+        let section = self.section;
+        if crate::wire::tls::mode(profile, section.name()) != crate::wire::tls::Mode::StartTls {
+            return Ok(());
+        }
+        let (command, go_ahead, rfc) = match section {
+            Protocol::Ftp => ("AUTH TLS", "234", "RFC 4217 §4.2"),
+            Protocol::Pop3 => ("STLS", "+OK", "RFC 2595 §4"),
+            Protocol::Imap => ("p0 STARTTLS", "OK", "RFC 9051 §6.2.1"),
+            // SMTP's preflight sends no credentials.
+            _ => return Ok(()),
+        };
+        let reply = self.ask(command).await?;
+        if reply.status != go_ahead {
+            return Err(format!(
+                "[{section}] tls = \"starttls\": {} was answered \"{}\", not {go_ahead} ({rfc})",
+                command.trim_start_matches("p0 "),
+                escape_short(reply.text().trim_end().as_bytes(), 200)
+            ));
+        }
+        self.start_tls(profile).await
+    }
+
     fn wire(&self, e: WireError, what: &str) -> String {
         format!("[{}] address: no proper reply to {what}: {e}", self.section)
     }
@@ -202,6 +230,7 @@ async fn pop3(profile: &Profile, timeout: Duration) -> Result<(), String> {
     if greeting.status != "+OK" {
         return Err(limit(p, &greeting));
     }
+    s.upgrade(profile).await?;
     let user = value(profile, "pop3.user")?;
     let reply = s.ask(&format!("USER {user}")).await?;
     if reply.status != "+OK" {
@@ -233,6 +262,23 @@ async fn imap(profile: &Profile, timeout: Duration) -> Result<(), String> {
     match greeting.status.as_str() {
         "PREAUTH" => {}
         "OK" => {
+            s.upgrade(profile).await?;
+            // RFC 9051 §6.2.3: a client MUST NOT send LOGIN where the
+            // server announces LOGINDISABLED; every login scenario would
+            // be refused, so it is the profile's to fix.
+            if crate::wire::tls::mode(profile, "imap") == crate::wire::tls::Mode::None {
+                let caps = s.ask("p0 CAPABILITY").await?;
+                let disabled = caps.text().lines().any(|l| {
+                    l.starts_with("* CAPABILITY ")
+                        && l.split(' ')
+                            .any(|c| c.eq_ignore_ascii_case("LOGINDISABLED"))
+                });
+                if disabled {
+                    return Err(
+                        "[imap] tls: the server announces LOGINDISABLED: it takes LOGIN only inside TLS; set [imap] tls = \"starttls\" (and ca_file or tls_insecure)".into(),
+                    );
+                }
+            }
             let user = value(profile, "imap.user")?;
             let pass = value(profile, "imap.password")?;
             let reply = s
@@ -268,19 +314,7 @@ async fn ftp(profile: &Profile, timeout: Duration) -> Result<(), String> {
     if greeting.status != "220" {
         return Err(limit(p, &greeting));
     }
-    // With tls = "starttls", AUTH TLS first (RFC 4217 §4): the profile's
-    // password never goes out in plaintext, and a server that requires TLS
-    // for logins (vsftpd's force_local_logins_ssl) accepts it.
-    if crate::wire::tls::mode(profile, "ftp") == crate::wire::tls::Mode::StartTls {
-        let auth = s.ask("AUTH TLS").await?;
-        if auth.status != "234" {
-            return Err(format!(
-                "[ftp] tls = \"starttls\": AUTH TLS was answered \"{}\", not 234 (RFC 4217 §4.2)",
-                escape_short(auth.text().as_bytes(), 200)
-            ));
-        }
-        s.start_tls(profile).await?;
-    }
+    s.upgrade(profile).await?;
     let user = value(profile, "ftp.user")?;
     let reply = s.ask(&format!("USER {user}")).await?;
     if reply.status != "230" {

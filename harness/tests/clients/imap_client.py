@@ -1,9 +1,11 @@
 """Python's imaplib against an IMAP target: log in, create a mailbox, append
 a multipart message, select, search, fetch one MIME part, store a flag and
-read it back, then delete the mailbox. Usage: imap_client.py PROFILE.toml
+read it back, then delete the mailbox. Upgrades with STARTTLS first where the profile sets tls = "starttls".
+Usage: imap_client.py PROFILE.toml
 Exits non-zero (with the reason) when anything is not as RFC 3501 says."""
 
 import imaplib
+import ssl
 import sys
 import time
 import tomllib
@@ -39,6 +41,11 @@ def main():
     box = f"conform-imaplib-{int(time.time() * 1000)}"
     m = imaplib.IMAP4(host, int(port), timeout=10)
     try:
+        # A profile with tls = "starttls" (the bundled server announces
+        # LOGINDISABLED before TLS): upgrade before LOGIN, trusting ca_file.
+        if imap.get("tls") == "starttls":
+            context = ssl.create_default_context(cafile=imap.get("ca_file"))
+            check(m.starttls(context)[0] == "OK", "STARTTLS failed")
         typ, _ = m.login(imap["user"], imap["password"])
         check(typ == "OK", "LOGIN failed")
         check(m.create(box)[0] == "OK", "CREATE failed")

@@ -447,3 +447,21 @@ pub async fn run_scenarios(
         })
         .collect()
 }
+
+/// A TLS client trusting the CA certificate at `ca` (the fixture CA a
+/// served profile names as `ca_file`).
+#[allow(dead_code)]
+pub fn tls_connector(ca: &Path) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_file(ca).expect("CA certificate"))
+        .expect("CA certificate accepted");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}

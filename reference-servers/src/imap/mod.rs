@@ -55,6 +55,13 @@ pub struct Config {
     pub namespace: Option<String>,
     /// STARTTLS with this identity (RFC 9051 §6.2.1); `None`: no TLS.
     pub tls: Option<crate::tls::Identity>,
+    /// With `tls`: an implicit-TLS port (IMAPS, RFC 8314 §3.3), where the
+    /// handshake comes first and the greeting inside it; no STARTTLS there.
+    pub implicit_tls: bool,
+    /// With `tls`: LOGIN and AUTHENTICATE PLAIN only inside TLS, and
+    /// LOGINDISABLED announced before it (RFC 9051 §6.2.3: the
+    /// configuration a server MUST implement).
+    pub login_requires_tls: bool,
     /// Deliberate faults, for the tests that prove the suites catch them.
     pub faults: Faults,
 }
@@ -67,6 +74,9 @@ pub struct Faults {
     pub executes_injected: bool,
     /// Still announces STARTTLS inside TLS, and accepts it again.
     pub starttls_in_tls: bool,
+    /// Announces LOGINDISABLED, then answers LOGIN before TLS with BAD
+    /// instead of the tagged NO of RFC 9051 §7.2.2.
+    pub logindisabled_bad: bool,
 }
 
 impl Config {
@@ -83,6 +93,8 @@ impl Config {
             idle_poll: Duration::from_millis(500),
             namespace: None,
             tls: None,
+            implicit_tls: false,
+            login_requires_tls: false,
             faults: Faults::default(),
         }
     }
@@ -111,8 +123,22 @@ async fn serve(listener: TcpListener, config: Config, store: MailStore) {
         let config = config.clone();
         let store = store.clone();
         async move {
-            let wire = codec::Wire::new(stream, config.limits);
-            session::run(wire, config, store).await
+            let mut wire = codec::Wire::new(stream, config.limits);
+            // On an implicit-TLS port (RFC 8314 §3.3) the handshake comes
+            // before the greeting.
+            let tls = match (config.implicit_tls, &config.tls) {
+                (true, Some(identity)) => {
+                    if !wire
+                        .start_tls(identity, crate::tls::Buffered::Discard)
+                        .await
+                    {
+                        return;
+                    }
+                    true
+                }
+                _ => false,
+            };
+            session::run(wire, tls, config, store).await
         }
     })
     .await

@@ -49,7 +49,9 @@ struct Session {
     upgrade: bool,
 }
 
-pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
+/// One session on `wire`, which is already inside TLS when `tls` (an
+/// implicit-TLS port).
+pub async fn run(wire: Wire, tls: bool, config: Arc<Config>, store: MailStore) {
     let mut s = Session {
         wire,
         config,
@@ -57,7 +59,7 @@ pub async fn run(wire: Wire, config: Arc<Config>, store: MailStore) {
         state: State::NotAuthenticated,
         user: String::new(),
         out: Vec::new(),
-        tls: false,
+        tls,
         upgrade: false,
     };
     let greeting = format!(
@@ -366,9 +368,21 @@ impl Session {
         }
     }
 
+    /// Whether LOGIN and AUTHENTICATE PLAIN wait for TLS (RFC 9051
+    /// §6.2.3): the configuration that asks for it, and no TLS yet.
+    fn login_disabled(&self) -> bool {
+        self.config.login_requires_tls && self.config.tls.is_some() && !self.tls
+    }
+
     /// What the server announces: NAMESPACE only with a namespace.
     fn capabilities(&self) -> String {
         let mut caps = CAPABILITIES.to_string();
+        // §6.2.3 and §7.2.2: LOGINDISABLED while LOGIN is refused; PLAIN
+        // is not offered in plaintext either.
+        if self.login_disabled() {
+            caps = caps.replace(" AUTH=PLAIN", "");
+            caps.push_str(" LOGINDISABLED");
+        }
         if self.config.namespace.is_some() {
             caps.push_str(" NAMESPACE");
         }
@@ -446,6 +460,14 @@ impl Session {
     }
 
     fn login(&mut self, user: &str, pass: &str) -> Done {
+        // §7.2.2: with LOGINDISABLED, a tagged NO to any LOGIN, the
+        // credentials not even checked.
+        if self.login_disabled() {
+            if self.config.faults.logindisabled_bad {
+                return bad("LOGIN is disabled");
+            }
+            return no("[PRIVACYREQUIRED] LOGIN is disabled before STARTTLS");
+        }
         if !self.config.accounts.check(user, pass) {
             return no("[AUTHENTICATIONFAILED] Invalid credentials");
         }
@@ -470,6 +492,11 @@ impl Session {
         a.end()?;
         if mech != "PLAIN" {
             return Ok(no(format!("Unsupported authentication mechanism {mech}")));
+        }
+        if self.login_disabled() {
+            // Not offered before TLS (§6.2.3): no continuation request,
+            // and an initial response is not looked at.
+            return Ok(no("[PRIVACYREQUIRED] PLAIN is disabled before STARTTLS"));
         }
         let response = match initial {
             Some(r) => r,

@@ -38,6 +38,9 @@ pub struct Config {
     pub lock_maildrop: bool,
     /// STLS with this identity (RFC 2595 §4); `None`: no TLS.
     pub tls: Option<crate::tls::Identity>,
+    /// With `tls`: an implicit-TLS port (POP3S, RFC 8314 §3.3), where the
+    /// handshake comes first and the greeting inside it; no STLS there.
+    pub implicit_tls: bool,
     /// Deliberate faults, for the tests that prove the suites catch them.
     pub faults: Faults,
 }
@@ -61,6 +64,7 @@ impl Config {
             max_connections: crate::MAX_CONNECTIONS,
             lock_maildrop: true,
             tls: None,
+            implicit_tls: false,
             faults: Faults::default(),
         }
     }

@@ -36,8 +36,17 @@ const HANDSHAKE: Duration = Duration::from_secs(30);
 
 pub async fn run(stream: TcpStream, config: &Config, store: &MailStore) {
     // One stream for reading and writing, which STLS swaps to TLS in place.
-    let mut io = tls::plain(stream);
-    let mut in_tls = false;
+    // On an implicit-TLS port (RFC 8314 §3.3) the handshake comes first.
+    let (mut io, mut in_tls) = match (config.implicit_tls, &config.tls) {
+        (true, Some(identity)) => {
+            let timeout = HANDSHAKE.min(config.idle_timeout);
+            match tls::implicit(stream, identity, timeout).await {
+                Some(io) => (io, true),
+                None => return,
+            }
+        }
+        _ => (tls::plain(stream), false),
+    };
     // RFC 1939 §7: the greeting's timestamp, different on every connection,
     // is what an APOP digest is made from.
     let timestamp = timestamp(&config.hostname);

@@ -35,6 +35,11 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
     let addr = crate::steps::raw::address(w, "${imap.address}")?;
     let user = w.expand("${imap.user}")?;
     let pass = w.expand("${imap.password}")?;
+    // The password only inside TLS when the profile gives [imap] TLS.
+    let tls = match crate::steps::tls::mode(w, "imap") {
+        crate::wire::tls::Mode::None => None,
+        mode => Some((mode, crate::steps::tls::client(w, "imap")?)),
+    };
     let transcript = w.transcript.clone();
     let timeout = w.step_timeout;
     let ledger = w.budget.clone();
@@ -58,6 +63,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
             }
             let run = remove(
                 (&ledger, addr),
+                tls.as_ref(),
                 &user,
                 &pass,
                 &transcript,
@@ -97,8 +103,10 @@ impl Client {
 }
 
 /// `server`: the scenario's connection budget and the server's address.
+#[allow(clippy::too_many_arguments)]
 async fn remove(
     (ledger, addr): (&crate::target::budget::Ledger, SocketAddr),
+    tls: Option<&(crate::wire::tls::Mode, crate::wire::tls::Client)>,
     user: &str,
     pass: &str,
     transcript: &Transcript,
@@ -121,10 +129,20 @@ async fn remove(
         reader: ImapReader::default(),
         tag: 0,
     };
+    if let Some((crate::wire::tls::Mode::Implicit, client)) = tls {
+        c.conn.start_tls(client).await.map_err(|e| e.to_string())?;
+    }
     c.reader
         .read(&mut c.conn)
         .await
         .map_err(|e| e.to_string())?;
+    if let Some((crate::wire::tls::Mode::StartTls, client)) = tls {
+        let reply = c.command("STARTTLS").await?;
+        if reply.status != "OK" {
+            return Err(format!("STARTTLS: {}", reply.text()));
+        }
+        c.conn.start_tls(client).await.map_err(|e| e.to_string())?;
+    }
     let login = c
         .command(&format!("LOGIN {} {}", quoted(user), quoted(pass)))
         .await?;

@@ -16,22 +16,48 @@ use crate::steps::{Failure, StepResult, World};
 use crate::wire::tls::Mode;
 
 /// Skips unless `[imap] tls = "starttls"`; then a greeted cleartext session
+/// and its answer to CAPABILITY.
+async fn cleartext_capability(w: &mut World) -> Result<crate::wire::Reply, Failure> {
+    crate::steps::tls::require_starttls(w, "imap")?;
+    connect_cleartext(w, "").await?;
+    imap(w, "", "CAPABILITY").await
+}
+
+fn announces(reply: &crate::wire::Reply, capability: &str) -> bool {
+    capabilities(reply)
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(capability))
+}
+
+/// Skips unless `[imap] tls = "starttls"`; then a greeted cleartext session
 /// whose CAPABILITY announces STARTTLS (its absence is a configuration
 /// error: the profile says the server upgrades).
 #[given(regex = r"^an IMAP session on the cleartext connection that announces STARTTLS$")]
 async fn cleartext_announcing(w: &mut World) -> StepResult {
     step!(w, {
-        crate::steps::tls::require_starttls(w, "imap")?;
-        connect_cleartext(w, "").await?;
-        let reply = imap(w, "", "CAPABILITY").await?;
-        if !capabilities(&reply)
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
-        {
+        let reply = cleartext_capability(w).await?;
+        if !announces(&reply, "STARTTLS") {
             return Err(Failure::harness(
                 "the target profile sets [imap] tls = \"starttls\", but CAPABILITY does not announce STARTTLS",
             )
             .got(quote(&reply.text())));
+        }
+        Ok(())
+    })
+}
+
+/// Skips unless `[imap] tls = "starttls"`; then a greeted cleartext session
+/// whose CAPABILITY announces LOGINDISABLED. A server that does not is
+/// skipped with the reason: RFC 9051 §6.2.3 asks servers to implement
+/// that configuration, not to run in it.
+#[given(regex = r"^an IMAP session on the cleartext connection that announces LOGINDISABLED$")]
+async fn cleartext_login_disabled(w: &mut World) -> StepResult {
+    step!(w, {
+        let reply = cleartext_capability(w).await?;
+        if !announces(&reply, "LOGINDISABLED") {
+            return Err(Failure::skip(
+                "the server does not announce LOGINDISABLED on the cleartext connection (it allows LOGIN before TLS in this configuration; dovecot: disable_plaintext_auth, which loopback clients are exempt from)",
+            ));
         }
         Ok(())
     })
