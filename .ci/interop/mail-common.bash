@@ -138,7 +138,8 @@ MC
 
 # start_dovecot PROTOCOL PORT SETTINGS: dovecot serving bob's fixture Maildir
 # over PROTOCOL (pop3 or imap) on 127.0.0.1:PORT, with SETTINGS (lines of
-# dovecot.conf) added for that protocol.
+# dovecot.conf) added for that protocol; with SECURE_PORT set, also on its
+# implicit-TLS listener (imaps, pop3s; RFC 8314 §3.3) on 127.0.0.1:SECURE_PORT.
 start_dovecot() {
   local proto=$1 port=$2 settings=$3
   local d="$WORK/dovecot-$proto"
@@ -175,7 +176,8 @@ service $proto-login {
     port = $port
   }
   inet_listener ${proto}s {
-    port = 0
+    address = 127.0.0.1
+    port = ${SECURE_PORT:-0}
   }
 }
 DC
@@ -184,6 +186,10 @@ DC
   PIDS+=($!)
   wait_port "$port" dovecot
   log "dovecot $(dovecot --version | cut -d' ' -f1) ${proto^^} on 127.0.0.1:$port"
+  if [ -n "${SECURE_PORT:-}" ]; then
+    wait_port "$SECURE_PORT" dovecot
+    log "dovecot ${proto^^}S (implicit TLS) on 127.0.0.1:$SECURE_PORT"
+  fi
 }
 
 smtp_profile() {

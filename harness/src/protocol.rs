@@ -119,6 +119,14 @@ impl Protocol {
     /// (`[dns] recursion`, `[dns] lacks`, `[ftp] confined`, the `[http]`
     /// resource paths); other keys pass.
     pub fn check_value(self, key: &str, value: &str) -> Result<(), String> {
+        // HTTP has no upgrade the suites test: HTTPS is TLS from the first
+        // byte (RFC 9110 §4.2.2).
+        if self == Protocol::Http && key == "tls" && value == "starttls" {
+            return Err(
+                "HTTP has no STARTTLS: \"implicit\" (HTTPS, TLS from the first byte) or \"none\""
+                    .into(),
+            );
+        }
         // `tls`, `ca_file`, `tls_insecure`, `tls_name` (crate::wire::tls).
         if !self.is_client() {
             if let Some(checked) = crate::wire::tls::check_value(key, value) {

@@ -932,3 +932,54 @@ async fn the_fuzzer_runs_inside_tls_where_the_profile_says() {
         drop(dir);
     }
 }
+
+/// The reference HTTP server over HTTPS (RFC 9110 §4.2.2: TLS from the
+/// first byte, ALPN http/1.1) serving the fixture web root, and a profile
+/// for it (`tls = "implicit"`, trusting the fixture CA, naming its
+/// application resources).
+async fn https_server() -> (String, reference_servers::Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("www");
+    conform::fixtures::http::write_www(&root).unwrap();
+    let id = generate(Validity::Current).unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &id.ca_pem).unwrap();
+    let mut config = reference_servers::http::Config::new(root);
+    config.idle_timeout = Duration::from_secs(3);
+    config.tls = Some(
+        reference_servers::tls::Identity::from_pem(&id.chain_pem, &id.key_pem, &["http/1.1"])
+            .unwrap(),
+    );
+    let running = reference_servers::http::start([127, 0, 0, 1].into(), 0, config)
+        .await
+        .unwrap();
+    let addr = running.addr("http").unwrap();
+    let profile = format!(
+        "[http]\naddress = \"{addr}\"\ntls = \"implicit\"\nca_file = \"{}\"\nidle_timeout = \"3s\"\n\
+         echo = \"/echo\"\nredirect = \"/redirect\"\nredirect_to = \"{}\"\n\
+         cookie_set = \"/cookie/set\"\ncookie_show = \"/cookie/show\"\n",
+        ca.display(),
+        conform::fixtures::http::REDIRECT_TO
+    );
+    (profile, running, dir)
+}
+
+/// The whole HTTP suite over HTTPS: every scenario's connections, probes
+/// and concurrent clients start TLS before their first request. Without
+/// TLS in the profile the server's TLS record is no HTTP response: the
+/// preflight says so (exit 2); `tls = "starttls"` for HTTP is a
+/// configuration error.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_http_suite_runs_over_https() {
+    let (profile, _r, _d) = https_server().await;
+    let run = run_against("http", &profile, &["--step-timeout", "5s"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_has(&run, &["0 failed, 0 errors"]);
+    let plain = profile.replace("tls = \"implicit\"\n", "");
+    let run = run_against("http", &plain, &["--step-timeout", "2s"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    let upgrade = profile.replace("tls = \"implicit\"", "tls = \"starttls\"");
+    let run = run_against("http", &upgrade, &["--step-timeout", "2s"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stderr.contains("HTTP has no STARTTLS"), "{}", run.all());
+}

@@ -374,15 +374,20 @@ pub struct Response {
     pub close: bool,
 }
 
+#[derive(Default)]
 pub struct Http {
     profile: RwLock<Profile>,
+    /// HTTPS where the profile says `tls = "implicit"`.
+    security: RwLock<super::Security>,
 }
 
-impl Default for Http {
-    fn default() -> Self {
-        Http {
-            profile: RwLock::new(Profile::default()),
-        }
+impl Http {
+    /// A connection to `addr`, inside TLS for HTTPS.
+    fn connect(&self, addr: std::net::SocketAddr, limits: &Limits) -> Result<TcpLink, String> {
+        let security = self.security.read().map(|s| s.clone()).unwrap_or_default();
+        let mut l = TcpLink::connect(addr, limits.reply_timeout)?;
+        security.before_greeting(&mut l, Instant::now() + limits.reply_timeout)?;
+        Ok(l)
     }
 }
 
@@ -473,6 +478,10 @@ impl FuzzProtocol for Http {
     fn channels(&self, profile: &Profile) -> Result<Vec<Channel>, String> {
         if let Ok(mut p) = self.profile.write() {
             *p = profile.clone();
+        }
+        let security = super::Security::of(profile, "http")?;
+        if let Ok(mut s) = self.security.write() {
+            *s = security;
         }
         Ok(vec![Channel::from_profile(
             profile,
@@ -695,7 +704,7 @@ impl FuzzProtocol for Http {
 
     fn probe(&self, channels: &[Channel], limits: &Limits) -> Result<(), String> {
         for c in channels {
-            let mut l = TcpLink::connect(c.addr, limits.reply_timeout)?;
+            let mut l = self.connect(c.addr, limits)?;
             l.send(&self.expand(&Req::get("/").render()))?;
             match Self::read_response(&mut l, false, false, Instant::now() + limits.reply_timeout) {
                 Ok(r) if r.status < 500 => {}
@@ -705,6 +714,10 @@ impl FuzzProtocol for Http {
             }
         }
         Ok(())
+    }
+
+    fn open(&self, channel: &Channel, limits: &Limits) -> Result<Link, String> {
+        self.connect(channel.addr, limits).map(Link::Tcp)
     }
 
     fn scenario(&self, case: &Case, _: &Violation) -> String {

@@ -186,11 +186,7 @@ impl Security {
         if mode == crate::wire::tls::Mode::None {
             return Ok(Security::default());
         }
-        let address = profile
-            .get(&format!("{section}.address"))
-            .unwrap_or_default();
-        let host = crate::wire::tls::host_of(address);
-        let client = crate::wire::tls::client(profile, section, host, &[])?;
+        let client = crate::wire::tls::section_client(profile, section)?;
         Ok(Security {
             mode,
             client: Some(client),

@@ -351,6 +351,10 @@ async fn enters_eprt(w: &mut World) -> StepResult {
     step!(w, active(w, true).await)
 }
 
+/// Ports a scenario holds bound, never listening (see [`port_to_nothing`]).
+#[derive(Default)]
+struct HeldPorts(Vec<tokio::net::TcpSocket>);
+
 /// PORT for a port where nothing listens, then the command; for the 425
 /// checks (425 to PORT itself counts too).
 #[when(
@@ -360,14 +364,22 @@ async fn port_to_nothing(w: &mut World, text: String) -> StepResult {
     step!(w, {
         let line = payload(w, &text)?;
         let (local, _) = control_addrs(w)?;
-        let addr = {
-            let l = TcpListener::bind(SocketAddr::new(local.ip(), 0))
-                .await
-                .map_err(|e| Failure::harness(format!("bind a probe port: {e}")))?;
-            l.local_addr()
-                .map_err(|e| Failure::harness(e.to_string()))?
-            // dropped here: nothing listens at `addr` any more
-        };
+        // A socket bound but never listening, held until the scenario
+        // ends: a connection to its port is refused, and no other socket
+        // (a concurrent scenario's data listener, another program) can take
+        // the port meanwhile, as it could a port merely bound and released.
+        let bind_err = |e: std::io::Error| Failure::harness(format!("bind a probe port: {e}"));
+        let socket = if local.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(bind_err)?;
+        socket
+            .bind(SocketAddr::new(local.ip(), 0))
+            .map_err(bind_err)?;
+        let addr = socket.local_addr().map_err(bind_err)?;
+        w.state::<HeldPorts>().0.push(socket);
         let arg = data::port_argument(addr)
             .ok_or_else(|| Failure::skip("PORT needs IPv4; the control connection is IPv6"))?;
         let reply = command(w, "", format!("PORT {arg}").as_bytes()).await?;

@@ -43,9 +43,7 @@ pub fn client(w: &mut World, section: &str) -> Result<tls::Client, Failure> {
     if let Some((_, c)) = w.state::<Clients>().0.iter().find(|(s, _)| s == section) {
         return Ok(c.clone());
     }
-    let address = w.profile().get(&format!("{section}.address")).unwrap_or("");
-    let c =
-        tls::client(w.profile(), section, tls::host_of(address), &[]).map_err(Failure::harness)?;
+    let c = tls::section_client(w.profile(), section).map_err(Failure::harness)?;
     w.state::<Clients>()
         .0
         .push((section.to_string(), c.clone()));

@@ -183,8 +183,20 @@ impl World {
         name: &str,
         section: Protocol,
     ) -> Result<crate::wire::relay::Relay, Failure> {
+        self.library_relay_secured(addr, name, section, None).await
+    }
+
+    /// [`World::library_relay`] to a server on an implicit-TLS port: the
+    /// relay starts TLS as `upstream` towards it.
+    pub async fn library_relay_secured(
+        &self,
+        addr: std::net::SocketAddr,
+        name: &str,
+        section: Protocol,
+        upstream: Option<crate::wire::tls::Client>,
+    ) -> Result<crate::wire::relay::Relay, Failure> {
         let budget = Some((self.budget.clone(), section, self.step_timeout));
-        crate::wire::relay::Relay::within(addr, &self.transcript, name, budget)
+        crate::wire::relay::Relay::secured(addr, &self.transcript, name, budget, upstream)
             .await
             .map_err(|e| Failure::harness(format!("cannot start the recording relay: {e}")))
     }

@@ -362,7 +362,7 @@ pub fn scenario_need<'a>(
         if s.contains("suppaftp client") {
             extra(Protocol::Ftp, 2, &mut need);
         }
-        if s.contains("(reqwest)") {
+        if s.contains("(reqwest") {
             extra(Protocol::Http, 2, &mut need);
         }
         if s.contains("async-imap fetches") {

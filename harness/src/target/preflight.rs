@@ -138,11 +138,7 @@ impl Session {
     /// certificate the profile does not trust is its configuration.
     async fn start_tls(&mut self, profile: &Profile) -> Result<(), String> {
         let section = self.section;
-        let host = profile
-            .get(&format!("{section}.address"))
-            .map(crate::wire::tls::host_of)
-            .unwrap_or("");
-        let client = crate::wire::tls::client(profile, section.name(), host, &[])?;
+        let client = crate::wire::tls::section_client(profile, section.name())?;
         let mode = crate::wire::tls::mode(profile, section.name()).name();
         self.conn
             .start_tls(&client)
@@ -457,6 +453,14 @@ async fn http(profile: &Profile, timeout: Duration) -> Result<(), String> {
         let mut conn = Conn::connect(addr, "http preflight", &Transcript::new(), timeout)
             .await
             .map_err(|e| format!("[http] address: {e}"))?;
+        // HTTPS: TLS before the request; a certificate the profile does not
+        // trust is its configuration.
+        if crate::wire::tls::mode(profile, "http") == crate::wire::tls::Mode::Implicit {
+            let client = crate::wire::tls::section_client(profile, "http")?;
+            conn.start_tls(&client)
+                .await
+                .map_err(|e| format!("[http] tls = \"implicit\": {e}"))?;
+        }
         let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         conn.send(req.as_bytes())
             .await

@@ -1,14 +1,16 @@
 //! A recording TCP relay. A client library (reqwest) talks to the relay, the
 //! relay to the target: every byte lands in the scenario's transcript, and
 //! the relay counts the connections the library opened (keep-alive reuse is
-//! visible as one connection carrying several requests).
+//! visible as one connection carrying several requests). Towards a server
+//! on an implicit-TLS port (HTTPS) the relay is the TLS client, so the
+//! transcript still shows what the library sent and got, in plaintext.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -42,6 +44,19 @@ impl Relay {
         label: &str,
         budget: Option<(Ledger, Protocol, Duration)>,
     ) -> std::io::Result<Relay> {
+        Self::secured(target, transcript, label, budget, None).await
+    }
+
+    /// [`Relay::within`], starting TLS as `upstream` on each connection to
+    /// the target before relaying (the target speaks TLS from the first
+    /// byte; the library speaks plaintext to the relay).
+    pub async fn secured(
+        target: SocketAddr,
+        transcript: &Transcript,
+        label: &str,
+        budget: Option<(Ledger, Protocol, Duration)>,
+        upstream: Option<crate::wire::tls::Client>,
+    ) -> std::io::Result<Relay> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let connections = Arc::new(AtomicUsize::new(0));
@@ -57,6 +72,7 @@ impl Relay {
                 let name = format!("{label}#{n}");
                 let transcript = transcript.clone();
                 let budget = budget.clone();
+                let upstream = upstream.clone();
                 set.spawn(async move {
                     let _lease = match &budget {
                         Some((ledger, p, timeout)) => {
@@ -84,7 +100,31 @@ impl Relay {
                                 &name,
                                 format!("library connection {n} relayed to {target}"),
                             );
-                            pipe(client, server, &transcript, &name).await;
+                            let Some(tls) = upstream else {
+                                pipe(client, server, &transcript, &name).await;
+                                return;
+                            };
+                            let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+                            let wait = budget.as_ref().map_or(Duration::from_secs(10), |b| b.2);
+                            match tokio::time::timeout(wait, connector.connect(tls.name.clone(), server))
+                                .await
+                            {
+                                Ok(Ok(server)) => {
+                                    transcript.event(&name, "TLS established with the target; the relay shows the plaintext inside it");
+                                    pipe(client, server, &transcript, &name).await;
+                                }
+                                Ok(Err(e)) => transcript.event(
+                                    &name,
+                                    format!(
+                                        "not relayed: {}",
+                                        crate::wire::tls::handshake_error(&e, &tls).0
+                                    ),
+                                ),
+                                Err(_) => transcript.event(
+                                    &name,
+                                    "not relayed: the TLS handshake with the target did not finish in time",
+                                ),
+                            }
                         }
                         Err(e) => {
                             transcript.event(&name, format!("connect to {target} failed: {e}"))
@@ -118,9 +158,14 @@ impl Drop for Relay {
 /// connection close and fails, within bounded memory.
 pub const MAX_RELAYED: usize = 4 * 1024 * 1024;
 
-async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, name: &str) {
+async fn pipe<S: AsyncRead + AsyncWrite + Unpin>(
+    client: TcpStream,
+    server: S,
+    transcript: &Transcript,
+    name: &str,
+) {
     let (mut cr, mut cw) = client.into_split();
-    let (mut sr, mut sw) = server.into_split();
+    let (mut sr, mut sw) = tokio::io::split(server);
     let up = async {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
@@ -131,7 +176,8 @@ async fn pipe(client: TcpStream, server: TcpStream, transcript: &Transcript, nam
                 }
                 Ok(n) => {
                     transcript.bytes(name, Dir::Client, &buf[..n]);
-                    if sw.write_all(&buf[..n]).await.is_err() {
+                    // A TLS stream holds what is written until flushed.
+                    if sw.write_all(&buf[..n]).await.is_err() || sw.flush().await.is_err() {
                         return;
                     }
                 }

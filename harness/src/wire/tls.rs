@@ -155,6 +155,22 @@ pub fn client(
     })
 }
 
+/// The TLS client of `section`'s server at its `address` (the name to
+/// verify is the address's host unless `tls_name` says), offering the ALPN
+/// protocol of the section: `http/1.1` for HTTPS (RFC 9112 §2 and RFC 7301;
+/// the mail and FTP sections negotiate none).
+pub fn section_client(profile: &Profile, section: &str) -> Result<Client, String> {
+    let address = profile
+        .get(&format!("{section}.address"))
+        .unwrap_or_default();
+    let alpn: &[&str] = if section == "http" {
+        &["http/1.1"]
+    } else {
+        &[]
+    };
+    client(profile, section, host_of(address), alpn)
+}
+
 /// The host part of `host:port` (`[::1]:25` gives `::1`).
 pub fn host_of(address: &str) -> &str {
     match address.rsplit_once(':') {

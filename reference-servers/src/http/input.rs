@@ -1,8 +1,7 @@
 //! The receiving side of a connection: a buffer filled from the socket, read
 //! as lines (bounded) and as counted bytes.
 
-use tokio::io::AsyncReadExt;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Why a read stopped short.
 #[derive(Debug)]
@@ -14,15 +13,16 @@ pub enum ReadError {
 }
 
 pub struct Input {
-    stream: OwnedReadHalf,
+    /// A TCP read half, or the reading side of a TLS session.
+    stream: Box<dyn AsyncRead + Unpin + Send>,
     buf: Vec<u8>,
     closed: bool,
 }
 
 impl Input {
-    pub fn new(stream: OwnedReadHalf) -> Self {
+    pub fn new(stream: impl AsyncRead + Unpin + Send + 'static) -> Self {
         Self {
-            stream,
+            stream: Box::new(stream),
             buf: Vec::new(),
             closed: false,
         }

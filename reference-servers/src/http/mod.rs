@@ -53,6 +53,9 @@ pub struct Config {
     /// A connection that stays idle this long (no complete request head) is
     /// closed (RFC 9112 §9.5).
     pub idle_timeout: Duration,
+    /// HTTPS: every connection is TLS from the first byte (RFC 9110
+    /// §4.2.2), with this certificate; give it ALPN `http/1.1`.
+    pub tls: Option<crate::tls::Identity>,
 }
 
 impl Config {
@@ -60,6 +63,7 @@ impl Config {
         Self {
             root: root.into(),
             idle_timeout: DEFAULT_IDLE,
+            tls: None,
         }
     }
 }

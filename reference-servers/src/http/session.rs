@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncWriteExt, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -20,8 +19,25 @@ use super::{resource, Config};
 /// so that the response is not destroyed by a TCP reset (RFC 9112 §9.6).
 const LINGER: Duration = Duration::from_millis(500);
 
+/// The longest a TLS handshake may take.
+const HANDSHAKE: Duration = Duration::from_secs(30);
+
+/// The sending side of a connection: TCP, or TLS over it.
+type Writer = WriteHalf<crate::tls::Stream>;
+
 pub async fn run(stream: TcpStream, config: &Config) {
-    let (reader, mut writer) = stream.into_split();
+    // HTTPS (RFC 9110 §4.2.2): TLS from the first byte, the server
+    // selecting http/1.1 by ALPN (RFC 7301) when the client offers it.
+    let io = match &config.tls {
+        Some(identity) => {
+            match crate::tls::implicit(stream, identity, HANDSHAKE.min(config.idle_timeout)).await {
+                Some(io) => io,
+                None => return,
+            }
+        }
+        None => crate::tls::plain(stream),
+    };
+    let (reader, mut writer) = tokio::io::split(io);
     let mut input = Input::new(reader);
     loop {
         // Idle between requests: nothing arrives within the timeout → close.
@@ -44,12 +60,7 @@ pub async fn run(stream: TcpStream, config: &Config) {
 }
 
 /// Answers one request; false when the connection is to be closed.
-async fn answer(
-    req: &Request,
-    input: &mut Input,
-    writer: &mut OwnedWriteHalf,
-    config: &Config,
-) -> bool {
+async fn answer(req: &Request, input: &mut Input, writer: &mut Writer, config: &Config) -> bool {
     let head_only = req.method == "HEAD";
     if let Err(Reject(status)) = host_ok(req) {
         close_with(writer, input, Response::error(status), head_only).await;
@@ -69,11 +80,7 @@ async fn answer(
                 close_with(writer, input, Response::error(417), head_only).await;
                 return false;
             }
-            if writer
-                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                .await
-                .is_err()
-            {
+            if !send(writer, b"HTTP/1.1 100 Continue\r\n\r\n").await {
                 return false;
             }
         }
@@ -99,10 +106,12 @@ async fn answer(
         return false;
     }
     let connection = (req.minor == 0).then_some("keep-alive");
-    writer
-        .write_all(&response.to_bytes(head_only, connection))
-        .await
-        .is_ok()
+    send(writer, &response.to_bytes(head_only, connection)).await
+}
+
+/// Writes and flushes (a TLS stream holds what is written until flushed).
+async fn send(writer: &mut Writer, bytes: &[u8]) -> bool {
+    writer.write_all(bytes).await.is_ok() && writer.flush().await.is_ok()
 }
 
 /// RFC 9112 §3.2: an HTTP/1.1 request MUST have exactly one Host with a
@@ -140,17 +149,8 @@ fn valid_host(h: &[u8]) -> bool {
 
 /// Sends the response with `Connection: close`, half-closes, and drains what
 /// the client still sends for a moment before the socket is dropped.
-async fn close_with(
-    writer: &mut OwnedWriteHalf,
-    input: &mut Input,
-    response: Response,
-    head_only: bool,
-) {
-    if writer
-        .write_all(&response.to_bytes(head_only, Some("close")))
-        .await
-        .is_err()
-    {
+async fn close_with(writer: &mut Writer, input: &mut Input, response: Response, head_only: bool) {
+    if !send(writer, &response.to_bytes(head_only, Some("close"))).await {
         return;
     }
     let _ = writer.shutdown().await;

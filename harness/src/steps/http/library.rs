@@ -1,7 +1,9 @@
 //! Steps that drive reqwest, a client library a user's own program would
 //! use, through a recording relay (so the transcript shows its bytes and the
 //! connections it opened): keep-alive reuse, redirects, cookies, and
-//! conditional requests.
+//! conditional requests. Over HTTPS the relay is the TLS client towards
+//! the server; one scenario has reqwest do TLS itself (rustls), straight to
+//! the server.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +21,11 @@ use crate::wire::relay::Relay;
 struct Library {
     client: reqwest::Client,
     base: String,
-    relay: Relay,
+    /// The recording relay; none when reqwest does TLS itself, straight
+    /// to the server (its bytes are then encrypted end to end).
+    relay: Option<Relay>,
+    /// With no relay, the connection budget reqwest's connection takes.
+    _lease: Option<crate::target::budget::Lease>,
     /// `(status, location)` of each redirect the client followed.
     redirects: Arc<Mutex<Vec<(u16, String)>>>,
     last: Option<(Response, reqwest::Url)>,
@@ -47,9 +53,93 @@ fn last(w: &mut World) -> Result<(Response, reqwest::Url), Failure> {
 async fn library_client(w: &mut World) -> StepResult {
     step!(w, {
         let target = address(w, "${http.address}")?;
+        // HTTPS: the relay is the TLS client towards the server, so the
+        // transcript shows reqwest's requests (its own TLS is the scenario
+        // "reqwest fetches over HTTPS").
+        let upstream = super::https(w)?;
+        // A redirect to the server's own absolute https URL (nginx writes
+        // one) takes reqwest to the server itself: it trusts the profile's CA.
+        let builder = match &upstream {
+            Some(tls) => builder().use_preconfigured_tls((*tls.config).clone()),
+            None => builder(),
+        };
         let relay = w
-            .library_relay(target, "reqwest", crate::protocol::Protocol::Http)
+            .library_relay_secured(target, "reqwest", crate::protocol::Protocol::Http, upstream)
             .await?;
+        let base = format!("http://{}", relay.addr);
+        install(w, builder, base, Some(relay), None)
+    })
+}
+
+/// reqwest with its own TLS (rustls, trusting the profile's `[http]`
+/// ca_file, offering ALPN http/1.1) straight to the server's HTTPS port;
+/// skipped unless `[http] tls = "implicit"`. Its bytes are encrypted end to
+/// end, so no relay records them: failures show what reqwest reports.
+#[given(regex = r"^an HTTPS client library \(reqwest with its own TLS\) for the target$")]
+async fn library_client_tls(w: &mut World) -> StepResult {
+    step!(w, {
+        if crate::wire::tls::mode(w.profile(), "http") != crate::wire::tls::Mode::Implicit {
+            return Err(Failure::skip(
+                "the target profile does not set [http] tls = \"implicit\" (HTTPS)",
+            ));
+        }
+        let target = address(w, "${http.address}")?;
+        let tls = crate::steps::tls::client(w, "http")?;
+        // The URL names the server as its certificate does: `tls_name`,
+        // or the address's host.
+        let host = match w.profile().get("http.tls_name") {
+            Some(name) => name.to_string(),
+            None => target.ip().to_string(),
+        };
+        let host_port = if host.contains(':') {
+            format!("[{host}]:{}", target.port())
+        } else {
+            format!("{host}:{}", target.port())
+        };
+        let lease = crate::steps::lease(
+            &w.budget,
+            Some(crate::protocol::Protocol::Http),
+            "reqwest",
+            &w.transcript,
+            w.step_timeout,
+        )
+        .await?;
+        w.transcript.event(
+            "reqwest",
+            format!("reqwest connects itself to https://{host_port} (rustls, {}; its bytes are not shown)", tls.trust),
+        );
+        let builder = builder()
+            .https_only(true)
+            .pool_max_idle_per_host(1)
+            .resolve(&host, target)
+            .use_preconfigured_tls((*tls.config).clone());
+        install(
+            w,
+            builder,
+            format!("https://{host_port}"),
+            None,
+            Some(lease),
+        )
+    })
+}
+
+/// A reqwest client builder. reqwest's TLS (rustls) uses the process's
+/// crypto provider: ring, the project's one (`install_default` is a no-op
+/// once one is installed).
+fn builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy()
+}
+
+/// Finishes the library client: cookies, the redirect log, the step bound.
+fn install(
+    w: &mut World,
+    builder: reqwest::ClientBuilder,
+    base: String,
+    relay: Option<Relay>,
+    lease: Option<crate::target::budget::Lease>,
+) -> StepResult {
+    {
         let redirects = Arc::new(Mutex::new(Vec::new()));
         let seen = redirects.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
@@ -62,23 +152,22 @@ async fn library_client(w: &mut World) -> StepResult {
                 attempt.follow()
             }
         });
-        let client = reqwest::Client::builder()
-            .no_proxy()
+        let client = builder
             .cookie_store(true)
             .redirect(policy)
             .timeout(w.step_timeout)
             .build()
             .map_err(|e| Failure::harness(format!("cannot build the reqwest client: {e}")))?;
-        let base = format!("http://{}", relay.addr);
         w.state::<LibraryState>().0 = Some(Library {
             client,
             base,
             relay,
+            _lease: lease,
             redirects,
             last: None,
         });
         Ok(())
-    })
+    }
 }
 
 async fn fetch(
@@ -276,7 +365,13 @@ async fn followed(w: &mut World, status: u16) -> StepResult {
 #[then(regex = r"^the library client used (\d+) connections? in all$")]
 async fn used_connections(w: &mut World, n: usize) -> StepResult {
     step!(w, {
-        let got = library(w)?.relay.connections();
+        let got = library(w)?
+            .relay
+            .as_ref()
+            .ok_or_else(|| {
+                Failure::harness("reqwest with its own TLS has no relay to count its connections")
+            })?
+            .connections();
         if got == n {
             Ok(())
         } else {

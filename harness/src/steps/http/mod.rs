@@ -218,10 +218,7 @@ async fn has_resource(w: &mut World, key: String) -> StepResult {
 async fn serves_ranges(w: &mut World, path: String) -> StepResult {
     step!(w, {
         let req = build(w, "GET", &path, "HTTP/1.1", "Range: bytes=0-0", b"")?;
-        let addr = address(w, "${http.address}")?;
-        let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout)
-            .await?
-            .perturbed(w.perturb, &w.paused);
+        let mut c = probe_conn(w).await?;
         c.send(&req).await?;
         let r = read_response(&mut c, "GET").await?;
         if r.status == 206 {
@@ -232,6 +229,29 @@ async fn serves_ranges(w: &mut World, path: String) -> StepResult {
             r.status
         )))
     })
+}
+
+/// The TLS client for `[http]` when the profile says HTTPS (`tls =
+/// "implicit"`): every connection to it starts TLS before its request.
+pub(crate) fn https(w: &mut World) -> Result<Option<crate::wire::tls::Client>, Failure> {
+    match crate::wire::tls::mode(w.profile(), "http") {
+        crate::wire::tls::Mode::None => Ok(None),
+        _ => crate::steps::tls::client(w, "http").map(Some),
+    }
+}
+
+/// A connection of its own to the `[http]` server, for a probe (inside TLS
+/// for HTTPS).
+async fn probe_conn(w: &mut World) -> Result<Conn, Failure> {
+    let addr = address(w, "${http.address}")?;
+    let tls = https(w)?;
+    let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout)
+        .await?
+        .perturbed(w.perturb, &w.paused);
+    if let Some(tls) = &tls {
+        c.start_tls(tls).await?;
+    }
+    Ok(c)
 }
 
 /// Checks, on a connection of its own, that the resource a profile key
@@ -245,10 +265,7 @@ async fn probe_resource(w: &mut World, key: &str, path: &str, what: &str) -> Ste
         _ => ("GET", "", b""),
     };
     let req = build(w, method, path, "HTTP/1.1", extra, body)?;
-    let addr = address(w, "${http.address}")?;
-    let mut c = Conn::connect(addr, "http probe", &w.transcript, w.step_timeout)
-        .await?
-        .perturbed(w.perturb, &w.paused);
+    let mut c = probe_conn(w).await?;
     c.send(&req).await?;
     let r = read_response(&mut c, method).await?;
     let ok = match key {
@@ -829,8 +846,10 @@ async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
                     .await?,
             );
         }
+        let tls = https(w)?;
         let jobs = leases.into_iter().enumerate().map(|(i, lease)| {
             let i = i + 1;
+            let tls = tls.clone();
             let transcript = w.transcript.clone();
             let req = req.clone();
             let timeout = w.step_timeout;
@@ -841,6 +860,9 @@ async fn parallel(w: &mut World, n: usize, path: String) -> StepResult {
                     .await?
                     .with_lease(lease)
                     .perturbed(perturb, &paused);
+                if let Some(tls) = &tls {
+                    c.start_tls(tls).await?;
+                }
                 c.send(&req).await?;
                 read_response(&mut c, "GET").await
             }
