@@ -117,7 +117,14 @@ async fn the_smtp_suite_runs_inside_implicit_tls() {
     let profile = profile.replace("tls = \"starttls\"", "tls = \"implicit\"");
     let run = run_against("smtp", &profile, &["--step-timeout", "5s"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_has(&run, &["0 failed, 0 errors", "there is no upgrade to test"]);
+    assert_has(
+        &run,
+        &[
+            "0 failed, 0 errors",
+            "there is no upgrade to test",
+            "PASS  features/smtp/lettre.feature:13  lettre delivers a message inside TLS",
+        ],
+    );
     // The AUTH scenarios ran, inside TLS.
     assert!(
         run.stdout.contains("PASS  features/smtp/auth.feature"),
@@ -982,4 +989,37 @@ async fn the_http_suite_runs_over_https() {
     let run = run_against("http", &upgrade, &["--step-timeout", "2s"]).await;
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stderr.contains("HTTP has no STARTTLS"), "{}", run.all());
+}
+
+/// lettre with STARTTLS required stops at a server that offers no
+/// STARTTLS, where the profile says it upgrades: lettre never sends the
+/// message in plaintext, and the mismatch is the profile's (an error naming
+/// the key, not a failure).
+#[tokio::test(flavor = "multi_thread")]
+async fn lettre_inside_tls_fails_against_a_server_without_starttls() {
+    use reference_servers::mailstore::MailStore;
+    let dir = tempfile::tempdir().unwrap();
+    conform::fixtures::mail::write_maildirs(&dir.path().join("maildir")).unwrap();
+    let store = MailStore::open(dir.path().join("maildir")).unwrap();
+    let config = reference_servers::smtp::Config::new("mail.example.test", "example.test");
+    let running = reference_servers::smtp::start([127, 0, 0, 1].into(), 0, config, store)
+        .await
+        .unwrap();
+    let addr = running.addr("smtp").unwrap();
+    let (_identity, ca) = server_identity(&dir, Validity::Current);
+    let profile = format!(
+        "{}sink = \"sink@example.test\"\n",
+        smtp_profile(addr, &format!("ca_file = \"{}\"\n", ca.display()))
+    );
+    let run = run_tagged_in("smtp", &profile, "@course-S-05").await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_has(
+        &run,
+        &[
+            "ERROR features/smtp/lettre.feature:13  lettre delivers a message inside TLS",
+            "the server's EHLO does not announce STARTTLS",
+            "STARTTLS is not supported on this server",
+            "PASS  features/smtp/lettre.feature:8  lettre delivers a message",
+        ],
+    );
 }

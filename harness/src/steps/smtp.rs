@@ -558,11 +558,12 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
     step!(w, {
         let from = w.expand(&from)?;
         let to = w.expand(&to)?;
-        // lettre is built here without TLS: it speaks plaintext (and does
-        // not take up STARTTLS), which an implicit-TLS port does not.
+        // In plaintext (lettre does not take up STARTTLS unless told),
+        // which an implicit-TLS port does not speak; the TLS variant of
+        // the step covers that port.
         if super::tls::mode(w, "smtp") == crate::wire::tls::Mode::Implicit {
             return Err(Failure::skip(
-                "the target profile's [smtp] tls is \"implicit\" and this build's lettre has no TLS",
+                "the target profile's [smtp] tls is \"implicit\": there is no plaintext to send in (see \"lettre delivers a message inside TLS\")",
             ));
         }
         let addr = address(w, "${smtp.address}")?;
@@ -571,7 +572,7 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
         let relay = w
             .library_relay(addr, "lettre", crate::protocol::Protocol::Smtp)
             .await?;
-        let outcome = lettre_send(relay.addr, &from, &to, w.step_timeout).await;
+        let outcome = lettre_send(relay.addr, &from, &to, w.step_timeout, None).await;
         drop(relay);
         let note = match &outcome {
             Ok((code, text)) => {
@@ -585,11 +586,84 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
     })
 }
 
+/// lettre with its own TLS (rustls with ring, trusting the profile's
+/// `[smtp]` ca_file): STARTTLS required (RFC 3207), or the implicit-TLS
+/// port. Skipped when the profile gives SMTP no TLS. lettre connects
+/// straight to the server, its bytes encrypted: the transcript notes what
+/// lettre reports.
+#[when(regex = r#"^lettre sends a message from "(.*)" to "(.*)" inside TLS$"#)]
+async fn lettre_sends_tls(w: &mut World, from: String, to: String) -> StepResult {
+    step!(w, {
+        use lettre::transport::smtp::client::{Certificate, CertificateStore, Tls, TlsParameters};
+        let mode = super::tls::mode(w, "smtp");
+        if mode == crate::wire::tls::Mode::None {
+            return Err(Failure::skip(
+                "the target profile does not set [smtp] tls (see README, target profile)",
+            ));
+        }
+        let from = w.expand(&from)?;
+        let to = w.expand(&to)?;
+        let addr = address(w, "${smtp.address}")?;
+        let profile = w.profile();
+        let name = profile
+            .get("smtp.tls_name")
+            .map(str::to_string)
+            .unwrap_or_else(|| addr.ip().to_string());
+        let mut params = TlsParameters::builder(name.clone());
+        if profile.get("smtp.tls_insecure") == Some("true") {
+            params = params.dangerous_accept_invalid_certs(true);
+        } else {
+            let ca = profile.get("smtp.ca_file").unwrap_or_default().to_string();
+            let pem = std::fs::read(&ca)
+                .map_err(|e| Failure::harness(format!("[smtp] ca_file = \"{ca}\": {e}")))?;
+            let cert = Certificate::from_pem(&pem)
+                .map_err(|e| Failure::harness(format!("[smtp] ca_file = \"{ca}\": {e}")))?;
+            params = params
+                .certificate_store(CertificateStore::None)
+                .add_root_certificate(cert);
+        }
+        let params = params
+            .build_rustls()
+            .map_err(|e| Failure::harness(format!("cannot set up lettre's TLS: {e}")))?;
+        let tls = match mode {
+            crate::wire::tls::Mode::Implicit => Tls::Wrapper(params),
+            _ => Tls::Required(params),
+        };
+        let _lease = crate::steps::lease(
+            &w.budget,
+            Some(crate::protocol::Protocol::Smtp),
+            "lettre",
+            &w.transcript,
+            w.step_timeout,
+        )
+        .await?;
+        w.transcript.event(
+            "lettre",
+            format!(
+                "lettre connects itself to {addr} ({}, rustls, verifying \"{name}\"; its bytes are not shown)",
+                if mode == crate::wire::tls::Mode::Implicit { "implicit TLS" } else { "STARTTLS required" }
+            ),
+        );
+        let outcome = lettre_send(addr, &from, &to, w.step_timeout, Some(tls)).await;
+        let note = match &outcome {
+            Ok((code, text)) => {
+                format!("lettre: the server answered the message with {code} {text}")
+            }
+            Err(e) => format!("lettre: {e}"),
+        };
+        w.transcript.event("lettre", note);
+        w.state::<SmtpState>().lettre = Some(outcome);
+        Ok(())
+    })
+}
+
+/// lettre sends one message to `addr`, in plaintext without `tls`.
 async fn lettre_send(
     addr: std::net::SocketAddr,
     from: &str,
     to: &str,
     timeout: std::time::Duration,
+    tls: Option<lettre::transport::smtp::client::Tls>,
 ) -> Result<(String, String), String> {
     use lettre::transport::smtp::extension::ClientId;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -604,12 +678,15 @@ async fn lettre_send(
             "Sent by the lettre SMTP client.\r\n.A line that starts with a dot.\r\n",
         ))
         .map_err(|e| format!("cannot build the message: {e}"))?;
-    // No TLS: the suite tests the plain SMTP dialogue.
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
-        .port(addr.port())
-        .hello_name(ClientId::Domain(CLIENT_DOMAIN.into()))
-        .timeout(Some(timeout))
-        .build();
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
+            .port(addr.port())
+            .hello_name(ClientId::Domain(CLIENT_DOMAIN.into()))
+            .timeout(Some(timeout));
+    if let Some(tls) = tls {
+        builder = builder.tls(tls);
+    }
+    let transport = builder.build();
     let response = transport
         .send(message)
         .await
@@ -634,6 +711,11 @@ async fn lettre_accepted(w: &mut World) -> StepResult {
                     .expected("a 2xx reply to the end of data")
                     .got(format!("{code} {text}")))
             }
+            // The profile says the server upgrades; it does not offer to.
+            Some(Err(e)) if e.contains("STARTTLS is not supported") => Err(Failure::harness(
+                "the target profile sets [smtp] tls = \"starttls\", but the server's EHLO does not announce STARTTLS",
+            )
+            .got(e)),
             Some(Err(e)) => Err(Failure::conformance("lettre could not deliver the message")
                 .expected("a complete SMTP transaction")
                 .got(e)),
