@@ -574,14 +574,7 @@ async fn lettre_sends(w: &mut World, from: String, to: String) -> StepResult {
             .await?;
         let outcome = lettre_send(relay.addr, &from, &to, w.step_timeout, None).await;
         drop(relay);
-        let note = match &outcome {
-            Ok((code, text)) => {
-                format!("lettre: the server answered the message with {code} {text}")
-            }
-            Err(e) => format!("lettre: {e}"),
-        };
-        w.transcript.event("lettre", note);
-        w.state::<SmtpState>().lettre = Some(outcome);
+        record_lettre(w, outcome);
         Ok(())
     })
 }
@@ -645,16 +638,19 @@ async fn lettre_sends_tls(w: &mut World, from: String, to: String) -> StepResult
             ),
         );
         let outcome = lettre_send(addr, &from, &to, w.step_timeout, Some(tls)).await;
-        let note = match &outcome {
-            Ok((code, text)) => {
-                format!("lettre: the server answered the message with {code} {text}")
-            }
-            Err(e) => format!("lettre: {e}"),
-        };
-        w.transcript.event("lettre", note);
-        w.state::<SmtpState>().lettre = Some(outcome);
+        record_lettre(w, outcome);
         Ok(())
     })
+}
+
+/// Notes lettre's outcome in the transcript and keeps it for the Then step.
+fn record_lettre(w: &mut World, outcome: Result<(String, String), String>) {
+    let note = match &outcome {
+        Ok((code, text)) => format!("lettre: the server answered the message with {code} {text}"),
+        Err(e) => format!("lettre: {e}"),
+    };
+    w.transcript.event("lettre", note);
+    w.state::<SmtpState>().lettre = Some(outcome);
 }
 
 /// lettre sends one message to `addr`, in plaintext without `tls`.
