@@ -60,6 +60,7 @@ wait_port() {
 start_postfix() {
   local etc="$WORK/postfix/etc"
   mkdir -p "$etc" "$WORK/postfix/spool" "$WORK/postfix/data"
+  # POSTFIX_SETTINGS: more main.cf lines (postfix-tls.sh: STARTTLS, SASL).
   cat > "$etc/main.cf" <<CF
 compatibility_level = 3.6
 config_directory = $etc
@@ -101,6 +102,7 @@ virtual_mailbox_maps = texthash:$etc/vmailbox
 virtual_uid_maps = static:$MAIL_UID
 virtual_gid_maps = static:$MAIL_GID
 virtual_minimum_uid = 1
+${POSTFIX_SETTINGS:-}
 CF
   cat > "$etc/vmailbox" <<VM
 bob@example.test bob/Maildir/
@@ -126,6 +128,7 @@ virtual   unix  -       n       n       -       -       virtual
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 MC
   chown postfix "$WORK/postfix/data"
   postfix -c "$etc" check

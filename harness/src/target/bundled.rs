@@ -330,8 +330,14 @@ async fn start_ftp(s: &mut Setup) -> std::io::Result<()> {
     // The user's home is a fresh copy of the fixture tree.
     let home = s.fixtures()?.join("ftp");
     crate::fixtures::ftp::write(&home).map_err(std::io::Error::other)?;
-    let config = reference_servers::ftp::Config::new(home, FTP_USER, FTP_PASSWORD);
+    let mut config = reference_servers::ftp::Config::new(home, FTP_USER, FTP_PASSWORD);
+    // AUTH TLS with the run's fixture certificate (RFC 4217): every session
+    // upgrades before USER and protects its data connections with PROT P.
+    let (identity, ca_file) = s.tls()?;
+    config.tls = Some(identity);
     let r = reference_servers::ftp::start(s.bind.ip(), s.bind.port(), config).await?;
+    s.profile.set("ftp", "tls", "starttls");
+    s.profile.set("ftp", "ca_file", &ca_file);
     s.profile.set("ftp", "user", FTP_USER);
     s.profile.set("ftp", "password", FTP_PASSWORD);
     // The reference server resolves every path inside the home.
