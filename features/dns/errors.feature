@@ -22,6 +22,20 @@ Feature: Malformed and unsupported queries (RFC 1035 §4.1.1)
     And the QR flag is set
     And the response ID and opcode are the query's
 
+  @rfc1034-sec-3.7.1 @rfc8906-sec-4 @MUST
+  Scenario: A query in class CH is answered without the zone's class IN data
+    # RFC 1034 §3.7.1: a QCLASS "matches just that class (e.g., IN, CH)";
+    # §4.2: the data of each class is kept apart. RFC 8906 §4: queries for
+    # unknown classes are normal, and servers are expected to handle them.
+    # Any RCODE passes (REFUSED from a server without class CH data, or
+    # CH data where it has some); class IN records and silence do not.
+    When the client sends this query:
+      | name  | ${dns.zone} |
+      | type  | SOA         |
+      | class | CH          |
+    Then the response ID and opcode are the query's
+    And no record of the response is of class IN
+
   @rfc1035-sec-4.1.1 @MUST
   Scenario: A query with no question is a format error
     # Header only: ID 0x4242, RD clear, QDCOUNT 0.

@@ -284,6 +284,21 @@ Feature: IMAP mailboxes
     Then LIST shows the mailbox "${imap.scratch}"
     And the scratch mailbox holds 3 messages
 
+  @rfc3501-sec-2.3.2 @rfc9051-sec-2.3.2 @MUST
+  Scenario: A permanent flag stored in one session is seen by the next
+    # §2.3.2: "Permanent flags are those which the client can add or remove
+    # from the message flags permanently; that is, concurrent and
+    # subsequent sessions will see any change in permanent flags." Which
+    # flags are permanent, PERMANENTFLAGS says (§7.1).
+    Given an IMAP session with a scratch mailbox
+    And the scratch mailbox holds the test messages
+    And the scratch mailbox is selected, with \Flagged among its PERMANENTFLAGS
+    When the client sends "a1 STORE 2 +FLAGS (\\Flagged)"
+    Then the server replies OK
+    When the client logs out and opens a new authenticated IMAP session
+    And the client selects the scratch mailbox
+    Then message 2 has the flag \Flagged when fetched again
+
   @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @MUST
   Scenario: A UID that changes between sessions comes with a greater UIDVALIDITY
     # §2.3.1.1: "Any change of unique identifiers between sessions MUST be

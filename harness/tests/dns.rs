@@ -1250,3 +1250,49 @@ async fn a_zone_transfer_is_refused_or_framed_by_its_soa() {
         ],
     );
 }
+
+/// A server that ignores QCLASS: a class CH query for the zone gets the
+/// zone's class IN data, NOERROR and AA set.
+fn answers_ch_with_in_data(r: &mut Vec<u8>, _udp: bool) {
+    use hickory_proto::rr::{rdata::A, DNSClass, RData, Record};
+    rewrite(r, |m| {
+        let Some(q) = m.queries().first().cloned() else {
+            return;
+        };
+        if q.query_class() != DNSClass::CH {
+            return;
+        }
+        m.set_response_code(hickory_proto::op::ResponseCode::NoError);
+        m.set_authoritative(true);
+        m.add_answer(Record::from_rdata(
+            q.name().clone(),
+            3600,
+            RData::A(A::new(192, 0, 2, 1)),
+        ));
+    });
+}
+
+/// RFC 1034 §3.7.1: a class CH query is not answered with class IN data;
+/// the reference server's REFUSED passes, the class-blind server fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_class_ch_with_its_in_data_fails() {
+    let (_up, up, _d) = upstream().await;
+    let tags = ["--tags", "@rfc1034-sec-3.7.1"];
+    let run = run_against("dns", &dns_profile(up), &tags).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["1 passed, 0 failed"]);
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, answers_ch_with_in_data).await),
+        &tags,
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL features/dns/errors.feature",
+            "requirement: MUST · RFC 1035 · RFC 1034 §3.7.1",
+            "problem:     the response holds example.test. A of class IN",
+        ],
+    );
+}

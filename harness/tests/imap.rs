@@ -47,11 +47,21 @@ async fn reference_server() -> (SocketAddr, reference_servers::Running, tempfile
 async fn reference_server_with(
     namespace: Option<&str>,
 ) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
+    reference_server_flipped(namespace, Default::default()).await
+}
+
+/// [`reference_server_with`], with the server's behaviour flipped by
+/// `faults`.
+async fn reference_server_flipped(
+    namespace: Option<&str>,
+    faults: reference_servers::imap::Faults,
+) -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
     store.create_user("bob").unwrap();
     let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
     config.namespace = namespace.map(str::to_string);
+    config.faults = faults;
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
@@ -722,4 +732,30 @@ async fn python_imaplib_against_conform_serve() {
     let run = conform(&["run", "imap", "--target", served.profile_arg()]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     served.kill().await;
+}
+
+/// RFC 3501 §2.3.2: a flag PERMANENTFLAGS lists is seen by the next
+/// session. The reference server passes; flipped to keep STORE's changes
+/// in the session only, it fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_keeps_flags_in_the_session_only_fails() {
+    let args = ["--step-timeout", "2s", "--tags", "@rfc3501-sec-2.3.2"];
+    let (addr, _r, _d) = reference_server().await;
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
+    let faults = reference_servers::imap::Faults {
+        session_only_flags: true,
+        ..Default::default()
+    };
+    let (addr, _r, _d) = reference_server_flipped(None, faults).await;
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "A permanent flag stored in one session is seen by the next",
+            "requirement: MUST · RFC 3501 §2.3.2",
+        ],
+    );
 }

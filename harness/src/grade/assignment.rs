@@ -230,6 +230,9 @@ pub struct Limits {
     pub processes: Option<u64>,
     pub file_size_bytes: Option<u64>,
     pub open_files: Option<u64>,
+    /// The unprivileged user the programs run as (a grader running as
+    /// root, see `sandbox::Identity`); never read from an assignment.
+    pub run_as: Option<super::sandbox::Identity>,
 }
 
 impl Limits {
@@ -243,6 +246,7 @@ impl Limits {
             processes: Some(32),
             file_size_bytes: Some(1 << 20),
             open_files: Some(64),
+            run_as: None,
         }
     }
 }
@@ -405,6 +409,7 @@ impl Assignment {
             processes: l.processes.or(d.processes),
             file_size_bytes: size("file_size", &l.file_size)?.or(d.file_size_bytes),
             open_files: l.open_files.or(d.open_files),
+            run_as: None,
         };
         let assignment = Assignment {
             name: file.name.unwrap_or_else(|| stem.to_string()),

@@ -150,11 +150,26 @@ pub fn check_assignment(a: &Assignment, features: Option<&Path>) -> Result<usize
 /// Grades one submission.
 pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
     let started = Instant::now();
-    let a = &opts.assignment;
+    // A grader running as root runs a submission's programs as a user of
+    // its own (sandbox::Identity), on its own copy of the files; a command
+    // given on the command line runs in the current folder, as the grader.
+    let mut assignment = opts.assignment.clone();
+    if let Submission::Folder(_) = &opts.submission {
+        assignment.limits.run_as = sandbox::Identity::for_submission();
+    }
+    let a = &assignment;
     let scratch = tempfile::Builder::new()
         .prefix("conform-grade-")
         .tempdir()
         .map_err(|e| SetupError(format!("cannot make a scratch folder: {e}")))?;
+    if a.limits.run_as.is_some() {
+        // The submission's user passes through the scratch folder to its
+        // copy and its lab content; it can neither list nor change it (the
+        // feature files stay the grader's).
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711))
+            .map_err(|e| SetupError(format!("cannot open the scratch folder: {e}")))?;
+    }
     let features = scratch.path().join("features");
     gather_features(a, opts.features.as_deref(), &features)?;
     let mut graded = select(a, &features)?;
@@ -403,6 +418,12 @@ fn lab_content(
             }
         };
         out.push((*key, path.display().to_string()));
+    }
+    // The submission may change its lab content (a POP3 server deletes
+    // mail, an FTP server stores files): it is handed over to its user.
+    if lab.exists() {
+        sandbox::hand_over(&lab, a.limits.run_as)
+            .map_err(|e| failed("lab content's owner", e.to_string()))?;
     }
     Ok(out)
 }

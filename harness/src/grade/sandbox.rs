@@ -6,6 +6,12 @@
 //! Every process of a start carries `CONFORM_GRADE_RUN=<marker>` in its
 //! environment; a process that left the process group (setsid) is still found
 //! by it in /proc. Linux only: /proc, prctl and rlimits.
+//!
+//! A grader running as root runs a submission as an [`Identity`] of its own:
+//! a user id no account and no other process has, so RLIMIT_NPROC binds
+//! (root is exempt from it), the program cannot signal or trace the grader
+//! or another submission, and it can write only its own copy of the files
+//! and its lab content, which are handed over to it ([`hand_over`]).
 
 use std::collections::BTreeSet;
 use std::io;
@@ -118,6 +124,8 @@ impl Program {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        // Its copy of the files becomes the submission's user's.
+        hand_over(dir, limits.run_as)?;
         let rl = RawLimits::from(limits);
         // SAFETY: the closure runs in the forked child before exec and only
         // makes async-signal-safe system calls (setpgid, prctl, setrlimit).
@@ -290,6 +298,82 @@ fn signal_hint(sig: i32) -> &'static str {
     }
 }
 
+/// The unprivileged user and group a submission runs as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The first user id handed to submissions: far above any account's.
+const FIRST_UID: u32 = 2_000_000_000;
+
+impl Identity {
+    /// A fresh identity when the grader runs as root (`None` otherwise: an
+    /// ordinary user's programs run as that user, and RLIMIT_NPROC binds).
+    /// The id is drawn at random above [`FIRST_UID`] and is not one that any
+    /// running process has.
+    pub fn for_submission() -> Option<Identity> {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        let taken = running_uids();
+        let mut seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            ^ (std::process::id() as u64).rotate_left(32);
+        loop {
+            // xorshift: enough to keep concurrent graders apart.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let uid = FIRST_UID + (seed % 1_000_000_000) as u32;
+            if !taken.contains(&uid) {
+                return Some(Identity { uid, gid: uid });
+            }
+        }
+    }
+}
+
+/// The real user ids of the running processes.
+fn running_uids() -> BTreeSet<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return BTreeSet::new();
+    };
+    dir.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| e.metadata().ok().map(|m| m.uid()))
+        .collect()
+}
+
+/// Gives `path` (a file or a whole tree; symbolic links themselves, never
+/// what they point to) to `who`, so the program can write there. Nothing
+/// without an identity.
+pub fn hand_over(path: &Path, who: Option<Identity>) -> io::Result<()> {
+    let Some(id) = who else {
+        return Ok(());
+    };
+    fn walk(p: &Path, id: Identity) -> io::Result<()> {
+        std::os::unix::fs::lchown(p, Some(id.uid), Some(id.gid))?;
+        let meta = std::fs::symlink_metadata(p)?;
+        if meta.is_dir() {
+            for e in std::fs::read_dir(p)? {
+                walk(&e?.path(), id)?;
+            }
+        }
+        Ok(())
+    }
+    walk(path, id)
+}
+
 /// Limits as plain numbers, copied into the child.
 #[derive(Clone, Copy)]
 struct RawLimits {
@@ -298,6 +382,7 @@ struct RawLimits {
     nproc: Option<u64>,
     fsize: Option<u64>,
     nofile: Option<u64>,
+    run_as: Option<Identity>,
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -311,11 +396,14 @@ impl RawLimits {
             cpu: l.cpu_seconds,
             memory: l.memory_bytes,
             // RLIMIT_NPROC counts every process (and thread) of the user, so
-            // the limit is on top of what the user already runs. (root is
-            // not bound by it at all.)
-            nproc: l.processes.map(|n| n + user_tasks()),
+            // the limit is on top of what the user already runs (nothing, for
+            // a fresh identity). root is not bound by it at all.
+            nproc: l
+                .processes
+                .map(|n| n + l.run_as.map(|_| 0).unwrap_or_else(user_tasks)),
             fsize: l.file_size_bytes,
             nofile: l.open_files,
+            run_as: l.run_as,
         }
     }
 
@@ -325,6 +413,17 @@ impl RawLimits {
         unsafe {
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());
+            }
+            // The submission's own user: no supplementary groups, then the
+            // group, then the user (after which nothing can be taken back).
+            // First, because a change of user clears the death signal.
+            if let Some(id) = self.run_as {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(id.gid) != 0
+                    || libc::setuid(id.uid) != 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
             }
             // If the grader dies, the program dies with it.
             #[cfg(target_os = "linux")]
@@ -621,5 +720,46 @@ mod tests {
                 "{pid} is gone"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    /// As root, a program runs as the submission's own user, writes its
+    /// handed-over folder, and the process limit binds: of 40 background
+    /// sleeps under a limit of 8 processes, fewer than 8 are forked.
+    #[tokio::test]
+    async fn a_submission_runs_as_its_own_user_under_the_process_limit() {
+        let Some(id) = Identity::for_submission() else {
+            eprintln!("not root: the grader runs programs as its own user");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            processes: Some(8),
+            run_as: Some(id),
+            ..Limits::default()
+        };
+        let (ok, how, stopped) = run_to_end(
+            "id -u > uid.txt; for i in $(seq 40); do sleep 3 & echo started; done; wait",
+            dir.path(),
+            &[],
+            &limits,
+            4096,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+        let uid = std::fs::read_to_string(dir.path().join("uid.txt")).unwrap();
+        assert_eq!(uid.trim(), id.uid.to_string(), "{how} {stopped:?}");
+        // The shell gives up at the first fork refused.
+        let started = stopped.stdout.matches("started").count();
+        assert!(
+            !ok && started < 8 && stopped.stderr.contains("Cannot fork"),
+            "{started} sleeps started ({how}): {}",
+            stopped.stderr
+        );
     }
 }

@@ -77,6 +77,9 @@ pub struct Faults {
     /// Announces LOGINDISABLED, then answers LOGIN before TLS with BAD
     /// instead of the tagged NO of RFC 9051 §7.2.2.
     pub logindisabled_bad: bool,
+    /// Keeps STORE's flag changes in the session only, never in the
+    /// Maildir, while PERMANENTFLAGS still lists them (RFC 3501 §2.3.2).
+    pub session_only_flags: bool,
 }
 
 impl Config {

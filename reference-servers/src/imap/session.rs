@@ -904,6 +904,10 @@ impl Session {
         // \Recent cannot be set by a client, and keywords are not kept
         // (PERMANENTFLAGS has no \*): both are ignored (§6.4.6, §7.1).
         let letters: String = list.iter().filter_map(|f| flags::letter(f)).collect();
+        // §2.3.2: the flags PERMANENTFLAGS lists are permanent, "concurrent
+        // and subsequent sessions will see any change": written to the
+        // Maildir at once.
+        let permanent = !self.config.faults.session_only_flags;
         let Some(sel) = self.selected() else {
             return Ok(bad("No mailbox selected"));
         };
@@ -922,7 +926,7 @@ impl Session {
             };
             let new = crate::mailstore::normalize_flags(&new);
             if new != m.flags {
-                if sel.dir.set_flags(&m.unique, &new).is_err() {
+                if permanent && sel.dir.set_flags(&m.unique, &new).is_err() {
                     continue;
                 }
                 m.flags = new;

@@ -484,3 +484,34 @@ async fn not_a_referral(w: &mut World) -> StepResult {
         }
     })
 }
+
+/// RFC 1034 §3.7.1: a QCLASS "matches just that class", and §4.2 keeps the
+/// data of each class apart: a response to a query of another class holds
+/// no record of class IN (whatever its RCODE: a server without that class's
+/// data refuses or answers without it).
+#[then(regex = r"^no record of the response is of class IN$")]
+async fn no_class_in(w: &mut World) -> StepResult {
+    step!(w, {
+        let resp = response(w).await?;
+        let m = decoded(&resp)?;
+        let class_in = m
+            .answers()
+            .iter()
+            .chain(m.name_servers())
+            .chain(m.additionals())
+            .filter(|r| r.record_type() != hickory_proto::rr::RecordType::OPT)
+            .find(|r| r.dns_class() == hickory_proto::rr::DNSClass::IN);
+        match class_in {
+            None => Ok(()),
+            Some(r) => Err(fail(
+                format!(
+                    "the response holds {} {} of class IN",
+                    r.name(),
+                    r.record_type()
+                ),
+                "no class IN data (RFC 1034 §3.7.1: a QCLASS \"matches just that class\")",
+                &resp,
+            )),
+        }
+    })
+}

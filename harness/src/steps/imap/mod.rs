@@ -339,6 +339,44 @@ async fn scratch_selected(w: &mut World) -> StepResult {
     })
 }
 
+/// Selects the scratch mailbox; skips unless the SELECT's PERMANENTFLAGS
+/// (RFC 3501 §7.1) lists `flag` (`\*`: new keywords can be stored).
+#[given(regex = r"^the scratch mailbox is selected, with (\S+) among its PERMANENTFLAGS$")]
+async fn scratch_selected_permanent(w: &mut World, flag: String) -> StepResult {
+    step!(w, {
+        let name = scratch(w, "scratch")?;
+        let reply = imap_ok(
+            w,
+            "",
+            &format!("SELECT {name}"),
+            "selecting the scratch mailbox",
+        )
+        .await?;
+        let listed = permanent_flags(&reply);
+        if listed.iter().any(|f| f.eq_ignore_ascii_case(&flag)) {
+            Ok(())
+        } else {
+            Err(Failure::skip(format!(
+                "the SELECT's PERMANENTFLAGS ({}) does not list {flag}, so the server does not keep it",
+                listed.join(" ")
+            )))
+        }
+    })
+}
+
+/// The flags of `* OK [PERMANENTFLAGS (...)]` in a SELECT's reply.
+fn permanent_flags(reply: &Reply) -> Vec<String> {
+    untagged_lines(reply)
+        .iter()
+        .find_map(|l| {
+            let at = l.to_ascii_uppercase().find("[PERMANENTFLAGS (")?;
+            let rest = &l[at + "[PERMANENTFLAGS (".len()..];
+            let list = &rest[..rest.find(')')?];
+            Some(list.split_whitespace().map(str::to_string).collect())
+        })
+        .unwrap_or_default()
+}
+
 /// Skips the scenario unless CAPABILITY (asked now, in the current state)
 /// announces `cap` (RFC 3501 §6.1.1; an extension is used only when
 /// announced).
