@@ -299,6 +299,21 @@ Feature: IMAP mailboxes
     And the client selects the scratch mailbox
     Then message 2 has the flag \Flagged when fetched again
 
+  @rfc3501-sec-7.1 @rfc9051-sec-7.1 @MUST
+  Scenario: A keyword stored where PERMANENTFLAGS allows new ones is seen by the next session
+    # §7.1: PERMANENTFLAGS "can also include the special flag \*, which
+    # indicates that it is possible to create new keywords by attempting to
+    # store those flags in the mailbox"; §2.3.2: subsequent sessions see any
+    # change in permanent flags. A server without \* skips.
+    Given an IMAP session with a scratch mailbox
+    And the scratch mailbox holds the test messages
+    And the scratch mailbox is selected, with \* among its PERMANENTFLAGS
+    When the client sends "a1 STORE 2 +FLAGS (conformkw)"
+    Then the server replies OK
+    When the client logs out and opens a new authenticated IMAP session
+    And the client selects the scratch mailbox
+    Then message 2 has the flag conformkw when fetched again
+
   @rfc3501-sec-2.3.1.1 @rfc9051-sec-2.3.1.1 @MUST
   Scenario: A UID that changes between sessions comes with a greater UIDVALIDITY
     # §2.3.1.1: "Any change of unique identifiers between sessions MUST be

@@ -759,3 +759,34 @@ async fn a_server_that_keeps_flags_in_the_session_only_fails() {
         ],
     );
 }
+
+/// RFC 3501 §7.1: where PERMANENTFLAGS has `\\*`, a stored keyword is kept
+/// (the reference server names it in the folder's dovecot-keywords); a
+/// server that announces `\\*` and drops keywords fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_drops_keywords_under_a_star_fails() {
+    let args = [
+        "--step-timeout",
+        "2s",
+        "--tags",
+        "@rfc3501-sec-7.1 and @rfc9051-sec-7.1",
+    ];
+    let (addr, _r, _d) = reference_server().await;
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
+    let faults = reference_servers::imap::Faults {
+        drops_keywords: true,
+        ..Default::default()
+    };
+    let (addr, _r, _d) = reference_server_flipped(None, faults).await;
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "message 2 lacks the flag conformkw on a later FETCH",
+            "requirement: MUST · RFC 3501 §7.1",
+        ],
+    );
+}

@@ -20,6 +20,8 @@ pub struct Selected {
     pub messages: Vec<Message>,
     /// UIDs that are \Recent for this session.
     pub recent: HashSet<u32>,
+    /// The folder's keywords by flag letter (`Maildir::keywords`).
+    pub keywords: Vec<String>,
 }
 
 impl Selected {
@@ -27,8 +29,10 @@ impl Selected {
     /// seen yet (`new/` in Maildir): they are \Recent for it alone (§2.3.2).
     pub fn open(name: &str, dir: Maildir, read_only: bool) -> io::Result<Selected> {
         let listing = dir.scan()?;
+        let keywords = dir.keywords();
         let mut s = Selected {
             name: name.to_string(),
+            keywords,
             dir,
             read_only,
             uid_validity: listing.uid_validity,
@@ -73,6 +77,8 @@ impl Selected {
     /// messages under the client.
     pub fn refresh(&mut self, full: bool, out: &mut Vec<u8>) -> io::Result<()> {
         let listing = self.dir.scan()?;
+        // Another session may have named new keywords.
+        self.keywords = self.dir.keywords();
         let now: std::collections::HashMap<u32, &Message> =
             listing.messages.iter().map(|m| (m.uid, m)).collect();
         if full {
@@ -93,7 +99,7 @@ impl Selected {
                             format!(
                                 "* {} FETCH (FLAGS {})\r\n",
                                 i + 1,
-                                flags::render(&m.flags, recent)
+                                flags::render(&m.flags, recent, &self.keywords)
                             )
                             .as_bytes(),
                         );

@@ -80,6 +80,9 @@ pub struct Faults {
     /// Keeps STORE's flag changes in the session only, never in the
     /// Maildir, while PERMANENTFLAGS still lists them (RFC 3501 §2.3.2).
     pub session_only_flags: bool,
+    /// Announces `\*` in PERMANENTFLAGS, then drops the keywords a STORE
+    /// sets (RFC 3501 §7.1).
+    pub drops_keywords: bool,
 }
 
 impl Config {

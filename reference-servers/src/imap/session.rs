@@ -539,13 +539,19 @@ impl Session {
             Ok(s) => s,
             Err(e) => return no(format!("[SERVERBUG] {e}")),
         };
-        self.untagged(format!("FLAGS {}", flags::FLAGS_LIST));
+        self.untagged(format!("FLAGS {}", flags::list(&sel.keywords, false)));
         self.untagged(format!("{} EXISTS", sel.exists()));
         self.untagged(format!("{} RECENT", sel.recent_count()));
         if let Some(i) = sel.messages.iter().position(|m| !flags::has(&m.flags, 'S')) {
             self.untagged(format!("OK [UNSEEN {}] First unseen", i + 1));
         }
-        let permanent = if read_only { "()" } else { flags::FLAGS_LIST };
+        // §7.1: the flags a client can change for good; `\*`: it may
+        // create keywords too.
+        let permanent = if read_only {
+            "()".to_string()
+        } else {
+            flags::list(&sel.keywords, true)
+        };
         self.untagged(format!("OK [PERMANENTFLAGS {permanent}] Flags permitted"));
         self.untagged(format!("OK [UIDVALIDITY {}] UIDs valid", sel.uid_validity));
         self.untagged(format!("OK [UIDNEXT {}] Predicted next UID", sel.uid_next));
@@ -728,13 +734,9 @@ impl Session {
         a.space()?;
         let mailbox = a.mailbox()?;
         a.space()?;
-        let mut letters = String::new();
+        let mut listed = Vec::new();
         if a.peek() == Some(b'(') {
-            for f in a.flag_list()? {
-                if let Some(c) = flags::letter(&f) {
-                    letters.push(c);
-                }
-            }
+            listed = a.flag_list()?;
             a.space()?;
         }
         let mut internal = None;
@@ -749,6 +751,7 @@ impl Session {
             Ok(d) => d,
             Err(_) => return Ok(no("[TRYCREATE] No such mailbox")),
         };
+        let (letters, _) = flags::letters(&dir, &listed, true);
         let unique = match dir.append(&message, &letters) {
             Ok(u) => u,
             Err(e) => return Ok(no(format!("[SERVERBUG] {e}"))),
@@ -875,7 +878,7 @@ impl Session {
                 if k > 0 {
                     out.push(b' ');
                 }
-                render_item(&mut out, item, m, recent, &body);
+                render_item(&mut out, item, m, recent, &body, &sel.keywords);
             }
             out.extend_from_slice(b")\r\n");
         }
@@ -901,13 +904,11 @@ impl Session {
         if !matches!(op, "FLAGS" | "+FLAGS" | "-FLAGS") {
             return Err(format!("\"{how}\" is not FLAGS, +FLAGS or -FLAGS"));
         }
-        // \Recent cannot be set by a client, and keywords are not kept
-        // (PERMANENTFLAGS has no \*): both are ignored (§6.4.6, §7.1).
-        let letters: String = list.iter().filter_map(|f| flags::letter(f)).collect();
         // §2.3.2: the flags PERMANENTFLAGS lists are permanent, "concurrent
         // and subsequent sessions will see any change": written to the
         // Maildir at once.
         let permanent = !self.config.faults.session_only_flags;
+        let drops_keywords = self.config.faults.drops_keywords;
         let Some(sel) = self.selected() else {
             return Ok(bad("No mailbox selected"));
         };
@@ -915,7 +916,26 @@ impl Session {
             return Ok(no("[READ-ONLY] The mailbox is read-only"));
         }
         let chosen = Self::resolve(sel, uid, set)?;
+        // \Recent cannot be set by a client (§2.3.2): ignored. A keyword
+        // being added gets a letter of the folder (PERMANENTFLAGS has \*,
+        // §7.1); one being removed needs none if it has none.
+        let (mut letters, all_kept) = flags::letters(&sel.dir, list, op != "-FLAGS");
+        if drops_keywords {
+            letters.retain(|c| !c.is_ascii_lowercase());
+        }
+        sel.keywords = sel.dir.keywords();
         let mut out = Vec::new();
+        if !all_kept {
+            // §7.1: with the letters used up, "the server MUST send a new
+            // PERMANENTFLAGS response code without the special flag \*".
+            out.extend_from_slice(
+                format!(
+                    "* OK [PERMANENTFLAGS {}] No more keywords in this mailbox\r\n",
+                    flags::list(&sel.keywords, true)
+                )
+                .as_bytes(),
+            );
+        }
         for i in chosen {
             let recent = sel.is_recent(&sel.messages[i]);
             let m = &mut sel.messages[i];
@@ -941,7 +961,7 @@ impl Session {
                     format!(
                         "* {} FETCH (FLAGS {}{uid_part})\r\n",
                         i + 1,
-                        flags::render(&m.flags, recent)
+                        flags::render(&m.flags, recent, &sel.keywords)
                     )
                     .as_bytes(),
                 );
@@ -968,10 +988,9 @@ impl Session {
         let mut copied = Vec::new();
         for &i in &chosen {
             let m = &sel.messages[i];
-            let result = sel
-                .dir
-                .read(&m.unique)
-                .and_then(|b| target.append(&b, &m.flags));
+            let result = sel.dir.read(&m.unique).and_then(|b| {
+                target.append(&b, &flags::translate(&m.flags, &sel.keywords, &target))
+            });
             match result {
                 Ok(u) => {
                     set_internal_date(&target, &u, m.delivered);
@@ -1041,10 +1060,20 @@ impl Session {
     }
 }
 
-fn render_item(out: &mut Vec<u8>, item: &Item, m: &Message, recent: bool, body: &[u8]) {
+fn render_item(
+    out: &mut Vec<u8>,
+    item: &Item,
+    m: &Message,
+    recent: bool,
+    body: &[u8],
+    keywords: &[String],
+) {
     let mut text = |s: String| out.extend_from_slice(s.as_bytes());
     match item {
-        Item::Flags => text(format!("FLAGS {}", flags::render(&m.flags, recent))),
+        Item::Flags => text(format!(
+            "FLAGS {}",
+            flags::render(&m.flags, recent, keywords)
+        )),
         Item::InternalDate => text(format!("INTERNALDATE \"{}\"", date::date_time(m.delivered))),
         Item::Size => text(format!("RFC822.SIZE {}", body.len())),
         Item::Uid => text(format!("UID {}", m.uid)),

@@ -10,6 +10,13 @@ use super::name;
 use super::uidlist::UidList;
 use super::Shared;
 
+/// Where a folder names its keyword letters (dovecot's file name).
+const KEYWORDS_FILE: &str = "dovecot-keywords";
+/// Maildir has the 26 letters a–z for keywords.
+pub const MAX_KEYWORDS: usize = 26;
+/// Serialises keyword allocation across the server's sessions.
+static KEYWORDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A Maildir folder (`cur`, `new`, `tmp`).
 #[derive(Clone, Debug)]
 pub struct Maildir {
@@ -200,6 +207,55 @@ impl Maildir {
             std::fs::rename(from, to)?;
         }
         Ok(())
+    }
+
+    /// The folder's IMAP keywords (RFC 3501 §2.3.2), by flag letter: the
+    /// name at index n is the letter `a` + n, as dovecot keeps them in the
+    /// folder's `dovecot-keywords` ("n name" per line); `""` where unused.
+    pub fn keywords(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let Ok(text) = std::fs::read_to_string(self.path.join(KEYWORDS_FILE)) else {
+            return out;
+        };
+        for line in text.lines() {
+            let Some((n, name)) = line.split_once(' ') else {
+                continue;
+            };
+            let Ok(n) = n.parse::<usize>() else { continue };
+            if n < MAX_KEYWORDS && !name.is_empty() {
+                if out.len() <= n {
+                    out.resize(n + 1, String::new());
+                }
+                out[n] = name.to_string();
+            }
+        }
+        out
+    }
+
+    /// The flag letter of keyword `name` (case-insensitive, as flags are),
+    /// given the next free letter when `create`; `None` when it is unknown
+    /// and not created, or all 26 letters are taken.
+    pub fn keyword_letter(&self, name: &str, create: bool) -> io::Result<Option<char>> {
+        let letter = |i: usize| char::from(b'a' + i as u8);
+        // One writer at a time: two sessions never give one letter twice.
+        let _guard = KEYWORDS.lock().unwrap_or_else(|e| e.into_inner());
+        let known = self.keywords();
+        if let Some(i) = known.iter().position(|k| k.eq_ignore_ascii_case(name)) {
+            return Ok(Some(letter(i)));
+        }
+        if !create {
+            return Ok(None);
+        }
+        let Some(i) = (0..MAX_KEYWORDS).find(|&i| known.get(i).is_none_or(|k| k.is_empty())) else {
+            return Ok(None);
+        };
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path.join(KEYWORDS_FILE))?;
+        writeln!(f, "{i} {name}")?;
+        Ok(Some(letter(i)))
     }
 
     /// Removes the message (POP3 UPDATE, IMAP EXPUNGE). Its UID is not reused.

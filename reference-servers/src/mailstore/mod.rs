@@ -35,7 +35,7 @@ mod name;
 mod uidlist;
 
 pub use accounts::Accounts;
-pub use maildir::{Listing, Maildir, MaildropLock, Message};
+pub use maildir::{Listing, Maildir, MaildropLock, Message, MAX_KEYWORDS};
 pub use name::normalize_flags;
 
 use std::collections::HashSet;

@@ -128,3 +128,23 @@ fn a_broken_uid_list_starts_fresh_rather_than_failing() {
     let l = inbox.scan().unwrap();
     assert_eq!(l.messages[0].uid, 1);
 }
+
+/// Keywords get the letters a–z in order, once each (case-insensitive), named
+/// in the folder's dovecot-keywords; when the 26 are taken, none is given.
+#[test]
+fn keywords_get_one_letter_each_until_the_26_are_taken() {
+    let (dir, store) = store();
+    let inbox = store.inbox("bob").unwrap();
+    assert_eq!(inbox.keyword_letter("Junk", false).unwrap(), None);
+    assert_eq!(inbox.keyword_letter("Junk", true).unwrap(), Some('a'));
+    assert_eq!(inbox.keyword_letter("$Label1", true).unwrap(), Some('b'));
+    assert_eq!(inbox.keyword_letter("junk", true).unwrap(), Some('a'));
+    assert_eq!(inbox.keywords(), vec!["Junk".to_string(), "$Label1".into()]);
+    let file = std::fs::read_to_string(dir.path().join("bob/Maildir/dovecot-keywords")).unwrap();
+    assert_eq!(file, "0 Junk\n1 $Label1\n");
+    for i in 2..MAX_KEYWORDS {
+        let c = inbox.keyword_letter(&format!("k{i}"), true).unwrap();
+        assert_eq!(c, Some(char::from(b'a' + i as u8)));
+    }
+    assert_eq!(inbox.keyword_letter("one-too-many", true).unwrap(), None);
+}
