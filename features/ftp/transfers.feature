@@ -191,3 +191,18 @@ Feature: FTP data transfers in passive and active mode
     # summary marks it MAY): a server without it (500, 502) is skipped.
     When the client sends "ABOR"
     Then a server that implements the command replies with one of 225, 226
+
+  @rfc959-sec-4.1.3 @MUST
+  Scenario: ABOR during an upload is answered 426, then 226, and the data connection is closed
+    # §4.1.3 ABOR: if "the FTP service command is still in progress", the
+    # server "aborts the FTP service in progress and closes the data
+    # connection, returning a 426 reply", then "sends a 226 reply". The
+    # client sends Telnet IP and Synch before ABOR, in the stream (§4.1.3's
+    # recommended order). ABOR is optional (RFC 1123 §4.1.2.13): a server
+    # that answers ABOR with 500 or 502 skips.
+    When the client sends "ABOR"
+    Then a server that implements the command replies with one of 225, 226
+    When the client sends "TYPE I"
+    And the client enters passive mode
+    And the client aborts an upload of "conform-abor.bin" in progress with ABOR
+    Then the server replies 226

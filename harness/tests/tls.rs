@@ -1028,3 +1028,34 @@ async fn lettre_inside_tls_fails_against_a_server_without_starttls() {
         ],
     );
 }
+
+/// RFC 959 §4.1.3: ABOR during an upload (inside TLS here, data under
+/// PROT P) is answered 426, then 226; a server that skips the 426 fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn abor_during_a_transfer_without_426_fails() {
+    let faults = reference_servers::ftp::Faults {
+        abor_without_426: true,
+        ..Default::default()
+    };
+    let (profile, _r, _d) = ftp_suite_with(faults).await;
+    let run = run_against(
+        "ftp",
+        &profile,
+        &[
+            "--strict",
+            "--tags",
+            "@rfc959-sec-4.1.3",
+            "--step-timeout",
+            "3s",
+        ],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/ftp/transfers.feature",
+            "ABOR during an upload is answered 426, then 226",
+            "was answered 226 first, not 426",
+        ],
+    );
+}

@@ -402,6 +402,9 @@ enum Exchange {
     Read,
     /// Send these bytes, then close (STOR, APPE).
     Send(Vec<u8>),
+    /// Send these bytes, keep the data connection open and abort the
+    /// transfer with ABOR (RFC 959 §4.1.3).
+    Abort(Vec<u8>),
 }
 
 /// Sends a transfer command. On a preliminary 1xx reply the data connection
@@ -475,6 +478,10 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
             send_data(&mut conn, &bytes).await?;
             None
         }
+        Exchange::Abort(bytes) => {
+            conn.send(&bytes).await?;
+            return abort_in_progress(w, conn, &what).await;
+        }
     };
     drop(conn);
     w.state::<FtpState>().received = received;
@@ -517,6 +524,59 @@ async fn transfer(w: &mut World, line: &[u8], exchange: Exchange) -> StepResult 
         .expected(listed)
         .got(format!("\"{}\"", escape_short(text.as_bytes(), 300))));
     }
+    Ok(())
+}
+
+/// ABOR while the transfer runs (the client has not closed its side of the
+/// data connection). RFC 959 §4.1.3: the client sends Telnet IP and Synch
+/// first: `IAC IP IAC DM`, all in the stream (not the DM as TCP urgent data,
+/// which a server reading both connections does not need, and which TLS
+/// cannot carry); in the second case ("the FTP
+/// service command is still in progress") the server "aborts the FTP
+/// service in progress and closes the data connection, returning a 426
+/// reply", then "sends a 226 reply".
+async fn abort_in_progress(w: &mut World, mut data: Conn, what: &str) -> StepResult {
+    let s = w.session("")?;
+    s.conn.send(b"\xff\xf4\xff\xf2ABOR\r\n").await?;
+    let expected = format!(
+        "426 (the transfer of \"{what}\" aborted), then 226, to ABOR during the transfer (RFC 959 §4.1.3)"
+    );
+    let first = s
+        .reader
+        .read(&mut s.conn)
+        .await
+        .map_err(|e| Failure::from(e).expected(expected.clone()))?;
+    let got =
+        |r: &crate::wire::reply::Reply| format!("\"{}\"", escape_short(r.text().as_bytes(), 300));
+    if first.status != "426" {
+        return Err(Failure::conformance(format!(
+            "ABOR during the transfer of \"{what}\" was answered {} first, not 426",
+            first.status
+        ))
+        .expected(expected)
+        .got(got(&first)));
+    }
+    let second = s
+        .reader
+        .read(&mut s.conn)
+        .await
+        .map_err(|e| Failure::from(e).expected(expected.clone()))?;
+    if second.status != "226" {
+        return Err(Failure::conformance(format!(
+            "after its 426 the server answered ABOR with {}, not 226",
+            second.status
+        ))
+        .expected(expected)
+        .got(got(&second)));
+    }
+    s.last_reply = Some(second);
+    // "the data connection must be closed": the server's side ends.
+    data.wait_for_close(64 * 1024).await.map_err(|e| {
+        Failure::conformance(format!(
+            "the server did not close the data connection of \"{what}\" after ABOR: {e}"
+        ))
+        .expected("the data connection closed by the server (RFC 959 §4.1.3)")
+    })?;
     Ok(())
 }
 
@@ -634,6 +694,19 @@ async fn store(w: &mut World, verb: &str, name: &str, bytes: Vec<u8>) -> StepRes
     register_cleanup(w, vec![format!("DELE {name}")])?;
     let line = format!("{verb} {name}");
     transfer(w, line.as_bytes(), Exchange::Send(bytes)).await
+}
+
+/// STOR of NAME: some bytes over the data connection, then ABOR before the
+/// client closes it; the replies must be 426 then 226 and the server must
+/// close the data connection (RFC 959 §4.1.3). NAME is deleted after the
+/// scenario.
+#[when(regex = r#"^the client aborts an upload of "(.*)" in progress with ABOR$"#)]
+async fn aborts_upload(w: &mut World, name: String) -> StepResult {
+    step!(w, {
+        register_cleanup(w, vec![format!("DELE {name}")])?;
+        let line = format!("STOR {name}");
+        transfer(w, line.as_bytes(), Exchange::Abort(vec![b'x'; 4096])).await
+    })
 }
 
 /// STOR of NAME with these bytes over the data connection; NAME is deleted

@@ -69,6 +69,9 @@ pub struct Faults {
     pub ignores_pbsz_prot_order: bool,
     /// Leaves AUTH, PBSZ and PROT out of FEAT (§6 says list them).
     pub feat_hides_tls: bool,
+    /// Answers ABOR during a transfer with 226 alone, without the 426
+    /// (RFC 959 §4.1.3 wants 426, then 226).
+    pub abor_without_426: bool,
 }
 
 impl Config {

@@ -122,6 +122,9 @@ fn strip_telnet(line: &[u8]) -> Vec<u8> {
                 Some(251..=254) => {
                     it.next();
                 }
+                // A Telnet command (IP, DM…) is dropped; a stray IAC before
+                // an ordinary byte (its DM sent urgent and not inline) is.
+                Some(c) if c < 240 => out.push(c),
                 _ => {}
             }
         } else {
@@ -1013,10 +1016,14 @@ impl Session {
                     .send(226, "Transfer complete, closing data connection")
                     .await?
             }
+            // RFC 959 §4.1.3, ABOR of a command still in progress: the data
+            // connection is closed (it was dropped), 426, then 226.
             Transfer::Aborted => {
-                self.out
-                    .send(426, "Connection closed; transfer aborted")
-                    .await?;
+                if !self.cfg.faults.abor_without_426 {
+                    self.out
+                        .send(426, "Connection closed; transfer aborted")
+                        .await?;
+                }
                 self.out.send(226, "ABOR command successful").await?
             }
             Transfer::DataFailed(e) => {
@@ -1159,6 +1166,7 @@ mod tests {
     #[test]
     fn strips_telnet_commands() {
         assert_eq!(super::strip_telnet(b"\xff\xf4\xff\xf2ABOR"), b"ABOR");
+        assert_eq!(super::strip_telnet(b"\xff\xf4\xffABOR"), b"ABOR");
         assert_eq!(super::strip_telnet(b"a\xff\xffb\xff\xfb\x01c"), b"a\xffbc");
     }
 }
