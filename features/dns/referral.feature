@@ -43,6 +43,19 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
       | name              | type | data                  |
       | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
 
+  @rfc1034-sec-4.3.2 @MUST @course-D-17
+  Scenario: A glue name is referred to the child, not answered from the glue
+    # §4.3.2 step 3b: the name is below the cut, so the response is a
+    # referral. The glue address the parent holds is not its authoritative
+    # data (RFC 2181 §5.4.1 ranks glue below it): it may ride in the
+    # additional section, never as an authoritative answer.
+    When the client queries "ns1.child.${dns.zone}" for A
+    Then the answer section is empty
+    And the AA flag is clear
+    And the authority section contains:
+      | name              | type | data                  |
+      | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
+
   @rfc1034-sec-4.3.1 @MUST @course-D-16 @course-D-17
   Scenario: With recursion desired, a non-recursive server still refers and leaves RA clear
     # RFC 8906 §3.1.3.1: "A non-recursive server is supposed to respond to

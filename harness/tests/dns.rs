@@ -1296,3 +1296,58 @@ async fn a_server_that_answers_class_ch_with_its_in_data_fails() {
         ],
     );
 }
+
+/// A server that answers a glue name from the glue: the A record moved to
+/// the answer, AA set, the referral's NS records left out.
+fn answers_from_glue(r: &mut Vec<u8>, _udp: bool) {
+    rewrite(r, |m| {
+        let Some(q) = m.queries().first().cloned() else {
+            return;
+        };
+        if !q.name().to_ascii().starts_with("ns1.child.") {
+            return;
+        }
+        let glue: Vec<_> = m
+            .additionals()
+            .iter()
+            .filter(|a| a.name() == q.name())
+            .cloned()
+            .collect();
+        m.take_name_servers();
+        m.take_additionals();
+        for a in glue {
+            m.add_answer(a);
+        }
+        m.set_authoritative(true);
+    });
+}
+
+/// RFC 1034 §4.3.2 step 3b: a glue name is referred; the reference server
+/// passes, one answering from the glue fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_answers_a_glue_name_from_the_glue_fails() {
+    let (_up, up, _d) = upstream().await;
+    let run = run_against("dns", &dns_profile(up), &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "PASS  features/dns/referral.feature",
+            "A glue name is referred to the child",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &dns_profile(faulty_proxy(up, answers_from_glue).await),
+        &[],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL features/dns/referral.feature",
+            "A glue name is referred to the child, not answered from the glue",
+            "requirement: MUST · RFC 1034 §4.3.2",
+        ],
+    );
+}
