@@ -128,6 +128,18 @@ Feature: IMAP messages: FETCH, STORE, SEARCH, COPY, EXPUNGE
     And the FETCH item "BODYSTRUCTURE" of message 2 contains "\"mixed\""
     And the FETCH item "BODYSTRUCTURE" of message 2 contains "\"application\" \"octet-stream\""
 
+  @rfc3501-sec-7.4.2 @rfc9051-sec-7.5.2 @MUST
+  Scenario: BODYSTRUCTURE of a forwarded message describes its parts and the message inside
+    # §7.4.2: BODYSTRUCTURE is "the [MIME-IMB] body structure of the
+    # message"; §9 body: each part gives type, subtype, parameters,
+    # encoding and size, text its lines, and a message/rfc822 part the
+    # envelope, the body structure and the lines of the message it holds.
+    # Every field is compared with what the message's bytes say
+    # (extension data aside).
+    When the client appends the forwarded test message to the scratch mailbox
+    And the client selects the scratch mailbox
+    Then the BODYSTRUCTURE of message 4 is the forwarded test message's structure
+
   @rfc3501-sec-7.4.2 @MUST
   Scenario: INTERNALDATE is a date-time
     When the client sends "a1 FETCH 1 (INTERNALDATE)"

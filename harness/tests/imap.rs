@@ -101,6 +101,9 @@ enum Fault {
     NoExistsAfterAppend,
     /// `n:m` with m < n and `n:*` are taken for `n` alone.
     NarrowRanges,
+    /// The message/rfc822 part of a BODYSTRUCTURE tells one octet less
+    /// than it holds (68 → 67).
+    NestedSizeOffByOne,
     /// UID FETCH of a UID that does not exist is answered NO.
     NonexistentUidErrors,
     /// Every RENAME is answered OK by the proxy and never reaches the
@@ -181,6 +184,14 @@ async fn relay(client: TcpStream, server: TcpStream, fault: Fault) {
                         line = shift_uids(&line, session);
                     }
                     Fault::DropsSecondCompletion if line.starts_with(b"p2 ") => continue,
+                    Fault::NestedSizeOffByOne
+                        if line.starts_with(b"* ")
+                            && line.windows(13).any(|w| w == b"BODYSTRUCTURE") =>
+                    {
+                        let text = String::from_utf8_lossy(&line).into_owned();
+                        let re = regex::Regex::new(r#"(?i)("rfc822" [^()]*?) 68 \("#).unwrap();
+                        line = re.replace(&text, "$1 67 (").into_owned().into_bytes();
+                    }
                     Fault::NoExistsAfterAppend if line.starts_with(b"* 4 EXISTS") => continue,
                     Fault::UidOnLastOnly
                         if line.starts_with(b"* 1 FETCH") || line.starts_with(b"* 2 FETCH") =>
@@ -789,4 +800,28 @@ async fn a_server_that_drops_keywords_under_a_star_fails() {
             "requirement: MUST · RFC 3501 §7.1",
         ],
     );
+}
+
+/// RFC 3501 §7.4.2: the BODYSTRUCTURE of the forwarded message matches its
+/// bytes field by field; one octet off in the nested message fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bodystructure_one_octet_off_in_the_nested_message_fails() {
+    let run = tagged_with(Fault::NestedSizeOffByOne, "@rfc9051-sec-7.5.2").await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/messages.feature",
+            "BODYSTRUCTURE of a forwarded message describes its parts",
+            "part 2: 67 octets, not 68",
+        ],
+    );
+    let (addr, _r, _d) = reference_server().await;
+    let run = run_against(
+        "imap",
+        &bob(addr, ""),
+        &["--step-timeout", "2s", "--tags", "@rfc9051-sec-7.5.2"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
 }

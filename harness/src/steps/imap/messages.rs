@@ -56,9 +56,87 @@ pub const THIRD: TestMessage = TestMessage {
     subject: "Lunch",
 };
 
+/// A forwarded message: a text part, then a message/rfc822 part holding a
+/// message of its own (RFC 2046 §5.2.1). Not one of "the test messages":
+/// appended by the scenarios that ask for it. Every part ends with CRLF
+/// before the boundary's CRLF, so its size and line count are plain.
+pub const FORWARDED: TestMessage = TestMessage {
+    name: "forwarded",
+    header: "From: Dave <dave@example.test>\r\nTo: Bob <bob@hamburger.edu>\r\nSubject: Fwd: Lunch\r\nDate: Thu, 5 Nov 2026 08:00:00 +0000\r\nMessage-ID: <conform-forwarded@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"conform-fwd\"\r\n\r\n",
+    body: "--conform-fwd\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nSee below.\r\n\r\n--conform-fwd\r\nContent-Type: message/rfc822\r\n\r\nFrom: Carol <carol@example.test>\r\nSubject: Lunch\r\n\r\nLunch at noon?\r\n\r\n--conform-fwd--\r\n",
+    parts: &[
+        "See below.\r\n",
+        "From: Carol <carol@example.test>\r\nSubject: Lunch\r\n\r\nLunch at noon?\r\n",
+    ],
+    part_headers: &[
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\n",
+        "Content-Type: message/rfc822\r\n\r\n",
+    ],
+    subject: "Fwd: Lunch",
+};
+
+/// What BODYSTRUCTURE (RFC 3501 §7.4.2, §9 `body`) must say of a body, in
+/// the fields every server sends (extension data is not judged).
+#[derive(Debug)]
+pub enum Structure {
+    /// A multipart: its parts and subtype.
+    Multi(Vec<Structure>, &'static str),
+    /// A leaf: type, subtype, the parameters the message states (others a
+    /// server may add), encoding, size in octets, and for text and
+    /// message/rfc822 the lines; for message/rfc822 the subject and sender
+    /// (mailbox, host) of its envelope and its own structure.
+    Part {
+        media: (&'static str, &'static str),
+        params: &'static [(&'static str, &'static str)],
+        encoding: &'static str,
+        octets: u64,
+        lines: Option<u64>,
+        message: Option<(&'static str, (&'static str, &'static str), Box<Structure>)>,
+    },
+}
+
+/// The structure of the forwarded test message, worked out by hand from
+/// its bytes: part 1 "See below.\r\n" (12 octets, 1 line); part 2 the
+/// 68-octet message of 4 lines, whose body "Lunch at noon?\r\n" is text
+/// (16 octets, 1 line) by RFC 2045 §5.2's default, encoding 7bit (§6.1).
+pub fn forwarded_structure() -> Structure {
+    Structure::Multi(
+        vec![
+            Structure::Part {
+                media: ("text", "plain"),
+                params: &[("charset", "us-ascii")],
+                encoding: "7bit",
+                octets: 12,
+                lines: Some(1),
+                message: None,
+            },
+            Structure::Part {
+                media: ("message", "rfc822"),
+                params: &[],
+                encoding: "7bit",
+                octets: 68,
+                lines: Some(4),
+                message: Some((
+                    "Lunch",
+                    ("carol", "example.test"),
+                    Box::new(Structure::Part {
+                        media: ("text", "plain"),
+                        params: &[],
+                        encoding: "7bit",
+                        octets: 16,
+                        lines: Some(1),
+                        message: None,
+                    }),
+                )),
+            },
+        ],
+        "mixed",
+    )
+}
+
 /// In the order "the test messages" are appended: message 1, 2, 3.
 pub const ALL: [&TestMessage; 3] = [&PLAIN, &MULTIPART, &THIRD];
 
 pub fn by_name(name: &str) -> Option<&'static TestMessage> {
-    ALL.into_iter().find(|m| m.name == name)
+    ALL.into_iter().chain([&FORWARDED]).find(|m| m.name == name)
 }

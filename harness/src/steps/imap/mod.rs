@@ -14,6 +14,7 @@ mod library;
 pub mod messages;
 mod namespace;
 mod smtp;
+mod structure;
 mod tls;
 
 pub(crate) use tls::injection_not_executed;
