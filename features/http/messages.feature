@@ -132,6 +132,17 @@ Feature: HTTP/1.1 message syntax and framing
     Then the server replies 200
     And the response body is the fixture file "/somedir/page.html"
 
+  @rfc9112-sec-3.2.2 @MUST
+  Scenario: In absolute-form the request-target's host is used, not the Host field
+    # "When an origin server receives a request with an absolute-form of
+    # request-target, the origin server MUST ignore the received Host header
+    # field (if any) and instead use the host information of the
+    # request-target." The target names this server, the Host field another
+    # host: this server's page is served.
+    When the client sends the request "GET http://${http.address}/somedir/page.html HTTP/1.1\r\nHost: conform-other-host.invalid\r\n\r\n" and reads the response
+    Then the server replies 200
+    And the response body is the fixture file "/somedir/page.html"
+
   @rfc9112-sec-3 @MUST
   Scenario: A request-target too long to parse is answered with 414
     # "A server that receives a request-target longer than any URI it wishes to

@@ -67,6 +67,9 @@ async fn python_http_client_fetches_revalidates_and_posts() {
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Fault {
+    /// Routes by the Host field even in absolute-form, and has no site for
+    /// a Host it does not know: 421 (RFC 9112 §3.2.2 says use the target).
+    HostOverAbsoluteForm,
     /// Never answers If-Modified-Since with 304.
     IgnoresIfModifiedSince,
     /// Announces one byte less than the body it sends.
@@ -406,6 +409,15 @@ async fn http_session(s: TcpStream, fault: Fault) {
             Vec::new()
         };
 
+        if fault == Fault::HostOverAbsoluteForm {
+            if let Some(rest) = target.strip_prefix("http://") {
+                let authority = rest.split('/').next().unwrap_or_default();
+                if header("host").as_deref() != Some(authority) {
+                    let _ = input.send(&error(421)).await;
+                    return;
+                }
+            }
+        }
         let path = target.split('?').next().unwrap_or_default().to_string();
         let etag = if fault == Fault::UnquotedEtag {
             "v1"
@@ -1358,5 +1370,17 @@ async fn a_resource_key_for_a_missing_resource_is_an_error_not_a_failure() {
     assert_has(
         &run,
         &["the profile's http.echo = \"/no-such-echo\" does not behave as that resource"],
+    );
+}
+
+/// RFC 9112 §3.2.2: in absolute-form the target's host is used, the Host
+/// field ignored; a server that routes by Host there fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_routes_absolute_form_by_host_fails() {
+    let run = run_with_echo(Fault::HostOverAbsoluteForm, "@rfc9112-sec-3.2.2").await;
+    assert_verdict(
+        &run,
+        "In absolute-form the request-target's host is used, not the Host field",
+        "FAIL",
     );
 }
