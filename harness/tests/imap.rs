@@ -750,25 +750,37 @@ async fn python_imaplib_against_conform_serve() {
 /// in the session only, it fails.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_keeps_flags_in_the_session_only_fails() {
-    let args = ["--step-timeout", "2s", "--tags", "@rfc3501-sec-2.3.2"];
-    let (addr, _r, _d) = reference_server().await;
-    let run = run_against("imap", &bob(addr, ""), &args).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
     let faults = reference_servers::imap::Faults {
         session_only_flags: true,
         ..Default::default()
     };
-    let (addr, _r, _d) = reference_server_flipped(None, faults).await;
-    let run = run_against("imap", &bob(addr, ""), &args).await;
-    assert_fails_with(
-        &run,
+    passes_then_fails_flipped(
+        "@rfc3501-sec-2.3.2",
+        faults,
         &[
             "FAIL  features/imap/mailboxes.feature",
             "A permanent flag stored in one session is seen by the next",
             "requirement: MUST · RFC 3501 §2.3.2",
         ],
-    );
+    )
+    .await;
+}
+
+/// The scenario `tags` select passes on the reference server (alone) and
+/// fails, with `expected` in the report, on the server flipped by `faults`.
+async fn passes_then_fails_flipped(
+    tags: &str,
+    faults: reference_servers::imap::Faults,
+    expected: &[&str],
+) {
+    let args = ["--step-timeout", "2s", "--tags", tags];
+    let (addr, _r, _d) = reference_server().await;
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
+    let (addr, _r, _d) = reference_server_flipped(None, faults).await;
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_fails_with(&run, expected);
 }
 
 /// RFC 3501 §7.1: where PERMANENTFLAGS has `\\*`, a stored keyword is kept
@@ -776,30 +788,20 @@ async fn a_server_that_keeps_flags_in_the_session_only_fails() {
 /// server that announces `\\*` and drops keywords fails.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_that_drops_keywords_under_a_star_fails() {
-    let args = [
-        "--step-timeout",
-        "2s",
-        "--tags",
-        "@rfc3501-sec-7.1 and @rfc9051-sec-7.1",
-    ];
-    let (addr, _r, _d) = reference_server().await;
-    let run = run_against("imap", &bob(addr, ""), &args).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
     let faults = reference_servers::imap::Faults {
         drops_keywords: true,
         ..Default::default()
     };
-    let (addr, _r, _d) = reference_server_flipped(None, faults).await;
-    let run = run_against("imap", &bob(addr, ""), &args).await;
-    assert_fails_with(
-        &run,
+    passes_then_fails_flipped(
+        "@rfc3501-sec-7.1 and @rfc9051-sec-7.1",
+        faults,
         &[
             "FAIL  features/imap/mailboxes.feature",
             "message 2 lacks the flag conformkw on a later FETCH",
             "requirement: MUST · RFC 3501 §7.1",
         ],
-    );
+    )
+    .await;
 }
 
 /// RFC 3501 §7.4.2: the BODYSTRUCTURE of the forwarded message matches its
