@@ -240,6 +240,7 @@ fn read_question(r: &mut Reader) -> Option<Question> {
 /// for another type (ignored), `None` when malformed (an OPT whose owner is
 /// not the root is malformed, RFC 6891 \xc2\xa76.1.2).
 fn read_opt(r: &mut Reader) -> Option<Option<Edns>> {
+    let start = r.pos;
     let owner = r.name()?;
     let rtype = r.u16()?;
     let class = r.u16()?;
@@ -247,6 +248,12 @@ fn read_opt(r: &mut Reader) -> Option<Option<Edns>> {
     let rdlen = r.u16()? as usize;
     r.skip(rdlen)?;
     if rtype != TYPE_OPT {
+        // Not used, but read as a record all the same: RDATA that cannot be
+        // what its type says (an NS whose RDATA holds no domain name, RFC
+        // 1035 §3.3.11) is a query the server cannot interpret (§4.1.1:
+        // FORMERR), not one to answer as if it were whole.
+        r.pos = start;
+        read_record(r)?;
         return Some(None);
     }
     if owner.label_count() != 0 {

