@@ -186,6 +186,14 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
             copy_tree(dir, &work).map_err(|e| {
                 SetupError(format!("cannot copy submission {}: {e}", dir.display()))
             })?;
+            // Its copy of the files is the submission's user's, once for
+            // the build and every start.
+            sandbox::hand_over(&work, a.limits.run_as).map_err(|e| {
+                SetupError(format!(
+                    "cannot give the copy of {} to its user: {e}",
+                    dir.display()
+                ))
+            })?;
             (work, a.start.clone(), dir.display().to_string())
         }
         Submission::Command(cmd) => (

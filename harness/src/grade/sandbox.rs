@@ -124,8 +124,6 @@ impl Program {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        // Its copy of the files becomes the submission's user's.
-        hand_over(dir, limits.run_as)?;
         let rl = RawLimits::from(limits);
         // SAFETY: the closure runs in the forked child before exec and only
         // makes async-signal-safe system calls (setpgid, prctl, setrlimit).
@@ -737,6 +735,7 @@ mod identity_tests {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
+        hand_over(dir.path(), Some(id)).unwrap();
         let limits = Limits {
             processes: Some(8),
             run_as: Some(id),
