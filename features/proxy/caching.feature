@@ -23,6 +23,20 @@ Feature: Proxy: caching (RFC 9111)
     And the response body contains "cached max-age"
     And the origin received one request for "/page"
 
+  @rfc9111-sec-4.2 @MAY @course-H-32
+  Scenario: A fresh response is served from the cache after the origin has gone
+    # RFC 9111 §4.2: a fresh response can be reused without contacting the
+    # origin; the course notes' cache "checks for a local copy; if
+    # present, it returns it" (H-32, step 2). Reuse is optional (§1), so
+    # judged at MAY. The origin stops after the first request: only a
+    # stored copy can answer the second.
+    Given an origin behind the proxy serves "/page" with "kept while the origin is away" and the fields "Cache-Control: max-age=3600"
+    When the client requests GET "/page" through the proxy
+    And the origin stops
+    And the client requests GET "/page" through the proxy
+    Then the server replies with one of 200
+    And the response body contains "kept while the origin is away"
+
   @rfc9111-sec-5.2.2.10 @MAY
   Scenario: s-maxage makes a response fresh for a shared cache
     # RFC 9111 §5.2.2.10: "for a shared cache, the maximum age specified by

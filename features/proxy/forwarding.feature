@@ -145,6 +145,32 @@ Feature: Proxy: forwarding requests and responses
     Then the server replies with one of 200
     And the response body is exactly "first chunk|second chunk 4711"
 
+  @rfc9110-sec-7.7 @MUST @course-H-32
+  Scenario: A large binary object reaches the client octet for octet
+    # RFC 9110 §7.7 as above; the object is 100000 octets of every byte
+    # value in turn (CR, LF and NUL among them), so a proxy that handles
+    # content as text or loses part of a large response is caught. The
+    # course notes' cache forwards the origin's object to the browser
+    # (H-32, step 5).
+    Given an origin behind the proxy serves "/picture.bin" as 100000 octets of every byte value and the fields "Cache-Control: no-transform"
+    When the client requests GET "/picture.bin" through the proxy
+    Then the server replies with one of 200
+    And the response body is the origin's "/picture.bin", octet for octet
+
+  @rfc9112-sec-9.4 @MAY @course-H-32 @timeout(10s)
+  Scenario: A second client is answered while the origin holds the first one's request
+    # RFC 9112 §9.4 expects clients to use several connections at once and
+    # sets no requirement on a server to serve them concurrently, so this
+    # is judged at MAY. A proxy that serves one client at a time makes
+    # every client wait for the slowest origin: here the first client's
+    # request is held at the origin while the second one's must be
+    # answered.
+    Given the origin holds every request for "/slow" without answering
+    And an origin behind the proxy serves "/page" with "not kept waiting"
+    When a first client's request for "/slow" is held at the origin while a second client requests GET "/page" through the proxy
+    Then the server replies with one of 200
+    And the response body contains "not kept waiting"
+
   @rfc9110-sec-7.7 @MAY
   Scenario: A request body with Content-Length reaches the origin intact
     # RFC 9110 §7.7 forbids transforming only responses marked

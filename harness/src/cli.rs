@@ -376,7 +376,7 @@ struct FuzzArgs {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["submission", "command", "submissions"])))]
 struct GradeArgs {
-    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper, web-server.
+    /// Assignment file (TOML), or a bundled assignment: udp-upper, tcp-upper, web-server, web-proxy, smtp-server, pop3-server, ftp-server, dns-server, udp-client, tcp-client, mail-client.
     #[arg(long)]
     assignment: String,
     /// The submission: a folder, copied to a scratch folder, built and started there.

@@ -26,8 +26,11 @@ struct Graded {
 }
 
 async fn grade(assignment: &str, sub: &str) -> Graded {
+    grade_folder(assignment, &submission(sub)).await
+}
+
+async fn grade_folder(assignment: &str, dir: &Path) -> Graded {
     let out = tempfile::tempdir().unwrap();
-    let dir = submission(sub);
     let run = conform(&[
         "grade",
         "--assignment",
@@ -350,6 +353,63 @@ async fn forking_a_child_that_hangs_leaves_no_process_behind() {
             "process {pid} (forked by the submission) outlived the grader"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_submission_graded_by_root_sees_only_its_own_loopback() {
+    // The grader's machine has a service on its loopback; the submission
+    // tries to reach it at every start and notes its interfaces, then
+    // serves as the course's program does.
+    let service = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    service.set_nonblocking(true).unwrap();
+    let port = service.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let seen = dir.path().join("seen");
+    let probe = dir.path().join("probe.py");
+    std::fs::write(
+        &probe,
+        format!(
+            "import socket\n\
+             try:\n    socket.create_connection(('127.0.0.1', {port}), 1)\n    r = 'reached'\n\
+             except OSError as e:\n    r = type(e).__name__\n\
+             names = [l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:]]\n\
+             open('{}', 'a').write(r + ' ' + ' '.join(names) + '\\n')\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    let text = common_assignment("tcp-upper").replace(
+        "start = \"python3 TCPServer.py {port}\"",
+        &format!(
+            "start = \"python3 {}; exec python3 TCPServer.py {{port}}\"",
+            probe.display()
+        ),
+    );
+    let file = dir.path().join("tcp-probe.toml");
+    std::fs::write(&file, text).unwrap();
+    let g = grade(file.to_str().unwrap(), "tcp-course").await;
+    // Graded as ever: every scenario's connection reached the program.
+    assert_eq!(score(&g), (16.0, 16.0), "{}", g.run.all());
+    let starts = std::fs::read_to_string(&seen).unwrap();
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        assert_eq!(g.grade["network"], "the machine's");
+        eprintln!("not root: no network namespace to check");
+        return;
+    }
+    assert_eq!(g.grade["network"], "loopback only", "{}", g.run.all());
+    assert!(starts.lines().count() >= 11, "{starts}");
+    for line in starts.lines() {
+        // Refused: nothing listens on that port in its namespace, and the
+        // only interface there is loopback.
+        assert_eq!(line, "ConnectionRefusedError lo", "{starts}");
+    }
+    assert!(
+        service.accept().is_err(),
+        "the submission reached a service on the grader's loopback"
+    );
 }
 
 fn common_assignment(name: &str) -> String {
@@ -1073,4 +1133,82 @@ async fn each_mistake_of_a_mail_client_loses_only_its_points() {
         assert_eq!(failed(&g), set(lost), "{sub}: {}", g.run.all());
         assert_eq!(score(&g), (expected, 15.0), "{sub}: {}", g.run.all());
     }
+}
+
+/// The course proxy with one behaviour flipped: `from` replaced by `to` in
+/// its ProxyServer.py, in a folder of its own.
+fn proxy_variant(from: &str, to: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(submission("proxy-course").join("ProxyServer.py")).unwrap();
+    assert!(text.contains(from), "{from}");
+    std::fs::write(dir.path().join("ProxyServer.py"), text.replace(from, to)).unwrap();
+    dir
+}
+
+const PROXY_CACHE: &str =
+    "A fresh copy answers a repeat from the cache, also when the origin is gone";
+const PROXY_CONDITIONAL: &str =
+    "The conditional GET: a stale copy is revalidated with If-Modified-Since and a 304";
+const PROXY_CONCURRENT: &str = "A second client is served while the origin keeps the first waiting";
+const PROXY_INTACT: &str = "Objects come back unchanged: text, binary, large, chunked";
+
+/// The criteria that lost points.
+fn lost_criteria(g: &Graded) -> BTreeSet<String> {
+    g.grade["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["passed"] != true)
+        .map(|s| s["criterion"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_threaded_caching_proxy_scores_full_marks_and_each_flaw_loses_only_its_criterion() {
+    let g = grade("web-proxy", "proxy-course").await;
+    assert_eq!(score(&g), (20.0, 20.0), "{}", g.run.all());
+    assert_eq!(g.run.code, 0, "{}", g.run.all());
+
+    // Never caches: every repeat goes to the origin.
+    let no_cache = proxy_variant(
+        "if head.split(' ')[1] == '200' and age is not None:",
+        "if False:",
+    );
+    // One client at a time: no thread per client.
+    let one_client = proxy_variant(
+        "threading.Thread(target=serve, args=(conn,), daemon=True).start()",
+        "serve(conn)",
+    );
+    // Bodies through a text decoding: binary objects come back changed.
+    let text_bodies = proxy_variant(
+        ".encode('iso-8859-1') + body)",
+        ".encode('iso-8859-1') + body.decode('utf-8', 'replace').encode('utf-8'))",
+    );
+    let (a, b, c) = tokio::join!(
+        grade_folder("web-proxy", no_cache.path()),
+        grade_folder("web-proxy", one_client.path()),
+        grade_folder("web-proxy", text_bodies.path()),
+    );
+    assert_eq!(
+        lost_criteria(&a),
+        set(&[PROXY_CACHE, PROXY_CONDITIONAL]),
+        "{}",
+        a.run.all()
+    );
+    assert_eq!(score(&a), (12.0, 20.0));
+    assert_eq!(
+        lost_criteria(&b),
+        set(&[PROXY_CONCURRENT]),
+        "{}",
+        b.run.all()
+    );
+    assert_eq!(score(&b), (18.0, 20.0));
+    assert_eq!(lost_criteria(&c), set(&[PROXY_INTACT]), "{}", c.run.all());
+    assert_eq!(score(&c), (18.0, 20.0));
+    // The feedback says what differed.
+    assert!(
+        c.run.stdout.contains("they differ from octet 128"),
+        "{}",
+        c.run.all()
+    );
 }

@@ -57,6 +57,18 @@ const FLAWS: &[(Flaw, &[&str])] = &[
             "caching/a-response-that-varies-is-reused-for-a-matching-request",
             "caching/the-course-s-conditional-get-a-stale-object-is-revalidated-with-if-modified-since-and-a-304",
             "caching/a-head-is-answered-from-a-stored-get-response",
+            "caching/a-fresh-response-is-served-from-the-cache-after-the-origin-has-gone",
+        ],
+    ),
+    (
+        Flaw::OneClientAtATime,
+        &["forwarding/a-second-client-is-answered-while-the-origin-holds-the-first-one-s-request"],
+    ),
+    (
+        Flaw::TextBodies,
+        &[
+            "forwarding/a-no-transform-response-body-reaches-the-client-intact",
+            "forwarding/a-large-binary-object-reaches-the-client-octet-for-octet",
         ],
     ),
     (

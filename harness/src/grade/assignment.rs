@@ -80,6 +80,10 @@ pub const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../assignments/dns-server.toml"),
     ),
     (
+        "web-proxy",
+        include_str!("../../assignments/web-proxy.toml"),
+    ),
+    (
         "udp-client",
         include_str!("../../assignments/udp-client.toml"),
     ),
@@ -615,6 +619,7 @@ mod tests {
                     "pop3.address",
                     "ftp.address",
                     "dns.address",
+                    "proxy.address",
                     "sockets-client.udp",
                     "sockets-client.tcp",
                     "smtp-client.command"

@@ -40,6 +40,7 @@ pub enum Submission {
     Command(String),
 }
 
+#[derive(Clone)]
 pub struct GradeOptions {
     pub assignment: Assignment,
     pub submission: Submission,
@@ -112,6 +113,10 @@ pub struct GradeReport {
     /// The program is a client: each scenario ran it against the
     /// harness's peer.
     pub client_lab: bool,
+    /// The network the submission's programs saw: `loopback only` (a
+    /// network namespace of its own, shared with the grader's side of the
+    /// scenarios) or `the machine's`.
+    pub network: &'static str,
     /// A problem that cost every remaining scenario its points.
     pub problem: Option<String>,
     pub build: Option<BuildLog>,
@@ -147,8 +152,66 @@ pub fn check_assignment(a: &Assignment, features: Option<&Path>) -> Result<usize
     Ok(select(a, &dest)?.len())
 }
 
-/// Grades one submission.
+/// Grades one submission. A grader running as root grades a submission
+/// folder inside a network namespace of its own ([`sandbox::NetNs`]): its
+/// programs, and the grader's side of every scenario (the connections,
+/// the peers, the ports probed), see one loopback interface and nothing
+/// else. Where no namespace can be made, it runs on the machine's network
+/// and the report says so.
 pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
+    if !matches!(opts.submission, Submission::Folder(_))
+        || sandbox::Identity::for_submission().is_none()
+    {
+        return grade_here(opts, "the machine's").await;
+    }
+    let ns = match sandbox::NetNs::loopback_only() {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!(
+                "conform: no network namespace for the submission ({e}); it runs on the machine's network"
+            );
+            return grade_here(opts, "the machine's").await;
+        }
+    };
+    // A thread of its own enters the namespace and runs the grading on a
+    // runtime whose threads all start from it, so every socket of the
+    // grading and every process of the submission is inside. Dropping this
+    // future (an interrupted grader) drops `_cancel`, which ends the
+    // grading there as it would here.
+    let (done, result) = tokio::sync::oneshot::channel();
+    let (_cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let opts = opts.clone();
+    std::thread::Builder::new()
+        .name("conform-grade".into())
+        .spawn(move || {
+            let run = || -> Result<Option<Result<GradeReport, SetupError>>, String> {
+                ns.enter()
+                    .map_err(|e| format!("cannot enter the submission's network namespace: {e}"))?;
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the grading runtime: {e}"))?;
+                Ok(rt.block_on(async {
+                    tokio::select! {
+                        r = grade_here(&opts, "loopback only") => Some(r),
+                        _ = cancelled => None,
+                    }
+                }))
+            };
+            let _ = done.send(run());
+        })
+        .map_err(|e| SetupError(format!("cannot start the grading thread: {e}")))?;
+    match result.await {
+        Ok(Ok(Some(r))) => r,
+        Ok(Ok(None)) => Err(SetupError("grading cancelled".into())),
+        Ok(Err(e)) => Err(SetupError(e)),
+        Err(_) => Err(SetupError(
+            "the grading thread ended without a result".into(),
+        )),
+    }
+}
+
+async fn grade_here(opts: &GradeOptions, network: &'static str) -> Result<GradeReport, SetupError> {
     let started = Instant::now();
     // A grader running as root runs a submission's programs as a user of
     // its own (sandbox::Identity), on its own copy of the files; a command
@@ -223,6 +286,7 @@ pub async fn grade(opts: &GradeOptions) -> Result<GradeReport, SetupError> {
         criteria: criteria_in_order(a, &graded),
         fresh_start_per_scenario: a.client || a.restart == Restart::EachScenario,
         client_lab: a.client,
+        network,
         problem: None,
         build: None,
         starts: Vec::new(),

@@ -69,16 +69,15 @@ pub fn free_port() -> std::io::Result<u16> {
     Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
 }
 
-/// The local ports of every TCP and UDP socket, in any state (/proc/net).
+/// The local ports of every TCP and UDP socket, in any state, in the
+/// calling thread's network namespace (a grading runs in a namespace of its
+/// own, and /proc/net is the main thread's).
 fn ports_in_use() -> BTreeSet<u16> {
     let mut ports = BTreeSet::new();
-    for file in [
-        "/proc/net/tcp",
-        "/proc/net/tcp6",
-        "/proc/net/udp",
-        "/proc/net/udp6",
-    ] {
-        let Ok(text) = std::fs::read_to_string(file) else {
+    for file in ["tcp", "tcp6", "udp", "udp6"] {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/thread-self/net/{file}"))
+            .or_else(|_| std::fs::read_to_string(format!("/proc/net/{file}")))
+        else {
             continue;
         };
         for line in text.lines().skip(1) {
@@ -103,13 +102,20 @@ fn free_for_both(port: u16) -> bool {
 pub fn opened_by(pids: &[i32]) -> Option<BTreeSet<(Transport, u16)>> {
     let mut table: HashMap<u64, (Transport, u16)> = HashMap::new();
     let mut any = false;
+    // The sockets of the processes' own network namespace (a graded
+    // submission has one of its own).
+    let net = pids
+        .iter()
+        .map(|p| format!("/proc/{p}/net"))
+        .find(|d| std::path::Path::new(&format!("{d}/tcp")).exists())
+        .unwrap_or_else(|| "/proc/thread-self/net".into());
     for (file, transport) in [
-        ("/proc/net/tcp", Transport::Tcp),
-        ("/proc/net/tcp6", Transport::Tcp),
-        ("/proc/net/udp", Transport::Udp),
-        ("/proc/net/udp6", Transport::Udp),
+        ("tcp", Transport::Tcp),
+        ("tcp6", Transport::Tcp),
+        ("udp", Transport::Udp),
+        ("udp6", Transport::Udp),
     ] {
-        let Ok(text) = std::fs::read_to_string(file) else {
+        let Ok(text) = std::fs::read_to_string(format!("{net}/{file}")) else {
             continue;
         };
         any = true;

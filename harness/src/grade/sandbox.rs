@@ -372,6 +372,76 @@ pub fn hand_over(path: &Path, who: Option<Identity>) -> io::Result<()> {
     walk(path, id)
 }
 
+/// A network namespace of its own with only a loopback interface, up: what
+/// a submission's programs and the grader's side of its scenarios share,
+/// and nothing else (no other interface, no route off the machine, none of
+/// the machine's own loopback services). Needs CAP_SYS_ADMIN (root).
+#[derive(Debug)]
+pub struct NetNs {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl NetNs {
+    /// Makes one on a thread of its own (unshare moves only the calling
+    /// thread), which brings its loopback up and keeps a handle to it.
+    pub fn loopback_only() -> io::Result<NetNs> {
+        std::thread::Builder::new()
+            .name("conform-netns".into())
+            .spawn(|| {
+                // SAFETY: unshare on this thread only; it exits right after.
+                if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                loopback_up()?;
+                let file = std::fs::File::open("/proc/thread-self/ns/net")?;
+                Ok(NetNs { fd: file.into() })
+            })?
+            .join()
+            .map_err(|_| io::Error::other("the namespace thread panicked"))?
+    }
+
+    /// Moves the calling thread into the namespace: every socket it opens
+    /// from then on, every thread it starts and every process it forks is
+    /// in it.
+    pub fn enter(&self) -> io::Result<()> {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: a valid namespace descriptor; affects this thread only.
+        if unsafe { libc::setns(self.fd.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+/// `ip link set lo up`, on the calling thread's namespace: a new namespace's
+/// loopback is down, and bringing it up gives it 127.0.0.1/8 and ::1.
+fn loopback_up() -> io::Result<()> {
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+    // SAFETY: a socket for the ioctl, owned (closed) by `sock`.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let sock = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: ifreq is plain data; all zeroes is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo") {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS and SIOCSIFFLAGS read and write `req`, which
+    // names the interface and outlives the calls.
+    unsafe {
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS as _, &mut req) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS as _, &req) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 /// Limits as plain numbers, copied into the child.
 #[derive(Clone, Copy)]
 struct RawLimits {

@@ -222,6 +222,11 @@ impl HttpOrigin {
         })
     }
 
+    /// Stops listening and cuts every connection; what was received stays.
+    pub fn stop(&self) {
+        self._tasks.abort_all();
+    }
+
     /// Sets (or replaces) the response of `path` for the requests to come.
     pub fn route(&self, path: &str, route: Route) {
         if let Ok(mut s) = self.state.lock() {

@@ -53,6 +53,15 @@ impl Tasks {
             v.push(h);
         }
     }
+
+    /// Stops every task now (the peer is gone; its sockets close).
+    pub fn abort_all(&self) {
+        if let Ok(v) = self.0.lock() {
+            for h in v.iter() {
+                h.abort();
+            }
+        }
+    }
 }
 
 impl Drop for Tasks {

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use cucumber::{given, then, when};
 
-use super::http::{exchange_on_new_connection, last_response};
+use super::http::{exchange_on_new_connection, last_response, send_on_new_connection};
 use super::peer::seconds;
 use super::text::payload;
 use super::{Failure, StepResult, World};
@@ -208,6 +208,40 @@ async fn origin_serves(w: &mut World, path: String, body: String, fields: String
     })
 }
 
+/// The bytes of a binary object of `n` octets: every byte value in turn,
+/// CR, LF and NUL among them, so any text handling on the way shows.
+fn binary_object(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 256) as u8).collect()
+}
+
+/// An origin behind the proxy serves a binary object of this many octets (every byte value in turn, CR, LF and NUL among them) at the path, as application/octet-stream, with these fields besides the framing.
+/// Example: `Given an origin behind the proxy serves "/picture.bin" as 100000 octets of every byte value and the fields "Cache-Control: no-transform"`
+#[given(
+    regex = r#"^an origin behind the proxy serves "(/[^"]*)" as (\d+) octets of every byte value(?: and the fields "(.*)")?$"#
+)]
+async fn origin_serves_binary(w: &mut World, path: String, n: usize, fields: String) -> StepResult {
+    take_turn(w).await;
+    step!(w, {
+        if n > 4 * 1024 * 1024 {
+            return Err(Failure::harness("a binary object of more than 4 MiB"));
+        }
+        start_origin(w).await?;
+        let mut route = Route::ok(&binary_object(n), "application/octet-stream");
+        let fields = dated(fields_of(w, &fields)?);
+        route.fields.push((
+            "Date".into(),
+            httpdate::fmt_http_date(std::time::SystemTime::now()),
+        ));
+        route
+            .fields
+            .retain(|(k, _)| !fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(k)));
+        route.fields.extend(fields);
+        let full = full_path(w, &path);
+        origin(w)?.route(&full, route);
+        Ok(())
+    })
+}
+
 /// The origin answers a conditional request for the path (If-None-Match or If-Modified-Since) with 304 Not Modified and these fields; an unconditional one still gets the route's full response.
 /// Example: `Given the origin answers a conditional request for "/page" with 304 and the fields "ETag: \"v1\" | X-Version: 2"`
 #[given(
@@ -314,50 +348,64 @@ async fn requests_through(
     body: String,
 ) -> StepResult {
     step!(w, {
-        let version = if version.is_empty() {
-            "HTTP/1.1".to_string()
-        } else {
-            version
-        };
-        let (authority, prefix) = {
-            let st = w.state::<ProxyState>();
-            (st.authority.clone(), st.prefix.clone())
-        };
-        if authority.is_empty() {
-            return Err(Failure::harness(
-                "the scenario sends a request before it has an origin",
-            ));
-        }
-        let (target, host) = match mode(w)? {
-            Mode::Forward => (format!("http://{authority}{prefix}{path}"), authority),
-            Mode::Reverse(_) => (format!("{prefix}{path}"), w.expand("${proxy.address}")?),
-        };
-        let extra = String::from_utf8_lossy(&payload(w, &extra)?).into_owned();
-        let body = payload(w, &body)?;
-        let lines: Vec<&str> = extra.split("\r\n").filter(|l| !l.is_empty()).collect();
-        let has = |name: &str| {
-            lines.iter().any(|l| {
-                l.split(':')
-                    .next()
-                    .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
-            })
-        };
-        let mut head = format!("{method} {target} {version}\r\n");
-        if !has("host") {
-            head.push_str(&format!("Host: {host}\r\n"));
-        }
-        for l in &lines {
-            head.push_str(l);
-            head.push_str("\r\n");
-        }
-        if !body.is_empty() && !has("content-length") && !has("transfer-encoding") {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(&body);
+        let bytes = request_bytes(w, &method, &path, &version, &extra, &body)?;
         exchange_on_new_connection(w, "", "proxy", "${proxy.address}", bytes).await
     })
+}
+
+/// The bytes of a request for the origin's `path` as the proxy expects it:
+/// absolute-form to a forward proxy, origin-form to a gateway.
+fn request_bytes(
+    w: &mut World,
+    method: &str,
+    path: &str,
+    version: &str,
+    extra: &str,
+    body: &str,
+) -> Result<Vec<u8>, Failure> {
+    let version = if version.is_empty() {
+        "HTTP/1.1"
+    } else {
+        version
+    };
+    let (authority, prefix) = {
+        let st = w.state::<ProxyState>();
+        (st.authority.clone(), st.prefix.clone())
+    };
+    if authority.is_empty() {
+        return Err(Failure::harness(
+            "the scenario sends a request before it has an origin",
+        ));
+    }
+    let (target, host) = match mode(w)? {
+        Mode::Forward => (format!("http://{authority}{prefix}{path}"), authority),
+        Mode::Reverse(_) => (format!("{prefix}{path}"), w.expand("${proxy.address}")?),
+    };
+    let extra = String::from_utf8_lossy(&payload(w, extra)?).into_owned();
+    let body = payload(w, body)?;
+    let lines: Vec<&str> = extra.split("\r\n").filter(|l| !l.is_empty()).collect();
+    let has = |name: &str| {
+        lines.iter().any(|l| {
+            l.split(':')
+                .next()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+        })
+    };
+    let mut head = format!("{method} {target} {version}\r\n");
+    if !has("host") {
+        head.push_str(&format!("Host: {host}\r\n"));
+    }
+    for l in &lines {
+        head.push_str(l);
+        head.push_str("\r\n");
+    }
+    if !body.is_empty() && !has("content-length") && !has("transfer-encoding") {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&body);
+    Ok(bytes)
 }
 
 /// Sends these bytes to the proxy as a request of their own on a fresh connection (escapes and `${…}` values expanded) and reads the response.
@@ -367,6 +415,69 @@ async fn sends_proxy(w: &mut World, text: String) -> StepResult {
     step!(w, {
         let bytes = payload(w, &text)?;
         exchange_on_new_connection(w, "", "proxy", "${proxy.address}", bytes).await
+    })
+}
+
+/// The origin peer stops: its listener closes and its connections are cut, so a proxy that contacts it now is refused (what it received so far is kept for the Then steps).
+/// Example: `When the origin stops`
+#[when(regex = r"^the origin stops$")]
+async fn origin_stops(w: &mut World) -> StepResult {
+    step!(w, {
+        origin(w)?.stop();
+        // The listener's task is aborted; let it be dropped (the port
+        // closed) before the next request goes out.
+        tokio::task::yield_now().await;
+        Ok(())
+    })
+}
+
+/// A first client sends a request for the held path through the proxy and keeps waiting; once the origin has received it, a second client requests the other path through the proxy and reads its response (a proxy that serves one client at a time never answers it). The first client's request is left pending.
+/// Example: `When a first client's request for "/slow" is held at the origin while a second client requests GET "/page" through the proxy`
+#[when(
+    regex = r#"^a first client's request for "(/[^"]*)" is held at the origin while a second client requests GET "(/[^"]*)" through the proxy$"#
+)]
+async fn while_one_is_held(w: &mut World, held: String, path: String) -> StepResult {
+    step!(w, {
+        let first = request_bytes(w, "GET", &held, "", "", "")?;
+        send_on_new_connection(w, "first", "proxy", "${proxy.address}", first).await?;
+        let full = full_path(w, &held);
+        let deadline = tokio::time::Instant::now() + w.step_timeout;
+        while origin(w)?.count(&full) == 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Failure::conformance(format!(
+                    "the proxy did not forward the first client's request for {held}"
+                ))
+                .expected(format!("a request for {held} at the origin"))
+                .got(format!(
+                    "none within {}",
+                    humantime::format_duration(w.step_timeout)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let second = request_bytes(w, "GET", &path, "", "", "")?;
+        exchange_on_new_connection(w, "", "proxy", "${proxy.address}", second).await?;
+        // Served while the first request was still held: the first client
+        // has had nothing yet. A proxy that gave up on the first (a 504
+        // after its own origin timeout) before it read the second client
+        // serves one client at a time.
+        let s = w.session("first")?;
+        let early = s.conn.drain_for(Duration::from_millis(50), 4096).await;
+        let ended = s.conn.at_eof();
+        let got = match early {
+            Ok(b) if b.is_empty() && !ended => return Ok(()),
+            Ok(b) if b.is_empty() => "the first client's connection had been closed".to_string(),
+            Ok(b) => format!(
+                "the first client had already got {}",
+                crate::report::transcript::escape_short(&b, 80)
+            ),
+            Err(e) => format!("the first client's connection had ended: {e}"),
+        };
+        Err(Failure::conformance(
+            "the proxy answered the second client only after it had finished with the first one's request",
+        )
+        .expected("the second client's response while the first one's request is held at the origin")
+        .got(got))
     })
 }
 
@@ -407,6 +518,45 @@ async fn received(w: &mut World, n: String, path: String) -> StepResult {
         Err(Failure::conformance(how)
             .expected(format!("{want} request(s) for {path} at the origin"))
             .got(format!("{got}")))
+    })
+}
+
+/// The body of the last response is exactly the body the origin serves at the path, octet for octet (the first difference is shown).
+/// Example: `Then the response body is the origin's "/picture.bin", octet for octet`
+#[then(regex = r#"^the response body is the origin's "(/[^"]*)", octet for octet$"#)]
+async fn body_is_origins(w: &mut World, path: String) -> StepResult {
+    step!(w, {
+        let full = full_path(w, &path);
+        let want = origin(w)?
+            .route_of(&full)
+            .ok_or_else(|| Failure::harness(format!("the origin serves nothing at \"{path}\"")))?
+            .body;
+        let got = last_response(w, "")?.body;
+        if got == want {
+            return Ok(());
+        }
+        let at = got
+            .iter()
+            .zip(&want)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(want.len()));
+        let show = |b: &[u8]| {
+            let end = (at + 8).min(b.len());
+            crate::report::transcript::escape_short(&b[at.min(end)..end], 64)
+        };
+        Err(Failure::conformance(format!(
+            "the body that reached the client is not the origin's: they differ from octet {at}"
+        ))
+        .expected(format!(
+            "{} octets; from octet {at}: {}",
+            want.len(),
+            show(&want)
+        ))
+        .got(format!(
+            "{} octets; from octet {at}: {}",
+            got.len(),
+            show(&got)
+        )))
     })
 }
 

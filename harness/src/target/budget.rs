@@ -382,6 +382,11 @@ pub fn scenario_need<'a>(
         if s.contains("delivered by SMTP") {
             need.entry(Protocol::Smtp).or_insert(1);
         }
+        if s.starts_with("a first client's request for") {
+            // The first client's connection stays open while the second
+            // one's request goes through the proxy.
+            extra(section, 1, &mut need);
+        }
         if s.contains("mutations of") {
             extra(section, 2, &mut need);
         }

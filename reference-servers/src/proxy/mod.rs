@@ -93,6 +93,11 @@ pub enum Flaw {
     ServeStale,
     /// Does not invalidate on unsafe methods.
     NoInvalidate,
+    /// Serves one client connection at a time.
+    OneClientAtATime,
+    /// Passes response bodies through a text decoding (invalid UTF-8
+    /// becomes U+FFFD), as a proxy that reads its origin as text does.
+    TextBodies,
 }
 
 /// How the proxy runs.
@@ -154,10 +159,15 @@ pub async fn start(ip: IpAddr, port: u16, config: Config) -> std::io::Result<Run
 }
 
 async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let most = if shared.config.has(Flaw::OneClientAtATime) {
+        1
+    } else {
+        crate::MAX_CONNECTIONS
+    };
     accept_loop(
         listener,
         // Beyond the limit, new clients wait in the listen backlog.
-        crate::MAX_CONNECTIONS,
+        most,
         WhenFull::Wait,
         move |stream, _| {
             let shared = shared.clone();

@@ -461,6 +461,9 @@ fn forwarded(
     if cfg.has(Flaw::CorruptBody) {
         body.pop();
     }
+    if cfg.has(Flaw::TextBodies) {
+        body = String::from_utf8_lossy(&body).into_owned().into_bytes();
+    }
     Reply {
         status: r.status,
         reason: r.reason,

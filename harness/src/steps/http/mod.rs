@@ -126,6 +126,26 @@ pub(crate) async fn exchange_on_new_connection(
     read_next(w, client).await
 }
 
+/// Opens a new connection for `client` and sends the request on it, not
+/// reading the response (a request left pending while another client goes
+/// on).
+pub(crate) async fn send_on_new_connection(
+    w: &mut World,
+    client: &str,
+    kind: &str,
+    addr: &str,
+    request: Vec<u8>,
+) -> StepResult {
+    let reader = w
+        .state::<HttpState>()
+        .readers
+        .entry(client.to_string())
+        .or_default()
+        .clone();
+    open_session(w, client, kind, addr, reader).await?;
+    send(w, client, request).await
+}
+
 /// Sends a request as it is, noting its method for the response framing.
 async fn send(w: &mut World, client: &str, request: Vec<u8>) -> StepResult {
     let s = w.session(client)?;
