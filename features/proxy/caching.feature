@@ -103,6 +103,18 @@ Feature: Proxy: caching (RFC 9111)
     And the client requests GET "/page" through the proxy
     Then the origin received two requests for "/page"
 
+  @rfc9111-sec-4.2.2 @MUST
+  Scenario: A response whose Expires has passed is not made fresh by a heuristic
+    # RFC 9111 §4.2.2: "A cache MUST NOT use heuristics to determine
+    # freshness when an explicit expiration time is present in the stored
+    # response." The response changed a day ago (a 10% heuristic would
+    # make it fresh for over two hours) but its Expires passed an hour ago:
+    # it is stale, and the second request must reach the origin.
+    Given an origin behind the proxy serves "/page" with "expired explicitly" and the fields "Last-Modified: <a day ago> | Expires: <an hour ago>"
+    When the client requests GET "/page" through the proxy
+    And the client requests GET "/page" through the proxy
+    Then the origin received two requests for "/page"
+
   @rfc9111-sec-4.2.4 @MUST
   Scenario: A response that has become stale is not served while the origin answers
     # RFC 9111 §4.2.4: "A cache MUST NOT send stale responses unless it is

@@ -113,6 +113,17 @@ Feature: Proxy: forwarding requests and responses
     Then the origin received no request for "/page"
 
   @rfc9110-sec-7.6.2 @MUST
+  Scenario: TRACE with Max-Forwards 0 is answered by the proxy itself
+    # RFC 9110 §7.6.2, as for OPTIONS: "Each intermediary that receives a
+    # TRACE or OPTIONS request containing a Max-Forwards header field MUST
+    # check and update its value prior to forwarding the request", and at
+    # zero MUST NOT forward it. How the proxy answers (a reflection of the
+    # request, or a refusal of TRACE, which is optional, §9.1) is its own.
+    Given an origin behind the proxy serves "/page" with "hello trace"
+    When the client requests TRACE "/page" through the proxy with "Max-Forwards: 0"
+    Then the origin received no request for "/page"
+
+  @rfc9110-sec-7.6.2 @MUST
   Scenario: OPTIONS with Max-Forwards 5 is forwarded with Max-Forwards 4
     # RFC 9110 §7.6.2: "If the received Max-Forwards value is greater than
     # zero, the intermediary MUST generate an updated Max-Forwards field in

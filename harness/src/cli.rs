@@ -967,6 +967,11 @@ fn steps(a: StepsArgs) -> Result<i32, SetupError> {
 /// assignment selects scenarios, names only scenarios it selects, and has
 /// no undefined step. Connects nowhere.
 fn check(a: CheckArgs) -> Result<i32, SetupError> {
+    if a.paths.is_empty() && !a.assignment.is_empty() {
+        // Only assignments: each is checked with the features it selects
+        // (the bundled suites and its own files), nothing else is said.
+        return check_assignments(&a);
+    }
     let mut dirs = Vec::new();
     let mut files = Vec::new();
     for p in &a.paths {
@@ -1001,6 +1006,10 @@ fn check(a: CheckArgs) -> Result<i32, SetupError> {
         suites.features.len(),
         all.len()
     );
+    check_assignments(&a)
+}
+
+fn check_assignments(a: &CheckArgs) -> Result<i32, SetupError> {
     for spec in &a.assignment {
         let assignment = crate::grade::assignment::Assignment::load(spec).map_err(SetupError)?;
         let features = a.paths.iter().find(|p| p.is_dir()).cloned();

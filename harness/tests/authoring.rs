@@ -211,8 +211,9 @@ fn an_assignment_with_a_step_typo_is_refused_before_any_submission_starts() {
         let run = conform_in(d, &bin(), args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.all());
         assert!(
+            // Named by the path the assignment gave it, not its copy.
             run.stderr
-                .contains("echo.feature:5: undefined step \"Given a TCP conection to"),
+                .contains("lab/sockets/echo.feature:5: undefined step \"Given a TCP conection to"),
             "{args:?}: {}",
             run.all()
         );

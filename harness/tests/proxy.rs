@@ -113,6 +113,7 @@ const FLAWS: &[(Flaw, &[&str])] = &[
         Flaw::IgnoreMaxForwards,
         &[
             "forwarding/options-with-max-forwards-0-is-answered-by-the-proxy-itself",
+            "forwarding/trace-with-max-forwards-0-is-answered-by-the-proxy-itself",
             "forwarding/options-with-max-forwards-5-is-forwarded-with-max-forwards-4",
         ],
     ),
@@ -162,6 +163,7 @@ const FLAWS: &[(Flaw, &[&str])] = &[
         Flaw::ServeStale,
         &[
             "caching/an-invalid-expires-0-means-already-expired",
+            "caching/a-response-whose-expires-has-passed-is-not-made-fresh-by-a-heuristic",
             "caching/a-no-cache-response-is-validated-before-each-reuse",
             "caching/a-response-that-has-become-stale-is-not-served-while-the-origin-answers",
             "caching/a-stale-must-revalidate-response-is-not-served-when-the-origin-fails",

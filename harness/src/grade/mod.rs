@@ -148,8 +148,8 @@ pub fn check_assignment(a: &Assignment, features: Option<&Path>) -> Result<usize
         .tempdir()
         .map_err(|e| SetupError(format!("cannot make a scratch folder: {e}")))?;
     let dest = scratch.path().join("features");
-    gather_features(a, features, &dest)?;
-    Ok(select(a, &dest)?.len())
+    let shown = gather_features(a, features, &dest)?;
+    Ok(select(a, &dest, &shown)?.len())
 }
 
 /// Grades one submission. A grader running as root grades a submission
@@ -234,8 +234,8 @@ async fn grade_here(opts: &GradeOptions, network: &'static str) -> Result<GradeR
             .map_err(|e| SetupError(format!("cannot open the scratch folder: {e}")))?;
     }
     let features = scratch.path().join("features");
-    gather_features(a, opts.features.as_deref(), &features)?;
-    let mut graded = select(a, &features)?;
+    let shown = gather_features(a, opts.features.as_deref(), &features)?;
+    let mut graded = select(a, &features, &shown)?;
 
     let (workdir, command, label) = match &opts.submission {
         Submission::Folder(dir) => {
@@ -641,7 +641,11 @@ fn record(
                 };
                 g.passed = r.failure.is_none();
                 g.score = if g.passed { g.max_score } else { 0.0 };
+                // The file as the grading shows it (see `Shown`), not
+                // its copy in the scratch folder.
+                let file = std::mem::take(&mut g.result.file);
                 g.result = r;
+                g.result.file = file;
                 g.result.points = Some(g.max_score);
                 g.result.earned = Some(g.score);
                 // Whatever its level or kind (a SHOULD, a scenario that
@@ -829,7 +833,53 @@ fn fail_all(graded: &mut [GradedScenario], msg: &str) {
 /// suites from the features folder and files next to the assignment run as
 /// one. A suite path is looked up next to the assignment, then in
 /// `--features DIR`, then in the bundled suites (`features/<path>`).
-fn gather_features(a: &Assignment, features: Option<&Path>, dest: &Path) -> Result<(), SetupError> {
+/// The feature files of a grading, copied into its scratch folder
+/// (`dest/<protocol>/<name>`), and the path each is shown by: a bundled
+/// suite's `features/<protocol>/<file>.feature`, a lab's own file by the
+/// path it was found at (next to the assignment, or below `--features`).
+#[derive(Debug, Default)]
+struct Shown(Vec<(String, String)>);
+
+impl Shown {
+    /// The path `copied` (relative to the scratch folder's features) is
+    /// shown by.
+    fn file(&self, copied: &str) -> String {
+        self.0
+            .iter()
+            .find(|(c, _)| c == copied)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| copied.to_string())
+    }
+
+    /// `text` with each line that starts with a copied path (`file:line: …`,
+    /// as the step check reports) starting with its shown path instead.
+    fn lines(&self, text: &str) -> String {
+        text.lines()
+            .map(|l| {
+                self.0
+                    .iter()
+                    .find_map(|(c, s)| {
+                        l.strip_prefix(c.as_str())
+                            .filter(|rest| rest.starts_with(':'))
+                            .map(|rest| format!("{s}{rest}"))
+                    })
+                    .unwrap_or_else(|| l.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// `timeout.feature` for `./timeout.feature`.
+fn shown_path(file: &Path) -> String {
+    file.strip_prefix(".").unwrap_or(file).display().to_string()
+}
+
+fn gather_features(
+    a: &Assignment,
+    features: Option<&Path>,
+    dest: &Path,
+) -> Result<Shown, SetupError> {
     // (name, text, protocol from the folder if the feature has no tag)
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     for p in &a.paths {
@@ -871,6 +921,7 @@ fn gather_features(a: &Assignment, features: Option<&Path>, dest: &Path) -> Resu
                 .map(|(name, text)| (PathBuf::from(name), text.to_string())),
         );
     }
+    let mut shown = Shown::default();
     for (i, (file, text)) in files.iter().enumerate() {
         let proto = file
             .parent()
@@ -886,8 +937,11 @@ fn gather_features(a: &Assignment, features: Option<&Path>, dest: &Path) -> Resu
         }
         std::fs::write(&to, text)
             .map_err(|e| SetupError(format!("cannot copy {}: {e}", file.display())))?;
+        if let Ok(rel) = to.strip_prefix(dest) {
+            shown.0.push((rel.display().to_string(), shown_path(file)));
+        }
     }
-    Ok(())
+    Ok(shown)
 }
 
 fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -908,7 +962,11 @@ fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// The assignment's scenarios, each with its criterion, points and
 /// visibility, all not yet run.
-fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupError> {
+fn select(
+    a: &Assignment,
+    features: &Path,
+    shown: &Shown,
+) -> Result<Vec<GradedScenario>, SetupError> {
     let suites = suite::load(features).map_err(SetupError)?;
     let selection = Selection {
         protocols: a.protocols.clone(),
@@ -936,7 +994,7 @@ fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupE
         .copied()
         .collect();
     crate::steps::registry::check(features, &graded)
-        .map_err(|e| SetupError(format!("assignment {}: {e}", a.name)))?;
+        .map_err(|e| SetupError(format!("assignment {}: {}", a.name, shown.lines(&e))))?;
     let mut out = Vec::new();
     for (f, r, s) in selected {
         let meta = suite::ScenarioMeta::of(features, f, r, s);
@@ -969,6 +1027,7 @@ fn select(a: &Assignment, features: &Path) -> Result<Vec<GradedScenario>, SetupE
             note: None,
             result: ScenarioResult {
                 points: Some(own),
+                file: shown.file(&meta.file),
                 ..ScenarioResult::of(meta, &f.name, Outcome::Error)
             },
         });
