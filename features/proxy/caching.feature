@@ -197,6 +197,18 @@ Feature: Proxy: caching (RFC 9111)
     And the client requests GET "/page" through the proxy with "Cache-Control: no-cache"
     Then the origin received two requests for "/page"
 
+  @rfc9111-sec-5.2.1.1 @MAY
+  Scenario: A request with max-age=0 is not answered from the cache unvalidated
+    # RFC 9111 §5.2.1.1: the max-age request directive "indicates that the
+    # client prefers a response whose age is less than or equal to the
+    # specified number of seconds" — a preference, with no requirement
+    # keyword, so honouring it is judged at MAY. At 0 no stored response
+    # qualifies without validation, which reaches the origin.
+    Given an origin behind the proxy serves "/page" with "no older than now" and the fields "Cache-Control: max-age=3600"
+    When the client requests GET "/page" through the proxy
+    And the client requests GET "/page" through the proxy with "Cache-Control: max-age=0"
+    Then the origin received two requests for "/page"
+
   @rfc9111-sec-5.2.2.4 @MUST
   Scenario: A no-cache response is validated before each reuse
     # RFC 9111 §5.2.2.4: "The no-cache response directive ... indicates

@@ -157,7 +157,10 @@ const FLAWS: &[(Flaw, &[&str])] = &[
     ),
     (
         Flaw::IgnoreRequestNoCache,
-        &["caching/a-request-with-no-cache-is-not-answered-from-the-cache-unvalidated"],
+        &[
+            "caching/a-request-with-no-cache-is-not-answered-from-the-cache-unvalidated",
+            "caching/a-request-with-max-age-0-is-not-answered-from-the-cache-unvalidated",
+        ],
     ),
     (
         Flaw::ServeStale,

@@ -86,7 +86,7 @@ pub enum Flaw {
     NoEtagRevalidation,
     /// Keeps the stored fields after a 304 instead of the new ones.
     NoMerge,
-    /// Ignores `no-cache` in a request.
+    /// Ignores `no-cache` (and `max-age=0`) in a request.
     IgnoreRequestNoCache,
     /// Treats every stored response as fresh and reusable without
     /// validation (no-cache too), and serves it when the origin fails.
