@@ -106,21 +106,12 @@ fn verb(msg: &[u8]) -> Vec<u8> {
     rest[..end].to_ascii_uppercase()
 }
 
-/// `{12}` or `{12+}` at the end of a line (before CRLF): a literal follows.
+/// `{12}` or `{12+}` at the end of a line (before CRLF): a literal of that
+/// many octets follows (the suites' reading, `wire::imap`).
 fn literal_at_end(line: &[u8]) -> Option<usize> {
-    let body = line
-        .strip_suffix(b"\r\n")
-        .or_else(|| line.strip_suffix(b"\n"))
-        .unwrap_or(line);
-    let body = body.strip_suffix(b"}")?;
-    let open = body.iter().rposition(|c| *c == b'{')?;
-    let digits = body[open + 1..]
-        .strip_suffix(b"+")
-        .unwrap_or(&body[open + 1..]);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    crate::wire::imap::literal_announced(line)?
+        .ok()
+        .map(|a| a.len)
 }
 
 impl Imap {

@@ -7,5 +7,5 @@
 mod reader;
 mod syntax;
 
-pub use reader::{ImapReader, Limits};
+pub use reader::{literal_announced, Announced, ImapReader, Limits};
 pub use syntax::{parse_response, Response, Token};

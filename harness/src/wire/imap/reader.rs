@@ -123,19 +123,51 @@ fn take(budget: &mut usize, n: usize, limit: usize) -> Result<(), WireError> {
     Ok(())
 }
 
-/// `Some(Ok(n))` when the line ends with a literal announcement `{n}`
-/// (`~{n}` for literal8 is the same here); `Some(Err)` when it looks like one
-/// but is not a number.
-fn literal_length(line: &[u8]) -> Option<Result<usize, String>> {
+/// A literal announced at the end of a line (RFC 9051 §4.3): `{n}`, or
+/// `{n+}`, a non-synchronizing literal (LITERAL+, RFC 7888), which only a
+/// client may send. `~{n}` (literal8) reads the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Announced {
+    pub len: usize,
+    pub non_sync: bool,
+}
+
+/// `Some(Ok(_))` when the line (its CRLF or LF, if any, aside) ends with a
+/// literal announcement; `Some(Err)` when it looks like one but its length
+/// is not a number. The one reading of literals for the suites' reader and
+/// the fuzzer.
+pub fn literal_announced(line: &[u8]) -> Option<Result<Announced, String>> {
+    let line = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))
+        .unwrap_or(line);
     let body = line.strip_suffix(b"}")?;
     let open = body.iter().rposition(|c| *c == b'{')?;
-    let digits = &body[open + 1..];
+    let (digits, non_sync) = match body[open + 1..].strip_suffix(b"+") {
+        Some(d) => (d, true),
+        None => (&body[open + 1..], false),
+    };
     let text = std::str::from_utf8(digits).ok();
     Some(
         text.filter(|t| !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()))
             .and_then(|t| t.parse::<usize>().ok())
+            .map(|len| Announced { len, non_sync })
             .ok_or_else(|| "literal announcement {n} whose n is not a number".to_string()),
     )
+}
+
+/// The length of a literal a server announces: `{n}` only, since RFC 9051
+/// §4.3 allows non-synchronizing literals from client to server only.
+fn literal_length(line: &[u8]) -> Option<Result<usize, String>> {
+    literal_announced(line).map(|a| {
+        a.and_then(|a| {
+            if a.non_sync {
+                Err("a non-synchronizing literal {n+} from the server (RFC 9051 §4.3 allows them from the client only)".to_string())
+            } else {
+                Ok(a.len)
+            }
+        })
+    })
 }
 
 /// Checks a response's syntax as far as a client relies on it; returns the
@@ -309,6 +341,18 @@ mod tests {
         assert_eq!(literal_length(b"* 1 FETCH (BODY[] {12}"), Some(Ok(12)));
         assert_eq!(literal_length(b"* 1 FETCH (BODY[] ~{0}"), Some(Ok(0)));
         assert!(literal_length(b"* OK done").is_none());
+        // From the server, {n+} is not allowed; from a client it is.
+        assert!(matches!(
+            literal_length(b"* 1 FETCH (BODY[] {3+}"),
+            Some(Err(_))
+        ));
+        assert_eq!(
+            literal_announced(b"a1 LOGIN {3+}\r\n"),
+            Some(Ok(Announced {
+                len: 3,
+                non_sync: true
+            }))
+        );
         assert!(matches!(literal_length(b"* OK {x}"), Some(Err(_))));
         assert!(matches!(
             literal_length(b"* OK {99999999999999999999999}"),
