@@ -370,10 +370,10 @@ fn permanent_flags(reply: &Reply) -> Vec<String> {
     untagged_lines(reply)
         .iter()
         .find_map(|l| {
-            let at = l.to_ascii_uppercase().find("[PERMANENTFLAGS (")?;
-            let rest = &l[at + "[PERMANENTFLAGS (".len()..];
-            let list = &rest[..rest.find(')')?];
-            Some(list.split_whitespace().map(str::to_string).collect())
+            let (name, data) = crate::wire::imap::response_code(l)?;
+            let list = data.strip_prefix('(')?.strip_suffix(')')?;
+            (name == "PERMANENTFLAGS")
+                .then(|| list.split_whitespace().map(str::to_string).collect())
         })
         .unwrap_or_default()
 }
@@ -1053,16 +1053,11 @@ async fn uid_or_uidvalidity(w: &mut World, seq: u64) -> StepResult {
             .expected("OK")
             .got(quote(&select.text())));
         }
-        let validity = untagged(&select)
-            .into_iter()
-            .find_map(|r| {
-                let code = r.tokens.get(1)?.as_text()?;
-                let n = code.strip_prefix('[')?;
-                if !n.eq_ignore_ascii_case("UIDVALIDITY") {
-                    return None;
-                }
-                let v = r.tokens.get(2)?.as_text()?;
-                v.strip_suffix(']')?.parse::<u64>().ok()
+        let validity = untagged_lines(&select)
+            .iter()
+            .find_map(|l| {
+                let (name, data) = crate::wire::imap::response_code(l)?;
+                (name == "UIDVALIDITY").then(|| data.parse::<u64>().ok())?
             })
             .ok_or_else(|| {
                 Failure::conformance(

@@ -8,4 +8,4 @@ mod reader;
 mod syntax;
 
 pub use reader::{literal_announced, Announced, ImapReader, Limits};
-pub use syntax::{parse_response, Response, Token};
+pub use syntax::{parse_response, response_code, Response, Token};

@@ -67,6 +67,24 @@ impl Response {
     }
 }
 
+/// The response code of a status response (`* OK [NAME data] text`,
+/// `tag NO [NAME] text`; RFC 9051 §7.1): NAME upper-cased and its data as
+/// sent (`(\\Seen \\Deleted)`, `3857529045`, or empty).
+pub fn response_code(line: &str) -> Option<(String, String)> {
+    let (_tag, rest) = line.split_once(' ')?;
+    let (status, rest) = rest.split_once(' ')?;
+    if !["OK", "NO", "BAD", "BYE", "PREAUTH"]
+        .iter()
+        .any(|s| status.eq_ignore_ascii_case(s))
+    {
+        return None;
+    }
+    let inner = &rest.strip_prefix('[')?[..];
+    let inner = &inner[..inner.find(']')?];
+    let (name, data) = inner.split_once(' ').unwrap_or((inner, ""));
+    Some((name.to_ascii_uppercase(), data.to_string()))
+}
+
 /// Parses one response as the reader assembled it: the line, with each
 /// literal's `{n}` followed by CRLF and its `n` bytes. Text after a status
 /// word (`OK`, `NO`, `BAD`, `BYE`, `PREAUTH`) is free text and is kept as
@@ -317,5 +335,28 @@ mod tests {
         let mut s = b"* 1 FETCH ".to_vec();
         s.extend(std::iter::repeat_n(b'(', 10_000));
         assert!(parse_response(&s).is_err());
+    }
+}
+
+#[cfg(test)]
+mod response_code_tests {
+    use super::response_code;
+
+    #[test]
+    fn reads_name_and_data() {
+        assert_eq!(
+            response_code("* OK [UIDVALIDITY 3857529045] UIDs valid"),
+            Some(("UIDVALIDITY".into(), "3857529045".into()))
+        );
+        assert_eq!(
+            response_code("* OK [PERMANENTFLAGS (\\Seen \\*)] Limited"),
+            Some(("PERMANENTFLAGS".into(), "(\\Seen \\*)".into()))
+        );
+        assert_eq!(
+            response_code("a1 OK [read-write] SELECT completed"),
+            Some(("READ-WRITE".into(), String::new()))
+        );
+        assert_eq!(response_code("* 3 EXISTS"), None);
+        assert_eq!(response_code("* OK no code"), None);
     }
 }
