@@ -43,23 +43,35 @@ Feature: A recursive resolver caches answers for their TTL, and not longer
     And every answer TTL is at most 2
 
   @rfc2308 @rfc2308-sec-5 @MUST @timeout(15s)
-  Scenario Outline: A negative answer is cached no longer than the lesser of the SOA's TTL and its MINIMUM
-    # RFC 2308 §5: the negative answer's TTL "is taken from the minimum of
-    # the SOA.MINIMUM field and SOA's TTL. This TTL decrements in a similar
-    # manner to a normal cached answer and upon reaching zero (0) indicates
-    # the cached negative answer MUST NOT be used again." The zone's SOA
-    # has <soa> (TTL and MINIMUM); either way the lesser is 2 seconds, and
-    # the harness's server sends the SOA as written.
-    When the client queries "nothing.<zone>.${tld}" for A with RD set
+  Scenario: A negative answer is cached no longer than its SOA's TTL
+    # RFC 2308 §5: the negative answer's TTL is that of the SOA in its
+    # authority section; "This TTL decrements in a similar manner to a
+    # normal cached answer and upon reaching zero (0) indicates the cached
+    # negative answer MUST NOT be used again." The zone's SOA has TTL 2
+    # and MINIMUM 300, so the lesser the authoritative server must send
+    # (§3) is the TTL as written: 2 seconds. What TTL the resolver shows in
+    # its first, uncached answer is not judged.
+    When the client queries "nothing.neg2.${tld}" for A with RD set
     Then the response has RCODE NXDOMAIN
-    And every authority TTL is at most 2
     When the hierarchy's queries so far are noted
     And 4 seconds pass
-    And the client queries "nothing.<zone>.${tld}" for A with RD set
+    And the client queries "nothing.neg2.${tld}" for A with RD set
     Then the response has RCODE NXDOMAIN
-    And a query for "nothing.<zone>.${tld}" reached the hierarchy since they were noted
+    And a query for "nothing.neg2.${tld}" reached the hierarchy since they were noted
 
-    Examples:
-      | zone | soa                 |
-      | neg  | TTL 300, MINIMUM 2  |
-      | neg2 | TTL 2, MINIMUM 300  |
+  @rfc2308 @rfc2308-sec-4 @MAY @timeout(15s)
+  Scenario: A negative answer is cached no longer than the SOA's MINIMUM when the server sent a longer TTL
+    # RFC 2308 §4 makes the SOA's MINIMUM "the TTL to be used for negative
+    # responses", and §3 tells the authoritative server to send the SOA
+    # with the lesser of its TTL and MINIMUM. This zone's server sends TTL
+    # 300 with MINIMUM 2 as written, against §3. No keyword tells a
+    # resolver to apply MINIMUM itself when the server did not, so holding
+    # to 2 seconds is judged at MAY: unbound does, BIND 9 caches the answer
+    # for the 300 seconds the record says.
+    When the client queries "nothing.neg.${tld}" for A with RD set
+    Then the response has RCODE NXDOMAIN
+    When the hierarchy's queries so far are noted
+    And 4 seconds pass
+    And the client queries "nothing.neg.${tld}" for A with RD set
+    Then the response has RCODE NXDOMAIN
+    And a query for "nothing.neg.${tld}" reached the hierarchy since they were noted
