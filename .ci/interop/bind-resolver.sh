@@ -27,10 +27,4 @@ named-checkconf "$WORK/named.conf"
 PID=$!
 interop_wait "$PORT" "$WORK/named.log"
 
-cat > "$WORK/profile.toml" <<TOML
-[resolver]
-address = "127.0.0.1:$PORT"
-TOML
-
-"$CONFORM" run resolver --target "$WORK/profile.toml" --junit "reports/interop-bind-resolver.xml" --json "reports/interop-bind-resolver.json" --html "reports/interop-bind-resolver.html" \
-  --deviations .ci/interop/deviations/bind-resolver.toml --ratchet
+run_resolver_suite bind-resolver

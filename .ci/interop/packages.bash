@@ -72,3 +72,16 @@ start_unbound() {
     sleep 0.1
   done
 }
+
+# run_resolver_suite NAME: the resolver suite against the recursive resolver
+# on 127.0.0.1:$PORT, with reports/interop-NAME.* and the declared
+# deviations in deviations/NAME.toml (ratchet on).
+run_resolver_suite() {
+  cat > "$WORK/profile.toml" <<TOML
+[resolver]
+address = "127.0.0.1:$PORT"
+TOML
+  "$CONFORM" run resolver --target "$WORK/profile.toml" \
+    --junit "reports/interop-$1.xml" --json "reports/interop-$1.json" --html "reports/interop-$1.html" \
+    --deviations ".ci/interop/deviations/$1.toml" --ratchet
+}

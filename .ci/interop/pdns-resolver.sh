@@ -29,10 +29,4 @@ CONF
 PID=$!
 interop_wait "$PORT" "$WORK/recursor.log"
 
-cat > "$WORK/profile.toml" <<TOML
-[resolver]
-address = "127.0.0.1:$PORT"
-TOML
-
-"$CONFORM" run resolver --target "$WORK/profile.toml" --junit "reports/interop-pdns-resolver.xml" --json "reports/interop-pdns-resolver.json" --html "reports/interop-pdns-resolver.html" \
-  --deviations .ci/interop/deviations/pdns-resolver.toml --ratchet
+run_resolver_suite pdns-resolver

@@ -36,10 +36,4 @@ remote-control:
 CONF
 start_unbound
 
-cat > "$WORK/profile.toml" <<TOML
-[resolver]
-address = "127.0.0.1:$PORT"
-TOML
-
-"$CONFORM" run resolver --target "$WORK/profile.toml" --junit "reports/interop-unbound-resolver.xml" --json "reports/interop-unbound-resolver.json" --html "reports/interop-unbound-resolver.html" \
-  --deviations .ci/interop/deviations/unbound-resolver.toml --ratchet
+run_resolver_suite unbound-resolver

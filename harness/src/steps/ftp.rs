@@ -863,11 +863,7 @@ pub fn compare_data(got: &[u8], expected: &[u8], what: &str) -> StepResult {
     if got == expected {
         return Ok(());
     }
-    let at = expected
-        .iter()
-        .zip(got)
-        .position(|(a, b)| a != b)
-        .unwrap_or(expected.len().min(got.len()));
+    let at = super::text::first_difference(expected, got);
     Err(Failure::conformance(format!(
         "the data received differs from {what} (first difference at byte {at})"
     ))

@@ -177,6 +177,24 @@ fn dated(fields: Vec<(String, String)>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The route with the scenario's fields, each replacing the route's own of
+/// that name, and a Date unless they give one (RFC 9110 §6.6.1: an origin
+/// with a clock MUST send Date; a cache computes age from it, RFC 9111
+/// §4.2.3).
+fn with_fields(mut route: Route, fields: Vec<(String, String)>) -> Route {
+    if !fields.iter().any(|(k, _)| k.eq_ignore_ascii_case("date")) {
+        route.fields.push((
+            "Date".into(),
+            httpdate::fmt_http_date(std::time::SystemTime::now()),
+        ));
+    }
+    route
+        .fields
+        .retain(|(k, _)| !fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(k)));
+    route.fields.extend(fields);
+    route
+}
+
 // ---- Given ---------------------------------------------------------------
 
 /// An origin behind the proxy (the HTTP origin peer) serves the body at the path, with these fields besides the framing (`Name: value | Name: value`; `<now>`, `<an hour ago>`, `<in an hour>` become HTTP-dates); `the origin now serves` changes the answer for the requests to come.
@@ -188,20 +206,8 @@ async fn origin_serves(w: &mut World, path: String, body: String, fields: String
     take_turn(w).await;
     step!(w, {
         start_origin(w).await?;
-        let mut route = Route::ok(&payload(w, &body)?, "text/plain");
-        let fields = dated(fields_of(w, &fields)?);
-        // RFC 9110 §6.6.1: an origin with a clock MUST send Date (a cache
-        // computes age from it, RFC 9111 §4.2.3).
-        if !fields.iter().any(|(k, _)| k.eq_ignore_ascii_case("date")) {
-            route.fields.push((
-                "Date".into(),
-                httpdate::fmt_http_date(std::time::SystemTime::now()),
-            ));
-        }
-        route
-            .fields
-            .retain(|(k, _)| !fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(k)));
-        route.fields.extend(fields);
+        let route = Route::ok(&payload(w, &body)?, "text/plain");
+        let route = with_fields(route, dated(fields_of(w, &fields)?));
         let full = full_path(w, &path);
         origin(w)?.route(&full, route);
         Ok(())
@@ -226,16 +232,8 @@ async fn origin_serves_binary(w: &mut World, path: String, n: usize, fields: Str
             return Err(Failure::harness("a binary object of more than 4 MiB"));
         }
         start_origin(w).await?;
-        let mut route = Route::ok(&binary_object(n), "application/octet-stream");
-        let fields = dated(fields_of(w, &fields)?);
-        route.fields.push((
-            "Date".into(),
-            httpdate::fmt_http_date(std::time::SystemTime::now()),
-        ));
-        route
-            .fields
-            .retain(|(k, _)| !fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(k)));
-        route.fields.extend(fields);
+        let route = Route::ok(&binary_object(n), "application/octet-stream");
+        let route = with_fields(route, dated(fields_of(w, &fields)?));
         let full = full_path(w, &path);
         origin(w)?.route(&full, route);
         Ok(())
@@ -535,11 +533,7 @@ async fn body_is_origins(w: &mut World, path: String) -> StepResult {
         if got == want {
             return Ok(());
         }
-        let at = got
-            .iter()
-            .zip(&want)
-            .position(|(a, b)| a != b)
-            .unwrap_or(got.len().min(want.len()));
+        let at = super::text::first_difference(&got, &want);
         let show = |b: &[u8]| {
             let end = (at + 8).min(b.len());
             crate::report::transcript::escape_short(&b[at.min(end)..end], 64)

@@ -448,11 +448,7 @@ async fn data_intact(w: &mut World) -> StepResult {
             return Ok(());
         }
         // Say where it differs: a lost line after a lone dot, a removed dot.
-        let at = got
-            .iter()
-            .zip(&want)
-            .position(|(a, b)| a != b)
-            .unwrap_or(got.len().min(want.len()));
+        let at = super::text::first_difference(&got, &want);
         let from = at.saturating_sub(20);
         Err(Failure::conformance(if d.ended {
             "the message the server reads differs from the one given: a line starting with \".\" was not dot-stuffed"

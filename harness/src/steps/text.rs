@@ -42,6 +42,15 @@ pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Where two byte strings first differ: the first unequal octet, or the
+/// shorter length when one is a prefix of the other.
+pub fn first_difference(a: &[u8], b: &[u8]) -> usize {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
+}
+
 /// `n` bytes made by repeating `pattern`.
 pub fn repeat_to(pattern: &[u8], n: usize) -> Result<Vec<u8>, Failure> {
     if pattern.is_empty() && n > 0 {

@@ -115,14 +115,7 @@ pub(crate) async fn exchange_on_new_connection(
     addr: &str,
     request: Vec<u8>,
 ) -> StepResult {
-    let reader = w
-        .state::<HttpState>()
-        .readers
-        .entry(client.to_string())
-        .or_default()
-        .clone();
-    open_session(w, client, kind, addr, reader).await?;
-    send(w, client, request).await?;
+    send_on_new_connection(w, client, kind, addr, request).await?;
     read_next(w, client).await
 }
 
