@@ -438,6 +438,10 @@ async fn while_one_is_held(w: &mut World, held: String, path: String) -> StepRes
     step!(w, {
         let first = request_bytes(w, "GET", &held, "", "", "")?;
         send_on_new_connection(w, "first", "proxy", "${proxy.address}", first).await?;
+        // Out now: nothing is read on this connection for a while, and a
+        // coalescing connection (`--perturb coalesce`) holds its writes
+        // until the next read.
+        w.session("first")?.conn.flush().await?;
         let full = full_path(w, &held);
         let deadline = tokio::time::Instant::now() + w.step_timeout;
         while origin(w)?.count(&full) == 0 {
