@@ -85,6 +85,9 @@ struct Target {
     recipient: String,
     /// POP3: session `i` logs in as `user{i}`.
     own_users: bool,
+    /// IMAP: the bundled server allows LOGIN only inside TLS
+    /// (LOGINDISABLED), so its sessions do STARTTLS first.
+    starttls: Option<conform::wire::tls::Client>,
     _bundled: Option<bundled::Bundled>,
     _running: Option<reference_servers::Running>,
     _store: Option<tempfile::TempDir>,
@@ -119,6 +122,12 @@ async fn start(protocol: Protocol) -> Result<Target, String> {
             .unwrap_or_default()
             .to_string()
     };
+    let starttls = match protocol {
+        Protocol::Imap if get("tls") == "starttls" => {
+            Some(conform::wire::tls::section_client(&b.profile, "imap")?)
+        }
+        _ => None,
+    };
     Ok(Target {
         protocol,
         addr,
@@ -126,6 +135,7 @@ async fn start(protocol: Protocol) -> Result<Target, String> {
         password: get("password"),
         recipient: get("recipient"),
         own_users: false,
+        starttls,
         _bundled: Some(b),
         _running: None,
         _store: None,
@@ -161,6 +171,7 @@ async fn start_pop3(ip: IpAddr) -> Result<Target, String> {
         password: "secret".into(),
         recipient: String::new(),
         own_users: true,
+        starttls: None,
         _bundled: None,
         _running: Some(r),
         _store: Some(dir),
@@ -289,6 +300,13 @@ impl Session {
             }
             Protocol::Imap => {
                 s.hear("greeting", "OK").await?;
+                if let Some(client) = &t.starttls {
+                    s.say("a0 STARTTLS", "OK").await?;
+                    s.conn
+                        .start_tls(client)
+                        .await
+                        .map_err(|e| format!("STARTTLS: {e}"))?;
+                }
                 s.say(&format!("a1 LOGIN {user} {}", t.password), "OK")
                     .await?;
             }
