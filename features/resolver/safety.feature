@@ -54,6 +54,20 @@ Feature: A recursive resolver does not trust what it cannot trust
     Then the response has RCODE NOERROR
     And neither the root nor the TLD's server was sent the whole name "www.glue.${tld}"
 
+  @rfc4343 @rfc4343-sec-4.1 @MAY
+  Scenario: The resolver randomises the letter case of the names it sends up the hierarchy
+    # The 0x20 bit (draft-vixie-dnsext-dns0x20, an expired draft, not an
+    # RFC): a resolver may send each letter of the name in a random case and
+    # take only an answer that echoes it exactly, so that a forger must guess
+    # the case too. It rests on RFC 4343 §4.1 (a server preserves the case of
+    # the question it echoes). No RFC asks for it: @MAY, reported as
+    # information.
+    When the client queries "www.glue.${tld}" for A with RD set
+    Then the response has RCODE NOERROR
+    When the client queries "www.other.${tld}" for A with RD set
+    Then the response has RCODE NOERROR
+    And some name sent to the hierarchy over UDP mixes upper and lower case letters
+
   @rfc5452 @rfc5452-sec-9.1 @MUST
   Scenario: Forged answers with the wrong ID or from another address are ignored
     # RFC 5452 §9.1: "resolver implementations MUST match responses to all

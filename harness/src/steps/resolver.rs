@@ -265,6 +265,34 @@ async fn minimised(w: &mut World, name: String) -> StepResult {
     })
 }
 
+/// Case randomisation (the 0x20 bit): some name the resolver sent up the
+/// hierarchy over UDP mixes upper and lower case letters, though the client
+/// asked in lower case. A resolver that forwards the name as given never
+/// does; one that randomises each letter's case almost always does (a name
+/// of n letters comes out in one case with chance 2^(1-n)).
+/// Example: Then some name sent to the hierarchy over UDP mixes upper and lower case letters
+#[then(regex = r"^some name sent to the hierarchy over UDP mixes upper and lower case letters$")]
+async fn case_randomised(w: &mut World) -> StepResult {
+    step!(w, {
+        let _ = current_response(w).await;
+        let udp: Vec<Seen> = seen(w)?
+            .into_iter()
+            .filter(|s| s.transport == "udp")
+            .collect();
+        let mixed = |n: &str| {
+            n.bytes().any(|b| b.is_ascii_uppercase()) && n.bytes().any(|b| b.is_ascii_lowercase())
+        };
+        if udp.iter().any(|s| mixed(&s.name)) {
+            return Ok(());
+        }
+        Err(
+            Failure::conformance("every name went up the hierarchy in one letter case")
+                .expected("names in a random mix of cases (the 0x20 bit)")
+                .got(list(&udp)),
+        )
+    })
+}
+
 /// Each answer record that was in the response before has a TTL lower by
 /// at least N seconds now (the cache counts the TTL down).
 /// Example: Then each answer TTL is at least 2 lower than in the response before

@@ -56,6 +56,45 @@ impl Name {
                 .all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
 
+    /// The same name, octet for octet (case included): how a resolver that
+    /// randomised the case of its question checks the echo.
+    pub fn identical(&self, other: &Name) -> bool {
+        self.labels == other.labels
+    }
+
+    /// The same name with each letter's case taken from one random bit (the
+    /// 0x20 bit of the octet); other octets are kept.
+    pub fn with_random_case(&self, mut random: impl FnMut() -> u64) -> Name {
+        let mut bits = 0u64;
+        let mut left = 0;
+        let labels = self
+            .labels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&b| {
+                        if !b.is_ascii_alphabetic() {
+                            return b;
+                        }
+                        if left == 0 {
+                            bits = random();
+                            left = 64;
+                        }
+                        left -= 1;
+                        let upper = bits & 1 == 1;
+                        bits >>= 1;
+                        if upper {
+                            b.to_ascii_uppercase()
+                        } else {
+                            b.to_ascii_lowercase()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Name { labels }
+    }
+
     /// True when `self` is `zone` or lies below it.
     pub fn is_at_or_below(&self, zone: &Name) -> bool {
         let n = zone.labels.len();
@@ -179,5 +218,14 @@ mod tests {
         assert!(Name::parse("WWW.Example.TEST.", &origin)
             .unwrap()
             .same(&Name::parse("www", &origin).unwrap()));
+    }
+
+    #[test]
+    fn random_case_changes_letters_only() {
+        let n = Name::parse("www-1.example.test.", &Name::root()).unwrap();
+        let mixed = n.with_random_case(|| 0b1010_1010_1010_1010);
+        assert_eq!(mixed.to_string(), "wWw-1.ExAmPlE.tEsT.");
+        assert!(mixed.same(&n) && !mixed.identical(&n));
+        assert!(n.with_random_case(|| 0).identical(&n));
     }
 }

@@ -67,6 +67,8 @@ pub struct Faults {
     /// Takes the first datagram that arrives as the answer, whatever its
     /// source address and ID.
     pub accept_any_answer: bool,
+    /// Sends the name as the client gave it, without randomising its case.
+    pub fixed_case: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -483,32 +485,47 @@ impl Resolver {
         qtype: u16,
         budget: &mut Budget,
     ) -> Option<Response> {
-        for server in servers {
-            if !budget.spend() {
-                return None;
-            }
-            let id = if self.config.faults.fixed_id {
-                0x1234
-            } else {
-                random16()
-            };
-            let question = Question {
-                name: sname.clone(),
-                qtype,
-                qclass: 1,
-            };
-            let header = Header {
-                id,
-                ..Header::default()
-            };
-            // RFC 6891 §6.2.5: the UDP payload this resolver reassembles.
-            let query = Writer::new(header, Some(&question), UDP_CLASSIC).finish(Some(Opt {
-                payload: UDP_MAX,
-                ext_rcode: 0,
-                dnssec_ok: false,
-            }));
-            let Some(mut resp) = self.udp_exchange(*server, &query, id, &question).await else {
-                continue;
+        'servers: for server in servers {
+            // The 0x20 bit (draft-vixie-dnsext-dns0x20, not an RFC): each
+            // letter of the name goes in a random case, and only an answer
+            // that echoes the question octet for octet is taken, so a forger
+            // must guess the case as well as the ID and port. It rests on RFC
+            // 4343 §4.1 (servers preserve the case of the question); a server
+            // that does not is asked once more with the name as given.
+            let mut mixed = !self.config.faults.fixed_case;
+            let (mut resp, query, id, question) = loop {
+                if !budget.spend() {
+                    return None;
+                }
+                let id = if self.config.faults.fixed_id {
+                    0x1234
+                } else {
+                    random16()
+                };
+                let question = Question {
+                    name: if mixed {
+                        sname.with_random_case(crate::random_u64)
+                    } else {
+                        sname.clone()
+                    },
+                    qtype,
+                    qclass: 1,
+                };
+                let header = Header {
+                    id,
+                    ..Header::default()
+                };
+                // RFC 6891 §6.2.5: the UDP payload this resolver reassembles.
+                let query = Writer::new(header, Some(&question), UDP_CLASSIC).finish(Some(Opt {
+                    payload: UDP_MAX,
+                    ext_rcode: 0,
+                    dnssec_ok: false,
+                }));
+                match self.udp_exchange(*server, &query, id, &question).await {
+                    Heard::Answer(r) => break (r, query, id, question),
+                    Heard::CaseChanged if mixed => mixed = false,
+                    Heard::CaseChanged | Heard::Nothing => continue 'servers,
+                }
             };
             if resp.header.tc && !self.config.faults.ignore_tc {
                 if !budget.spend() {
@@ -527,24 +544,22 @@ impl Resolver {
         None
     }
 
-    async fn udp_exchange(
-        &self,
-        server: SocketAddr,
-        query: &[u8],
-        id: u16,
-        q: &Question,
-    ) -> Option<Response> {
+    async fn udp_exchange(&self, server: SocketAddr, query: &[u8], id: u16, q: &Question) -> Heard {
         if self.config.faults.fixed_port {
             let mut guard = self.fixed_socket.lock().await;
             if guard.is_none() {
                 *guard = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.ok();
             }
-            let socket = guard.as_ref()?;
+            let Some(socket) = guard.as_ref() else {
+                return Heard::Nothing;
+            };
             return exchange_on(socket, server, query, id, q, self.config.faults).await;
         }
         // RFC 5452 §9.2: a fresh socket per query, so the source port is
         // the kernel's random choice among the ephemeral ones.
-        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.ok()?;
+        let Ok(socket) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await else {
+            return Heard::Nothing;
+        };
         exchange_on(&socket, server, query, id, q, self.config.faults).await
     }
 }
@@ -557,14 +572,23 @@ fn answered(answer: Vec<Record>) -> Resolved {
     }
 }
 
-/// Whether `resp` is the answer to the query `id`, `q`.
-fn matches(resp: &Response, id: u16, q: &Question) -> bool {
-    resp.header.qr
-        && resp.header.id == id
-        && resp
-            .question
-            .as_ref()
-            .is_some_and(|rq| rq.name.same(&q.name) && rq.qtype == q.qtype)
+/// What came back for one query over UDP.
+enum Heard {
+    Answer(Response),
+    /// Only answers whose question differs from the one sent in letter case
+    /// (a server that does not preserve case, or a forger who guessed all
+    /// but the case).
+    CaseChanged,
+    Nothing,
+}
+
+/// Whether `resp` is the answer to the query `id`, `q`: `Some(true)` when it
+/// echoes the question octet for octet, `Some(false)` when only the letter
+/// case differs, `None` when it is no answer to this query.
+fn matches(resp: &Response, id: u16, q: &Question) -> Option<bool> {
+    let rq = resp.question.as_ref()?;
+    let ours = resp.header.qr && resp.header.id == id && rq.qtype == q.qtype;
+    (ours && rq.name.same(&q.name)).then(|| rq.name.identical(&q.name))
 }
 
 async fn exchange_on(
@@ -574,21 +598,36 @@ async fn exchange_on(
     id: u16,
     q: &Question,
     faults: Faults,
-) -> Option<Response> {
-    socket.send_to(query, server).await.ok()?;
+) -> Heard {
+    if socket.send_to(query, server).await.is_err() {
+        return Heard::Nothing;
+    }
     let until = tokio::time::Instant::now() + UPSTREAM_TIMEOUT;
     let mut buf = vec![0u8; UDP_MAX as usize * 2];
+    let mut case_changed = false;
     loop {
-        let (n, from) = tokio::time::timeout_at(until, socket.recv_from(&mut buf))
-            .await
-            .ok()?
-            .ok()?;
+        let Ok(Ok((n, from))) = tokio::time::timeout_at(until, socket.recv_from(&mut buf)).await
+        else {
+            return if case_changed {
+                Heard::CaseChanged
+            } else {
+                Heard::Nothing
+            };
+        };
         if from != server && !faults.accept_any_answer {
             continue; // not from the server asked: ignored (RFC 5452 §9.1)
         }
-        match parse_response(&buf[..n]) {
-            Some(r) if faults.accept_any_answer || matches(&r, id, q) => return Some(r),
-            _ => continue, // a wrong ID or question: ignored, keep waiting
+        let Some(r) = parse_response(&buf[..n]) else {
+            continue;
+        };
+        if faults.accept_any_answer {
+            return Heard::Answer(r);
+        }
+        match matches(&r, id, q) {
+            Some(true) => return Heard::Answer(r),
+            // Kept waiting: the true answer may still come.
+            Some(false) => case_changed = true,
+            None => {} // a wrong ID or question: ignored, keep waiting
         }
     }
 }
@@ -603,7 +642,8 @@ async fn tcp_exchange(server: SocketAddr, query: &[u8], id: u16, q: &Question) -
         s.read_exact(&mut len).await.ok()?;
         let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
         s.read_exact(&mut msg).await.ok()?;
-        parse_response(&msg).filter(|r| matches(r, id, q))
+        // Over TCP a forger cannot answer blind: the case need not match.
+        parse_response(&msg).filter(|r| matches(r, id, q).is_some())
     };
     tokio::time::timeout(UPSTREAM_TIMEOUT, io).await.ok()?
 }
@@ -767,5 +807,93 @@ async fn connection(r: &Resolver, mut stream: TcpStream, client: IpAddr) -> Opti
             .await
             .ok()?
             .ok()?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An upstream server on loopback that answers every query with an A
+    /// record, echoing the question in lower case when `lowercase` (a server
+    /// that does not preserve case), and records the names it was asked.
+    async fn upstream(lowercase: bool) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                let Ok(q) = parse_query(&buf[..n]) else {
+                    continue;
+                };
+                log.lock().unwrap().push(q.question.name.to_string());
+                let mut question = q.question.clone();
+                if lowercase {
+                    question.name = Name::from_labels(question.name.key()).unwrap();
+                }
+                let header = Header {
+                    id: q.header.id,
+                    qr: true,
+                    aa: true,
+                    ..Header::default()
+                };
+                let mut w = Writer::new(header, Some(&question), 512);
+                w.add(
+                    Section::Answer,
+                    &Record {
+                        name: question.name.clone(),
+                        class: 1,
+                        ttl: 60,
+                        data: RData::A([192, 0, 2, 7]),
+                    },
+                );
+                let _ = socket.send_to(&w.finish(None), from).await;
+            }
+        });
+        (addr, asked)
+    }
+
+    async fn ask_once(server: SocketAddr) -> Option<Response> {
+        let r = Resolver {
+            config: Config {
+                roots: vec![server],
+                open: false,
+                faults: Faults::default(),
+            },
+            cache: Mutex::default(),
+            fixed_socket: tokio::sync::Mutex::new(None),
+            in_flight: Semaphore::new(1),
+        };
+        let name = Name::parse("www.case-randomisation.example.test.", &Name::root()).unwrap();
+        let mut budget = Budget {
+            queries: MAX_WORK,
+            until: Instant::now() + DEADLINE,
+        };
+        r.ask(&[server], &name, TYPE_A, &mut budget).await
+    }
+
+    #[tokio::test]
+    async fn the_case_of_each_query_is_random_and_its_echo_must_match() {
+        let (server, asked) = upstream(false).await;
+        assert!(ask_once(server).await.is_some());
+        let asked = asked.lock().unwrap().clone();
+        assert_eq!(asked.len(), 1, "{asked:?}");
+        // 31 letters all in one case: a chance of 2^-30 per run.
+        assert_ne!(asked[0], asked[0].to_ascii_lowercase(), "{asked:?}");
+        assert_ne!(asked[0], asked[0].to_ascii_uppercase(), "{asked:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_does_not_preserve_case_is_asked_again_as_given() {
+        let (server, asked) = upstream(true).await;
+        let resp = ask_once(server)
+            .await
+            .expect("an answer after the second query");
+        assert_eq!(resp.answer.len(), 1);
+        let asked = asked.lock().unwrap().clone();
+        assert_eq!(asked.len(), 2, "{asked:?}");
+        assert_eq!(asked[1], "www.case-randomisation.example.test.");
     }
 }
