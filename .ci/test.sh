@@ -45,7 +45,7 @@ done
 log "the real servers side by side (reports/compare-*.html)"
 ./target/debug/conform compare reports/interop-{nginx,apache2,lighttpd}.json --html reports/compare-http.html
 ./target/debug/conform compare reports/interop-{knot,nsd,unbound}.json --html reports/compare-dns.html
-./target/debug/conform compare reports/interop-{unbound,bind,pdns}-resolver.json --html reports/compare-resolver.html
+./target/debug/conform compare reports/interop-{unbound,bind,pdns,kresd}-resolver.json --html reports/compare-resolver.html
 
 log "every JUnit report against the published schema and junitparser"
 bash .ci/junit/run.sh
