@@ -41,6 +41,18 @@ Feature: HTTP client: the request and reading the response
     When the HTTP client under test fetches "/page"
     Then the client under test prints "body of a known length 4711"
 
+  @rfc9112-sec-6.3 @MUST @points(1)
+  Scenario: A body that arrives in two parts is read whole
+    # RFC 9112 §6.3: with a Content-Length the body is that many octets;
+    # "If a valid Content-Length header field is present without
+    # Transfer-Encoding, its decimal value defines the expected message body
+    # length in octets". The origin sends the head and half the body, waits
+    # 700 ms, then the rest: a client that prints what one read returned
+    # prints half.
+    Given an HTTP origin peer that serves "/page" with "the first half, then the second 4711" pausing 700 ms inside the body
+    When the HTTP client under test fetches "/page"
+    Then the client under test prints "the first half, then the second 4711"
+
   @rfc9112-sec-7.1 @MUST @points(1)
   Scenario: A chunked body is decoded
     # RFC 9112 §7.1: a recipient MUST be able to parse the chunked transfer

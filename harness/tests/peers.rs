@@ -279,6 +279,10 @@ const HTTP_FLAWS: &[(&str, &str)] = &[
     ),
     ("raw", "http-client/requests/a-chunked-body-is-decoded"),
     (
+        "one-read",
+        "http-client/requests/a-body-that-arrives-in-two-parts-is-read-whole",
+    ),
+    (
         "to-eof",
         "http-client/requests/after-a-response-with-the-close-option-the-client-closes-the-connection",
     ),

@@ -46,6 +46,9 @@ pub struct Route {
     pub delay: Duration,
     /// Never answer: the connection is held open until the client gives up.
     pub hold: bool,
+    /// Send the head and the first half of the body, wait this long, then
+    /// the rest: a client that takes one read for the whole body is caught.
+    pub pause: Duration,
     /// Close the connection without answering (an origin that fails).
     pub close: bool,
     /// The fields of a `304 Not Modified` answered instead to a conditional
@@ -64,6 +67,7 @@ impl Route {
             framing: Framing::ContentLength,
             delay: Duration::ZERO,
             hold: false,
+            pause: Duration::ZERO,
             close: false,
             not_modified: None,
         }
@@ -312,6 +316,7 @@ async fn serve(mut s: Served, state: Arc<Mutex<State>>) {
                 framing: Framing::ContentLength,
                 delay: route.delay,
                 hold: false,
+                pause: Duration::ZERO,
                 close: false,
                 not_modified: None,
             },
@@ -321,8 +326,29 @@ async fn serve(mut s: Served, state: Arc<Mutex<State>>) {
             tokio::time::sleep(route.delay).await;
         }
         let head_only = req.method.eq_ignore_ascii_case("HEAD");
-        if s.conn.send(&route.render(head_only)).await.is_err() {
+        let wire = route.render(head_only);
+        // The cut falls inside the body: the head and the body's first half
+        // go first (for chunked framing, within its first chunk or after).
+        let cut = if route.pause.is_zero() || head_only {
+            wire.len()
+        } else {
+            wire.len() - route.body.len().div_ceil(2).min(wire.len())
+        };
+        if s.conn.send(&wire[..cut]).await.is_err() {
             return s.ended(true);
+        }
+        if cut < wire.len() {
+            s.conn.transcript().event(
+                &s.conn.name,
+                format!(
+                    "the origin pauses {} inside the body",
+                    humantime::format_duration(route.pause)
+                ),
+            );
+            tokio::time::sleep(route.pause).await;
+            if s.conn.send(&wire[cut..]).await.is_err() {
+                return s.ended(true);
+            }
         }
         let client_close = req
             .field("connection")

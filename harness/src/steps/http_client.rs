@@ -15,13 +15,22 @@ use crate::peer::http::{Framing, HttpOrigin, Request, Route};
 use crate::report::transcript::escape_short;
 use crate::step;
 
-/// An HTTP origin peer serving this body at the path, framed by Content-Length, chunked or the close; `and Connection: close` sends the close option with a Content-Length body and keeps the origin's side open.
+/// An HTTP origin peer serving this body at the path, framed by Content-Length, chunked or the close; `and Connection: close` sends the close option with a Content-Length body and keeps the origin's side open; `pausing N ms inside the body` sends the head and half the body, waits, then sends the rest.
 #[given(
-    regex = r#"^an HTTP origin peer that serves "(/[^"]*)" with "(.*)"(?: (chunked|delimited by close|and Connection: close))?$"#
+    regex = r#"^an HTTP origin peer that serves "(/[^"]*)" with "(.*)"(?: (chunked|delimited by close|and Connection: close))?(?: pausing (\d+) ms inside the body)?$"#
 )]
-async fn origin_serves(w: &mut World, path: String, body: String, framing: String) -> StepResult {
+async fn origin_serves(
+    w: &mut World,
+    path: String,
+    body: String,
+    framing: String,
+    pause: String,
+) -> StepResult {
     step!(w, {
         let mut route = Route::ok(&payload(w, &body)?, "text/plain");
+        if let Ok(ms) = pause.parse::<u64>() {
+            route.pause = std::time::Duration::from_millis(ms.min(10_000));
+        }
         route.framing = match framing.as_str() {
             "chunked" => Framing::Chunked,
             "delimited by close" => Framing::Close,

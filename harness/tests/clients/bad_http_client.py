@@ -7,7 +7,8 @@
 # (prints a chunked body undecoded), to-eof (reads the response until the
 # server closes, ignoring Content-Length), post-no-length (no framing field),
 # post-cl-and-te (Content-Length and chunked), post-short-cl (a
-# Content-Length one short).
+# Content-Length one short), one-read (takes what the first read after the
+# head returned as the whole Content-Length body).
 import socket
 import sys
 import urllib.parse
@@ -74,7 +75,9 @@ elif fields.get(b'transfer-encoding', b'').lower() == b'chunked':
         out, buf = out + buf[:n], buf[n + 2:]
 elif b'content-length' in fields:
     n = int(fields[b'content-length'])
-    while len(buf) < n:
+    if mode == 'one-read' and not buf:
+        more()
+    while len(buf) < n and mode != 'one-read':
         if not more():
             break
     out = buf[:n]
