@@ -35,6 +35,15 @@ fn seen(w: &mut World) -> Result<Vec<Seen>, Failure> {
     Ok(reg(w)?.seen().0)
 }
 
+/// The queries that reached the hierarchy over UDP (where ports, IDs and
+/// case are what a forger must guess).
+fn seen_udp(w: &mut World) -> Result<Vec<Seen>, Failure> {
+    Ok(seen(w)?
+        .into_iter()
+        .filter(|s| s.transport == "udp")
+        .collect())
+}
+
 /// A scenario's name (`www.glue.${tld}`), expanded and made absolute.
 fn name_arg(w: &World, name: &str) -> Result<String, Failure> {
     let n = w.expand(name)?;
@@ -215,10 +224,7 @@ async fn no_query(w: &mut World, name: String) -> StepResult {
 async fn varied(w: &mut World, ports: usize, ids: usize) -> StepResult {
     step!(w, {
         let _ = current_response(w).await;
-        let all: Vec<Seen> = seen(w)?
-            .into_iter()
-            .filter(|s| s.transport == "udp")
-            .collect();
+        let all = seen_udp(w)?;
         let p: BTreeSet<u16> = all.iter().map(|s| s.from.port()).collect();
         let i: BTreeSet<u16> = all.iter().map(|s| s.id).collect();
         if p.len() >= ports && i.len() >= ids {
@@ -275,10 +281,7 @@ async fn minimised(w: &mut World, name: String) -> StepResult {
 async fn case_randomised(w: &mut World) -> StepResult {
     step!(w, {
         let _ = current_response(w).await;
-        let udp: Vec<Seen> = seen(w)?
-            .into_iter()
-            .filter(|s| s.transport == "udp")
-            .collect();
+        let udp = seen_udp(w)?;
         let mixed = |n: &str| {
             n.bytes().any(|b| b.is_ascii_uppercase()) && n.bytes().any(|b| b.is_ascii_lowercase())
         };
