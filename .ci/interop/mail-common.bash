@@ -37,7 +37,8 @@ stop_servers() {
 }
 
 # install PACKAGE...: Debian packages, without starting any daemon.
-# The fixture Maildirs (bob with the fixture messages, sink, postmaster).
+# The fixture Maildirs (bob with the fixture messages, sink, postmaster,
+# carol the IMAP spare user).
 prepare_maildir() {
   WORK=$(mktemp -d /tmp/conform-mail.XXXXXX)
   chmod 755 "$WORK"
@@ -149,6 +150,7 @@ start_dovecot() {
   mkdir -p "$d"
   cat > "$d/users" <<US
 bob:{PLAIN}hungry:$MAIL_UID:$MAIL_GID::$WORK/maildir/bob::
+carol:{PLAIN}lunch:$MAIL_UID:$MAIL_GID::$WORK/maildir/carol::
 US
   # Every setting inside { } on its own line (dovecot's parser insists).
   cat > "$d/dovecot.conf" <<DC
@@ -224,6 +226,8 @@ imap_profile() {
 address = "127.0.0.1:$IMAP_PORT"
 user = "bob"
 password = "hungry"
+spare_user = "carol"
+spare_password = "lunch"
 PR
 }
 
@@ -252,5 +256,13 @@ run_imap_suite() {
     echo "the run left $left scratch mailboxes behind" >&2
     exit 1
   fi
-  log "bob's INBOX holds the 2 fixture messages and no scratch mailbox is left, as before the run"
+  # carol, the spare user whose INBOX RENAME INBOX moves: empty again.
+  count=$(find "$WORK/maildir/carol/Maildir" \( -path '*/cur/*' -o -path '*/new/*' \) -type f | wc -l)
+  left=$(find "$WORK/maildir/carol/Maildir" -maxdepth 1 -name '.conform-*' | wc -l)
+  if [ "$count" -ne 0 ] || [ "$left" -ne 0 ]; then
+    echo "the run left $count messages and $left mailboxes in carol's (the spare user's) Maildir" >&2
+    find "$WORK/maildir/carol/Maildir" >&2
+    exit 1
+  fi
+  log "bob's INBOX holds the 2 fixture messages and no scratch mailbox is left, and carol's Maildir is empty, as before the run"
 }

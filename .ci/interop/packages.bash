@@ -23,20 +23,26 @@ install_packages() {
 # (the debug binary unless given, built if missing), WORK (a fresh temporary
 # folder holding `conform fixtures` output in $WORK/fixtures) and PID (empty;
 # set it to the server's PID), and on exit stops that server (TERM, then up to
-# 5 s) and removes WORK.
+# 5 s) and removes WORK. Set SERVER_LOG to the server's log file: on exit it
+# is kept as reports/interop-NAME.server.log, and a failing script prints its
+# last lines, so a CI failure can be read without a rerun.
 interop_begin() {
   CONFORM="${CONFORM:-$PWD/target/debug/conform}"
   [ -x "$CONFORM" ] || cargo build -p conform
   mkdir -p reports
   WORK="$(mktemp -d "/tmp/conform-$1.XXXXXX")"
+  INTEROP_NAME="$1"
   PID=""
+  SERVER_LOG=""
   trap interop_end EXIT
   "$CONFORM" fixtures --out "$WORK/fixtures" >/dev/null
 }
 
 # interop_wait PORT LOG: waits (up to 10 s) until 127.0.0.1:PORT accepts a
-# connection; if the server ($PID) exits first, prints LOG and fails.
+# connection; if the server ($PID) exits first, prints LOG and fails. LOG
+# becomes SERVER_LOG.
 interop_wait() {
+  SERVER_LOG="$2"
   for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
     kill -0 "$PID" 2>/dev/null || { echo "the server exited; see its log:" >&2; cat "$2" >&2; return 1; }
@@ -47,6 +53,14 @@ interop_wait() {
 }
 
 interop_end() {
+  local rc=$?
+  if [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
+    cp "$SERVER_LOG" "reports/interop-$INTEROP_NAME.server.log" 2>/dev/null || true
+    if [ "$rc" -ne 0 ]; then
+      echo "--- $INTEROP_NAME failed (exit $rc); the last lines of the server's log ($SERVER_LOG) ---" >&2
+      tail -n 120 "$SERVER_LOG" >&2 || true
+    fi
+  fi
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     kill -TERM "$PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
@@ -63,6 +77,7 @@ start_unbound() {
   unbound-checkconf "$WORK/unbound.conf"
   /usr/sbin/unbound -d -c "$WORK/unbound.conf" >"$WORK/unbound.stdout" 2>&1 &
   PID=$!
+  SERVER_LOG="$WORK/unbound.log"
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null \
        && grep -q "start of service" "$WORK/unbound.log" 2>/dev/null; then

@@ -173,6 +173,23 @@ Feature: IMAP mailboxes
     When the client sends "a1 RENAME ${imap.unused} ${imap.child}"
     Then the server replies NO
 
+  # @serial: a fresh new name, as for CREATE above (dovecot's list index race).
+  @rfc3501-sec-6.3.5 @rfc9051-sec-6.3.6 @MUST @serial
+  Scenario: RENAME INBOX moves its messages to the new name and leaves INBOX empty, or is refused with NO
+    # §6.3.5 defines it: renaming INBOX "moves all messages in INBOX to a
+    # new mailbox with the given name, leaving INBOX empty" (a definition
+    # without a keyword, as DELETE INBOX's error above: @MUST). RFC 9051
+    # §6.3.6: it "does not result in a tagged BAD response", and some
+    # servers refuse it with a tagged NO, which leaves INBOX as it was. The
+    # spare user's INBOX (the profile's [imap] spare_user), so no other
+    # scenario's INBOX moves; its messages go back afterwards.
+    Given an authenticated IMAP session as the spare user
+    And INBOX holds a test message
+    And an unused mailbox name
+    When the client sends "a1 RENAME INBOX ${imap.unused}"
+    Then the server replies with one of OK, NO
+    And INBOX's messages moved to the new name, leaving INBOX empty, unless the server refused
+
   # @serial: fresh new names, as for CREATE above (dovecot's list index race).
   @rfc3501-sec-6.3.8 @MUST @serial
   Scenario: LIST with % stops at the hierarchy delimiter, LIST with * goes on

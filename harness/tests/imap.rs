@@ -59,7 +59,10 @@ async fn reference_server_flipped(
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
     store.create_user("bob").unwrap();
-    let mut config = reference_servers::imap::Config::new(Accounts::new().with("bob", "hungry"));
+    store.create_user("carol").unwrap();
+    let mut config = reference_servers::imap::Config::new(
+        Accounts::new().with("bob", "hungry").with("carol", "lunch"),
+    );
     config.namespace = namespace.map(str::to_string);
     config.faults = faults;
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
@@ -802,6 +805,70 @@ async fn a_server_that_drops_keywords_under_a_star_fails() {
         ],
     )
     .await;
+}
+
+const SPARE: &str = "spare_user = \"carol\"\nspare_password = \"lunch\"\n";
+
+/// RFC 3501 §6.3.5: RENAME INBOX moves the spare user's INBOX to the new
+/// name and leaves INBOX empty; afterwards the run has put the message
+/// carol already had back in INBOX and left nothing else. A server that
+/// copies instead of moving fails; without a spare user in the profile
+/// the scenario skips and says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn rename_inbox_moves_the_spare_users_messages_and_the_run_puts_them_back() {
+    let args = ["--step-timeout", "2s", "--tags", "@rfc9051-sec-6.3.6"];
+    let (addr, _r, dir) = reference_server().await;
+    let carol = MailStore::open(dir.path()).unwrap().inbox("carol").unwrap();
+    carol
+        .append(
+            b"Subject: kept\r\nMessage-ID: <kept@x.test>\r\n\r\nhi\r\n",
+            "S",
+        )
+        .unwrap();
+    let run = run_against("imap", &bob(addr, SPARE), &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["imap: 1 passed, 0 failed"]);
+    let left = carol.list().unwrap();
+    assert_eq!(left.len(), 1, "carol's INBOX after the run: {left:?}");
+    let kept = String::from_utf8(carol.read(&left[0].unique).unwrap()).unwrap();
+    assert!(kept.contains("<kept@x.test>"), "{kept}");
+    let store = MailStore::open(dir.path()).unwrap();
+    assert_eq!(store.folders("carol").unwrap(), vec!["INBOX".to_string()]);
+
+    let run = run_against("imap", &bob(addr, ""), &args).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(&run, &["SKIP", "names no [imap] spare_user"]);
+
+    let faults = reference_servers::imap::Faults {
+        inbox_rename_copies: true,
+        ..Default::default()
+    };
+    let (addr, _r, _d) = reference_server_flipped(None, faults).await;
+    let run = run_against("imap", &bob(addr, SPARE), &args).await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/imap/mailboxes.feature",
+            "INBOX still holds 1 of its 1 messages",
+            "requirement: MUST · RFC 3501 §6.3.5",
+        ],
+    );
+}
+
+/// A spare user the server refuses is the profile's to fix: exit 2, the
+/// key named.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_spare_password_is_a_configuration_error() {
+    let (addr, _r, _d) = reference_server().await;
+    let profile = bob(addr, "spare_user = \"carol\"\nspare_password = \"nope\"\n");
+    let run = run_against("imap", &profile, &["--tags", "@rfc9051-sec-6.3.6"]).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("[imap] spare_password: LOGIN as \"carol\" was refused"),
+        "{}",
+        run.all()
+    );
 }
 
 /// RFC 3501 §7.4.2: the BODYSTRUCTURE of the forwarded message matches its

@@ -277,7 +277,9 @@ async fn start_pop3(s: &mut Setup) -> std::io::Result<()> {
 
 async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
     let store = s.mail_store()?;
-    let accounts = Accounts::new().with(mail::USER, mail::PASSWORD);
+    let accounts = Accounts::new()
+        .with(mail::USER, mail::PASSWORD)
+        .with(mail::SPARE_USER, mail::SPARE_PASSWORD);
     let mut config = reference_servers::imap::Config::new(accounts);
     // NAMESPACE (RFC 2342) with mailboxes at top level: `* NAMESPACE (("" "."))`.
     config.namespace = Some(String::new());
@@ -293,6 +295,9 @@ async fn start_imap(s: &mut Setup) -> std::io::Result<()> {
     s.profile.set("imap", "ca_file", &ca_file);
     s.profile.set("imap", "user", mail::USER);
     s.profile.set("imap", "password", mail::PASSWORD);
+    s.profile.set("imap", "spare_user", mail::SPARE_USER);
+    s.profile
+        .set("imap", "spare_password", mail::SPARE_PASSWORD);
     s.add("imap", "address", "imap", r);
     Ok(())
 }

@@ -251,7 +251,34 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The profile's IMAP login, and the spare user's where it names one (the
+/// account whose INBOX RENAME INBOX scenarios rename: another account, or
+/// the run would empty the INBOX every other scenario reads).
 async fn imap(profile: &Profile, timeout: Duration) -> Result<(), String> {
+    imap_login(profile, timeout, "user", "password").await?;
+    if let Some(spare) = profile.get("imap.spare_user") {
+        if profile.get("imap.spare_password").is_none() {
+            return Err(
+                "[imap] spare_password: the profile names a spare_user without its password".into(),
+            );
+        }
+        if Some(spare) == profile.get("imap.user") {
+            return Err(format!(
+                "[imap] spare_user: \"{spare}\" is also [imap] user; the spare user must be another account, whose INBOX the suite may rename"
+            ));
+        }
+        imap_login(profile, timeout, "spare_user", "spare_password").await?;
+    }
+    Ok(())
+}
+
+/// Greeting, the profile's TLS upgrade, and LOGIN as `[imap] user_key`.
+async fn imap_login(
+    profile: &Profile,
+    timeout: Duration,
+    user_key: &str,
+    pass_key: &str,
+) -> Result<(), String> {
     let p = Protocol::Imap;
     let (mut s, greeting) =
         Session::open(profile, p, Box::new(ImapReader::default()), timeout).await?;
@@ -275,8 +302,8 @@ async fn imap(profile: &Profile, timeout: Duration) -> Result<(), String> {
                     );
                 }
             }
-            let user = value(profile, "imap.user")?;
-            let pass = value(profile, "imap.password")?;
+            let user = value(profile, &format!("imap.{user_key}"))?;
+            let pass = value(profile, &format!("imap.{pass_key}"))?;
             let reply = s
                 .ask(&format!("p1 LOGIN {} {}", quoted(&user), quoted(&pass)))
                 .await?;
@@ -287,7 +314,7 @@ async fn imap(profile: &Profile, timeout: Duration) -> Result<(), String> {
                     return Err(limit(p, &reply));
                 }
                 return Err(format!(
-                    "[imap] password: LOGIN as \"{user}\" was refused: {t}"
+                    "[imap] {pass_key}: LOGIN as \"{user}\" was refused: {t}"
                 ));
             }
         }

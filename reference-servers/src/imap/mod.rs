@@ -83,6 +83,9 @@ pub struct Faults {
     /// Announces `\*` in PERMANENTFLAGS, then drops the keywords a STORE
     /// sets (RFC 3501 §7.1).
     pub drops_keywords: bool,
+    /// RENAME INBOX copies INBOX's messages to the new name and leaves them
+    /// in INBOX too (RFC 3501 §6.3.5: they move, "leaving INBOX empty").
+    pub inbox_rename_copies: bool,
 }
 
 impl Config {

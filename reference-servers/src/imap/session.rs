@@ -654,7 +654,9 @@ impl Session {
             let bytes = inbox.read(&m.unique)?;
             let unique = dest.append(&bytes, &m.flags)?;
             set_internal_date(&dest, &unique, m.delivered);
-            inbox.delete(&m.unique)?;
+            if !self.config.faults.inbox_rename_copies {
+                inbox.delete(&m.unique)?;
+            }
         }
         Ok(())
     }

@@ -24,6 +24,9 @@ pub struct Leftovers {
     pub mailboxes: Vec<String>,
     /// Message-IDs of messages delivered into INBOX.
     pub delivered: Vec<String>,
+    /// Mailboxes whose messages go back to INBOX (one that RENAME INBOX
+    /// made) before they are deleted.
+    pub restore: Vec<String>,
 }
 
 /// The scenario's leftovers list; the first call registers the cleanup.
@@ -45,14 +48,15 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
     let ledger = w.budget.clone();
     let shared = list.clone();
     w.cleanups.push(Box::pin(async move {
-        let (mailboxes, delivered) = match shared.lock() {
+        let (mailboxes, delivered, restore) = match shared.lock() {
             Ok(mut l) => (
                 std::mem::take(&mut l.mailboxes),
                 std::mem::take(&mut l.delivered),
+                std::mem::take(&mut l.restore),
             ),
             Err(_) => return,
         };
-        if mailboxes.is_empty() && delivered.is_empty() {
+        if mailboxes.is_empty() && delivered.is_empty() && restore.is_empty() {
             return;
         }
         // A server may limit connections per user (dovecot:
@@ -70,6 +74,7 @@ pub fn leftovers(w: &mut World) -> Result<Arc<Mutex<Leftovers>>, Failure> {
                 timeout,
                 &mailboxes,
                 &delivered,
+                &restore,
             );
             match run.await {
                 Ok(()) => return,
@@ -113,6 +118,7 @@ async fn remove(
     timeout: Duration,
     mailboxes: &[String],
     delivered: &[String],
+    restore: &[String],
 ) -> Result<(), String> {
     let conn = crate::steps::connect_within(
         ledger,
@@ -149,6 +155,24 @@ async fn remove(
     if login.status != "OK" {
         return Err(format!("LOGIN: {}", login.text()));
     }
+    // Messages back to INBOX (COPY keeps their flags, RFC 3501 §6.4.7);
+    // the scenario's own are then expunged with the delivered ones.
+    for name in restore {
+        let select = c.command(&format!("SELECT {name}")).await?;
+        if select.status != "OK" {
+            continue;
+        }
+        let uids = search_uids(&c.command("UID SEARCH ALL").await?);
+        if !uids.is_empty() {
+            let copy = c
+                .command(&format!("UID COPY {} INBOX", uids.join(",")))
+                .await?;
+            if copy.status != "OK" {
+                return Err(format!("UID COPY back to INBOX: {}", copy.text()));
+            }
+        }
+        c.command("CLOSE").await?;
+    }
     // Last made first: a mailbox under another goes before its parent.
     for name in mailboxes.iter().rev() {
         c.command(&format!("UNSUBSCRIBE {name}")).await?;
@@ -160,19 +184,7 @@ async fn remove(
             let reply = c
                 .command(&format!("UID SEARCH HEADER Message-ID {}", quoted(id)))
                 .await?;
-            let uids: Vec<String> = reply
-                .lines
-                .iter()
-                .filter_map(|l| parse_response(&l.bytes).ok())
-                .filter(|r| r.tag == "*" && r.word(0).as_deref() == Some("SEARCH"))
-                .flat_map(|r| {
-                    r.tokens[1..]
-                        .iter()
-                        .filter_map(Token::as_number)
-                        .collect::<Vec<_>>()
-                })
-                .map(|n| n.to_string())
-                .collect();
+            let uids = search_uids(&reply);
             if !uids.is_empty() {
                 c.command(&format!(
                     "UID STORE {} +FLAGS.SILENT (\\Deleted)",
@@ -185,4 +197,21 @@ async fn remove(
     }
     c.command("LOGOUT").await?;
     Ok(())
+}
+
+/// The numbers of a SEARCH reply's `* SEARCH` lines.
+fn search_uids(reply: &Reply) -> Vec<String> {
+    reply
+        .lines
+        .iter()
+        .filter_map(|l| parse_response(&l.bytes).ok())
+        .filter(|r| r.tag == "*" && r.word(0).as_deref() == Some("SEARCH"))
+        .flat_map(|r| {
+            r.tokens[1..]
+                .iter()
+                .filter_map(Token::as_number)
+                .collect::<Vec<_>>()
+        })
+        .map(|n| n.to_string())
+        .collect()
 }

@@ -289,6 +289,39 @@ async fn authenticated_session(w: &mut World) -> StepResult {
     step!(w, authenticated(w, "").await)
 }
 
+/// Greeting, then LOGIN as the profile's `[imap] spare_user`: an account of
+/// its own whose INBOX a scenario may rename, so no other scenario's INBOX
+/// changes under it. From here on `${imap.user}` and `${imap.password}`
+/// (the cleanup's login too) are the spare user's. Skips when the profile
+/// names no spare user, or the server logs the session in by itself.
+#[given(regex = r"^an authenticated IMAP session as the spare user$")]
+async fn spare_session(w: &mut World) -> StepResult {
+    step!(w, {
+        let user = w.profile().get("imap.spare_user").map(str::to_string);
+        let pass = w.profile().get("imap.spare_password").map(str::to_string);
+        let (Some(user), Some(pass)) = (user, pass) else {
+            return Err(Failure::skip(
+                "the target profile names no [imap] spare_user and spare_password: \
+                 a second account whose INBOX the scenario may rename",
+            ));
+        };
+        if w.state::<ImapState>().leftovers.is_some() {
+            return Err(Failure::harness(
+                "\"as the spare user\" must be the scenario's first IMAP step",
+            ));
+        }
+        w.vars.insert("imap.user".into(), user);
+        w.vars.insert("imap.password".into(), pass);
+        connect(w, "").await?;
+        if last_reply(w, "")?.status == "PREAUTH" {
+            return Err(Failure::skip(
+                "the server greets with PREAUTH: the session is not the spare user's",
+            ));
+        }
+        login(w, "").await
+    })
+}
+
 /// A named further client with its own authenticated session.
 #[given(regex = r"^client (\w+) has an authenticated IMAP session$")]
 async fn client_authenticated(w: &mut World, client: String) -> StepResult {
@@ -320,6 +353,31 @@ async fn holds_test_messages(w: &mut World) -> StepResult {
         for m in messages::ALL {
             append(w, "", &name, &m.text()).await?;
         }
+        Ok(())
+    })
+}
+
+/// APPENDs the plain test message, under a Message-ID of its own, to INBOX
+/// (expunged after the scenario) and notes how many messages INBOX then
+/// holds as `${imap.inbox_messages}` (STATUS, RFC 3501 §6.3.10).
+#[given(regex = r"^INBOX holds a test message$")]
+async fn inbox_holds_message(w: &mut World) -> StepResult {
+    step!(w, {
+        let id = format!("<{}@conform.test>", scratch_name());
+        let msg = messages::PLAIN
+            .text()
+            .replace("<conform-plain@crepes.fr>", &id);
+        remember_delivery(w, &id)?;
+        append(w, "", "INBOX", &msg).await?;
+        let reply = imap_ok(w, "", "STATUS INBOX (MESSAGES)", "STATUS").await?;
+        let n = status_item(&reply, "MESSAGES")?;
+        if n == 0 {
+            return Err(Failure::conformance(
+                "STATUS counts no message in INBOX after an APPEND to it succeeded (RFC 3501 §6.3.10)",
+            )
+            .got(quote(&reply.text())));
+        }
+        w.vars.insert("imap.inbox_messages".into(), n.to_string());
         Ok(())
     })
 }
@@ -615,6 +673,85 @@ fn regex(w: &World, pattern: &str) -> Result<regex::Regex, Failure> {
         .case_insensitive(true)
         .build()
         .map_err(|e| Failure::harness(format!("bad pattern \"{pattern}\": {e}")))
+}
+
+/// After "RENAME INBOX ${imap.unused}": with OK, every message INBOX held
+/// is under the new name, and INBOX still exists and is empty (RFC 3501
+/// §6.3.5, RFC 9051 §6.3.6); with NO (RFC 9051 §6.3.6 lets a server refuse),
+/// INBOX holds what it held. The messages go back to INBOX after the
+/// scenario, before the new mailbox is deleted.
+#[then(
+    regex = r"^INBOX's messages moved to the new name, leaving INBOX empty, unless the server refused$"
+)]
+async fn inbox_renamed(w: &mut World) -> StepResult {
+    step!(w, {
+        let status = last_reply(w, "")?.status;
+        let before: u64 = w
+            .expand("${imap.inbox_messages}")?
+            .parse()
+            .map_err(|_| Failure::harness("${imap.inbox_messages} is not a count"))?;
+        let new = w.expand("${imap.unused}")?;
+        let inbox = imap(w, "", "STATUS INBOX (MESSAGES)").await?;
+        match status.as_str() {
+            "OK" => {
+                let list = cleanup::leftovers(w)?;
+                if let Ok(mut l) = list.lock() {
+                    l.restore.push(new.clone());
+                }
+                if inbox.status != "OK" {
+                    return Err(Failure::conformance(
+                        "after RENAME INBOX succeeded, INBOX no longer exists: renaming INBOX \
+                         moves its messages and leaves INBOX, empty (RFC 3501 §6.3.5)",
+                    )
+                    .expected("OK to \"STATUS INBOX (MESSAGES)\"")
+                    .got(quote(&inbox.text())));
+                }
+                let left = status_item(&inbox, "MESSAGES")?;
+                if left != 0 {
+                    return Err(Failure::conformance(format!(
+                        "after RENAME INBOX succeeded, INBOX still holds {left} of its {before} \
+                         messages: renaming INBOX moves all of them, \"leaving INBOX empty\" (RFC 3501 §6.3.5)"
+                    ))
+                    .expected("* STATUS INBOX (MESSAGES 0)")
+                    .got(quote(&inbox.text())));
+                }
+                let moved = imap_ok(
+                    w,
+                    "",
+                    &format!("STATUS {new} (MESSAGES)"),
+                    "STATUS of the new name",
+                )
+                .await?;
+                let n = status_item(&moved, "MESSAGES")?;
+                if n != before {
+                    return Err(Failure::conformance(format!(
+                        "after RENAME INBOX, the new mailbox holds {n} messages, not the {before} \
+                         INBOX held: renaming INBOX moves all of them (RFC 3501 §6.3.5)"
+                    ))
+                    .got(quote(&moved.text())));
+                }
+                Ok(())
+            }
+            "NO" => {
+                let n = if inbox.status == "OK" {
+                    Some(status_item(&inbox, "MESSAGES")?)
+                } else {
+                    None
+                };
+                if n != Some(before) {
+                    return Err(Failure::conformance(format!(
+                        "RENAME INBOX was refused with NO, yet INBOX no longer holds its {before} messages"
+                    ))
+                    .expected(format!("* STATUS INBOX (MESSAGES {before})"))
+                    .got(quote(&inbox.text())));
+                }
+                Ok(())
+            }
+            other => Err(Failure::harness(format!(
+                "the RENAME got {other}, neither OK nor NO (the step before checks the reply)"
+            ))),
+        }
+    })
 }
 
 /// Some untagged response of the last reply matches the regex
