@@ -34,6 +34,8 @@ cat >> "$WORK/unbound.conf" <<CONF
     logfile: "$WORK/unbound.log"
     use-syslog: no
     verbosity: 1
+    log-queries: yes
+    log-replies: yes
     do-daemonize: no
 $1
 remote-control:
@@ -47,7 +49,7 @@ run_resolver_suite unbound-resolver
 
 # The second pass: the 0x20 scenario alone, with unbound randomising case.
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-rm -f "$WORK/unbound.log"
+mv "$WORK/unbound.log" reports/interop-unbound-resolver.stock.log
 write_conf "    use-caps-for-id: yes"
 start_unbound
 "$CONFORM" run resolver --target "$WORK/profile.toml" --tags @rfc4343-sec-4.1 \

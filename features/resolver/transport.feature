@@ -42,7 +42,10 @@ Feature: A recursive resolver's transports: TCP after TC, message sizes, servers
     # §5.3.3 sets no deadline for trying the next one, and a resolver backs
     # off between tries (unbound was seen to time out on the silent server
     # after 0.4, 0.75 and 1.5 s before asking the other at 2.3 s): a wider
-    # bound than the 5 s default.
+    # bound than the 5 s default. The client sends its query again every
+    # 2 s meanwhile (RFC 1035 §4.2.1), as a stub does: unbound gives no
+    # reply to a request it has worked on for 1.9 s (discard-timeout) and
+    # answers the repeat from its cache.
     When the client queries "www.backup.${tld}" for A with RD set
     Then the response has RCODE NOERROR
     And the answer section contains:

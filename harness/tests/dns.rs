@@ -132,6 +132,86 @@ async fn write_framed(s: &mut TcpStream, m: &[u8]) -> Option<()> {
     s.write_all(&f).await.ok()
 }
 
+/// A front for `upstream` that, over UDP, drops the first copy of every query
+/// and passes on the copies after it: what a client sees of a resolver that
+/// drops requests it has worked on too long (unbound's discard-timeout) or
+/// of a lost datagram.
+async fn forgetful_udp(upstream: SocketAddr) -> SocketAddr {
+    let (listener, udp) = tcp_and_udp().await;
+    let addr = listener.local_addr().unwrap();
+    let udp = Arc::new(udp);
+    // TCP goes through as it is.
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut up) = TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
+                }
+            });
+        }
+    });
+    tokio::spawn(async move {
+        let mut seen = std::collections::HashSet::new();
+        let mut buf = vec![0u8; 65535];
+        loop {
+            let Ok((n, from)) = udp.recv_from(&mut buf).await else {
+                return;
+            };
+            let query = buf[..n].to_vec();
+            if seen.insert(query.clone()) {
+                continue;
+            }
+            let udp = udp.clone();
+            tokio::spawn(async move {
+                let up = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+                up.send_to(&query, upstream).await.unwrap();
+                let mut resp = vec![0u8; 65535];
+                if let Ok(Ok((m, _))) =
+                    tokio::time::timeout(Duration::from_secs(2), up.recv_from(&mut resp)).await
+                {
+                    let _ = udp.send_to(&resp[..m], from).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// RFC 1035 §4.2.1: a UDP query "may be lost, and hence a retransmission
+/// strategy is required". The client sends the query again after 2 s, so a
+/// server whose first copy went nowhere still passes, and the transcript
+/// says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_whose_first_copy_is_lost_is_sent_again() {
+    let (_r, up, dir) = upstream().await;
+    let addr = forgetful_udp(up).await;
+    let profile = dir.path().join("t.toml");
+    std::fs::write(&profile, dns_profile(addr)).unwrap();
+    let junit = dir.path().join("r.xml");
+    let run = conform(&[
+        "run",
+        "dns",
+        "--target",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@course-D-25",
+        "--junit",
+        junit.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains(" 0 failed, 0 errors"), "{}", run.all());
+    let suites = parse_junit(&junit);
+    for c in cases(&suites) {
+        let so = c.system_out.as_deref().unwrap_or_default();
+        assert!(
+            so.contains("no response within 2 s: the query goes again (RFC 1035 §4.2.1)"),
+            "{}: {so}",
+            c.name
+        );
+    }
+}
+
 fn dns_profile(addr: SocketAddr) -> String {
     format!("[dns]\naddress = \"{addr}\"\nzone = \"example.test\"\n")
 }

@@ -439,7 +439,7 @@ async fn dns(profile: &Profile, timeout: Duration) -> Result<(), String> {
     // whole message in their failure); the preflight only asks whether the
     // server serves the zone at all.
     let d = udp
-        .recv_within(timeout, "the answer to the SOA query of the zone")
+        .recv_resending(&query, timeout, "the answer to the SOA query of the zone")
         .await
         .map_err(|e| format!("[dns] address: no answer over UDP to SOA {zone}: {e}"))?;
     let h = RawHeader::read(&d.payload).ok_or_else(|| {

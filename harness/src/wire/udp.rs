@@ -12,6 +12,10 @@ use crate::report::transcript::{Dir, Transcript};
 /// the kernel, and a larger buffer would only waste memory.
 const MAX_DATAGRAM: usize = 65_535;
 
+/// How long a DNS query over UDP waits before it is sent again: RFC 1035
+/// §4.2.1, "the minimum retransmission interval should be 2-5 seconds".
+pub const RESEND: Duration = Duration::from_secs(2);
+
 pub struct UdpClient {
     pub name: String,
     pub target: SocketAddr,
@@ -108,6 +112,45 @@ impl UdpClient {
                 what: what.to_string(),
                 partial: vec![],
             }),
+        }
+    }
+
+    /// The answer to `query`, already sent, within `timeout`: the query goes
+    /// again every [`RESEND`] while time is left, as a DNS client does (RFC
+    /// 1035 §4.2.1: "Queries sent using UDP may be lost, and hence a
+    /// retransmission strategy is required"). A resolver may count on it:
+    /// unbound stops answering a request it has worked on for 1.9 s (its
+    /// `discard-timeout`) and answers the retransmission from what it
+    /// learned. A wait no longer than the interval sends nothing again.
+    pub async fn recv_resending(
+        &self,
+        query: &[u8],
+        timeout: Duration,
+        what: &str,
+    ) -> Result<Datagram, WireError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.recv_within(left.min(RESEND), what).await {
+                Err(WireError::Timeout { .. }) if left > RESEND => {
+                    self.transcript.event(
+                        &self.name,
+                        format!(
+                            "no response within {} s: the query goes again (RFC 1035 §4.2.1)",
+                            RESEND.as_secs()
+                        ),
+                    );
+                    self.send(query).await?;
+                }
+                Err(WireError::Timeout { partial, what, .. }) => {
+                    return Err(WireError::Timeout {
+                        waited: timeout,
+                        what,
+                        partial,
+                    })
+                }
+                other => return other,
+            }
         }
     }
 

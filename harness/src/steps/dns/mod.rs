@@ -202,7 +202,7 @@ async fn receive_one(w: &mut World, sent: &Sent) -> Result<Result<Response, Wire
                 .udp
                 .as_ref()
                 .ok_or_else(|| Failure::harness("no UDP socket"))?;
-            udp.recv_within(timeout, "a DNS response")
+            udp.recv_resending(&sent.bytes, timeout, "a DNS response")
                 .await
                 .map(|d| d.payload)
         }
