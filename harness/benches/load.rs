@@ -42,11 +42,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use conform::notation::escape_short;
 use conform::protocol::Protocol;
-use conform::report::transcript::escape_short;
-use conform::report::Transcript;
 use conform::steps::limits::is_refusal;
 use conform::target::bundled;
+use conform::transcript::Transcript;
 use conform::wire::ftp::FtpReader;
 use conform::wire::imap::ImapReader;
 use conform::wire::pop3::Pop3Reader;

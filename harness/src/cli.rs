@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::protocol::Protocol;
 use crate::report;
-use crate::runner::{self, RunOptions, SetupError};
+use crate::runner::{self, wait_for_signal, RunOptions, SetupError};
 use crate::suite::{self, Selection};
 use crate::target::{bundled, Profile};
 
@@ -710,21 +710,6 @@ async fn serve(a: ServeArgs) -> Result<i32, SetupError> {
     eprintln!("serving; stop with Ctrl-C or SIGTERM");
     wait_for_signal().await;
     Ok(0)
-}
-
-pub(crate) async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The profile to use: `--target`, or the bundled server of `protocol`

@@ -10,7 +10,10 @@
 //!   client, and the client under test itself.
 //! - [`steps`]: Gherkin step definitions, generic and per protocol.
 //! - [`fuzz`]: proptest-driven message mutation, oracles, shrinking, corpus.
-//! - [`report`]: transcripts, console, JUnit and JSON.
+//! - [`report`]: scenario results, console, JUnit, JSON and HTML.
+//! - [`transcript`] and [`notation`]: leaves every layer above uses: what
+//!   crossed the wire (with the per-scenario memory bound) and the byte
+//!   notation (`\r \n \xNN`) of features, case files and transcripts.
 //! - [`grade`]: `conform grade`, the suites as a grader of students' programs.
 
 pub mod bundle;
@@ -18,6 +21,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod fuzz;
 pub mod grade;
+pub mod notation;
 pub mod peer;
 pub mod protocol;
 pub mod report;
@@ -25,4 +29,5 @@ pub mod runner;
 pub mod steps;
 pub mod suite;
 pub mod target;
+pub mod transcript;
 pub mod wire;

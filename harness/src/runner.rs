@@ -471,7 +471,7 @@ async fn execute(
                     w.tcp.clear();
                     w.udp.clear();
                     // What they read is freed: the scenario's draw on the
-                    // run's memory pool goes back (wire::memory).
+                    // run's memory pool goes back (transcript::memory).
                     w.transcript.release_memory();
                     w.run_cleanups().await;
                 }
@@ -538,8 +538,7 @@ async fn execute(
 #[derive(Default)]
 struct Started(Option<Instant>);
 
-/// How the error of a scenario that was not run begins.
-pub const NOT_RUN: &str = "not run: ";
+use crate::report::NOT_RUN;
 
 /// Aborts a background task of the run when the run ends.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -604,7 +603,7 @@ fn build_result(
                 .unwrap_or_default();
             (w.failure.clone(), w.transcript.clone(), secs)
         }
-        None => (None, crate::report::Transcript::new(), 0.0),
+        None => (None, crate::transcript::Transcript::new(), 0.0),
     };
     // A panic that is not a step's reported failure is a harness bug; it must
     // not pass silently.
@@ -723,3 +722,20 @@ impl cucumber::Writer<World> for Recorder {
 }
 
 impl cucumber::writer::Normalized for Recorder {}
+
+/// Ctrl-C or SIGTERM: what ends a run, a `conform serve` and a batch of
+/// grades early.
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

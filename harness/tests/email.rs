@@ -12,7 +12,7 @@ use common::{
     assert_fails_with, assert_has, bundled_run_passes, cases, conform, one_connection,
     python_client, run_against, serve, tcp_server, Run,
 };
-use conform::report::Transcript;
+use conform::transcript::Transcript;
 use conform::wire::pop3::Pop3Reader;
 use conform::wire::smtp::SmtpReader;
 use conform::wire::{Conn, ReplyReader, WireError};

@@ -12,7 +12,7 @@ use common::{
     assert_fails_with, assert_has, bundled_run_passes, conform, one_connection, python_client,
     run_against, serve, tcp_server,
 };
-use conform::report::Transcript;
+use conform::transcript::Transcript;
 use conform::wire::http::{read_response, read_response_to};
 use conform::wire::{Conn, WireError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -11,8 +11,8 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use conform::report::transcript::Dir;
-use conform::report::Transcript;
+use conform::transcript::Dir;
+use conform::transcript::Transcript;
 use conform::wire::conn::SLOW_FIRST;
 use conform::wire::{Conn, Perturb, Segments, WireError};
 

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::one_connection;
-use conform::report::Transcript;
+use conform::transcript::Transcript;
 use conform::wire::{Conn, LineReader, ReplyReader, UdpClient, WireError};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;

@@ -15,8 +15,8 @@
 
 use std::fmt::Write as _;
 
-use crate::report::transcript::escape;
-use crate::steps::text::unescape;
+use crate::notation::escape;
+use crate::notation::unescape;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::engine::Finding;
 use super::{Case, FuzzProtocol};
-use crate::steps::text::unescape;
+use crate::notation::unescape;
 
 /// The corpus of the source tree conform was built from (the tests and
 /// benchmarks; `conform fuzz` uses [`bundled_seeds`] and `--corpus DIR`).

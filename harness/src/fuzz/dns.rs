@@ -27,7 +27,7 @@ use proptest::prelude::*;
 use super::link::{Link, ReadError, UdpLink};
 use super::mutate::bytes;
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::target::Profile;
 
 /// The sync query's ID is the mutated query's ID plus this (mod 2^16).

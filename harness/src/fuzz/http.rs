@@ -28,7 +28,7 @@ use proptest::sample::Index;
 use super::link::{Link, ReadError, TcpLink};
 use super::mutate::bytes::{self, ByteOp};
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::target::Profile;
 
 use crate::wire::codec::Malformed;

@@ -25,7 +25,7 @@ use super::mutate::{self, TextGrammar};
 use super::{
     Case, Channel, FuzzProtocol, Limits, Next, Oracle, Security, Step, Transport, Violation,
 };
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::target::Profile;
 
 const MAX_LINE: usize = 64 * 1024;

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::wire::codec::{Decoded, Decoder, Malformed};
 
 /// Largest reply the fuzzer keeps from one message.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::engine::{Finding, FuzzReport, Observer, Progress};
 use super::{corpus, FuzzProtocol};
-use crate::report::junit::{attr, text};
+use crate::notation::{xml_attr as attr, xml_text as text};
 
 /// Draws the progress line on stderr (when it is a terminal) and writes
 /// each new finding's case file and scenario into `<regressions>/<protocol>/regressions/`.

@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use super::link::{Link, ReadError, MAX_REPLY};
 use super::mutate::{self, TextGrammar};
 use super::{Case, Channel, FuzzProtocol, Limits, Next, Oracle, Step, Transport, Violation};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::target::profile::resolve;
 use crate::target::Profile;
 

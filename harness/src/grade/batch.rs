@@ -61,7 +61,7 @@ pub async fn run(opts: &BatchOptions) -> Result<i32, SetupError> {
         .collect::<Vec<Row>>();
     let rows = tokio::select! {
         rows = all => rows,
-        _ = crate::cli::wait_for_signal() => {
+        _ = crate::runner::wait_for_signal() => {
             // Each grader kills its submission's processes on SIGTERM.
             for pid in children.lock().map(|c| c.clone()).unwrap_or_default() {
                 // SAFETY: a plain kill of a grader process this batch started.

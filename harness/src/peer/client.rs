@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::grade::assignment::Limits;
 use crate::grade::sandbox::{Program, Stopped};
-use crate::report::Transcript;
+use crate::transcript::Transcript;
 
 /// Output kept of each of stdout and stderr.
 pub const OUTPUT: usize = 16 * 1024;

@@ -36,7 +36,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 
 use super::Tasks;
-use crate::report::Transcript;
+use crate::transcript::Transcript;
 use crate::wire::dns::{rdata_text, RawHeader};
 
 /// The hierarchy's servers: `127.53.0.1` (the root) to `127.53.0.SERVERS`.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{accept_loop, listen, Connections, Served, Tasks};
-use crate::report::Transcript;
+use crate::transcript::Transcript;
 use crate::wire::http::{chunked, content_length, read_fields, MAX_LINE};
 use crate::wire::{Terminator, WireError};
 

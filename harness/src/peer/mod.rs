@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::report::Transcript;
+use crate::transcript::Transcript;
 use crate::wire::Conn;
 
 /// Connections a peer serves; later ones are accepted and closed at once
@@ -262,4 +262,12 @@ impl Served {
             }
         }
     }
+}
+
+/// Python's `bytes.upper()`: only a–z change.
+pub fn upper(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|b| if b.is_ascii_lowercase() { b - 32 } else { *b })
+        .collect()
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{accept_loop, listen, Connections, Served, Tasks, MAX_RECORDED};
-use crate::report::Transcript;
+use crate::transcript::Transcript;
 use crate::wire::{Terminator, WireError};
 
 /// The peer's name in its greeting and EHLO reply.

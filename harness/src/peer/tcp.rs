@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{accept_loop, listen, Connections, Served, Tasks};
-use crate::report::Transcript;
+use crate::transcript::Transcript;
 
 /// What the peer answers to the first message of a connection.
 #[derive(Clone, Debug)]
@@ -102,7 +102,7 @@ async fn serve(mut s: Served, script: Script) {
         tokio::time::sleep(script.delay).await;
     }
     let reply = match &script.answer {
-        Answer::Upper => Some(crate::steps::sockets::upper(&first)),
+        Answer::Upper => Some(super::upper(&first)),
         Answer::Fixed(b) => Some(b.clone()),
         Answer::Silence => None,
         Answer::Close => {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 
 use super::{Tasks, MAX_DATAGRAMS, MAX_RECORDED};
-use crate::report::transcript::{Dir, Transcript};
+use crate::transcript::{Dir, Transcript};
 
 /// What the peer answers to each datagram.
 #[derive(Clone, Debug)]
@@ -96,7 +96,7 @@ impl UdpPeer {
                 t.event(name, format!("datagram from {from}"));
                 t.bytes(name, Dir::Client, &payload);
                 let reply = match &script.answer {
-                    Answer::Upper => crate::steps::sockets::upper(&payload),
+                    Answer::Upper => super::upper(&payload),
                     Answer::Fixed(b) => b.clone(),
                     Answer::Silence => continue,
                 };

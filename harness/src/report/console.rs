@@ -171,7 +171,7 @@ pub fn render(report: &RunReport) -> String {
         let Some(why) = r
             .failure
             .as_ref()
-            .and_then(|f| f.message.strip_prefix(crate::runner::NOT_RUN))
+            .and_then(|f| f.message.strip_prefix(super::NOT_RUN))
         else {
             continue;
         };
@@ -183,7 +183,7 @@ pub fn render(report: &RunReport) -> String {
     let is_not_run = |r: &ScenarioResult| {
         r.failure
             .as_ref()
-            .is_some_and(|f| f.message.starts_with(crate::runner::NOT_RUN))
+            .is_some_and(|f| f.message.starts_with(super::NOT_RUN))
     };
     for (why, list) in &not_run {
         let _ = writeln!(out, "\nERROR {} scenario(s) not run: {why}", list.len());

@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::transcript::Dir;
 use super::ScenarioResult;
 use crate::protocol::Protocol;
 use crate::target::Profile;
+use crate::transcript::Dir;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Context {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Outcome, RunReport, ScenarioResult};
+pub(crate) use crate::notation::{xml_attr as attr, xml_text as text};
 
 pub fn render(report: &RunReport) -> String {
     let mut by_file: BTreeMap<&str, Vec<&ScenarioResult>> = BTreeMap::new();
@@ -238,46 +239,6 @@ fn property(out: &mut String, indent: usize, name: &str, value: &str) {
         attr(name),
         attr(value)
     );
-}
-
-/// Escapes for an attribute value; characters XML 1.0 forbids become `?`.
-pub(crate) fn attr(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\n' => o.push_str("&#10;"),
-            '\r' => o.push_str("&#13;"),
-            '\t' => o.push_str("&#9;"),
-            c if is_xml_char(c) => o.push(c),
-            _ => o.push('?'),
-        }
-    }
-    o
-}
-
-/// Escapes element text.
-pub(crate) fn text(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '\n' | '\t' => o.push(ch),
-            '\r' => o.push_str("&#13;"),
-            c if is_xml_char(c) => o.push(c),
-            _ => o.push('?'),
-        }
-    }
-    o
-}
-
-fn is_xml_char(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::transcript::render_entries;
 use super::RunReport;
+use crate::transcript::render_entries;
 
 /// Reads one JSON report (`conform run --json`).
 pub fn read(path: &std::path::Path) -> Result<RunReport, String> {

@@ -1,5 +1,5 @@
-//! What a run produces: transcripts, scenario results, and the JUnit, JSON and
-//! console reports made from them.
+//! What a run produces: scenario results, and the console, JUnit, JSON and
+//! HTML reports made from them.
 
 pub mod compare;
 pub mod console;
@@ -11,8 +11,10 @@ pub mod json;
 pub mod junit;
 pub mod merge;
 pub mod result;
-pub mod transcript;
 
 pub use context::Context;
 pub use result::{Counts, Outcome, RunReport, ScenarioResult};
-pub use transcript::Transcript;
+
+/// How the error of a scenario that was not run begins (the runner writes
+/// it; the console groups those scenarios by the reason after it).
+pub const NOT_RUN: &str = "not run: ";

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::transcript::Entry;
 use crate::steps::{Failure, FailureKind};
 use crate::suite::ScenarioMeta;
+use crate::transcript::Entry;
 
 /// The verdict of one scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

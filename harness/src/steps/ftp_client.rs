@@ -147,10 +147,10 @@ fn note(w: &World, what: impl Into<String>) {
 
 /// Reads a suppaftp data connection to its end, at most [`MAX_DATA`]
 /// bytes, each counted against the scenario's memory allowance
-/// (`wire::memory`): the data connection does not go through the relay.
+/// (`transcript::memory`): the data connection does not go through the relay.
 async fn read_data<R: tokio::io::AsyncRead + Unpin>(
     stream: &mut R,
-    transcript: &crate::report::Transcript,
+    transcript: &crate::transcript::Transcript,
     what: &str,
 ) -> Result<Vec<u8>, Failure> {
     let mut buf = Vec::new();

@@ -144,7 +144,7 @@ fn pending(w: &mut World) -> Result<&mut Case, Failure> {
 #[when(regex = r#"^the fuzz session sends the prefix "(.*)"$"#)]
 async fn session_prefix(w: &mut World, text: String) -> StepResult {
     step!(w, {
-        let bytes = super::text::unescape(&text).map_err(Failure::harness)?;
+        let bytes = crate::notation::unescape(&text).map_err(Failure::harness)?;
         pending(w)?.prefix.push(bytes);
         Ok(())
     })
@@ -155,7 +155,7 @@ async fn session_prefix(w: &mut World, text: String) -> StepResult {
 #[when(regex = r#"^the fuzz session sends "(.*)"$"#)]
 async fn session_send(w: &mut World, text: String) -> StepResult {
     step!(w, {
-        let bytes = super::text::unescape(&text).map_err(Failure::harness)?;
+        let bytes = crate::notation::unescape(&text).map_err(Failure::harness)?;
         pending(w)?.messages.push(bytes);
         Ok(())
     })

@@ -11,8 +11,8 @@ use cucumber::{given, then, when};
 use super::peer::{account, settle, start_client, Peers};
 use super::text::payload;
 use super::{Failure, StepResult, World};
+use crate::notation::escape_short;
 use crate::peer::http::{Framing, HttpOrigin, Request, Route};
-use crate::report::transcript::escape_short;
 use crate::step;
 
 /// An HTTP origin peer serving this body at the path, framed by Content-Length, chunked or the close; `and Connection: close` sends the close option with a Content-Length body and keeps the origin's side open; `pausing N ms inside the body` sends the head and half the body, waits, then sends the rest.

@@ -6,8 +6,8 @@
 //! problem of the run (`[section] max_connections`), reported as an error,
 //! and the run exits 2.
 
+use crate::notation::escape_short;
 use crate::protocol::Protocol;
-use crate::report::transcript::escape_short;
 use crate::steps::{Failure, FailureKind};
 use crate::target::budget::{Ledger, KEY};
 use crate::wire::{Reply, WireError};

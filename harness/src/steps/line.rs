@@ -8,7 +8,7 @@ use cucumber::{then, when};
 
 use super::text::payload;
 use super::{client_name, describe_client, Failure, StepResult, World};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::wire::{Reply, Segments};
 

@@ -15,9 +15,9 @@ use cucumber::{given, then, when};
 
 use super::text::payload;
 use super::{Failure, StepResult, World};
+use crate::notation::escape_short;
 use crate::peer::client::{self, ClientRun};
 use crate::peer::{tcp, udp, ConnRecord};
-use crate::report::transcript::escape_short;
 use crate::step;
 
 /// The peers and the client under test of a scenario.
@@ -324,7 +324,7 @@ async fn prints(w: &mut World, what: String, label: String, text: String) -> Ste
     step!(w, {
         judged(w).await?;
         let want = if what.starts_with("the reply") {
-            super::sockets::upper(&w.state::<Peers>().input)
+            crate::peer::upper(&w.state::<Peers>().input)
         } else {
             payload(w, &text)?
         };

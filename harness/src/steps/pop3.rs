@@ -19,7 +19,7 @@ use super::raw::open_session;
 use super::smtp::{is_trace_prefix, received_among};
 use super::text::payload;
 use super::{client_name, Failure, StepResult, World};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::wire::pop3::Pop3Reader;
 use crate::wire::{Reply, WireError};

@@ -471,7 +471,7 @@ async fn while_one_is_held(w: &mut World, held: String, path: String) -> StepRes
             Ok(b) if b.is_empty() => "the first client's connection had been closed".to_string(),
             Ok(b) => format!(
                 "the first client had already got {}",
-                crate::report::transcript::escape_short(&b, 80)
+                crate::notation::escape_short(&b, 80)
             ),
             Err(e) => format!("the first client's connection had ended: {e}"),
         };
@@ -540,7 +540,7 @@ async fn body_is_origins(w: &mut World, path: String) -> StepResult {
         let at = super::text::first_difference(&got, &want);
         let show = |b: &[u8]| {
             let end = (at + 8).min(b.len());
-            crate::report::transcript::escape_short(&b[at.min(end)..end], 64)
+            crate::notation::escape_short(&b[at.min(end)..end], 64)
         };
         Err(Failure::conformance(format!(
             "the body that reached the client is not the origin's: they differ from octet {at}"
@@ -753,13 +753,10 @@ async fn origin_body(w: &mut World, path: String, want: String) -> StepResult {
         }
         Err(
             Failure::conformance("the proxy did not forward the request body intact")
-                .expected(format!(
-                    "\"{}\"",
-                    crate::report::transcript::escape_short(&want, 200)
-                ))
+                .expected(format!("\"{}\"", crate::notation::escape_short(&want, 200)))
                 .got(format!(
                     "\"{}\"",
-                    crate::report::transcript::escape_short(&r.body, 200)
+                    crate::notation::escape_short(&r.body, 200)
                 )),
         )
     })

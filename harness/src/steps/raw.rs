@@ -9,7 +9,7 @@ use cucumber::{given, then, when};
 
 use super::text::{payload, repeat_to};
 use super::{client_name, describe_client, Failure, Session, StepResult, World};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::target::profile::resolve;
 use crate::wire::{LineReader, ReplyReader, Segments, UdpClient};
@@ -577,7 +577,7 @@ async fn reply_within(w: &mut World, who: String, ms: u64) -> StepResult {
             format!("{kind} {client}")
         };
         let entries = w.transcript.entries();
-        use crate::report::transcript::Dir;
+        use crate::transcript::Dir;
         let sent = entries
             .iter()
             .rposition(|e| e.conn == label && e.dir == Dir::Client)

@@ -11,7 +11,7 @@ use super::line::{check_status, command, last_reply, next_reply};
 use super::raw::{address, open_session};
 use super::text::payload;
 use super::{Failure, StepResult, World};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::wire::smtp::{enhanced, extensions, SmtpReader};
 use crate::wire::Reply;

@@ -11,8 +11,8 @@ use cucumber::{given, then, when};
 use super::peer::{account, seconds, settle, start_client, Peers};
 use super::text::payload;
 use super::{Failure, StepResult, World};
+use crate::notation::escape_short;
 use crate::peer::smtp::{self, Session, SmtpPeer};
-use crate::report::transcript::escape_short;
 use crate::step;
 
 /// The envelope of every message the suite has sent.

@@ -10,13 +10,7 @@ use super::raw::{receive_datagram, receive_exactly, send_datagram, send_raw, Mat
 use super::{client_name, StepResult, World};
 use crate::step;
 
-/// Python's `bytes.upper()`: only a–z change.
-pub fn upper(bytes: &[u8]) -> Vec<u8> {
-    bytes
-        .iter()
-        .map(|b| if b.is_ascii_lowercase() { b - 32 } else { *b })
-        .collect()
-}
+use crate::peer::upper;
 
 /// Reads the reply and checks it is the bytes sent, with a-z upper-cased.
 #[then(regex = r"^(the client|client \w+) receives the sent bytes upper-cased$")]

@@ -4,42 +4,12 @@
 //! Escapes: `\r` `\n` `\t` `\0` `\\` `\"` and `\xNN`.
 
 use super::{Failure, World};
+use crate::notation::unescape;
 
 /// Expands profile variables and escapes in a quoted step argument.
 pub fn payload(w: &World, raw: &str) -> Result<Vec<u8>, Failure> {
     let expanded = w.expand(raw)?;
     unescape(&expanded).map_err(|e| Failure::harness(format!("step argument \"{raw}\": {e}")))
-}
-
-pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut bytes = s.bytes();
-    while let Some(b) = bytes.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        match bytes.next() {
-            Some(b'r') => out.push(b'\r'),
-            Some(b'n') => out.push(b'\n'),
-            Some(b't') => out.push(b'\t'),
-            Some(b'0') => out.push(0),
-            Some(b'\\') => out.push(b'\\'),
-            Some(b'"') => out.push(b'"'),
-            Some(b'x') => {
-                let hi = bytes.next().ok_or("\\x needs two hex digits")?;
-                let lo = bytes.next().ok_or("\\x needs two hex digits")?;
-                let hex = [hi, lo];
-                let text = std::str::from_utf8(&hex).map_err(|_| "\\x needs two hex digits")?;
-                out.push(
-                    u8::from_str_radix(text, 16).map_err(|_| format!("\\x{text} is not hex"))?,
-                );
-            }
-            Some(other) => return Err(format!("unknown escape \\{}", other as char)),
-            None => return Err("a lone \\ at the end".into()),
-        }
-    }
-    Ok(out)
 }
 
 /// Where two byte strings first differ: the first unequal octet, or the

@@ -117,7 +117,7 @@ pub async fn silent_until_asked(w: &mut World, injected: &str, verb: &str) -> St
         .expected("nothing until the client's first command inside TLS")
         .got(format!(
             "\"{}\"",
-            crate::report::transcript::escape_short(&early, 300)
+            crate::notation::escape_short(&early, 300)
         )));
     }
     Ok(())

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::{Failure, StepResult};
 use crate::protocol::Protocol;
-use crate::report::Transcript;
 use crate::target::budget::{Beyond, Budgets, Lease, Ledger, Reservation};
 use crate::target::Profile;
+use crate::transcript::Transcript;
 use crate::wire::{Conn, Perturb, Reply, ReplyReader, UdpClient};
 
 /// What every scenario of a run shares.

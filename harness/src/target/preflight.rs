@@ -8,9 +8,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::notation::escape_short;
 use crate::protocol::Protocol;
-use crate::report::transcript::{escape_short, Transcript};
 use crate::target::Profile;
+use crate::transcript::Transcript;
 use crate::wire::ftp::FtpReader;
 use crate::wire::imap::ImapReader;
 use crate::wire::smtp::SmtpReader;

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 
 use super::codec::{Decoded, Decoder, LineDecoder};
 use super::WireError;
-use crate::report::transcript::{Dir, Transcript};
 use crate::target::budget::Lease;
+use crate::transcript::{Dir, Transcript};
 
 /// Largest single read from the socket.
 const CHUNK: usize = 16 * 1024;
@@ -574,7 +574,7 @@ impl Conn {
             return Err(WireError::Tls {
                 what: format!(
                     "the server sent \"{}\" in plaintext after its go-ahead, where the TLS handshake begins",
-                    crate::report::transcript::escape_short(&got, 200)
+                    crate::notation::escape_short(&got, 200)
                 ),
                 trust: false,
             });
@@ -742,7 +742,7 @@ impl Conn {
                     self.eof = true;
                     self.transcript.event(
                         &self.name,
-                        "cut off at the run's memory bound (see wire::memory)",
+                        "cut off at the run's memory bound (see transcript::memory)",
                     );
                     return Err(WireError::OverBudget {
                         what: what.to_string(),

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 
 /// What went wrong on the wire, with what had arrived so far.
 #[derive(Debug)]
@@ -23,7 +23,7 @@ pub enum WireError {
         of: &'static str,
     },
     /// The scenario has received more than it may hold: its own share and
-    /// what was left of the run's pool (see [`crate::wire::memory`]).
+    /// what was left of the run's pool (see [`crate::transcript::memory`]).
     OverBudget { what: String, limit: usize },
     /// The bytes that came do not follow the protocol's syntax.
     Malformed { what: String, got: Vec<u8> },
@@ -109,7 +109,7 @@ impl std::fmt::Display for WireError {
             WireError::OverBudget { what, limit } => write!(
                 f,
                 "{what} was cut off at the run's memory bound: the server sent more than this scenario may hold ({} KiB of its own, and the scenarios running at once share {} MiB beyond theirs, all taken)",
-                crate::wire::memory::SCENARIO_FREE >> 10,
+                crate::transcript::memory::SCENARIO_FREE >> 10,
                 limit >> 20
             ),
             WireError::Malformed { what, got } => {

@@ -11,7 +11,6 @@ pub mod error;
 pub mod ftp;
 pub mod http;
 pub mod imap;
-pub mod memory;
 pub mod pop3;
 pub mod relay;
 pub mod reply;

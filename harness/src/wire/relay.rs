@@ -15,8 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::protocol::Protocol;
-use crate::report::transcript::{Dir, Transcript};
 use crate::target::budget::{Lease, Ledger};
+use crate::transcript::{Dir, Transcript};
 
 pub struct Relay {
     /// Where the library should connect.
@@ -211,7 +211,7 @@ async fn pipe<S: AsyncRead + AsyncWrite + Unpin>(
                     if transcript.charge(n).is_err() {
                         transcript.event(
                             name,
-                            "the relay cut the connection off at the run's memory bound (see wire::memory)",
+                            "the relay cut the connection off at the run's memory bound (see transcript::memory)",
                         );
                         let _ = cw.shutdown().await;
                         return;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 
 use super::WireError;
-use crate::report::transcript::{Dir, Transcript};
+use crate::transcript::{Dir, Transcript};
 
 /// Largest datagram accepted (the IPv4 UDP maximum); anything larger is cut by
 /// the kernel, and a larger buffer would only waste memory.

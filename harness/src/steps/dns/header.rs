@@ -180,7 +180,7 @@ async fn question_echoed(w: &mut World) -> StepResult {
         } else {
             Err(fail(
                 "the question section differs from the query's (RFC 1035 §4.1.2, §7.3: the question is copied, name case included)",
-                format!("QDCOUNT 1 and the question {}", crate::report::transcript::escape(want)),
+                format!("QDCOUNT 1 and the question {}", crate::notation::escape(want)),
                 &resp,
             ))
         }

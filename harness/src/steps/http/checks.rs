@@ -1,7 +1,7 @@
 //! Checks on one HTTP response, shared by the raw-wire and library steps.
 
 use crate::fixtures;
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::steps::{Failure, StepResult};
 use crate::wire::http::{Framing, Response};
 

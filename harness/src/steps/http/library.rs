@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use cucumber::{given, then, when};
 
 use super::checks;
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::steps::raw::address;
 use crate::steps::text::payload;

@@ -19,9 +19,10 @@ use cucumber::{given, then, when};
 
 use super::line::{check_status, last_reply, next_reply};
 use super::raw::{address, open_session};
-use super::text::{payload, unescape};
+use super::text::payload;
 use super::{client_name, describe_client, Failure, StepResult, World};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
+use crate::notation::unescape;
 use crate::step;
 use crate::wire::http::{read_response, Framing, HttpReader, Response};
 use crate::wire::{Conn, Segments};

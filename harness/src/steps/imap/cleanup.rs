@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{parse_response, quoted, ImapState};
-use crate::report::Transcript;
 use crate::steps::{Failure, World};
+use crate::transcript::Transcript;
 use crate::wire::imap::{ImapReader, Token};
 use crate::wire::{Conn, Reply, ReplyReader, WireError};
 

@@ -28,7 +28,7 @@ use regex::RegexBuilder;
 use super::line::{command, last_reply};
 use super::text::payload;
 use super::{client_name, Failure, StepResult, World};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::wire::imap::{parse_response, ImapReader, Response, Token};
 use crate::wire::Reply;

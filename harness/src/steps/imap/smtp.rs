@@ -8,7 +8,7 @@ use std::time::Duration;
 use cucumber::given;
 
 use super::messages;
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::steps::{Failure, StepResult, World};
 use crate::wire::Conn;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use cucumber::{given, then};
 
 use super::{capabilities, connect, connect_cleartext, imap, quote};
-use crate::report::transcript::escape_short;
+use crate::notation::escape_short;
 use crate::step;
 use crate::steps::{Failure, StepResult, World};
 use crate::wire::tls::Mode;

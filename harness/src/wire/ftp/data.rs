@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::report::transcript::Transcript;
+use crate::transcript::Transcript;
 use crate::wire::{Conn, WireError};
 
 /// The transcript name of data connections.

@@ -7,7 +7,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::report::transcript::Transcript;
+use crate::transcript::Transcript;
 
 /// A server that sends `script` and then, if `linger`, keeps the connection
 /// open without sending more.

@@ -378,7 +378,7 @@ mod hostile {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::report::Transcript;
+    use crate::transcript::Transcript;
 
     /// A server that sends `script` once a client connects, then keeps the
     /// connection open (`hold`) or closes it; `reset` closes with RST.

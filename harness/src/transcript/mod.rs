@@ -8,6 +8,10 @@
 //! [`MAX_BYTES`] further traffic is counted but not kept.
 
 use std::fmt::Write as _;
+
+use crate::notation::escape;
+
+pub mod memory;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,7 +54,7 @@ pub struct Transcript {
     start: Instant,
     inner: Arc<Mutex<Inner>>,
     /// What the scenario received, against the run's memory bound.
-    allowance: Arc<crate::wire::memory::Allowance>,
+    allowance: Arc<crate::transcript::memory::Allowance>,
 }
 
 impl Default for Transcript {
@@ -69,7 +73,7 @@ impl Transcript {
     }
 
     /// Counts `n` bytes the other side sent against the scenario's memory
-    /// allowance ([`crate::wire::memory`]); `Err(pool)` when it has none
+    /// allowance ([`crate::transcript::memory`]); `Err(pool)` when it has none
     /// left.
     pub fn charge(&self, n: usize) -> Result<(), usize> {
         self.allowance.charge(n)
@@ -262,35 +266,6 @@ fn unescaped_len(text: &str) -> usize {
         n += 1;
     }
     n
-}
-
-/// Printable ASCII stays as it is; `\r`, `\n`, `\t`, `\\` and every other byte
-/// are escaped (`\x00`, `\xe9`), so the transcript shows exactly what crossed
-/// the wire.
-pub fn escape(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len());
-    for &b in bytes {
-        match b {
-            b'\r' => s.push_str("\\r"),
-            b'\n' => s.push_str("\\n"),
-            b'\t' => s.push_str("\\t"),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(b as char),
-            _ => {
-                let _ = write!(s, "\\x{b:02x}");
-            }
-        }
-    }
-    s
-}
-
-/// Like [`escape`] but cut to `max` bytes of input, for messages.
-pub fn escape_short(bytes: &[u8], max: usize) -> String {
-    if bytes.len() <= max {
-        escape(bytes)
-    } else {
-        format!("{}… ({} bytes in all)", escape(&bytes[..max]), bytes.len())
-    }
 }
 
 #[cfg(test)]
