@@ -56,6 +56,21 @@ Feature: Referrals to a delegated child zone (RFC 1034 §4.3.2 step 3b)
       | name              | type | data                  |
       | child.${dns.zone} | NS   | ns1.child.${dns.zone} |
 
+  @rfc4035-sec-3.1.4.1 @rfc4034-sec-5 @SHOULD
+  Scenario: A DS query for the delegation point is answered by the parent, not referred
+    # RFC 4034 §5: the DS RR appears only on the parental side of a
+    # delegation and "is authoritative data in the parent zone"; RFC 4035
+    # §3.1.4.1 has the parent's server answer a DS query at the cut itself
+    # (neither RFC is in ../shared/rfc: cited from the published text, and
+    # tagged @SHOULD because the server here need not be security-aware).
+    # The fixture holds no DS for child, so the parent's answer is NODATA:
+    # NOERROR, AA set, no answer, its SOA (RFC 2308 §2.2).
+    When the client queries "child.${dns.zone}" for DS
+    Then the response has RCODE NOERROR
+    And the AA flag is set
+    And the answer section is empty
+    And the authority section holds the SOA of "${dns.zone}"
+
   @rfc1034-sec-4.3.1 @MUST @course-D-16 @course-D-17
   Scenario: With recursion desired, a non-recursive server still refers and leaves RA clear
     # RFC 8906 §3.1.3.1: "A non-recursive server is supposed to respond to

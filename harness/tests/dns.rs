@@ -512,6 +512,61 @@ async fn a_server_that_sets_ra_or_lowercases_the_question_fails() {
     );
 }
 
+/// Answers DS at the cut as the child's: a referral (AA clear, the child's
+/// NS in the authority section) instead of the parent's NODATA.
+fn refers_ds(r: &mut Vec<u8>, _udp: bool) {
+    use hickory_proto::rr::{rdata::NS, RData, Record, RecordType};
+    rewrite(r, |m| {
+        let Some(q) = m.queries().first().cloned() else {
+            return;
+        };
+        if q.query_type() != RecordType::DS {
+            return;
+        }
+        m.set_authoritative(false);
+        let _ = m.take_name_servers();
+        let ns = q.name().prepend_label("ns1").unwrap();
+        m.add_name_server(Record::from_rdata(
+            q.name().clone(),
+            3600,
+            RData::NS(NS(ns)),
+        ));
+    });
+}
+
+/// RFC 4035 §3.1.4.1: DS at the delegation point is answered by the parent;
+/// a server that refers it to the child is warned about (SHOULD), and
+/// fails under --strict, naming the AA flag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_refers_ds_at_the_cut_fails() {
+    let (_up, up, _d) = upstream().await;
+    let profile = dns_profile(faulty_proxy(up, refers_ds).await);
+    let run = run_against("dns", &profile, &["--tags", "@rfc4035-sec-3.1.4.1"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    common::assert_has(
+        &run,
+        &[
+            "WARN  features/dns/referral.feature",
+            "dns: 0 passed, 0 failed, 0 errors, 1 warnings",
+        ],
+    );
+    let run = run_against(
+        "dns",
+        &profile,
+        &["--tags", "@rfc4035-sec-3.1.4.1", "--strict"],
+    )
+    .await;
+    assert_fails_with(
+        &run,
+        &[
+            "FAIL  features/dns/referral.feature",
+            "A DS query for the delegation point is answered by the parent, not referred",
+            "requirement: SHOULD · RFC 1034 · RFC 4035 §3.1.4.1 · RFC 4034 §5",
+            "step:        And the AA flag is set",
+        ],
+    );
+}
+
 /// Rewrites a response through hickory-proto (the test's own tool, not the
 /// harness's reading of it).
 fn rewrite(r: &mut Vec<u8>, f: impl FnOnce(&mut hickory_proto::op::Message)) {
@@ -651,8 +706,9 @@ async fn a_profile_that_lacks_fixture_data_skips_those_scenarios() {
                 "Every pointer in a referral points back to an earlier name",
                 "The RRsets of a referral each have one TTL",
                 "A glue name is referred to the child, not answered from the glue",
+                "A DS query for the delegation point is answered by the parent, not referred",
             ][..],
-            9,
+            10,
         ),
         (
             "ttl",

@@ -64,7 +64,13 @@ pub fn answer(zones: &[Zone], qname: &Name, qtype: u16, qclass: u16) -> Answer {
 /// One name of the chain. Returns the CNAME target to continue with.
 fn step(zone: &Zone, name: &Name, qtype: u16, out: &mut Answer) -> Option<Name> {
     // A zone cut between the apex and the name: refer (RFC 1034 §4.3.2 3b).
+    // Except DS at the cut itself: the DS RRset is the parent's data (RFC
+    // 4034 §5, RFC 4035 §3.1.4.1), so the parent answers it, with AA, or
+    // says NODATA with its SOA.
     for depth in zone.origin.label_count() + 1..=name.label_count() {
+        if qtype == TYPE_DS && depth == name.label_count() {
+            break;
+        }
         let cut = name.suffix(depth);
         let ns: Vec<Record> = rrset(zone.records(&cut), TYPE_NS);
         if !ns.is_empty() {
@@ -223,5 +229,19 @@ mod tests {
         assert_eq!(a.additional.len(), 1, "glue");
         let a = ask("www.other.", TYPE_A);
         assert_eq!(a.rcode, rcode::REFUSED);
+    }
+
+    #[test]
+    fn ds_at_the_cut_is_the_parents_to_answer() {
+        // No DS for child: NODATA, authoritative, with the parent's SOA.
+        let a = ask("child", TYPE_DS);
+        assert!(a.aa && a.answer.is_empty() && a.rcode == rcode::NOERROR);
+        assert_eq!(a.authority[0].rtype(), TYPE_SOA);
+        // Below the cut, DS is the child's business: a referral.
+        let a = ask("x.child", TYPE_DS);
+        assert!(!a.aa && a.authority[0].rtype() == TYPE_NS);
+        // Any other type at the cut is referred too.
+        let a = ask("child", TYPE_A);
+        assert!(!a.aa && a.authority[0].rtype() == TYPE_NS);
     }
 }
