@@ -22,6 +22,11 @@ pub struct Failure {
     pub message: String,
     pub expected: Option<String>,
     pub got: Option<String>,
+    /// Nothing came from the server in time: it could not be reached, a
+    /// wait got nothing, the step did not complete (set where the failure
+    /// is made, from [`WireError::is_silence`] or [`Failure::stalled`]).
+    #[serde(skip)]
+    pub silence: bool,
 }
 
 pub type StepResult = Result<(), Failure>;
@@ -33,6 +38,7 @@ impl Failure {
             message: message.into(),
             expected: None,
             got: None,
+            silence: false,
         }
     }
 
@@ -42,24 +48,20 @@ impl Failure {
             message: message.into(),
             expected: None,
             got: None,
+            silence: false,
         }
     }
 
     /// Whether the scenario ended because its server could not be reached
-    /// or sent nothing in time: a connect that failed, a wait on which
-    /// nothing arrived, a step that did not complete (the messages of
-    /// [`WireError`] and [`Failure::stalled`]), or refused for what looked
-    /// like a connection limit. A strike against the
-    /// section (`crate::target::health`).
+    /// or sent nothing in time (a connect that failed, a wait on which
+    /// nothing arrived, a step that did not complete), or refused for what
+    /// looked like a connection limit: a strike against the section
+    /// (`crate::target::health`). A refused connection or a missing
+    /// greeting while other connections were open looks like a limit
+    /// (steps::limits) and is also what a server going down does: the
+    /// re-check tells them apart.
     pub fn is_silence(&self) -> bool {
-        let m = &self.message;
-        // A refused connection or a missing greeting while other
-        // connections were open looks like a limit (steps::limits) and is
-        // also what a server going down does: the re-check tells them apart.
-        self.kind == FailureKind::Limit
-            || (self.kind == FailureKind::Harness && m.starts_with(UNREACHABLE))
-            || m.contains("nothing arrived within")
-            || m.starts_with("the step did not complete within")
+        self.kind == FailureKind::Limit || self.silence
     }
 
     /// Whether this is a configuration problem of the run (exit 2).
@@ -73,6 +75,7 @@ impl Failure {
             message: reason.into(),
             expected: None,
             got: None,
+            silence: false,
         }
     }
 
@@ -98,10 +101,12 @@ impl Failure {
 
     /// A step that does not complete within the step timeout.
     pub fn stalled(limit: std::time::Duration) -> Self {
-        Self::conformance(format!(
+        let mut f = Self::conformance(format!(
             "the step did not complete within {} (the step timeout; raise it with --step-timeout or @timeout(…))",
             humantime::format_duration(limit)
-        ))
+        ));
+        f.silence = true;
+        f
     }
 }
 
@@ -123,14 +128,16 @@ const UNREACHABLE: &str = "cannot reach the target: ";
 
 impl From<WireError> for Failure {
     fn from(e: WireError) -> Self {
-        if e.is_connectivity() {
+        let mut f = if e.is_connectivity() {
             Failure::harness(format!("{UNREACHABLE}{e}"))
         } else if let WireError::Tls { trust: true, .. } = e {
             // Which CA to trust is the profile's to say.
             Failure::harness(e.to_string())
         } else {
             Failure::conformance(e.to_string())
-        }
+        };
+        f.silence = e.is_silence();
+        f
     }
 }
 

@@ -54,6 +54,7 @@ pub fn refused(ledger: &Ledger, section: Option<Protocol>, what: &str) -> Failur
         ),
         expected: None,
         got: None,
+        silence: false,
     }
 }
 
@@ -82,7 +83,7 @@ pub fn under_load(e: &WireError, open: u32) -> Option<String> {
         WireError::Closed { .. } => Some(format!(
             "it closed the connection before its greeting while {others} other connection(s) to it were open"
         )),
-        WireError::Io { error, .. }
+        WireError::Io { error, .. } | WireError::Connect { error, .. }
             if matches!(
                 error.kind(),
                 std::io::ErrorKind::ConnectionRefused

@@ -342,7 +342,7 @@ impl Conn {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 transcript.event(name, format!("connect to {addr} failed: {e}"));
-                return Err(WireError::io(what, e));
+                return Err(WireError::Connect { addr, error: e });
             }
             Err(_) => {
                 transcript.event(name, format!("connect to {addr} timed out"));

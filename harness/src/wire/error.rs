@@ -27,7 +27,13 @@ pub enum WireError {
     OverBudget { what: String, limit: usize },
     /// The bytes that came do not follow the protocol's syntax.
     Malformed { what: String, got: Vec<u8> },
-    /// Connection refused, reset, or another I/O error.
+    /// The connection could not be made (refused, unreachable): the target
+    /// cannot be reached at all.
+    Connect {
+        addr: std::net::SocketAddr,
+        error: std::io::Error,
+    },
+    /// Reset, or another I/O error on a connection or socket.
     Io { what: String, error: std::io::Error },
     /// The TLS handshake failed; `trust` when it is the certificate (the
     /// profile's `ca_file` does not vouch for it).
@@ -61,7 +67,18 @@ impl WireError {
     /// True when the problem is reaching the target at all (connect failed),
     /// as opposed to how the target behaved once reached.
     pub fn is_connectivity(&self) -> bool {
-        matches!(self, WireError::Io { what, .. } if what.starts_with("connect"))
+        matches!(self, WireError::Connect { .. })
+    }
+
+    /// Whether nothing came from the peer in time: the target was not
+    /// reached, or sent nothing before the deadline (a strike against its
+    /// health, `crate::target::health`).
+    pub fn is_silence(&self) -> bool {
+        match self {
+            WireError::Connect { .. } => true,
+            WireError::Timeout { partial, .. } => partial.is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -115,6 +132,7 @@ impl std::fmt::Display for WireError {
             WireError::Malformed { what, got } => {
                 write!(f, "malformed {what}: \"{}\"", escape_short(got, 200))
             }
+            WireError::Connect { addr, error } => write!(f, "connect to {addr}: {error}"),
             WireError::Io { what, error } => write!(f, "{what}: {error}"),
             WireError::Tls { what, .. } => f.write_str(what),
         }
