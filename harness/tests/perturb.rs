@@ -266,14 +266,19 @@ async fn one_read_one_command(upstream: SocketAddr, http: bool) -> SocketAddr {
 }
 
 /// The reference IMAP server without TLS, on a fresh store holding the
-/// fixture user's INBOX.
+/// fixture user's INBOX, with the fixture's spare user too (the served
+/// profile names it).
 async fn plain_imap() -> (SocketAddr, reference_servers::Running, tempfile::TempDir) {
-    use conform::fixtures::mail::{PASSWORD, USER};
+    use conform::fixtures::mail::{PASSWORD, SPARE_PASSWORD, SPARE_USER, USER};
     use reference_servers::mailstore::{Accounts, MailStore};
     let dir = tempfile::tempdir().unwrap();
     let store = MailStore::open(dir.path()).unwrap();
     store.create_user(USER).unwrap();
-    let config = reference_servers::imap::Config::new(Accounts::new().with(USER, PASSWORD));
+    let config = reference_servers::imap::Config::new(
+        Accounts::new()
+            .with(USER, PASSWORD)
+            .with(SPARE_USER, SPARE_PASSWORD),
+    );
     let running = reference_servers::imap::start([127, 0, 0, 1].into(), 0, config, store)
         .await
         .unwrap();
