@@ -127,12 +127,8 @@ impl Protocol {
                     .into(),
             );
         }
-        // `tls`, `ca_file`, `tls_insecure`, `tls_name` (crate::wire::tls).
-        if !self.is_client() {
-            if let Some(checked) = crate::wire::tls::check_value(key, value) {
-                return checked;
-            }
-        }
+        // `tls`, `ca_file`, `tls_insecure`, `tls_name` are checked by the
+        // TLS client they configure (wire::tls, called by Profile::validate).
         match (self, key) {
             (Protocol::Dns, "recursion") => match value {
                 "true" | "false" => Ok(()),

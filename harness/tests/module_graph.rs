@@ -37,8 +37,6 @@ const LAYERS: &[&str] = &[
 
 /// Upward edges still there: (from, to, file under src/).
 const KNOWN: &[(&str, &str, &str)] = &[
-    // Profile key checks live with the TLS client they configure.
-    ("protocol", "wire", "protocol.rs"),
     // The connection budget (target::budget) and the profile (target::Profile)
     // belong below wire; they sit in target with the bundled servers.
     ("wire", "target", "wire/conn.rs"),

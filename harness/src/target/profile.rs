@@ -139,9 +139,15 @@ impl Profile {
                 )));
             }
             for (key, value) in section {
-                p.check_value(key, value).map_err(|e| {
-                    ProfileError(format!("target profile {}: [{p}] {key}: {e}", self.source))
-                })?;
+                p.check_value(key, value)
+                    .and_then(|()| match p.is_client() {
+                        // `tls`, `ca_file`, `tls_insecure`, `tls_name`.
+                        false => crate::wire::tls::check_value(key, value).unwrap_or(Ok(())),
+                        true => Ok(()),
+                    })
+                    .map_err(|e| {
+                        ProfileError(format!("target profile {}: [{p}] {key}: {e}", self.source))
+                    })?;
             }
             if p.is_client() {
                 continue;

@@ -44,7 +44,7 @@ impl Mode {
     }
 }
 
-/// Checks one TLS key's value (`Protocol::check_value`); `None` for keys
+/// Checks one TLS key's value (for `Profile::validate`); `None` for keys
 /// that are not TLS keys.
 pub fn check_value(key: &str, value: &str) -> Option<Result<(), String>> {
     Some(match key {
